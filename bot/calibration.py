@@ -1,0 +1,138 @@
+"""Answerability: turn reader and retrieval evidence into a probability that the answer is right,
+and decide when to say the documents do not hold it.
+
+A small logistic model over a few features, fitted on labelled examples (answerable questions
+labelled by whether the reader got them right; unanswerable ones and questions paired with
+passages that do not hold the answer labelled 0). The abstention threshold is chosen to
+maximise the expected score on those examples: a right answer or a right refusal counts 1
+(answers count their F1), a wrong answer or a wrong refusal 0.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.reader import ReaderResult
+from bot.types import Passage
+
+FEATURES = ("span_score", "null_gap", "min_null_gap", "dense", "top_dense", "bm25", "answer_words")
+
+
+def answerability_features(result: ReaderResult, passages: list[Passage] | None) -> dict[str, float]:
+    if not result.spans:
+        return {name: 0.0 for name in FEATURES} | {"null_gap": -20.0, "min_null_gap": -20.0, "span_score": -20.0}
+    best = result.spans[0]
+    passage = passages[best.passage_index] if passages and best.passage_index < len(passages) else None
+    dense = passage.dense_score if passage and passage.dense_score is not None else 0.0
+    bm25 = passage.bm25_score if passage and passage.bm25_score is not None else 0.0
+    return {
+        "span_score": best.score,
+        "null_gap": best.score - result.best_null,
+        "min_null_gap": best.score - result.min_null,
+        "dense": dense,
+        "top_dense": max((p.dense_score or 0.0) for p in passages) if passages else dense,
+        "bm25": math.log1p(max(bm25, 0.0)),
+        "answer_words": math.log1p(len(best.text.split())),
+    }
+
+
+@dataclass
+class Calibration:
+    reader: str  # identity of the reader it was fitted for
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    weights: list[float]
+    bias: float
+    threshold: float
+    fitted_on: str = ""
+    n_examples: int = 0
+    tradeoff: list[dict] = field(default_factory=list)
+
+    def probability(self, features: dict[str, float]) -> float:
+        x = np.array([features.get(f, 0.0) for f in self.features])
+        z = float(((x - np.array(self.mean)) / np.array(self.scale)) @ np.array(self.weights) + self.bias)
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> "Calibration":
+        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def default_calibration(reader_kind: str, identity: str) -> Calibration:
+    """Used until a calibration is fitted: neural readers compare the best span with their own
+    "no answer" score (the SQuAD 2.0 rule); sentence mode needs a fair cosine similarity."""
+    if reader_kind == "neural":
+        return Calibration(identity, ["null_gap"], [0.0], [1.0], [1.0], 0.0, 0.5, "default rule")
+    return Calibration(identity, ["span_score"], [0.4], [0.1], [1.0], 0.0, 0.5, "default rule")
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int = 50) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method (features already standardised)."""
+    n, d = x.shape
+    xb = np.hstack([x, np.ones((n, 1))])
+    w = np.zeros(d + 1)
+    reg = np.full(d + 1, l2)
+    reg[-1] = 0.0  # the bias is not shrunk
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(xb @ w, -50, 50)))
+        grad = xb.T @ (p - y) + reg * w
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg) + 1e-9 * np.eye(d + 1)
+        delta = np.linalg.solve(hess, grad)
+        w -= delta
+        if np.abs(delta).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def choose_threshold(prob: np.ndarray, answer_f1: np.ndarray, answerable: np.ndarray) -> tuple[float, list[dict]]:
+    """Threshold maximising mean score (answer F1 when answering, 1 for refusing an unanswerable)."""
+    candidates = np.unique(np.concatenate([[0.0], np.round(prob, 4), [1.0001]]))
+    best_t, best_score = 0.5, -1.0
+    table = []
+    for t in candidates:
+        answered = prob >= t
+        score = np.where(answered, answer_f1, (~answerable).astype(float)).mean()
+        if score > best_score + 1e-12:
+            best_t, best_score = float(t), float(score)
+    for t in sorted({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, round(best_t, 4)}):
+        answered = prob >= t
+        table.append({
+            "threshold": round(float(t), 4),
+            "coverage": round(float(answered.mean()), 4),
+            "answered_f1": round(float(answer_f1[answered].mean()), 4) if answered.any() else None,
+            "score": round(float(np.where(answered, answer_f1, (~answerable).astype(float)).mean()), 4),
+        })
+    return best_t, table
+
+
+def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answerable: list[bool],
+                    reader_identity: str, fitted_on: str, features: tuple[str, ...] = FEATURES) -> Calibration:
+    """Fit the logistic model (label: answer F1 >= 0.5 on an answerable question) and threshold."""
+    if len(rows) < 10:
+        raise ValueError(f"calibration needs at least 10 labelled questions (got {len(rows)})")
+    x = np.array([[r[f] for f in features] for r in rows], dtype=float)
+    f1 = np.array(answer_f1, dtype=float)
+    ans = np.array(answerable, dtype=bool)
+    y = ((f1 >= 0.5) & ans).astype(float)
+    if y.min() == y.max():
+        raise ValueError("calibration needs both right answers and wrong/unanswerable ones")
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    w, b = fit_logistic((x - mean) / scale, y)
+    prob = 1.0 / (1.0 + np.exp(-np.clip(((x - mean) / scale) @ w + b, -50, 50)))
+    threshold, table = choose_threshold(prob, np.where(ans, f1, 0.0), ans)
+    return Calibration(reader_identity, list(features), mean.tolist(), scale.tolist(), w.tolist(), b,
+                       threshold, fitted_on, len(rows), table)

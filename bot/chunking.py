@@ -1,0 +1,127 @@
+"""Sentence-aware chunking with exact character offsets.
+
+Sentences never cross a line (so bullets and paragraphs stay separate units), chunks never cross
+a section, and every chunk is a slice of the document: `doc.text[chunk.start:chunk.end] == chunk.text`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from bot.types import Chunk, Document
+
+# Words that end with a period without ending the sentence.
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "e.g", "i.e", "cf", "al",
+    "inc", "ltd", "co", "corp", "gen", "gov", "sen", "rep", "lt", "col", "sgt", "capt", "no", "nos",
+    "fig", "vol", "pp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+    "dec", "u.s", "u.k", "u.n", "a.m", "p.m", "approx", "dept", "est", "ca",
+}
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences in text[start:end], whitespace trimmed, per line."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    line_start = start
+    while line_start < end:
+        nl = text.find("\n", line_start, end)
+        line_end = end if nl == -1 else nl
+        _split_line(text, line_start, line_end, spans)
+        line_start = line_end + 1
+    return spans
+
+
+def _split_line(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
+    line = text[start:end]
+    cut = 0
+    for m in _BOUNDARY.finditer(line):
+        word = re.search(r"(\S+)$", line[cut : m.start()])
+        token = word.group(1).lower().rstrip(".") if word else ""
+        # "U.S." / single initials ("J. Smith") / known abbreviations do not end a sentence.
+        if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
+            continue
+        _append_trimmed(text, start + cut, start + m.end(), out)
+        cut = m.end()
+    _append_trimmed(text, start + cut, end, out)
+
+
+def _append_trimmed(text: str, s: int, e: int, out: list[tuple[int, int]]) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        out.append((s, e))
+
+
+def _split_long(text: str, s: int, e: int, size: int) -> list[tuple[int, int]]:
+    """Cut a sentence longer than the chunk size at word boundaries."""
+    pieces = []
+    while e - s > size:
+        cut = text.rfind(" ", s, s + size)
+        if cut <= s:
+            cut = s + size
+        pieces.append((s, cut))
+        s = cut
+        while s < e and text[s].isspace():
+            s += 1
+    if e > s:
+        pieces.append((s, e))
+    return pieces
+
+
+def _changes(starts: tuple[int, ...], values: tuple[int, ...], start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """(offset, value) for the entry covering `start` and every entry beginning before `end`."""
+    if not starts:
+        return ()
+    first = max(bisect.bisect_right(starts, start) - 1, 0)
+    last = bisect.bisect_left(starts, end)
+    return tuple((max(starts[k], start), values[k]) for k in range(first, max(last, first + 1)))
+
+
+def chunk_document(doc: Document, chunk_size: int = 600, chunk_overlap: int = 150, first_id: int = 0) -> list[Chunk]:
+    """Pack whole sentences into chunks of at most chunk_size characters, repeating up to
+    chunk_overlap characters of trailing sentences at the start of the next chunk."""
+    heading_lines = {off for off, _ in doc.headings}
+    boundaries = sorted({0, *heading_lines, len(doc.text)})
+    chunks: list[Chunk] = []
+    for sec_start, sec_end in zip(boundaries, boundaries[1:]):
+        body_start = sec_start
+        if sec_start in heading_lines:  # the heading line names the section; it is not body text
+            nl = doc.text.find("\n", sec_start, sec_end)
+            body_start = sec_end if nl == -1 else nl + 1
+        units: list[tuple[int, int]] = []
+        for s, e in sentence_spans(doc.text, body_start, sec_end):
+            units.extend(_split_long(doc.text, s, e, chunk_size))
+        i = 0
+        while i < len(units):
+            j = i
+            while j + 1 < len(units) and units[j + 1][1] - units[i][0] <= chunk_size:
+                j += 1
+            start, end = units[i][0], units[j][1]
+            chunks.append(
+                Chunk(
+                    chunk_id=first_id + len(chunks),
+                    doc_id=doc.doc_id,
+                    text=doc.text[start:end],
+                    start=start,
+                    end=end,
+                    section=doc.section_at(start),
+                    line=doc.line_at(start),
+                    page=doc.page_at(start),
+                    sentences=tuple(units[i : j + 1]),
+                    line_map=_changes(doc.line_starts, doc.source_lines, start, end),
+                    page_map=_changes(doc.page_starts, tuple(range(1, len(doc.page_starts) + 1)), start, end),
+                )
+            )
+            if j + 1 >= len(units):
+                break
+            # Step back over trailing sentences that fit in the overlap, but always move forward.
+            k = j + 1
+            while k - 1 > i and end - units[k - 1][0] <= chunk_overlap:
+                k -= 1
+            i = k
+    return chunks

@@ -1,0 +1,241 @@
+"""Command line: a thin layer over `bot.pipeline.Bot` (and the evaluator and trainer).
+
+Errors the user can fix are printed as one line on stderr with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+
+from bot.errors import BotError, UsageError
+
+EXAMPLES_ASK = """examples:
+  bot ask "When was the BCIJ established?"
+  bot ask --json "Who signed the framework in 2014?"
+  printf 'q1\\nq2\\n' | bot ask -        # one JSON object per line
+"""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", metavar="DIR", help="documents folder (env BOT_CORPUS_DIR, default ./corpus)")
+    parser.add_argument("--index", metavar="DIR", help="index folder (env BOT_INDEX_DIR, default ./index)")
+
+
+def _answering(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reader", help='"auto" (bundled model), "none" (sentence mode) or a QA model name/path '
+                        "(env BOT_READER)")
+    parser.add_argument("--reader-model", dest="reader", help=argparse.SUPPRESS)
+    parser.add_argument("--embedding-model", help="sentence-transformers model name or path (env BOT_EMBEDDING_MODEL)")
+    parser.add_argument("--top-k", type=int, help="passages to retrieve and show (env BOT_TOP_K, default 5)")
+    parser.add_argument("--threshold", type=float, dest="abstain_threshold",
+                        help="answerability below which the bot refuses (default: the calibrated one)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bot",
+        description="Answer questions from a folder of documents, with citations. "
+        "Run without arguments on a terminal for an interactive prompt.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES_ASK,
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    ask = sub.add_parser("ask", help="answer a question (or '-' for one per line on stdin)",
+                         epilog=EXAMPLES_ASK, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ask.add_argument("question", nargs="?", help="the question, or - to read questions from stdin")
+    ask.add_argument("--json", action="store_true", help="print the full response as JSON")
+    _common(ask)
+    _answering(ask)
+
+    idx = sub.add_parser("index", help="build or update the index (only changed documents are embedded)",
+                         epilog="example:\n  bot index --corpus my_docs --index my_index",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    idx.add_argument("--force", action="store_true", help="re-embed every document")
+    _common(idx)
+    idx.add_argument("--embedding-model", help="sentence-transformers model name or path")
+
+    chat = sub.add_parser("chat", help="interactive prompt in the terminal")
+    _common(chat)
+    _answering(chat)
+
+    from bot import commands
+
+    commands.register(sub, _common, _answering)
+    return parser
+
+
+def settings_from(args: argparse.Namespace):
+    from bot.config import load_settings
+
+    overrides = {
+        "corpus_dir": getattr(args, "corpus", None),
+        "index_dir": getattr(args, "index", None),
+        "reader": getattr(args, "reader", None),
+        "embedding_model": getattr(args, "embedding_model", None),
+        "top_k": getattr(args, "top_k", None),
+        "abstain_threshold": getattr(args, "abstain_threshold", None),
+    }
+    return load_settings(overrides)
+
+
+def _bold(text: str, on: bool) -> str:
+    return f"\033[1m{text}\033[0m" if on else text
+
+
+def format_response(response, color: bool = False) -> str:
+    """Human-readable answer: the span, then numbered citations quoting the source."""
+    lines = []
+    if response.abstained:
+        lines.append("Not found in the documents.")
+        if response.reason:
+            lines.append(f"  ({response.reason})")
+        if response.passages:
+            lines.append("Closest passages:")
+            for p in response.passages[:3]:
+                where = _where(p.chunk.doc_id, p.chunk.section, p.chunk.line, p.chunk.page)
+                lines.append(f"  - {where}")
+                lines.append(textwrap.indent(textwrap.fill(_shorten(p.chunk.text, 300), 96), "      "))
+        return "\n".join(lines)
+    lines.append(_bold(response.answer, color))
+    if response.reason:
+        lines.append(f"  (note: {response.reason})")
+    lines.append("")
+    for n, c in enumerate(response.citations, start=1):
+        lines.append(f"[{n}] {_where(c.doc, c.section, c.line, c.page)}")
+        a, b = c.start - c.quote_start, c.end - c.quote_start
+        quote = c.quote[:a] + _bold(c.quote[a:b], color) + c.quote[b:] if color else c.quote
+        lines.append(textwrap.indent(textwrap.fill(f"\u201c{quote}\u201d", 96), "    "))
+    lines.append(f"confidence {response.score:.2f} \u00b7 {response.timings_ms.get('total', 0):.0f} ms")
+    return "\n".join(lines)
+
+
+def _where(doc: str, section: str, line, page) -> str:
+    parts = [doc]
+    if section:
+        parts.append(f"\u00a7 {section}")
+    if page is not None:
+        parts.append(f"page {page}")
+    if line is not None:
+        parts.append(f"line {line}")
+    return ", ".join(parts)
+
+
+def _shorten(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def run_ask(args) -> int:
+    from bot.pipeline import Bot
+
+    if args.question is None:
+        raise UsageError("no question given: bot ask \"your question\" (or - to read from stdin)")
+    bot = Bot(settings_from(args))
+    if args.question == "-":
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                out = bot.ask(line).to_dict()
+            except UsageError as exc:
+                out = {"question": line.rstrip("\n"), "error": str(exc)}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+        return 0
+    response = bot.ask(args.question)
+    _print_messages(bot)
+    if args.json:
+        print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_response(response, color=sys.stdout.isatty()))
+    return 0
+
+
+def _print_messages(bot) -> None:
+    for message in bot.messages:
+        print(f"note: {message}", file=sys.stderr)
+
+
+def run_index(args) -> int:
+    from bot.pipeline import Bot
+    from bot.sentence_reader import SentenceReader
+
+    settings = settings_from(args)
+    from bot.embedding import Embedder
+
+    embedder = Embedder(settings.embedding_model)
+    bot = Bot(settings, embedder=embedder, reader=SentenceReader(embedder))  # indexing needs no reader
+    report = bot.sync(force=args.force, progress=sys.stderr.isatty())
+    _print_messages(bot)
+    manifest = bot.index.manifest
+    print(f"index {settings.index_dir}: {len(manifest['documents'])} documents, {manifest['n_chunks']} chunks "
+          f"({manifest['faiss']['type']}, {manifest['embedding_model']})")
+    print(f"  added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
+          f"unchanged {len(report.reused)}, skipped {len(report.skipped)}; "
+          f"embedded {report.embedded_chunks} chunks in {report.seconds:.1f}s")
+    return 0
+
+
+def run_chat(args) -> int:
+    from bot.pipeline import Bot
+
+    bot = Bot(settings_from(args))
+    print("Ask a question about the documents (empty line or Ctrl-D to quit).", file=sys.stderr)
+    bot.index
+    _print_messages(bot)
+    history: list[str] = []
+    while True:
+        try:
+            question = input("? ")
+        except EOFError:
+            print(file=sys.stderr)
+            return 0
+        if not question.strip():
+            return 0
+        try:
+            response = bot.ask(question, history=history)
+        except UsageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        history.append(question)
+        print(format_response(response, color=sys.stdout.isatty()))
+        print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"ask": run_ask, "index": run_index, "chat": run_chat}
+    from bot import commands
+
+    handlers.update(commands.HANDLERS)
+    try:
+        if args.command is None:
+            if sys.stdin.isatty() and sys.stdout.isatty():
+                return run_chat(parser.parse_args(["chat"]))
+            parser.print_help()
+            return 2
+        return handlers[args.command](args)
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # never a traceback for the user; BOT_DEBUG=1 shows it
+        if os.environ.get("BOT_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (set BOT_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""One Settings object: defaults, overridden by BOT_* environment variables, then by flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import UsageError
+from bot.model_paths import DEFAULT_EMBEDDING_MODEL
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    # "auto": the bundled neural reader; "none": sentence-level mode; or any HF QA model name/path.
+    reader: str = "auto"
+    top_k: int = 5
+    # How many passages the reader reads (the best of the top_k).
+    read_k: int = 3
+    chunk_size: int = 600  # characters; about 150 word pieces, one reader window with the question
+    chunk_overlap: int = 150  # characters of trailing sentences repeated at the next chunk's start
+    max_answer_tokens: int = 30
+    # Answerability probability below which the bot says the documents do not hold the answer.
+    # None: the threshold stored with the calibration.
+    abstain_threshold: float | None = None
+    max_question_chars: int = 1000
+    max_file_mb: float = 20.0
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    def validate(self) -> "Settings":
+        if self.top_k < 1:
+            raise UsageError(f"top_k must be >= 1 (got {self.top_k})")
+        if self.read_k < 1:
+            raise UsageError(f"read_k must be >= 1 (got {self.read_k})")
+        if self.chunk_size < 50:
+            raise UsageError(f"chunk_size must be >= 50 characters (got {self.chunk_size})")
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise UsageError(
+                f"chunk_overlap must be between 0 and chunk_size-1 (got {self.chunk_overlap})"
+            )
+        if self.abstain_threshold is not None and not 0 <= self.abstain_threshold <= 1:
+            raise UsageError(f"abstain_threshold must be in [0, 1] (got {self.abstain_threshold})")
+        if not 1 <= self.port <= 65535:
+            raise UsageError(f"port must be in 1..65535 (got {self.port})")
+        return self
+
+
+def _coerce(name: str, kind: Any, raw: str) -> Any:
+    kind = str(kind)
+    try:
+        if "Path" in kind:
+            return Path(raw).expanduser()
+        if "float" in kind:
+            return float(raw)
+        if "int" in kind:
+            return int(raw)
+    except ValueError:
+        raise UsageError(f"BOT_{name.upper()}={raw!r} is not a valid {kind.split('|')[0].strip()}") from None
+    return raw
+
+
+def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Defaults, then BOT_<FIELD> environment variables, then non-None overrides (CLI flags)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get(f"BOT_{f.name.upper()}")
+        if raw is not None and raw.strip() != "":
+            values[f.name] = _coerce(f.name, f.type, raw.strip())
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = Path(value) if key.endswith("_dir") else value
+    return replace(Settings(), **values).validate()

@@ -1,0 +1,119 @@
+"""Follow-up questions: resolve "it", "they", "its"... against the conversation so far.
+
+An extractive reader answers one question at a time, so a follow-up such as "What is it
+responsible for?" is rewritten before retrieval and reading: the pronoun is replaced by the
+subject of the previous question ("What is BCIJ responsible for?") and retrieval also sees the
+previous question's key words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|he|him|his|she|her|this|that|these|those|there)\b", re.I)
+_POSSESSIVE = {"its", "their", "his", "her"}
+_FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what about)\b", re.I)
+_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does",
+                   "do", "is", "are", "was", "were", "can", "could", "should", "would", "will", "has", "have", "had"}
+_STOP = _QUESTION_WORDS | {
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "and", "or", "be", "been",
+    "it", "its", "that", "this", "as", "from", "their", "they", "there", "about", "into", "than",
+    "year", "much", "many", "kind", "type", "established", "happen", "happened", "do", "does",
+}
+# Words that end a noun phrase when taking the subject from a question.
+_VERBS_AFTER = {"established", "founded", "created", "formed", "signed", "built", "located", "start",
+                "started", "begin", "began", "join", "joined", "do", "does", "did", "mean", "happen"}
+
+
+@dataclass(frozen=True)
+class ResolvedQuestion:
+    reader_question: str  # what the reader reads
+    retrieval_query: str  # what retrieval searches for
+    subject: str = ""  # what the pronoun was taken to mean ('' when not a follow-up)
+
+
+def previous_questions(history) -> list[str]:
+    """User turns from a history given as Gradio messages, (user, bot) pairs or plain strings."""
+    out: list[str] = []
+    for turn in history or []:
+        if isinstance(turn, str):
+            out.append(turn)
+        elif isinstance(turn, dict) and turn.get("role") == "user":
+            content = turn.get("content")
+            if isinstance(content, list):  # Gradio 6 may send a list of content parts
+                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+            if isinstance(content, str):
+                out.append(content)
+        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
+            out.append(turn[0])
+    return [q for q in out if q.strip()]
+
+
+def subject_of(question: str) -> str:
+    """The thing a question is about: an acronym or capitalised name if there is one, else its
+    first noun-like phrase."""
+    words = re.findall(r"[\w'’-]+", question)
+    names: list[str] = []
+    current: list[str] = []
+    for i, w in enumerate(words):
+        is_name = (w.isupper() and len(w) >= 2) or (w[:1].isupper() and i > 0 and w.lower() not in _STOP)
+        if is_name:
+            current.append(w)
+        elif current:
+            names.append(" ".join(current))
+            current = []
+    if current:
+        names.append(" ".join(current))
+    if names:
+        # Prefer an acronym (the most specific handle), then the longest name.
+        acronyms = [n for n in names if n.isupper()]
+        return acronyms[0] if acronyms else max(names, key=len)
+    # Otherwise the noun phrase after the first article ("how tall is the old lighthouse"),
+    # or failing that the first run of content words.
+    lowered = [w.lower() for w in words]
+    starts = [i + 1 for i, w in enumerate(lowered) if w in {"the", "a", "an"}] or [0]
+    phrase: list[str] = []
+    for w in words[starts[0]:]:
+        lw = w.lower()
+        if lw in _VERBS_AFTER and phrase:
+            break
+        if lw in _STOP:
+            if phrase:
+                break
+            continue
+        phrase.append(w)
+    return " ".join(phrase)
+
+
+def key_words(question: str) -> str:
+    return " ".join(w for w in re.findall(r"[\w'’-]+", question) if w.lower() not in _STOP)
+
+
+def is_follow_up(question: str) -> bool:
+    return bool(_PRONOUN.search(question) or _FOLLOW_UP_START.search(question))
+
+
+def resolve(question: str, history=None) -> ResolvedQuestion:
+    previous = previous_questions(history)
+    if not previous or not is_follow_up(question):
+        return ResolvedQuestion(question, question)
+    last = previous[-1]
+    subject = subject_of(last)
+    if not subject or subject.lower() in question.lower():
+        return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
+
+    replaced = False
+
+    def substitute(m: re.Match) -> str:
+        nonlocal replaced
+        word = m.group(1)
+        if replaced or word.lower() in {"there", "this", "that", "these", "those"}:
+            return word
+        replaced = True
+        return f"{subject}'s" if word.lower() in _POSSESSIVE else subject
+
+    reader_question = _PRONOUN.sub(substitute, question)
+    if not replaced:
+        reader_question = f"{question} ({subject})"
+    return ResolvedQuestion(reader_question, f"{reader_question} {key_words(last)}".strip(), subject)

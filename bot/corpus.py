@@ -1,0 +1,194 @@
+"""Load a folder of documents. Files that cannot be used are skipped and reported by name;
+nothing in the folder is ever modified."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import CorpusError
+from bot.parsing import ParsedText, parse_html, parse_markdown, parse_pdf, parse_plain
+from bot.types import Document
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
+                      ".html": "html", ".htm": "html", ".pdf": "pdf"}
+
+
+@dataclass
+class CorpusLoad:
+    documents: list[Document] = field(default_factory=list)
+    # (relative path, reason) for every file that was not indexed.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def decode_text(raw: bytes) -> str:
+    """Decode text the way a careful editor would: BOMs first, then UTF-8, then cp1252/latin-1.
+
+    Raises ValueError for content that is binary rather than text.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")
+    sample = raw[:8192]
+    # UTF-16 without a BOM: every other byte is NUL in ASCII-heavy text.
+    if sample and sample.count(b"\x00") > len(sample) // 3:
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if max(even, odd) > 0.8 * (len(sample) // 2) and min(even, odd) < 0.1 * (len(sample) // 2):
+            return raw.decode("utf-16-le" if odd > even else "utf-16-be", errors="replace")
+    if b"\x00" in sample:
+        raise ValueError("binary content (NUL bytes)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="strict") if _cp1252_ok(raw) else raw.decode("latin-1")
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if controls > max(8, len(text[:8192]) // 50):
+        raise ValueError("binary content (control characters)")
+    return text
+
+
+def _cp1252_ok(raw: bytes) -> bool:
+    try:
+        raw.decode("cp1252")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def parse_file(path: Path, kind: str, raw: bytes) -> ParsedText:
+    if kind == "pdf":
+        return parse_pdf(path)
+    text = decode_text(raw).replace("\r\n", "\n").replace("\r", "\n")
+    if kind == "md":
+        return parse_markdown(text)
+    if kind == "html":
+        return parse_html(text)
+    return parse_plain(text)
+
+
+def load_document(path: Path, doc_id: str, raw: bytes | None = None) -> Document:
+    """Parse one file into a Document (raises ValueError/OSError with a reason on failure)."""
+    kind = SUPPORTED_SUFFIXES[path.suffix.lower()]
+    raw = path.read_bytes() if raw is None else raw
+    parsed = parse_file(path, kind, raw)
+    if not parsed.text.strip():
+        raise ValueError("no text found")
+    title = parsed.title or path.stem.replace("_", " ")
+    return Document(
+        doc_id=doc_id,
+        text=parsed.text,
+        content_hash=hashlib.sha256(raw).hexdigest(),
+        kind=kind,
+        line_starts=tuple(parsed.line_starts),
+        source_lines=tuple(parsed.source_lines),
+        page_starts=tuple(parsed.page_starts),
+        headings=tuple(parsed.headings),
+        title=title,
+    )
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """A file found in the corpus folder, before parsing."""
+
+    rel: str
+    path: Path
+    content_hash: str = ""
+    skip_reason: str = ""  # set when the file is refused before parsing
+
+
+def check_corpus_folder(root: Path) -> None:
+    if not root.exists():
+        raise CorpusError(f"corpus folder not found: {root} (create it and put .txt, .md, .html or .pdf files in it)")
+    if not root.is_dir():
+        raise CorpusError(f"corpus path is not a folder: {root}")
+
+
+def scan_corpus(root: Path, max_file_mb: float = 20.0) -> list[CorpusFile]:
+    """Every file under root (sorted, hidden ones ignored) with its hash or the reason it is refused.
+
+    Symlinks that leave the folder are not followed; identical files are kept once.
+    """
+    root = Path(root)
+    check_corpus_folder(root)
+    resolved_root = root.resolve()
+    limit = int(max_file_mb * 1024 * 1024)
+    seen: dict[str, str] = {}
+    found: list[CorpusFile] = []
+    for path in sorted(root.rglob("*")):
+        parts = path.relative_to(root).parts
+        if any(part.startswith(".") for part in parts):
+            continue  # hidden files and folders (editor swap files, .git)
+        rel = "/".join(parts)
+        if path.is_symlink() and not path.resolve().is_relative_to(resolved_root):
+            found.append(CorpusFile(rel, path, skip_reason="symlink pointing outside the corpus folder (not followed)"))
+            continue
+        if not path.is_file():
+            continue
+        suffix = path.suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            found.append(CorpusFile(rel, path, skip_reason=f"unsupported file type {suffix or '(none)'}"))
+            continue
+        try:
+            size = path.stat().st_size
+            if size > limit:
+                found.append(CorpusFile(rel, path, skip_reason=f"larger than the {max_file_mb:g} MB limit ({size / 1e6:.1f} MB)"))
+                continue
+            if size == 0:
+                found.append(CorpusFile(rel, path, skip_reason="empty file"))
+                continue
+            digest = _sha256_file(path)
+        except OSError as exc:
+            found.append(CorpusFile(rel, path, skip_reason=f"could not be read: {exc.strerror or exc}"))
+            continue
+        if digest in seen:
+            found.append(CorpusFile(rel, path, digest, skip_reason=f"duplicate of {seen[digest]}"))
+            continue
+        seen[digest] = rel
+        found.append(CorpusFile(rel, path, digest))
+    return found
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def try_load(file: CorpusFile) -> tuple[Document | None, str]:
+    """Parse one scanned file: (document, "") or (None, reason it was skipped)."""
+    if file.skip_reason:
+        return None, file.skip_reason
+    try:
+        return load_document(file.path, file.rel), ""
+    except Exception as exc:  # a broken file must never stop the others from loading
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, f"could not be read: {reason}"
+
+
+def load_corpus(root: Path, max_file_mb: float = 20.0) -> CorpusLoad:
+    """Load every supported document under root; raises CorpusError only if none can be used."""
+    result = CorpusLoad()
+    for file in scan_corpus(root, max_file_mb):
+        doc, reason = try_load(file)
+        if doc is None:
+            result.skipped.append((file.rel, reason))
+        else:
+            result.documents.append(doc)
+    for rel, reason in result.skipped:
+        log.warning("skipped %s: %s", rel, reason)
+    if not result.documents:
+        raise empty_corpus_error(Path(root), len(result.skipped))
+    return result
+
+
+def empty_corpus_error(root: Path, n_skipped: int) -> CorpusError:
+    detail = f" ({n_skipped} file(s) skipped)" if n_skipped else ""
+    return CorpusError(f"no usable documents in {root}{detail}: add .txt, .md, .html or .pdf files")

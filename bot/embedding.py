@@ -1,0 +1,61 @@
+"""Sentence embeddings: the packaged all-MiniLM-L6-v2 offline, or any sentence-transformers model."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+import numpy as np
+
+from bot.model_paths import hub_load_error, quiet_model_loading, resolve_model
+
+
+class Embedder:
+    """Loads the model on first use; encodes to L2-normalised float32 rows (cosine = inner product)."""
+
+    def __init__(self, model_name: str, batch_size: int = 64) -> None:
+        self.model_name = model_name
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is not None:
+                return
+            path = resolve_model(self.model_name, "embedding")
+            quiet_model_loading()
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(path, device="cpu")
+            except Exception as exc:
+                raise hub_load_error(self.model_name, "embedding", exc) from exc
+
+    @property
+    def dimension(self) -> int:
+        self.warm_up()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        return int(get_dim())
+
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    @functools.lru_cache(maxsize=1024)
+    def encode_query(self, text: str) -> np.ndarray:
+        """Questions repeat (examples, retries, follow-ups); cache their vectors."""
+        vector = self.encode([text])[0]
+        vector.setflags(write=False)
+        return vector

@@ -1,0 +1,412 @@
+"""Build, update, verify and load the on-disk index: FAISS vectors, chunk store and manifest.
+
+Layout of the index folder:
+    manifest.json                 what was built, from what, with checksums of the files below
+    chunks-<gen>.jsonl            one chunk per line (text, offsets, section, line/page)
+    vectors-<gen>.npy             normalised embeddings, one row per chunk (reused incrementally)
+    faiss-<gen>.index             the FAISS index over those vectors
+
+Every build writes a new generation of data files, then swaps manifest.json atomically
+(temp file + rename). A build killed at any moment leaves the previous manifest pointing at
+the previous, untouched files. A manifest whose checksums, model or settings do not match is
+never used: the index is rebuilt, reusing what can be trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+import bot
+from bot.chunking import chunk_document
+from bot.config import Settings
+from bot.corpus import CorpusFile, empty_corpus_error, scan_corpus, try_load
+from bot.embedding import Embedder
+from bot.errors import IndexError_
+from bot.types import Chunk
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+# Bump when the chunker's output changes for the same settings, so old chunks are not reused.
+CHUNKER_VERSION = 1
+# Below this many vectors exact search is fast enough and the best FAISS choice; above it, HNSW
+# (FAISS guidelines: "Flat" up to ~1M for a handful of queries, HNSW when memory allows and
+# latency matters).
+EXACT_SEARCH_LIMIT = 100_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+
+@dataclass
+class SyncReport:
+    """What an index sync did, for the CLI and the UI to show."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    rebuilt_reason: str = ""  # why stored vectors could not be reused, if so
+    embedded_chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.rebuilt_reason)
+
+
+@dataclass
+class LoadedIndex:
+    manifest: dict
+    chunks: list[Chunk]
+    vectors: np.ndarray  # one normalised row per chunk (memory-mapped when loaded from disk)
+    faiss_index: object
+    report: SyncReport = field(default_factory=SyncReport)
+
+    def doc_chunk_counts(self) -> dict[str, int]:
+        return {d: info["n_chunks"] for d, info in self.manifest["documents"].items()}
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"bot": bot.__version__}
+    for name in ("faiss-cpu", "sentence-transformers", "transformers", "torch", "numpy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def choose_faiss_index(n_vectors: int, dim: int):
+    """Exact inner-product search for small corpora, HNSW above EXACT_SEARCH_LIMIT."""
+    import faiss
+
+    if n_vectors < EXACT_SEARCH_LIMIT:
+        return faiss.IndexFlatIP(dim), {"type": "IndexFlatIP", "metric": "inner_product"}
+    index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index.hnsw.efSearch = HNSW_EF_SEARCH
+    return index, {"type": "IndexHNSWFlat", "metric": "inner_product", "M": HNSW_M,
+                   "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
+
+
+def build_faiss(vectors: np.ndarray):
+    index, info = choose_faiss_index(len(vectors), vectors.shape[1])
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index, info
+
+
+def embedding_text(chunk: Chunk, title: str) -> str:
+    """What gets embedded: the passage with its document title and section, which often carry
+    the subject the passage itself only refers to ("it", "the bureau")."""
+    context = " - ".join(x for x in (title, chunk.section) if x and x != chunk.text)
+    return f"{context}: {chunk.text}" if context else chunk.text
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def chunk_to_json(c: Chunk) -> dict:
+    d = asdict(c)
+    d["sentences"] = [list(s) for s in c.sentences]
+    return d
+
+
+def chunk_from_json(d: dict) -> Chunk:
+    d = dict(d)
+    d["sentences"] = tuple(tuple(s) for s in d.get("sentences", ()))
+    return Chunk(**d)
+
+
+@contextlib.contextmanager
+def index_lock(index_dir: Path):
+    """One writer at a time per index folder (two terminals, or the UI and the CLI)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class IndexStore:
+    """Reads and writes one index folder."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.dir = Path(index_dir)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    def read_manifest(self) -> dict | None:
+        """The manifest, or None if absent; raises IndexError_ if present but unreadable."""
+        if not self.manifest_path.exists():
+            return None
+        try:
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise IndexError_(f"index manifest {self.manifest_path} is unreadable ({exc})") from None
+        if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexError_(f"index manifest {self.manifest_path} has an unknown format")
+        return manifest
+
+    def verify_files(self, manifest: dict) -> None:
+        """Raise IndexError_ unless every data file exists with the recorded checksum."""
+        for name, info in manifest["files"].items():
+            path = self.dir / name
+            if not path.exists():
+                raise IndexError_(f"index file {path} is missing")
+            if path.stat().st_size != info["bytes"] or _sha256(path) != info["sha256"]:
+                raise IndexError_(f"index file {path} is corrupted (checksum mismatch)")
+
+    def load_chunks(self, manifest: dict) -> list[Chunk]:
+        name = manifest["chunk_store"]
+        with (self.dir / name).open(encoding="utf-8") as f:
+            return [chunk_from_json(json.loads(line)) for line in f if line.strip()]
+
+    def load_vectors(self, manifest: dict) -> np.ndarray:
+        return np.load(self.dir / manifest["vectors"], mmap_mode="r", allow_pickle=False)
+
+    def load_faiss(self, manifest: dict):
+        import faiss
+
+        index = faiss.read_index(str(self.dir / manifest["faiss_file"]))
+        params = manifest["faiss"]
+        if params.get("type") == "IndexHNSWFlat":
+            index.hnsw.efSearch = params.get("efSearch", HNSW_EF_SEARCH)
+        return index
+
+    def write(self, manifest: dict, chunks: list[Chunk], vectors: np.ndarray, faiss_index) -> dict:
+        """Write a new generation, then swap the manifest; old generations are removed after."""
+        import faiss
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        gen = f"{int(time.time() * 1000):x}"
+        names = {"chunk_store": f"chunks-{gen}.jsonl", "vectors": f"vectors-{gen}.npy",
+                 "faiss_file": f"faiss-{gen}.index"}
+
+        def write_chunks(tmp: Path) -> None:
+            with tmp.open("w", encoding="utf-8") as f:
+                for c in chunks:
+                    f.write(json.dumps(chunk_to_json(c), ensure_ascii=False) + "\n")
+
+        def write_vectors(tmp: Path) -> None:
+            with tmp.open("wb") as f:
+                np.save(f, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+
+        _atomic_write(self.dir / names["chunk_store"], write_chunks)
+        _atomic_write(self.dir / names["vectors"], write_vectors)
+        _atomic_write(self.dir / names["faiss_file"], lambda tmp: faiss.write_index(faiss_index, str(tmp)))
+        manifest = dict(manifest, **names)
+        manifest["files"] = {
+            name: {"sha256": _sha256(self.dir / name), "bytes": (self.dir / name).stat().st_size}
+            for name in names.values()
+        }
+        _atomic_write(self.manifest_path,
+                      lambda tmp: tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8"))
+        self._remove_stale_files(keep=set(names.values()))
+        return manifest
+
+    def _remove_stale_files(self, keep: set[str]) -> None:
+        for path in self.dir.iterdir():
+            stale_data = path.name.startswith(("chunks-", "vectors-", "faiss-")) and path.name not in keep
+            if stale_data or (path.name.startswith(".") and path.name.endswith(".tmp")):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+def settings_fingerprint(settings: Settings, dimension: int) -> dict:
+    return {
+        "embedding_model": settings.embedding_model,
+        "embedding_dimension": dimension,
+        "chunking": {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
+                     "chunker_version": CHUNKER_VERSION},
+    }
+
+
+def mismatch_reason(manifest: dict, expected: dict, versions: dict) -> str:
+    """Why stored vectors cannot be reused ('' when they can)."""
+    for key in ("embedding_model", "embedding_dimension", "chunking"):
+        if manifest.get(key) != expected[key]:
+            return f"{key} changed ({manifest.get(key)!r} -> {expected[key]!r})"
+    stored = manifest.get("versions", {})
+    for lib in ("sentence-transformers", "transformers", "torch"):
+        if stored.get(lib) != versions.get(lib):
+            return f"built with {lib} {stored.get(lib)}, now {versions.get(lib)}"
+    return ""
+
+
+def sync_index(
+    settings: Settings,
+    embedder: Embedder,
+    progress: bool = False,
+    force: bool = False,
+    notify: Callable[[str], None] = log.info,
+) -> LoadedIndex:
+    """Bring the index in line with the corpus and return it, embedding only what changed."""
+    t0 = time.perf_counter()
+    store = IndexStore(settings.index_dir)
+    files = scan_corpus(settings.corpus_dir, settings.max_file_mb)
+    with index_lock(store.dir):
+        report = SyncReport()
+        manifest = None
+        try:
+            manifest = store.read_manifest()
+            if manifest is not None:
+                store.verify_files(manifest)
+        except IndexError_ as exc:
+            notify(f"{exc}; rebuilding the index")
+            report.rebuilt_reason = str(exc)
+            manifest = None
+
+        versions = library_versions()
+        expected = settings_fingerprint(settings, embedder.dimension)
+        if manifest is not None and not force:
+            reason = mismatch_reason(manifest, expected, versions)
+            if reason:
+                notify(f"index is stale: {reason}; re-embedding everything")
+                report.rebuilt_reason = reason
+                manifest = None
+            elif _up_to_date(manifest, files):
+                index = LoadedIndex(manifest, store.load_chunks(manifest), store.load_vectors(manifest),
+                                    store.load_faiss(manifest), report)
+                report.reused = list(manifest["documents"])
+                report.skipped = [tuple(s) for s in manifest.get("skipped", [])]
+                report.seconds = time.perf_counter() - t0
+                return index
+        elif force:
+            report.rebuilt_reason = "rebuild requested"
+            manifest = None
+
+        index = _rebuild(settings, embedder, store, manifest, files, expected, versions, report, progress)
+        report.seconds = time.perf_counter() - t0
+        return index
+
+
+def _up_to_date(manifest: dict, files: list[CorpusFile]) -> bool:
+    indexed = {d: info["hash"] for d, info in manifest["documents"].items()}
+    skipped = {s[0]: s[2] if len(s) > 2 else None for s in manifest.get("skipped", [])}
+    current_ok = {f.rel: f.content_hash for f in files if not f.skip_reason}
+    current_skipped = {f.rel for f in files if f.skip_reason}
+    if current_skipped != {rel for rel in skipped if rel not in current_ok}:
+        return False
+    for rel, digest in current_ok.items():
+        if indexed.get(rel) != digest and skipped.get(rel) != digest:
+            return False
+    return all(rel in current_ok for rel in indexed)
+
+
+def _rebuild(settings, embedder, store, manifest, files, expected, versions, report, progress) -> LoadedIndex:
+    old_chunks: dict[str, list[Chunk]] = {}
+    old_vectors = None
+    old_docs = manifest["documents"] if manifest else {}
+    if manifest is not None:
+        all_chunks = store.load_chunks(manifest)
+        old_vectors = store.load_vectors(manifest)
+        for c in all_chunks:
+            old_chunks.setdefault(c.doc_id, []).append(c)
+
+    chunks: list[Chunk] = []
+    vector_parts: list[np.ndarray] = []
+    documents: dict[str, dict] = {}
+    skipped: list[list] = []
+    to_embed: list[tuple[int, str]] = []  # (position in chunks, text)
+    for file in files:
+        old = old_docs.get(file.rel)
+        if old is not None and old["hash"] == file.content_hash and not file.skip_reason:
+            reused = old_chunks.get(file.rel, [])
+            rows = [c.chunk_id for c in reused]
+            first = len(chunks)
+            chunks.extend(_renumber(c, first + i) for i, c in enumerate(reused))
+            vector_parts.append(np.asarray(old_vectors[rows], dtype=np.float32))
+            documents[file.rel] = dict(old, first_chunk=first)
+            report.reused.append(file.rel)
+            continue
+        doc, reason = try_load(file)
+        if doc is None:
+            skipped.append([file.rel, reason, file.content_hash or None])
+            report.skipped.append((file.rel, reason))
+            continue
+        new_chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap, first_id=len(chunks))
+        if not new_chunks:
+            skipped.append([file.rel, "no text found", file.content_hash])
+            report.skipped.append((file.rel, "no text found"))
+            continue
+        (report.changed if file.rel in old_docs else report.added).append(file.rel)
+        documents[file.rel] = {"hash": doc.content_hash, "kind": doc.kind, "title": doc.title,
+                               "n_chunks": len(new_chunks), "first_chunk": len(chunks)}
+        for c in new_chunks:
+            to_embed.append((len(chunks), embedding_text(c, doc.title)))
+            chunks.append(c)
+        vector_parts.append(np.zeros((len(new_chunks), expected["embedding_dimension"]), dtype=np.float32))
+    report.removed = [d for d in old_docs if d not in documents and d not in {s[0] for s in skipped}]
+    if not documents:
+        raise empty_corpus_error(settings.corpus_dir, len(skipped))
+
+    dim = expected["embedding_dimension"]
+    vectors = np.concatenate(vector_parts) if vector_parts else np.zeros((0, dim), dtype=np.float32)
+    if to_embed:
+        vectors = np.array(vectors)  # writable copy
+        batch = 256
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(to_embed), unit="chunk", desc="embedding", disable=not progress) as bar:
+            for b in range(0, len(to_embed), batch):
+                part = to_embed[b : b + batch]
+                vectors[[p for p, _ in part]] = embedder.encode([t for _, t in part])
+                bar.update(len(part))
+        report.embedded_chunks = len(to_embed)
+
+    faiss_index, faiss_info = build_faiss(vectors)
+    new_manifest = {
+        "format_version": FORMAT_VERSION,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **expected,
+        "faiss": faiss_info,
+        "n_chunks": len(chunks),
+        "documents": documents,
+        "skipped": skipped,
+        "versions": versions,
+    }
+    new_manifest = store.write(new_manifest, chunks, vectors, faiss_index)
+    return LoadedIndex(new_manifest, chunks, vectors, faiss_index, report)
+
+
+def _renumber(c: Chunk, chunk_id: int) -> Chunk:
+    from dataclasses import replace
+
+    return c if c.chunk_id == chunk_id else replace(c, chunk_id=chunk_id)

@@ -1,0 +1,239 @@
+"""The one core API: `Bot.ask(question, history=None) -> Response`.
+
+The chat page, the CLI and the evaluator all go through this class; none of them touches
+FAISS or transformers directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.calibration import Calibration, answerability_features, default_calibration
+from bot.config import Settings, load_settings
+from bot.conversation import resolve
+from bot.corpus import SUPPORTED_SUFFIXES
+from bot.embedding import Embedder
+from bot.errors import CorpusError, UsageError
+from bot.index import LoadedIndex, SyncReport, sync_index
+from bot.model_paths import BUNDLED_READER_DIR
+from bot.questions import clean_question
+from bot.reader import ReaderResult, ReadItem, TransformerReader
+from bot.retrieval import Retriever
+from bot.sentence_reader import SentenceReader
+from bot.types import Citation, Passage, Response, Span
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_FILE = "calibration.json"
+
+
+def make_reader(settings: Settings, embedder: Embedder):
+    """"auto": the reader shipped with the bot; "none": sentence mode; anything else: a
+    transformers QA model name or folder."""
+    choice = settings.reader.strip()
+    if choice.lower() == "none":
+        return SentenceReader(embedder)
+    if choice.lower() == "auto":
+        if (BUNDLED_READER_DIR / "config.json").is_file():
+            return TransformerReader(str(BUNDLED_READER_DIR), max_answer_tokens=settings.max_answer_tokens)
+        log.warning("the bundled reader is missing from %s; answering in sentence mode", BUNDLED_READER_DIR)
+        return SentenceReader(embedder)
+    return TransformerReader(choice, max_answer_tokens=settings.max_answer_tokens)
+
+
+@dataclass
+class _Prepared:
+    """A question after cleaning and follow-up resolution, ready for retrieval."""
+
+    question: str
+    reader_question: str
+    retrieval_query: str
+    notice: str
+
+
+class Bot:
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None, reader=None) -> None:
+        self.settings = settings or load_settings()
+        self.embedder = embedder or Embedder(self.settings.embedding_model)
+        self.reader = reader or make_reader(self.settings, self.embedder)
+        self._index: LoadedIndex | None = None
+        self._retriever: Retriever | None = None
+        self._calibration: Calibration | None = None
+        self._sync_lock = threading.Lock()
+        self.messages: list[str] = []  # notices from the last index sync (rebuilds, skipped files)
+
+    # ----- index -----
+    @property
+    def index(self) -> LoadedIndex:
+        if self._index is None:
+            self.sync()
+        return self._index
+
+    def sync(self, force: bool = False, progress: bool = False) -> SyncReport:
+        """Bring the index in line with the corpus folder (only changed documents are embedded)."""
+        with self._sync_lock:
+            messages: list[str] = []
+            index = sync_index(self.settings, self.embedder, progress=progress, force=force, notify=messages.append)
+            titles = {d: info.get("title", "") for d, info in index.manifest["documents"].items()}
+            retriever = Retriever(index.chunks, index.vectors, index.faiss_index, self.embedder, titles)
+            # Swap both at once so concurrent questions see either the old or the new index.
+            self._index, self._retriever = index, retriever
+            messages += [f"skipped {rel}: {reason}" for rel, reason in index.report.skipped]
+            self.messages = messages
+            return index.report
+
+    def documents(self) -> list[dict]:
+        return [
+            {"doc": d, "title": info.get("title", ""), "chunks": info["n_chunks"], "kind": info.get("kind", "")}
+            for d, info in sorted(self.index.manifest["documents"].items())
+        ]
+
+    def add_document(self, filename: str, data: bytes) -> SyncReport:
+        """Save an uploaded file into the corpus folder (atomically) and index it."""
+        name = Path(filename.replace("\\", "/")).name
+        suffix = Path(name).suffix.lower()
+        if not name or name.startswith(".") or suffix not in SUPPORTED_SUFFIXES:
+            allowed = ", ".join(sorted({".txt", ".md", ".html", ".pdf"}))
+            raise UsageError(f"{name or 'file'}: unsupported type (allowed: {allowed})")
+        limit = int(self.settings.max_file_mb * 1024 * 1024)
+        if len(data) > limit:
+            raise UsageError(f"{name}: {len(data) / 1e6:.1f} MB is over the {self.settings.max_file_mb:g} MB limit")
+        if not data:
+            raise UsageError(f"{name}: the file is empty")
+        name = re.sub(r"[^\w.\- ]", "_", name)
+        corpus = self.settings.corpus_dir
+        if not corpus.is_dir():
+            raise CorpusError(f"corpus folder not found: {corpus}")
+        target = corpus / name
+        tmp = corpus / f".{name}.{os.getpid()}.upload.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        report = self.sync()
+        if name in {rel for rel, _ in report.skipped}:
+            reason = dict(report.skipped)[name]
+            target.unlink(missing_ok=True)
+            self.sync()
+            raise UsageError(f"{name}: {reason}")
+        return report
+
+    # ----- calibration -----
+    @property
+    def calibration(self) -> Calibration:
+        if self._calibration is None:
+            self._calibration = self._load_calibration()
+        return self._calibration
+
+    def _load_calibration(self) -> Calibration:
+        candidates = [self.settings.index_dir / CALIBRATION_FILE]
+        model_dir = getattr(self.reader, "model_dir", None) or getattr(self.reader, "model_name", None)
+        if model_dir and Path(str(model_dir)).is_dir():
+            candidates.append(Path(str(model_dir)) / CALIBRATION_FILE)
+        if self.reader.kind == "sentence":
+            candidates.append(BUNDLED_READER_DIR / "calibration-sentence.json")
+        for path in candidates:
+            if path.is_file():
+                try:
+                    cal = Calibration.load(path)
+                except (OSError, ValueError, TypeError) as exc:
+                    log.warning("ignoring unreadable calibration %s (%s)", path, exc)
+                    continue
+                if cal.reader == self.reader.identity or path.parent != self.settings.index_dir:
+                    return cal
+        return default_calibration(self.reader.kind, self.reader.identity)
+
+    def set_calibration(self, calibration: Calibration) -> None:
+        self._calibration = calibration
+
+    @property
+    def threshold(self) -> float:
+        t = self.settings.abstain_threshold
+        return self.calibration.threshold if t is None else t
+
+    # ----- answering -----
+    def ask(self, question: str, history=None, top_k: int | None = None) -> Response:
+        """Answer one question from the documents, with citations, or abstain."""
+        return self.ask_many([question], [history], top_k=top_k)[0]
+
+    def ask_many(self, questions: list[str], histories: list | None = None, top_k: int | None = None) -> list[Response]:
+        """Answer several questions; the reader batches all their passages together."""
+        t_start = time.perf_counter()
+        histories = histories or [None] * len(questions)
+        top_k = top_k or self.settings.top_k
+        if top_k < 1:
+            raise UsageError(f"top_k must be >= 1 (got {top_k})")
+        prepared = [self._prepare(q, h) for q, h in zip(questions, histories)]
+        self.index  # build or load before timing the first question
+        retriever = self._retriever
+        timings = [dict() for _ in questions]
+        passages: list[list[Passage]] = []
+        for p, t in zip(prepared, timings):
+            t0 = time.perf_counter()
+            self.embedder.encode_query(p.retrieval_query)
+            t1 = time.perf_counter()
+            passages.append(retriever.retrieve(p.retrieval_query, top_k))
+            t2 = time.perf_counter()
+            t["embed"], t["retrieve"] = (t1 - t0) * 1000, (t2 - t1) * 1000
+        t0 = time.perf_counter()
+        read_k = min(self.settings.read_k, top_k)
+        results = self.reader.read_batch([
+            (p.reader_question, [ReadItem(x.chunk.text, x.chunk.doc_id, x.chunk.start, i)
+                                 for i, x in enumerate(ps[:read_k])])
+            for p, ps in zip(prepared, passages)
+        ])
+        read_ms = (time.perf_counter() - t0) * 1000 / max(len(questions), 1)
+        responses = []
+        for p, ps, result, t in zip(prepared, passages, results, timings):
+            t["read"] = read_ms
+            t0 = time.perf_counter()
+            response = self._respond(p, ps, result)
+            t["format"] = (time.perf_counter() - t0) * 1000
+            t["total"] = sum(t.values()) if len(questions) > 1 else (time.perf_counter() - t_start) * 1000
+            response.timings_ms = t
+            responses.append(response)
+        return responses
+
+    def _prepare(self, question: str, history) -> _Prepared:
+        text, notice = clean_question(question, self.settings.max_question_chars)
+        resolved = resolve(text, history)
+        return _Prepared(text, resolved.reader_question, resolved.retrieval_query, notice)
+
+    def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult) -> Response:
+        probability = self.calibration.probability(answerability_features(result, passages)) if result.spans else 0.0
+        response = Response(question=p.question, answer="", abstained=True, score=probability,
+                            passages=passages, retrieval_query=p.retrieval_query,
+                            alternatives=result.spans[1:])
+        notices = [p.notice] if p.notice else []
+        if not result.spans or probability < self.threshold:
+            why = ("no passage matched the question" if not passages else
+                   f"confidence {probability:.2f} is below the threshold {self.threshold:.2f}")
+            response.reason = "; ".join(notices + [f"the documents do not appear to contain the answer ({why})"])
+            return response
+        best = result.spans[0]
+        response.answer = best.text
+        response.abstained = False
+        response.citations = self._citations(best, result.spans, passages)
+        response.reason = "; ".join(notices)
+        return response
+
+    def _citations(self, best: Span, spans: list[Span], passages: list[Passage]) -> list[Citation]:
+        """The answer's own location first, then other read passages giving the same answer."""
+        norm = best.text.lower().strip()
+        chosen = [best] + [s for s in spans[1:] if s.text.lower().strip() == norm and s.doc_id != best.doc_id]
+        return [cite(s, passages[s.passage_index]) for s in chosen]
+
+
+def cite(span: Span, passage: Passage) -> Citation:
+    """Quote the sentence(s) of the passage that contain the span."""
+    chunk = passage.chunk
+    inside = [(s, e) for s, e in chunk.sentences if s < span.end and span.start < e] or [(chunk.start, chunk.end)]
+    q_start, q_end = min(s for s, _ in inside), max(e for _, e in inside)
+    q_start, q_end = min(q_start, span.start), max(q_end, span.end)
+    quote = chunk.text[q_start - chunk.start : q_end - chunk.start]
+    return Citation(doc=span.doc_id, section=chunk.section, start=span.start, end=span.end, quote=quote,
+                    quote_start=q_start, quote_end=q_end, line=chunk.line_at(span.start), page=chunk.page_at(span.start))

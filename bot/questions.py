@@ -1,0 +1,33 @@
+"""Validate and clean a user's question before it reaches any model."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.errors import UsageError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_question(raw, max_chars: int) -> tuple[str, str]:
+    """Return (question, notice). Raises UsageError for a question with nothing to ask.
+
+    Control characters and lone surrogates are dropped (they cannot be encoded or shown),
+    whitespace is collapsed, and an over-long question is cut at max_chars with a notice.
+    """
+    if raw is None:
+        raise UsageError("the question is empty: type a question about the documents")
+    if not isinstance(raw, str):
+        raise UsageError(f"the question must be text (got {type(raw).__name__})")
+    text = raw.encode("utf-8", errors="ignore").decode("utf-8")  # lone surrogates
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise UsageError("the question is empty: type a question about the documents")
+    notice = ""
+    if len(text) > max_chars:
+        cut = text.rfind(" ", 0, max_chars)
+        text = text[: cut if cut > max_chars // 2 else max_chars].rstrip()
+        notice = f"the question was longer than {max_chars:,} characters; only its start was used"
+    return text, notice

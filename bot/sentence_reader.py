@@ -1,0 +1,66 @@
+"""Sentence-level mode (`--reader none`): returns the passage sentence that best matches the
+question. Fast and needs no QA model, but it answers with a whole sentence, not a short span."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from bot.chunking import sentence_spans
+from bot.embedding import Embedder
+from bot.reader import ReaderResult, ReadItem
+from bot.types import Span
+
+_WORD = re.compile(r"\w+")
+_STOP = {
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "and", "or", "is", "are",
+    "was", "were", "be", "been", "what", "which", "who", "whom", "when", "where", "why", "how",
+    "did", "do", "does", "has", "have", "had", "it", "its", "that", "this", "as", "from", "their",
+}
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+class SentenceReader:
+    kind = "sentence"
+    identity = "sentence"
+
+    def __init__(self, embedder: Embedder, top_k: int = 5) -> None:
+        self.embedder = embedder
+        self.top_k = top_k
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+
+    def read(self, question: str, items: list[ReadItem]) -> ReaderResult:
+        return self.read_batch([(question, items)])[0]
+
+    def read_batch(self, requests: list[tuple[str, list[ReadItem]]]) -> list[ReaderResult]:
+        results = []
+        for question, items in requests:
+            sentences = [(item, s, e) for item in items for s, e in sentence_spans(item.text)]
+            if not sentences or not question.strip():
+                results.append(ReaderResult(spans=[]))
+                continue
+            q_vec = self.embedder.encode_query(question)
+            s_vecs = self.embedder.encode([item.text[s:e] for item, s, e in sentences])
+            cosine = s_vecs @ q_vec
+            q_words = content_words(question)
+            overlap = np.array([
+                len(q_words & content_words(item.text[s:e])) / max(len(q_words), 1) for item, s, e in sentences
+            ])
+            # Meaning first; shared content words break near-ties toward the sentence that
+            # names what was asked about.
+            scores = cosine + 0.2 * overlap
+            order = np.argsort(-scores)[: self.top_k]
+            spans = [
+                Span(text=item.text[s:e], doc_id=item.doc_id, start=item.offset + s, end=item.offset + e,
+                     score=float(scores[i]), passage_index=item.passage_index)
+                for i in order
+                for item, s, e in [sentences[i]]
+            ]
+            results.append(ReaderResult(spans=spans))
+        return results

@@ -1,0 +1,73 @@
+"""Read SQuAD v1.1 / v2.0 JSON files into typed examples."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import DataError
+
+
+@dataclass(frozen=True)
+class SquadExample:
+    id: str
+    title: str
+    context: str
+    question: str
+    answers: tuple[str, ...]
+    answer_starts: tuple[int, ...]
+    # Index of the paragraph within the file, so paragraphs can be grouped without re-hashing text.
+    paragraph_index: int
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def squad_version(data: dict, path: Path) -> str:
+    """Return "1.1" or "2.0"; refuse anything else so a wrong file fails loudly."""
+    raw = str(data.get("version", "")).lower().lstrip("v")
+    if raw.startswith("1.1"):
+        return "1.1"
+    if raw.startswith("2.0"):
+        return "2.0"
+    raise DataError(f"{path}: unknown SQuAD version {data.get('version')!r} (expected 1.1 or 2.0)")
+
+
+def load_squad(path: str | Path, titles: set[str] | None = None) -> list[SquadExample]:
+    """Load every question of a SQuAD file (optionally only some articles)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise DataError(f"{path}: not a SQuAD file (no top-level 'data' list)")
+    squad_version(data, path)
+    examples: list[SquadExample] = []
+    paragraph_index = -1
+    for article in data["data"]:
+        title = article.get("title", "")
+        for paragraph in article.get("paragraphs", []):
+            paragraph_index += 1
+            if titles is not None and title not in titles:
+                continue
+            context = paragraph["context"]
+            for qa in paragraph.get("qas", []):
+                impossible = bool(qa.get("is_impossible", False))
+                answers = [] if impossible else qa.get("answers", [])
+                examples.append(
+                    SquadExample(
+                        id=str(qa["id"]),
+                        title=title,
+                        context=context,
+                        question=qa["question"],
+                        answers=tuple(a["text"] for a in answers),
+                        answer_starts=tuple(int(a["answer_start"]) for a in answers),
+                        paragraph_index=paragraph_index,
+                    )
+                )
+    return examples

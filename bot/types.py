@@ -1,0 +1,148 @@
+"""Typed data passed between stages. Offsets are the contract: every span carries the document
+and the character range it came from, so `document.text[start:end] == text` always holds."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source file as a reader sees it (markup removed), with maps back to the file."""
+
+    doc_id: str  # path relative to the corpus folder, with forward slashes
+    text: str
+    content_hash: str  # sha256 of the raw file bytes
+    kind: str  # txt | md | html | pdf
+    # Start offset in `text` of each text line, and the source-file line it came from.
+    line_starts: tuple[int, ...] = ()
+    source_lines: tuple[int, ...] = ()
+    # Start offset in `text` of each PDF page (page numbers are 1-based); empty for other kinds.
+    page_starts: tuple[int, ...] = ()
+    # (offset in text where the section starts, heading) in document order.
+    headings: tuple[tuple[int, str], ...] = ()
+    title: str = ""
+
+    def line_at(self, offset: int) -> int | None:
+        if not self.line_starts:
+            return None
+        i = bisect.bisect_right(self.line_starts, offset) - 1
+        return self.source_lines[max(i, 0)]
+
+    def page_at(self, offset: int) -> int | None:
+        if not self.page_starts:
+            return None
+        return bisect.bisect_right(self.page_starts, offset)
+
+    def section_at(self, offset: int) -> str:
+        starts = [h[0] for h in self.headings]
+        i = bisect.bisect_right(starts, offset) - 1
+        return self.headings[i][1] if i >= 0 else ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: int
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    section: str
+    line: int | None
+    page: int | None
+    # Sentence boundaries inside the chunk, as (start, end) document offsets.
+    sentences: tuple[tuple[int, int], ...] = ()
+    # (document offset, source line or page) wherever the line/page changes inside the chunk,
+    # so a citation can name the line or page of the exact answer, not just the chunk's start.
+    line_map: tuple[tuple[int, int], ...] = ()
+    page_map: tuple[tuple[int, int], ...] = ()
+
+    def line_at(self, offset: int) -> int | None:
+        return _lookup(self.line_map, offset, self.line)
+
+    def page_at(self, offset: int) -> int | None:
+        return _lookup(self.page_map, offset, self.page)
+
+
+def _lookup(mapping: tuple[tuple[int, int], ...], offset: int, default: int | None) -> int | None:
+    value = default
+    for start, v in mapping:
+        if start > offset:
+            break
+        value = v
+    return value
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with the evidence that ranked it."""
+
+    chunk: Chunk
+    score: float  # fused score used for ranking
+    rank: int
+    dense_score: float | None = None  # cosine similarity to the question
+    bm25_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate answer from the reader."""
+
+    text: str
+    doc_id: str
+    start: int
+    end: int
+    score: float  # reader score: higher is better; comparable within one reader
+    passage_index: int  # which passage it was read from
+    no_answer_score: float = 0.0  # reader's score for "no answer in this passage"
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc: str
+    section: str
+    start: int  # character range of the answer span in the document
+    end: int
+    quote: str  # the source sentence that holds the answer, verbatim
+    quote_start: int
+    quote_end: int
+    line: int | None = None
+    page: int | None = None
+
+
+@dataclass
+class Response:
+    question: str
+    answer: str
+    abstained: bool
+    score: float  # probability that the answer is right (0..1)
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    reason: str = ""  # why it abstained, or a notice (e.g. the question was shortened)
+    alternatives: list[Span] = field(default_factory=list)
+    retrieval_query: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["passages"] = [
+            {
+                "rank": p.rank,
+                "doc": p.chunk.doc_id,
+                "section": p.chunk.section,
+                "start": p.chunk.start,
+                "end": p.chunk.end,
+                "line": p.chunk.line,
+                "page": p.chunk.page,
+                "score": round(p.score, 6),
+                "dense_score": None if p.dense_score is None else round(p.dense_score, 6),
+                "bm25_score": None if p.bm25_score is None else round(p.bm25_score, 6),
+                "text": p.chunk.text,
+            }
+            for p in self.passages
+        ]
+        data["timings_ms"] = {k: round(v, 2) for k, v in self.timings_ms.items()}
+        data["score"] = round(self.score, 6)
+        return data

@@ -1,0 +1,134 @@
+"""Shared fixtures: an isolated environment, a deterministic fake embedder for unit tests,
+the real embedding model loaded once per session, and a tiny random QA model built from a config."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.config import load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch, tmp_path):
+    """No BOT_* setting from the developer's shell leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("BOT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    yield
+
+
+class FakeEmbedder:
+    """Bag of hashed words, L2-normalised: texts sharing words are close. Deterministic."""
+
+    model_name = "fake-hash-embedder"
+
+    def __init__(self, dim: int = 512) -> None:
+        self.dim = dim
+        self.encoded = 0
+
+    def warm_up(self) -> None:
+        pass
+
+    @property
+    def dimension(self) -> int:
+        return self.dim
+
+    def encode(self, texts, show_progress=False):
+        self.encoded += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int(hashlib.md5(word.encode()).hexdigest(), 16)
+                out[row, h % self.dim] += 1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+        return out
+
+    def encode_query(self, text):
+        return self.encode([text])[0]
+
+
+@pytest.fixture
+def fake_embedder():
+    return FakeEmbedder()
+
+
+def write_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+SAMPLE_DOCS = {
+    "volcanoes.md": (
+        "# Volcanoes of Iceland\n\n"
+        "- Hekla is one of the most active volcanoes in Iceland. It erupted in 2000.\n"
+        "- The [Eyjafjallajokull](https://example.org) eruption of 2010 closed European airspace for six days.\n\n"
+        "Monitoring\n\n"
+        "The Icelandic Meteorological Office monitors seismic activity with 70 stations.\n"
+    ),
+    "bridges.txt": (
+        "Famous Bridges\n\n"
+        "The Golden Gate Bridge opened in 1937. Its main span is 1,280 metres long.\n"
+        "The Tower Bridge in London was completed in 1894 after eight years of work.\n"
+    ),
+}
+
+
+@pytest.fixture
+def small_settings(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", SAMPLE_DOCS)
+    return load_settings({"corpus_dir": corpus, "index_dir": tmp_path / "index", "reader": "none"})
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from bot.embedding import Embedder
+
+    embedder = Embedder("sentence-transformers/all-MiniLM-L6-v2")
+    embedder.warm_up()
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def tiny_qa_model(tmp_path_factory):
+    """A randomly initialised 2-layer BERT QA model with the real tokenizer: no download."""
+    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
+    import torch
+
+    from bot.model_paths import packaged_model_dir
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(str(packaged_model_dir("all-MiniLM-L6-v2")))
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=512)
+    model = BertForQuestionAnswering(config)
+    folder = tmp_path_factory.mktemp("tiny-qa")
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def seed_corpus(tmp_path):
+    """A copy of the project's default corpus folder (whatever documents it holds)."""
+    target = tmp_path / "corpus"
+    shutil.copytree(REPO / "corpus", target)
+    return target

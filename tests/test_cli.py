@@ -1,0 +1,90 @@
+"""The `bot` command, run in-process with the real embedding model (sentence mode for speed)."""
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import SAMPLE_DOCS, write_corpus
+
+
+@pytest.fixture
+def dirs(tmp_path, monkeypatch):
+    corpus = write_corpus(tmp_path / "corpus", SAMPLE_DOCS)
+    monkeypatch.setenv("BOT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("BOT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("BOT_READER", "none")
+    return corpus, tmp_path / "index"
+
+
+def test_ask_json_has_the_documented_keys(dirs, capsys):
+    assert main(["ask", "--json", "When did the Golden Gate Bridge open?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"answer", "abstained", "score", "citations", "passages", "timings_ms"} <= set(data)
+    c = data["citations"][0]
+    assert {"doc", "section", "start", "end", "quote", "line"} <= set(c)
+    text = (dirs[0] / c["doc"]).read_text()
+    assert c["quote"] in text and "1937" in data["answer"]
+
+
+def test_ask_prints_answer_then_numbered_citations(dirs, capsys):
+    assert main(["ask", "When did the Golden Gate Bridge open?"]) == 0
+    out = capsys.readouterr().out
+    assert "1937" in out.splitlines()[0]
+    assert "[1] bridges.txt" in out and "line 3" in out
+
+
+def test_ask_stdin_writes_one_json_object_per_line(dirs, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("When did Hekla erupt?\n\n   \nWhen did the Golden Gate open?\n"))
+    assert main(["ask", "-"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and all("answer" in json.loads(x) for x in lines)
+
+
+@pytest.mark.parametrize("argv", [["ask", ""], ["ask", "   "], ["ask"]])
+def test_empty_question_is_a_one_line_error_with_exit_2(dirs, capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err and "Traceback" not in err
+
+
+def test_huge_question_is_capped_and_answered(dirs, capsys):
+    assert main(["ask", "--json", "bridge " * 15_000]) == 0
+    assert "longer than" in json.loads(capsys.readouterr().out)["reason"]
+
+
+def test_missing_and_empty_corpus_name_the_path(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BOT_READER", "none")
+    assert main(["ask", "hi", "--corpus", str(tmp_path / "missing"), "--index", str(tmp_path / "i")]) == 2
+    assert "missing" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["index", "--corpus", str(tmp_path / "empty"), "--index", str(tmp_path / "i")]) == 2
+    assert "no usable documents" in capsys.readouterr().err
+
+
+def test_index_reports_skipped_files_and_rebuilds_corrupt_index(dirs, capsys):
+    corpus, index = dirs
+    (corpus / "junk.txt").write_bytes(bytes(range(256)) * 4)
+    assert main(["index"]) == 0
+    captured = capsys.readouterr()
+    assert "skipped junk.txt" in captured.err and "2 documents" in captured.out
+    manifest = json.loads((index / "manifest.json").read_text())
+    (index / manifest["faiss_file"]).write_bytes(b"garbage")
+    assert main(["index"]) == 0
+    assert "corrupted" in capsys.readouterr().err
+
+
+def test_bad_setting_values_are_clear(dirs, capsys, monkeypatch):
+    monkeypatch.setenv("BOT_TOP_K", "many")
+    assert main(["ask", "x"]) == 2
+    assert "BOT_TOP_K" in capsys.readouterr().err
+    monkeypatch.delenv("BOT_TOP_K")
+    assert main(["ask", "x", "--top-k", "0"]) == 2
+
+
+def test_python_dash_m_bot_works():
+    out = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "ask" in out.stdout

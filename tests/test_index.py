@@ -1,0 +1,137 @@
+import json
+
+import pytest
+
+from bot.config import load_settings
+from bot.index import IndexStore, choose_faiss_index, sync_index
+from tests.conftest import FakeEmbedder, SAMPLE_DOCS, write_corpus
+
+
+@pytest.fixture
+def setup(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", SAMPLE_DOCS)
+    settings = load_settings({"corpus_dir": corpus, "index_dir": tmp_path / "index"})
+    return settings, corpus, FakeEmbedder()
+
+
+def test_first_sync_builds_and_second_reuses_without_embedding(setup):
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    assert sorted(first.report.added) == ["bridges.txt", "volcanoes.md"]
+    assert emb.encoded == len(first.chunks) > 0
+    manifest = json.loads((settings.index_dir / "manifest.json").read_text())
+    assert manifest["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["embedding_dimension"] == 512
+    assert manifest["chunking"]["chunk_size"] == settings.chunk_size
+    assert set(manifest["documents"]) == {"bridges.txt", "volcanoes.md"}
+    assert all(len(d["hash"]) == 64 for d in manifest["documents"].values())
+    assert "faiss-cpu" in manifest["versions"] and manifest["faiss"]["type"] == "IndexFlatIP"
+
+    emb.encoded = 0
+    second = sync_index(settings, emb)
+    assert emb.encoded == 0 and not second.report.changed_anything
+    assert [c.text for c in second.chunks] == [c.text for c in first.chunks]
+
+
+def test_changing_one_document_reembeds_only_that_document(setup):
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    bridge_chunks = [c for c in first.chunks if c.doc_id == "bridges.txt"]
+    (corpus / "volcanoes.md").write_text("# Volcanoes\n\nKatla is a large volcano in the south.\n")
+    (corpus / "new.txt").write_text("A new document about rivers. The Thames flows through London.")
+    emb.encoded = 0
+    second = sync_index(settings, emb)
+    assert second.report.changed == ["volcanoes.md"] and second.report.added == ["new.txt"]
+    assert second.report.reused == ["bridges.txt"]
+    new_chunks = [c for c in second.chunks if c.doc_id != "bridges.txt"]
+    assert emb.encoded == len(new_chunks)
+    # chunk ids stay dense and aligned with the vector rows
+    assert [c.chunk_id for c in second.chunks] == list(range(len(second.chunks)))
+    assert second.vectors.shape[0] == len(second.chunks)
+    reused = [c for c in second.chunks if c.doc_id == "bridges.txt"]
+    assert [c.text for c in reused] == [c.text for c in bridge_chunks]
+    for c in reused:
+        assert (second.vectors[c.chunk_id] == emb.encode([_embedded_text(c)])[0]).all()
+    (corpus / "new.txt").unlink()
+    third = sync_index(settings, emb)
+    assert third.report.removed == ["new.txt"]
+
+
+def _embedded_text(chunk):
+    from bot.index import embedding_text
+
+    title = "Famous Bridges" if chunk.doc_id == "bridges.txt" else ""
+    return embedding_text(chunk, title)
+
+
+def test_other_embedding_model_in_manifest_forces_full_reembedding(setup):
+    settings, corpus, emb = setup
+    sync_index(settings, emb)
+    path = settings.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["embedding_model"] = "someone/else"
+    path.write_text(json.dumps(manifest))
+    emb.encoded = 0
+    notes = []
+    index = sync_index(settings, emb, notify=notes.append)
+    assert emb.encoded == len(index.chunks)
+    assert "embedding_model changed" in index.report.rebuilt_reason and notes
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty", "flip", "delete_chunks", "garbage_manifest"])
+def test_damaged_index_files_are_detected_and_rebuilt(setup, damage):
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    manifest = first.manifest
+    target = {"truncate": manifest["faiss_file"], "empty": manifest["vectors"], "flip": manifest["vectors"],
+              "delete_chunks": manifest["chunk_store"], "garbage_manifest": "manifest.json"}[damage]
+    path = settings.index_dir / target
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "flip":
+        path.write_bytes(data[:-10] + bytes([data[-10] ^ 0x01]) + data[-9:])
+    elif damage == "delete_chunks":
+        path.unlink()
+    else:
+        path.write_text("{not json")
+    notes = []
+    rebuilt = sync_index(settings, emb, notify=notes.append)
+    assert notes and "rebuilding" in notes[0]
+    assert [c.text for c in rebuilt.chunks] == [c.text for c in first.chunks]
+    IndexStore(settings.index_dir).verify_files(rebuilt.manifest)
+
+
+def test_interrupted_build_leaves_previous_index_usable(setup, monkeypatch):
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    (corpus / "bridges.txt").write_text("Completely different text about ferries.")
+    import bot.index as index_module
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(index_module.IndexStore, "_remove_stale_files", crash)
+    monkeypatch.setattr(index_module, "_atomic_write", _crash_on_manifest(index_module._atomic_write))
+    with pytest.raises(KeyboardInterrupt):
+        sync_index(settings, emb)
+    store = IndexStore(settings.index_dir)
+    manifest = store.read_manifest()
+    store.verify_files(manifest)
+    assert manifest["files"] == first.manifest["files"]
+
+
+def _crash_on_manifest(real):
+    def write(path, fn):
+        if path.name == "manifest.json":
+            raise KeyboardInterrupt
+        real(path, fn)
+
+    return write
+
+
+def test_index_type_is_chosen_by_size():
+    assert choose_faiss_index(1000, 8)[1]["type"] == "IndexFlatIP"
+    assert choose_faiss_index(2_000_000, 8)[1]["type"] == "IndexHNSWFlat"

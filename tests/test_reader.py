@@ -1,0 +1,58 @@
+import pytest
+
+from bot.config import load_settings
+from bot.corpus import load_corpus
+from bot.pipeline import Bot
+from bot.reader import ReadItem, TransformerReader, align_to_words
+
+
+@pytest.mark.parametrize("text,start,end,expected", [
+    ("In May 2015, Morocco", 4, 9, "May 2015"),
+    ("In May 2015, Morocco", 3, 12, "May 2015"),
+    ("the U.S. Army", 4, 8, "U.S."),
+    ("ends here.", 5, 10, "here"),
+    ('he said "hello there" ok', 8, 14, "hello"),
+    ("a (parenthetical remark) b", 2, 10, "parenthetical"),
+])
+def test_align_to_words(text, start, end, expected):
+    s, e = align_to_words(text, start, end)
+    assert text[s:e] == expected
+
+
+def test_any_hf_qa_model_runs_end_to_end_and_keeps_offsets(tiny_qa_model):
+    reader = TransformerReader(str(tiny_qa_model), max_length=64, stride=16, max_answer_tokens=8, top_k=3)
+    long_text = " ".join(f"Fact {i}: the value of item {i} is {i * 7}." for i in range(40))
+    items = [ReadItem(long_text, "a.txt", 100, 0), ReadItem("Short passage here.", "b.txt", 5, 1),
+             ReadItem("   ", "c.txt", 0, 2)]
+    result = reader.read("What is the value of item 3?", items)
+    assert 1 <= len(result.spans) <= 3
+    texts = {"a.txt": " " * 100 + long_text, "b.txt": " " * 5 + "Short passage here."}
+    for span in result.spans:
+        assert texts[span.doc_id][span.start:span.end] == span.text
+        assert len(span.text.split()) <= 8
+    # overlapping windows never produce duplicate or overlapping answers
+    for i, a in enumerate(result.spans):
+        for b in result.spans[i + 1:]:
+            assert a.doc_id != b.doc_id or a.end <= b.start or b.end <= a.start
+    assert reader.read("", items).spans == []
+
+
+def test_bot_with_a_custom_reader_model_cites_exact_offsets(tiny_qa_model, small_settings, fake_embedder):
+    settings = load_settings({"corpus_dir": small_settings.corpus_dir, "index_dir": small_settings.index_dir,
+                              "reader": str(tiny_qa_model), "abstain_threshold": 0.0})
+    bot = Bot(settings, embedder=fake_embedder)
+    response = bot.ask("When did Hekla erupt?")
+    assert not response.abstained
+    docs = {d.doc_id: d for d in load_corpus(settings.corpus_dir).documents}
+    c = response.citations[0]
+    assert docs[c.doc].text[c.start:c.end] == response.answer
+    assert docs[c.doc].text[c.quote_start:c.quote_end] == c.quote
+
+
+def test_reader_errors_are_clear():
+    from bot.errors import ModelError
+
+    with pytest.raises(ModelError, match="could not load reader model"):
+        TransformerReader("no-such-org/no-such-model").warm_up()
+    with pytest.raises(ValueError, match="got 0"):
+        TransformerReader("x", top_k=0)
