@@ -172,13 +172,19 @@ class Bot:
         retriever = self._retriever
         timings = [dict() for _ in questions]
         passages: list[list[Passage]] = []
-        for p, t in zip(prepared, timings):
+        vectors = None
+        if len(prepared) > 1:  # one batched embedding call for many questions
             t0 = time.perf_counter()
-            self.embedder.encode_query(p.retrieval_query)
+            vectors = self.embedder.encode([p.retrieval_query for p in prepared])
+            per_question = (time.perf_counter() - t0) * 1000 / len(prepared)
+        for n, (p, t) in enumerate(zip(prepared, timings)):
+            t0 = time.perf_counter()
+            vector = vectors[n] if vectors is not None else self.embedder.encode_query(p.retrieval_query)
             t1 = time.perf_counter()
-            passages.append(retriever.retrieve(p.retrieval_query, top_k))
+            passages.append(retriever.retrieve(p.retrieval_query, top_k, vector=vector))
             t2 = time.perf_counter()
-            t["embed"], t["retrieve"] = (t1 - t0) * 1000, (t2 - t1) * 1000
+            t["embed"] = per_question if vectors is not None else (t1 - t0) * 1000
+            t["retrieve"] = (t2 - t1) * 1000
         t0 = time.perf_counter()
         read_k = min(self.settings.read_k, top_k)
         results = self.reader.read_batch([

@@ -58,12 +58,16 @@ class Retriever:
         titles = titles or {}
         self.bm25 = BM25Index([f"{titles.get(c.doc_id, '')} {c.section} {c.text}" for c in chunks])
 
-    def retrieve(self, query: str, top_k: int = 5, candidates: int | None = None) -> list[Passage]:
-        """The top_k passages for query, best first. Empty query or corpus -> empty list."""
+    def retrieve(self, query: str, top_k: int = 5, candidates: int | None = None,
+                 vector: np.ndarray | None = None) -> list[Passage]:
+        """The top_k passages for query, best first. Empty query or corpus -> empty list.
+
+        `vector` is the query's embedding when the caller already has it (batched questions).
+        """
         if not query.strip() or not self.chunks:
             return []
         n = min(candidates or max(4 * top_k, 20), len(self.chunks))
-        q = self.embedder.encode_query(query)
+        q = self.embedder.encode_query(query) if vector is None else vector
         dense_scores, dense_ids = self.faiss_index.search(q[None, :], n)
         dense = [int(i) for i in dense_ids[0] if i >= 0]
         lexical = self.bm25.search(query, n)
