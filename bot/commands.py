@@ -1,8 +1,9 @@
-"""Subcommands beyond ask/index/chat: model training (and, as they land, evaluation)."""
+"""Subcommands beyond ask/index/chat: model training and batch evaluation."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 HANDLERS: dict = {}
 
@@ -27,6 +28,7 @@ def register(sub, common, answering) -> None:
     train.add_argument("--seed", type=int, default=13)
     train.add_argument("--limit", type=int, help="train on a seeded sample of this many questions")
     HANDLERS["train-reader"] = run_train
+    _register_eval(sub, common, answering)
 
 
 def run_train(args) -> int:
@@ -40,3 +42,74 @@ def run_train(args) -> int:
     out = train_reader(config)
     print(f"reader written to {out}")
     return 0
+
+
+EXAMPLES_EVAL = """examples:
+  bot eval questions.jsonl --out eval-out            # ask the configured documents
+  bot eval data.csv --reader none --min-f1 40        # CI gate: exit 1 below F1 40
+  bot eval squad.json --gold-context --limit 300     # reader only, on each question's own paragraph
+  bot eval squad.json --squad-open --limit 300 --seed 1 --out eval-open
+
+JSONL/CSV fields: question, answers (list; in CSV a JSON list or a|b|c), optional answerable
+(default true), evidence, id. SQuAD v1.1/v2.0 files are recognised by their content.
+"""
+
+
+def _register_eval(sub, common, answering) -> None:
+    ev = sub.add_parser("eval", help="score the bot on a labelled question file (JSONL, CSV or SQuAD)",
+                        epilog=EXAMPLES_EVAL, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ev.add_argument("file", help="questions with gold answers: .jsonl, .csv or a SQuAD .json")
+    ev.add_argument("--out", metavar="DIR", help="write metrics.json, results.jsonl and report.html here")
+    squad = ev.add_mutually_exclusive_group()
+    squad.add_argument("--gold-context", action="store_true",
+                       help="SQuAD: read each question against its own paragraph (reader only)")
+    squad.add_argument("--squad-open", action="store_true",
+                       help="SQuAD: all paragraphs become a temporary corpus; questions go through retrieval")
+    ev.add_argument("--limit", type=int, metavar="N", help="evaluate a random sample of N questions")
+    ev.add_argument("--seed", type=int, default=0, help="seed of the --limit sample (default 0)")
+    ev.add_argument("--batch-size", type=int, default=64, help="questions answered together (default 64)")
+    ev.add_argument("--skip-invalid", action="store_true",
+                    help="skip malformed lines/rows (counted in metrics.json) instead of stopping")
+    ev.add_argument("--min-f1", type=float, metavar="X", help="exit 1 if F1 (%%) is below X")
+    ev.add_argument("--min-em", type=float, metavar="X", help="exit 1 if exact match (%%) is below X")
+    ev.add_argument("--min-recall", type=float, metavar="X", help="exit 1 if retrieval recall@5 (%%) is below X")
+    common(ev)
+    answering(ev)
+    HANDLERS["eval"] = run_eval
+
+
+def run_eval(args) -> int:
+    from pathlib import Path
+
+    from bot.cli import settings_from
+    from bot.errors import UsageError
+    from bot.evaluation import choose_mode, gate_failures, load_dataset, run_evaluation, sample
+    from bot.report import summary_text, write_outputs
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be >= 1 (got {args.limit})")
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1 (got {args.batch_size})")
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} exists and is not a folder")
+    settings = settings_from(args)
+    dataset = load_dataset(args.file, skip_invalid=args.skip_invalid)
+    for bad in dataset.invalid:
+        print(f"warning: {args.file} line {bad.line}: {bad.reason} (skipped)", file=sys.stderr)
+    mode = choose_mode(dataset, args.gold_context, args.squad_open)
+    if mode == "gold-context" and args.min_recall is not None:
+        raise UsageError("--min-recall needs retrieval, which --gold-context skips")
+    if mode == "squad-open" and (args.corpus or args.index):
+        print("note: --corpus/--index are not used with --squad-open (the file's paragraphs are the corpus)",
+              file=sys.stderr)
+    dataset = sample(dataset, args.limit, args.seed)
+    run = run_evaluation(dataset, settings, mode, batch_size=args.batch_size, progress=True,
+                         limit=args.limit, seed=args.seed, notify=lambda m: print(f"note: {m}", file=sys.stderr))
+    print(summary_text(run))
+    if args.out:
+        out = write_outputs(run, args.out)
+        print(f"\nwritten to {out}/ (metrics.json, results.jsonl, report.html)")
+    failed = gate_failures(run.metrics, args.min_f1, args.min_em, args.min_recall)
+    for message in failed:
+        print(f"gate failed: {message}", file=sys.stderr)
+    return 1 if failed else 0

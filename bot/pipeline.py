@@ -186,12 +186,7 @@ class Bot:
             t["embed"] = per_question if vectors is not None else (t1 - t0) * 1000
             t["retrieve"] = (t2 - t1) * 1000
         t0 = time.perf_counter()
-        read_k = min(self.settings.read_k, top_k)
-        results = self.reader.read_batch([
-            (p.reader_question, [ReadItem(x.chunk.text, x.chunk.doc_id, x.chunk.start, i)
-                                 for i, x in enumerate(ps[:read_k])])
-            for p, ps in zip(prepared, passages)
-        ])
+        results = self.read([(p.reader_question, ps) for p, ps in zip(prepared, passages)])
         read_ms = (time.perf_counter() - t0) * 1000 / max(len(questions), 1)
         responses = []
         for p, ps, result, t in zip(prepared, passages, results, timings):
@@ -204,16 +199,30 @@ class Bot:
             responses.append(response)
         return responses
 
+    def retrieve(self, query: str, top_k: int | None = None) -> list[Passage]:
+        """Ranked passages for a query (no reading)."""
+        self.index
+        return self._retriever.retrieve(query, top_k or self.settings.top_k)
+
+    def read(self, requests: list[tuple[str, list[Passage]]]) -> list[ReaderResult]:
+        """Read the best read_k passages of each (question, passages) pair in one batch."""
+        return self.reader.read_batch([
+            (question, [ReadItem(x.chunk.text, x.chunk.doc_id, x.chunk.start, i)
+                        for i, x in enumerate(passages[: self.settings.read_k])])
+            for question, passages in requests
+        ])
+
     def _prepare(self, question: str, history) -> _Prepared:
         text, notice = clean_question(question, self.settings.max_question_chars)
         resolved = resolve(text, history)
         return _Prepared(text, resolved.reader_question, resolved.retrieval_query, notice)
 
     def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult) -> Response:
-        probability = self.calibration.probability(answerability_features(result, passages)) if result.spans else 0.0
+        features = answerability_features(result, passages)
+        probability = self.calibration.probability(features) if result.spans else 0.0
         response = Response(question=p.question, answer="", abstained=True, score=probability,
                             passages=passages, retrieval_query=p.retrieval_query,
-                            alternatives=result.spans[1:])
+                            alternatives=result.spans[1:], features=features)
         notices = [p.notice] if p.notice else []
         if not result.spans or probability < self.threshold:
             why = ("no passage matched the question" if not passages else

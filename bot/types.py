@@ -124,6 +124,8 @@ class Response:
     reason: str = ""  # why it abstained, or a notice (e.g. the question was shortened)
     alternatives: list[Span] = field(default_factory=list)
     retrieval_query: str = ""
+    # The answerability features behind `score` (what the calibration was given).
+    features: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
