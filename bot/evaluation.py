@@ -301,6 +301,9 @@ class QuestionResult:
     f1: float
     answer_f1: float  # F1 of best_answer as if it had been given (0 for unanswerable questions)
     hit_rank: int | None = None  # rank of the first passage holding the gold; None: none or n/a
+    # squad-open: rank of the first passage from the question's own paragraph (stricter than
+    # hit_rank, since years and names recur across paragraphs)
+    gold_doc_rank: int | None = None
     retrieved: list[dict] = field(default_factory=list)  # [{rank, doc, hit}]
     citation: dict | None = None  # {doc, line, quote} of the answer's own location
     citation_correct: bool | None = None
@@ -361,10 +364,11 @@ def run_evaluation(dataset: Dataset, settings: Settings, mode: str,
     # The user's --threshold, else the calibrated one; the bot itself answers at 0 (see above).
     user_threshold = settings.abstain_threshold
     ask_settings = replace(settings, abstain_threshold=0.0)
+    gold_docs: dict[int, str] = {}
     with contextlib.ExitStack() as stack:
         if mode == "squad-open":
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bot-eval-")))
-            write_squad_corpus(dataset.paragraphs, folder / "corpus")
+            gold_docs = write_squad_corpus(dataset.paragraphs, folder / "corpus")
             ask_settings = replace(ask_settings, corpus_dir=folder / "corpus", index_dir=folder / "index")
         bot = (bot_factory or default_bot_factory)(ask_settings)
         threshold = bot.calibration.threshold if user_threshold is None else user_threshold
@@ -375,7 +379,7 @@ def run_evaluation(dataset: Dataset, settings: Settings, mode: str,
             if mode == "corpus":
                 for message in bot.messages:
                     notify(message)
-            results = ask_dataset(dataset.items, bot, threshold, batch_size, progress)
+            results = ask_dataset(dataset.items, bot, threshold, batch_size, progress, gold_docs)
     run = EvalRun(dataset, mode, results, threshold, reader=bot.reader.identity,
                   embedding_model=settings.embedding_model, calibration=bot.calibration.fitted_on,
                   elapsed_s=time.perf_counter() - t0, limit=limit, seed=seed,
@@ -405,7 +409,7 @@ def _bar(total: int, progress: bool):
 
 
 def ask_dataset(items: list[EvalItem], bot, threshold: float, batch_size: int = DEFAULT_BATCH,
-                progress: bool = False) -> list[QuestionResult]:
+                progress: bool = False, gold_docs: dict[int, str] | None = None) -> list[QuestionResult]:
     """Ask every question through `Bot.ask_many` in batches and score the responses.
 
     Each result keeps the reader's answerability features, the answer's F1 and whether the
@@ -418,7 +422,8 @@ def ask_dataset(items: list[EvalItem], bot, threshold: float, batch_size: int = 
             batch = items[b : b + batch_size]
             responses = bot.ask_many([item.question for item in batch])
             for item, response in zip(batch, responses):
-                results.append(_score_response(item, response, threshold, passage_cache))
+                gold_doc = (gold_docs or {}).get(item.paragraph_index)
+                results.append(_score_response(item, response, threshold, passage_cache, gold_doc))
             bar.update(len(batch))
     return results
 
@@ -438,7 +443,8 @@ def _answering_always(bot):
         bot.settings = settings
 
 
-def _score_response(item: EvalItem, response: Response, threshold: float, cache: dict[int, str]) -> QuestionResult:
+def _score_response(item: EvalItem, response: Response, threshold: float, cache: dict[int, str],
+                    gold_doc: str | None = None) -> QuestionResult:
     best = response.answer  # asked at threshold 0: the best span whenever there is one
     refused = not best or response.score < threshold
     prediction = "" if refused else best
@@ -451,6 +457,7 @@ def _score_response(item: EvalItem, response: Response, threshold: float, cache:
         if hit and hit_rank is None:
             hit_rank = p.rank
         retrieved.append({"rank": p.rank, "doc": p.chunk.doc_id, "hit": hit})
+    gold_doc_rank = next((p.rank for p in response.passages if p.chunk.doc_id == gold_doc), None) if gold_doc else None
     citation, citation_correct = None, None
     if response.citations:
         c = response.citations[0]
@@ -462,7 +469,8 @@ def _score_response(item: EvalItem, response: Response, threshold: float, cache:
     return QuestionResult(
         id=item.id, question=item.question, answers=item.answers, answerable=item.answerable,
         evidence=item.evidence, prediction=prediction, best_answer=best, refused=refused,
-        score=response.score, em=em, f1=f1, answer_f1=answer_f1, hit_rank=hit_rank, retrieved=retrieved,
+        score=response.score, em=em, f1=f1, answer_f1=answer_f1, hit_rank=hit_rank,
+        gold_doc_rank=gold_doc_rank, retrieved=retrieved,
         citation=citation, citation_correct=citation_correct, stage=stage,
         passage_doc=passage.chunk.doc_id if passage else "", passage_text=passage.chunk.text if passage else "",
         features=dict(response.features), timings_ms=dict(response.timings_ms),
@@ -593,6 +601,15 @@ def compute_metrics(run: EvalRun) -> dict:
             "recall@5": metrics.recall_at(ranks, 5),
             "mrr": metrics.mean_reciprocal_rank(ranks),
         }
+        if run.mode == "squad-open":
+            gold = [r.gold_doc_rank for r in results]
+            out["retrieval"]["gold_paragraph"] = {
+                "n": len(gold),
+                "recall@1": metrics.recall_at(gold, 1),
+                "recall@3": metrics.recall_at(gold, 3),
+                "recall@5": metrics.recall_at(gold, 5),
+                "mrr": metrics.mean_reciprocal_rank(gold),
+            }
         checked = [r.citation_correct for r in answered if r.citation_correct is not None]
         out["citations_checked"] = len(checked)
         out["citation_accuracy"] = pct(sum(checked), len(checked))

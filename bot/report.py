@@ -64,6 +64,10 @@ def summary_text(run: EvalRun) -> str:
     if r:
         lines.append(f"  retrieval  recall@1 {_num(r['recall@1'])}  @3 {_num(r['recall@3'])}  "
                      f"@5 {_num(r['recall@5'])}  MRR {_num(r['mrr'], 3)}")
+        g = r.get("gold_paragraph")
+        if g:
+            lines.append(f"  gold paragraph  recall@1 {_num(g['recall@1'])}  @3 {_num(g['recall@3'])}  "
+                         f"@5 {_num(g['recall@5'])}  MRR {_num(g['mrr'], 3)}")
     if m["citation_accuracy"] is not None:
         lines.append(f"  citations  {_num(m['citation_accuracy'], 1, '%')} of {m['citations_checked']} answers "
                      "quote a sentence holding the gold")
@@ -286,6 +290,11 @@ def _summary_table(m: dict) -> str:
                  "% of answerable questions with the gold answer or evidence in the top 1 / 3 / 5 passages"),
             _row("Mean reciprocal rank", _num(r["mrr"], 3), "1 = the first passage always holds the answer"),
         ]
+        g = r.get("gold_paragraph")
+        if g:
+            rows.append(_row("Gold-paragraph recall @1 / @3 / @5",
+                             f"{_num(g['recall@1'])} / {_num(g['recall@3'])} / {_num(g['recall@5'])}",
+                             "% of questions whose own paragraph is among the top 1 / 3 / 5 passages"))
     if m["citation_accuracy"] is not None:
         rows.append(_row("Citation accuracy", f"{_num(m['citation_accuracy'], 1, '%')} of {m['citations_checked']}",
                          "answers whose quoted source sentence holds the gold answer or evidence"))

@@ -39,28 +39,30 @@ class SentenceReader:
         return self.read_batch([(question, items)])[0]
 
     def read_batch(self, requests: list[tuple[str, list[ReadItem]]]) -> list[ReaderResult]:
-        results = []
-        for question, items in requests:
-            sentences = [(item, s, e) for item in items for s, e in sentence_spans(item.text)]
-            if not sentences or not question.strip():
-                results.append(ReaderResult(spans=[]))
-                continue
-            q_vec = self.embedder.encode_query(question)
-            s_vecs = self.embedder.encode([item.text[s:e] for item, s, e in sentences])
-            cosine = s_vecs @ q_vec
-            q_words = content_words(question)
+        """One embedding call for all questions and all their sentences."""
+        per_request = [[(item, s, e) for item in items for s, e in sentence_spans(item.text)] for _, items in requests]
+        live = [i for i, (q, _) in enumerate(requests) if q.strip() and per_request[i]]
+        questions = [requests[i][0] for i in live]
+        sentences = [item.text[s:e] for i in live for item, s, e in per_request[i]]
+        vectors = self.embedder.encode(questions + sentences) if live else None
+        results = [ReaderResult(spans=[]) for _ in requests]
+        offset = len(questions)
+        for n, i in enumerate(live):
+            found = per_request[i]
+            cosine = vectors[offset : offset + len(found)] @ vectors[n]
+            offset += len(found)
+            q_words = content_words(requests[i][0])
             overlap = np.array([
-                len(q_words & content_words(item.text[s:e])) / max(len(q_words), 1) for item, s, e in sentences
+                len(q_words & content_words(item.text[s:e])) / max(len(q_words), 1) for item, s, e in found
             ])
             # Meaning first; shared content words break near-ties toward the sentence that
             # names what was asked about.
             scores = cosine + 0.2 * overlap
             order = np.argsort(-scores)[: self.top_k]
-            spans = [
+            results[i] = ReaderResult(spans=[
                 Span(text=item.text[s:e], doc_id=item.doc_id, start=item.offset + s, end=item.offset + e,
-                     score=float(scores[i]), passage_index=item.passage_index)
-                for i in order
-                for item, s, e in [sentences[i]]
-            ]
-            results.append(ReaderResult(spans=spans))
+                     score=float(scores[k]), passage_index=item.passage_index)
+                for k in order
+                for item, s, e in [found[k]]
+            ])
         return results

@@ -244,6 +244,12 @@ def test_squad_open_indexes_all_paragraphs_in_a_temporary_folder(tmp_path, small
     docs = {d["doc"] for r in run.results for d in r.retrieved}
     assert docs == {"Bridges 0.txt", "Bridges 1.txt", "Volcanoes 2.txt"}  # every paragraph, not just the sample
     assert run.metrics["retrieval"]["recall@5"] == 100.0 and run.metrics["n"] == 2
+    # the stricter figure: the question's own paragraph among the passages
+    gold = run.metrics["retrieval"]["gold_paragraph"]
+    assert gold["recall@5"] == 100.0 and gold["n"] == 2  # three documents: all are returned
+    for r in run.results:
+        own = next(p for p in ds.paragraphs if p.context == next(i for i in ds.items if i.id == r.id).context)
+        assert r.retrieved[r.gold_doc_rank - 1]["doc"].endswith(f" {own.index}.txt")
 
 
 # ----- outputs -----
