@@ -29,6 +29,7 @@ def register(sub, common, answering) -> None:
     train.add_argument("--limit", type=int, help="train on a seeded sample of this many questions")
     HANDLERS["train-reader"] = run_train
     _register_eval(sub, common, answering)
+    _register_calibrate(sub, common, answering)
 
 
 def run_train(args) -> int:
@@ -113,3 +114,71 @@ def run_eval(args) -> int:
     for message in failed:
         print(f"gate failed: {message}", file=sys.stderr)
     return 1 if failed else 0
+
+
+EXAMPLES_CALIBRATE = """examples:
+  bot calibrate my_questions.jsonl       # fit on your Q&A pairs, stored with the index
+  bot calibrate --model bot/models/reader \\
+      --tune ../shared/data/squad/squad-v1.1-dev-part-a.json \\
+      --tune "../shared/data/squad/squad-v2.0-dev-5-articles.json@Victoria_(Australia)" \\
+      --tune-negatives ../shared/data/squad/train/squad-v2.0-train-10-articles.json --limit 1500
+
+Your file needs answerable and unanswerable questions (JSONL/CSV as for `bot eval`).
+"""
+
+
+def _register_calibrate(sub, common, answering) -> None:
+    cal = sub.add_parser("calibrate", help="fit when to say 'not found' from labelled questions",
+                         epilog=EXAMPLES_CALIBRATE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cal.add_argument("file", nargs="?", help="your Q&A pairs (JSONL/CSV/SQuAD), asked of your corpus")
+    cal.add_argument("--model", metavar="DIR", help="fit the calibrations shipped with this reader folder instead")
+    cal.add_argument("--tune", action="append", default=[], metavar="FILE[@ARTICLE,...]",
+                     help="with --model: SQuAD tune file (optionally only some articles)")
+    cal.add_argument("--tune-negatives", action="append", default=[], metavar="FILE[@ARTICLE,...]",
+                     help="with --model: SQuAD file whose unanswerable questions are used")
+    cal.add_argument("--limit", type=int, help="with --model: at most N questions per file (seeded sample)")
+    cal.add_argument("--seed", type=int, default=0)
+    cal.add_argument("--work-dir", default="runs/calibration", help="with --model: temporary corpora and indexes")
+    common(cal)
+    answering(cal)
+    HANDLERS["calibrate"] = run_calibrate
+
+
+def run_calibrate(args) -> int:
+    from pathlib import Path
+
+    from bot.calibrate import (
+        CALIBRATION_FILE, TuneSource, calibrate_model, calibrate_on_corpus, tradeoff_table,
+    )
+    from bot.cli import settings_from
+    from bot.errors import UsageError
+    from bot.evaluation import load_dataset
+    from bot.pipeline import Bot
+
+    settings = settings_from(args)
+    progress = sys.stderr.isatty()
+    if args.model:
+        sources = [TuneSource.parse(t) for t in args.tune] + [TuneSource.parse(t, True) for t in args.tune_negatives]
+        if not sources:
+            raise UsageError("--model needs at least one --tune or --tune-negatives file")
+        from dataclasses import replace
+
+        settings = replace(settings, reader=args.model)
+        fitted = calibrate_model(Bot, settings, sources, Path(args.model), args.limit, args.seed,
+                                 Path(args.work_dir), progress=progress)
+        for name, calibration in fitted.items():
+            print(f"{name}: {calibration.n_examples} examples, threshold {calibration.threshold:.3f}")
+            print(tradeoff_table(calibration))
+        return 0
+    if not args.file:
+        raise UsageError("give a file of Q&A pairs: bot calibrate FILE (or --model DIR --tune ...)")
+    bot = Bot(settings)
+    try:
+        calibration = calibrate_on_corpus(bot, load_dataset(args.file), progress=progress)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    target = settings.index_dir / CALIBRATION_FILE
+    calibration.save(target)
+    print(tradeoff_table(calibration))
+    print(f"threshold {calibration.threshold:.3f} chosen from {calibration.n_examples} answers; saved to {target}")
+    return 0

@@ -371,7 +371,8 @@ def run_evaluation(dataset: Dataset, settings: Settings, mode: str,
             gold_docs = write_squad_corpus(dataset.paragraphs, folder / "corpus")
             ask_settings = replace(ask_settings, corpus_dir=folder / "corpus", index_dir=folder / "index")
         bot = (bot_factory or default_bot_factory)(ask_settings)
-        threshold = bot.calibration.threshold if user_threshold is None else user_threshold
+        calibration = bot.reader_only_calibration if mode == "gold-context" else bot.calibration
+        threshold = calibration.threshold if user_threshold is None else user_threshold
         if mode == "gold-context":
             results = read_gold_contexts(dataset.items, bot, threshold, batch_size, progress)
         else:
@@ -381,7 +382,7 @@ def run_evaluation(dataset: Dataset, settings: Settings, mode: str,
                     notify(message)
             results = ask_dataset(dataset.items, bot, threshold, batch_size, progress, gold_docs)
     run = EvalRun(dataset, mode, results, threshold, reader=bot.reader.identity,
-                  embedding_model=settings.embedding_model, calibration=bot.calibration.fitted_on,
+                  embedding_model=settings.embedding_model, calibration=calibration.fitted_on,
                   elapsed_s=time.perf_counter() - t0, limit=limit, seed=seed,
                   top_k=None if mode == "gold-context" else settings.top_k)
     run.metrics = compute_metrics(run)
@@ -517,7 +518,7 @@ def read_gold_contexts(items: list[EvalItem], bot, threshold: float, batch_size:
             for item, result in zip(batch, reads):
                 t1 = time.perf_counter()
                 features = answerability_features(result, None)
-                score = bot.calibration.probability(features) if result.spans else 0.0
+                score = bot.reader_only_calibration.probability(features) if result.spans else 0.0
                 best = result.spans[0].text if result.spans else ""
                 refused = not best or score < threshold
                 prediction = "" if refused else best

@@ -31,6 +31,8 @@ from bot.types import Citation, Passage, Response, Span
 log = logging.getLogger(__name__)
 
 CALIBRATION_FILE = "calibration.json"
+READER_ONLY_FILE = "calibration-reader-only.json"
+SENTENCE_FILE = "calibration-sentence.json"
 
 
 def make_reader(settings: Settings, embedder: Embedder):
@@ -65,6 +67,7 @@ class Bot:
         self._index: LoadedIndex | None = None
         self._retriever: Retriever | None = None
         self._calibration: Calibration | None = None
+        self._reader_only_calibration: Calibration | None = None
         self._sync_lock = threading.Lock()
         self.messages: list[str] = []  # notices from the last index sync (rebuilds, skipped files)
 
@@ -125,26 +128,40 @@ class Bot:
     # ----- calibration -----
     @property
     def calibration(self) -> Calibration:
+        """Answerability model for passages found by retrieval: the user's own (stored with the
+        index by `bot calibrate`), else the one shipped with the reader, else a default rule."""
         if self._calibration is None:
-            self._calibration = self._load_calibration()
+            model_file = CALIBRATION_FILE if self.reader.kind == "neural" else SENTENCE_FILE
+            self._calibration = self._load_calibration(
+                [self.settings.index_dir / CALIBRATION_FILE, self._model_dir() / model_file], check_identity=True)
         return self._calibration
 
-    def _load_calibration(self) -> Calibration:
-        candidates = [self.settings.index_dir / CALIBRATION_FILE]
-        model_dir = getattr(self.reader, "model_dir", None) or getattr(self.reader, "model_name", None)
-        if model_dir and Path(str(model_dir)).is_dir():
-            candidates.append(Path(str(model_dir)) / CALIBRATION_FILE)
+    @property
+    def reader_only_calibration(self) -> Calibration:
+        """Answerability from reader scores alone, for reading a given paragraph (no retrieval)."""
+        if self._reader_only_calibration is None:
+            self._reader_only_calibration = self._load_calibration([self._model_dir() / READER_ONLY_FILE])
+        return self._reader_only_calibration
+
+    def _model_dir(self) -> Path:
         if self.reader.kind == "sentence":
-            candidates.append(BUNDLED_READER_DIR / "calibration-sentence.json")
+            return BUNDLED_READER_DIR  # sentence-mode calibration ships with the bundled reader
+        return Path(getattr(self.reader, "model_dir", None) or self.reader.model_name)
+
+    def _load_calibration(self, candidates: list[Path], check_identity: bool = False) -> Calibration:
         for path in candidates:
-            if path.is_file():
-                try:
-                    cal = Calibration.load(path)
-                except (OSError, ValueError, TypeError) as exc:
-                    log.warning("ignoring unreadable calibration %s (%s)", path, exc)
-                    continue
-                if cal.reader == self.reader.identity or path.parent != self.settings.index_dir:
-                    return cal
+            if not path.is_file():
+                continue
+            try:
+                cal = Calibration.load(path)
+            except (OSError, ValueError, TypeError) as exc:
+                log.warning("ignoring unreadable calibration %s (%s)", path, exc)
+                continue
+            # A user's calibration belongs to the reader it was fitted for.
+            if check_identity and path.parent == self.settings.index_dir and cal.reader != self.reader.identity:
+                log.warning("ignoring %s: fitted for reader %s, not %s", path, cal.reader, self.reader.identity)
+                continue
+            return cal
         return default_calibration(self.reader.kind, self.reader.identity)
 
     def set_calibration(self, calibration: Calibration) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 from dataclasses import dataclass
 
 import torch
@@ -107,6 +108,14 @@ class TransformerReader:
 
     @property
     def identity(self) -> str:
+        """Stable name of the model, recorded with calibrations fitted for it."""
+        from bot.model_paths import BUNDLED_READER_DIR
+
+        try:
+            if Path(self.model_name).resolve() == BUNDLED_READER_DIR:
+                return "neural:bundled"
+        except OSError:
+            pass
         return f"neural:{self.model_name}"
 
     def warm_up(self) -> None:

@@ -1,0 +1,209 @@
+"""Fit answerability calibrations from labelled questions.
+
+Two uses:
+- `bot calibrate FILE`: a user's own Q&A pairs (answerable and unanswerable) asked of their
+  corpus; the result is stored with their index and used from then on.
+- `bot calibrate --model DIR FILES...`: the calibration shipped with a reader, fitted on SQuAD
+  tune data. Besides each question asked normally, every answerable question is also asked with
+  its own article removed from the passages, which gives realistic "the documents do not hold
+  the answer" examples. Two calibrations are written: `calibration.json` (with retrieval
+  evidence, used by the bot) and `calibration-reader-only.json` (reader scores only, for reading a
+  given paragraph, where there is no retrieval), the latter with negatives made by pairing
+  questions with another paragraph of the same article.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from bot import metrics
+from bot.calibration import FEATURES, Calibration, answerability_features, fit_calibration
+from bot.evaluation import (
+    Dataset, EvalItem, ask_dataset, calibration_rows, load_dataset, sample, write_squad_corpus,
+)
+from bot.errors import DataError
+from bot.pipeline import CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE
+from bot.reader import ReadItem
+
+READER_ONLY_FEATURES = ("span_score", "null_gap", "min_null_gap", "answer_words")
+SENTENCE_FEATURES = ("span_score", "dense", "top_dense", "bm25", "answer_words")
+
+
+@dataclass(frozen=True)
+class TuneSource:
+    """A SQuAD file to fit on, optionally only some articles or only its unanswerable questions
+    (e.g. when its answerable ones repeat the reader's training data)."""
+
+    path: str
+    titles: frozenset[str] | None = None
+    unanswerable_only: bool = False
+
+    @classmethod
+    def parse(cls, spec: str, unanswerable_only: bool = False) -> "TuneSource":
+        """"file.json" or "file.json@Title_One,Title_Two"."""
+        path, _, titles = spec.partition("@")
+        return cls(path, frozenset(t for t in titles.split(",") if t) or None, unanswerable_only)
+
+    def load(self, limit: int | None, seed: int) -> Dataset:
+        dataset = load_dataset(self.path)
+        if not dataset.is_squad:
+            raise DataError(f"{self.path}: model calibration needs SQuAD files")
+        if self.titles:
+            missing = self.titles - {p.title for p in dataset.paragraphs}
+            if missing:
+                raise DataError(f"{self.path}: no article named {', '.join(sorted(missing))}")
+            keep = {p.index for p in dataset.paragraphs if p.title in self.titles}
+            dataset = replace(dataset, paragraphs=[p for p in dataset.paragraphs if p.index in keep],
+                              items=[i for i in dataset.items if i.paragraph_index in keep])
+        if self.unanswerable_only:
+            dataset = replace(dataset, items=[i for i in dataset.items if not i.answerable])
+        if limit and len(dataset.items) > limit:
+            dataset = sample(dataset, limit, seed)
+        return dataset
+
+
+@dataclass
+class Example:
+    """One labelled reading: its features, the F1 of its best span (0..1) and whether the
+    documents held an answer."""
+
+    features: dict[str, float]
+    answer_f1: float
+    answerable: bool
+
+
+def fit(examples: list[Example], identity: str, fitted_on: str, features: tuple[str, ...]) -> Calibration:
+    return fit_calibration([e.features for e in examples], [e.answer_f1 for e in examples],
+                           [e.answerable for e in examples], identity, fitted_on, features)
+
+
+def examples_from_results(results) -> list[Example]:
+    return [Example(r.features, r.answer_f1, r.answerable) for r in calibration_rows(results)]
+
+
+def features_for(reader_kind: str) -> tuple[str, ...]:
+    return FEATURES if reader_kind == "neural" else SENTENCE_FEATURES
+
+
+def calibrate_on_corpus(bot, dataset: Dataset, progress: bool = False) -> Calibration:
+    """Fit on a user's Q&A pairs asked of the bot's own corpus."""
+    bot.sync(progress=progress)
+    results = ask_dataset(dataset.items, bot, threshold=0.0, progress=progress)
+    return fit(examples_from_results(results), bot.reader.identity, f"{dataset.path} ({len(results)} questions)",
+               features_for(bot.reader.kind))
+
+
+def _article_of(doc_id: str) -> str:
+    # write_squad_corpus names documents "<article> <paragraph index>.txt"
+    return doc_id.rsplit(" ", 1)[0]
+
+
+def open_examples(bot, items: list[EvalItem], gold_docs: dict[int, str], with_removed_article: bool,
+                  batch_size: int = 64, progress: bool = False) -> list[Example]:
+    """Questions asked of the whole collection, and (optionally) again without their article."""
+    results = ask_dataset(items, bot, threshold=0.0, batch_size=batch_size, progress=progress, gold_docs=gold_docs)
+    examples = examples_from_results(results)
+    if not with_removed_article:
+        return examples
+    answerable = [i for i in items if i.answerable]
+    for b in range(0, len(answerable), batch_size):
+        batch = answerable[b : b + batch_size]
+        requests = []
+        for item in batch:
+            article = _article_of(gold_docs[item.paragraph_index])
+            passages = [p for p in bot.retrieve(item.question, bot.settings.top_k + 40)
+                        if _article_of(p.chunk.doc_id) != article][: bot.settings.top_k]
+            requests.append((item.question, [replace(p, rank=r) for r, p in enumerate(passages, start=1)]))
+        for (question, passages), result in zip(requests, bot.read(requests)):
+            if result.spans:
+                examples.append(Example(answerability_features(result, passages), 0.0, False))
+    return examples
+
+
+def reader_only_examples(reader, items: list[EvalItem], paragraphs_by_article: dict[str, list[str]],
+                         titles: dict[int, str], seed: int, batch_size: int = 64) -> list[Example]:
+    """Each question read against its own paragraph, and against another paragraph of its article."""
+    rng = random.Random(seed)
+    requests, labels = [], []
+    for item in items:
+        requests.append((item.question, [ReadItem(item.context, "own", 0, 0)]))
+        labels.append(item)
+        others = [p for p in paragraphs_by_article.get(titles[item.paragraph_index], []) if p != item.context]
+        if item.answerable and others:
+            requests.append((item.question, [ReadItem(rng.choice(others), "other", 0, 0)]))
+            labels.append(None)
+    examples = []
+    for b in range(0, len(requests), batch_size):
+        for (question, read_items), result, label in zip(requests[b : b + batch_size],
+                                                         reader.read_batch(requests[b : b + batch_size]),
+                                                         labels[b : b + batch_size]):
+            if not result.spans:
+                continue
+            if label is None or not label.answerable:
+                examples.append(Example(answerability_features(result, None), 0.0, False))
+            else:
+                examples.append(Example(answerability_features(result, None),
+                                        metrics.f1(result.spans[0].text, label.answers) / 100.0, True))
+    return examples
+
+
+def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], model_dir: Path, limit: int | None,
+                    seed: int, work_dir: Path, progress: bool = False,
+                    log: Callable[[str], None] = print) -> dict[str, Calibration]:
+    """Fit and store the calibrations shipped with a reader (see the module docstring)."""
+    open_rows: list[Example] = []
+    gold_rows: list[Example] = []
+    sentence_rows: list[Example] = []
+    identity = None
+    for n, source in enumerate(sources):
+        dataset = source.load(limit, seed)
+        corpus = work_dir / f"corpus-{n}"
+        gold_docs = write_squad_corpus(dataset.paragraphs, corpus)
+        run_settings = replace(settings, corpus_dir=corpus, index_dir=work_dir / f"index-{n}", abstain_threshold=0.0)
+        bot = bot_factory(run_settings)
+        identity = bot.reader.identity
+        bot.sync(progress=progress)
+        has_answerable = any(i.answerable for i in dataset.items)
+        open_rows += open_examples(bot, dataset.items, gold_docs, with_removed_article=has_answerable,
+                                   progress=progress)
+        titles = {p.index: p.title for p in dataset.paragraphs}
+        by_article: dict[str, list[str]] = {}
+        for p in dataset.paragraphs:
+            by_article.setdefault(p.title, []).append(p.context)
+        gold_rows += reader_only_examples(bot.reader, dataset.items, by_article, titles, seed)
+        from bot.sentence_reader import SentenceReader
+
+        sentence_bot = bot_factory(replace(run_settings, reader="none"))
+        sentence_bot.reader = SentenceReader(sentence_bot.embedder)
+        sentence_rows += open_examples(sentence_bot, dataset.items, gold_docs, with_removed_article=has_answerable,
+                                       progress=progress)
+        log(f"{source.path}: {len(dataset.items)} questions -> {len(open_rows)} open, "
+            f"{len(gold_rows)} reader-only examples so far")
+    described = "; ".join(_describe(s) for s in sources) + (f" (at most {limit} questions per file, seed {seed})" if limit else "")
+    out = {
+        CALIBRATION_FILE: fit(open_rows, identity, described, FEATURES),
+        READER_ONLY_FILE: fit(gold_rows, identity, described, READER_ONLY_FEATURES),
+        SENTENCE_FILE: fit(sentence_rows, "sentence", described, SENTENCE_FEATURES),
+    }
+    for name, calibration in out.items():
+        calibration.save(model_dir / name)
+    return out
+
+
+def _describe(source: TuneSource) -> str:
+    text = Path(source.path).name
+    if source.titles:
+        text += f" [{', '.join(sorted(source.titles))}]"
+    return text + (" (unanswerable only)" if source.unanswerable_only else "")
+
+
+def tradeoff_table(calibration: Calibration) -> str:
+    lines = [f"{'threshold':>9}  {'answered':>8}  {'F1 of answers':>13}  {'score':>6}"]
+    for row in calibration.tradeoff:
+        mark = "  <- chosen" if abs(row["threshold"] - round(calibration.threshold, 4)) < 1e-9 else ""
+        f1 = "-" if row["answered_f1"] is None else f"{100 * row['answered_f1']:.1f}"
+        lines.append(f"{row['threshold']:>9.3f}  {100 * row['coverage']:>7.1f}%  {f1:>13}  {row['score']:>6.3f}{mark}")
+    return "\n".join(lines)

@@ -1,0 +1,115 @@
+"""Answerability: the logistic fit, the threshold choice, and fitting/storing calibrations."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bot.calibrate import TuneSource, calibrate_model, calibrate_on_corpus
+from bot.calibration import Calibration, choose_threshold, default_calibration, fit_logistic
+from bot.config import load_settings
+from bot.evaluation import load_dataset
+from bot.pipeline import Bot
+from bot.reader import TransformerReader
+from bot.sentence_reader import SentenceReader
+from tests.conftest import FakeEmbedder
+
+
+def test_logistic_fit_recovers_a_known_relation():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4000, 2))
+    p = 1 / (1 + np.exp(-(2.0 * x[:, 0] - 1.0 * x[:, 1] + 0.5)))
+    y = (rng.random(4000) < p).astype(float)
+    w, b = fit_logistic(x, y, l2=0.0)
+    assert w == pytest.approx([2.0, -1.0], abs=0.25) and b == pytest.approx(0.5, abs=0.2)
+
+
+def test_threshold_maximises_expected_score_by_hand():
+    prob = np.array([0.9, 0.8, 0.3, 0.2])
+    f1 = np.array([1.0, 1.0, 0.0, 0.0])  # two right answers, two unanswerable questions
+    answerable = np.array([True, True, False, False])
+    t, table = choose_threshold(prob, f1, answerable)
+    assert 0.3 < t <= 0.8  # answer the first two, refuse the rest: score 1.0
+    assert max(row["score"] for row in table) == 1.0
+
+
+def test_default_rule_compares_span_with_no_answer_score():
+    cal = default_calibration("neural", "neural:x")
+    assert cal.probability({"null_gap": 3.0}) > 0.9 and cal.probability({"null_gap": -3.0}) < 0.1
+
+
+def _questions(tmp_path):
+    rows = [{"question": "When did the Golden Gate Bridge open?", "answers": ["The Golden Gate Bridge opened in 1937."]},
+            {"question": "When was the Tower Bridge completed?", "answers": ["The Tower Bridge in London was completed in 1894 after eight years of work."]},
+            {"question": "How many stations monitor seismic activity?", "answers": ["The Icelandic Meteorological Office monitors seismic activity with 70 stations."]},
+            {"question": "When did Hekla erupt?", "answers": ["It erupted in 2000."]}] * 3
+    rows += [{"question": q, "answers": [], "answerable": False} for q in
+             ["Who painted the Mona Lisa?", "What is the capital of Peru?", "How do bees make honey?",
+              "Who won the chess match?", "Where do penguins live?", "Why is the sky blue?"]]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_user_calibration_is_stored_with_the_index_and_used(tmp_path, small_settings):
+    emb = FakeEmbedder()
+    bot = Bot(small_settings, embedder=emb, reader=SentenceReader(emb))
+    cal = calibrate_on_corpus(bot, load_dataset(_questions(tmp_path)))
+    assert cal.reader == "sentence" and cal.n_examples == 18 and cal.tradeoff
+    cal.save(small_settings.index_dir / "calibration.json")
+    fresh = Bot(small_settings, embedder=emb, reader=SentenceReader(emb))
+    assert fresh.calibration.fitted_on == cal.fitted_on
+    assert fresh.threshold == pytest.approx(cal.threshold)
+    # a calibration fitted for another reader is ignored
+    other = Calibration("neural:someone/else", **{k: v for k, v in cal.__dict__.items() if k != "reader"})
+    other.save(small_settings.index_dir / "calibration.json")
+    assert Bot(small_settings, embedder=emb, reader=SentenceReader(emb)).calibration.fitted_on == "default rule"
+
+
+def test_model_calibrations_are_fitted_and_shipped_with_the_reader(tmp_path, tiny_qa_model, monkeypatch):
+    import shutil
+
+    from bot import metrics
+
+    # The tiny model is untrained; score spans by a coin that depends only on their text so
+    # both labels occur and the plumbing (examples, fits, files) is what is tested.
+    monkeypatch.setattr(metrics, "f1", lambda prediction, golds: 100.0 * (len(prediction) % 2))
+
+    model = tmp_path / "reader"
+    shutil.copytree(tiny_qa_model, model)
+    squad = {"version": "v2.0", "data": [{"title": t, "paragraphs": [
+        {"context": f"The {t} river is {n} kilometres long. It was mapped in {1800 + n}.",
+         "qas": [{"id": f"{t}{n}a", "question": f"How long is the {t} river?",
+                  "answers": [{"text": f"{n} kilometres", "answer_start": len(f"The {t} river is ")}]},
+                 {"id": f"{t}{n}u", "question": f"Who swam the {t} river?", "answers": [], "is_impossible": True}]}
+        for n in range(3)]} for t in ("Amber", "Birch", "Cedar", "Dune", "Elm")]}
+    path = tmp_path / "tune.json"
+    path.write_text(json.dumps(squad))
+    emb = FakeEmbedder()
+    settings = load_settings({"reader": str(model), "corpus_dir": tmp_path / "c", "index_dir": tmp_path / "i"})
+
+    def factory(s):
+        return Bot(s, embedder=emb)
+
+    fitted = calibrate_model(factory, settings, [TuneSource(str(path))], model, None, 0, tmp_path / "work",
+                             log=lambda m: None)
+    assert set(fitted) == {"calibration.json", "calibration-reader-only.json", "calibration-sentence.json"}
+    for name in fitted:
+        assert (model / name).is_file()
+    bot = Bot(load_settings({"reader": str(model), "corpus_dir": tmp_path / "c", "index_dir": tmp_path / "i2"}),
+              embedder=emb)
+    assert bot.calibration.fitted_on.startswith("tune.json") and bot.calibration.features[0] == "span_score"
+    assert bot.reader_only_calibration.features == ["span_score", "null_gap", "min_null_gap", "answer_words"]
+    source = TuneSource.parse(f"{path}@Amber,Birch", unanswerable_only=True)
+    ds = source.load(None, 0)
+    assert {i.answerable for i in ds.items} == {False} and len(ds.items) == 6
+
+
+def test_tune_source_rejects_unknown_articles(tmp_path):
+    from bot.errors import DataError
+
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"version": "1.1", "data": [{"title": "A", "paragraphs": [
+        {"context": "x y", "qas": [{"id": "1", "question": "q?", "answers": [{"text": "x", "answer_start": 0}]}]}]}]}))
+    with pytest.raises(DataError, match="no article named Zed"):
+        TuneSource.parse(f"{path}@Zed").load(None, 0)
