@@ -1,0 +1,295 @@
+"""The chat page's behaviour without a server: rendering, escaping, refusals, uploads, options."""
+
+from __future__ import annotations
+
+import html
+import subprocess
+import sys
+from dataclasses import replace
+from html.parser import HTMLParser
+
+import pytest
+
+from bot.pipeline import Bot
+from bot.sentence_reader import SentenceReader
+from bot.types import Chunk, Citation, Passage, Response
+from bot.ui import (SOURCES_EMPTY, ChatPage, build_app, esc, launch_options, render_answer, render_sources,
+                    suggest_questions)
+from tests.conftest import REPO, write_corpus
+
+HOSTILE = (
+    "Harbour Lighthouse\n\n"
+    "The Harbour Lighthouse was built in 1872 by Thomas Ward.\n"
+    "Its keeper wrote <script>alert(1)</script> and <img src=x onerror=alert(2)> on the wall.\n"
+)
+ALLOWED_TAGS = {"div", "p", "mark", "sup", "span", "blockquote", "ul", "li", "details", "summary",
+                "table", "thead", "tbody", "tr", "th", "td", "code"}
+
+
+class TagAudit(HTMLParser):
+    """Collects every tag and attribute name, to prove document text created none."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attributes |= {name for name, _ in attrs}
+
+
+def assert_safe(markup: str) -> None:
+    audit = TagAudit(markup)
+    assert audit.tags <= ALLOWED_TAGS, audit.tags - ALLOWED_TAGS
+    assert audit.attributes <= {"class"}, audit.attributes
+
+
+@pytest.fixture
+def page(small_settings, fake_embedder):
+    write_corpus(small_settings.corpus_dir, {"lighthouse.txt": HOSTILE})
+    bot = Bot(small_settings, embedder=fake_embedder, reader=SentenceReader(fake_embedder))
+    return ChatPage(bot)
+
+
+def test_esc_shows_text_literally_in_html_and_markdown():
+    text = "<script>x</script> **bold** [link](http://a) `code` $x$ & é"
+    out = esc(text)
+    assert "<" not in out and ">" not in out and "*" not in out and "[" not in out and "`" not in out
+    assert html.unescape(out) == text
+
+
+def test_answer_highlights_the_span_in_its_sentence_and_cites_it(page):
+    message, sources = page.reply("When did the Tower Bridge in London get completed?")
+    assert "<mark>" in message and "1894" in message
+    assert "[1]" in message and "bridges.txt" in message and "line 4" in message and "Famous Bridges" in message
+    assert '<div class="qa-source">' in sources and "bridges.txt" in sources and "<mark>" in sources
+    assert_safe(message)
+    assert_safe(sources)
+
+
+def test_a_short_span_is_shown_then_marked_inside_its_sentence():
+    text = "Intro line.\nIn May 2015, <b>Morocco</b> set up the bureau. It grew."
+    start = text.index("May 2015")
+    quote_start, quote_end = text.index("In May"), text.index(" It grew")
+    chunk = Chunk(0, "a.md", text, 0, len(text), "History", 1, None, line_map=((12, 2),))
+    cite = Citation("a.md", "History", start, start + 8, text[quote_start:quote_end], quote_start, quote_end, line=2)
+    response = Response("When?", "May 2015", False, 0.9, [cite], [Passage(chunk, 1.0, 1)])
+    message, sources = render_answer(response), render_sources(response)
+    assert '<p class="qa-lead">May 2015 <sup class="qa-ref">[1]</sup></p>' in message
+    assert "In <mark>May 2015</mark>, &#60;b&#62;Morocco&#60;/b&#62; set up the bureau." in message
+    assert "a.md</span> · History · line 2" in message
+    assert "Intro line.\nIn <mark>May 2015</mark>," in sources  # the whole passage, answer marked
+    assert_safe(message)
+    assert_safe(sources)
+
+
+def test_document_html_is_escaped_everywhere(page):
+    message, sources = page.reply("Who built the Harbour Lighthouse?")
+    assert "Thomas Ward" in message
+    for markup in (message, sources, page.documents_html()):
+        assert "<script" not in markup and "<img" not in markup
+        assert_safe(markup)
+    assert "<script>alert(1)</script>" in html.unescape(sources)  # still shown, as text
+    assert "onerror=alert(2)" in html.unescape(sources)
+
+
+def test_user_text_is_escaped_in_the_chat(page):
+    history, box, pending = page.submit("<img src=x onerror=alert(1)> bridge?", [])
+    assert box == "" and pending.startswith("<img")
+    assert "<img" not in history[0]["content"]
+    history, _ = page.answer(pending, history)
+    assert all("<img" not in m["content"] for m in history)
+
+
+def test_not_found_says_so_and_lists_the_closest_passages(page):
+    message, sources = page.reply("Zebra quantum marmalade?")
+    assert "Not found in the documents" in message
+    assert "<li>" in message
+    assert "Not found in the documents" in sources and sources.count('class="qa-source"') >= 1
+    assert_safe(message)
+
+
+@pytest.mark.parametrize("question", ["", "   ", None, "\x00\x07\x1b"])
+def test_empty_question_gets_a_friendly_message(page, question):
+    history, _, pending = page.submit(question, [])
+    assert history == []
+    history, sources = page.answer(pending, history)
+    assert len(history) == 1 and history[0]["role"] == "assistant"
+    assert "The question is empty" in history[0]["content"] and "Traceback" not in history[0]["content"]
+    assert sources == SOURCES_EMPTY
+
+
+def test_huge_and_odd_questions_are_answered_or_refused_politely(page):
+    huge = "When did the Tower Bridge open? " * 4000
+    history, _, pending = page.submit(huge, [])
+    assert len(history[0]["content"]) < 2 * page.settings.max_question_chars  # shown shortened
+    history, _ = page.answer(pending, history)
+    assert "longer than" in history[-1]["content"]
+    message, _ = page.reply("bridge\u202e\x01\x1f 🌉")
+    assert "qa-msg" in message
+
+
+def test_follow_up_uses_the_chat_history(page):
+    history, _, pending = page.submit("When did the Golden Gate Bridge open?", [])
+    history, _ = page.answer(pending, history)
+    assert "1937" in history[-1]["content"]
+    history, _, pending = page.submit("How long is its main span?", history)
+    history, sources = page.answer(pending, history)
+    assert "1,280" in html.unescape(sources)
+    assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
+
+
+def test_errors_from_the_bot_become_messages(page, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(page.bot, "ask", broken)
+    message, sources = page.reply("When did the Golden Gate Bridge open?")
+    assert "Something went wrong" in message and "disk on fire" not in message
+    assert sources == SOURCES_EMPTY
+
+
+def test_top_k_and_scores(page):
+    message, sources = page.reply("When did the Golden Gate Bridge open?", top_k=1, show_scores=True)
+    assert "confidence" in message and "similarity" in sources
+    assert "Other passages" not in sources  # only one passage was searched
+    message, _ = page.reply("When did the Golden Gate Bridge open?", top_k=0)  # 0 from a client means the default
+    assert "qa-found" in message
+
+
+def test_upload_is_answerable_at_once(page, tmp_path):
+    upload = tmp_path / "rivers.md"
+    upload.write_bytes(b"# Rivers\n\nThe Danube flows through ten countries.\n")
+    status, documents = page.upload([str(upload)])
+    assert "Added rivers.md" in status and "rivers.md" in documents
+    message, _ = page.reply("Which river flows through ten countries?")
+    assert "Danube" in message and "rivers.md" in message
+    status, _ = page.upload([str(upload)])
+    assert "unchanged" in status
+
+
+def test_first_upload_into_an_empty_corpus(tmp_path, fake_embedder):
+    from bot.config import load_settings
+
+    (tmp_path / "docs").mkdir()
+    settings = load_settings({"corpus_dir": tmp_path / "docs", "index_dir": tmp_path / "index", "reader": "none"})
+    page = ChatPage(Bot(settings, embedder=fake_embedder, reader=SentenceReader(fake_embedder)))
+    assert "No usable documents" in page.documents_html() and page.examples() == []
+    assert "No usable documents" in page.reply("Anything?")[0]
+    upload = tmp_path / "first.txt"
+    upload.write_text("The first document says the sky is blue.")
+    status, documents = page.upload([str(upload)])
+    assert "Added first.txt" in status and "first.txt" in documents
+    assert "sky is blue" in page.reply("What colour is the sky?")[0]
+
+
+@pytest.mark.parametrize("name,data,expected", [
+    ("virus.exe", b"MZ", "only .htm"),
+    ("empty.txt", b"", "Not added: empty.txt: the file is empty."),
+    ("binary.txt", bytes(range(256)) * 8, "binary"),
+    ("<img src=x onerror=alert(1)>.txt", b"", "empty"),
+])
+def test_refused_uploads_get_a_friendly_message(page, tmp_path, name, data, expected):
+    path = tmp_path / name.replace("/", "_")
+    path.write_bytes(data)
+    status, documents = page.upload([str(path)])
+    assert 'class="qa-error"' in status and expected in html.unescape(status) and "Traceback" not in status
+    assert_safe(status)
+    assert not (page.settings.corpus_dir / path.name).exists()
+
+
+def test_upload_over_the_size_limit_is_refused_before_reading(small_settings, fake_embedder, tmp_path):
+    settings = replace(small_settings, max_file_mb=0.001)
+    page = ChatPage(Bot(settings, embedder=fake_embedder, reader=SentenceReader(fake_embedder)))
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 1000)
+    status, _ = page.upload([str(big)])
+    assert "over the 0.001 MB limit" in status
+
+
+def test_api_endpoint_returns_the_full_response(page):
+    import gradio as gr
+
+    data = page.ask_api("When did the Tower Bridge in London get completed?")
+    assert not data["abstained"] and "1894" in data["answer"]
+    assert data["citations"][0]["doc"] == "bridges.txt"
+    follow = page.ask_api("How long is its main span?", ["When did the Golden Gate Bridge open?"], 3)
+    assert "1,280" in follow["passages"][0]["text"] and len(follow["passages"]) <= 3
+    with pytest.raises(gr.Error, match="empty"):
+        page.ask_api("  ")
+
+
+def test_examples_come_from_the_corpus(page):
+    chunks = page.bot.index.chunks
+    questions = suggest_questions(chunks, set())
+    assert questions and all(q.endswith("?") for q in questions)
+    assert any("Famous Bridges" in q or "Monitoring" in q for q in questions)
+    text = "The Central Bureau of Judicial Investigation (BCIJ) was set up."
+    assert suggest_questions([replace(chunks[0], text=text)], set())[0] == "What is the BCIJ?"
+    assert ChatPage(page.bot, examples=["Custom?"]).examples() == ["Custom?"]
+
+
+def test_the_page_builds_with_one_public_endpoint(page):
+    app = build_app(page)
+    public = [d.api_name for d in app.fns.values() if d.api_visibility == "public"]
+    assert public == ["ask"]
+
+
+def test_launch_is_local_and_serves_no_extra_files(small_settings):
+    options = launch_options(small_settings)
+    assert options["server_name"] == "127.0.0.1" and options["server_port"] == 7860
+    assert options["share"] is False and options["enable_monitoring"] is False and options["mcp_server"] is False
+    assert "allowed_paths" not in options
+    assert str(small_settings.corpus_dir.resolve()) in options["blocked_paths"]
+    assert options["max_file_size"] == int(small_settings.max_file_mb * 1024 * 1024)
+
+
+def _app(*args, env=None):
+    return subprocess.run([sys.executable, str(REPO / "app.py"), *args], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=REPO)
+
+
+def test_app_help_is_fast_and_loads_nothing_heavy():
+    code = ("import runpy, sys; sys.argv = ['app.py', '--help']\n"
+            "try:\n    runpy.run_path('app.py', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print('HEAVY', sorted(m for m in ('gradio', 'torch', 'transformers', 'faiss') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO).stdout
+    assert "--host" in out and "--port" in out and "--corpus" in out and "--reader" in out
+    assert "HEAVY []" in out
+
+
+@pytest.mark.parametrize("args,env_extra,message", [
+    (["--port", "abc"], {}, "invalid int value"),
+    (["--port", "70000"], {}, "port must be in 1..65535"),
+    ([], {"BOT_PORT": "web"}, "BOT_PORT='web' is not a valid int"),
+    (["--bogus"], {}, "unrecognized arguments"),
+])
+def test_bad_options_are_one_line_errors(args, env_extra, message):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")} | env_extra
+    result = _app(*args, env=env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+def test_missing_corpus_folder_is_a_one_line_error(tmp_path):
+    result = _app("--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "index"))
+    assert result.returncode == 2 and "corpus folder not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_busy_port_or_unknown_host_is_a_one_line_error(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _app("--port", str(port), "--corpus", str(REPO / "corpus"), "--index", str(tmp_path / "index"))
+    assert result.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr, result.stderr
+    result = _app("--host", "no-such-host.invalid", "--corpus", str(REPO / "corpus"))
+    assert result.returncode == 2 and "cannot listen on no-such-host.invalid" in result.stderr
+    assert "Traceback" not in result.stderr
