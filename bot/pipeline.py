@@ -110,6 +110,11 @@ class Bot:
         if not data:
             raise UsageError(f"{name}: the file is empty")
         name = re.sub(r"[^\w.\- ]", "_", name)
+        if self._index is None:
+            try:
+                self.sync()  # so the report below lists only what the upload changed
+            except CorpusError:
+                pass  # an empty corpus folder: the upload will be its first document
         corpus = self.settings.corpus_dir
         if not corpus.is_dir():
             raise CorpusError(f"corpus folder not found: {corpus}")
