@@ -27,6 +27,8 @@ def register(sub, common, answering) -> None:
     train.add_argument("--stride", type=int, default=64)
     train.add_argument("--seed", type=int, default=13)
     train.add_argument("--limit", type=int, help="train on a seeded sample of this many questions")
+    train.add_argument("--export-only", action="store_true",
+                       help="export the latest checkpoint in --work-dir to --out without training")
     HANDLERS["train-reader"] = run_train
     _register_eval(sub, common, answering)
     _register_calibrate(sub, common, answering)
@@ -40,7 +42,12 @@ def run_train(args) -> int:
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, max_length=args.max_length,
         stride=args.stride, seed=args.seed, limit=args.limit,
     )
-    out = train_reader(config)
+    if args.export_only:
+        from bot.reader_training import export_checkpoint
+
+        out = export_checkpoint(config)
+    else:
+        out = train_reader(config)
     print(f"reader written to {out}")
     return 0
 

@@ -259,6 +259,21 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     return export_reader(model, tokenizer, Path(config.output_dir), config)
 
 
+def export_checkpoint(config: TrainConfig) -> Path:
+    """Export the latest checkpoint of a (possibly unfinished) run, e.g. to evaluate it midway."""
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    checkpoint = Path(config.work_dir) / "checkpoint.pt"
+    if not checkpoint.exists():
+        raise DataError(f"no checkpoint in {config.work_dir}: train first")
+    base = resolve_model(config.base_model, "base")
+    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    state = torch.load(checkpoint, weights_only=False, map_location="cpu")
+    model.load_state_dict(state["model"])
+    config.extra = dict(config.extra, exported_step=state["step"])
+    return export_reader(model, AutoTokenizer.from_pretrained(base), Path(config.output_dir), config)
+
+
 def export_reader(model, tokenizer, out_dir: Path, config: TrainConfig) -> Path:
     """Write the model as fp16 safetensors (half the size, same answers) plus its tokenizer."""
     tmp = out_dir.with_name(out_dir.name + ".tmp")
@@ -268,10 +283,10 @@ def export_reader(model, tokenizer, out_dir: Path, config: TrainConfig) -> Path:
     tokenizer.save_pretrained(tmp)
     (tmp / "training_config.json").write_text(json.dumps(asdict(config), indent=2))
     if out_dir.exists():
-        # The model card is written by hand; keep it across re-exports.
-        card = out_dir / "README.md"
-        if card.exists():
-            shutil.copy2(card, tmp / "README.md")
+        # The model card and calibrations are not part of training; keep them across re-exports.
+        for name in ("README.md", "calibration.json", "calibration-reader-only.json", "calibration-sentence.json"):
+            if (out_dir / name).exists():
+                shutil.copy2(out_dir / name, tmp / name)
         shutil.rmtree(out_dir)
     os.replace(tmp, out_dir)
     return out_dir

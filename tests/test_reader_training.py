@@ -1,0 +1,62 @@
+"""Training the reader: labels land on the answer tokens, runs checkpoint/resume, exports fp16."""
+
+import json
+
+import numpy as np
+import pytest
+from safetensors import safe_open
+
+from bot.reader_training import TrainConfig, build_features, epoch_batches, export_checkpoint, train_reader
+from bot.squad import SquadExample
+
+
+def _example(context, question, answer):
+    return SquadExample("id", "T", context, question, (answer,), (context.index(answer),), 0)
+
+
+def test_answer_tokens_are_labelled_in_every_window_that_holds_them(tiny_qa_model):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_qa_model))
+    context = " ".join(f"Filler sentence number {i}." for i in range(30)) + " The treasure is buried under the old oak."
+    feats = build_features([_example(context, "Where is the treasure?", "under the old oak")], tok, 48, 16)
+    assert len(feats.input_ids) > 3  # the context needed several windows
+    labelled = [i for i, s in enumerate(feats.start_positions) if s > 0]
+    assert labelled, "the window with the answer must be labelled"
+    for i in labelled:
+        tokens = feats.input_ids[i][feats.start_positions[i]: feats.end_positions[i] + 1]
+        assert tok.decode(tokens) == "under the old oak"
+    assert feats.start_positions[0] == 0  # the first windows do not hold it: [CLS]
+
+
+def test_batches_are_deterministic_and_cover_every_window():
+    lengths = np.arange(1000) % 37
+    a = epoch_batches(lengths, 16, seed=3, epoch=0)
+    assert [list(x) for x in a] == [list(x) for x in epoch_batches(lengths, 16, seed=3, epoch=0)]
+    assert sorted(np.concatenate(a).tolist()) == list(range(1000))
+    assert [list(x) for x in a] != [list(x) for x in epoch_batches(lengths, 16, seed=3, epoch=1)]
+
+
+def test_training_checkpoints_resumes_and_exports_fp16(tmp_path, tiny_qa_model):
+    context = "The lighthouse on the cape was built in 1874 by the harbour board."
+    squad = {"version": "1.1", "data": [{"title": "L", "paragraphs": [{"context": context, "qas": [
+        {"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
+        for i, (q, a) in enumerate([("When was the lighthouse built?", "1874"),
+                                    ("Who built the lighthouse?", "the harbour board"),
+                                    ("Where is the lighthouse?", "on the cape")] * 4)]}]}]}
+    data = tmp_path / "train.json"
+    data.write_text(json.dumps(squad))
+    config = TrainConfig(train_files=[str(data)], output_dir=str(tmp_path / "out"), work_dir=str(tmp_path / "work"),
+                         base_model=str(tiny_qa_model), epochs=2, batch_size=4, max_length=48, stride=16,
+                         save_every=2, learning_rate=1e-3)
+    out = train_reader(config, log=lambda m: None)
+    log = (tmp_path / "work" / "train.log").read_text()
+    assert "step 6/6" in log
+    with safe_open(str(out / "model.safetensors"), "pt") as f:
+        assert {str(f.get_tensor(k).dtype) for k in f.keys()} == {"torch.float16"}
+    assert (out / "tokenizer.json").exists() and (tmp_path / "work" / "epoch-1").exists()
+    # a second run finds the finished checkpoint and trains no further
+    train_reader(config, log=lambda m: None)
+    assert (tmp_path / "work" / "train.log").read_text().count("step 6/6") == 1
+    config.output_dir = str(tmp_path / "mid")
+    assert (export_checkpoint(config) / "model.safetensors").exists()
