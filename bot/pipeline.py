@@ -184,13 +184,14 @@ class Bot:
 
     def ask_many(self, questions: list[str], histories: list | None = None, top_k: int | None = None) -> list[Response]:
         """Answer several questions; the reader batches all their passages together."""
-        t_start = time.perf_counter()
         histories = histories or [None] * len(questions)
         top_k = top_k or self.settings.top_k
         if top_k < 1:
             raise UsageError(f"top_k must be >= 1 (got {top_k})")
+        self.index  # build or load the index (and models) before timing the question
+        self.reader.warm_up()
+        t_start = time.perf_counter()
         prepared = [self._prepare(q, h) for q, h in zip(questions, histories)]
-        self.index  # build or load before timing the first question
         retriever = self._retriever
         timings = [dict() for _ in questions]
         passages: list[list[Passage]] = []
