@@ -14,8 +14,9 @@ Two uses:
 
 from __future__ import annotations
 
+import json
 import random
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -75,13 +76,19 @@ class Example:
     answerable: bool
 
 
-def fit(examples: list[Example], identity: str, fitted_on: str, features: tuple[str, ...]) -> Calibration:
+def fit(examples: list[Example], identity: str, fitted_on: str, features: tuple[str, ...],
+        balanced: bool = False) -> Calibration:
     return fit_calibration([e.features for e in examples], [e.answer_f1 for e in examples],
-                           [e.answerable for e in examples], identity, fitted_on, features)
+                           [e.answerable for e in examples], identity, fitted_on, features, balanced)
 
 
-def examples_from_results(results) -> list[Example]:
-    return [Example(r.features, r.answer_f1, r.answerable) for r in calibration_rows(results)]
+def examples_from_results(results, sentence_mode: bool = False) -> list[Example]:
+    """Sentence mode answers with a whole sentence, whose F1 against a short gold span is low
+    even when it is the right sentence; there, holding the gold answer is what counts."""
+    if not sentence_mode:
+        return [Example(r.features, r.answer_f1, r.answerable) for r in calibration_rows(results)]
+    return [Example(r.features, float(r.answerable and metrics.contains(r.best_answer, list(r.answers))),
+                    r.answerable) for r in results if r.has_span]
 
 
 def features_for(reader_kind: str) -> tuple[str, ...]:
@@ -92,8 +99,8 @@ def calibrate_on_corpus(bot, dataset: Dataset, progress: bool = False) -> Calibr
     """Fit on a user's Q&A pairs asked of the bot's own corpus."""
     bot.sync(progress=progress)
     results = ask_dataset(dataset.items, bot, threshold=0.0, progress=progress)
-    return fit(examples_from_results(results), bot.reader.identity, f"{dataset.path} ({len(results)} questions)",
-               features_for(bot.reader.kind))
+    return fit(examples_from_results(results, sentence_mode=bot.reader.kind == "sentence"), bot.reader.identity,
+               f"{dataset.path} ({len(results)} questions)", features_for(bot.reader.kind))
 
 
 def _article_of(doc_id: str) -> str:
@@ -105,7 +112,7 @@ def open_examples(bot, items: list[EvalItem], gold_docs: dict[int, str], with_re
                   batch_size: int = 64, progress: bool = False) -> list[Example]:
     """Questions asked of the whole collection, and (optionally) again without their article."""
     results = ask_dataset(items, bot, threshold=0.0, batch_size=batch_size, progress=progress, gold_docs=gold_docs)
-    examples = examples_from_results(results)
+    examples = examples_from_results(results, sentence_mode=bot.reader.kind == "sentence")
     if not with_removed_article:
         return examples
     answerable = [i for i in items if i.answerable]
@@ -183,14 +190,32 @@ def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], 
         log(f"{source.path}: {len(dataset.items)} questions -> {len(open_rows)} open, "
             f"{len(gold_rows)} reader-only examples so far")
     described = "; ".join(_describe(s) for s in sources) + (f" (at most {limit} questions per file, seed {seed})" if limit else "")
-    out = {
-        CALIBRATION_FILE: fit(open_rows, identity, described, FEATURES),
-        READER_ONLY_FILE: fit(gold_rows, identity, described, READER_ONLY_FEATURES),
-        SENTENCE_FILE: fit(sentence_rows, "sentence", described, SENTENCE_FEATURES),
-    }
+    for name, rows in (("open", open_rows), ("reader-only", gold_rows), ("sentence", sentence_rows)):
+        save_examples(rows, work_dir / f"examples-{name}.json")
+    out = fit_model_calibrations(open_rows, gold_rows, sentence_rows, identity, described)
     for name, calibration in out.items():
         calibration.save(model_dir / name)
     return out
+
+
+def fit_model_calibrations(open_rows, gold_rows, sentence_rows, identity: str, described: str) -> dict[str, Calibration]:
+    """The three shipped calibrations. Thresholds assume answerable and unanswerable questions
+    are equally likely (the tune data holds more made-up negatives than real questions)."""
+    return {
+        CALIBRATION_FILE: fit(open_rows, identity, described, FEATURES, balanced=True),
+        READER_ONLY_FILE: fit(gold_rows, identity, described, READER_ONLY_FEATURES, balanced=True),
+        SENTENCE_FILE: fit(sentence_rows, "sentence", described, SENTENCE_FEATURES, balanced=True),
+    }
+
+
+def save_examples(rows: list[Example], path: Path) -> None:
+    """Keep what was read, so a calibration can be refitted without reading again."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([asdict(r) for r in rows]), encoding="utf-8")
+
+
+def load_examples(path: Path) -> list[Example]:
+    return [Example(**r) for r in json.loads(Path(path).read_text(encoding="utf-8"))]
 
 
 def _describe(source: TuneSource) -> str:
@@ -201,9 +226,10 @@ def _describe(source: TuneSource) -> str:
 
 
 def tradeoff_table(calibration: Calibration) -> str:
-    lines = [f"{'threshold':>9}  {'answered':>8}  {'F1 of answers':>13}  {'score':>6}"]
+    lines = [f"{'threshold':>9}  {'answerable answered':>19}  {'unanswerable refused':>20}  {'F1 of answers':>13}  {'score':>6}"]
     for row in calibration.tradeoff:
         mark = "  <- chosen" if abs(row["threshold"] - round(calibration.threshold, 4)) < 1e-9 else ""
         f1 = "-" if row["answered_f1"] is None else f"{100 * row['answered_f1']:.1f}"
-        lines.append(f"{row['threshold']:>9.3f}  {100 * row['coverage']:>7.1f}%  {f1:>13}  {row['score']:>6.3f}{mark}")
+        lines.append(f"{row['threshold']:>9.3f}  {100 * row['answerable_answered']:>18.1f}%  "
+                     f"{100 * row['unanswerable_refused']:>19.1f}%  {f1:>13}  {row['score']:>6.3f}{mark}")
     return "\n".join(lines)

@@ -97,30 +97,41 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int 
     return w[:-1], float(w[-1])
 
 
-def choose_threshold(prob: np.ndarray, answer_f1: np.ndarray, answerable: np.ndarray) -> tuple[float, list[dict]]:
-    """Threshold maximising mean score (answer F1 when answering, 1 for refusing an unanswerable)."""
+def choose_threshold(prob: np.ndarray, answer_f1: np.ndarray, answerable: np.ndarray,
+                     weights: np.ndarray | None = None) -> tuple[float, list[dict]]:
+    """Threshold maximising the (weighted) mean score: an answer scores its F1, refusing an
+    unanswerable question scores 1, refusing an answerable one 0."""
+    w = np.ones(len(prob)) if weights is None else weights
     candidates = np.unique(np.concatenate([[0.0], np.round(prob, 4), [1.0001]]))
-    best_t, best_score = 0.5, -1.0
+
+    def score(t: float) -> float:
+        answered = prob >= t
+        return float((np.where(answered, answer_f1, (~answerable).astype(float)) * w).sum() / w.sum())
+
+    best_t = max(candidates, key=lambda t: (score(t), -t))
     table = []
-    for t in candidates:
+    for t in sorted({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, round(float(best_t), 4)}):
         answered = prob >= t
-        score = np.where(answered, answer_f1, (~answerable).astype(float)).mean()
-        if score > best_score + 1e-12:
-            best_t, best_score = float(t), float(score)
-    for t in sorted({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, round(best_t, 4)}):
-        answered = prob >= t
+        hit = answered & answerable
         table.append({
             "threshold": round(float(t), 4),
+            "answerable_answered": round(float(hit.sum() / max(answerable.sum(), 1)), 4),
+            "unanswerable_refused": round(float((~answered & ~answerable).sum() / max((~answerable).sum(), 1)), 4),
             "coverage": round(float(answered.mean()), 4),
-            "answered_f1": round(float(answer_f1[answered].mean()), 4) if answered.any() else None,
-            "score": round(float(np.where(answered, answer_f1, (~answerable).astype(float)).mean()), 4),
+            "answered_f1": round(float(answer_f1[hit].mean()), 4) if hit.any() else None,
+            "score": round(score(t), 4),
         })
-    return best_t, table
+    return float(best_t), table
 
 
 def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answerable: list[bool],
-                    reader_identity: str, fitted_on: str, features: tuple[str, ...] = FEATURES) -> Calibration:
-    """Fit the logistic model (label: answer F1 >= 0.5 on an answerable question) and threshold."""
+                    reader_identity: str, fitted_on: str, features: tuple[str, ...] = FEATURES,
+                    balanced: bool = False) -> Calibration:
+    """Fit the logistic model (label: answer F1 >= 0.5 on an answerable question) and threshold.
+
+    balanced: choose the threshold as if answerable and unanswerable questions were equally
+    common, whatever their proportions in the fitting data.
+    """
     if len(rows) < 10:
         raise ValueError(f"calibration needs at least 10 labelled questions (got {len(rows)})")
     x = np.array([[r[f] for f in features] for r in rows], dtype=float)
@@ -133,6 +144,9 @@ def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answer
     scale[scale < 1e-6] = 1.0
     w, b = fit_logistic((x - mean) / scale, y)
     prob = 1.0 / (1.0 + np.exp(-np.clip(((x - mean) / scale) @ w + b, -50, 50)))
-    threshold, table = choose_threshold(prob, np.where(ans, f1, 0.0), ans)
+    weights = None
+    if balanced and ans.any() and (~ans).any():
+        weights = np.where(ans, 1.0, ans.sum() / (~ans).sum())
+    threshold, table = choose_threshold(prob, np.where(ans, f1, 0.0), ans, weights)
     return Calibration(reader_identity, list(features), mean.tolist(), scale.tolist(), w.tolist(), b,
                        threshold, fitted_on, len(rows), table)

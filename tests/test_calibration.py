@@ -60,10 +60,11 @@ def test_user_calibration_is_stored_with_the_index_and_used(tmp_path, small_sett
     fresh = Bot(small_settings, embedder=emb, reader=SentenceReader(emb))
     assert fresh.calibration.fitted_on == cal.fitted_on
     assert fresh.threshold == pytest.approx(cal.threshold)
-    # a calibration fitted for another reader is ignored
+    # a calibration fitted for another reader is ignored (the shipped one or the default rule is used)
     other = Calibration("neural:someone/else", **{k: v for k, v in cal.__dict__.items() if k != "reader"})
+    other.fitted_on = "for another reader"
     other.save(small_settings.index_dir / "calibration.json")
-    assert Bot(small_settings, embedder=emb, reader=SentenceReader(emb)).calibration.fitted_on == "default rule"
+    assert Bot(small_settings, embedder=emb, reader=SentenceReader(emb)).calibration.fitted_on != "for another reader"
 
 
 def test_model_calibrations_are_fitted_and_shipped_with_the_reader(tmp_path, tiny_qa_model, monkeypatch):
