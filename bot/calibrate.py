@@ -77,9 +77,9 @@ class Example:
 
 
 def fit(examples: list[Example], identity: str, fitted_on: str, features: tuple[str, ...],
-        balanced: bool = False) -> Calibration:
+        answerable_share: float | None = None) -> Calibration:
     return fit_calibration([e.features for e in examples], [e.answer_f1 for e in examples],
-                           [e.answerable for e in examples], identity, fitted_on, features, balanced)
+                           [e.answerable for e in examples], identity, fitted_on, features, answerable_share)
 
 
 def examples_from_results(results, sentence_mode: bool = False) -> list[Example]:
@@ -157,6 +157,15 @@ def reader_only_examples(reader, items: list[EvalItem], paragraphs_by_article: d
     return examples
 
 
+def refit_model(work_dir: Path, model_dir: Path, identity: str, described: str) -> dict[str, Calibration]:
+    """Fit the shipped calibrations again from the examples a previous run saved."""
+    rows = {name: load_examples(work_dir / f"examples-{name}.json") for name in ("open", "reader-only", "sentence")}
+    out = fit_model_calibrations(rows["open"], rows["reader-only"], rows["sentence"], identity, described)
+    for name, calibration in out.items():
+        calibration.save(model_dir / name)
+    return out
+
+
 def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], model_dir: Path, limit: int | None,
                     seed: int, work_dir: Path, progress: bool = False,
                     log: Callable[[str], None] = print) -> dict[str, Calibration]:
@@ -198,13 +207,18 @@ def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], 
     return out
 
 
+# Share of answerable questions assumed when choosing the shipped thresholds: people mostly ask
+# about what their documents cover. Two thirds is also the share in the SQuAD 2.0 training set.
+ANSWERABLE_SHARE = 2 / 3
+
+
 def fit_model_calibrations(open_rows, gold_rows, sentence_rows, identity: str, described: str) -> dict[str, Calibration]:
-    """The three shipped calibrations. Thresholds assume answerable and unanswerable questions
-    are equally likely (the tune data holds more made-up negatives than real questions)."""
+    """The three shipped calibrations; thresholds chosen for ANSWERABLE_SHARE answerable questions
+    (the tune data holds more made-up negatives than real questions)."""
     return {
-        CALIBRATION_FILE: fit(open_rows, identity, described, FEATURES, balanced=True),
-        READER_ONLY_FILE: fit(gold_rows, identity, described, READER_ONLY_FEATURES, balanced=True),
-        SENTENCE_FILE: fit(sentence_rows, "sentence", described, SENTENCE_FEATURES, balanced=True),
+        CALIBRATION_FILE: fit(open_rows, identity, described, FEATURES, ANSWERABLE_SHARE),
+        READER_ONLY_FILE: fit(gold_rows, identity, described, READER_ONLY_FEATURES, ANSWERABLE_SHARE),
+        SENTENCE_FILE: fit(sentence_rows, "sentence", described, SENTENCE_FEATURES, ANSWERABLE_SHARE),
     }
 
 

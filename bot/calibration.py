@@ -126,11 +126,11 @@ def choose_threshold(prob: np.ndarray, answer_f1: np.ndarray, answerable: np.nda
 
 def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answerable: list[bool],
                     reader_identity: str, fitted_on: str, features: tuple[str, ...] = FEATURES,
-                    balanced: bool = False) -> Calibration:
+                    answerable_share: float | None = None) -> Calibration:
     """Fit the logistic model (label: answer F1 >= 0.5 on an answerable question) and threshold.
 
-    balanced: choose the threshold as if answerable and unanswerable questions were equally
-    common, whatever their proportions in the fitting data.
+    answerable_share: choose the threshold as if this share of questions were answerable,
+    whatever the proportions in the fitting data (None: as in the data).
     """
     if len(rows) < 10:
         raise ValueError(f"calibration needs at least 10 labelled questions (got {len(rows)})")
@@ -145,8 +145,9 @@ def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answer
     w, b = fit_logistic((x - mean) / scale, y)
     prob = 1.0 / (1.0 + np.exp(-np.clip(((x - mean) / scale) @ w + b, -50, 50)))
     weights = None
-    if balanced and ans.any() and (~ans).any():
-        weights = np.where(ans, 1.0, ans.sum() / (~ans).sum())
+    if answerable_share is not None and ans.any() and (~ans).any():
+        ratio = (1 - answerable_share) / answerable_share
+        weights = np.where(ans, 1.0, ratio * ans.sum() / (~ans).sum())
     threshold, table = choose_threshold(prob, np.where(ans, f1, 0.0), ans, weights)
     return Calibration(reader_identity, list(features), mean.tolist(), scale.tolist(), w.tolist(), b,
                        threshold, fitted_on, len(rows), table)

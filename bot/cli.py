@@ -138,6 +138,8 @@ def run_ask(args) -> int:
         raise UsageError("no question given: bot ask \"your question\" (or - to read from stdin)")
     bot = Bot(settings_from(args))
     if args.question == "-":
+        # Under a UTF-8 locale stdin is decoded strictly: one line in another encoding must not end the run.
+        getattr(sys.stdin, "reconfigure", lambda **_: None)(errors="replace")
         for line in sys.stdin:
             if not line.strip():
                 continue

@@ -146,6 +146,8 @@ def _register_calibrate(sub, common, answering) -> None:
     cal.add_argument("--limit", type=int, help="with --model: at most N questions per file (seeded sample)")
     cal.add_argument("--seed", type=int, default=0)
     cal.add_argument("--work-dir", default="runs/calibration", help="with --model: temporary corpora and indexes")
+    cal.add_argument("--refit", action="store_true",
+                     help="with --model: refit from the examples saved in --work-dir by an earlier run")
     common(cal)
     answering(cal)
     HANDLERS["calibrate"] = run_calibrate
@@ -166,13 +168,20 @@ def run_calibrate(args) -> int:
     progress = sys.stderr.isatty()
     if args.model:
         sources = [TuneSource.parse(t) for t in args.tune] + [TuneSource.parse(t, True) for t in args.tune_negatives]
-        if not sources:
-            raise UsageError("--model needs at least one --tune or --tune-negatives file")
-        from dataclasses import replace
+        if args.refit:
+            from bot.calibrate import refit_model
+            from bot.calibration import Calibration
 
-        settings = replace(settings, reader=args.model)
-        fitted = calibrate_model(Bot, settings, sources, Path(args.model), args.limit, args.seed,
-                                 Path(args.work_dir), progress=progress)
+            previous = Calibration.load(Path(args.model) / CALIBRATION_FILE)
+            fitted = refit_model(Path(args.work_dir), Path(args.model), previous.reader, previous.fitted_on)
+        elif not sources:
+            raise UsageError("--model needs at least one --tune or --tune-negatives file")
+        else:
+            from dataclasses import replace
+
+            settings = replace(settings, reader=args.model)
+            fitted = calibrate_model(Bot, settings, sources, Path(args.model), args.limit, args.seed,
+                                     Path(args.work_dir), progress=progress)
         for name, calibration in fitted.items():
             print(f"{name}: {calibration.n_examples} examples, threshold {calibration.threshold:.3f}")
             print(tradeoff_table(calibration))

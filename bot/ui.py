@@ -337,6 +337,9 @@ class ChatPage:
 
     # ----- API -----
     def ask_api(self, question: str, history: list[str] | None = None, top_k: int | None = None) -> dict:
+        # The endpoint is public: an API client may send anything, so top_k is checked here.
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0):
+            raise gr.Error(f"top_k must be a whole number of passages (0 for the default), not {top_k!r}")
         try:
             return self.bot.ask(question, history=history or None, top_k=top_k or None).to_dict()
         except BotError as exc:

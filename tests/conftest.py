@@ -64,6 +64,18 @@ def fake_embedder():
     return FakeEmbedder()
 
 
+def fake_sentence_bot(settings, embedder):
+    """Sentence-mode bot over the fake embedder. It is judged by the default similarity rule: the
+    calibration shipped with the project was fitted on the real embedder's scores, not these."""
+    from bot.calibration import default_calibration
+    from bot.pipeline import Bot
+    from bot.sentence_reader import SentenceReader
+
+    bot = Bot(settings, embedder=embedder, reader=SentenceReader(embedder))
+    bot.set_calibration(default_calibration("sentence", "sentence"))
+    return bot
+
+
 def write_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():

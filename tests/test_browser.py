@@ -3,23 +3,17 @@ the real models and the default reader. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.server_helper import REPO, ServerStartError, launch
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-STARTUP_S = 300  # index build and model loads on a busy 2-core machine
 ANSWER_MS = 60_000
 
 pytestmark = [
@@ -35,50 +29,16 @@ LIGHTHOUSE = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("chat-page")
-    corpus = root / "corpus"
-    shutil.copytree(REPO / "corpus", corpus)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "GRADIO_"))}
-    env.update(GRADIO_TEMP_DIR=str(root / "gradio"), HF_HUB_OFFLINE="1")
-    log_path = root / "server.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, str(REPO / "app.py"), "--port", str(port), "--corpus", str(corpus),
-             "--index", str(root / "index")],
-            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_S
     try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the chat page did not start in {STARTUP_S}s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(1)
-        yield {"url": url, "corpus": corpus, "root": root}
+        running = launch(tmp_path_factory.mktemp("chat-page"))
+    except ServerStartError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield {"url": running.url, "corpus": running.corpus, "root": running.root}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ from bot.errors import DataError, UsageError
 from bot.evaluation import calibration_rows, choose_mode, load_dataset, run_evaluation, sample
 from bot.pipeline import Bot
 from bot.report import render_html, write_outputs
-from bot.sentence_reader import SentenceReader
-from tests.conftest import SAMPLE_DOCS, write_corpus
+from tests.conftest import SAMPLE_DOCS, fake_sentence_bot, write_corpus
 
 SQUAD_V1 = {
     "version": "1.1",
@@ -55,7 +54,7 @@ def write_jsonl(path, rows):
 
 @pytest.fixture
 def factory(fake_embedder):
-    return lambda settings: Bot(settings, embedder=fake_embedder, reader=SentenceReader(fake_embedder))
+    return lambda settings: fake_sentence_bot(settings, fake_embedder)
 
 
 @pytest.fixture

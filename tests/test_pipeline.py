@@ -3,12 +3,12 @@ import pytest
 from bot.corpus import load_corpus
 from bot.errors import UsageError
 from bot.pipeline import Bot
-from bot.sentence_reader import SentenceReader
+from tests.conftest import fake_sentence_bot
 
 
 @pytest.fixture
 def bot(small_settings, fake_embedder):
-    return Bot(small_settings, embedder=fake_embedder, reader=SentenceReader(fake_embedder))
+    return fake_sentence_bot(small_settings, fake_embedder)
 
 
 def _docs(settings):

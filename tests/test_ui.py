@@ -11,11 +11,10 @@ from html.parser import HTMLParser
 import pytest
 
 from bot.pipeline import Bot
-from bot.sentence_reader import SentenceReader
 from bot.types import Chunk, Citation, Passage, Response
 from bot.ui import (SOURCES_EMPTY, ChatPage, build_app, esc, launch_options, render_answer, render_sources,
                     suggest_questions)
-from tests.conftest import REPO, write_corpus
+from tests.conftest import REPO, fake_sentence_bot, write_corpus
 
 HOSTILE = (
     "Harbour Lighthouse\n\n"
@@ -49,7 +48,7 @@ def assert_safe(markup: str) -> None:
 @pytest.fixture
 def page(small_settings, fake_embedder):
     write_corpus(small_settings.corpus_dir, {"lighthouse.txt": HOSTILE})
-    bot = Bot(small_settings, embedder=fake_embedder, reader=SentenceReader(fake_embedder))
+    bot = fake_sentence_bot(small_settings, fake_embedder)
     return ChatPage(bot)
 
 
@@ -175,7 +174,7 @@ def test_first_upload_into_an_empty_corpus(tmp_path, fake_embedder):
 
     (tmp_path / "docs").mkdir()
     settings = load_settings({"corpus_dir": tmp_path / "docs", "index_dir": tmp_path / "index", "reader": "none"})
-    page = ChatPage(Bot(settings, embedder=fake_embedder, reader=SentenceReader(fake_embedder)))
+    page = ChatPage(fake_sentence_bot(settings, fake_embedder))
     assert "No usable documents" in page.documents_html() and page.examples() == []
     assert "No usable documents" in page.reply("Anything?")[0]
     upload = tmp_path / "first.txt"
@@ -202,7 +201,7 @@ def test_refused_uploads_get_a_friendly_message(page, tmp_path, name, data, expe
 
 def test_upload_over_the_size_limit_is_refused_before_reading(small_settings, fake_embedder, tmp_path):
     settings = replace(small_settings, max_file_mb=0.001)
-    page = ChatPage(Bot(settings, embedder=fake_embedder, reader=SentenceReader(fake_embedder)))
+    page = ChatPage(fake_sentence_bot(settings, fake_embedder))
     big = tmp_path / "big.txt"
     big.write_text("word " * 1000)
     status, _ = page.upload([str(big)])
