@@ -23,7 +23,8 @@ from typing import Callable
 from bot import metrics
 from bot.calibration import FEATURES, Calibration, answerability_features, fit_calibration
 from bot.evaluation import (
-    Dataset, EvalItem, ask_dataset, calibration_rows, load_dataset, sample, write_squad_corpus,
+    Dataset, EvalItem, ask_dataset, calibration_rows, load_dataset, sample, select_articles, split_article_spec,
+    write_squad_corpus,
 )
 from bot.errors import DataError
 from bot.pipeline import CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE
@@ -45,20 +46,14 @@ class TuneSource:
     @classmethod
     def parse(cls, spec: str, unanswerable_only: bool = False) -> "TuneSource":
         """"file.json" or "file.json@Title_One,Title_Two"."""
-        path, _, titles = spec.partition("@")
-        return cls(path, frozenset(t for t in titles.split(",") if t) or None, unanswerable_only)
+        path, titles = split_article_spec(spec)
+        return cls(path, titles, unanswerable_only)
 
     def load(self, limit: int | None, seed: int) -> Dataset:
         dataset = load_dataset(self.path)
         if not dataset.is_squad:
             raise DataError(f"{self.path}: model calibration needs SQuAD files")
-        if self.titles:
-            missing = self.titles - {p.title for p in dataset.paragraphs}
-            if missing:
-                raise DataError(f"{self.path}: no article named {', '.join(sorted(missing))}")
-            keep = {p.index for p in dataset.paragraphs if p.title in self.titles}
-            dataset = replace(dataset, paragraphs=[p for p in dataset.paragraphs if p.index in keep],
-                              items=[i for i in dataset.items if i.paragraph_index in keep])
+        dataset = select_articles(dataset, self.titles)
         if self.unanswerable_only:
             dataset = replace(dataset, items=[i for i in dataset.items if not i.answerable])
         if limit and len(dataset.items) > limit:

@@ -66,7 +66,8 @@ JSONL/CSV fields: question, answers (list; in CSV a JSON list or a|b|c), optiona
 def _register_eval(sub, common, answering) -> None:
     ev = sub.add_parser("eval", help="score the bot on a labelled question file (JSONL, CSV or SQuAD)",
                         epilog=EXAMPLES_EVAL, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ev.add_argument("file", help="questions with gold answers: .jsonl, .csv or a SQuAD .json")
+    ev.add_argument("file", help="questions with gold answers: .jsonl, .csv or a SQuAD .json "
+                    "(FILE.json@Title,Title: only those articles)")
     ev.add_argument("--out", metavar="DIR", help="write metrics.json, results.jsonl and report.html here")
     squad = ev.add_mutually_exclusive_group()
     squad.add_argument("--gold-context", action="store_true",
@@ -91,7 +92,8 @@ def run_eval(args) -> int:
 
     from bot.cli import settings_from
     from bot.errors import UsageError
-    from bot.evaluation import choose_mode, gate_failures, load_dataset, run_evaluation, sample
+    from bot.evaluation import (choose_mode, gate_failures, load_dataset, run_evaluation, sample, select_articles,
+                                split_article_spec)
     from bot.report import summary_text, write_outputs
 
     if args.limit is not None and args.limit < 1:
@@ -101,9 +103,11 @@ def run_eval(args) -> int:
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out} exists and is not a folder")
     settings = settings_from(args)
-    dataset = load_dataset(args.file, skip_invalid=args.skip_invalid)
+    path, titles = split_article_spec(args.file) if not Path(args.file).exists() else (args.file, None)
+    dataset = load_dataset(path, skip_invalid=args.skip_invalid)
     for bad in dataset.invalid:
-        print(f"warning: {args.file} line {bad.line}: {bad.reason} (skipped)", file=sys.stderr)
+        print(f"warning: {path} line {bad.line}: {bad.reason} (skipped)", file=sys.stderr)
+    dataset = select_articles(dataset, titles)
     mode = choose_mode(dataset, args.gold_context, args.squad_open)
     if mode == "gold-context" and args.min_recall is not None:
         raise UsageError("--min-recall needs retrieval, which --gold-context skips")

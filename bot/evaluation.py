@@ -259,6 +259,27 @@ def _invalid(path: Path, line: int, reason: str, skip: bool, out: list[InvalidLi
     out.append(InvalidLine(line, reason))
 
 
+def select_articles(dataset: Dataset, titles: frozenset[str] | set[str] | None) -> Dataset:
+    """Only the questions and paragraphs of the named SQuAD articles (None keeps everything)."""
+    if not titles:
+        return dataset
+    if not dataset.is_squad:
+        raise UsageError(f"{dataset.path}: choosing articles (FILE@Title,...) needs a SQuAD file")
+    missing = set(titles) - {p.title for p in dataset.paragraphs}
+    if missing:
+        raise DataError(f"{dataset.path}: no article named {', '.join(sorted(missing))}")
+    keep = {p.index for p in dataset.paragraphs if p.title in titles}
+    items = [i for i in dataset.items if i.paragraph_index in keep]
+    return replace(dataset, paragraphs=[p for p in dataset.paragraphs if p.index in keep], items=items,
+                   n_available=len(items))
+
+
+def split_article_spec(spec: str) -> tuple[str, frozenset[str] | None]:
+    """"file.json" or "file.json@Title_One,Title_Two" -> (path, titles or None)."""
+    path, _, titles = spec.partition("@")
+    return path, frozenset(t for t in titles.split(",") if t) or None
+
+
 def sample(dataset: Dataset, limit: int | None, seed: int = 0) -> Dataset:
     """A reproducible random sample of `limit` questions, kept in file order."""
     if limit is None or limit >= len(dataset.items):

@@ -11,7 +11,7 @@ from bot import evaluation
 from bot.calibration import FEATURES
 from bot.cli import main
 from bot.errors import DataError, UsageError
-from bot.evaluation import calibration_rows, choose_mode, load_dataset, run_evaluation, sample
+from bot.evaluation import calibration_rows, choose_mode, load_dataset, run_evaluation, sample, select_articles
 from bot.pipeline import Bot
 from bot.report import render_html, write_outputs
 from tests.conftest import SAMPLE_DOCS, fake_sentence_bot, write_corpus
@@ -144,6 +144,18 @@ def _squad_v2():
         {"id": "v2", "question": "When did Hekla last erupt before 1900?", "answers": [], "is_impossible": True,
          "plausible_answers": [{"text": "2000", "answer_start": 67}]})
     return data
+
+
+def test_only_the_named_articles_are_kept(tmp_path, fake_cli, capsys):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(SQUAD_V1))
+    ds = select_articles(load_dataset(path), {"Volcanoes"})
+    assert {p.title for p in ds.paragraphs} == {"Volcanoes"} and ds.n_available == len(ds.items) > 0
+    assert all(ds.paragraphs[0].index <= i.paragraph_index for i in ds.items)
+    with pytest.raises(DataError, match="no article named Lakes"):
+        select_articles(load_dataset(path), {"Lakes"})
+    assert main(["eval", f"{path}@Volcanoes", "--gold-context", "--threshold", "0"]) == 0
+    assert f"{len(ds.items)} questions" in capsys.readouterr().out
 
 
 def test_mode_choice(tmp_path):
