@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
 
 from bot.config import Settings
 from bot.corpus import SUPPORTED_SUFFIXES
@@ -446,6 +448,22 @@ def build_app(page: ChatPage) -> gr.Blocks:
     return app
 
 
+class RefuseRemoteFileFetch:
+    """ASGI middleware. Gradio's `/file=` route, given an http(s) URL instead of a path, fetches it
+    on the server's behalf; this page only ever serves local files, so such requests end here."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            _, found, target = scope.get("path", "").partition("/file=")
+            if found and target.lstrip().lower().startswith(("http:", "https:")):
+                await PlainTextResponse("Remote files are not served.", status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def launch_options(settings: Settings) -> dict:
     """Safe defaults: local only, no share link, no monitoring or MCP endpoints, no run history
     kept in the browser, and the corpus and index folders never served."""
@@ -455,6 +473,7 @@ def launch_options(settings: Settings) -> dict:
         show_error=False, quiet=True, enable_monitoring=False, mcp_server=False, pwa=False,
         ssr_mode=False, run_history=False, footer_links=["api"], blocked_paths=folders,
         max_file_size=int(settings.max_file_mb * 1024 * 1024), css=CSS,
+        app_kwargs={"middleware": [Middleware(RefuseRemoteFileFetch)]},
         # System fonts: nothing to download, and they read well on every platform.
         theme=gr.themes.Default(primary_hue="blue", font=["ui-sans-serif", "system-ui", "sans-serif"],
                                 font_mono=["ui-monospace", "monospace"]),
