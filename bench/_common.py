@@ -173,6 +173,12 @@ def settings_dict(settings) -> dict:
     return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()}
 
 
+def corpus_data(bot, corpus) -> dict:
+    """What a benchmark ran over: the corpus folder and the size of its index."""
+    manifest = bot.index.manifest
+    return {"corpus": str(corpus), "corpus_documents": len(manifest["documents"]), "corpus_chunks": manifest["n_chunks"]}
+
+
 def bench_settings(**overrides):
     """Settings for a benchmark: the defaults plus overrides, ignoring any BOT_* variables of
     the shell so numbers do not depend on who ran them."""

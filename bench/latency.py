@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from _common import (DEFAULT_CORPUS, SEED_QUESTIONS, apply_threads, bench_settings, emit, log, parser,
+from _common import (DEFAULT_CORPUS, SEED_QUESTIONS, apply_threads, bench_settings, corpus_data, emit, log, parser,
                      percentiles, reader_model, seed_questions, settings_dict, target, temp_dir)
 
 STAGES = ("embed", "retrieve", "read", "format", "total")
@@ -86,9 +86,7 @@ def main() -> int:
                      "query_vector_cache": "cleared before every timed question"},
         "reader_model": model_info,
         "data": {
-            "corpus": str(args.corpus),
-            "corpus_documents": len(bot.index.manifest["documents"]),
-            "corpus_chunks": bot.index.manifest["n_chunks"],
+            **corpus_data(bot, args.corpus),
             "faiss": bot.index.manifest["faiss"],
             "questions": f"{args.questions} ({len(questions)} questions)",
             "index_embedded_chunks": report.embedded_chunks,

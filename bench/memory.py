@@ -13,7 +13,7 @@ import json
 import time
 from pathlib import Path
 
-from _common import (DEFAULT_CORPUS, SEED_QUESTIONS, apply_threads, bench_settings, emit, log, parser,
+from _common import (DEFAULT_CORPUS, SEED_QUESTIONS, apply_threads, bench_settings, corpus_data, emit, log, parser,
                      process_memory, settings_dict, target, temp_dir)
 
 UNANSWERABLE = ["What is the boiling point of liquid nitrogen?", "Who painted the Sistine Chapel ceiling?",
@@ -92,9 +92,7 @@ def main() -> int:
         "questions": args.questions,
         "settings": {**settings_dict(settings), "warmup_questions": args.warmup, "reader_kind": bot.reader.kind},
         "data": {
-            "corpus": str(args.corpus),
-            "corpus_documents": len(bot.index.manifest["documents"]),
-            "corpus_chunks": bot.index.manifest["n_chunks"],
+            **corpus_data(bot, args.corpus),
             "questions": f"{source} plus {len(UNANSWERABLE)} unanswerable, cycled, each made unique with a number",
         },
         "notes": ["RSS read from /proc/self/status after gc.collect(); one question at a time, one process",
