@@ -3,6 +3,7 @@ the real models and the default reader. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -31,6 +32,7 @@ LIGHTHOUSE = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    (ARTIFACTS / "browser-timings.json").unlink(missing_ok=True)  # timings of this run only
     try:
         running = launch(tmp_path_factory.mktemp("chat-page"))
     except ServerStartError as exc:
@@ -77,6 +79,16 @@ def ask(page, question: str) -> tuple[str, float]:
     return replies.nth(before).inner_text(), time.perf_counter() - t0
 
 
+def record_time(name: str, seconds: float) -> None:
+    """Seconds from pressing Enter to the reply being visible, kept in tests/artifacts/browser-timings.json."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "browser-timings.json"
+    timings = json.loads(path.read_text()) if path.exists() else {}
+    timings[name] = round(seconds, 2)
+    path.write_text(json.dumps(timings, indent=1))
+    print(f"\n{name}: {seconds:.2f}s")
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(300)  # let the layout settle after the last update
@@ -97,7 +109,8 @@ def test_answer_with_citation_then_follow_up(page, server):
     # Only the conversation says what "it" is: without it the bot finds nothing to quote.
     reply, follow_s = ask(page, "What is it responsible for?")
     assert "Not found" not in reply and "BCIJ" in reply, reply
-    print(f"\ntime to answer on a warm server: {first_s:.2f}s (first question), {follow_s:.2f}s (follow-up)")
+    record_time("first question, warm server", first_s)
+    record_time("follow-up question", follow_s)
     shot(page, "desktop-chat.png")
 
 
@@ -106,7 +119,7 @@ def test_not_found_still_lists_closest_passages(page):
     assert "Not found in the documents" in reply
     assert page.locator("#chat .qa-notfound li").count() >= 1
     assert page.locator("#sources .qa-source").count() >= 1
-    print(f"\ntime to a not-found reply: {seconds:.2f}s")
+    record_time("not-found reply", seconds)
 
 
 def test_upload_then_ask_and_nothing_from_the_document_runs(page, server, tmp_path):
@@ -130,7 +143,7 @@ def test_upload_then_ask_and_nothing_from_the_document_runs(page, server, tmp_pa
     assert "<script>window.__pwned = 1</script>" in sources  # shown as text, not run
     assert 'onerror="window.__pwned = 2"' in sources
     assert page.evaluate("window.__pwned") is None and not executed
-    print(f"\ntime to answer from the uploaded document: {seconds:.2f}s")
+    record_time("answer from an uploaded document", seconds)
 
     page.get_by_role("tab", name="Documents").click()
     bad = tmp_path / "notes.exe"
