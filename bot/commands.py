@@ -27,6 +27,8 @@ def register(sub, common, answering) -> None:
     train.add_argument("--stride", type=int, default=64)
     train.add_argument("--seed", type=int, default=13)
     train.add_argument("--limit", type=int, help="train on a seeded sample of this many questions")
+    train.add_argument("--stop-at-step", type=int, metavar="N",
+                       help="stop after step N (checkpoint and export), keeping the full run's learning-rate schedule")
     train.add_argument("--export-only", action="store_true",
                        help="export the latest checkpoint in --work-dir to --out without training")
     HANDLERS["train-reader"] = run_train
@@ -40,7 +42,7 @@ def run_train(args) -> int:
     config = TrainConfig(
         train_files=args.train, output_dir=args.out, work_dir=args.work_dir, base_model=args.base_model,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, max_length=args.max_length,
-        stride=args.stride, seed=args.seed, limit=args.limit,
+        stride=args.stride, seed=args.seed, limit=args.limit, stop_at_step=args.stop_at_step,
     )
     if args.export_only:
         from bot.reader_training import export_checkpoint

@@ -44,6 +44,7 @@ class TrainConfig:
     save_every: int = 300
     bf16: bool | None = None  # None: only where the hardware makes it fast
     negative_keep: float = 0.5
+    stop_at_step: int | None = None  # checkpoint and export here; the schedule stays that of the full run
     extra: dict = field(default_factory=dict)
 
 
@@ -224,11 +225,12 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     t_start, seen = time.time(), 0
     running = 0.0
     log_file = (work / "train.log").open("a")
-    while step < total_steps:
+    end = min(total_steps, config.stop_at_step or total_steps)
+    while step < end:
         epoch, in_epoch = divmod(step, steps_per_epoch)
         batches = epoch_batches(lengths, config.batch_size, config.seed, epoch)
         for idx in batches[in_epoch:]:
-            if step >= total_steps:
+            if step >= end:
                 break
             batch = {k: v.to(device) for k, v in collate(feats, idx, tokenizer.pad_token_id).items()}
             with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_bf16):
@@ -247,7 +249,7 @@ def train_reader(config: TrainConfig, log=print) -> Path:
                         f"lr {scheduler.get_last_lr()[0]:.2e} {rate:.0f} ms/window")
                 log_file.write(line + "\n")
                 log_file.flush()
-            if step % config.save_every == 0 or step == total_steps:
+            if step % config.save_every == 0 or step == end:
                 _atomic_torch_save(
                     {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "scheduler": scheduler.state_dict(), "step": step},
@@ -256,6 +258,9 @@ def train_reader(config: TrainConfig, log=print) -> Path:
             if step % steps_per_epoch == 0:
                 export_reader(model, tokenizer, work / f"epoch-{step // steps_per_epoch}", config)
     log_file.close()
+    config.extra = {k: v for k, v in config.extra.items() if k != "exported_step"}
+    if step < total_steps:
+        config.extra["exported_step"] = step
     return export_reader(model, tokenizer, Path(config.output_dir), config)
 
 

@@ -49,9 +49,13 @@ def test_training_checkpoints_resumes_and_exports_fp16(tmp_path, tiny_qa_model):
     config = TrainConfig(train_files=[str(data)], output_dir=str(tmp_path / "out"), work_dir=str(tmp_path / "work"),
                          base_model=str(tiny_qa_model), epochs=2, batch_size=4, max_length=48, stride=16,
                          save_every=2, learning_rate=1e-3)
+    config.stop_at_step = 3  # an intermediate model, as if the run had been cut short
+    mid = json.loads((train_reader(config, log=lambda m: None) / "training_config.json").read_text())
+    assert mid["extra"]["exported_step"] == 3 and "step 6/6" not in (tmp_path / "work" / "train.log").read_text()
+    config.stop_at_step = None
     out = train_reader(config, log=lambda m: None)
     log = (tmp_path / "work" / "train.log").read_text()
-    assert "step 6/6" in log
+    assert "step 6/6" in log and "exported_step" not in (out / "training_config.json").read_text()
     with safe_open(str(out / "model.safetensors"), "pt") as f:
         assert {str(f.get_tensor(k).dtype) for k in f.keys()} == {"torch.float16"}
     assert (out / "tokenizer.json").exists() and (tmp_path / "work" / "epoch-1").exists()
