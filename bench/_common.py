@@ -254,6 +254,28 @@ def reader_model(path: str | None) -> tuple[str, dict]:
     return info["path"], info
 
 
+def reader_parser(description: str) -> argparse.ArgumentParser:
+    """The flags every reader benchmark shares: runs, model, corpus, questions, passages per question."""
+    p = parser(description)
+    p.add_argument("--runs", type=int, default=3, help="passes over the question set (default 3)")
+    p.add_argument("--reader-model", help="QA model folder (default: bundled, else random-init)")
+    p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    p.add_argument("--questions", default=str(SEED_QUESTIONS))
+    p.add_argument("--read-k", type=int, help="passages per question (default: the bot's read_k)")
+    return p
+
+
+def reader_workload(args):
+    """After reader_parser: (requests, settings, model_dir, model_info) with --quick and --threads applied."""
+    if args.quick:
+        args.runs = 1
+    apply_threads(args)
+    questions = seed_questions(Path(args.questions))[: 4 if args.quick else None]
+    model_dir, model_info = reader_model(args.reader_model)
+    requests, settings = retrieved_requests(questions, Path(args.corpus), args.read_k)
+    return requests, settings, model_dir, model_info
+
+
 def retrieved_requests(questions: list[str], corpus: Path, read_k: int | None = None):
     """(question, [ReadItem]) per question: the passages the bot's own retrieval hands its reader,
     built exactly as Bot.ask builds them. Returns (requests, settings)."""

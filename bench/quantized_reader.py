@@ -14,8 +14,7 @@ import time
 import warnings
 from pathlib import Path
 
-from _common import (DEFAULT_CORPUS, SEED_QUESTIONS, apply_threads, emit, log, parser, percentiles, reader_model,
-                     retrieved_requests, seed_questions)
+from _common import emit, log, percentiles, reader_parser, reader_workload
 
 
 def state_bytes(model) -> int:
@@ -29,24 +28,12 @@ def state_bytes(model) -> int:
 
 def main() -> int:
     started = time.perf_counter()
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--runs", type=int, default=3, help="passes over the question set (default 3)")
-    p.add_argument("--reader-model", help="QA model folder (default: bundled, else random-init)")
-    p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
-    p.add_argument("--questions", default=str(SEED_QUESTIONS))
-    p.add_argument("--read-k", type=int, help="passages per question (default: the bot's read_k)")
-    args = p.parse_args()
-    if args.quick:
-        args.runs = 1
-    apply_threads(args)
+    args = reader_parser(__doc__.splitlines()[0]).parse_args()
+    requests, settings, model_dir, model_info = reader_workload(args)
 
     import torch
 
     from bot.reader import TransformerReader
-
-    questions = seed_questions(Path(args.questions))[: 4 if args.quick else None]
-    model_dir, model_info = reader_model(args.reader_model)
-    requests, settings = retrieved_requests(questions, Path(args.corpus), args.read_k)
 
     fp32 = TransformerReader(model_dir, max_answer_tokens=settings.max_answer_tokens)
     fp32.warm_up()

@@ -154,11 +154,8 @@ def reader_only_examples(reader, items: list[EvalItem], paragraphs_by_article: d
 
 def refit_model(work_dir: Path, model_dir: Path, identity: str, described: str) -> dict[str, Calibration]:
     """Fit the shipped calibrations again from the examples a previous run saved."""
-    rows = {name: load_examples(work_dir / f"examples-{name}.json") for name in ("open", "reader-only", "sentence")}
-    out = fit_model_calibrations(rows["open"], rows["reader-only"], rows["sentence"], identity, described)
-    for name, calibration in out.items():
-        calibration.save(model_dir / name)
-    return out
+    rows = {name: load_examples(work_dir / f"examples-{name}.json") for name in EXAMPLE_SETS}
+    return save_model_calibrations(rows, identity, described, model_dir)
 
 
 def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], model_dir: Path, limit: int | None,
@@ -194,12 +191,10 @@ def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], 
         log(f"{source.path}: {len(dataset.items)} questions -> {len(open_rows)} open, "
             f"{len(gold_rows)} reader-only examples so far")
     described = "; ".join(_describe(s) for s in sources) + (f" (at most {limit} questions per file, seed {seed})" if limit else "")
-    for name, rows in (("open", open_rows), ("reader-only", gold_rows), ("sentence", sentence_rows)):
-        save_examples(rows, work_dir / f"examples-{name}.json")
-    out = fit_model_calibrations(open_rows, gold_rows, sentence_rows, identity, described)
-    for name, calibration in out.items():
-        calibration.save(model_dir / name)
-    return out
+    rows = dict(zip(EXAMPLE_SETS, (open_rows, gold_rows, sentence_rows)))
+    for name, examples in rows.items():
+        save_examples(examples, work_dir / f"examples-{name}.json")
+    return save_model_calibrations(rows, identity, described, model_dir)
 
 
 # Share of answerable questions assumed when choosing the shipped thresholds: people mostly ask
@@ -207,14 +202,22 @@ def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], 
 ANSWERABLE_SHARE = 2 / 3
 
 
-def fit_model_calibrations(open_rows, gold_rows, sentence_rows, identity: str, described: str) -> dict[str, Calibration]:
-    """The three shipped calibrations; thresholds chosen for ANSWERABLE_SHARE answerable questions
-    (the tune data holds more made-up negatives than real questions)."""
-    return {
-        CALIBRATION_FILE: fit(open_rows, identity, described, FEATURES, ANSWERABLE_SHARE),
-        READER_ONLY_FILE: fit(gold_rows, identity, described, READER_ONLY_FEATURES, ANSWERABLE_SHARE),
-        SENTENCE_FILE: fit(sentence_rows, "sentence", described, SENTENCE_FEATURES, ANSWERABLE_SHARE),
+# The example sets a model calibration reads, saved under these names so it can be refitted.
+EXAMPLE_SETS = ("open", "reader-only", "sentence")
+
+
+def save_model_calibrations(rows: dict[str, list[Example]], identity: str, described: str,
+                            model_dir: Path) -> dict[str, Calibration]:
+    """Fit the three shipped calibrations and save them in model_dir. Thresholds are chosen for
+    ANSWERABLE_SHARE answerable questions (the tune data holds more made-up negatives than real questions)."""
+    out = {
+        CALIBRATION_FILE: fit(rows["open"], identity, described, FEATURES, ANSWERABLE_SHARE),
+        READER_ONLY_FILE: fit(rows["reader-only"], identity, described, READER_ONLY_FEATURES, ANSWERABLE_SHARE),
+        SENTENCE_FILE: fit(rows["sentence"], "sentence", described, SENTENCE_FEATURES, ANSWERABLE_SHARE),
     }
+    for name, calibration in out.items():
+        calibration.save(model_dir / name)
+    return out
 
 
 def save_examples(rows: list[Example], path: Path) -> None:
