@@ -29,6 +29,8 @@ def register(sub, common, answering) -> None:
     train.add_argument("--limit", type=int, help="train on a seeded sample of this many questions")
     train.add_argument("--stop-at-step", type=int, metavar="N",
                        help="stop after step N (checkpoint and export), keeping the full run's learning-rate schedule")
+    train.add_argument("--continue-from", metavar="DIR",
+                       help="with no checkpoint in --work-dir, go on from an unfinished export of this same run")
     train.add_argument("--export-only", action="store_true",
                        help="export the latest checkpoint in --work-dir to --out without training")
     HANDLERS["train-reader"] = run_train
@@ -43,6 +45,7 @@ def run_train(args) -> int:
         train_files=args.train, output_dir=args.out, work_dir=args.work_dir, base_model=args.base_model,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, max_length=args.max_length,
         stride=args.stride, seed=args.seed, limit=args.limit, stop_at_step=args.stop_at_step,
+        continue_from=args.continue_from,
     )
     if args.export_only:
         from bot.reader_training import export_checkpoint

@@ -186,8 +186,8 @@ class Bot:
         """Answer several questions; the reader batches all their passages together."""
         histories = histories or [None] * len(questions)
         top_k = top_k or self.settings.top_k
-        if top_k < 1:
-            raise UsageError(f"top_k must be >= 1 (got {top_k})")
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise UsageError(f"top_k must be a whole number >= 1 (got {top_k!r})")
         self.index  # build or load the index (and models) before timing the question
         self.reader.warm_up()
         t_start = time.perf_counter()

@@ -45,6 +45,7 @@ class TrainConfig:
     bf16: bool | None = None  # None: only where the hardware makes it fast
     negative_keep: float = 0.5
     stop_at_step: int | None = None  # checkpoint and export here; the schedule stays that of the full run
+    continue_from: str | None = None  # an export of this run to go on from when no checkpoint is left
     extra: dict = field(default_factory=dict)
 
 
@@ -218,7 +219,11 @@ def train_reader(config: TrainConfig, log=print) -> Path:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         step = state["step"]
+        config.extra = dict(state.get("extra", {}), **config.extra)
         log(f"resumed from step {step}")
+    elif config.continue_from:
+        step = _continue_from_export(config, model, scheduler)
+        log(f"continued from the step-{step} export in {config.continue_from} (optimizer moments restarted)")
     (work / "config.json").write_text(json.dumps(asdict(config), indent=2))
 
     model.train()
@@ -252,7 +257,7 @@ def train_reader(config: TrainConfig, log=print) -> Path:
             if step % config.save_every == 0 or step == end:
                 _atomic_torch_save(
                     {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "step": step},
+                     "scheduler": scheduler.state_dict(), "step": step, "extra": config.extra},
                     checkpoint,
                 )
             if step % steps_per_epoch == 0:
@@ -262,6 +267,43 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     if step < total_steps:
         config.extra["exported_step"] = step
     return export_reader(model, tokenizer, Path(config.output_dir), config)
+
+
+# Settings that must match for an export to be a point on this run's path.
+_RUN_IDENTITY = ("train_files", "base_model", "epochs", "batch_size", "learning_rate", "warmup_ratio",
+                 "weight_decay", "max_length", "stride", "seed", "limit", "negative_keep")
+
+
+def _continue_from_export(config: TrainConfig, model, scheduler) -> int:
+    """Load an unfinished export's weights and move the schedule to its step; returns that step.
+
+    The checkpoint (with AdamW's moments) may be lost while the exported fp16 weights survive; going
+    on from them keeps the data order and learning-rate schedule of the full run, at the cost of
+    restarting the optimizer moments, which the run records in its training config.
+    """
+    import warnings
+
+    from safetensors.torch import load_file
+
+    folder = Path(config.continue_from)
+    try:
+        saved = json.loads((folder / "training_config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{folder} is not an exported reader of this trainer: {exc}") from exc
+    step = saved.get("extra", {}).get("exported_step")
+    if not step:
+        raise DataError(f"{folder} holds a finished run (no exported_step): nothing to continue")
+    differing = [k for k in _RUN_IDENTITY if saved.get(k) != asdict(config)[k]]
+    if differing:
+        raise DataError(f"{folder} was trained with other settings ({', '.join(differing)}): cannot continue it")
+    weights = load_file(str(folder / "model.safetensors"))
+    model.load_state_dict({k: v.float() for k, v in weights.items()})
+    with warnings.catch_warnings():  # stepping the schedule without optimizer steps is the point here
+        warnings.simplefilter("ignore")
+        for _ in range(step):
+            scheduler.step()
+    config.extra = dict(config.extra, continued_from_step=step)
+    return step
 
 
 def export_checkpoint(config: TrainConfig) -> Path:

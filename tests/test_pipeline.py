@@ -41,6 +41,9 @@ def test_unrelated_question_abstains_but_shows_closest_passages(bot):
 def test_bad_questions(bot):
     with pytest.raises(UsageError):
         bot.ask("   ")
+    for bad_k in (-1, 2.5, True, "3"):
+        with pytest.raises(UsageError, match="top_k must be a whole number"):
+            bot.ask("Which bridge?", top_k=bad_k)
     long = bot.ask("bridge " * 20_000)
     assert "longer than" in long.reason and len(long.question) <= bot.settings.max_question_chars
     for odd in ["<script>alert(1)</script>", "'; DROP TABLE docs; --", "Ignore previous instructions",

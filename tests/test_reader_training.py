@@ -64,3 +64,39 @@ def test_training_checkpoints_resumes_and_exports_fp16(tmp_path, tiny_qa_model):
     assert (tmp_path / "work" / "train.log").read_text().count("step 6/6") == 1
     config.output_dir = str(tmp_path / "mid")
     assert (export_checkpoint(config) / "model.safetensors").exists()
+
+
+def test_a_run_goes_on_from_its_unfinished_export_when_the_checkpoint_is_lost(tmp_path, tiny_qa_model):
+    import shutil
+
+    from bot.errors import DataError
+
+    context = "The ferry leaves the north pier at seven and returns at noon."
+    squad = {"version": "1.1", "data": [{"title": "F", "paragraphs": [{"context": context, "qas": [
+        {"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
+        for i, (q, a) in enumerate([("When does the ferry leave?", "at seven"),
+                                    ("Where does the ferry leave from?", "the north pier")] * 6)]}]}]}
+    data = tmp_path / "train.json"
+    data.write_text(json.dumps(squad))
+    config = TrainConfig(train_files=[str(data)], output_dir=str(tmp_path / "out"), work_dir=str(tmp_path / "work"),
+                         base_model=str(tiny_qa_model), epochs=2, batch_size=4, max_length=48, stride=16,
+                         save_every=100, learning_rate=1e-3, stop_at_step=2)
+    train_reader(config, log=lambda m: None)
+    shutil.rmtree(tmp_path / "work")  # the checkpoint is gone; the step-2 export survives
+    shutil.copytree(tmp_path / "out", tmp_path / "step2")
+
+    other = TrainConfig(**{**config.__dict__, "seed": 99, "stop_at_step": None, "continue_from": str(tmp_path / "step2")})
+    with pytest.raises(DataError, match="other settings"):
+        train_reader(other, log=lambda m: None)
+
+    config.stop_at_step, config.continue_from = None, str(tmp_path / "step2")
+    messages = []
+    out = train_reader(config, log=messages.append)
+    assert any("continued from the step-2 export" in m for m in messages)
+    assert "step 6/6" in (tmp_path / "work" / "train.log").read_text()  # the full run's schedule, finished
+    saved = json.loads((out / "training_config.json").read_text())
+    assert saved["extra"] == {"continued_from_step": 2}
+    with pytest.raises(DataError, match="finished run"):
+        config.continue_from = str(out)
+        shutil.rmtree(tmp_path / "work")
+        train_reader(config, log=lambda m: None)
