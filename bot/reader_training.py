@@ -198,7 +198,7 @@ def train_reader(config: TrainConfig, log=print) -> Path:
         log(f"built {len(feats.input_ids)} windows from {len(examples)} questions in {time.time() - t0:.0f}s")
     lengths = np.array([len(x) for x in feats.input_ids])
 
-    model = AutoModelForQuestionAnswering.from_pretrained(base).to(device)
+    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32).to(device)  # fp32 master weights, even from an fp16 export
     no_decay = ("bias", "LayerNorm.weight", "layer_norm")
     params = [
         {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
