@@ -327,6 +327,9 @@ def export_reader(model, tokenizer, out_dir: Path, config: TrainConfig) -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
     model.save_pretrained(tmp, state_dict=state, safe_serialization=True)
+    # Training left its window settings on the tokenizer; readers pass their own, so ship it clean.
+    tokenizer.backend_tokenizer.no_truncation()
+    tokenizer.backend_tokenizer.no_padding()
     tokenizer.save_pretrained(tmp)
     (tmp / "training_config.json").write_text(json.dumps(asdict(config), indent=2))
     if out_dir.exists():

@@ -59,6 +59,7 @@ def test_training_checkpoints_resumes_and_exports_fp16(tmp_path, tiny_qa_model):
     with safe_open(str(out / "model.safetensors"), "pt") as f:
         assert {str(f.get_tensor(k).dtype) for k in f.keys()} == {"torch.float16"}
     assert (out / "tokenizer.json").exists() and (tmp_path / "work" / "epoch-1").exists()
+    assert json.loads((out / "tokenizer.json").read_text())["truncation"] is None  # no training state shipped
     # a second run finds the finished checkpoint and trains no further
     train_reader(config, log=lambda m: None)
     assert (tmp_path / "work" / "train.log").read_text().count("step 6/6") == 1
