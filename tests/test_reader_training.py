@@ -37,18 +37,22 @@ def test_batches_are_deterministic_and_cover_every_window():
     assert [list(x) for x in a] != [list(x) for x in epoch_batches(lengths, 16, seed=3, epoch=1)]
 
 
-def test_training_checkpoints_resumes_and_exports_fp16(tmp_path, tiny_qa_model):
-    context = "The lighthouse on the cape was built in 1874 by the harbour board."
-    squad = {"version": "1.1", "data": [{"title": "L", "paragraphs": [{"context": context, "qas": [
+def _tiny_run(tmp_path, base_model, context: str, pairs: list[tuple[str, str]], **settings) -> TrainConfig:
+    """A two-epoch training config over one paragraph's question/answer pairs, written as SQuAD JSON."""
+    squad = {"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": context, "qas": [
         {"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
-        for i, (q, a) in enumerate([("When was the lighthouse built?", "1874"),
-                                    ("Who built the lighthouse?", "the harbour board"),
-                                    ("Where is the lighthouse?", "on the cape")] * 4)]}]}]}
+        for i, (q, a) in enumerate(pairs)]}]}]}
     data = tmp_path / "train.json"
     data.write_text(json.dumps(squad))
-    config = TrainConfig(train_files=[str(data)], output_dir=str(tmp_path / "out"), work_dir=str(tmp_path / "work"),
-                         base_model=str(tiny_qa_model), epochs=2, batch_size=4, max_length=48, stride=16,
-                         save_every=2, learning_rate=1e-3)
+    return TrainConfig(train_files=[str(data)], output_dir=str(tmp_path / "out"), work_dir=str(tmp_path / "work"),
+                       base_model=str(base_model), epochs=2, batch_size=4, max_length=48, stride=16,
+                       learning_rate=1e-3, **settings)
+
+
+def test_training_checkpoints_resumes_and_exports_fp16(tmp_path, tiny_qa_model):
+    config = _tiny_run(tmp_path, tiny_qa_model, "The lighthouse on the cape was built in 1874 by the harbour board.",
+                       [("When was the lighthouse built?", "1874"), ("Who built the lighthouse?", "the harbour board"),
+                        ("Where is the lighthouse?", "on the cape")] * 4, save_every=2)
     config.stop_at_step = 3  # an intermediate model, as if the run had been cut short
     mid = json.loads((train_reader(config, log=lambda m: None) / "training_config.json").read_text())
     assert mid["extra"]["exported_step"] == 3 and "step 6/6" not in (tmp_path / "work" / "train.log").read_text()
@@ -72,16 +76,9 @@ def test_a_run_goes_on_from_its_unfinished_export_when_the_checkpoint_is_lost(tm
 
     from bot.errors import DataError
 
-    context = "The ferry leaves the north pier at seven and returns at noon."
-    squad = {"version": "1.1", "data": [{"title": "F", "paragraphs": [{"context": context, "qas": [
-        {"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
-        for i, (q, a) in enumerate([("When does the ferry leave?", "at seven"),
-                                    ("Where does the ferry leave from?", "the north pier")] * 6)]}]}]}
-    data = tmp_path / "train.json"
-    data.write_text(json.dumps(squad))
-    config = TrainConfig(train_files=[str(data)], output_dir=str(tmp_path / "out"), work_dir=str(tmp_path / "work"),
-                         base_model=str(tiny_qa_model), epochs=2, batch_size=4, max_length=48, stride=16,
-                         save_every=100, learning_rate=1e-3, stop_at_step=2)
+    config = _tiny_run(tmp_path, tiny_qa_model, "The ferry leaves the north pier at seven and returns at noon.",
+                       [("When does the ferry leave?", "at seven"), ("Where does the ferry leave from?", "the north pier")] * 6,
+                       save_every=100, stop_at_step=2)
     train_reader(config, log=lambda m: None)
     shutil.rmtree(tmp_path / "work")  # the checkpoint is gone; the step-2 export survives
     shutil.copytree(tmp_path / "out", tmp_path / "step2")
@@ -97,7 +94,7 @@ def test_a_run_goes_on_from_its_unfinished_export_when_the_checkpoint_is_lost(tm
     assert "step 6/6" in (tmp_path / "work" / "train.log").read_text()  # the full run's schedule, finished
     saved = json.loads((out / "training_config.json").read_text())
     assert saved["extra"] == {"continued_from_step": 2}
+    config.continue_from = str(out)
+    shutil.rmtree(tmp_path / "work")
     with pytest.raises(DataError, match="finished run"):
-        config.continue_from = str(out)
-        shutil.rmtree(tmp_path / "work")
         train_reader(config, log=lambda m: None)
