@@ -1,4 +1,6 @@
-"""Start the chat page: `python app.py [--host H] [--port P] [--corpus DIR] [--index DIR] [--reader R]`.
+"""Start the chat page: `python app.py [--host H] [--port P] [--corpus DIR] [--index DIR] [--reader R]
+[--auth FILE] [--no-uploads | --allow-uploads]`; `python app.py --add-user NAME --auth FILE` adds a
+user who may sign in.
 
 Only parses options here; gradio and the models are imported after parsing, so --help is instant.
 """
@@ -6,9 +8,11 @@ Only parses options here; gradio and the models are imported after parsing, so -
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import sys
+from pathlib import Path
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,7 +39,53 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--example", action="append", metavar="QUESTION", dest="examples",
                         help="an example question to offer on the page (repeat for several; "
                         "default: questions built from the documents)")
+    parser.add_argument("--auth", metavar="FILE", help="require sign-in with the users in FILE (env BOT_AUTH_FILE; "
+                        "made with --add-user)")
+    parser.add_argument("--add-user", metavar="NAME", help="add NAME to the --auth FILE (or change its "
+                        "password), reading the password from the terminal or one line of stdin, then exit")
+    uploads = parser.add_mutually_exclusive_group()
+    uploads.add_argument("--no-uploads", action="store_true",
+                         help="read-only: the page lists the documents but cannot add any (env BOT_NO_UPLOADS=1)")
+    uploads.add_argument("--allow-uploads", action="store_true",
+                         help="let anyone add documents even when the page listens beyond this computer "
+                         "without --auth (env BOT_ALLOW_UPLOADS=1)")
     return parser
+
+
+def _env_flag(name: str) -> bool:
+    """A yes/no environment variable: 1/0, true/false, yes/no, on/off; unset or empty is no."""
+    from bot.errors import UsageError
+
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise UsageError(f"{name}={raw!r} is not 1 or 0")
+
+
+def _read_password(name: str) -> str:
+    """The new password, never echoed: asked twice on a terminal, else the first line of stdin."""
+    from bot.errors import UsageError
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {name}: ")
+        if getpass.getpass("Again: ") != password:
+            raise UsageError("the passwords do not match")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def add_user(name: str, auth: str | None) -> int:
+    from bot.auth import add_user as add
+    from bot.errors import UsageError
+
+    if not auth:
+        raise UsageError("--add-user needs the file to write: --auth FILE (or BOT_AUTH_FILE)")
+    path = Path(auth).expanduser()
+    changed = add(path, name, _read_password(name))
+    print(f"{'changed the password of' if changed else 'added'} {name} in {path}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,11 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     from bot.errors import BotError
 
     try:
+        auth = args.auth or os.environ.get("BOT_AUTH_FILE", "").strip() or None
+        if args.add_user is not None:
+            return add_user(args.add_user, auth)
+        if args.no_uploads or args.allow_uploads:  # a flag overrides both variables
+            no_uploads, allow_uploads = args.no_uploads, args.allow_uploads
+        else:
+            no_uploads, allow_uploads = _env_flag("BOT_NO_UPLOADS"), _env_flag("BOT_ALLOW_UPLOADS")
         settings = load_settings({"host": args.host, "port": args.port, "corpus_dir": args.corpus,
                                   "index_dir": args.index, "reader": args.reader})
         from bot.ui import serve
 
-        serve(settings, args.examples)
+        serve(settings, args.examples, auth_file=Path(auth).expanduser() if auth else None,
+              no_uploads=no_uploads, allow_uploads=allow_uploads)
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

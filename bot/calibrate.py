@@ -27,6 +27,7 @@ from bot.evaluation import (
     write_squad_corpus,
 )
 from bot.errors import DataError
+from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 from bot.pipeline import CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE
 from bot.reader import ReadItem
 
@@ -72,9 +73,10 @@ class Example:
 
 
 def fit(examples: list[Example], identity: str, fitted_on: str, features: tuple[str, ...],
-        answerable_share: float | None = None) -> Calibration:
+        answerable_share: float | None = None, embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> Calibration:
     return fit_calibration([e.features for e in examples], [e.answer_f1 for e in examples],
-                           [e.answerable for e in examples], identity, fitted_on, features, answerable_share)
+                           [e.answerable for e in examples], identity, fitted_on, features, answerable_share,
+                           embedding_model)
 
 
 def examples_from_results(results, sentence_mode: bool = False) -> list[Example]:
@@ -95,7 +97,8 @@ def calibrate_on_corpus(bot, dataset: Dataset, progress: bool = False) -> Calibr
     bot.sync(progress=progress)
     results = ask_dataset(dataset.items, bot, threshold=0.0, progress=progress)
     return fit(examples_from_results(results, sentence_mode=bot.reader.kind == "sentence"), bot.reader.identity,
-               f"{dataset.path} ({len(results)} questions)", features_for(bot.reader.kind))
+               f"{dataset.path} ({len(results)} questions)", features_for(bot.reader.kind),
+               embedding_model=bot.settings.embedding_model)
 
 
 def _article_of(doc_id: str) -> str:
@@ -154,6 +157,10 @@ def reader_only_examples(reader, items: list[EvalItem], paragraphs_by_article: d
 
 def refit_model(work_dir: Path, model_dir: Path, identity: str, described: str) -> dict[str, Calibration]:
     """Fit the shipped calibrations again from the examples a previous run saved."""
+    missing = [name for name in EXAMPLE_SETS if not (work_dir / f"examples-{name}.json").is_file()]
+    if missing:
+        raise DataError(f"no saved calibration examples in {work_dir} (examples-{missing[0]}.json): "
+                        "run bot calibrate --model DIR --tune FILE first, then --refit")
     rows = {name: load_examples(work_dir / f"examples-{name}.json") for name in EXAMPLE_SETS}
     return save_model_calibrations(rows, identity, described, model_dir)
 
@@ -194,7 +201,7 @@ def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], 
     rows = dict(zip(EXAMPLE_SETS, (open_rows, gold_rows, sentence_rows)))
     for name, examples in rows.items():
         save_examples(examples, work_dir / f"examples-{name}.json")
-    return save_model_calibrations(rows, identity, described, model_dir)
+    return save_model_calibrations(rows, identity, described, model_dir, settings.embedding_model)
 
 
 # Share of answerable questions assumed when choosing the shipped thresholds: people mostly ask
@@ -207,13 +214,15 @@ EXAMPLE_SETS = ("open", "reader-only", "sentence")
 
 
 def save_model_calibrations(rows: dict[str, list[Example]], identity: str, described: str,
-                            model_dir: Path) -> dict[str, Calibration]:
+                            model_dir: Path, embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> dict[str, Calibration]:
     """Fit the three shipped calibrations and save them in model_dir. Thresholds are chosen for
     ANSWERABLE_SHARE answerable questions (the tune data holds more made-up negatives than real questions)."""
     out = {
-        CALIBRATION_FILE: fit(rows["open"], identity, described, FEATURES, ANSWERABLE_SHARE),
-        READER_ONLY_FILE: fit(rows["reader-only"], identity, described, READER_ONLY_FEATURES, ANSWERABLE_SHARE),
-        SENTENCE_FILE: fit(rows["sentence"], "sentence", described, SENTENCE_FEATURES, ANSWERABLE_SHARE),
+        CALIBRATION_FILE: fit(rows["open"], identity, described, FEATURES, ANSWERABLE_SHARE, embedding_model),
+        READER_ONLY_FILE: fit(rows["reader-only"], identity, described, READER_ONLY_FEATURES, ANSWERABLE_SHARE,
+                              embedding_model),
+        SENTENCE_FILE: fit(rows["sentence"], "sentence", described, SENTENCE_FEATURES, ANSWERABLE_SHARE,
+                           embedding_model),
     }
     for name, calibration in out.items():
         calibration.save(model_dir / name)

@@ -18,15 +18,24 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 from bot.reader import ReaderResult
 from bot.types import Passage
 
 FEATURES = ("span_score", "null_gap", "min_null_gap", "dense", "top_dense", "bm25", "answer_words")
+# Features from the reader's shared normalisation over everything it read: log-odds of the best
+# span against "no answer", and the span's log-probability. Their scale is set by training, not by
+# the kind of text, so they carry over between domains better than raw scores and similarities.
+GROUP_FEATURES = ("group_gap", "span_logprob")
+ALL_FEATURES = FEATURES + GROUP_FEATURES
+# Features that depend on the embedding model's similarity scale.
+EMBEDDING_FEATURES = ("dense", "top_dense")
 
 
 def answerability_features(result: ReaderResult, passages: list[Passage] | None) -> dict[str, float]:
     if not result.spans:
-        return {name: 0.0 for name in FEATURES} | {"null_gap": -20.0, "min_null_gap": -20.0, "span_score": -20.0}
+        return ({name: 0.0 for name in ALL_FEATURES}
+                | {"null_gap": -20.0, "min_null_gap": -20.0, "span_score": -20.0, "group_gap": -20.0, "span_logprob": -20.0})
     best = result.spans[0]
     passage = passages[best.passage_index] if passages and best.passage_index < len(passages) else None
     dense = passage.dense_score if passage and passage.dense_score is not None else 0.0
@@ -39,6 +48,8 @@ def answerability_features(result: ReaderResult, passages: list[Passage] | None)
         "top_dense": max((p.dense_score or 0.0) for p in passages) if passages else dense,
         "bm25": math.log1p(max(bm25, 0.0)),
         "answer_words": math.log1p(len(best.text.split())),
+        "group_gap": best.score - result.group_null,
+        "span_logprob": min(best.score - result.log_norm, 0.0),
     }
 
 
@@ -54,6 +65,14 @@ class Calibration:
     fitted_on: str = ""
     n_examples: int = 0
     tradeoff: list[dict] = field(default_factory=list)
+    # The embedding model whose similarity scores the dense features were measured with. Files
+    # from before this field existed were all fitted with the default model.
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+
+    def fits_embedder(self, embedding_model: str) -> bool:
+        """False when this calibration reads similarity scores on another embedder's scale."""
+        uses_similarity = any(f in EMBEDDING_FEATURES for f in self.features)
+        return not uses_similarity or self.embedding_model == embedding_model
 
     def probability(self, features: dict[str, float]) -> float:
         x = np.array([features.get(f, 0.0) for f in self.features])
@@ -126,7 +145,8 @@ def choose_threshold(prob: np.ndarray, answer_f1: np.ndarray, answerable: np.nda
 
 def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answerable: list[bool],
                     reader_identity: str, fitted_on: str, features: tuple[str, ...] = FEATURES,
-                    answerable_share: float | None = None) -> Calibration:
+                    answerable_share: float | None = None,
+                    embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> Calibration:
     """Fit the logistic model (label: answer F1 >= 0.5 on an answerable question) and threshold.
 
     answerable_share: choose the threshold as if this share of questions were answerable,
@@ -150,4 +170,4 @@ def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answer
         weights = np.where(ans, 1.0, ratio * ans.sum() / (~ans).sum())
     threshold, table = choose_threshold(prob, np.where(ans, f1, 0.0), ans, weights)
     return Calibration(reader_identity, list(features), mean.tolist(), scale.tolist(), w.tolist(), b,
-                       threshold, fitted_on, len(rows), table)
+                       threshold, fitted_on, len(rows), table, embedding_model)

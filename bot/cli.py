@@ -12,7 +12,7 @@ import os
 import sys
 import textwrap
 
-from bot.errors import BotError, UsageError
+from bot.errors import EXIT_FAILED, EXIT_INTERRUPTED, BotError, UsageError
 
 EXAMPLES_ASK = """examples:
   bot ask "When was the BCIJ established?"
@@ -229,14 +229,20 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a path the user gave that cannot be used: say which and why
+        if os.environ.get("BOT_DEBUG"):
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     except Exception as exc:  # never a traceback for the user; BOT_DEBUG=1 shows it
         if os.environ.get("BOT_DEBUG"):
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc} (set BOT_DEBUG=1 for details)", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -33,12 +33,22 @@ def register(sub, common, answering) -> None:
                        help="with no checkpoint in --work-dir, go on from an unfinished export of this same run")
     train.add_argument("--export-only", action="store_true",
                        help="export the latest checkpoint in --work-dir to --out without training")
+    mp = train.add_argument_group("multi-passage training (each question read with the passages the bot retrieves for it)")
+    mp.add_argument("--multi-passage", action="store_true",
+                    help="shared-normalisation training over retrieved passages, with unanswerable questions")
+    mp.add_argument("--articles", type=int, default=100, help="v1.1 articles to draw answerable questions from")
+    mp.add_argument("--questions-per-article", type=int, default=100)
+    mp.add_argument("--groups-per-batch", type=int, default=8, help="questions (with all their passages) per step")
+    mp.add_argument("--export-every", type=int, default=0, metavar="N",
+                    help="also export --work-dir/step-N every N steps, for a tuning curve")
     HANDLERS["train-reader"] = run_train
     _register_eval(sub, common, answering)
     _register_calibrate(sub, common, answering)
 
 
 def run_train(args) -> int:
+    if args.multi_passage:
+        return _run_train_multi_passage(args)
     from bot.reader_training import TrainConfig, train_reader
 
     config = TrainConfig(
@@ -54,6 +64,21 @@ def run_train(args) -> int:
     else:
         out = train_reader(config)
     print(f"reader written to {out}")
+    return 0
+
+
+def _run_train_multi_passage(args) -> int:
+    from bot.training.passage_groups import GroupSpec
+    from bot.training.shared_norm import MultiPassageConfig, train_multi_passage
+
+    config = MultiPassageConfig(
+        train_files=args.train, output_dir=args.out, base_model=args.base_model, work_dir=args.work_dir,
+        epochs=args.epochs, groups_per_batch=args.groups_per_batch, learning_rate=args.lr,
+        max_length=args.max_length, stride=args.stride, seed=args.seed, stop_at_step=args.stop_at_step,
+        export_every=args.export_every,
+        groups=GroupSpec(articles=args.articles, questions_per_article=args.questions_per_article, seed=args.seed),
+    )
+    print(f"reader written to {train_multi_passage(config)}")
     return 0
 
 
@@ -181,6 +206,11 @@ def run_calibrate(args) -> int:
             from bot.calibrate import refit_model
             from bot.calibration import Calibration
 
+            from bot.errors import DataError
+
+            if not (Path(args.model) / CALIBRATION_FILE).is_file():
+                raise DataError(f"{args.model} has no {CALIBRATION_FILE} to refit: fit one first with "
+                                f"bot calibrate --model {args.model} --tune FILE")
             previous = Calibration.load(Path(args.model) / CALIBRATION_FILE)
             fitted = refit_model(Path(args.work_dir), Path(args.model), previous.reader, previous.fitted_on)
         elif not sources:

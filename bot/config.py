@@ -19,6 +19,8 @@ class Settings:
     # "auto": the bundled neural reader; "none": sentence-level mode; or any HF QA model name/path.
     reader: str = "auto"
     top_k: int = 5
+    # The most passages one question may ask for (a client's top_k above this is refused).
+    max_top_k: int = 50
     # How many passages the reader reads (the best of the top_k).
     read_k: int = 3
     chunk_size: int = 600  # characters; about 150 word pieces, one reader window with the question
@@ -35,6 +37,8 @@ class Settings:
     def validate(self) -> "Settings":
         if self.top_k < 1:
             raise UsageError(f"top_k must be >= 1 (got {self.top_k})")
+        if not 1 <= self.top_k <= self.max_top_k:
+            raise UsageError(f"top_k must be between 1 and max_top_k={self.max_top_k} (got {self.top_k})")
         if self.read_k < 1:
             raise UsageError(f"read_k must be >= 1 (got {self.read_k})")
         if self.chunk_size < 50:
@@ -45,6 +49,9 @@ class Settings:
             )
         if self.abstain_threshold is not None and not 0 <= self.abstain_threshold <= 1:
             raise UsageError(f"abstain_threshold must be in [0, 1] (got {self.abstain_threshold})")
+        for label, folder in (("index", self.index_dir), ("corpus", self.corpus_dir)):
+            if folder.exists() and not folder.is_dir():
+                raise UsageError(f"the {label} folder {folder} is a file, not a folder: choose a folder")
         if not 1 <= self.port <= 65535:
             raise UsageError(f"port must be in 1..65535 (got {self.port})")
         return self

@@ -1,22 +1,30 @@
 """Errors the bot raises on purpose: each message says what is wrong and what to do."""
 
 
+# Exit codes of the `bot` command. 1 is kept for "ran, but a quality gate failed" (`bot eval
+# --min-f1`), so a script can tell a failed gate from a tool that could not run.
+EXIT_GATE_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 3
+EXIT_INTERRUPTED = 130
+
+
 class BotError(Exception):
     """Base class: the CLI prints these as one line and exits non-zero; the UI shows them."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILED
 
 
 class UsageError(BotError):
     """The user asked for something malformed (empty question, bad flag value)."""
 
-    exit_code = 2
+    exit_code = EXIT_BAD_INPUT
 
 
 class CorpusError(BotError):
     """The corpus folder is missing, empty or unreadable."""
 
-    exit_code = 2
+    exit_code = EXIT_BAD_INPUT
 
 
 class ModelError(BotError):
@@ -30,4 +38,4 @@ class IndexError_(BotError):
 class DataError(BotError):
     """An evaluation or training file is malformed."""
 
-    exit_code = 2
+    exit_code = EXIT_BAD_INPUT

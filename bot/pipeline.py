@@ -17,7 +17,8 @@ from pathlib import Path
 from bot.calibration import Calibration, answerability_features, default_calibration
 from bot.config import Settings, load_settings
 from bot.conversation import resolve
-from bot.corpus import SUPPORTED_SUFFIXES
+from bot.corpus import SUPPORTED_SUFFIXES, load_document
+from bot.corpus_watch import Signature, corpus_signature
 from bot.embedding import Embedder
 from bot.errors import CorpusError, UsageError
 from bot.index import LoadedIndex, SyncReport, sync_index
@@ -70,6 +71,7 @@ class Bot:
         self._reader_only_calibration: Calibration | None = None
         self._sync_lock = threading.Lock()
         self.messages: list[str] = []  # notices from the last index sync (rebuilds, skipped files)
+        self._signature: Signature | None = None  # the corpus folder as of the last sync
 
     # ----- index -----
     @property
@@ -81,15 +83,35 @@ class Bot:
     def sync(self, force: bool = False, progress: bool = False) -> SyncReport:
         """Bring the index in line with the corpus folder (only changed documents are embedded)."""
         with self._sync_lock:
-            messages: list[str] = []
-            index = sync_index(self.settings, self.embedder, progress=progress, force=force, notify=messages.append)
-            titles = {d: info.get("title", "") for d, info in index.manifest["documents"].items()}
-            retriever = Retriever(index.chunks, index.vectors, index.faiss_index, self.embedder, titles)
-            # Swap both at once so concurrent questions see either the old or the new index.
-            self._index, self._retriever = index, retriever
-            messages += [f"skipped {rel}: {reason}" for rel, reason in index.report.skipped]
-            self.messages = messages
-            return index.report
+            return self._sync_holding_lock(force, progress)
+
+    def _sync_holding_lock(self, force: bool = False, progress: bool = False) -> SyncReport:
+        signature = corpus_signature(self.settings.corpus_dir)  # taken first: later edits are seen next time
+        messages: list[str] = []
+        index = sync_index(self.settings, self.embedder, progress=progress, force=force, notify=messages.append)
+        titles = {d: info.get("title", "") for d, info in index.manifest["documents"].items()}
+        retriever = Retriever(index.chunks, index.vectors, index.faiss_index, self.embedder, titles)
+        # Swap both at once so concurrent questions see either the old or the new index.
+        self._index, self._retriever = index, retriever
+        self._signature = signature
+        messages += [f"skipped {rel}: {reason}" for rel, reason in index.report.skipped]
+        self.messages = messages
+        return index.report
+
+    def refresh(self) -> bool:
+        """Re-sync if files in the corpus folder were added, edited or deleted on disk since the
+        last sync (a stat scan, cheap enough to run before every question). True if it synced."""
+        if self._index is None or corpus_signature(self.settings.corpus_dir) == self._signature:
+            return False
+        # A sync already running (an upload) picks the change up; meanwhile questions are answered
+        # from the current index rather than waiting for it.
+        if not self._sync_lock.acquire(blocking=False):
+            return False
+        try:
+            self._sync_holding_lock()
+        finally:
+            self._sync_lock.release()
+        return True
 
     def documents(self) -> list[dict]:
         return [
@@ -97,8 +119,48 @@ class Bot:
             for d, info in sorted(self.index.manifest["documents"].items())
         ]
 
-    def add_document(self, filename: str, data: bytes) -> SyncReport:
-        """Save an uploaded file into the corpus folder (atomically) and index it."""
+    def add_document(self, filename: str, data: bytes, replace: bool = False) -> SyncReport:
+        """Add an uploaded file to the corpus folder and index it.
+
+        The upload is read and checked before anything in the folder changes: a file that cannot
+        be read, or that repeats a document already there, is refused and the folder stays as it
+        was. A document of the same name is replaced only when `replace` says so.
+        """
+        name = self._upload_name(filename, data)
+        if self._index is None:
+            try:
+                self.sync()  # so the report below lists only what the upload changed
+            except CorpusError:
+                pass  # an empty corpus folder: the upload will be its first document
+        corpus = self.settings.corpus_dir
+        if not corpus.is_dir():
+            raise CorpusError(f"corpus folder not found: {corpus}")
+        target = corpus / name
+        if target.exists() and not replace:
+            raise UsageError(f"{name} is already in the documents; replace it explicitly to change it")
+        if target.exists() and not target.is_file():
+            raise UsageError(f"{name}: a folder of that name is in the corpus")
+        try:
+            document = load_document(target, name, raw=data)
+        except Exception as exc:  # whatever the parser says, the reason goes back to the user
+            raise UsageError(f"{name}: could not be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        same = [d for d, info in self.index.manifest["documents"].items()
+                if info.get("hash") == document.content_hash and d != name] if self._index is not None else []
+        if same:
+            raise UsageError(f"{name} has the same content as {same[0]}, which is already in the documents")
+        previous = target.read_bytes() if target.exists() else None
+        tmp = corpus / f".{name}.{os.getpid()}.{threading.get_ident()}.upload.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        report = self.sync()
+        skipped = dict(report.skipped)
+        if name in skipped:  # refused on indexing after all: put the folder back as it was
+            self._restore(target, previous)
+            self.sync()
+            raise UsageError(f"{name}: {skipped[name]}")
+        return report
+
+    def _upload_name(self, filename: str, data: bytes) -> str:
         name = Path(filename.replace("\\", "/")).name
         suffix = Path(name).suffix.lower()
         if not name or name.startswith(".") or suffix not in SUPPORTED_SUFFIXES:
@@ -109,26 +171,16 @@ class Bot:
             raise UsageError(f"{name}: {len(data) / 1e6:.1f} MB is over the {self.settings.max_file_mb:g} MB limit")
         if not data:
             raise UsageError(f"{name}: the file is empty")
-        name = re.sub(r"[^\w.\- ]", "_", name)
-        if self._index is None:
-            try:
-                self.sync()  # so the report below lists only what the upload changed
-            except CorpusError:
-                pass  # an empty corpus folder: the upload will be its first document
-        corpus = self.settings.corpus_dir
-        if not corpus.is_dir():
-            raise CorpusError(f"corpus folder not found: {corpus}")
-        target = corpus / name
-        tmp = corpus / f".{name}.{os.getpid()}.upload.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-        report = self.sync()
-        if name in {rel for rel, _ in report.skipped}:
-            reason = dict(report.skipped)[name]
+        return re.sub(r"[^\w.\- ]", "_", name)
+
+    @staticmethod
+    def _restore(target: Path, previous: bytes | None) -> None:
+        if previous is None:
             target.unlink(missing_ok=True)
-            self.sync()
-            raise UsageError(f"{name}: {reason}")
-        return report
+            return
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.restore.tmp")
+        tmp.write_bytes(previous)
+        os.replace(tmp, target)
 
     # ----- calibration -----
     @property
@@ -137,8 +189,11 @@ class Bot:
         index by `bot calibrate`), else the one shipped with the reader, else a default rule."""
         if self._calibration is None:
             model_file = CALIBRATION_FILE if self.reader.kind == "neural" else SENTENCE_FILE
+            # Reader-only features come last: they hold whatever the embedder.
+            fallback = [self._model_dir() / READER_ONLY_FILE] if self.reader.kind == "neural" else []
             self._calibration = self._load_calibration(
-                [self.settings.index_dir / CALIBRATION_FILE, self._model_dir() / model_file], check_identity=True)
+                [self.settings.index_dir / CALIBRATION_FILE, self._model_dir() / model_file, *fallback],
+                check_identity=True)
         return self._calibration
 
     @property
@@ -166,6 +221,11 @@ class Bot:
             if check_identity and path.parent == self.settings.index_dir and cal.reader != self.reader.identity:
                 log.warning("ignoring %s: fitted for reader %s, not %s", path, cal.reader, self.reader.identity)
                 continue
+            # Similarity features are on the scale of the embedder they were measured with.
+            if not cal.fits_embedder(self.settings.embedding_model):
+                log.warning("ignoring %s: its similarity features were fitted with %s, not %s",
+                            path, cal.embedding_model, self.settings.embedding_model)
+                continue
             return cal
         return default_calibration(self.reader.kind, self.reader.identity)
 
@@ -186,9 +246,10 @@ class Bot:
         """Answer several questions; the reader batches all their passages together."""
         histories = histories or [None] * len(questions)
         top_k = top_k or self.settings.top_k
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-            raise UsageError(f"top_k must be a whole number >= 1 (got {top_k!r})")
-        self.index  # build or load the index (and models) before timing the question
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= self.settings.max_top_k:
+            raise UsageError(f"top_k must be a whole number from 1 to {self.settings.max_top_k} (got {top_k!r})")
+        if not self.refresh():
+            self.index  # build or load the index (and models) before timing the question
         self.reader.warm_up()
         t_start = time.perf_counter()
         prepared = [self._prepare(q, h) for q, h in zip(questions, histories)]

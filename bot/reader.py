@@ -10,10 +10,11 @@ The answer is always `document.text[start:end]`, never re-tokenised text.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from pathlib import Path
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -41,6 +42,12 @@ class ReaderResult:
     # windows (a window the model is sure holds an answer).
     best_null: float = 0.0
     min_null: float = 0.0
+    # "No answer" over everything read, as the reader is trained to score it: the [CLS] start
+    # and end scores of all windows, each combined by log-sum-exp.
+    group_null: float = 0.0
+    # Log-sum-exp of all start plus all end scores (the shared softmax's normaliser), so a span's
+    # score minus this is its log-probability among every place the answer could be.
+    log_norm: float = 0.0
 
 
 def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:
@@ -104,6 +111,9 @@ class TransformerReader:
         self.tokenizer = None
         self.model_dir: str | None = None
         self._lock = threading.Lock()
+        # The fast tokenizer keeps truncation and padding state per object, so two threads reading
+        # at once corrupt each other's batches; reads take turns (they use every core anyway).
+        self._read_lock = threading.Lock()
         self._bf16 = False
 
     @property
@@ -146,8 +156,14 @@ class TransformerReader:
         return self.read_batch([(question, items)])[0]
 
     def read_batch(self, requests: list[tuple[str, list[ReadItem]]]) -> list[ReaderResult]:
-        """Read many questions at once; windows are batched across questions for throughput."""
+        """Read many questions at once; windows are batched across questions for throughput.
+
+        Safe to call from several threads (calls are serialised)."""
         self.warm_up()
+        with self._read_lock:
+            return self._read_batch(requests)
+
+    def _read_batch(self, requests: list[tuple[str, list[ReadItem]]]) -> list[ReaderResult]:
         pairs: list[tuple[int, ReadItem]] = []
         questions = []
         for q_index, (question, items) in enumerate(requests):
@@ -155,7 +171,7 @@ class TransformerReader:
             questions.append(q)
             pairs.extend((q_index, item) for item in items if item.text.strip() and q)
         candidates: list[list[tuple[float, float, ReadItem, int, int]]] = [[] for _ in requests]
-        nulls: list[list[float]] = [[] for _ in requests]
+        nulls: list[_WindowScores] = [_WindowScores() for _ in requests]
         # Sort by context length so each batch pads little.
         pairs.sort(key=lambda p: len(p[1].text))
         step = max(1, self.batch_windows // 2)
@@ -192,6 +208,11 @@ class TransformerReader:
         start = torch.cat(start_logits)
         end = torch.cat(end_logits)
         null = start[:, 0] + end[:, 0]
+        # Log-sum-exp over the positions a reader may pick: [CLS] and the passage's tokens.
+        allowed = context_mask.clone()
+        allowed[:, 0] = True
+        start_lse = torch.logsumexp(start.masked_fill(~allowed, float("-inf")), dim=1)
+        end_lse = torch.logsumexp(end.masked_fill(~allowed, float("-inf")), dim=1)
         # Score every (start, end) pair in one tensor; keep pairs inside the context, end after
         # start, and no longer than max_answer_tokens.
         length = start.shape[1]
@@ -203,7 +224,8 @@ class TransformerReader:
         best, flat = scores.view(n_windows, -1).topk(k, dim=1)
         for w in range(n_windows):
             q_index, item = pairs[sample_map[w]]
-            nulls[q_index].append(float(null[w]))
+            nulls[q_index].add(float(null[w]), float(start[w, 0]), float(end[w, 0]), float(start_lse[w]),
+                               float(end_lse[w]))
             for score, index in zip(best[w].tolist(), flat[w].tolist()):
                 if score == float("-inf"):
                     break
@@ -214,7 +236,8 @@ class TransformerReader:
                     continue
                 candidates[q_index].append((score, float(null[w]), item, s_char, e_char))
 
-    def _collect(self, candidates, nulls) -> ReaderResult:
+    def _collect(self, candidates, windows: "_WindowScores") -> ReaderResult:
+        nulls = windows.null
         merged: dict[tuple[str, int, int], Span] = {}
         for score, null, item, s, e in candidates:
             key = (item.doc_id, item.offset + s, item.offset + e)
@@ -231,4 +254,34 @@ class TransformerReader:
             if len(kept) == self.top_k:
                 break
         best_null = kept[0].no_answer_score if kept else (min(nulls) if nulls else 0.0)
-        return ReaderResult(spans=kept, best_null=best_null, min_null=min(nulls) if nulls else 0.0)
+        return ReaderResult(spans=kept, best_null=best_null, min_null=min(nulls) if nulls else 0.0,
+                            group_null=windows.group_null(), log_norm=windows.log_norm())
+
+
+@dataclass
+class _WindowScores:
+    """Per-window scores of one question, combined across all its windows."""
+
+    null: list[float] = field(default_factory=list)
+    cls_start: list[float] = field(default_factory=list)
+    cls_end: list[float] = field(default_factory=list)
+    start_lse: list[float] = field(default_factory=list)
+    end_lse: list[float] = field(default_factory=list)
+
+    def add(self, null: float, cls_start: float, cls_end: float, start_lse: float, end_lse: float) -> None:
+        self.null.append(null)
+        self.cls_start.append(cls_start)
+        self.cls_end.append(cls_end)
+        self.start_lse.append(start_lse)
+        self.end_lse.append(end_lse)
+
+    def group_null(self) -> float:
+        return _logsumexp(self.cls_start) + _logsumexp(self.cls_end) if self.null else 0.0
+
+    def log_norm(self) -> float:
+        return _logsumexp(self.start_lse) + _logsumexp(self.end_lse) if self.null else 0.0
+
+
+def _logsumexp(values: list[float]) -> float:
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))

@@ -321,8 +321,10 @@ def export_checkpoint(config: TrainConfig) -> Path:
     return export_reader(model, AutoTokenizer.from_pretrained(base), Path(config.output_dir), config)
 
 
-def export_reader(model, tokenizer, out_dir: Path, config: TrainConfig) -> Path:
-    """Write the model as fp16 safetensors (half the size, same answers) plus its tokenizer."""
+def export_reader(model, tokenizer, out_dir: Path, config: TrainConfig | dict) -> Path:
+    """Write the model as fp16 safetensors (half the size, same answers) plus its tokenizer.
+
+    `config` is recorded as training_config.json (a dataclass, or the dict to write)."""
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
@@ -331,7 +333,8 @@ def export_reader(model, tokenizer, out_dir: Path, config: TrainConfig) -> Path:
     tokenizer.backend_tokenizer.no_truncation()
     tokenizer.backend_tokenizer.no_padding()
     tokenizer.save_pretrained(tmp)
-    (tmp / "training_config.json").write_text(json.dumps(asdict(config), indent=2))
+    record = config if isinstance(config, dict) else asdict(config)
+    (tmp / "training_config.json").write_text(json.dumps(record, indent=2))
     if out_dir.exists():
         # The model card and calibrations are not part of training; keep them across re-exports.
         for name in ("README.md", "calibration.json", "calibration-reader-only.json", "calibration-sentence.json"):

@@ -26,13 +26,23 @@ class SquadExample:
 
 
 def squad_version(data: dict, path: Path) -> str:
-    """Return "1.1" or "2.0"; refuse anything else so a wrong file fails loudly."""
-    raw = str(data.get("version", "")).lower().lstrip("v")
-    if raw.startswith("1.1"):
-        return "1.1"
-    if raw.startswith("2.0"):
-        return "2.0"
-    raise DataError(f"{path}: unknown SQuAD version {data.get('version')!r} (expected 1.1 or 2.0)")
+    """"2.0" when any question may be unanswerable, else "1.1", judged by the file's structure.
+
+    The "version" field is not trusted: derived sets (SQuADShifts says "1.0") keep the layout
+    under other version strings. A file without the layout fails loudly.
+    """
+    articles = data.get("data")
+    if not isinstance(articles, list) or not all(
+            isinstance(a, dict) and isinstance(a.get("paragraphs"), list) for a in articles):
+        raise DataError(f"{path}: not a SQuAD file (expected data[].paragraphs[] with context and qas)")
+    for article in articles:
+        for paragraph in article["paragraphs"]:
+            if not isinstance(paragraph, dict) or not isinstance(paragraph.get("context"), str) \
+                    or not isinstance(paragraph.get("qas"), list):
+                raise DataError(f"{path}: not a SQuAD file (a paragraph lacks context or qas)")
+            if any(isinstance(qa, dict) and qa.get("is_impossible") for qa in paragraph["qas"]):
+                return "2.0"
+    return "1.1"
 
 
 def load_squad(path: str | Path, titles: set[str] | None = None) -> list[SquadExample]:

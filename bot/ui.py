@@ -4,19 +4,27 @@
 without a server; `build_app` wires it to Gradio components; `serve` loads the bot and listens.
 
 Documents are untrusted input: every piece of document or user text goes through `esc` before
-it is put into HTML, and the page never serves files from the corpus or index folders.
+it is put into HTML, and the page never serves files from the corpus or index folders. Requests
+are untrusted too: no input of any event can make the server fetch a URL (`PageBlocks`,
+`refuse_downloads`), and the page can be read-only or behind a sign-in (`uploads_allowed`,
+bot/auth.py).
 """
 
 from __future__ import annotations
 
 import html
+import ipaddress
 import logging
 import re
 import socket
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
+import httpx
+from gradio import processing_utils
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 
@@ -26,8 +34,14 @@ from bot.errors import BotError, CorpusError, UsageError
 from bot.questions import clean_question
 from bot.types import Citation, Passage, Response
 
+if TYPE_CHECKING:
+    from gradio.block_function import BlockFunction
+    from gradio.state_holder import SessionState
+
 log = logging.getLogger(__name__)
 
+UPLOADS_OFF = "Adding documents is turned off on this page."
+LINK_REFUSED = "Files must be uploaded; this page does not fetch links."
 UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 NOT_FOUND = "Not found in the documents."
 SOURCES_EMPTY = (
@@ -194,9 +208,9 @@ def render_sources(response: Response, show_scores: bool = False) -> str:
     return "".join(out)
 
 
-def render_documents(documents: list[dict], folder: Path) -> str:
+def render_documents(documents: list[dict], folder: Path, can_add: bool = True) -> str:
     if not documents:
-        return f'<p class="qa-empty">No documents yet in {esc(folder)}: add one below.</p>'
+        return f'<p class="qa-empty">No documents yet in {esc(folder)}{": add one below" if can_add else ""}.</p>'
     rows = "".join(
         f"<tr><td>{esc(d['doc'])}</td><td>{esc(d.get('title') or '')}</td>"
         f"<td>{esc(d.get('kind') or '')}</td><td class='qa-n'>{int(d['chunks'])}</td></tr>"
@@ -237,10 +251,11 @@ def suggest_questions(chunks, titles: set[str], n: int = 4) -> list[str]:
 class ChatPage:
     """What the page does, independent of Gradio's components."""
 
-    def __init__(self, bot, examples: list[str] | None = None) -> None:
+    def __init__(self, bot, examples: list[str] | None = None, uploads: bool = True) -> None:
         self.bot = bot
         self.settings: Settings = bot.settings
         self._examples = examples
+        self.uploads = uploads  # False: read-only, the corpus cannot be changed from the page
 
     # ----- chat -----
     def display_question(self, question) -> str:
@@ -294,21 +309,25 @@ class ChatPage:
     # ----- documents -----
     def documents_html(self) -> str:
         try:
-            return render_documents(self.bot.documents(), self.settings.corpus_dir)
+            return render_documents(self.bot.documents(), self.settings.corpus_dir, self.uploads)
         except BotError as exc:
             return notice_html(str(exc))
 
-    def upload(self, files) -> tuple[str, str]:
-        """Add uploaded files to the corpus; (status HTML, documents HTML). Never raises."""
+    def upload(self, files, replace: bool = False) -> tuple[str, str]:
+        """Add uploaded files to the corpus; (status HTML, documents HTML). Never raises.
+
+        A document of the same name is replaced only when `replace` is ticked."""
+        if not self.uploads:
+            return f'<p class="qa-error">{UPLOADS_OFF}</p>', self.documents_html()
         if not files:
             return "", self.documents_html()
         lines = []
         for f in files if isinstance(files, list) else [files]:
-            ok, message = self._add(Path(str(getattr(f, "name", f))))
+            ok, message = self._add(Path(str(getattr(f, "name", f))), bool(replace))
             lines.append(f'<p class="{"qa-ok" if ok else "qa-error"}">{esc(message)}</p>')
         return "".join(lines), self.documents_html()
 
-    def _add(self, path: Path) -> tuple[bool, str]:
+    def _add(self, path: Path, replace: bool = False) -> tuple[bool, str]:
         name = path.name
         limit_mb = self.settings.max_file_mb
         try:
@@ -321,7 +340,7 @@ class ChatPage:
                 self.bot.index  # loaded first, so the sync report below is about this file only
             except CorpusError:
                 pass  # no usable documents yet: this upload may be the first
-            report = self.bot.add_document(name, path.read_bytes())
+            report = self.bot.add_document(name, path.read_bytes(), replace=replace)
         except BotError as exc:
             return False, f"Not added: {_full_stop(str(exc))}"
         except OSError as exc:
@@ -340,8 +359,10 @@ class ChatPage:
     # ----- API -----
     def ask_api(self, question: str, history: list[str] | None = None, top_k: int | None = None) -> dict:
         # The endpoint is public: an API client may send anything, so top_k is checked here.
-        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0):
-            raise gr.Error(f"top_k must be a whole number of passages (0 for the default), not {top_k!r}")
+        limit = self.settings.max_top_k
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 0 <= top_k <= limit):
+            raise gr.Error(f"top_k must be a whole number of passages from 1 to {limit} (0 for the default), "
+                           f"not {top_k!r}")
         try:
             return self.bot.ask(question, history=history or None, top_k=top_k or None).to_dict()
         except BotError as exc:
@@ -380,9 +401,37 @@ mark { background: #fde68a; color: #111; padding: 0 .1em; border-radius: 2px; }
 """
 
 
+# Any scheme://, not only the http(s) Gradio downloads today: a file input never needs a link.
+_URL = re.compile(r"[\x00-\x20]*[A-Za-z][A-Za-z0-9+.-]*:[\\/]{2}")
+
+
+def file_links(value: Any) -> list[str]:
+    """The links given as files anywhere in an event's input: the `path` of every file-shaped
+    object (`{"path": ...}`, with or without Gradio's FileData marker) that names a URL."""
+    if isinstance(value, dict):
+        path = value.get("path")
+        found = [path] if isinstance(path, str) and _URL.match(path) else []
+        return found + [link for v in value.values() for link in file_links(v)]
+    if isinstance(value, (list, tuple)):
+        return [link for v in value for link in file_links(v)]
+    return []
+
+
+class PageBlocks(gr.Blocks):
+    """The page's Blocks. Gradio downloads any file input whose path is an http(s) URL before the
+    event's function sees it; every event of every route passes through `preprocess_data`, so a
+    link is refused there, before anything is fetched."""
+
+    async def preprocess_data(self, block_fn: BlockFunction, inputs: list[Any], state: SessionState | None,
+                              explicit_call: bool = False) -> list[Any]:
+        if file_links(inputs):
+            raise gr.Error(LINK_REFUSED, print_exception=False)
+        return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+
+
 def build_app(page: ChatPage) -> gr.Blocks:
     settings = page.settings
-    with gr.Blocks(title="Ask the documents", analytics_enabled=False) as app:
+    with PageBlocks(title="Ask the documents", analytics_enabled=False) as app:
         gr.HTML(
             '<div class="qa-intro"><h2>Ask the documents</h2><p>Answers are copied word for word from the '
             "documents listed in the Documents tab. The <mark>highlighted</mark> words are the answer; "
@@ -407,16 +456,23 @@ def build_app(page: ChatPage) -> gr.Blocks:
                         ask = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
                     clear = gr.Button("Clear chat", size="sm", min_width=100, elem_id="clear")
                     with gr.Accordion("Settings", open=False):
-                        top_k = gr.Slider(1, 10, value=min(settings.top_k, 10), step=1,
+                        most = min(10, settings.max_top_k)
+                        top_k = gr.Slider(1, most, value=min(settings.top_k, most), step=1,
                                           label="Passages to search (top k)")
                         show_scores = gr.Checkbox(False, label="Show scores (confidence, similarity, time)")
                 with gr.Column(scale=2, min_width=300):
                     sources = gr.HTML(SOURCES_EMPTY, elem_id="sources", js_on_load=None)
         with gr.Tab("Documents"):
             documents = gr.HTML(page.documents_html(), elem_id="documents", js_on_load=None)
-            upload = gr.File(label=f"Add documents: .txt, .md, .html or .pdf, up to {settings.max_file_mb:g} MB each",
-                             file_types=UPLOAD_TYPES, file_count="multiple", type="filepath", elem_id="upload")
-            status = gr.HTML("", elem_id="upload-status", js_on_load=None)
+            if page.uploads:
+                upload = gr.File(label=f"Add documents: .txt, .md, .html or .pdf, up to {settings.max_file_mb:g} MB "
+                                 "each", file_types=UPLOAD_TYPES, file_count="multiple", type="filepath",
+                                 elem_id="upload")
+                replace_existing = gr.Checkbox(False, label="Replace documents of the same name",
+                                               elem_id="replace-existing")
+                status = gr.HTML("", elem_id="upload-status", js_on_load=None)
+            else:  # read-only: no control, and below no event that could add a document
+                gr.HTML(f'<p class="qa-note">{UPLOADS_OFF}</p>', elem_id="uploads-off", js_on_load=None)
 
         # Others may have added documents since the page was built.
         app.load(page.documents_html, None, documents, api_visibility="private")
@@ -435,8 +491,11 @@ def build_app(page: ChatPage) -> gr.Blocks:
                     queue=False, api_visibility="private")
         # The chat's own trash icon clears only the messages; the sources belong to them.
         chat.clear(lambda: (SOURCES_EMPTY, ""), None, [sources, pending], queue=False, api_visibility="private")
-        upload.upload(page.upload, upload, [status, documents], api_visibility="private",
-                      concurrency_id="bot").then(lambda: None, None, upload, queue=False, api_visibility="private")
+        if page.uploads:
+            # Indexing has its own slot: questions go on, answered from the current index meanwhile.
+            upload.upload(page.upload, [upload, replace_existing], [status, documents], api_visibility="private",
+                          concurrency_id="upload").then(lambda: None, None, upload, queue=False,
+                                                     api_visibility="private")
 
         def ask_endpoint(question: str, history: list[str] | None = None, top_k: int | None = None) -> dict:
             """Answer a question from the documents. history: earlier questions of the conversation,
@@ -448,36 +507,84 @@ def build_app(page: ChatPage) -> gr.Blocks:
     return app
 
 
-class RefuseRemoteFileFetch:
+class PageGuard:
     """ASGI middleware. Gradio's `/file=` route, given an http(s) URL instead of a path, fetches it
-    on the server's behalf; this page only ever serves local files, so such requests end here."""
+    on the server's behalf; this page only ever serves local files, so such requests end here. On a
+    read-only page, Gradio's generic upload route is closed too: nothing on the page uses it."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, uploads: bool = True) -> None:
         self.app = app
+        self.uploads = uploads
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            _, found, target = scope.get("path", "").partition("/file=")
+            path = scope.get("path", "")
+            _, found, target = path.partition("/file=")
             if found and target.lstrip().lower().startswith(("http:", "https:")):
                 await PlainTextResponse("Remote files are not served.", status_code=403)(scope, receive, send)
+                return
+            if not self.uploads and path.rstrip("/").endswith("/upload"):
+                await PlainTextResponse(UPLOADS_OFF, status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-def launch_options(settings: Settings) -> dict:
+class _NoDownloads(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"this page does not fetch URLs ({request.url.host})", request=request)
+
+
+def refuse_downloads() -> None:
+    """Gradio fetches a URL given as a file (and components fetch theirs) through one transport
+    hook; this one refuses before any name lookup or connection, so a link that slipped past
+    `PageBlocks` could not connect out either. (The file route fetches on its own: `PageGuard`.)"""
+    processing_utils.async_transport = _NoDownloads()
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def uploads_allowed(host: str, signed_in: bool, no_uploads: bool = False,
+                    allow_uploads: bool = False) -> tuple[bool, str | None]:
+    """Whether the page may add documents, and the notice to print when they are off by default:
+    a page others can reach, where nobody signs in, does not let them change the corpus unless
+    asked to."""
+    if no_uploads and allow_uploads:
+        raise UsageError("--no-uploads and --allow-uploads contradict each other; choose one")
+    if no_uploads:
+        return False, None
+    if allow_uploads or signed_in or is_loopback(host):
+        return True, None
+    return False, (f"adding documents is off: the page listens on {host} without sign-in "
+                   "(require it with --auth FILE, or pass --allow-uploads to let anyone add documents)")
+
+
+def launch_options(settings: Settings, uploads: bool = True,
+                   auth: Callable[[str, str], Awaitable[bool]] | None = None) -> dict:
     """Safe defaults: local only, no share link, no monitoring or MCP endpoints, no run history
-    kept in the browser, and the corpus and index folders never served."""
+    kept in the browser, and the corpus and index folders never served. auth: Gradio's sign-in
+    check (username, password) -> bool, or None for an open page."""
     folders = [str(settings.corpus_dir.resolve()), str(settings.index_dir.resolve())]
-    return dict(
+    options = dict(
         server_name=settings.host, server_port=settings.port, share=False, inbrowser=False,
         show_error=False, quiet=True, enable_monitoring=False, mcp_server=False, pwa=False,
         ssr_mode=False, run_history=False, footer_links=["api"], blocked_paths=folders,
         max_file_size=int(settings.max_file_mb * 1024 * 1024), css=CSS,
-        app_kwargs={"middleware": [Middleware(RefuseRemoteFileFetch)]},
+        app_kwargs={"middleware": [Middleware(PageGuard, uploads=uploads)]},
         # System fonts: nothing to download, and they read well on every platform.
         theme=gr.themes.Default(primary_hue="blue", font=["ui-sans-serif", "system-ui", "sans-serif"],
                                 font_mono=["ui-monospace", "monospace"]),
     )
+    if auth is not None:
+        options.update(auth=auth, auth_message="Sign in to ask the documents.")
+    return options
 
 
 def page_url(settings: Settings) -> str:
@@ -505,13 +612,20 @@ def _check_address(settings: Settings) -> None:
         raise _address_error(settings, exc) from None
 
 
-def serve(settings: Settings, examples: list[str] | None = None) -> None:
-    """Load the documents and models, then serve the chat page until interrupted."""
+def serve(settings: Settings, examples: list[str] | None = None, *, auth_file: Path | None = None,
+          no_uploads: bool = False, allow_uploads: bool = False) -> None:
+    """Load the documents and models, then serve the chat page until interrupted. auth_file: the
+    users who may sign in (bot/auth.py); without one the page is open to whoever reaches it."""
+    from bot.auth import Authenticator
     from bot.pipeline import Bot
 
     if not settings.corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {settings.corpus_dir} (create it, or pass --corpus DIR)")
-    _check_address(settings)  # before the slow model loads
+    _check_address(settings)  # before the slow model loads, like the sign-in file
+    authenticator = Authenticator.from_file(auth_file) if auth_file is not None else None
+    uploads, notice = uploads_allowed(settings.host, authenticator is not None, no_uploads, allow_uploads)
+    if notice:
+        print(f"note: {notice}", file=sys.stderr, flush=True)
     print("Loading the documents and models…", file=sys.stderr, flush=True)
     bot = Bot(settings)
     try:
@@ -521,10 +635,12 @@ def serve(settings: Settings, examples: list[str] | None = None) -> None:
         print(f"warning: {exc}", file=sys.stderr)
     for message in bot.messages:
         print(f"note: {message}", file=sys.stderr)
-    app = build_app(ChatPage(bot, examples))
+    app = build_app(ChatPage(bot, examples, uploads=uploads))
     app.queue(default_concurrency_limit=1, max_size=64)
+    refuse_downloads()
     try:
-        app.launch(prevent_thread_lock=True, **launch_options(settings))
+        app.launch(prevent_thread_lock=True,
+                   **launch_options(settings, uploads, authenticator.check if authenticator else None))
     except OSError as exc:  # taken in the meantime
         raise _address_error(settings, exc) from None
     print(f"Chat page: {page_url(settings)}  (Ctrl-C to stop)", file=sys.stderr, flush=True)

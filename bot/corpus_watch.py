@@ -1,0 +1,36 @@
+"""A cheap fingerprint of the corpus folder, to notice edits made on disk while the bot runs.
+
+A stat scan (names, sizes, modification times) takes microseconds per file, so the bot can check it
+before every question and re-sync only when something changed, instead of hashing every file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+Signature = tuple[tuple[str, int, int], ...]
+
+
+def corpus_signature(root: Path) -> Signature:
+    """(relative path, size, mtime in ns) of every visible file under root, sorted; () if missing."""
+    entries: list[tuple[str, int, int]] = []
+    stack = [Path(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            listing = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in listing:
+            if entry.name.startswith("."):
+                continue  # hidden files, including uploads still being written
+            try:
+                if entry.is_dir():
+                    stack.append(Path(entry.path))
+                    continue
+                info = entry.stat()
+            except OSError:
+                continue
+            entries.append((os.path.relpath(entry.path, root), info.st_size, info.st_mtime_ns))
+    return tuple(sorted(entries))

@@ -1,0 +1,280 @@
+"""Multi-passage reader training with one normalisation per question (Clark & Gardner, 2018).
+
+All windows of a question's passages share one softmax over start positions and one over end
+positions, so span scores from different passages become comparable, and the [CLS] positions of
+all its windows together are the "no answer" outcome: a question whose passages do not hold the
+answer puts its probability mass there, one that does puts it on the gold tokens. At run time the
+reader compares its best span with the combined [CLS] score of all windows it read.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bot.training.passage_groups import Group, GroupSpec
+
+
+@dataclass
+class GroupedWindows:
+    """Tokenised windows; each belongs to a group (one question) and may hold the gold span."""
+
+    input_ids: list[list[int]]
+    token_type_ids: list[list[int]]
+    start_positions: list[int]  # 0 ([CLS]) where the window does not hold the answer
+    end_positions: list[int]
+    group_of: list[int]  # window -> group
+    group_windows: list[list[int]]  # group -> its windows
+    answerable: list[bool]  # per group
+
+
+def window_groups(groups: list[Group], tokenizer, max_length: int, stride: int) -> GroupedWindows:
+    """Cut every passage of every group into windows and label the gold tokens where present."""
+    out = GroupedWindows([], [], [], [], [], [], [])
+    pairs = [(g_index, p) for g_index, g in enumerate(groups) for p in g.passages]
+    questions = [g.question.strip() for g in groups]
+    per_group: list[list[int]] = [[] for _ in groups]
+    batch = 2000
+    for offset in range(0, len(pairs), batch):
+        part = pairs[offset : offset + batch]
+        enc = tokenizer([questions[g] for g, _ in part], [p.text for _, p in part], truncation="only_second",
+                        max_length=max_length, stride=stride, return_overflowing_tokens=True,
+                        return_offsets_mapping=True, padding=False)
+        for w, offsets in enumerate(enc["offset_mapping"]):
+            g_index, passage = part[enc["overflow_to_sample_mapping"][w]]
+            start_pos, end_pos = _label(enc.sequence_ids(w), offsets, passage.answer)
+            per_group[g_index].append(len(out.input_ids))
+            out.input_ids.append(enc["input_ids"][w])
+            out.token_type_ids.append(enc["token_type_ids"][w] if "token_type_ids" in enc else [0] * len(offsets))
+            out.start_positions.append(start_pos)
+            out.end_positions.append(end_pos)
+            out.group_of.append(g_index)
+    for g_index, group in enumerate(groups):
+        labelled = any(out.start_positions[w] > 0 for w in per_group[g_index])
+        # An answerable group whose answer no window holds whole (cut by the window) is dropped.
+        if group.answerable and not labelled:
+            per_group[g_index] = []
+    out.group_windows = per_group
+    out.answerable = [g.answerable for g in groups]
+    return out
+
+
+def _label(seq_ids, offsets, answer: tuple[int, int] | None) -> tuple[int, int]:
+    if answer is None:
+        return 0, 0
+    ctx = [t for t, s in enumerate(seq_ids) if s == 1]
+    if not ctx:
+        return 0, 0
+    first, last = ctx[0], ctx[-1]
+    a_start, a_end = answer
+    if not (offsets[first][0] <= a_start and offsets[last][1] >= a_end):
+        return 0, 0
+    s = first
+    while s <= last and offsets[s][1] <= a_start:
+        s += 1
+    e = last
+    while e >= first and offsets[e][0] >= a_end:
+        e -= 1
+    return (s, e) if s <= e else (0, 0)
+
+
+def group_batches(data: GroupedWindows, groups_per_batch: int, seed: int, epoch: int) -> list[list[int]]:
+    """Seeded batches of whole groups, grouped by length so padding stays small."""
+    usable = [g for g, ws in enumerate(data.group_windows) if ws]
+    rng = np.random.default_rng(seed * 1000 + epoch)
+    order = [usable[i] for i in rng.permutation(len(usable))]
+    longest = {g: max(len(data.input_ids[w]) for w in data.group_windows[g]) for g in usable}
+    bucket = groups_per_batch * 50
+    batches: list[list[int]] = []
+    for b in range(0, len(order), bucket):
+        chunk = sorted(order[b : b + bucket], key=lambda g: longest[g])
+        batches.extend(chunk[i : i + groups_per_batch] for i in range(0, len(chunk), groups_per_batch))
+    rng.shuffle(batches)
+    return batches
+
+
+def collate_groups(data: GroupedWindows, group_ids: list[int], pad_id: int) -> dict[str, torch.Tensor]:
+    windows = [w for g in group_ids for w in data.group_windows[g]]
+    width = max(len(data.input_ids[w]) for w in windows)
+    n = len(windows)
+    ids = torch.full((n, width), pad_id, dtype=torch.long)
+    types = torch.zeros((n, width), dtype=torch.long)
+    mask = torch.zeros((n, width), dtype=torch.long)
+    candidates = torch.zeros((n, width), dtype=torch.bool)
+    for row, w in enumerate(windows):
+        length = len(data.input_ids[w])
+        ids[row, :length] = torch.tensor(data.input_ids[w])
+        types[row, :length] = torch.tensor(data.token_type_ids[w])
+        mask[row, :length] = 1
+        # Positions the reader may choose: [CLS] (no answer) and the passage's tokens.
+        candidates[row, 0] = True
+        if data.token_type_ids[w] and any(data.token_type_ids[w]):
+            candidates[row, :length] |= torch.tensor(data.token_type_ids[w], dtype=torch.bool)
+    local = {g: i for i, g in enumerate(group_ids)}
+    return {
+        "input_ids": ids, "token_type_ids": types, "attention_mask": mask, "candidates": candidates,
+        "group": torch.tensor([local[data.group_of[w]] for w in windows]),
+        "start": torch.tensor([data.start_positions[w] for w in windows]),
+        "end": torch.tensor([data.end_positions[w] for w in windows]),
+        "answerable": torch.tensor([data.answerable[g] for g in group_ids]),
+    }
+
+
+def shared_norm_loss(start_logits: torch.Tensor, end_logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Mean over groups of -log P(gold start) - log P(gold end), each softmax over all positions
+    of all the group's windows. Gold is the labelled tokens, or every [CLS] for "no answer"."""
+    losses = []
+    for logits, gold in ((start_logits, batch["start"]), (end_logits, batch["end"])):
+        logits = logits.float().masked_fill(~batch["candidates"], float("-inf"))
+        window_lse = torch.logsumexp(logits, dim=1)
+        picked = logits.gather(1, gold[:, None]).squeeze(1)
+        cls = logits[:, 0]
+        per_group = []
+        for g in range(int(batch["answerable"].shape[0])):
+            rows = batch["group"] == g
+            total = torch.logsumexp(window_lse[rows], dim=0)
+            if batch["answerable"][g]:
+                hits = rows & (gold > 0)
+                target = torch.logsumexp(picked[hits], dim=0)
+            else:
+                target = torch.logsumexp(cls[rows], dim=0)
+            per_group.append(total - target)
+        losses.append(torch.stack(per_group))
+    return ((losses[0] + losses[1]) / 2).mean()
+
+
+@dataclass
+class MultiPassageConfig:
+    train_files: list[str]
+    output_dir: str
+    base_model: str
+    work_dir: str = "runs/reader-mp"
+    epochs: float = 1.0
+    groups_per_batch: int = 8
+    learning_rate: float = 3e-5
+    warmup_ratio: float = 0.06
+    weight_decay: float = 0.01
+    max_length: int = 192
+    stride: int = 64
+    seed: int = 13
+    save_every: int = 200
+    export_every: int = 0  # also export work_dir/step-N every N steps (a tuning curve); 0: never
+    stop_at_step: int | None = None
+    bf16: bool | None = None
+    groups: GroupSpec = field(default_factory=GroupSpec)
+    extra: dict = field(default_factory=dict)
+
+
+def _prepare(config: MultiPassageConfig, tokenizer, work: Path, log, embedder=None) -> GroupedWindows:
+    cache = work / "windows.pt"
+    if cache.exists():
+        return GroupedWindows(**torch.load(cache, weights_only=False))
+    from bot.embedding import Embedder
+    from bot.model_paths import DEFAULT_EMBEDDING_MODEL
+    from bot.reader_training import _atomic_torch_save
+    from bot.training.passage_groups import answer_lengths, choose_answerable, load_examples, make_groups, summarize
+
+    t0 = time.time()
+    answerable, unanswerable = load_examples(config.train_files)
+    answerable = choose_answerable(answerable, config.groups)
+    log(f"answer length in word pieces (training sample): {answer_lengths(answerable, tokenizer)}")
+    groups = make_groups(answerable, unanswerable, embedder or Embedder(DEFAULT_EMBEDDING_MODEL), config.groups, log)
+    data = window_groups(groups, tokenizer, config.max_length, config.stride)
+    kept = sum(1 for ws in data.group_windows if ws)
+    log(f"built {kept} groups {summarize(groups)}, {sum(len(ws) for ws in data.group_windows)} windows, "
+        f"in {time.time() - t0:.0f}s")
+    _atomic_torch_save(asdict(data), cache)
+    return data
+
+
+def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) -> Path:
+    """Train (or resume) with shared normalisation and export fp16 to config.output_dir.
+
+    `embedder` ranks the passages (default: the bot's default embedding model)."""
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
+
+    from bot.hardware import fast_bf16
+    from bot.model_paths import resolve_model
+    from bot.reader_training import _atomic_torch_save, export_reader
+
+    work = Path(config.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    use_bf16 = fast_bf16("cpu") if config.bf16 is None else config.bf16
+    log(f"training on cpu, bf16={'on' if use_bf16 else 'off'}")
+    base = resolve_model(config.base_model, "base")
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    data = _prepare(config, tokenizer, work, log, embedder)
+
+    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm")
+    optimizer = torch.optim.AdamW([
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+         "weight_decay": config.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ], lr=config.learning_rate)
+    steps_per_epoch = len(group_batches(data, config.groups_per_batch, config.seed, 0))
+    total_steps = max(1, int(steps_per_epoch * config.epochs))
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+
+    checkpoint = work / "checkpoint.pt"
+    step = 0
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step = state["step"]
+        log(f"resumed from step {step}")
+    (work / "config.json").write_text(json.dumps(asdict(config), indent=2))
+
+    model.train()
+    end = min(total_steps, config.stop_at_step or total_steps)
+    t_start, windows_seen, running = time.time(), 0, 0.0
+    with (work / "train.log").open("a") as log_file:
+        while step < end:
+            epoch, in_epoch = divmod(step, steps_per_epoch)
+            for group_ids in group_batches(data, config.groups_per_batch, config.seed, epoch)[in_epoch:]:
+                if step >= end:
+                    break
+                batch = collate_groups(data, group_ids, tokenizer.pad_token_id)
+                with torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                    out = model(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                                attention_mask=batch["attention_mask"])
+                loss = shared_norm_loss(out.start_logits, out.end_logits, batch)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                windows_seen += len(batch["input_ids"])
+                running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
+                if step % 20 == 0 or step == end:
+                    rate = (time.time() - t_start) / max(windows_seen, 1) * 1000
+                    log_file.write(f"step {step}/{total_steps} epoch {epoch} loss {running:.3f} "
+                                   f"lr {scheduler.get_last_lr()[0]:.2e} {rate:.0f} ms/window\n")
+                    log_file.flush()
+                if step % config.save_every == 0 or step == end:
+                    _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                        "scheduler": scheduler.state_dict(), "step": step}, checkpoint)
+                if config.export_every and step % config.export_every == 0 and step < total_steps:
+                    export_reader(model, tokenizer, work / f"step-{step}", _export_config(config, step))
+    final_step = step if step < total_steps else None
+    return export_reader(model, tokenizer, Path(config.output_dir), _export_config(config, final_step))
+
+
+def _export_config(config: MultiPassageConfig, step: int | None):
+    """What export_reader records: this run's settings, with the step of an unfinished export."""
+    extra = dict(config.extra, objective="shared-normalisation over the question's passages")
+    if step is not None:
+        extra["exported_step"] = step
+    return asdict(config) | {"extra": extra}
