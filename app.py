@@ -15,15 +15,12 @@ import sys
 from pathlib import Path
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line instead of usage + error
-        print(f"error: {message} (see python app.py --help)", file=sys.stderr)
-        sys.exit(2)
+from bot.cli.options import OneLineErrorParser, add_location_flags, add_reader_flag, run_reporting_errors
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="app.py",
+    parser = OneLineErrorParser(
+        prog="python app.py",
         description="Chat page that answers questions from a folder of documents, with citations.\n"
         "Options override the BOT_* environment variables, which override the defaults.",
         epilog="example:\n  python app.py --corpus my_docs --index my_index --port 8080",
@@ -32,10 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", help="address to listen on (env BOT_HOST, default 127.0.0.1: this computer "
                         "only; 0.0.0.0 lets other machines on the network in)")
     parser.add_argument("--port", type=int, help="port to listen on (env BOT_PORT, default 7860)")
-    parser.add_argument("--corpus", metavar="DIR", help="documents folder (env BOT_CORPUS_DIR, default ./corpus)")
-    parser.add_argument("--index", metavar="DIR", help="index folder (env BOT_INDEX_DIR, default ./index)")
-    parser.add_argument("--reader", help='"auto" (bundled model), "none" (sentence mode) or a QA model name/path '
-                        "(env BOT_READER)")
+    add_location_flags(parser)
+    add_reader_flag(parser)
     parser.add_argument("--example", action="append", metavar="QUESTION", dest="examples",
                         help="an example question to offer on the page (repeat for several; "
                         "default: questions built from the documents)")
@@ -91,10 +86,10 @@ def add_user(name: str, auth: str | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-    from bot.config import load_settings
-    from bot.errors import BotError
 
-    try:
+    def run() -> int:
+        from bot.cli.options import settings_from
+
         auth = args.auth or os.environ.get("BOT_AUTH_FILE", "").strip() or None
         if args.add_user is not None:
             return add_user(args.add_user, auth)
@@ -102,23 +97,14 @@ def main(argv: list[str] | None = None) -> int:
             no_uploads, allow_uploads = args.no_uploads, args.allow_uploads
         else:
             no_uploads, allow_uploads = _env_flag("BOT_NO_UPLOADS"), _env_flag("BOT_ALLOW_UPLOADS")
-        settings = load_settings({"host": args.host, "port": args.port, "corpus_dir": args.corpus,
-                                  "index_dir": args.index, "reader": args.reader})
+        settings = settings_from(args, host=args.host, port=args.port)
         from bot.ui import serve
 
         serve(settings, args.examples, auth_file=Path(auth).expanduser() if auth else None,
               no_uploads=no_uploads, allow_uploads=allow_uploads)
-    except BotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # never a traceback for the user; BOT_DEBUG=1 shows it
-        if os.environ.get("BOT_DEBUG"):
-            raise
-        print(f"error: unexpected {type(exc).__name__}: {exc} (set BOT_DEBUG=1 for details)", file=sys.stderr)
-        return 1
-    return 0
+        return 0
+
+    return run_reporting_errors(run)
 
 
 if __name__ == "__main__":

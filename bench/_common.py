@@ -280,7 +280,7 @@ def retrieved_requests(questions: list[str], corpus: Path, read_k: int | None = 
     """(question, [ReadItem]) per question: the passages the bot's own retrieval hands its reader,
     built exactly as Bot.ask builds them. Returns (requests, settings)."""
     from bot.pipeline import Bot
-    from bot.reader import ReadItem
+    from bot.types import ReadItem
 
     settings = bench_settings(corpus_dir=Path(corpus), index_dir=temp_dir("passages") / "index", reader="none")
     read_k = read_k or settings.read_k

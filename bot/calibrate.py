@@ -21,15 +21,14 @@ from pathlib import Path
 from typing import Callable
 
 from bot import metrics
-from bot.calibration import FEATURES, Calibration, answerability_features, fit_calibration
+from bot.calibration import FEATURES, Calibration, fit_calibration
 from bot.evaluation import (
-    Dataset, EvalItem, ask_dataset, calibration_rows, load_dataset, sample, select_articles, split_article_spec,
+    Dataset, EvalItem, ask_dataset, load_dataset, sample, select_articles, split_article_spec,
     write_squad_corpus,
 )
 from bot.errors import DataError
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 from bot.pipeline import CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE
-from bot.reader import ReadItem
 
 READER_ONLY_FEATURES = ("span_score", "null_gap", "min_null_gap", "answer_words")
 SENTENCE_FEATURES = ("span_score", "dense", "top_dense", "bm25", "answer_words")
@@ -70,20 +69,40 @@ class Example:
     features: dict[str, float]
     answer_f1: float
     answerable: bool
+    source: str = ""  # the tune file it came from, to report each domain separately
 
 
 def fit(examples: list[Example], identity: str, fitted_on: str, features: tuple[str, ...],
         answerable_share: float | None = None, embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> Calibration:
-    return fit_calibration([e.features for e in examples], [e.answer_f1 for e in examples],
-                           [e.answerable for e in examples], identity, fitted_on, features, answerable_share,
-                           embedding_model)
+    calibration = fit_calibration([e.features for e in examples], [e.answer_f1 for e in examples],
+                                  [e.answerable for e in examples], identity, fitted_on, features, answerable_share,
+                                  embedding_model)
+    calibration.per_source = refusals_by_source(calibration, examples)
+    return calibration
+
+
+def refusals_by_source(calibration: Calibration, examples: list[Example]) -> list[dict]:
+    """At the chosen threshold, per tune file: the share of answerable questions refused and of
+    unanswerable ones answered (a rule that holds on one domain may not on another)."""
+    out = []
+    for source in sorted({e.source for e in examples}):
+        rows = [e for e in examples if e.source == source]
+        answered = [calibration.probability(e.features) >= calibration.threshold for e in rows]
+        has = [a for a, e in zip(answered, rows) if e.answerable]
+        no = [a for a, e in zip(answered, rows) if not e.answerable]
+        out.append({"source": source or "(unnamed)", "answerable": len(has),
+                    "answerable_refused": round(1 - sum(has) / len(has), 4) if has else None,
+                    "unanswerable": len(no), "unanswerable_answered": round(sum(no) / len(no), 4) if no else None})
+    return out
 
 
 def examples_from_results(results, sentence_mode: bool = False) -> list[Example]:
-    """Sentence mode answers with a whole sentence, whose F1 against a short gold span is low
-    even when it is the right sentence; there, holding the gold answer is what counts."""
+    """One example per evaluated question that got a candidate answer.
+
+    Sentence mode answers with a whole sentence, whose F1 against a short gold span is low even
+    when it is the right sentence; there, holding the gold answer is what counts."""
     if not sentence_mode:
-        return [Example(r.features, r.answer_f1, r.answerable) for r in calibration_rows(results)]
+        return [Example(r.features, r.answer_f1 / 100.0, r.answerable) for r in results if r.has_span]
     return [Example(r.features, float(r.answerable and metrics.contains(r.best_answer, list(r.answers))),
                     r.answerable) for r in results if r.has_span]
 
@@ -107,10 +126,11 @@ def _article_of(doc_id: str) -> str:
 
 
 def open_examples(bot, items: list[EvalItem], gold_docs: dict[int, str], with_removed_article: bool,
-                  batch_size: int = 64, progress: bool = False) -> list[Example]:
+                  batch_size: int = 64, progress: bool = False, source: str = "") -> list[Example]:
     """Questions asked of the whole collection, and (optionally) again without their article."""
     results = ask_dataset(items, bot, threshold=0.0, batch_size=batch_size, progress=progress, gold_docs=gold_docs)
-    examples = examples_from_results(results, sentence_mode=bot.reader.kind == "sentence")
+    examples = [replace(e, source=source)
+                for e in examples_from_results(results, sentence_mode=bot.reader.kind == "sentence")]
     if not with_removed_article:
         return examples
     answerable = [i for i in items if i.answerable]
@@ -122,36 +142,35 @@ def open_examples(bot, items: list[EvalItem], gold_docs: dict[int, str], with_re
             passages = [p for p in bot.retrieve(item.question, bot.settings.top_k + 40)
                         if _article_of(p.chunk.doc_id) != article][: bot.settings.top_k]
             requests.append((item.question, [replace(p, rank=r) for r, p in enumerate(passages, start=1)]))
-        for (question, passages), result in zip(requests, bot.read(requests)):
-            if result.spans:
-                examples.append(Example(answerability_features(result, passages), 0.0, False))
+        for response in bot.answer_from(requests, threshold=0.0):
+            if response.answer:
+                examples.append(Example(response.features, 0.0, False, source))
     return examples
 
 
-def reader_only_examples(reader, items: list[EvalItem], paragraphs_by_article: dict[str, list[str]],
-                         titles: dict[int, str], seed: int, batch_size: int = 64) -> list[Example]:
+def reader_only_examples(bot, items: list[EvalItem], paragraphs_by_article: dict[str, list[str]],
+                         titles: dict[int, str], seed: int, batch_size: int = 64, source: str = "") -> list[Example]:
     """Each question read against its own paragraph, and against another paragraph of its article."""
     rng = random.Random(seed)
     requests, labels = [], []
     for item in items:
-        requests.append((item.question, [ReadItem(item.context, "own", 0, 0)]))
+        requests.append((item.question, item.context, "own"))
         labels.append(item)
         others = [p for p in paragraphs_by_article.get(titles[item.paragraph_index], []) if p != item.context]
         if item.answerable and others:
-            requests.append((item.question, [ReadItem(rng.choice(others), "other", 0, 0)]))
+            requests.append((item.question, rng.choice(others), "other"))
             labels.append(None)
     examples = []
     for b in range(0, len(requests), batch_size):
-        for (question, read_items), result, label in zip(requests[b : b + batch_size],
-                                                         reader.read_batch(requests[b : b + batch_size]),
-                                                         labels[b : b + batch_size]):
-            if not result.spans:
+        responses = bot.read_texts(requests[b : b + batch_size], threshold=0.0)
+        for response, label in zip(responses, labels[b : b + batch_size]):
+            if not response.answer:
                 continue
             if label is None or not label.answerable:
-                examples.append(Example(answerability_features(result, None), 0.0, False))
+                examples.append(Example(response.features, 0.0, False, source))
             else:
-                examples.append(Example(answerability_features(result, None),
-                                        metrics.f1(result.spans[0].text, label.answers) / 100.0, True))
+                examples.append(Example(response.features, metrics.f1(response.answer, label.answers) / 100.0,
+                                        True, source))
     return examples
 
 
@@ -182,19 +201,20 @@ def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], 
         identity = bot.reader.identity
         bot.sync(progress=progress)
         has_answerable = any(i.answerable for i in dataset.items)
+        name = _describe(source)
         open_rows += open_examples(bot, dataset.items, gold_docs, with_removed_article=has_answerable,
-                                   progress=progress)
+                                   progress=progress, source=name)
         titles = {p.index: p.title for p in dataset.paragraphs}
         by_article: dict[str, list[str]] = {}
         for p in dataset.paragraphs:
             by_article.setdefault(p.title, []).append(p.context)
-        gold_rows += reader_only_examples(bot.reader, dataset.items, by_article, titles, seed)
+        gold_rows += reader_only_examples(bot, dataset.items, by_article, titles, seed, source=name)
         from bot.sentence_reader import SentenceReader
 
         sentence_bot = bot_factory(replace(run_settings, reader="none"))
         sentence_bot.reader = SentenceReader(sentence_bot.embedder)
         sentence_rows += open_examples(sentence_bot, dataset.items, gold_docs, with_removed_article=has_answerable,
-                                       progress=progress)
+                                       progress=progress, source=name)
         log(f"{source.path}: {len(dataset.items)} questions -> {len(open_rows)} open, "
             f"{len(gold_rows)} reader-only examples so far")
     described = "; ".join(_describe(s) for s in sources) + (f" (at most {limit} questions per file, seed {seed})" if limit else "")
@@ -244,6 +264,16 @@ def _describe(source: TuneSource) -> str:
     if source.titles:
         text += f" [{', '.join(sorted(source.titles))}]"
     return text + (" (unanswerable only)" if source.unanswerable_only else "")
+
+
+def source_table(calibration: Calibration) -> str:
+    """Refusals per tune file at the chosen threshold."""
+    lines = [f"{'tune file':<60}  {'answerable refused':>18}  {'unanswerable answered':>21}"]
+    for row in calibration.per_source:
+        refused = "-" if row["answerable_refused"] is None else f"{100 * row['answerable_refused']:.1f}% of {row['answerable']}"
+        answered = "-" if row["unanswerable_answered"] is None else f"{100 * row['unanswerable_answered']:.1f}% of {row['unanswerable']}"
+        lines.append(f"{row['source'][:60]:<60}  {refused:>18}  {answered:>21}")
+    return "\n".join(lines)
 
 
 def tradeoff_table(calibration: Calibration) -> str:

@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL
-from bot.reader import ReaderResult
-from bot.types import Passage
+from bot.types import Passage, ReaderResult, Span
 
 FEATURES = ("span_score", "null_gap", "min_null_gap", "dense", "top_dense", "bm25", "answer_words")
 # Features from the reader's shared normalisation over everything it read: log-odds of the best
@@ -68,6 +67,8 @@ class Calibration:
     # The embedding model whose similarity scores the dense features were measured with. Files
     # from before this field existed were all fitted with the default model.
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    # Refusals at the threshold per tune file (domain), as fitted; informative only.
+    per_source: list[dict] = field(default_factory=list)
 
     def fits_embedder(self, embedding_model: str) -> bool:
         """False when this calibration reads similarity scores on another embedder's scale."""
@@ -88,6 +89,31 @@ class Calibration:
     @classmethod
     def load(cls, path: Path) -> "Calibration":
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Answer or refuse: the one rule every caller (the bot, evaluation, calibration) applies."""
+
+    best: Span | None  # the reader's best span, whatever the threshold
+    score: float  # probability that `best` is right (0 when there is no span)
+    features: dict[str, float]
+    refused: bool
+
+
+def refuses(score: float, has_span: bool, threshold: float) -> bool:
+    """Refuse when nothing was found, or when the probability is below the threshold."""
+    return not has_span or score < threshold
+
+
+def decide(result: ReaderResult, passages: list[Passage] | None, calibration: Calibration,
+           threshold: float) -> Decision:
+    """Turn a reader's result into an answer or a refusal. `passages`: what was retrieved (None
+    when a given text was read, where no retrieval evidence exists)."""
+    features = answerability_features(result, passages)
+    best = result.spans[0] if result.spans else None
+    score = calibration.probability(features) if best is not None else 0.0
+    return Decision(best, score, features, refuses(score, best is not None, threshold))
 
 
 def default_calibration(reader_kind: str, identity: str) -> Calibration:

@@ -1,7 +1,8 @@
 """Sentence-aware chunking with exact character offsets.
 
 Sentences never cross a line (so bullets and paragraphs stay separate units), chunks never cross
-a section, and every chunk is a slice of the document: `doc.text[chunk.start:chunk.end] == chunk.text`.
+a section, a section's heading is the first line of its first chunk, no chunk lies inside another,
+and every chunk is a slice of the document: `doc.text[chunk.start:chunk.end] == chunk.text`.
 """
 
 from __future__ import annotations
@@ -85,43 +86,60 @@ def _changes(starts: tuple[int, ...], values: tuple[int, ...], start: int, end: 
 def chunk_document(doc: Document, chunk_size: int = 600, chunk_overlap: int = 150, first_id: int = 0) -> list[Chunk]:
     """Pack whole sentences into chunks of at most chunk_size characters, repeating up to
     chunk_overlap characters of trailing sentences at the start of the next chunk."""
-    heading_lines = {off for off, _ in doc.headings}
-    boundaries = sorted({0, *heading_lines, len(doc.text)})
     chunks: list[Chunk] = []
-    for sec_start, sec_end in zip(boundaries, boundaries[1:]):
-        body_start = sec_start
-        if sec_start in heading_lines:  # the heading line names the section; it is not body text
-            nl = doc.text.find("\n", sec_start, sec_end)
-            body_start = sec_end if nl == -1 else nl + 1
+    for sec_start, sec_end in _sections(doc):
         units: list[tuple[int, int]] = []
-        for s, e in sentence_spans(doc.text, body_start, sec_end):
+        # The heading line is the section's first unit: it names the section and, being text the
+        # author wrote, may be the only place a fact is stated ("The winner was:" / "Maria Lopez").
+        for s, e in sentence_spans(doc.text, sec_start, sec_end):
             units.extend(_split_long(doc.text, s, e, chunk_size))
-        i = 0
-        while i < len(units):
-            j = i
-            while j + 1 < len(units) and units[j + 1][1] - units[i][0] <= chunk_size:
-                j += 1
-            start, end = units[i][0], units[j][1]
-            chunks.append(
-                Chunk(
-                    chunk_id=first_id + len(chunks),
-                    doc_id=doc.doc_id,
-                    text=doc.text[start:end],
-                    start=start,
-                    end=end,
-                    section=doc.section_at(start),
-                    line=doc.line_at(start),
-                    page=doc.page_at(start),
-                    sentences=tuple(units[i : j + 1]),
-                    line_map=_changes(doc.line_starts, doc.source_lines, start, end),
-                    page_map=_changes(doc.page_starts, tuple(range(1, len(doc.page_starts) + 1)), start, end),
-                )
-            )
-            if j + 1 >= len(units):
-                break
-            # Step back over trailing sentences that fit in the overlap, but always move forward.
-            k = j + 1
-            while k - 1 > i and end - units[k - 1][0] <= chunk_overlap:
-                k -= 1
-            i = k
+        for i, j in pack_units(units, chunk_size, chunk_overlap):
+            chunks.append(_make_chunk(doc, units[i : j + 1], first_id + len(chunks)))
     return chunks
+
+
+def _sections(doc: Document) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sections: each heading line starts one; chunks never cross them."""
+    boundaries = sorted({0, *(off for off, _ in doc.headings), len(doc.text)})
+    return list(zip(boundaries, boundaries[1:]))
+
+
+def pack_units(units: list[tuple[int, int]], chunk_size: int, chunk_overlap: int) -> list[tuple[int, int]]:
+    """(first, last) unit indexes of each chunk.
+
+    Each chunk takes as many units as fit; the next one starts with the trailing units that fit in
+    the overlap, but only those that leave room for the unit that did not fit, so that every chunk
+    reaches past the end of the one before it (none lies inside another).
+    """
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(units):
+        j = i
+        while j + 1 < len(units) and units[j + 1][1] - units[i][0] <= chunk_size:
+            j += 1
+        spans.append((i, j))
+        if j + 1 >= len(units):
+            break
+        end, following_end = units[j][1], units[j + 1][1]
+        k = j + 1
+        while k - 1 > i and end - units[k - 1][0] <= chunk_overlap and following_end - units[k - 1][0] <= chunk_size:
+            k -= 1
+        i = k
+    return spans
+
+
+def _make_chunk(doc: Document, units: list[tuple[int, int]], chunk_id: int) -> Chunk:
+    start, end = units[0][0], units[-1][1]
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=doc.doc_id,
+        text=doc.text[start:end],
+        start=start,
+        end=end,
+        section=doc.section_at(start),
+        line=doc.line_at(start),
+        page=doc.page_at(start),
+        sentences=tuple(units),
+        line_map=_changes(doc.line_starts, doc.source_lines, start, end),
+        page_map=_changes(doc.page_starts, tuple(range(1, len(doc.page_starts) + 1)), start, end),
+    )

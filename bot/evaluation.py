@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Callable
 
 from bot import metrics
-from bot.calibration import answerability_features
+from bot.calibration import refuses
 from bot.config import Settings
 from bot.errors import DataError, UsageError
 from bot.questions import clean_question
-from bot.reader import ReadItem
 from bot.squad import load_squad, squad_version
 from bot.types import Response
 
@@ -339,15 +338,6 @@ class QuestionResult:
         return bool(self.best_answer)
 
 
-@dataclass(frozen=True)
-class CalibrationRow:
-    """What fitting the abstention model needs from one question."""
-
-    features: dict[str, float]
-    answer_f1: float  # 0..1
-    answerable: bool
-
-
 @dataclass
 class EvalRun:
     dataset: Dataset
@@ -384,7 +374,7 @@ def run_evaluation(dataset: Dataset, settings: Settings, mode: str,
     t0 = time.perf_counter()
     # The user's --threshold, else the calibrated one; the bot itself answers at 0 (see above).
     user_threshold = settings.abstain_threshold
-    ask_settings = replace(settings, abstain_threshold=0.0)
+    ask_settings = settings
     gold_docs: dict[int, str] = {}
     with contextlib.ExitStack() as stack:
         if mode == "squad-open":
@@ -434,15 +424,16 @@ def ask_dataset(items: list[EvalItem], bot, threshold: float, batch_size: int = 
                 progress: bool = False, gold_docs: dict[int, str] | None = None) -> list[QuestionResult]:
     """Ask every question through `Bot.ask_many` in batches and score the responses.
 
-    Each result keeps the reader's answerability features, the answer's F1 and whether the
-    question is answerable, which is what fitting a calibration needs (see calibration_rows).
+    The bot answers at threshold 0 (its best span for every question); `threshold` is then
+    applied with the bot's own rule. Each result keeps the answerability features, the answer's
+    F1 and whether the question is answerable, which is what fitting a calibration needs.
     """
     results: list[QuestionResult] = []
     passage_cache: dict[int, str] = {}
-    with _answering_always(bot), _bar(len(items), progress) as bar:
+    with _bar(len(items), progress) as bar:
         for b in range(0, len(items), batch_size):
             batch = items[b : b + batch_size]
-            responses = bot.ask_many([item.question for item in batch])
+            responses = bot.ask_many([item.question for item in batch], threshold=0.0)
             for item, response in zip(batch, responses):
                 gold_doc = (gold_docs or {}).get(item.paragraph_index)
                 results.append(_score_response(item, response, threshold, passage_cache, gold_doc))
@@ -450,51 +441,62 @@ def ask_dataset(items: list[EvalItem], bot, threshold: float, batch_size: int = 
     return results
 
 
-@contextlib.contextmanager
-def _answering_always(bot):
-    """Let the bot answer at any confidence while the evaluator applies the threshold itself
-    (a caller's bot may have been built with its usual threshold)."""
-    settings = bot.settings
-    if settings.abstain_threshold == 0.0:
-        yield
-        return
-    bot.settings = replace(settings, abstain_threshold=0.0)
-    try:
-        yield
-    finally:
-        bot.settings = settings
+def read_gold_contexts(items: list[EvalItem], bot, threshold: float, batch_size: int = DEFAULT_BATCH,
+                       progress: bool = False) -> list[QuestionResult]:
+    """Reader only: each question read against its whole own paragraph (`Bot.read_texts`), the
+    decision made by the reader-only calibration (no retrieval evidence)."""
+    results: list[QuestionResult] = []
+    with _bar(len(items), progress) as bar:
+        for b in range(0, len(items), batch_size):
+            batch = items[b : b + batch_size]
+            responses = bot.read_texts([(item.question, item.context, _paragraph_name(item)) for item in batch],
+                                       threshold=0.0)
+            results.extend(_score_response(item, response, threshold, retrieval=False)
+                           for item, response in zip(batch, responses))
+            bar.update(len(batch))
+    return results
 
 
-def _score_response(item: EvalItem, response: Response, threshold: float, cache: dict[int, str],
-                    gold_doc: str | None = None) -> QuestionResult:
+def _paragraph_name(item: EvalItem) -> str:
+    return f"paragraph {item.paragraph_index}"
+
+
+def _score_response(item: EvalItem, response: Response, threshold: float, cache: dict[int, str] | None = None,
+                    gold_doc: str | None = None, retrieval: bool = True) -> QuestionResult:
+    """Score one response given at threshold 0 as if the bot had used `threshold`. Without
+    retrieval (gold-context reading) there are no passages to judge and no citation to check."""
     best = response.answer  # asked at threshold 0: the best span whenever there is one
-    refused = not best or response.score < threshold
+    refused = refuses(response.score, bool(best), threshold)
     prediction = "" if refused else best
     em, f1 = metrics.score_answer(prediction, refused, item.answers, item.answerable)
     answer_f1 = metrics.f1(best, item.answers) if item.answerable and best else 0.0
     needles = [*item.answers, item.evidence] if item.answerable else []
     retrieved, hit_rank = [], None
     for p in response.passages:
-        hit = bool(needles) and _passage_hit(p.chunk, needles, cache)
+        hit = bool(needles) and _passage_hit(p.chunk, needles, cache if cache is not None else {})
         if hit and hit_rank is None:
             hit_rank = p.rank
         retrieved.append({"rank": p.rank, "doc": p.chunk.doc_id, "hit": hit})
     gold_doc_rank = next((p.rank for p in response.passages if p.chunk.doc_id == gold_doc), None) if gold_doc else None
     citation, citation_correct = None, None
-    if response.citations:
+    if response.citations and retrieval:
         c = response.citations[0]
         citation = {"doc": c.doc, "line": c.line, "page": c.page, "quote": c.quote}
         if item.answerable and not refused:
             citation_correct = metrics.contains(c.quote, needles)
-    stage = metrics.failure_stage(item.answerable, refused, f1, retrieved=hit_rank is not None)
-    passage = _explaining_passage(response, stage, hit_rank)
+    stage = metrics.failure_stage(item.answerable, refused, f1, retrieved=(hit_rank is not None) if retrieval else None)
+    if retrieval:
+        passage = _explaining_passage(response, hit_rank)
+        passage_doc, passage_text = (passage.chunk.doc_id, passage.chunk.text) if passage else ("", "")
+    else:
+        passage_doc, passage_text = _paragraph_name(item), item.context
     return QuestionResult(
         id=item.id, question=item.question, answers=item.answers, answerable=item.answerable,
         evidence=item.evidence, prediction=prediction, best_answer=best, refused=refused,
         score=response.score, em=em, f1=f1, answer_f1=answer_f1, hit_rank=hit_rank,
         gold_doc_rank=gold_doc_rank, retrieved=retrieved,
         citation=citation, citation_correct=citation_correct, stage=stage,
-        passage_doc=passage.chunk.doc_id if passage else "", passage_text=passage.chunk.text if passage else "",
+        passage_doc=passage_doc, passage_text=passage_text,
         features=dict(response.features), timings_ms=dict(response.timings_ms),
     )
 
@@ -507,60 +509,13 @@ def _passage_hit(chunk, needles: list[str], cache: dict[int, str]) -> bool:
     return metrics.contains_normalized(text, needles)
 
 
-def _explaining_passage(response: Response, stage: str | None, hit_rank: int | None):
+def _explaining_passage(response: Response, hit_rank: int | None):
     """The passage that holds the gold when one does; else the one the answer came from; else the top one."""
     passages = response.passages
     if not passages:
         return None
-    if hit_rank is not None:
-        return next(p for p in passages if p.rank == hit_rank)
-    if response.citations:
-        c = response.citations[0]
-        for p in passages:
-            if p.chunk.doc_id == c.doc and p.chunk.start <= c.start < p.chunk.end:
-                return p
-    return passages[0]
-
-
-def read_gold_contexts(items: list[EvalItem], bot, threshold: float, batch_size: int = DEFAULT_BATCH,
-                       progress: bool = False) -> list[QuestionResult]:
-    """Reader only: each question read against its whole own paragraph, abstention by the
-    calibration on the reader's result (no retrieval evidence)."""
-    results: list[QuestionResult] = []
-    with _bar(len(items), progress) as bar:
-        for b in range(0, len(items), batch_size):
-            batch = items[b : b + batch_size]
-            t0 = time.perf_counter()
-            reads = bot.reader.read_batch([
-                (item.question, [ReadItem(item.context, f"paragraph {item.paragraph_index}", 0, 0)])
-                for item in batch
-            ])
-            read_ms = (time.perf_counter() - t0) * 1000 / len(batch)
-            for item, result in zip(batch, reads):
-                t1 = time.perf_counter()
-                features = answerability_features(result, None)
-                score = bot.reader_only_calibration.probability(features) if result.spans else 0.0
-                best = result.spans[0].text if result.spans else ""
-                refused = not best or score < threshold
-                prediction = "" if refused else best
-                em, f1 = metrics.score_answer(prediction, refused, item.answers, item.answerable)
-                stage = metrics.failure_stage(item.answerable, refused, f1, retrieved=None)
-                format_ms = (time.perf_counter() - t1) * 1000
-                results.append(QuestionResult(
-                    id=item.id, question=item.question, answers=item.answers, answerable=item.answerable,
-                    evidence=item.evidence, prediction=prediction, best_answer=best, refused=refused,
-                    score=score, em=em, f1=f1,
-                    answer_f1=metrics.f1(best, item.answers) if item.answerable and best else 0.0,
-                    stage=stage, passage_doc=f"paragraph {item.paragraph_index}", passage_text=item.context,
-                    features=features, timings_ms={"read": read_ms, "format": format_ms, "total": read_ms + format_ms},
-                ))
-            bar.update(len(batch))
-    return results
-
-
-def calibration_rows(results: list[QuestionResult]) -> list[CalibrationRow]:
-    """Per-question inputs for fitting the abstention model (questions with a candidate answer)."""
-    return [CalibrationRow(r.features, r.answer_f1 / 100.0, r.answerable) for r in results if r.has_span]
+    wanted = hit_rank if hit_rank is not None else (response.citations[0].passage_rank if response.citations else None)
+    return next((p for p in passages if p.rank == wanted), passages[0])
 
 
 # ----- figures -----

@@ -1,13 +1,17 @@
 """Turn one file's content into reader-visible text with maps back to the source.
 
 Markdown is rendered the way a reader sees it (link targets, emphasis markers and heading hashes
-removed), HTML is reduced to its visible text, PDF text is taken page by page with pypdf. Each
-output line remembers the source line (or page) it came from, and headings become sections.
+removed), HTML is reduced to its visible text, and PDF text is reflowed into paragraphs from
+pdfminer.six's layout analysis. Every piece of output text remembers the source line (and PDF
+page) it came from, and headings become sections.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -25,6 +29,12 @@ _MD_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
 _MD_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _MD_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
+# Leading whitespace is not limited to CommonMark's three spaces: fences nested in list items
+# are indented further, and treating them as text would leak code into the prose.
+_MD_FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
+# Only these end a line in an editor; str.splitlines also splits on \f, \v, \x1c-\x1e, \x85,
+# U+2028 and U+2029, which would shift every later line number.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -37,33 +47,63 @@ class ParsedText:
     title: str = ""
 
 
+@dataclass(frozen=True)
+class Piece:
+    """A run of output text and where it came from (page only for PDFs)."""
+
+    text: str
+    source_line: int
+    page: int | None = None
+
+
 class _Builder:
-    """Appends rendered lines, keeping offsets, source lines and headings in step."""
+    """Appends rendered lines, keeping offsets, source lines, pages and headings in step."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.length = 0
+        self.page = 0
         self.out = ParsedText()
 
     def add(self, line: str, source_line: int, heading: bool = False) -> None:
+        self.add_pieces([Piece(line, source_line)], heading)
+
+    def add_pieces(self, pieces: Sequence[Piece], heading: bool = False) -> None:
+        """One output line made of pieces; the line map gains an entry wherever the source line changes."""
         if self.parts:
             self.parts.append("\n")
             self.length += 1
-        self.out.line_starts.append(self.length)
-        self.out.source_lines.append(source_line)
-        if heading and line.strip():
-            self.out.headings.append((self.length, line.strip()))
+        line_start = self.length
+        for k, piece in enumerate(pieces):
+            self._reach_page(piece.page)
+            if k == 0 or (piece.text and piece.source_line != self.out.source_lines[-1]):
+                self.out.line_starts.append(self.length)
+                self.out.source_lines.append(piece.source_line)
+            self.parts.append(piece.text)
+            self.length += len(piece.text)
+        text = "".join(p.text for p in pieces).strip()
+        if heading and text:
+            self.out.headings.append((line_start, text))
             if not self.out.title:
-                self.out.title = line.strip()
-        self.parts.append(line)
-        self.length += len(line)
+                self.out.title = text
 
-    def start_page(self) -> None:
-        self.out.page_starts.append(self.length + (1 if self.parts else 0))
+    def _reach_page(self, page: int | None) -> None:
+        while page is not None and self.page < page:
+            self.page += 1
+            self.out.page_starts.append(self.length)
 
-    def finish(self) -> ParsedText:
+    def finish(self, pages: int = 0) -> ParsedText:
+        self._reach_page(pages or None)
         self.out.text = "".join(self.parts)
         return self.out
+
+
+def split_source_lines(content: str) -> list[str]:
+    """The lines of a file as a text editor numbers them."""
+    lines = _LINE_BREAK.split(content)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def looks_like_heading(line: str, prev_blank: bool, next_blank: bool) -> bool:
@@ -76,6 +116,15 @@ def looks_like_heading(line: str, prev_blank: bool, next_blank: bool) -> bool:
     return s[0].isupper() or s[0].isdigit()
 
 
+def _standalone(lines: list[str], i: int) -> tuple[bool, bool]:
+    """Whether the lines before and after line i are blank (or absent)."""
+    prev_blank = i == 0 or not lines[i - 1].strip()
+    next_blank = i + 1 >= len(lines) or not lines[i + 1].strip()
+    return prev_blank, next_blank
+
+
+# ----- Markdown -----
+
 def render_markdown_inline(line: str) -> str:
     line = _MD_IMAGE.sub(r"\1", line)
     line = _MD_LINK.sub(r"\1", line)
@@ -87,18 +136,39 @@ def render_markdown_inline(line: str) -> str:
     return _MD_TAG.sub("", line)
 
 
+def fence_opening(line: str) -> str | None:
+    """The fence (e.g. '```' or '~~~~') a line opens, or None."""
+    m = _MD_FENCE.match(line)
+    if not m:
+        return None
+    fence, info = m.groups()
+    if fence[0] == "`" and "`" in info:  # CommonMark: that is inline code, not a fence
+        return None
+    return fence
+
+
+def closes_fence(line: str, fence: str) -> bool:
+    """CommonMark: only the same character, at least as many times, and nothing after it."""
+    m = _MD_FENCE.match(line)
+    return bool(m) and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not m.group(2).strip()
+
+
 def parse_markdown(content: str) -> ParsedText:
-    lines = content.splitlines()
+    lines = split_source_lines(content)
     b = _Builder()
-    in_fence = False
+    fence: str | None = None
     for i, raw in enumerate(lines):
         n = i + 1
-        if raw.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-            b.add("", n)
+        if fence is not None:
+            if closes_fence(raw, fence):
+                fence = None
+                b.add("", n)
+            else:
+                b.add(raw, n)
             continue
-        if in_fence:
-            b.add(raw, n)
+        fence = fence_opening(raw)
+        if fence is not None:
+            b.add("", n)
             continue
         m = _MD_HEADING.match(raw)
         if m:
@@ -113,48 +183,79 @@ def parse_markdown(content: str) -> ParsedText:
         if line.startswith("|") and line.endswith("|"):
             line = " | ".join(c.strip() for c in line.strip("|").split("|"))
         line = render_markdown_inline(line)
-        prev_blank = i == 0 or not lines[i - 1].strip()
-        next_blank = i + 1 >= len(lines) or not lines[i + 1].strip()
-        b.add(line, n, heading=looks_like_heading(raw, prev_blank, next_blank))
+        b.add(line, n, heading=looks_like_heading(raw, *_standalone(lines, i)))
     return b.finish()
 
+
+# ----- plain text -----
 
 def parse_plain(content: str) -> ParsedText:
-    lines = content.splitlines()
+    lines = split_source_lines(content)
     b = _Builder()
     for i, raw in enumerate(lines):
-        prev_blank = i == 0 or not lines[i - 1].strip()
-        next_blank = i + 1 >= len(lines) or not lines[i + 1].strip()
-        b.add(raw.rstrip(), i + 1, heading=looks_like_heading(raw, prev_blank, next_blank))
+        b.add(raw.rstrip(), i + 1, heading=looks_like_heading(raw, *_standalone(lines, i)))
     return b.finish()
 
+
+# ----- HTML -----
 
 _BLOCK_TAGS = {
     "p", "div", "li", "ul", "ol", "br", "tr", "table", "section", "article", "header", "footer",
     "main", "aside", "nav", "blockquote", "pre", "dd", "dt", "dl", "figure", "figcaption", "hr",
     "h1", "h2", "h3", "h4", "h5", "h6", "title", "body", "html", "td", "th", "form",
 }
-_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
+_SKIP_TAGS = {"script", "style", "noscript", "template", "svg"}
+# What may stand in <head>; any other start tag (or visible text) ends the head without </head>.
+_HEAD_TAGS = {"title", "meta", "link", "style", "script", "noscript", "base", "template", "head"}
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def collapse_whitespace(pieces: Sequence[Piece]) -> list[Piece]:
+    """Runs of whitespace as one space, none at either end, as a browser shows them; each word
+    keeps its source line. A newline inside a piece moves the words after it to the next line.
+    """
+    out: list[Piece] = []
+    pending_space = False
+    for piece in pieces:
+        for k, segment in enumerate(piece.text.split("\n")):
+            pending_space = pending_space or k > 0
+            for m in re.finditer(r"\S+|\s+", segment):
+                if m.group().isspace():
+                    pending_space = True
+                    continue
+                word = (" " if pending_space and out else "") + m.group()
+                pending_space = False
+                line = piece.source_line + k
+                if out and out[-1].source_line == line:
+                    out[-1] = Piece(out[-1].text + word, line)
+                else:
+                    out.append(Piece(word, line))
+    return out
 
 
 class _HTMLText(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.builder = _Builder()
-        self.current: list[str] = []
-        self.current_line = 1
+        self.current: list[Piece] = []
         self.skip_depth = 0
         self.heading_depth = 0
+        self.in_head = False
         self.in_title = False
         self.title = ""
 
     def _flush(self) -> None:
-        text = re.sub(r"\s+", " ", "".join(self.current)).strip()
-        if text:
-            self.builder.add(text, self.current_line, heading=self.heading_depth > 0)
+        pieces = collapse_whitespace(self.current)
+        if pieces:
+            self.builder.add_pieces(pieces, heading=self.heading_depth > 0)
         self.current = []
 
     def handle_starttag(self, tag, attrs):
+        if self.in_head and tag not in _HEAD_TAGS:
+            self.in_head = False
+        if tag == "head":
+            self.in_head = True
+            return
         if tag == "title":
             self.in_title = True
             return
@@ -163,11 +264,13 @@ class _HTMLText(HTMLParser):
             return
         if tag in _BLOCK_TAGS:
             self._flush()
-            self.current_line = self.getpos()[0]
-        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+        if tag in _HEADING_TAGS:
             self.heading_depth += 1
 
     def handle_endtag(self, tag):
+        if tag == "head":
+            self.in_head = False
+            return
         if tag == "title":
             self.in_title = False
             return
@@ -176,7 +279,7 @@ class _HTMLText(HTMLParser):
             return
         if tag in _BLOCK_TAGS:
             self._flush()
-        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+        if tag in _HEADING_TAGS:
             self.heading_depth = max(0, self.heading_depth - 1)
 
     def handle_data(self, data):
@@ -185,9 +288,11 @@ class _HTMLText(HTMLParser):
             return
         if self.skip_depth:
             return
-        if not self.current:
-            self.current_line = self.getpos()[0]
-        self.current.append(data)
+        if self.in_head:
+            if not data.strip():
+                return
+            self.in_head = False  # visible text cannot be in <head>: the body has begun
+        self.current.append(Piece(data, self.getpos()[0]))
 
 
 def parse_html(content: str) -> ParsedText:
@@ -201,17 +306,264 @@ def parse_html(content: str) -> ParsedText:
     return out
 
 
-def parse_pdf(path: Path) -> ParsedText:
-    """Page-by-page text; raises whatever pypdf raises for a broken file (the caller reports it)."""
-    from pypdf import PdfReader
+# ----- PDF -----
 
-    reader = PdfReader(str(path))
+# A text box this much larger than the body text, or bold where the body is not, is a heading.
+_PDF_HEADING_SCALE = 1.15
+_PDF_HEADING_MAX_CHARS = 150
+_PDF_HEADING_MAX_LINES = 3
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
+# A paragraph that ends like this is complete; anything else at the foot of a page continues overleaf.
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+# A bold line ending like this is a lead-in or a sentence, not a heading.
+_NOT_HEADING_END = re.compile(r"[.!?:;,][\"'”’)\]]*$")
+# A hyphen after a word or number, or a dash touching its word, at the end of a line ('informa-', '45-', '21–').
+_HYPHEN_BREAK = re.compile(r"(\w+)-$")
+_DASH_BREAK = re.compile(r"\S[–—]$")
+_LEADING_WORD = re.compile(r"^([^\W\d_]+)")
+_SOFT_HYPHEN = "\u00ad"
+# Typographic ligatures some PDFs map their glyphs to; a reader and a search index need the letters.
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+# Running headers and footers: the same text (digits aside) at the same height on this share of the pages.
+_FURNITURE_SHARE = 0.5
+_FURNITURE_MIN_PAGES = 3
+
+
+@dataclass(frozen=True)
+class PdfLine:
+    text: str  # whitespace collapsed
+    page: int  # 1-based
+    number: int  # 1-based position among the page's text lines, in reading order
+
+
+@dataclass
+class PdfBlock:
+    """One text box of pdfminer's layout analysis: a paragraph, a heading, a caption."""
+
+    lines: list[PdfLine]
+    size: float  # the font size most of its characters have
+    bold: bool  # every character is set in a bold face
+    chars: int
+    bottom: float  # height of the box's lower edge on the page, in points
+
+    @property
+    def text(self) -> str:
+        return " ".join(line.text for line in self.lines)
+
+
+@dataclass(frozen=True)
+class PdfBody:
+    """The style of the running text, against which headings stand out."""
+
+    size: float
+    bold: bool
+
+
+class PdfWords:
+    """Decides whether a hyphen at a line end was put there by line breaking or is part of the word."""
+
+    def __init__(self, lines: Sequence[str], known: frozenset[str]) -> None:
+        text = "\n".join(lines).lower()
+        self.words = set(re.findall(r"[^\W\d_]+", text))
+        self.compounds = set(re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)+", text))
+        self.known = known
+
+    def joins(self, left: str, right: str) -> bool:
+        """True when `left-` / `right` is one word split by the line break ('informa-' / 'tion')."""
+        if not right[:1].islower():
+            return False  # 'Franco-' / 'Prussian', 'COVID-' / '19': a real hyphen
+        joined, hyphenated = (left + right).lower(), f"{left}-{right}".lower()
+        if hyphenated in self.compounds:
+            return False
+        if joined in self.words or joined in self.known:
+            return True
+        # Two whole words ('well-' / 'known') make a compound; a fragment ('informa') does not.
+        return not (left.lower() in self.known and right.lower() in self.known)
+
+
+@functools.lru_cache(maxsize=1)
+def known_words() -> frozenset[str]:
+    """Whole words of the packaged embedder's vocabulary: a word list that ships with the bot."""
+    from bot.model_paths import DEFAULT_EMBEDDING_MODEL, packaged_model_dir
+
+    try:
+        folder = packaged_model_dir(DEFAULT_EMBEDDING_MODEL)
+        vocab = (folder / "vocab.txt").read_text(encoding="utf-8").split() if folder else []
+    except Exception:  # without the list, joining falls back to the document's own words
+        return frozenset()
+    return frozenset(w for w in vocab if w.isalpha() and len(w) > 1)
+
+
+def parse_pdf(path: Path) -> ParsedText:
+    """Paragraphs reflowed from the layout, headings from font size or weight, pages kept.
+
+    Raises ValueError with a one-line reason for an unreadable, encrypted or image-only file.
+    """
+    pages, blocks = read_pdf_blocks(path)
+    if not blocks:
+        raise ValueError("no text layer (a scanned or image-only PDF; run OCR on it first)")
+    blocks = drop_page_furniture(blocks, pages)
+    body = pdf_body_style(blocks)
+    words = PdfWords([line.text for block in blocks for line in block.lines], known_words())
     b = _Builder()
-    for page in reader.pages:
-        b.start_page()
-        lines = (page.extract_text() or "").splitlines() or [""]
-        for i, raw in enumerate(lines):
-            prev_blank = i == 0 or not lines[i - 1].strip()
-            next_blank = i + 1 >= len(lines) or not lines[i + 1].strip()
-            b.add(raw.rstrip(), i + 1, heading=looks_like_heading(raw, prev_blank, next_blank))
-    return b.finish()
+    for paragraph, heading in pdf_paragraphs(blocks, body):
+        b.add_pieces(reflow(paragraph, words), heading=heading)
+    return b.finish(pages)
+
+
+def read_pdf_blocks(path: Path) -> tuple[int, list[PdfBlock]]:
+    """(page count, text boxes in reading order) from pdfminer.six's layout analysis."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    blocks: list[PdfBlock] = []
+    pages = 0
+    try:
+        # all_texts: text drawn inside form objects (figures) is laid out and kept too.
+        for pages, layout in enumerate(extract_pages(str(path), laparams=LAParams(all_texts=True)), start=1):
+            blocks.extend(_page_blocks(layout, pages))
+    except (PDFPasswordIncorrect, PDFEncryptionError):
+        raise ValueError("encrypted PDF (it needs a password)") from None
+    except Exception as exc:  # pdfminer raises many kinds on damaged files; the reason is what matters
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"not a readable PDF ({detail})") from None
+    return pages, blocks
+
+
+def _page_blocks(layout, page: int) -> list[PdfBlock]:
+    from pdfminer.layout import LTChar, LTTextLine
+
+    blocks = []
+    number = 0
+    for box in _text_boxes(layout):
+        lines: list[PdfLine] = []
+        chars = []
+        for line in box:
+            if not isinstance(line, LTTextLine):
+                continue
+            text = clean_pdf_line(line.get_text())
+            if not text:
+                continue
+            number += 1
+            lines.append(PdfLine(text, page, number))
+            chars.extend(c for c in line if isinstance(c, LTChar) and not c.get_text().isspace())
+        if lines and chars:
+            size = Counter(round(c.size, 1) for c in chars).most_common(1)[0][0]
+            bold = all(_BOLD_FONT.search(c.fontname or "") for c in chars)
+            blocks.append(PdfBlock(lines, size, bold, len(chars), round(box.y0, 1)))
+    return blocks
+
+
+def _text_boxes(container) -> Iterator:
+    """Text boxes in layout order, including those inside figures."""
+    from pdfminer.layout import LTContainer, LTTextBox
+
+    for item in container:
+        if isinstance(item, LTTextBox):
+            yield item
+        elif isinstance(item, LTContainer):
+            yield from _text_boxes(item)
+
+
+def clean_pdf_line(text: str) -> str:
+    """Whitespace collapsed, ligatures spelled out, soft hyphens dropped except one ending the line."""
+    text = re.sub(r"\s+", " ", text.translate(_LIGATURES)).strip()
+    if text.endswith(_SOFT_HYPHEN):
+        return text[:-1].replace(_SOFT_HYPHEN, "") + _SOFT_HYPHEN
+    return text.replace(_SOFT_HYPHEN, "")
+
+
+def drop_page_furniture(blocks: Sequence[PdfBlock], pages: int) -> list[PdfBlock]:
+    """Without running headers and footers (titles, dates, page numbers), which would otherwise
+    split every paragraph that runs over a page break."""
+    if pages < _FURNITURE_MIN_PAGES:
+        return list(blocks)
+    pages_with: dict[tuple[float, str], set[int]] = {}
+    for block in blocks:
+        pages_with.setdefault(_furniture_key(block), set()).add(block.lines[0].page)
+    needed = max(_FURNITURE_MIN_PAGES, pages * _FURNITURE_SHARE)
+    return [b for b in blocks if len(pages_with[_furniture_key(b)]) < needed]
+
+
+def _furniture_key(block: PdfBlock) -> tuple[float, str]:
+    return round(block.bottom), re.sub(r"\d+", "#", block.text)
+
+
+def pdf_body_style(blocks: Sequence[PdfBlock]) -> PdfBody:
+    """The size and weight most characters of the document have (12 pt regular if it has none)."""
+    sizes: Counter[float] = Counter({12.0: 0})
+    bold_chars = 0
+    for block in blocks:
+        sizes[block.size] += block.chars
+        bold_chars += block.chars if block.bold else 0
+    return PdfBody(sizes.most_common(1)[0][0], bold_chars * 2 > sum(sizes.values()))
+
+
+def is_pdf_heading(block: PdfBlock, body: PdfBody) -> bool:
+    """A short box set larger than the body text, or in bold where the body is not."""
+    text = block.text
+    if len(block.lines) > _PDF_HEADING_MAX_LINES or len(text) > _PDF_HEADING_MAX_CHARS:
+        return False
+    if sum(ch.isalpha() for ch in text) < 2:
+        return False
+    if block.size >= body.size * _PDF_HEADING_SCALE:
+        return True
+    return block.bold and not body.bold and block.size >= body.size * 0.95 and not _NOT_HEADING_END.search(text)
+
+
+def pdf_paragraphs(blocks: Sequence[PdfBlock], body: PdfBody) -> Iterator[tuple[list[PdfLine], bool]]:
+    """(lines, is heading) per paragraph. A paragraph cut by a page break is joined again: the last
+    body box of a page that does not end a sentence continues in the first body box of the next."""
+    current: list[PdfLine] = []
+    current_block: PdfBlock | None = None
+    for block in blocks:
+        heading = is_pdf_heading(block, body)
+        if heading:
+            if current:
+                yield current, False
+                current, current_block = [], None
+            yield list(block.lines), True
+            continue
+        if current_block is not None and _continues_overleaf(current_block, current[-1], block):
+            current.extend(block.lines)
+        else:
+            if current:
+                yield current, False
+            current = list(block.lines)
+        current_block = block
+    if current:
+        yield current, False
+
+
+def _continues_overleaf(previous: PdfBlock, last_line: PdfLine, block: PdfBlock) -> bool:
+    return (block.lines[0].page == last_line.page + 1
+            and abs(block.size - previous.size) < 0.5
+            and not _SENTENCE_END.search(last_line.text))
+
+
+def reflow(lines: Sequence[PdfLine], words: PdfWords) -> list[Piece]:
+    """One paragraph from wrapped lines, each line a piece that keeps its page and line number."""
+    following = [line.text for line in lines[1:]] + [None]
+    return [Piece(wrapped_line_end(line.text, nxt, words), line.number, line.page)
+            for line, nxt in zip(lines, following)]
+
+
+def wrapped_line_end(text: str, following: str | None, words: PdfWords) -> str:
+    """A line as it runs into the next: a space at the wrap; nothing after a hyphen or a dash that
+    touches its word ('well-known', '21–10'); and the hyphen itself dropped where the line break
+    split a word ('informa-' + 'tion')."""
+    if text.endswith(_SOFT_HYPHEN):  # marks a break inside a word by definition
+        return text[:-1]
+    if following is None:
+        return text
+    if _DASH_BREAK.search(text):
+        return text
+    end = _HYPHEN_BREAK.search(text)
+    if end is None:
+        return text + " "
+    start = _LEADING_WORD.match(following)
+    if start is not None and end.group(1).isalpha() and words.joins(end.group(1), start.group(1)):
+        return text[:-1]
+    return text

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.calibration import Calibration, answerability_features, default_calibration
+from bot.calibration import Calibration, decide, default_calibration
 from bot.config import Settings, load_settings
 from bot.conversation import resolve
 from bot.corpus import SUPPORTED_SUFFIXES, load_document
@@ -24,10 +24,9 @@ from bot.errors import CorpusError, UsageError
 from bot.index import LoadedIndex, SyncReport, sync_index
 from bot.model_paths import BUNDLED_READER_DIR
 from bot.questions import clean_question
-from bot.reader import ReaderResult, ReadItem, TransformerReader
 from bot.retrieval import Retriever
 from bot.sentence_reader import SentenceReader
-from bot.types import Citation, Passage, Response, Span
+from bot.types import Citation, Passage, ReaderResult, ReadItem, Response, Span
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +41,8 @@ def make_reader(settings: Settings, embedder: Embedder):
     choice = settings.reader.strip()
     if choice.lower() == "none":
         return SentenceReader(embedder)
+    from bot.reader import TransformerReader  # imports torch: only when a neural reader is wanted
+
     if choice.lower() == "auto":
         if (BUNDLED_READER_DIR / "config.json").is_file():
             return TransformerReader(str(BUNDLED_READER_DIR), max_answer_tokens=settings.max_answer_tokens)
@@ -61,17 +62,30 @@ class _Prepared:
 
 
 class Bot:
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None, reader=None) -> None:
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None, reader=None,
+                 calibration: Calibration | None = None) -> None:
+        """calibration: the answerability model to use instead of the stored ones (tests, experiments)."""
         self.settings = settings or load_settings()
         self.embedder = embedder or Embedder(self.settings.embedding_model)
-        self.reader = reader or make_reader(self.settings, self.embedder)
+        self._reader = reader  # built on first use: indexing never needs it
         self._index: LoadedIndex | None = None
         self._retriever: Retriever | None = None
-        self._calibration: Calibration | None = None
+        self._calibration: Calibration | None = calibration
         self._reader_only_calibration: Calibration | None = None
         self._sync_lock = threading.Lock()
         self.messages: list[str] = []  # notices from the last index sync (rebuilds, skipped files)
         self._signature: Signature | None = None  # the corpus folder as of the last sync
+
+    @property
+    def reader(self):
+        if self._reader is None:
+            self._reader = make_reader(self.settings, self.embedder)
+        return self._reader
+
+    @reader.setter
+    def reader(self, reader) -> None:
+        self._reader = reader
+        self._calibration = self._reader_only_calibration = None  # they belong to the reader
 
     # ----- index -----
     @property
@@ -229,25 +243,25 @@ class Bot:
             return cal
         return default_calibration(self.reader.kind, self.reader.identity)
 
-    def set_calibration(self, calibration: Calibration) -> None:
-        self._calibration = calibration
-
     @property
     def threshold(self) -> float:
         t = self.settings.abstain_threshold
         return self.calibration.threshold if t is None else t
 
     # ----- answering -----
-    def ask(self, question: str, history=None, top_k: int | None = None) -> Response:
+    def ask(self, question: str, history=None, top_k: int | None = None, threshold: float | None = None) -> Response:
         """Answer one question from the documents, with citations, or abstain."""
-        return self.ask_many([question], [history], top_k=top_k)[0]
+        return self.ask_many([question], [history], top_k=top_k, threshold=threshold)[0]
 
-    def ask_many(self, questions: list[str], histories: list | None = None, top_k: int | None = None) -> list[Response]:
-        """Answer several questions; the reader batches all their passages together."""
+    def ask_many(self, questions: list[str], histories: list | None = None, top_k: int | None = None,
+                 threshold: float | None = None) -> list[Response]:
+        """Answer several questions; the reader batches all their passages together.
+
+        threshold: refuse below this probability (None: the configured or calibrated one). An
+        evaluation passes 0 to see the best answer to every question.
+        """
         histories = histories or [None] * len(questions)
-        top_k = top_k or self.settings.top_k
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= self.settings.max_top_k:
-            raise UsageError(f"top_k must be a whole number from 1 to {self.settings.max_top_k} (got {top_k!r})")
+        top_k = self._checked_top_k(top_k)
         if not self.refresh():
             self.index  # build or load the index (and models) before timing the question
         self.reader.warm_up()
@@ -269,19 +283,69 @@ class Bot:
             t2 = time.perf_counter()
             t["embed"] = per_question if vectors is not None else (t1 - t0) * 1000
             t["retrieve"] = (t2 - t1) * 1000
+        responses = self._read_and_decide(prepared, passages, timings, threshold)
+        if len(questions) == 1:  # one question: its total is the wall time, start-up excluded
+            responses[0].timings_ms["total"] = (time.perf_counter() - t_start) * 1000
+        return responses
+
+    def answer_from(self, requests: list[tuple[str, list[Passage]]], threshold: float | None = None) -> list[Response]:
+        """Answer questions from passages the caller chose (e.g. retrieved with some documents
+        left out), with the same reading and decision as `ask_many`."""
+        prepared = [self._prepare(q, None) for q, _ in requests]
+        return self._read_and_decide(prepared, [ps for _, ps in requests], [dict() for _ in requests], threshold)
+
+    def read_texts(self, requests: list[tuple[str, str, str]], threshold: float | None = None) -> list[Response]:
+        """Answer each question from one given text, (question, text, name), with no retrieval.
+
+        This is gold-context reading: the decision uses the reader-only calibration, since no
+        retrieval evidence exists. The citation names the text and offsets into it."""
+        calibration = self.reader_only_calibration
+        if threshold is None:
+            configured = self.settings.abstain_threshold
+            threshold = calibration.threshold if configured is None else configured
+        t0 = time.perf_counter()
+        results = self.reader.read_batch([(q, [ReadItem(text, name, 0, 0)]) for q, text, name in requests])
+        read_ms = (time.perf_counter() - t0) * 1000 / max(len(requests), 1)
+        responses = []
+        for (question, text, name), result in zip(requests, results):
+            t1 = time.perf_counter()
+            decision = decide(result, None, calibration, threshold)
+            response = Response(question=question, answer="", abstained=True, score=decision.score,
+                                alternatives=result.spans[1:], features=decision.features)
+            if decision.refused:
+                response.reason = "the text does not appear to contain the answer"
+            else:
+                best = decision.best
+                response.answer, response.abstained = best.text, False
+                response.citations = [Citation(doc=name, section="", start=best.start, end=best.end, quote=text,
+                                               quote_start=0, quote_end=len(text))]
+            format_ms = (time.perf_counter() - t1) * 1000
+            response.timings_ms = {"read": read_ms, "format": format_ms, "total": read_ms + format_ms}
+            responses.append(response)
+        return responses
+
+    def _read_and_decide(self, prepared: list[_Prepared], passages: list[list[Passage]],
+                         timings: list[dict[str, float]], threshold: float | None) -> list[Response]:
         t0 = time.perf_counter()
         results = self.read([(p.reader_question, ps) for p, ps in zip(prepared, passages)])
-        read_ms = (time.perf_counter() - t0) * 1000 / max(len(questions), 1)
+        read_ms = (time.perf_counter() - t0) * 1000 / max(len(prepared), 1)
+        threshold = self.threshold if threshold is None else threshold
         responses = []
         for p, ps, result, t in zip(prepared, passages, results, timings):
             t["read"] = read_ms
             t0 = time.perf_counter()
-            response = self._respond(p, ps, result)
+            response = self._respond(p, ps, result, threshold)
             t["format"] = (time.perf_counter() - t0) * 1000
-            t["total"] = sum(t.values()) if len(questions) > 1 else (time.perf_counter() - t_start) * 1000
+            t["total"] = sum(t.values())
             response.timings_ms = t
             responses.append(response)
         return responses
+
+    def _checked_top_k(self, top_k) -> int:
+        top_k = top_k or self.settings.top_k
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= self.settings.max_top_k:
+            raise UsageError(f"top_k must be a whole number from 1 to {self.settings.max_top_k} (got {top_k!r})")
+        return top_k
 
     def retrieve(self, query: str, top_k: int | None = None) -> list[Passage]:
         """Ranked passages for a query (no reading)."""
@@ -301,19 +365,18 @@ class Bot:
         resolved = resolve(text, history)
         return _Prepared(text, resolved.reader_question, resolved.retrieval_query, notice)
 
-    def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult) -> Response:
-        features = answerability_features(result, passages)
-        probability = self.calibration.probability(features) if result.spans else 0.0
-        response = Response(question=p.question, answer="", abstained=True, score=probability,
+    def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult, threshold: float) -> Response:
+        decision = decide(result, passages, self.calibration, threshold)
+        response = Response(question=p.question, answer="", abstained=True, score=decision.score,
                             passages=passages, retrieval_query=p.retrieval_query,
-                            alternatives=result.spans[1:], features=features)
+                            alternatives=result.spans[1:], features=decision.features)
         notices = [p.notice] if p.notice else []
-        if not result.spans or probability < self.threshold:
+        if decision.refused:
             why = ("no passage matched the question" if not passages else
-                   f"confidence {probability:.2f} is below the threshold {self.threshold:.2f}")
+                   f"confidence {decision.score:.2f} is below the threshold {threshold:.2f}")
             response.reason = "; ".join(notices + [f"the documents do not appear to contain the answer ({why})"])
             return response
-        best = result.spans[0]
+        best = decision.best
         response.answer = best.text
         response.abstained = False
         response.citations = self._citations(best, result.spans, passages)
@@ -335,4 +398,5 @@ def cite(span: Span, passage: Passage) -> Citation:
     q_start, q_end = min(q_start, span.start), max(q_end, span.end)
     quote = chunk.text[q_start - chunk.start : q_end - chunk.start]
     return Citation(doc=span.doc_id, section=chunk.section, start=span.start, end=span.end, quote=quote,
-                    quote_start=q_start, quote_end=q_end, line=chunk.line_at(span.start), page=chunk.page_at(span.start))
+                    quote_start=q_start, quote_end=q_end, line=chunk.line_at(span.start), page=chunk.page_at(span.start),
+                    passage_rank=passage.rank)

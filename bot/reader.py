@@ -20,34 +20,9 @@ import torch
 
 from bot.hardware import fast_bf16
 from bot.model_paths import hub_load_error, quiet_model_loading, resolve_model
-from bot.types import Span
+from bot.types import ReaderResult, ReadItem, Span
 
 MAX_QUESTION_TOKENS = 64
-
-
-@dataclass(frozen=True)
-class ReadItem:
-    """A piece of text to read: a passage, or a whole paragraph in gold-context evaluation."""
-
-    text: str
-    doc_id: str
-    offset: int  # where text starts in its document
-    passage_index: int = 0
-
-
-@dataclass
-class ReaderResult:
-    spans: list[Span]  # best first, duplicates merged
-    # Score of "no answer" in the window that produced the best span, and the lowest over all
-    # windows (a window the model is sure holds an answer).
-    best_null: float = 0.0
-    min_null: float = 0.0
-    # "No answer" over everything read, as the reader is trained to score it: the [CLS] start
-    # and end scores of all windows, each combined by log-sum-exp.
-    group_null: float = 0.0
-    # Log-sum-exp of all start plus all end scores (the shared softmax's normaliser), so a span's
-    # score minus this is its log-probability among every place the answer could be.
-    log_norm: float = 0.0
 
 
 def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:

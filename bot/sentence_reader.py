@@ -9,7 +9,7 @@ import numpy as np
 
 from bot.chunking import sentence_spans
 from bot.embedding import Embedder
-from bot.reader import ReaderResult, ReadItem
+from bot.types import ReaderResult, ReadItem
 from bot.types import Span
 
 _WORD = re.compile(r"\w+")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,45 @@ class Span:
 
 
 @dataclass(frozen=True)
+class ReadItem:
+    """A piece of text to read: a passage, or a whole paragraph in gold-context evaluation."""
+
+    text: str
+    doc_id: str
+    offset: int  # where text starts in its document
+    passage_index: int = 0
+
+
+@dataclass
+class ReaderResult:
+    """What a reader found for one question: candidate spans and its "no answer" evidence."""
+
+    spans: list[Span]  # best first, duplicates merged
+    # Score of "no answer" in the window that produced the best span, and the lowest over all
+    # windows (a window the model is sure holds an answer).
+    best_null: float = 0.0
+    min_null: float = 0.0
+    # "No answer" over everything read, as the reader is trained to score it: the [CLS] start
+    # and end scores of all windows, each combined by log-sum-exp.
+    group_null: float = 0.0
+    # Log-sum-exp of all start plus all end scores (the shared softmax's normaliser), so a span's
+    # score minus this is its log-probability among every place the answer could be.
+    log_norm: float = 0.0
+
+
+class Reader(Protocol):
+    """Reads passages for questions. `kind` is "neural" or "sentence"; `identity` names the model
+    (calibrations are fitted per identity)."""
+
+    kind: str
+    identity: str
+
+    def warm_up(self) -> None: ...
+
+    def read_batch(self, requests: list[tuple[str, list[ReadItem]]]) -> list[ReaderResult]: ...
+
+
+@dataclass(frozen=True)
 class Citation:
     doc: str
     section: str
@@ -110,6 +149,7 @@ class Citation:
     quote_end: int
     line: int | None = None
     page: int | None = None
+    passage_rank: int | None = None  # rank of the retrieved passage it quotes (None: a given text)
 
 
 @dataclass

@@ -71,9 +71,8 @@ def fake_sentence_bot(settings, embedder):
     from bot.pipeline import Bot
     from bot.sentence_reader import SentenceReader
 
-    bot = Bot(settings, embedder=embedder, reader=SentenceReader(embedder))
-    bot.set_calibration(default_calibration("sentence", "sentence"))
-    return bot
+    return Bot(settings, embedder=embedder, reader=SentenceReader(embedder),
+               calibration=default_calibration("sentence", "sentence"))
 
 
 def write_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:

@@ -1,22 +1,56 @@
-"""Write a minimal valid PDF with one line of text per page (test fixture only)."""
+"""Write minimal valid PDFs for tests: a page is one line of 12 pt text, or a list of TextLine
+laid out top to bottom (size, weight and the gap above each line chosen by the test)."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
 from pathlib import Path
 
+LEFT, TOP = 72, 740
+LEADING = 1.25  # line height as a multiple of the font size
+# The fonts use WinAnsiEncoding, with codes 1 and 2 redefined as the 'fi' and 'fl' ligature glyphs.
+LIGATURE_CODES = str.maketrans({"\ufb01": "\x01", "\ufb02": "\x02"})
+ENCODING = b"<< /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [1 /fi /fl] >>"
 
-def make_pdf(path: Path, pages: list[str]) -> None:
+
+@dataclass(frozen=True)
+class TextLine:
+    text: str
+    size: float = 12.0
+    bold: bool = False
+    gap: float = 0.0  # extra space above the line, in points: a paragraph break
+    at: float | None = None  # a fixed height on the page instead (points from the bottom), as footers have
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def _content(lines: list[TextLine]) -> bytes:
+    ops = []
+    y = TOP
+    for line in lines:
+        y = line.at if line.at is not None else y - line.gap - line.size * LEADING
+        font = "F2" if line.bold else "F1"
+        ops.append(f"BT /{font} {line.size:g} Tf {LEFT} {y:.2f} Td ({_escape(line.text)}) Tj ET")
+    return "\n".join(ops).translate(LIGATURE_CODES).encode("cp1252")
+
+
+def make_pdf(path: Path, pages: list[str | list[TextLine]]) -> None:
     objects: list[bytes] = []
     n = len(pages)
-    page_ids = [4 + 2 * i for i in range(n)]
+    page_ids = [5 + 2 * i for i in range(n)]
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     kids = " ".join(f"{p} 0 R" for p in page_ids).encode()
     objects.append(b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(n).encode() + b" >>")
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    for i, text in enumerate(pages):
-        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode("latin-1")
+    for font in (b"Helvetica", b"Helvetica-Bold"):
+        objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /" + font + b" /Encoding " + ENCODING + b" >>")
+    for i, page in enumerate(pages):
+        lines = [TextLine(page)] if isinstance(page, str) else page
+        stream = _content(lines)
         objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents "
-            + str(page_ids[i] + 1).encode() + b" 0 R >>"
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >>"
+            b" /Contents " + str(page_ids[i] + 1).encode() + b" 0 R >>"
         )
         objects.append(b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream")
     out = bytearray(b"%PDF-1.4\n")

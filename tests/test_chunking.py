@@ -55,7 +55,30 @@ def test_overlap_repeats_trailing_sentences_and_always_advances():
 def test_chunks_do_not_cross_sections_and_know_their_heading():
     doc = make_doc("# Alpha\n\nOne fact about alpha.\n\n# Beta\n\nOne fact about beta.\n")
     chunks = chunk_document(doc, 500, 0)
-    assert [(c.section, c.text) for c in chunks] == [("Alpha", "One fact about alpha."), ("Beta", "One fact about beta.")]
+    assert [(c.section, c.text) for c in chunks] == [("Alpha", "Alpha\n\nOne fact about alpha."),
+                                                     ("Beta", "Beta\n\nOne fact about beta.")]
+
+
+def test_standalone_line_taken_as_heading_stays_readable(tmp_path):
+    path = tmp_path / "award.txt"
+    path.write_text("The winner was:\n\nMaria Lopez\n\nShe received the medal in 2019.\n", encoding="utf-8")
+    doc = load_document(path, "award.txt")
+    chunks = chunk_document(doc, 600, 150)
+    assert any("Maria Lopez" in c.text for c in chunks)
+    assert any("The winner was:" in c.text for c in chunks) and any("She received" in c.text for c in chunks)
+
+
+def test_no_chunk_lies_inside_the_one_before():
+    # 0-494 holds the first two sentences; the third does not fit with the second, so a chunk
+    # starting at the second sentence would end at 494 again and repeat it for nothing.
+    first = "A" + " first sentence words" * 16 + "."
+    second = "B" + " second sentence words" * 6 + "."
+    third = "C" + " third sentence words" * 23 + "."
+    doc = make_doc(f"{first} {second} {third}")
+    chunks = chunk_document(doc, 600, 150)
+    spans = [(c.start, c.end) for c in chunks]
+    assert all(not (a[0] <= b[0] and b[1] <= a[1]) for a in spans for b in spans if a != b), spans
+    assert [c.text[0] for c in chunks] == ["A", "C"]
 
 
 def test_long_sentence_is_split_at_word_boundaries():
@@ -71,7 +94,7 @@ def test_line_numbers_point_at_the_source_file(tmp_path):
     path.write_text("# Notes\n\nFirst line.\n\n\n- The answer is on line six.\n", encoding="utf-8")
     doc = load_document(path, "notes.md")
     chunk = chunk_document(doc, 50, 0)[-1]
-    assert chunk.text.startswith("First line.") and chunk.text.endswith("The answer is on line six.")
-    assert chunk.line == 3
+    assert chunk.text.startswith("Notes\n\nFirst line.") and chunk.text.endswith("The answer is on line six.")
+    assert chunk.line == 1
     assert chunk.line_at(doc.text.index("The answer")) == 6
     assert chunk.line_at(doc.text.index("First")) == 3

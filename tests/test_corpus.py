@@ -51,7 +51,6 @@ def test_decode_prefers_utf8_then_cp1252():
 
 
 def test_pdf_pages_are_kept(tmp_path):
-    pypdf = pytest.importorskip("pypdf")
     from tests.pdf_helper import make_pdf
 
     corpus = tmp_path / "c"

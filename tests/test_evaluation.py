@@ -11,7 +11,8 @@ from bot import evaluation
 from bot.calibration import ALL_FEATURES
 from bot.cli import main
 from bot.errors import DataError, UsageError
-from bot.evaluation import calibration_rows, choose_mode, load_dataset, run_evaluation, sample, select_articles
+from bot.calibrate import examples_from_results
+from bot.evaluation import choose_mode, load_dataset, run_evaluation, sample, select_articles
 from bot.pipeline import Bot
 from bot.report import render_html, write_outputs
 from tests.conftest import SAMPLE_DOCS, fake_sentence_bot, write_corpus
@@ -228,7 +229,7 @@ def test_features_for_calibration(tmp_path, small_settings, factory):
     assert set(bot.ask("When did the Golden Gate Bridge open?").features) == set(ALL_FEATURES)
     ds = load_dataset(write_jsonl(tmp_path / "q.jsonl", QUESTIONS))
     results = evaluation.ask_dataset(ds.items, bot, threshold=0.5)
-    rows = calibration_rows(results)
+    rows = examples_from_results(results)
     assert len(rows) == 4 and all(set(r.features) == set(ALL_FEATURES) for r in rows)
     assert [r.answerable for r in rows] == [True, True, True, False]
     assert rows[2].answer_f1 == 1.0 and 0 < rows[0].answer_f1 < 0.5

@@ -1,3 +1,7 @@
+import pytest
+
+from bot.chunking import chunk_document
+from bot.corpus import load_corpus, load_document
 from bot.parsing import parse_html, parse_markdown, parse_plain, render_markdown_inline
 
 
@@ -33,3 +37,82 @@ def test_html_keeps_visible_text_drops_scripts_and_records_lines():
     assert parsed.title == "Doc T"
     assert parsed.headings == [(0, "Heading & more")]
     assert parsed.source_lines[1] == 3
+
+
+# ----- line numbers -----
+
+# str.splitlines() breaks lines at each of these; an editor (and a citation) does not.
+NOT_LINE_BREAKS = ["\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("separator", NOT_LINE_BREAKS, ids=[f"U+{ord(c):04X}" for c in NOT_LINE_BREAKS])
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_line_numbers_count_only_real_line_breaks(tmp_path, separator, suffix):
+    path = tmp_path / f"pages{suffix}"
+    content = (f"Page one ends here.{separator}Page two starts.\n"
+               f"Second line.{separator}{separator}\n"
+               "The answer 1894 is on line three.\n")
+    path.write_bytes(content.encode("utf-8"))
+    doc = load_document(path, path.name)
+    chunk = next(c for c in chunk_document(doc, 600, 150) if "1894" in c.text)
+    assert chunk.line_at(doc.text.index("1894")) == 3
+    assert doc.line_at(doc.text.index("Second")) == 2
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_real_line_breaks_still_count(newline):
+    parsed = parse_plain(newline.join(["First.", "", "Third line."]) + newline)
+    assert parsed.text.split("\n") == ["First.", "", "Third line."]
+    assert parsed.source_lines == [1, 2, 3]
+
+
+# ----- HTML -----
+
+def test_html_text_maps_to_the_line_it_is_on_inside_a_block(tmp_path):
+    path = tmp_path / "bridges.html"
+    path.write_text("<html><body>\n<p>The bridge is old.\n  It opened in\n  <b>1894</b> to traffic.\n</p>\n"
+                    "<ul><li>One\nTwo</li></ul></body></html>\n", encoding="utf-8")
+    doc = load_document(path, path.name)
+    assert doc.text.split("\n") == ["The bridge is old. It opened in 1894 to traffic.", "One Two"]
+    chunk = chunk_document(doc, 600, 150)[0]
+    assert chunk.line_at(doc.text.index("The bridge")) == 2
+    assert chunk.line_at(doc.text.index("It opened")) == 3
+    assert chunk.line_at(doc.text.index("1894")) == 4
+    assert chunk.line_at(doc.text.index("Two")) == 7
+
+
+@pytest.mark.parametrize("head", [
+    "<html><head><title>T</title><body><p>The lamp was lit in 1921.</p>",
+    "<html><head><title>T</title><meta charset=utf-8><p>The lamp was lit in 1921.",
+    "<!doctype html><head><title>T</title>The lamp was lit in 1921.",
+], ids=["body-tag", "p-tag", "bare-text"])
+def test_html5_head_ends_without_its_end_tag(tmp_path, head):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "lamp.html").write_text(head, encoding="utf-8")
+    doc = load_corpus(corpus).documents[0]
+    assert doc.text == "The lamp was lit in 1921."
+    assert doc.title == "T"
+
+
+def test_html_head_content_stays_hidden():
+    parsed = parse_html("<html><head><title>T</title><style>p{}</style><script>x()</script>"
+                        "<meta name=a content=b></head><body><p>Body.</p></body></html>")
+    assert parsed.text == "Body."
+
+
+# ----- Markdown code fences -----
+
+@pytest.mark.parametrize("fence,inner", [("```", "~~~"), ("~~~", "```"), ("````", "```"), ("~~~~", "~~~")])
+def test_code_fence_closes_only_with_the_same_fence(fence, inner):
+    parsed = parse_markdown(f"# Setup\n\n{fence}\nrun this\n{inner}\nstill code\n{fence}\n\n## Usage\n\nCall it.\n")
+    assert [h for _, h in parsed.headings] == ["Setup", "Usage"]
+    lines = parsed.text.split("\n")
+    assert lines[parsed.source_lines.index(5)] == inner  # the inner fence line is code, kept as text
+    assert "still code" in lines
+
+
+def test_code_fence_with_info_string_and_longer_closer():
+    parsed = parse_markdown("```python\n# not a heading\n````\n# Real heading\n")
+    assert [h for _, h in parsed.headings] == ["Real heading"]
+    assert "# not a heading" in parsed.text.split("\n")

@@ -1,18 +1,14 @@
-"""Command line: a thin layer over `bot.pipeline.Bot` (and the evaluator and trainer).
-
-Errors the user can fix are printed as one line on stderr with a non-zero exit code.
-"""
+"""The answering commands: `bot ask`, `bot index` and the interactive `bot chat`."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
 import textwrap
 
-from bot.errors import EXIT_FAILED, EXIT_INTERRUPTED, BotError, UsageError
+from bot.cli.options import add_answering_flags, add_location_flags, settings_from
+from bot.errors import UsageError
 
 EXAMPLES_ASK = """examples:
   bot ask "When was the BCIJ established?"
@@ -21,67 +17,31 @@ EXAMPLES_ASK = """examples:
 """
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", metavar="DIR", help="documents folder (env BOT_CORPUS_DIR, default ./corpus)")
-    parser.add_argument("--index", metavar="DIR", help="index folder (env BOT_INDEX_DIR, default ./index)")
-
-
-def _answering(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--reader", help='"auto" (bundled model), "none" (sentence mode) or a QA model name/path '
-                        "(env BOT_READER)")
-    parser.add_argument("--reader-model", dest="reader", help=argparse.SUPPRESS)
-    parser.add_argument("--embedding-model", help="sentence-transformers model name or path (env BOT_EMBEDDING_MODEL)")
-    parser.add_argument("--top-k", type=int, help="passages to retrieve and show (env BOT_TOP_K, default 5)")
-    parser.add_argument("--threshold", type=float, dest="abstain_threshold",
-                        help="answerability below which the bot refuses (default: the calibrated one)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="bot",
-        description="Answer questions from a folder of documents, with citations. "
-        "Run without arguments on a terminal for an interactive prompt.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=EXAMPLES_ASK,
-    )
-    sub = parser.add_subparsers(dest="command")
-
+def register_ask(sub) -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question (or '-' for one per line on stdin)",
                          epilog=EXAMPLES_ASK, formatter_class=argparse.RawDescriptionHelpFormatter)
     ask.add_argument("question", nargs="?", help="the question, or - to read questions from stdin")
     ask.add_argument("--json", action="store_true", help="print the full response as JSON")
-    _common(ask)
-    _answering(ask)
+    add_location_flags(ask)
+    add_answering_flags(ask)
+    return ask
 
+
+def register_index(sub) -> argparse.ArgumentParser:
     idx = sub.add_parser("index", help="build or update the index (only changed documents are embedded)",
                          epilog="example:\n  bot index --corpus my_docs --index my_index",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     idx.add_argument("--force", action="store_true", help="re-embed every document")
-    _common(idx)
+    add_location_flags(idx)
     idx.add_argument("--embedding-model", help="sentence-transformers model name or path")
+    return idx
 
+
+def register_chat(sub) -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="interactive prompt in the terminal")
-    _common(chat)
-    _answering(chat)
-
-    from bot import commands
-
-    commands.register(sub, _common, _answering)
-    return parser
-
-
-def settings_from(args: argparse.Namespace):
-    from bot.config import load_settings
-
-    overrides = {
-        "corpus_dir": getattr(args, "corpus", None),
-        "index_dir": getattr(args, "index", None),
-        "reader": getattr(args, "reader", None),
-        "embedding_model": getattr(args, "embedding_model", None),
-        "top_k": getattr(args, "top_k", None),
-        "abstain_threshold": getattr(args, "abstain_threshold", None),
-    }
-    return load_settings(overrides)
+    add_location_flags(chat)
+    add_answering_flags(chat)
+    return chat
 
 
 def _bold(text: str, on: bool) -> str:
@@ -165,13 +125,9 @@ def _print_messages(bot) -> None:
 
 def run_index(args) -> int:
     from bot.pipeline import Bot
-    from bot.sentence_reader import SentenceReader
 
     settings = settings_from(args)
-    from bot.embedding import Embedder
-
-    embedder = Embedder(settings.embedding_model)
-    bot = Bot(settings, embedder=embedder, reader=SentenceReader(embedder))  # indexing needs no reader
+    bot = Bot(settings)  # the reader loads on first use: indexing never needs it
     report = bot.sync(force=args.force, progress=sys.stderr.isatty())
     _print_messages(bot)
     manifest = bot.index.manifest
@@ -207,43 +163,3 @@ def run_chat(args) -> int:
         history.append(question)
         print(format_response(response, color=sys.stdout.isatty()))
         print()
-
-
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handlers = {"ask": run_ask, "index": run_index, "chat": run_chat}
-    from bot import commands
-
-    handlers.update(commands.HANDLERS)
-    try:
-        if args.command is None:
-            if sys.stdin.isatty() and sys.stdout.isatty():
-                return run_chat(parser.parse_args(["chat"]))
-            parser.print_help()
-            return 2
-        return handlers[args.command](args)
-    except BotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return 0
-    except OSError as exc:  # a path the user gave that cannot be used: say which and why
-        if os.environ.get("BOT_DEBUG"):
-            raise
-        where = f" {exc.filename}" if exc.filename else ""
-        print(f"error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except Exception as exc:  # never a traceback for the user; BOT_DEBUG=1 shows it
-        if os.environ.get("BOT_DEBUG"):
-            raise
-        print(f"error: unexpected {type(exc).__name__}: {exc} (set BOT_DEBUG=1 for details)", file=sys.stderr)
-        return EXIT_FAILED
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,14 +1,14 @@
-"""Subcommands beyond ask/index/chat: model training and batch evaluation."""
+"""The offline commands: `bot train-reader`, `bot eval` and `bot calibrate`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-HANDLERS: dict = {}
+from bot.cli.options import add_answering_flags, add_location_flags, settings_from
 
 
-def register(sub, common, answering) -> None:
+def register_train(sub) -> argparse.ArgumentParser:
     train = sub.add_parser(
         "train-reader",
         help="fine-tune the extractive reader on SQuAD-format data (seeded, resumable)",
@@ -41,9 +41,7 @@ def register(sub, common, answering) -> None:
     mp.add_argument("--groups-per-batch", type=int, default=8, help="questions (with all their passages) per step")
     mp.add_argument("--export-every", type=int, default=0, metavar="N",
                     help="also export --work-dir/step-N every N steps, for a tuning curve")
-    HANDLERS["train-reader"] = run_train
-    _register_eval(sub, common, answering)
-    _register_calibrate(sub, common, answering)
+    return train
 
 
 def run_train(args) -> int:
@@ -93,7 +91,7 @@ JSONL/CSV fields: question, answers (list; in CSV a JSON list or a|b|c), optiona
 """
 
 
-def _register_eval(sub, common, answering) -> None:
+def register_eval(sub) -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score the bot on a labelled question file (JSONL, CSV or SQuAD)",
                         epilog=EXAMPLES_EVAL, formatter_class=argparse.RawDescriptionHelpFormatter)
     ev.add_argument("file", help="questions with gold answers: .jsonl, .csv or a SQuAD .json "
@@ -112,15 +110,14 @@ def _register_eval(sub, common, answering) -> None:
     ev.add_argument("--min-f1", type=float, metavar="X", help="exit 1 if F1 (%%) is below X")
     ev.add_argument("--min-em", type=float, metavar="X", help="exit 1 if exact match (%%) is below X")
     ev.add_argument("--min-recall", type=float, metavar="X", help="exit 1 if retrieval recall@5 (%%) is below X")
-    common(ev)
-    answering(ev)
-    HANDLERS["eval"] = run_eval
+    add_location_flags(ev)
+    add_answering_flags(ev)
+    return ev
 
 
 def run_eval(args) -> int:
     from pathlib import Path
 
-    from bot.cli import settings_from
     from bot.errors import UsageError
     from bot.evaluation import (choose_mode, gate_failures, load_dataset, run_evaluation, sample, select_articles,
                                 split_article_spec)
@@ -168,7 +165,7 @@ Your file needs answerable and unanswerable questions (JSONL/CSV as for `bot eva
 """
 
 
-def _register_calibrate(sub, common, answering) -> None:
+def register_calibrate(sub) -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="fit when to say 'not found' from labelled questions",
                          epilog=EXAMPLES_CALIBRATE, formatter_class=argparse.RawDescriptionHelpFormatter)
     cal.add_argument("file", nargs="?", help="your Q&A pairs (JSONL/CSV/SQuAD), asked of your corpus")
@@ -182,18 +179,17 @@ def _register_calibrate(sub, common, answering) -> None:
     cal.add_argument("--work-dir", default="runs/calibration", help="with --model: temporary corpora and indexes")
     cal.add_argument("--refit", action="store_true",
                      help="with --model: refit from the examples saved in --work-dir by an earlier run")
-    common(cal)
-    answering(cal)
-    HANDLERS["calibrate"] = run_calibrate
+    add_location_flags(cal)
+    add_answering_flags(cal)
+    return cal
 
 
 def run_calibrate(args) -> int:
     from pathlib import Path
 
     from bot.calibrate import (
-        CALIBRATION_FILE, TuneSource, calibrate_model, calibrate_on_corpus, tradeoff_table,
+        CALIBRATION_FILE, TuneSource, calibrate_model, calibrate_on_corpus, source_table, tradeoff_table,
     )
-    from bot.cli import settings_from
     from bot.errors import UsageError
     from bot.evaluation import load_dataset
     from bot.pipeline import Bot
@@ -224,6 +220,7 @@ def run_calibrate(args) -> int:
         for name, calibration in fitted.items():
             print(f"{name}: {calibration.n_examples} examples, threshold {calibration.threshold:.3f}")
             print(tradeoff_table(calibration))
+            print(source_table(calibration))
         return 0
     if not args.file:
         raise UsageError("give a file of Q&A pairs: bot calibrate FILE (or --model DIR --tune ...)")

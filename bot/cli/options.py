@@ -1,0 +1,80 @@
+"""Flags shared by the `bot` commands and `python app.py`, the settings they make, and the one
+error-handling chain every entry point runs its work through."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable
+
+from bot.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, BotError
+
+
+def add_location_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", metavar="DIR", help="documents folder (env BOT_CORPUS_DIR, default ./corpus)")
+    parser.add_argument("--index", metavar="DIR", help="index folder (env BOT_INDEX_DIR, default ./index)")
+
+
+def add_reader_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reader", help='"auto" (bundled model), "none" (sentence mode) or a QA model name/path '
+                        "(env BOT_READER)")
+
+
+def add_answering_flags(parser: argparse.ArgumentParser) -> None:
+    add_reader_flag(parser)
+    parser.add_argument("--reader-model", dest="reader", help=argparse.SUPPRESS)
+    parser.add_argument("--embedding-model", help="sentence-transformers model name or path (env BOT_EMBEDDING_MODEL)")
+    parser.add_argument("--top-k", type=int, help="passages to retrieve and show (env BOT_TOP_K, default 5)")
+    parser.add_argument("--threshold", type=float, dest="abstain_threshold",
+                        help="answerability below which the bot refuses (default: the calibrated one)")
+
+
+def settings_from(args: argparse.Namespace, **extra):
+    """Settings from the flags a command has (absent ones fall back to BOT_* and the defaults)."""
+    from bot.config import load_settings
+
+    overrides = {
+        "corpus_dir": getattr(args, "corpus", None),
+        "index_dir": getattr(args, "index", None),
+        "reader": getattr(args, "reader", None),
+        "embedding_model": getattr(args, "embedding_model", None),
+        "top_k": getattr(args, "top_k", None),
+        "abstain_threshold": getattr(args, "abstain_threshold", None),
+        **extra,
+    }
+    return load_settings(overrides)
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """A flag error is one line and exit code 2, not the usage text."""
+
+    def error(self, message):
+        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def run_reporting_errors(work: Callable[[], int]) -> int:
+    """Run a command; whatever goes wrong becomes one line on stderr and an exit code, never a
+    traceback (BOT_DEBUG=1 shows it): 2 bad input, 3 the tool could not run, 130 interrupted."""
+    try:
+        return work()
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:  # a path the user gave that cannot be used: say which and why
+        if os.environ.get("BOT_DEBUG"):
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # never a traceback for the user
+        if os.environ.get("BOT_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (set BOT_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_FAILED

@@ -1,0 +1,189 @@
+"""PDF text as a reader needs it: wrapped lines reflowed into paragraphs, hyphens that only mark
+a line break removed, headings found by font size or weight, pages and lines kept for citations."""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.chunking import chunk_document
+from bot.corpus import load_corpus, load_document
+from bot.parsing import PdfWords, clean_pdf_line, wrapped_line_end
+from tests.pdf_helper import TextLine, make_pdf
+
+SURVEY_PAGES = [
+    [
+        TextLine("Annual Orchid Survey", size=18, bold=True),
+        TextLine("The survey recorded many epiphytic orchids whose aerial roots are covered", gap=12),
+        TextLine("by a Velamen"),
+        TextLine("parallelum layer that takes up water. The informa-"),
+        TextLine("tion was gathered by a well-"),
+        TextLine("known team of botanists working from the Franco-"),
+        TextLine("Prussian archive."),
+        TextLine("Field Methods", bold=True, gap=12),
+        TextLine("Each site was visited twice. The second visit took place in", gap=6),
+    ],
+    [
+        TextLine("spring, when most of the flowers were open."),
+        TextLine("Results", size=18, bold=True, gap=12),
+        TextLine("Forty species were found along a 45-", gap=12),
+        TextLine("yard transect, a 21–"),
+        TextLine("10 split against the count of 2019 – the"),
+        TextLine("first since the archive opened."),
+    ],
+]
+
+
+@pytest.fixture
+def survey(tmp_path):
+    path = tmp_path / "survey.pdf"
+    make_pdf(path, SURVEY_PAGES)
+    return load_document(path, "survey.pdf")
+
+
+def _sentences(doc, chunks) -> set[str]:
+    return {doc.text[s:e] for c in chunks for s, e in c.sentences}
+
+
+def test_wrapped_lines_are_reflowed_into_whole_sentences(survey):
+    chunks = chunk_document(survey, 600, 150)
+    sentences = _sentences(survey, chunks)
+    assert ("The survey recorded many epiphytic orchids whose aerial roots are covered by a Velamen parallelum "
+            "layer that takes up water.") in sentences
+    assert not any("\n" in s for s in sentences)
+    for c in chunks:
+        assert survey.text[c.start:c.end] == c.text
+
+
+def test_line_break_hyphens_are_joined_and_real_hyphens_kept(survey):
+    assert "The information was gathered by a well-known team of botanists working from the Franco-Prussian archive." \
+        in survey.text
+    # A number before a hyphen, and a dash touching its words, join without a space.
+    assert ("Forty species were found along a 45-yard transect, a 21–10 split against the count of 2019 – "
+            "the first since the archive opened.") in survey.text
+
+
+def test_headings_are_found_by_font_size_or_weight(survey):
+    assert [h for _, h in survey.headings] == ["Annual Orchid Survey", "Field Methods", "Results"]
+    assert survey.title == "Annual Orchid Survey"
+    chunks = chunk_document(survey, 600, 150)
+    spring = next(c for c in chunks if "spring" in c.text)
+    assert spring.section == "Field Methods"
+    # A heading is its own line, never glued into the paragraph before or after it.
+    assert "\nField Methods\n" in survey.text and "\nResults\n" in survey.text
+
+
+def test_paragraph_cut_by_a_page_break_is_one_sentence_with_both_pages(survey):
+    sentence = "The second visit took place in spring, when most of the flowers were open."
+    assert sentence in _sentences(survey, chunk_document(survey, 600, 150))
+    assert survey.page_at(survey.text.index("second visit")) == 1
+    assert survey.page_at(survey.text.index("spring")) == 2
+    assert survey.page_at(survey.text.index("Forty species")) == 2
+
+
+def test_citations_name_the_page_line_of_the_answer(survey):
+    chunk = next(c for c in chunk_document(survey, 600, 150) if "parallelum" in c.text)
+    # Page 1: the heading is line 1, the paragraph starts on line 2; "parallelum" begins line 4.
+    assert chunk.line_at(survey.text.index("epiphytic")) == 2
+    assert chunk.line_at(survey.text.index("parallelum")) == 4
+    assert chunk.line_at(survey.text.index("known team")) == 6
+    assert chunk.page_at(survey.text.index("parallelum")) == 1
+
+
+def _report_page(number: int, body: list[TextLine]) -> list[TextLine]:
+    """A page with a running header and footer around its body, as word processors print them."""
+    return [TextLine("Orchid Survey 2019 · Northern Forest", size=9),
+            *[TextLine(line.text, line.size, line.bold, line.gap + (24 if k == 0 else 0))
+              for k, line in enumerate(body)],
+            TextLine(f"Page {number} of 3", size=9, at=40)]
+
+
+def test_running_headers_and_footers_are_dropped_and_paragraphs_rejoined(tmp_path):
+    path = tmp_path / "report.pdf"
+    make_pdf(path, [
+        _report_page(1, [TextLine("Methods", size=16, bold=True), TextLine("Every plot was counted by the", gap=8)]),
+        _report_page(2, [TextLine("same two people. Plots were marked with"), TextLine("posts.")]),
+        _report_page(3, [TextLine("Results", size=16, bold=True), TextLine("Forty species in all.", gap=8)]),
+    ])
+    doc = load_document(path, "report.pdf")
+    assert doc.text.split("\n") == [
+        "Methods", "Every plot was counted by the same two people. Plots were marked with posts.",
+        "Results", "Forty species in all."]
+    assert [doc.page_at(doc.text.index(w)) for w in ("Every", "same", "Results")] == [1, 2, 3]
+
+
+def test_ligatures_are_spelled_out(tmp_path):
+    path = tmp_path / "flowers.pdf"
+    make_pdf(path, [[TextLine("The \ufb01eld team counted \ufb02owers.")]])
+    assert load_document(path, "flowers.pdf").text == "The field team counted flowers."
+
+
+def test_soft_hyphen_at_a_line_end_always_joins():
+    words = PdfWords([], frozenset())
+    assert wrapped_line_end("well\u00ad", "known", words) == "well"
+    assert clean_pdf_line("in\u00advisible  soft\u00adhyphens\u00ad") == "invisible softhyphens\u00ad"
+
+
+def test_pdf_without_text_layer_is_skipped_with_the_reason(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    make_pdf(corpus / "scan.pdf", [[], []])
+    (corpus / "note.txt").write_text("A note with text.", encoding="utf-8")
+    result = load_corpus(corpus)
+    assert [d.doc_id for d in result.documents] == ["note.txt"]
+    assert dict(result.skipped)["scan.pdf"] == \
+        "could not be read: no text layer (a scanned or image-only PDF; run OCR on it first)"
+
+
+def test_damaged_pdf_gives_a_one_line_reason(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <</Type /Catalog>> truncated")
+    (corpus / "note.txt").write_text("A note with text.", encoding="utf-8")
+    reason = dict(load_corpus(corpus).skipped)["broken.pdf"]
+    assert reason.startswith("could not be read: not a readable PDF") and "\n" not in reason
+
+
+def test_encrypted_pdf_is_skipped_with_the_reason(tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    plain = tmp_path / "plain.pdf"
+    make_pdf(plain, ["The vault code is 4711."])
+    writer = pypdf.PdfWriter(clone_from=plain)
+    writer.encrypt("secret", algorithm="RC4-128")
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    writer.write(corpus / "locked.pdf")
+    (corpus / "note.txt").write_text("A note with text.", encoding="utf-8")
+    assert dict(load_corpus(corpus).skipped)["locked.pdf"] == "could not be read: encrypted PDF (it needs a password)"
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTICLE = [
+    "The Warsaw Uprising Museum opened in 2004, sixty years after the uprising began. It holds weapons, "
+    "photographs, films and the testimonies of the insurgents, and it reconstructs the sewers they used to move "
+    "between districts of the occupied city, which the visitors can walk through today.",
+    "Among the most visited rooms is a replica of a Liberator bomber, of the kind that dropped supplies to the "
+    "fighters; a cinema shows City of Ruins, a three-dimensional flight over the destroyed capital in 1945, "
+    "made from aerial photographs taken by the allied air forces after the war had ended.",
+]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium to print a PDF")
+def test_browser_printed_pdf_gives_back_the_source_paragraphs(tmp_path):
+    page = tmp_path / "museum.html"
+    paragraphs = "".join(f"<p>{html.escape(p)}</p>\n" for p in ARTICLE)
+    page.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>Museum</title></head><body>"
+                    f"<h1>Uprising Museum</h1>\n{paragraphs}<h2>Visiting</h2>\n<p>Open daily.</p></body></html>",
+                    encoding="utf-8")
+    pdf = tmp_path / "museum.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
+                   capture_output=True, timeout=120)
+    doc = load_document(pdf, "museum.pdf")
+    assert doc.text.split("\n") == ["Uprising Museum", *ARTICLE, "Visiting", "Open daily."]
+    assert [h for _, h in doc.headings] == ["Uprising Museum", "Visiting"]
+    assert doc.page_at(len(doc.text) - 1) == 1
