@@ -72,7 +72,7 @@ def _read_password(name: str) -> str:
 
 
 def add_user(name: str, auth: str | None) -> int:
-    from bot.auth import add_user as add
+    from bot.ui.auth import add_user as add
     from bot.errors import UsageError
 
     if not auth:
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             no_uploads, allow_uploads = _env_flag("BOT_NO_UPLOADS"), _env_flag("BOT_ALLOW_UPLOADS")
         settings = settings_from(args, host=args.host, port=args.port)
-        from bot.ui import serve
+        from bot.ui.server import serve
 
         serve(settings, args.examples, auth_file=Path(auth).expanduser() if auth else None,
               no_uploads=no_uploads, allow_uploads=allow_uploads)

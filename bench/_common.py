@@ -90,7 +90,7 @@ def machine_info() -> dict:
 
         info["faiss_omp_threads"] = faiss.omp_get_max_threads()
     try:
-        from bot.index import library_versions
+        from bot.search.index import library_versions
 
         info["versions"] = library_versions()
     except Exception:  # a benchmark's JSON should not fail because of a version lookup

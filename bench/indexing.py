@@ -47,9 +47,9 @@ def main() -> int:
         args.docs = min(args.docs, 20)
     apply_threads(args)
 
-    from bot.embedding import Embedder
+    from bot.search.embedding import Embedder
     from bot.pipeline import Bot
-    from bot.sentence_reader import SentenceReader
+    from bot.read.sentence import SentenceReader
 
     class TimedEmbedder(Embedder):
         """Counts the time spent inside the embedding model, to split it from the rest of a sync."""

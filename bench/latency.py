@@ -40,7 +40,7 @@ def main() -> int:
     else:
         reader, model_info = reader_model(args.reader_model)
 
-    from bot.embedding import Embedder
+    from bot.search.embedding import Embedder
     from bot.pipeline import Bot
 
     settings = bench_settings(corpus_dir=Path(args.corpus), index_dir=temp_dir("latency") / "index", reader=reader)

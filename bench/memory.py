@@ -28,7 +28,7 @@ def question_pool(corpus: Path) -> tuple[list[str], str]:
             pool = [json.loads(line)["question"] for line in f if line.strip()]
         source = str(SEED_QUESTIONS)
     else:
-        from bot.corpus import load_corpus
+        from bot.ingest.corpus import load_corpus
 
         pool = [f"What does the document say about {h}?" for d in load_corpus(corpus).documents
                 for _, h in d.headings if h]

@@ -119,7 +119,7 @@ def run_eval(questions: Path, corpus: Path, work: Path, reader: str | None) -> d
 def paragraph_fidelity(articles: list[dict], pdf_folder: Path) -> dict:
     """How many source paragraphs come back from the PDF as exactly one line of the document text,
     and whether each title is found as a heading."""
-    from bot.corpus import load_document
+    from bot.ingest.corpus import load_document
 
     exact = total = titles = 0
     for article in articles:

@@ -12,7 +12,6 @@ import copy
 import io
 import time
 import warnings
-from pathlib import Path
 
 from _common import emit, log, percentiles, reader_parser, reader_workload
 
@@ -33,7 +32,7 @@ def main() -> int:
 
     import torch
 
-    from bot.reader import TransformerReader
+    from bot.read.transformer import TransformerReader
 
     fp32 = TransformerReader(model_dir, max_answer_tokens=settings.max_answer_tokens)
     fp32.warm_up()

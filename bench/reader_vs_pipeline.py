@@ -105,7 +105,7 @@ def main() -> int:
 
     import torch
 
-    from bot.reader import TransformerReader
+    from bot.read.transformer import TransformerReader
     ours = TransformerReader(model_dir, max_answer_tokens=settings.max_answer_tokens)
     ours.warm_up()
 

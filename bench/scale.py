@@ -32,7 +32,7 @@ GIB = 2**30
 def base_sentences(n: int, seed: int) -> tuple[list[str], np.ndarray]:
     """n distinct sentences (20..400 chars) sampled from SQuAD train contexts, with the index of
     the article each came from, sorted by article so each article's sentences are contiguous."""
-    from bot.chunking import sentence_spans
+    from bot.ingest.chunking import sentence_spans
 
     sentences, articles = [], []
     seen = set()
@@ -64,7 +64,7 @@ def embed_cached(texts: list[str], model: str, cache: Path | None, tag: str) -> 
     if path is not None and path.is_file():
         log(f"{tag}: reusing cached embeddings {path}")
         return np.load(path)
-    from bot.embedding import Embedder
+    from bot.search.embedding import Embedder
 
     log(f"{tag}: embedding {len(texts)} texts with {model}")
     t0 = time.perf_counter()
@@ -205,7 +205,7 @@ def main() -> int:
         torch.set_num_threads(args.threads)
         faiss.omp_set_num_threads(args.threads)
 
-    from bot.index import _sha256, build_faiss
+    from bot.search.index import _sha256, build_faiss
     from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 
     cache = Path(args.cache) if args.cache else None
@@ -225,7 +225,7 @@ def main() -> int:
     log(f"{len(vectors)} vectors of dim {vectors.shape[1]} derived in {derive_s:.1f}s")
 
     mem_before = process_memory()
-    log("building the index (bot.index.build_faiss)")
+    log("building the index (bot.search.index.build_faiss)")
     t0 = time.perf_counter()
     index, info = build_faiss(vectors)
     build_s = time.perf_counter() - t0

@@ -33,21 +33,10 @@ class ResolvedQuestion:
     subject: str = ""  # what the pronoun was taken to mean ('' when not a follow-up)
 
 
-def previous_questions(history) -> list[str]:
-    """User turns from a history given as Gradio messages, (user, bot) pairs or plain strings."""
-    out: list[str] = []
-    for turn in history or []:
-        if isinstance(turn, str):
-            out.append(turn)
-        elif isinstance(turn, dict) and turn.get("role") == "user":
-            content = turn.get("content")
-            if isinstance(content, list):  # Gradio 6 may send a list of content parts
-                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-            if isinstance(content, str):
-                out.append(content)
-        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
-            out.append(turn[0])
-    return [q for q in out if q.strip()]
+def previous_questions(history: list[str] | None) -> list[str]:
+    """The earlier questions of the conversation, oldest first (blank or non-text entries dropped).
+    Interfaces turn their own message formats into this list."""
+    return [q for q in history or [] if isinstance(q, str) and q.strip()]
 
 
 def subject_of(question: str) -> str:
@@ -94,7 +83,7 @@ def is_follow_up(question: str) -> bool:
     return bool(_PRONOUN.search(question) or _FOLLOW_UP_START.search(question))
 
 
-def resolve(question: str, history=None) -> ResolvedQuestion:
+def resolve(question: str, history: list[str] | None = None) -> ResolvedQuestion:
     previous = previous_questions(history)
     if not previous or not is_follow_up(question):
         return ResolvedQuestion(question, question)

@@ -14,18 +14,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.calibration import Calibration, decide, default_calibration
+from bot.read.answerability import Calibration, decide, default_calibration
 from bot.config import Settings, load_settings
 from bot.conversation import resolve
-from bot.corpus import SUPPORTED_SUFFIXES, load_document
-from bot.corpus_watch import Signature, corpus_signature
-from bot.embedding import Embedder
+from bot.ingest.corpus import SUPPORTED_SUFFIXES, load_document
+from bot.ingest.corpus_watch import Signature, corpus_signature
+from bot.search.embedding import Embedder
 from bot.errors import CorpusError, UsageError
-from bot.index import LoadedIndex, SyncReport, sync_index
+from bot.search.index import LoadedIndex, SyncReport, sync_index
 from bot.model_paths import BUNDLED_READER_DIR
 from bot.questions import clean_question
-from bot.retrieval import Retriever
-from bot.sentence_reader import SentenceReader
+from bot.search.retrieval import Retriever
+from bot.read.sentence import SentenceReader
 from bot.types import Citation, Passage, ReaderResult, ReadItem, Response, Span
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def make_reader(settings: Settings, embedder: Embedder):
     choice = settings.reader.strip()
     if choice.lower() == "none":
         return SentenceReader(embedder)
-    from bot.reader import TransformerReader  # imports torch: only when a neural reader is wanted
+    from bot.read.transformer import TransformerReader  # imports torch: only when a neural reader is wanted
 
     if choice.lower() == "auto":
         if (BUNDLED_READER_DIR / "config.json").is_file():

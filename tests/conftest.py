@@ -67,9 +67,9 @@ def fake_embedder():
 def fake_sentence_bot(settings, embedder):
     """Sentence-mode bot over the fake embedder. It is judged by the default similarity rule: the
     calibration shipped with the project was fitted on the real embedder's scores, not these."""
-    from bot.calibration import default_calibration
+    from bot.read.answerability import default_calibration
     from bot.pipeline import Bot
-    from bot.sentence_reader import SentenceReader
+    from bot.read.sentence import SentenceReader
 
     return Bot(settings, embedder=embedder, reader=SentenceReader(embedder),
                calibration=default_calibration("sentence", "sentence"))
@@ -111,7 +111,7 @@ def small_settings(tmp_path):
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from bot.embedding import Embedder
+    from bot.search.embedding import Embedder
 
     embedder = Embedder("sentence-transformers/all-MiniLM-L6-v2")
     embedder.warm_up()

@@ -16,9 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.auth import Authenticator, add_user, hash_password, read_users, verify_password
+from bot.ui.auth import Authenticator, add_user, hash_password, read_users, verify_password
 from bot.errors import UsageError
-from bot.ui import UPLOADS_OFF, uploads_allowed
+from bot.ui.render import UPLOADS_OFF
+from bot.ui.server import uploads_allowed
 from tests.server_helper import REPO, ServerStartError, call_ask, free_port, launch, page_config, sign_in
 
 USER, PASSWORD = "alice", "correct horse battery"

@@ -5,13 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from bot.calibrate import TuneSource, calibrate_model, calibrate_on_corpus
-from bot.calibration import Calibration, choose_threshold, default_calibration, fit_logistic
+from bot.training.calibration import TuneSource, calibrate_model, calibrate_on_corpus
+from bot.read.answerability import Calibration, choose_threshold, default_calibration, fit_logistic
 from bot.config import load_settings
 from bot.evaluation import load_dataset
 from bot.pipeline import Bot
-from bot.reader import TransformerReader
-from bot.sentence_reader import SentenceReader
+from bot.read.sentence import SentenceReader
 from tests.conftest import FakeEmbedder
 
 
@@ -70,7 +69,7 @@ def test_user_calibration_is_stored_with_the_index_and_used(tmp_path, small_sett
 def test_model_calibrations_are_fitted_and_shipped_with_the_reader(tmp_path, tiny_qa_model, monkeypatch):
     import shutil
 
-    from bot import metrics
+    from bot.evaluation import metrics as metrics
 
     # The tiny model is untrained; score spans by a coin that depends only on their text so
     # both labels occur and the plumbing (examples, fits, files) is what is tested.

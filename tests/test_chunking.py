@@ -1,8 +1,8 @@
 import pytest
 
-from bot.chunking import chunk_document, sentence_spans
-from bot.corpus import load_document
-from bot.parsing import parse_markdown
+from bot.ingest.chunking import chunk_document, sentence_spans
+from bot.ingest.corpus import load_document
+from bot.ingest.parsing import parse_markdown
 from bot.types import Document
 
 

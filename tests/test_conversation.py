@@ -9,9 +9,7 @@ def test_subject_prefers_acronyms_then_names_then_noun_phrase():
 
 
 def test_pronoun_is_replaced_by_previous_subject():
-    history = [{"role": "user", "content": "When was the BCIJ established?"},
-               {"role": "assistant", "content": "May 2015"}]
-    r = resolve("What is it responsible for?", history)
+    r = resolve("What is it responsible for?", ["When was the BCIJ established?"])
     assert r.reader_question == "What is BCIJ responsible for?"
     assert "BCIJ" in r.retrieval_query and r.subject == "BCIJ"
     assert resolve("What are its goals?", ["When was the BCIJ established?"]).reader_question == "What are BCIJ's goals?"

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from bot.corpus import decode_text, load_corpus
+from bot.ingest.corpus import decode_text, load_corpus
 from bot.errors import CorpusError
 from tests.conftest import write_corpus
 

@@ -7,14 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from bot import evaluation
-from bot.calibration import ALL_FEATURES
+from bot.evaluation import run as evaluation_run
+from bot.read.answerability import ALL_FEATURES
 from bot.cli import main
 from bot.errors import DataError, UsageError
-from bot.calibrate import examples_from_results
+from bot.training.calibration import examples_from_results
 from bot.evaluation import choose_mode, load_dataset, run_evaluation, sample, select_articles
-from bot.pipeline import Bot
-from bot.report import render_html, write_outputs
+from bot.evaluation.report import render_html, write_outputs
 from tests.conftest import SAMPLE_DOCS, fake_sentence_bot, write_corpus
 
 SQUAD_V1 = {
@@ -61,7 +60,7 @@ def factory(fake_embedder):
 @pytest.fixture
 def fake_cli(monkeypatch, factory, small_settings):
     """The CLI with the fake models, over the small sample corpus."""
-    monkeypatch.setattr(evaluation, "default_bot_factory", factory)
+    monkeypatch.setattr(evaluation_run, "default_bot_factory", factory)
     monkeypatch.setenv("BOT_CORPUS_DIR", str(small_settings.corpus_dir))
     monkeypatch.setenv("BOT_INDEX_DIR", str(small_settings.index_dir))
     monkeypatch.setenv("BOT_READER", "none")
@@ -228,7 +227,7 @@ def test_features_for_calibration(tmp_path, small_settings, factory):
     bot = factory(small_settings)
     assert set(bot.ask("When did the Golden Gate Bridge open?").features) == set(ALL_FEATURES)
     ds = load_dataset(write_jsonl(tmp_path / "q.jsonl", QUESTIONS))
-    results = evaluation.ask_dataset(ds.items, bot, threshold=0.5)
+    results = evaluation_run.ask_dataset(ds.items, bot, threshold=0.5)
     rows = examples_from_results(results)
     assert len(rows) == 4 and all(set(r.features) == set(ALL_FEATURES) for r in rows)
     assert [r.answerable for r in rows] == [True, True, True, False]
@@ -353,7 +352,7 @@ def test_cli_interrupt_exits_130_and_writes_nothing(tmp_path, monkeypatch, fake_
         bot.ask_many = lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
         return bot
 
-    monkeypatch.setattr(evaluation, "default_bot_factory", interrupted)
+    monkeypatch.setattr(evaluation_run, "default_bot_factory", interrupted)
     out = tmp_path / "out"
     assert main(["eval", str(write_jsonl(tmp_path / "q.jsonl", QUESTIONS)), "--out", str(out)]) == 130
     assert not out.exists() and list(tmp_path.glob(".out*")) == []

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from bot.config import load_settings
-from bot.index import IndexStore, choose_faiss_index, sync_index
+from bot.search.index import IndexStore, choose_faiss_index, sync_index
 from tests.conftest import FakeEmbedder, SAMPLE_DOCS, write_corpus
 
 
@@ -58,7 +58,7 @@ def test_changing_one_document_reembeds_only_that_document(setup):
 
 
 def _embedded_text(chunk):
-    from bot.index import embedding_text
+    from bot.search.index import embedding_text
 
     title = "Famous Bridges" if chunk.doc_id == "bridges.txt" else ""
     return embedding_text(chunk, title)
@@ -108,7 +108,7 @@ def test_interrupted_build_leaves_previous_index_usable(setup, monkeypatch):
     settings, corpus, emb = setup
     first = sync_index(settings, emb)
     (corpus / "bridges.txt").write_text("Completely different text about ferries.")
-    import bot.index as index_module
+    import bot.search.index as index_module
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
@@ -155,7 +155,7 @@ def test_an_upgrade_that_changes_parsing_or_vectors_rebuilds_the_index(setup, fi
 
 
 def test_adding_documents_extends_the_stored_faiss_index_instead_of_rebuilding_it(setup, monkeypatch):
-    import bot.index as index_module
+    import bot.search.index as index_module
 
     settings, corpus, emb = setup
     first = sync_index(settings, emb)

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from bot.chunking import chunk_document, sentence_spans
-from bot.corpus import load_document
+from bot.ingest.chunking import chunk_document, sentence_spans
+from bot.ingest.corpus import load_document
 from bot.types import Document
 
 WORDS = ("river bridge station museum council harbour winter report survey garden tower engine "

@@ -6,13 +6,12 @@ from __future__ import annotations
 import html
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from bot.chunking import chunk_document
-from bot.corpus import load_corpus, load_document
-from bot.parsing import PdfWords, clean_pdf_line, wrapped_line_end
+from bot.ingest.chunking import chunk_document
+from bot.ingest.corpus import load_corpus, load_document
+from bot.ingest.parsing import PdfWords, clean_pdf_line, wrapped_line_end
 from tests.pdf_helper import TextLine, make_pdf
 
 SURVEY_PAGES = [

@@ -17,9 +17,9 @@ import time
 
 import pytest
 
-from bot.corpus import load_corpus
-from bot.index import IndexStore
-from bot.metrics import percentile
+from bot.ingest.corpus import load_corpus
+from bot.search.index import IndexStore
+from bot.evaluation.metrics import percentile
 from tests.server_helper import REPO, shared_server, upload_file
 
 CLIENTS = int(os.environ.get("LOAD_TEST_CLIENTS", "16"))

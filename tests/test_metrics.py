@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot import metrics
+from bot.evaluation import metrics as metrics
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -1,8 +1,8 @@
 import pytest
 
-from bot.chunking import chunk_document
-from bot.corpus import load_corpus, load_document
-from bot.parsing import parse_html, parse_markdown, parse_plain, render_markdown_inline
+from bot.ingest.chunking import chunk_document
+from bot.ingest.corpus import load_corpus, load_document
+from bot.ingest.parsing import parse_html, parse_markdown, parse_plain, render_markdown_inline
 
 
 def test_markdown_links_emphasis_and_code_render_as_text():

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.corpus import load_corpus
+from bot.ingest.corpus import load_corpus
 from bot.errors import UsageError
 from bot.pipeline import Bot
 from tests.conftest import SAMPLE_DOCS, fake_sentence_bot
@@ -156,7 +156,7 @@ def test_one_bot_answers_from_many_threads_at_once(small_settings, fake_embedder
     import sys
     import threading
 
-    from bot.reader import TransformerReader
+    from bot.read.transformer import TransformerReader
 
     shared = Bot(small_settings, embedder=fake_embedder, reader=TransformerReader(str(tiny_qa_model)))
     questions = ["When did the Golden Gate Bridge open?", "Which volcano erupted in 2000?",

@@ -1,9 +1,9 @@
 import pytest
 
 from bot.config import load_settings
-from bot.corpus import load_corpus
+from bot.ingest.corpus import load_corpus
 from bot.pipeline import Bot
-from bot.reader import ReadItem, TransformerReader, align_to_words
+from bot.read.transformer import ReadItem, TransformerReader, align_to_words
 
 
 @pytest.mark.parametrize("text,start,end,expected", [

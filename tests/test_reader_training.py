@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 
-from bot.reader_training import TrainConfig, build_features, epoch_batches, export_checkpoint, train_reader
-from bot.squad import SquadExample
+from bot.training.reader import TrainConfig, build_features, epoch_batches, export_checkpoint, train_reader
+from bot.evaluation.squad import SquadExample
 
 
 def _example(context, question, answer):

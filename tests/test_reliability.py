@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.index import IndexStore
+from bot.search.index import IndexStore
 from tests.conftest import REPO, SAMPLE_DOCS, SHARED, write_corpus
 from tests.server_helper import BLOCKED_MARK, NETWORK_GUARD, call_ask, page_config, shared_server
 
@@ -229,7 +229,7 @@ def _asker(interface, request, capsys, monkeypatch):
             monkeypatch.setenv(key, str(value))
         return lambda q: _ask_cli(q, capsys)
     if interface == "chat page":
-        from bot.ui import ChatPage
+        from bot.ui.page import ChatPage
 
         page = ChatPage(request.getfixturevalue("sentence_bot"), examples=[])
         return lambda q: _ask_chat(page, q)
@@ -308,7 +308,7 @@ def test_index_names_every_skipped_file_and_indexes_the_rest(tmp_path, real_embe
     })
     make_pdf(corpus / "fine.pdf", ["The lens came from Paris."])
     os.symlink(outside, corpus / "outside-link.txt")
-    monkeypatch.setattr("bot.embedding.Embedder", lambda name: real_embedder)
+    monkeypatch.setattr("bot.search.embedding.Embedder", lambda name: real_embedder)
     monkeypatch.setenv("BOT_MAX_FILE_MB", "0.001")  # 1,048 bytes: only oversized.txt is above it
 
     code = main(["index", "--corpus", str(corpus), "--index", str(tmp_path / "index")])
@@ -332,7 +332,7 @@ def test_chat_server_starts_and_answers_with_no_outbound_connection(chat_server,
     """The shared test server runs with NETWORK_GUARD installed before anything else, so every
     outbound attempt (even one the code caught and ignored) is in its log. (That the guard does
     see attempts in the server is shown by the expected failure in test_security.py.)"""
-    from bot.corpus import load_corpus
+    from bot.ingest.corpus import load_corpus
 
     assert BLOCKED_MARK not in chat_server.startup_log, chat_server.startup_log[-2000:]
     assert page_config(chat_server.url)["analytics_enabled"] is False

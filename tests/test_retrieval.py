@@ -1,7 +1,7 @@
 import pytest
 
-from bot.index import sync_index
-from bot.retrieval import BM25Index, Retriever, reciprocal_rank_fusion
+from bot.search.index import sync_index
+from bot.search.retrieval import BM25Index, Retriever, reciprocal_rank_fusion
 
 
 def test_rrf_matches_hand_computed_scores():

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from bot.ui import LINK_REFUSED
+from bot.ui.render import LINK_REFUSED
 from tests.server_helper import REPO, call_ask, page_config, run_event, shared_server, upload_file
 
 # Every route of Gradio 6 that maps part of the URL to a file on disk.
@@ -250,7 +250,7 @@ def test_downloads_are_refused_below_the_page(listener, monkeypatch, tmp_path):
     import anyio
     from gradio import processing_utils
 
-    from bot.ui import refuse_downloads
+    from bot.ui.server import refuse_downloads
 
     monkeypatch.setattr(processing_utils, "async_transport", processing_utils.async_transport)
     refuse_downloads()

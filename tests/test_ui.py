@@ -10,10 +10,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot.pipeline import Bot
 from bot.types import Chunk, Citation, Passage, Response
-from bot.ui import (SOURCES_EMPTY, ChatPage, build_app, esc, launch_options, render_answer, render_sources,
-                    suggest_questions)
+from bot.ui.page import ChatPage, build_app
+from bot.ui.render import SOURCES_EMPTY, esc, render_answer, render_sources, suggest_questions
+from bot.ui.server import launch_options
 from tests.conftest import REPO, fake_sentence_bot, write_corpus
 
 HOSTILE = (

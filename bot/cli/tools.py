@@ -47,7 +47,7 @@ def register_train(sub) -> argparse.ArgumentParser:
 def run_train(args) -> int:
     if args.multi_passage:
         return _run_train_multi_passage(args)
-    from bot.reader_training import TrainConfig, train_reader
+    from bot.training.reader import TrainConfig, train_reader
 
     config = TrainConfig(
         train_files=args.train, output_dir=args.out, work_dir=args.work_dir, base_model=args.base_model,
@@ -56,7 +56,7 @@ def run_train(args) -> int:
         continue_from=args.continue_from,
     )
     if args.export_only:
-        from bot.reader_training import export_checkpoint
+        from bot.training.reader import export_checkpoint
 
         out = export_checkpoint(config)
     else:
@@ -121,7 +121,7 @@ def run_eval(args) -> int:
     from bot.errors import UsageError
     from bot.evaluation import (choose_mode, gate_failures, load_dataset, run_evaluation, sample, select_articles,
                                 split_article_spec)
-    from bot.report import summary_text, write_outputs
+    from bot.evaluation.report import summary_text, write_outputs
 
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit must be >= 1 (got {args.limit})")
@@ -187,7 +187,7 @@ def register_calibrate(sub) -> argparse.ArgumentParser:
 def run_calibrate(args) -> int:
     from pathlib import Path
 
-    from bot.calibrate import (
+    from bot.training.calibration import (
         CALIBRATION_FILE, TuneSource, calibrate_model, calibrate_on_corpus, source_table, tradeoff_table,
     )
     from bot.errors import UsageError
@@ -199,8 +199,8 @@ def run_calibrate(args) -> int:
     if args.model:
         sources = [TuneSource.parse(t) for t in args.tune] + [TuneSource.parse(t, True) for t in args.tune_negatives]
         if args.refit:
-            from bot.calibrate import refit_model
-            from bot.calibration import Calibration
+            from bot.training.calibration import refit_model
+            from bot.read.answerability import Calibration
 
             from bot.errors import DataError
 

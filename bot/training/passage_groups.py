@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.chunking import chunk_document
-from bot.corpus import load_document
-from bot.index import embedding_text
-from bot.metrics import normalize_answer
-from bot.squad import SquadExample, load_squad
+from bot.ingest.chunking import chunk_document
+from bot.ingest.corpus import load_document
+from bot.search.index import embedding_text
+from bot.evaluation.metrics import normalize_answer
+from bot.evaluation.squad import SquadExample, load_squad
 from bot.types import Chunk
 
 
@@ -158,7 +158,7 @@ def make_groups(answerable: list[SquadExample], unanswerable: list[SquadExample]
     """Rank each question's article with the bot's retriever and assemble its group."""
     import faiss
 
-    from bot.retrieval import Retriever
+    from bot.search.retrieval import Retriever
 
     examples = answerable + unanswerable
     articles = build_articles(examples, spec)

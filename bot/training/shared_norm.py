@@ -10,7 +10,6 @@ reader compares its best span with the combined [CLS] score of all windows it re
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -176,9 +175,9 @@ def _prepare(config: MultiPassageConfig, tokenizer, work: Path, log, embedder=No
     cache = work / "windows.pt"
     if cache.exists():
         return GroupedWindows(**torch.load(cache, weights_only=False))
-    from bot.embedding import Embedder
+    from bot.search.embedding import Embedder
     from bot.model_paths import DEFAULT_EMBEDDING_MODEL
-    from bot.reader_training import _atomic_torch_save
+    from bot.training.reader import _atomic_torch_save
     from bot.training.passage_groups import answer_lengths, choose_answerable, load_examples, make_groups, summarize
 
     t0 = time.time()
@@ -202,7 +201,7 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
 
     from bot.hardware import fast_bf16
     from bot.model_paths import resolve_model
-    from bot.reader_training import _atomic_torch_save, export_reader
+    from bot.training.reader import _atomic_torch_save, export_reader
 
     work = Path(config.work_dir)
     work.mkdir(parents=True, exist_ok=True)

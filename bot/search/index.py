@@ -28,10 +28,10 @@ from typing import Callable
 import numpy as np
 
 import bot
-from bot.chunking import chunk_document
+from bot.ingest.chunking import chunk_document
 from bot.config import Settings
-from bot.corpus import CorpusFile, empty_corpus_error, scan_corpus, try_load
-from bot.embedding import Embedder
+from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus, try_load
+from bot.search.embedding import Embedder
 from bot.errors import IndexError_
 from bot.types import Chunk
 
@@ -354,8 +354,8 @@ def _rebuild(settings, embedder, store, manifest, files, expected, versions, rep
     # Unchanged documents keep their place at the front, in their old order, and new ones follow:
     # when nothing was changed or removed, the old FAISS index is then a prefix of the new one and
     # only the new vectors need adding (rebuilding an HNSW graph of a large corpus takes minutes).
-    fresh: list[CorpusFile] = []
-    unchanged = [f for f in files if not f.skip_reason and f.rel in old_docs and old_docs[f.rel]["hash"] == f.content_hash]
+    unchanged = [f for f in files
+                 if not f.skip_reason and f.rel in old_docs and old_docs[f.rel]["hash"] == f.content_hash]
     unchanged.sort(key=lambda f: old_docs[f.rel]["first_chunk"])
     unchanged_names = {f.rel for f in unchanged}
     for file in unchanged:

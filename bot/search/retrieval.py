@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.embedding import Embedder
+from bot.search.embedding import Embedder
 from bot.types import Chunk, Passage
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from bot import metrics
-from bot.calibration import FEATURES, Calibration, fit_calibration
+from bot.evaluation import metrics as metrics
+from bot.read.answerability import FEATURES, Calibration, fit_calibration
 from bot.evaluation import (
     Dataset, EvalItem, ask_dataset, load_dataset, sample, select_articles, split_article_spec,
     write_squad_corpus,
@@ -209,7 +209,7 @@ def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], 
         for p in dataset.paragraphs:
             by_article.setdefault(p.title, []).append(p.context)
         gold_rows += reader_only_examples(bot, dataset.items, by_article, titles, seed, source=name)
-        from bot.sentence_reader import SentenceReader
+        from bot.read.sentence import SentenceReader
 
         sentence_bot = bot_factory(replace(run_settings, reader="none"))
         sentence_bot.reader = SentenceReader(sentence_bot.embedder)

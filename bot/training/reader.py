@@ -23,7 +23,7 @@ import torch
 from bot.errors import DataError
 from bot.hardware import fast_bf16
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL, resolve_model
-from bot.squad import SquadExample, load_squad
+from bot.evaluation.squad import SquadExample, load_squad
 
 
 @dataclass

@@ -7,8 +7,8 @@ import re
 
 import numpy as np
 
-from bot.chunking import sentence_spans
-from bot.embedding import Embedder
+from bot.ingest.chunking import sentence_spans
+from bot.search.embedding import Embedder
 from bot.types import ReaderResult, ReadItem
 from bot.types import Span
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import CorpusError
-from bot.parsing import ParsedText, parse_html, parse_markdown, parse_pdf, parse_plain
+from bot.ingest.parsing import ParsedText, parse_html, parse_markdown, parse_pdf, parse_plain
 from bot.types import Document
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Reading passages: the transformer reader, sentence mode, and answerability (answer or refuse)."""

@@ -1,0 +1,1 @@
+"""The chat page: rendering (`render`), the page and its events (`page`), serving (`server`), sign-in (`auth`)."""

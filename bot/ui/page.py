@@ -1,0 +1,290 @@
+"""The chat page: `ChatPage` holds the behaviour (answering, rendering, uploads) as plain methods,
+so it is tested without a server; `build_app` wires it to Gradio components. No input of any event
+can make the server fetch a URL (`PageBlocks`)."""
+
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from bot.config import Settings
+from bot.ingest.corpus import SUPPORTED_SUFFIXES
+from bot.errors import BotError, CorpusError
+from bot.questions import clean_question
+
+if TYPE_CHECKING:
+    from gradio.block_function import BlockFunction
+    from gradio.state_holder import SessionState
+
+from bot.ui.render import (
+    LINK_REFUSED, SOURCES_EMPTY, UPLOAD_TYPES, UPLOADS_OFF, _full_stop, _sentence_case, esc, message_text,
+    notice_html, render_answer, render_documents, render_sources, suggest_questions,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ChatPage:
+    """What the page does, independent of Gradio's components."""
+
+    def __init__(self, bot, examples: list[str] | None = None, uploads: bool = True) -> None:
+        self.bot = bot
+        self.settings: Settings = bot.settings
+        self._examples = examples
+        self.uploads = uploads  # False: read-only, the corpus cannot be changed from the page
+
+    # ----- chat -----
+    def display_question(self, question) -> str:
+        """The question as the chat shows it: cleaned, and cut like the bot cuts it."""
+        try:
+            text, notice = clean_question(question, self.settings.max_question_chars)
+        except BotError:
+            return ""
+        return text + "…" if notice else text
+
+    def submit(self, question, history):
+        """First half of a turn: show the question at once, clear the box, remember the question."""
+        history = list(history or [])
+        shown = self.display_question(question)
+        if shown:
+            history.append({"role": "user", "content": esc(shown)})
+        return history, "", question if isinstance(question, str) else ""
+
+    def answer(self, question, history, top_k=None, show_scores=False):
+        """Second half: the reply to the question shown last, and the sources panel."""
+        history = list(history or [])
+        shown = self.display_question(question)
+        asked_before = history[:-1] if shown and history and history[-1].get("role") == "user" else history
+        message, sources = self.reply(question, asked_before, top_k, show_scores)
+        history.append({"role": "assistant", "content": message})
+        return history, sources
+
+    def reply(self, question, history=None, top_k=None, show_scores=False) -> tuple[str, str]:
+        """(chat message HTML, sources panel HTML) for one question; never raises."""
+        # Gradio's chat messages -> the earlier questions, the core's history format
+        previous = [message_text(m) for m in history or [] if isinstance(m, dict) and m.get("role") == "user"]
+        try:
+            k = int(top_k) if top_k else None
+            response = self.bot.ask(question, history=previous, top_k=k)
+        except BotError as exc:
+            return notice_html(str(exc)), SOURCES_EMPTY
+        except Exception:  # the page shows a message; the details go to the server log
+            log.exception("answering %r failed", question)
+            return notice_html("Something went wrong while answering; the server log has the details"), SOURCES_EMPTY
+        return render_answer(response, bool(show_scores)), render_sources(response, bool(show_scores))
+
+    def examples(self) -> list[str]:
+        if self._examples is None:
+            try:
+                titles = {d["title"] for d in self.bot.documents()}
+                self._examples = suggest_questions(self.bot.index.chunks, titles)
+            except BotError:
+                self._examples = []
+        return self._examples
+
+    # ----- documents -----
+    def documents_html(self) -> str:
+        try:
+            return render_documents(self.bot.documents(), self.settings.corpus_dir, self.uploads)
+        except BotError as exc:
+            return notice_html(str(exc))
+
+    def upload(self, files, replace: bool = False) -> tuple[str, str]:
+        """Add uploaded files to the corpus; (status HTML, documents HTML). Never raises.
+
+        A document of the same name is replaced only when `replace` is ticked."""
+        if not self.uploads:
+            return f'<p class="qa-error">{UPLOADS_OFF}</p>', self.documents_html()
+        if not files:
+            return "", self.documents_html()
+        lines = []
+        for f in files if isinstance(files, list) else [files]:
+            ok, message = self._add(Path(str(getattr(f, "name", f))), bool(replace))
+            lines.append(f'<p class="{"qa-ok" if ok else "qa-error"}">{esc(message)}</p>')
+        return "".join(lines), self.documents_html()
+
+    def _add(self, path: Path, replace: bool = False) -> tuple[bool, str]:
+        name = path.name
+        limit_mb = self.settings.max_file_mb
+        try:
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                return False, f"{name} was not added: only {', '.join(UPLOAD_TYPES)} files can be added."
+            size = path.stat().st_size
+            if size > limit_mb * 1024 * 1024:  # checked before reading it into memory
+                return False, f"{name} was not added: {size / 1e6:.1f} MB is over the {limit_mb:g} MB limit."
+            try:
+                self.bot.index  # loaded first, so the sync report below is about this file only
+            except CorpusError:
+                pass  # no usable documents yet: this upload may be the first
+            report = self.bot.add_document(name, path.read_bytes(), replace=replace)
+        except BotError as exc:
+            return False, f"Not added: {_full_stop(str(exc))}"
+        except OSError as exc:
+            return False, f"{name} was not added: the upload could not be read ({exc.strerror or exc})."
+        except Exception:
+            log.exception("adding %s failed", name)
+            return False, f"{name} was not added: something went wrong (the server log has the details)."
+        docs = report.added + report.changed
+        if not docs:
+            return True, f"{name} is already in the documents, unchanged."
+        doc = name if name in docs else docs[0]  # the bot may have renamed it to a safe name
+        n = {d["doc"]: d["chunks"] for d in self.bot.documents()}.get(doc, 0)
+        verb = "Updated" if doc in report.changed else "Added"
+        return True, f"{verb} {doc} ({n} passage{'s' if n != 1 else ''}). You can ask about it in the Chat tab now."
+
+    # ----- API -----
+    def ask_api(self, question: str, history: list[str] | None = None, top_k: int | None = None) -> dict:
+        # The endpoint is public: an API client may send anything, so top_k is checked here.
+        limit = self.settings.max_top_k
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 0 <= top_k <= limit):
+            raise gr.Error(f"top_k must be a whole number of passages from 1 to {limit} (0 for the default), "
+                           f"not {top_k!r}")
+        try:
+            return self.bot.ask(question, history=history or None, top_k=top_k or None).to_dict()
+        except BotError as exc:
+            raise gr.Error(_sentence_case(str(exc))) from None
+
+
+CSS = """
+.qa-msg p, .qa-sources p { margin: 0 0 .45em; }
+.qa-lead { font-weight: 600; font-size: 1.05em; }
+.qa-quote { margin: .35em 0; padding: .25em .75em; border-left: 3px solid #e0b000; font-style: normal; }
+.qa-where { display: block; margin-top: .25em; font-size: .85em; opacity: .8; }
+.qa-doc { font-weight: 600; }
+.qa-ref, .qa-num { font-weight: 700; color: #1d4ed8; }
+.qa-meta, .qa-note, .qa-asked { font-size: .85em; opacity: .8; }
+.qa-meta { display: block; }
+mark { background: #fde68a; color: #111; padding: 0 .1em; border-radius: 2px; }
+.qa-notfound .qa-lead, p.qa-notfound { color: #b45309; font-weight: 600; }
+.qa-msg ul { margin: .2em 0 0 1.1em; padding: 0; }
+.qa-title { font-weight: 700; font-size: 1.1em; }
+.qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .55em .75em; margin: 0 0 .6em; }
+.qa-source-head { font-size: .9em; margin-bottom: .3em; }
+.qa-passage { white-space: pre-wrap; font-size: .92em; line-height: 1.5; overflow-wrap: anywhere; }
+.qa-sources details summary { cursor: pointer; margin: .3em 0 .6em; }
+.qa-docs { border-collapse: collapse; width: 100%; }
+.qa-docs th, .qa-docs td { text-align: left; padding: .3em .6em; border-bottom: 1px solid var(--border-color-primary); }
+.qa-docs td { overflow-wrap: anywhere; }
+.qa-n { text-align: right; }
+.qa-ok { color: #15803d; }
+.qa-error { color: #b91c1c; }
+.qa-intro p { margin: 0; }
+#chat .placeholder-content { padding: 0 1em; }
+.dark .qa-ref, .dark .qa-num { color: #93c5fd; }
+.dark .qa-notfound .qa-lead, .dark p.qa-notfound { color: #fbbf24; }
+.dark .qa-ok { color: #4ade80; }
+.dark .qa-error { color: #f87171; }
+"""
+
+
+# Any scheme://, not only the http(s) Gradio downloads today: a file input never needs a link.
+_URL = re.compile(r"[\x00-\x20]*[A-Za-z][A-Za-z0-9+.-]*:[\\/]{2}")
+
+
+def file_links(value: Any) -> list[str]:
+    """The links given as files anywhere in an event's input: the `path` of every file-shaped
+    object (`{"path": ...}`, with or without Gradio's FileData marker) that names a URL."""
+    if isinstance(value, dict):
+        path = value.get("path")
+        found = [path] if isinstance(path, str) and _URL.match(path) else []
+        return found + [link for v in value.values() for link in file_links(v)]
+    if isinstance(value, (list, tuple)):
+        return [link for v in value for link in file_links(v)]
+    return []
+
+
+class PageBlocks(gr.Blocks):
+    """The page's Blocks. Gradio downloads any file input whose path is an http(s) URL before the
+    event's function sees it; every event of every route passes through `preprocess_data`, so a
+    link is refused there, before anything is fetched."""
+
+    async def preprocess_data(self, block_fn: BlockFunction, inputs: list[Any], state: SessionState | None,
+                              explicit_call: bool = False) -> list[Any]:
+        if file_links(inputs):
+            raise gr.Error(LINK_REFUSED, print_exception=False)
+        return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+
+
+def build_app(page: ChatPage) -> gr.Blocks:
+    settings = page.settings
+    with PageBlocks(title="Ask the documents", analytics_enabled=False) as app:
+        gr.HTML(
+            '<div class="qa-intro"><h2>Ask the documents</h2><p>Answers are copied word for word from the '
+            "documents listed in the Documents tab. The <mark>highlighted</mark> words are the answer; "
+            "the number in brackets, like [1], points to the source shown under Sources.</p></div>",
+            js_on_load=None,
+        )
+        pending = gr.State("")
+        with gr.Tab("Chat"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=340):
+                    chat = gr.Chatbot(
+                        elem_id="chat", label="Conversation", show_label=False, height=460, buttons=["copy"],
+                        feedback_options=None, latex_delimiters=[], allow_tags=False,
+                        placeholder="Ask a question below, or pick an example. "
+                                    "When the documents do not hold the answer, the bot says so.",
+                        examples=[{"text": q} for q in page.examples()] or None,
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(elem_id="question", show_label=False, scale=5, min_width=180,
+                                              placeholder="Type your question…", lines=1,
+                                              max_lines=4, autofocus=True)
+                        ask = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
+                    clear = gr.Button("Clear chat", size="sm", min_width=100, elem_id="clear")
+                    with gr.Accordion("Settings", open=False):
+                        most = min(10, settings.max_top_k)
+                        top_k = gr.Slider(1, most, value=min(settings.top_k, most), step=1,
+                                          label="Passages to search (top k)")
+                        show_scores = gr.Checkbox(False, label="Show scores (confidence, similarity, time)")
+                with gr.Column(scale=2, min_width=300):
+                    sources = gr.HTML(SOURCES_EMPTY, elem_id="sources", js_on_load=None)
+        with gr.Tab("Documents"):
+            documents = gr.HTML(page.documents_html(), elem_id="documents", js_on_load=None)
+            if page.uploads:
+                upload = gr.File(label=f"Add documents: .txt, .md, .html or .pdf, up to {settings.max_file_mb:g} MB "
+                                 "each", file_types=UPLOAD_TYPES, file_count="multiple", type="filepath",
+                                 elem_id="upload")
+                replace_existing = gr.Checkbox(False, label="Replace documents of the same name",
+                                               elem_id="replace-existing")
+                status = gr.HTML("", elem_id="upload-status", js_on_load=None)
+            else:  # read-only: no control, and below no event that could add a document
+                gr.HTML(f'<p class="qa-note">{UPLOADS_OFF}</p>', elem_id="uploads-off", js_on_load=None)
+
+        # Others may have added documents since the page was built.
+        app.load(page.documents_html, None, documents, api_visibility="private")
+
+        turn = dict(fn=page.answer, inputs=[pending, chat, top_k, show_scores], outputs=[chat, sources],
+                    api_visibility="private", concurrency_id="bot")
+        gr.on([ask.click, question.submit], page.submit, [question, chat], [chat, question, pending],
+              queue=False, api_visibility="private").then(**turn)
+
+        def pick_example(history, event: gr.SelectData):
+            return page.submit(event.value.get("text", ""), history)
+
+        chat.example_select(pick_example, chat, [chat, question, pending],
+                            queue=False, api_visibility="private").then(**turn)
+        clear.click(lambda: ([], SOURCES_EMPTY, "", ""), None, [chat, sources, question, pending],
+                    queue=False, api_visibility="private")
+        # The chat's own trash icon clears only the messages; the sources belong to them.
+        chat.clear(lambda: (SOURCES_EMPTY, ""), None, [sources, pending], queue=False, api_visibility="private")
+        if page.uploads:
+            # Indexing has its own slot: questions go on, answered from the current index meanwhile.
+            upload.upload(page.upload, [upload, replace_existing], [status, documents], api_visibility="private",
+                          concurrency_id="upload").then(lambda: None, None, upload, queue=False,
+                                                     api_visibility="private")
+
+        def ask_endpoint(question: str, history: list[str] | None = None, top_k: int | None = None) -> dict:
+            """Answer a question from the documents. history: earlier questions of the conversation,
+            oldest first (for follow-ups). Returns the answer, whether it abstained, its confidence,
+            the citations (document, section, line/page, quoted sentence) and the passages searched."""
+            return page.ask_api(question, history, top_k)
+
+        gr.api(ask_endpoint, api_name="ask", concurrency_id="bot")
+    return app
+
+

@@ -1,0 +1,231 @@
+"""Rendering for the chat page: answers, sources, documents and notices as HTML.
+
+Documents are untrusted input: every piece of document or user text goes through `esc` before it
+is put into HTML."""
+
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+
+from bot.ingest.corpus import SUPPORTED_SUFFIXES
+from bot.types import Citation, Passage, Response
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger(__name__)
+
+UPLOADS_OFF = "Adding documents is turned off on this page."
+LINK_REFUSED = "Files must be uploaded; this page does not fetch links."
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
+NOT_FOUND = "Not found in the documents."
+SOURCES_EMPTY = (
+    '<div class="qa-sources qa-empty"><p class="qa-title">Sources</p>'
+    "<p>After each answer, the passage it was copied from appears here, with the answer "
+    "<mark>highlighted</mark> and its document, section and line.</p></div>"
+)
+
+# One pass over the text: HTML's special characters, plus the characters Markdown would read as
+# syntax (chat messages are rendered as Markdown), all become numeric character references.
+_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]()#|~$!:{}="})
+
+
+def esc(text) -> str:
+    """Any text -> HTML that displays exactly that text, as plain HTML or inside Markdown."""
+    return str(text).translate(_ENTITIES)
+
+
+def _flat(text: str) -> str:
+    # Chat messages must stay on one line: a blank line would end the HTML block and let
+    # Markdown interpret what follows.
+    return re.sub(r"\s+", " ", text)
+
+
+def highlight(text: str, start: int, end: int, flat: bool = False) -> str:
+    """Escaped text with text[start:end] wrapped in <mark>."""
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))
+    pieces = [text[:start], text[start:end], text[end:]]
+    if flat:
+        pieces = [_flat(p) for p in pieces]
+    before, span, after = (esc(p) for p in pieces)
+    return f"{before}<mark>{span}</mark>{after}"
+
+
+def where(doc: str, section: str = "", line=None, page=None) -> str:
+    """'doc · section · page 3 · line 12', escaped."""
+    parts = [f'<span class="qa-doc">{esc(doc)}</span>']
+    if section:
+        parts.append(esc(section))
+    if page is not None:
+        parts.append(f"page {int(page)}")
+    if line is not None:
+        parts.append(f"line {int(line)}")
+    return " · ".join(parts)
+
+
+def _snippet(text: str, n: int = 160) -> str:
+    text = _flat(text).strip()
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _full_stop(message: str) -> str:
+    message = message.strip()
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def _sentence_case(message: str) -> str:
+    message = _full_stop(message)
+    return message[:1].upper() + message[1:]
+
+
+def notice_html(message: str) -> str:
+    return f'<div class="qa-msg qa-notice"><p>{esc(_flat(_sentence_case(message)))}</p></div>'
+
+
+def passage_for(citation: Citation, passages: list[Passage]) -> Passage | None:
+    """The retrieved passage that holds the cited span."""
+    for p in passages:
+        c = p.chunk
+        if c.doc_id == citation.doc and c.start <= citation.start and citation.end <= c.end:
+            return p
+    return None
+
+
+def render_answer(response: Response, show_scores: bool = False) -> str:
+    """The chat reply: the answer, its source sentence with the answer marked, numbered sources."""
+    if response.abstained:
+        return render_not_found(response, show_scores)
+    cites = response.citations
+    refs = "".join(f'<sup class="qa-ref">[{n}]</sup>' for n in range(1, len(cites) + 1))
+    out = ['<div class="qa-msg qa-found">']
+    if not cites or _flat(response.answer).strip() != _flat(cites[0].quote).strip():
+        out.append(f'<p class="qa-lead">{esc(_flat(response.answer))} {refs}</p>')
+    for n, c in enumerate(cites, start=1):
+        quote = highlight(c.quote, c.start - c.quote_start, c.end - c.quote_start, flat=True)
+        out.append(f'<blockquote class="qa-quote">“{quote}” <sup class="qa-ref">[{n}]</sup>'
+                   f'<span class="qa-where">[{n}] {where(c.doc, c.section, c.line, c.page)}</span></blockquote>')
+    if response.reason:
+        out.append(f'<p class="qa-note">Note: {esc(_flat(response.reason))}</p>')
+    if show_scores:
+        seconds = response.timings_ms.get("total", 0) / 1000
+        out.append(f'<p class="qa-meta">confidence {response.score:.0%} · {seconds:.1f} s</p>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def render_not_found(response: Response, show_scores: bool = False) -> str:
+    out = [f'<div class="qa-msg qa-notfound"><p class="qa-lead">{NOT_FOUND}</p>']
+    if response.passages:
+        out.append("<p>None of the passages answers this question. The closest ones were:</p><ul>")
+        for n, p in enumerate(response.passages[:3], start=1):
+            c = p.chunk
+            out.append(f'<li><span class="qa-where">[{n}] {where(c.doc_id, c.section, c.line, c.page)}</span> '
+                       f"“{esc(_snippet(c.text))}”</li>")
+        out.append("</ul>")
+    else:
+        out.append("<p>No passage matched the question.</p>")
+    if show_scores:
+        out.append(f'<p class="qa-meta">{esc(_flat(response.reason))}</p>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def _passage_block(n: int, p: Passage, citation: Citation | None, show_scores: bool) -> str:
+    c = p.chunk
+    if citation is not None:
+        body = highlight(c.text, citation.start - c.start, citation.end - c.start)
+        line, page = citation.line, citation.page
+    else:
+        body, line, page = esc(c.text), c.line, c.page
+    score = ""
+    if show_scores:
+        bits = [f"rank {p.rank}"]
+        if p.dense_score is not None:
+            bits.append(f"similarity {p.dense_score:.2f}")
+        if p.bm25_score is not None:
+            bits.append(f"keyword score {p.bm25_score:.1f}")
+        score = f'<span class="qa-meta">{" · ".join(bits)}</span>'
+    return (f'<div class="qa-source"><div class="qa-source-head"><span class="qa-num">[{n}]</span> '
+            f'{where(c.doc_id, c.section, line, page)}{score}</div><div class="qa-passage">{body}</div></div>')
+
+
+def render_sources(response: Response, show_scores: bool = False) -> str:
+    """The sources panel: each cited passage with the answer marked, then the other passages."""
+    out = ['<div class="qa-sources"><p class="qa-title">Sources</p>',
+           f'<p class="qa-asked">for “{esc(_flat(response.question))}”</p>']
+    cited: list[Passage] = []
+    if not response.abstained:
+        for n, cite in enumerate(response.citations, start=1):
+            p = passage_for(cite, response.passages)
+            if p is None:  # the quote alone still shows where the answer is
+                q = highlight(cite.quote, cite.start - cite.quote_start, cite.end - cite.quote_start)
+                out.append(f'<div class="qa-source"><div class="qa-source-head"><span class="qa-num">[{n}]</span> '
+                           f'{where(cite.doc, cite.section, cite.line, cite.page)}</div>'
+                           f'<div class="qa-passage">{q}</div></div>')
+                continue
+            cited.append(p)
+            out.append(_passage_block(n, p, cite, show_scores))
+        rest = [p for p in response.passages if p not in cited]
+        if rest:
+            out.append(f"<details><summary>Other passages searched ({len(rest)})</summary>")
+            out += [_passage_block(n, p, None, show_scores) for n, p in enumerate(rest, start=len(cited) + 1)]
+            out.append("</details>")
+    else:
+        out.append(f'<p class="qa-notfound">{NOT_FOUND} Closest passages:</p>' if response.passages
+                   else f'<p class="qa-notfound">{NOT_FOUND}</p>')
+        out += [_passage_block(n, p, None, show_scores) for n, p in enumerate(response.passages, start=1)]
+    out.append("</div>")
+    return "".join(out)
+
+
+def render_documents(documents: list[dict], folder: Path, can_add: bool = True) -> str:
+    if not documents:
+        return f'<p class="qa-empty">No documents yet in {esc(folder)}{": add one below" if can_add else ""}.</p>'
+    rows = "".join(
+        f"<tr><td>{esc(d['doc'])}</td><td>{esc(d.get('title') or '')}</td>"
+        f"<td>{esc(d.get('kind') or '')}</td><td class='qa-n'>{int(d['chunks'])}</td></tr>"
+        for d in documents
+    )
+    total = sum(int(d["chunks"]) for d in documents)
+    return (f'<p>{len(documents)} document{"s" if len(documents) != 1 else ""} in the folder '
+            f"<code>{esc(folder)}</code>, split into {total} passages for searching.</p>"
+            '<table class="qa-docs"><thead><tr><th>Document</th><th>Title</th><th>Type</th>'
+            f"<th>Passages</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def message_text(message: dict) -> str:
+    """The plain text of a Gradio message (content is a string or a list of parts)."""
+    content = message.get("content")
+    if isinstance(content, list):
+        content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return html.unescape(content) if isinstance(content, str) else ""
+
+
+_ACRONYM = re.compile(r"\b[A-Z][\w'’-]+(?: (?:[A-Z][\w'’-]*|of|for|and|on|the|in|to|de)){1,8} \(([A-Z][A-Z0-9&]{1,9})\)")
+
+
+def suggest_questions(chunks, titles: set[str], n: int = 4) -> list[str]:
+    """Example questions built from the corpus: the acronyms it defines, then its section headings."""
+    acronyms: list[str] = []
+    sections: list[str] = []
+    for chunk in chunks:
+        acronyms += [a for a in _ACRONYM.findall(chunk.text) if a not in acronyms]
+        section = " ".join(chunk.section.split())
+        if section and section not in titles and section not in sections and len(section) <= 60:
+            sections.append(section)
+    questions = [f"What is the {a}?" for a in acronyms[: max(1, n // 2)]]
+    questions += [f"What does the document say about {s}?" for s in sections]
+    return questions[:n]
+
+
