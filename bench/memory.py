@@ -28,10 +28,10 @@ def question_pool(corpus: Path) -> tuple[list[str], str]:
             pool = [json.loads(line)["question"] for line in f if line.strip()]
         source = str(SEED_QUESTIONS)
     else:
-        from bot.ingest.corpus import load_corpus
+        from bot.ingest.corpus import scan_corpus, try_load
 
-        pool = [f"What does the document say about {h}?" for d in load_corpus(corpus).documents
-                for _, h in d.headings if h]
+        documents = [doc for doc, _ in map(try_load, scan_corpus(corpus)) if doc is not None]
+        pool = [f"What does the document say about {h}?" for d in documents for _, h in d.headings if h]
         source = f"headings of {corpus}"
     return pool + UNANSWERABLE, source
 

@@ -205,7 +205,8 @@ def main() -> int:
         torch.set_num_threads(args.threads)
         faiss.omp_set_num_threads(args.threads)
 
-    from bot.search.index import _sha256, build_faiss
+    from bot.ingest.corpus import sha256_file
+    from bot.search.index import build_faiss
     from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 
     cache = Path(args.cache) if args.cache else None
@@ -238,7 +239,7 @@ def main() -> int:
         faiss.write_index(index, str(path))
         index_file_bytes = path.stat().st_size
         t0 = time.perf_counter()
-        _sha256(path)  # what every bot start does to each index file before trusting it
+        sha256_file(path)  # what every bot start does to each index file before trusting it
         checksum_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         loaded = faiss.read_index(str(path))

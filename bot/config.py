@@ -35,8 +35,6 @@ class Settings:
     port: int = 7860
 
     def validate(self) -> "Settings":
-        if self.top_k < 1:
-            raise UsageError(f"top_k must be >= 1 (got {self.top_k})")
         if not 1 <= self.top_k <= self.max_top_k:
             raise UsageError(f"top_k must be between 1 and max_top_k={self.max_top_k} (got {self.top_k})")
         if self.read_k < 1:

@@ -31,7 +31,7 @@ class ModelError(BotError):
     """A model could not be found or loaded."""
 
 
-class IndexError_(BotError):
+class IndexStoreError(BotError):
     """The index on disk cannot be used and could not be rebuilt."""
 
 

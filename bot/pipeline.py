@@ -14,7 +14,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.read.answerability import Calibration, decide, default_calibration
+from bot.read.answerability import (
+    CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, decide, default_calibration,
+)
 from bot.config import Settings, load_settings
 from bot.conversation import resolve
 from bot.ingest.corpus import SUPPORTED_SUFFIXES, load_document
@@ -30,9 +32,6 @@ from bot.types import Citation, Passage, ReaderResult, ReadItem, Response, Span
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_FILE = "calibration.json"
-READER_ONLY_FILE = "calibration-reader-only.json"
-SENTENCE_FILE = "calibration-sentence.json"
 
 
 def make_reader(settings: Settings, embedder: Embedder):

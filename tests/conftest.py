@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,28 @@ def fake_sentence_bot(settings, embedder):
 
     return Bot(settings, embedder=embedder, reader=SentenceReader(embedder),
                calibration=default_calibration("sentence", "sentence"))
+
+
+@dataclass
+class CorpusLoad:
+    documents: list = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
+
+
+def load_corpus(root: Path, max_file_mb: float = 20.0) -> CorpusLoad:
+    """Every document of a folder as the index would read it, and the files it would skip."""
+    from bot.ingest.corpus import empty_corpus_error, scan_corpus, try_load
+
+    result = CorpusLoad()
+    for file in scan_corpus(root, max_file_mb):
+        doc, reason = try_load(file)
+        if doc is None:
+            result.skipped.append((file.rel, reason))
+        else:
+            result.documents.append(doc)
+    if not result.documents:
+        raise empty_corpus_error(Path(root), len(result.skipped))
+    return result
 
 
 def write_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:

@@ -22,6 +22,8 @@ from bot.ui.render import UPLOADS_OFF
 from bot.ui.server import uploads_allowed
 from tests.server_helper import REPO, ServerStartError, call_ask, free_port, launch, page_config, sign_in
 
+pytestmark = pytest.mark.models  # loads the real embedding model or starts the page
+
 USER, PASSWORD = "alice", "correct horse battery"
 
 

@@ -13,7 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SQUAD_TRAIN = REPO.parent / "shared" / "data" / "squad" / "train"
 
-pytestmark = pytest.mark.skipif(not any(SQUAD_TRAIN.glob("part-*.json")), reason=f"no SQuAD train shards in {SQUAD_TRAIN}")
+pytestmark = [pytest.mark.models,
+              pytest.mark.skipif(not any(SQUAD_TRAIN.glob("part-*.json")), reason=f"no SQuAD train shards in {SQUAD_TRAIN}")]
 
 
 def run_bench(script: str, *args: str) -> dict:

@@ -19,6 +19,7 @@ ANSWER_MS = 60_000
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.models,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
 ]
 

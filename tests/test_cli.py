@@ -10,6 +10,8 @@ import pytest
 from bot.cli import main
 from tests.conftest import SAMPLE_DOCS, write_corpus
 
+pytestmark = pytest.mark.models  # loads the real embedding model or starts the page
+
 
 @pytest.fixture
 def dirs(tmp_path, monkeypatch):

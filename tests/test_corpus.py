@@ -2,7 +2,8 @@ import os
 
 import pytest
 
-from bot.ingest.corpus import decode_text, load_corpus
+from bot.ingest.corpus import decode_text
+from tests.conftest import load_corpus
 from bot.errors import CorpusError
 from tests.conftest import write_corpus
 

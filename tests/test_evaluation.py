@@ -358,6 +358,7 @@ def test_cli_interrupt_exits_130_and_writes_nothing(tmp_path, monkeypatch, fake_
     assert not out.exists() and list(tmp_path.glob(".out*")) == []
 
 
+@pytest.mark.models
 def test_cli_end_to_end_with_the_real_embedder(tmp_path, monkeypatch, capsys):
     corpus = write_corpus(tmp_path / "corpus", SAMPLE_DOCS)
     monkeypatch.setenv("BOT_READER", "none")

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from bot.ingest.corpus import load_corpus
+from tests.conftest import load_corpus
 from bot.search.index import IndexStore
 from bot.evaluation.metrics import percentile
 from tests.server_helper import REPO, shared_server, upload_file
@@ -43,7 +43,7 @@ UPLOAD_TEXT = ("Kestrel Hill Observatory\n\n"
                "Its main telescope has a mirror sixty centimetres wide.\n")
 UPLOAD_QUESTION = "Who founded the Kestrel Hill Observatory?"
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.load, pytest.mark.models]
 
 
 def corpus_questions(corpus) -> list[str]:

@@ -1,7 +1,8 @@
 import pytest
 
 from bot.ingest.chunking import chunk_document
-from bot.ingest.corpus import load_corpus, load_document
+from bot.ingest.corpus import load_document
+from tests.conftest import load_corpus
 from bot.ingest.parsing import parse_html, parse_markdown, parse_plain, render_markdown_inline
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.ingest.corpus import load_corpus
+from tests.conftest import load_corpus
 from bot.errors import UsageError
 from bot.pipeline import Bot
 from tests.conftest import SAMPLE_DOCS, fake_sentence_bot

@@ -1,7 +1,7 @@
 import pytest
 
 from bot.config import load_settings
-from bot.ingest.corpus import load_corpus
+from tests.conftest import load_corpus
 from bot.pipeline import Bot
 from bot.read.transformer import ReadItem, TransformerReader, align_to_words
 

@@ -17,6 +17,8 @@ from bot.search.index import IndexStore
 from tests.conftest import REPO, SAMPLE_DOCS, SHARED, write_corpus
 from tests.server_helper import BLOCKED_MARK, NETWORK_GUARD, call_ask, page_config, shared_server
 
+pytestmark = pytest.mark.models  # loads the real embedding model or starts the page
+
 
 def _run_guarded(code: str, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "HF_"))} | env
@@ -332,7 +334,7 @@ def test_chat_server_starts_and_answers_with_no_outbound_connection(chat_server,
     """The shared test server runs with NETWORK_GUARD installed before anything else, so every
     outbound attempt (even one the code caught and ignored) is in its log. (That the guard does
     see attempts in the server is shown by the expected failure in test_security.py.)"""
-    from bot.ingest.corpus import load_corpus
+    from tests.conftest import load_corpus
 
     assert BLOCKED_MARK not in chat_server.startup_log, chat_server.startup_log[-2000:]
     assert page_config(chat_server.url)["analytics_enabled"] is False

@@ -21,6 +21,8 @@ from bot.config import Settings
 from bot.ui.render import LINK_REFUSED
 from tests.server_helper import REPO, call_ask, page_config, run_event, shared_server, upload_file
 
+pytestmark = pytest.mark.models  # loads the real embedding model or starts the page
+
 # Every route of Gradio 6 that maps part of the URL to a file on disk.
 FILE_ROUTES = ["/gradio_api/file=", "/file=", "/gradio_api/file/", "/static/", "/assets/", "/svelte/",
                "/gradio_api/custom_component/0/client/js/"]

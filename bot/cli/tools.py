@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from bot.cli.options import add_answering_flags, add_location_flags, settings_from
+from bot.evaluation.data import DEFAULT_BATCH
 
 
 def register_train(sub) -> argparse.ArgumentParser:
@@ -104,7 +105,8 @@ def register_eval(sub) -> argparse.ArgumentParser:
                        help="SQuAD: all paragraphs become a temporary corpus; questions go through retrieval")
     ev.add_argument("--limit", type=int, metavar="N", help="evaluate a random sample of N questions")
     ev.add_argument("--seed", type=int, default=0, help="seed of the --limit sample (default 0)")
-    ev.add_argument("--batch-size", type=int, default=64, help="questions answered together (default 64)")
+    ev.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
+                    help=f"questions answered together (default {DEFAULT_BATCH})")
     ev.add_argument("--skip-invalid", action="store_true",
                     help="skip malformed lines/rows (counted in metrics.json) instead of stopping")
     ev.add_argument("--min-f1", type=float, metavar="X", help="exit 1 if F1 (%%) is below X")

@@ -9,6 +9,8 @@ unanswerable question, refusing scores 100 and any answer 0 (the SQuAD 2.0 rule)
 
 from __future__ import annotations
 
+from bot.read.answerability import RIGHT_ANSWER_F1
+
 import re
 import string
 from collections import Counter
@@ -21,7 +23,7 @@ _PUNCTUATION = set(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 # An answer to an answerable question with F1 below this counts as wrong (a failure).
-FAILURE_F1 = 50.0
+FAILURE_F1 = 100 * RIGHT_ANSWER_F1  # the same line calibration fitting draws, in percent
 
 
 def normalize_answer(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import CorpusError
@@ -16,13 +16,6 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
                       ".html": "html", ".htm": "html", ".pdf": "pdf"}
-
-
-@dataclass
-class CorpusLoad:
-    documents: list[Document] = field(default_factory=list)
-    # (relative path, reason) for every file that was not indexed.
-    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def decode_text(raw: bytes) -> str:
@@ -142,7 +135,7 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0) -> list[CorpusFile]:
             if size == 0:
                 found.append(CorpusFile(rel, path, skip_reason="empty file"))
                 continue
-            digest = _sha256_file(path)
+            digest = sha256_file(path)
         except OSError as exc:
             found.append(CorpusFile(rel, path, skip_reason=f"could not be read: {exc.strerror or exc}"))
             continue
@@ -154,7 +147,7 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0) -> list[CorpusFile]:
     return found
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -171,22 +164,6 @@ def try_load(file: CorpusFile) -> tuple[Document | None, str]:
     except Exception as exc:  # a broken file must never stop the others from loading
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, f"could not be read: {reason}"
-
-
-def load_corpus(root: Path, max_file_mb: float = 20.0) -> CorpusLoad:
-    """Load every supported document under root; raises CorpusError only if none can be used."""
-    result = CorpusLoad()
-    for file in scan_corpus(root, max_file_mb):
-        doc, reason = try_load(file)
-        if doc is None:
-            result.skipped.append((file.rel, reason))
-        else:
-            result.documents.append(doc)
-    for rel, reason in result.skipped:
-        log.warning("skipped %s: %s", rel, reason)
-    if not result.documents:
-        raise empty_corpus_error(Path(root), len(result.skipped))
-    return result
 
 
 def empty_corpus_error(root: Path, n_skipped: int) -> CorpusError:

@@ -25,6 +25,16 @@ FEATURES = ("span_score", "null_gap", "min_null_gap", "dense", "top_dense", "bm2
 # Features from the reader's shared normalisation over everything it read: log-odds of the best
 # span against "no answer", and the span's log-probability. Their scale is set by training, not by
 # the kind of text, so they carry over between domains better than raw scores and similarities.
+# Where calibrations are stored: with a reader (shipped) or with an index (a user's own).
+CALIBRATION_FILE = "calibration.json"  # answers from retrieved passages
+READER_ONLY_FILE = "calibration-reader-only.json"  # a given text read, no retrieval evidence
+SENTENCE_FILE = "calibration-sentence.json"  # sentence mode
+CALIBRATION_FILES = (CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE)
+# Score features take when the reader found no span at all (far below any real score).
+NO_SPAN_SCORE = -20.0
+# An answer at least this close to the gold (F1, 0..1) counts as right when fitting.
+RIGHT_ANSWER_F1 = 0.5
+
 GROUP_FEATURES = ("group_gap", "span_logprob")
 ALL_FEATURES = FEATURES + GROUP_FEATURES
 # Features that depend on the embedding model's similarity scale.
@@ -34,7 +44,7 @@ EMBEDDING_FEATURES = ("dense", "top_dense")
 def answerability_features(result: ReaderResult, passages: list[Passage] | None) -> dict[str, float]:
     if not result.spans:
         return ({name: 0.0 for name in ALL_FEATURES}
-                | {"null_gap": -20.0, "min_null_gap": -20.0, "span_score": -20.0, "group_gap": -20.0, "span_logprob": -20.0})
+                | {name: NO_SPAN_SCORE for name in ("null_gap", "min_null_gap", "span_score", "group_gap", "span_logprob")})
     best = result.spans[0]
     passage = passages[best.passage_index] if passages and best.passage_index < len(passages) else None
     dense = passage.dense_score if passage and passage.dense_score is not None else 0.0
@@ -173,7 +183,7 @@ def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answer
                     reader_identity: str, fitted_on: str, features: tuple[str, ...] = FEATURES,
                     answerable_share: float | None = None,
                     embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> Calibration:
-    """Fit the logistic model (label: answer F1 >= 0.5 on an answerable question) and threshold.
+    """Fit the logistic model (label: answer F1 >= RIGHT_ANSWER_F1 on an answerable question) and threshold.
 
     answerable_share: choose the threshold as if this share of questions were answerable,
     whatever the proportions in the fitting data (None: as in the data).
@@ -183,7 +193,7 @@ def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answer
     x = np.array([[r[f] for f in features] for r in rows], dtype=float)
     f1 = np.array(answer_f1, dtype=float)
     ans = np.array(answerable, dtype=bool)
-    y = ((f1 >= 0.5) & ans).astype(float)
+    y = ((f1 >= RIGHT_ANSWER_F1) & ans).astype(float)
     if y.min() == y.max():
         raise ValueError("calibration needs both right answers and wrong/unanswerable ones")
     mean, scale = x.mean(axis=0), x.std(axis=0)

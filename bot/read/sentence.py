@@ -12,6 +12,8 @@ from bot.search.embedding import Embedder
 from bot.types import ReaderResult, ReadItem
 from bot.types import Span
 
+# How much shared content words add to the cosine similarity: enough to break near-ties only.
+WORD_OVERLAP_WEIGHT = 0.2
 _WORD = re.compile(r"\w+")
 _STOP = {
     "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "and", "or", "is", "are",
@@ -57,7 +59,7 @@ class SentenceReader:
             ])
             # Meaning first; shared content words break near-ties toward the sentence that
             # names what was asked about.
-            scores = cosine + 0.2 * overlap
+            scores = cosine + WORD_OVERLAP_WEIGHT * overlap
             order = np.argsort(-scores)[: self.top_k]
             results[i] = ReaderResult(spans=[
                 Span(text=item.text[s:e], doc_id=item.doc_id, start=item.offset + s, end=item.offset + e,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import threading
+from collections import OrderedDict
 
 import numpy as np
 
 from bot.model_paths import hub_load_error, quiet_model_loading, resolve_model
+
+
+QUERY_CACHE_SIZE = 1024
 
 
 class Embedder:
@@ -19,6 +22,8 @@ class Embedder:
         self._model = None
         self._lock = threading.Lock()
         self._encode_lock = threading.Lock()  # the tokenizer inside is not safe across threads
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def warm_up(self) -> None:
         if self._model is not None:
@@ -55,9 +60,18 @@ class Embedder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    @functools.lru_cache(maxsize=1024)
     def encode_query(self, text: str) -> np.ndarray:
-        """Questions repeat (examples, retries, follow-ups); cache their vectors."""
+        """Questions repeat (examples, retries, follow-ups); the last QUERY_CACHE_SIZE vectors are
+        kept per embedder (a cache on the instance, so a dropped embedder is freed with it)."""
+        with self._cache_lock:
+            vector = self._query_cache.get(text)
+            if vector is not None:
+                self._query_cache.move_to_end(text)
+                return vector
         vector = self.encode([text])[0]
         vector.setflags(write=False)
+        with self._cache_lock:
+            self._query_cache[text] = vector
+            if len(self._query_cache) > QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
         return vector

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -30,9 +29,9 @@ import numpy as np
 import bot
 from bot.ingest.chunking import chunk_document
 from bot.config import Settings
-from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus, try_load
+from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus, sha256_file, try_load
 from bot.search.embedding import Embedder
-from bot.errors import IndexError_
+from bot.errors import IndexStoreError
 from bot.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -68,10 +67,6 @@ class SyncReport:
     embedded_chunks: int = 0
     seconds: float = 0.0
 
-    @property
-    def changed_anything(self) -> bool:
-        return bool(self.added or self.changed or self.removed or self.rebuilt_reason)
-
 
 @dataclass
 class LoadedIndex:
@@ -80,9 +75,6 @@ class LoadedIndex:
     vectors: np.ndarray  # one normalised row per chunk (memory-mapped when loaded from disk)
     faiss_index: object
     report: SyncReport = field(default_factory=SyncReport)
-
-    def doc_chunk_counts(self) -> dict[str, int]:
-        return {d: info["n_chunks"] for d, info in self.manifest["documents"].items()}
 
 
 def library_versions() -> dict[str, str]:
@@ -122,14 +114,6 @@ def embedding_text(chunk: Chunk, title: str) -> str:
     the subject the passage itself only refers to ("it", "the bureau")."""
     context = " - ".join(x for x in (title, chunk.section) if x and x != chunk.text)
     return f"{context}: {chunk.text}" if context else chunk.text
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -179,25 +163,25 @@ class IndexStore:
         return self.dir / "manifest.json"
 
     def read_manifest(self) -> dict | None:
-        """The manifest, or None if absent; raises IndexError_ if present but unreadable."""
+        """The manifest, or None if absent; raises IndexStoreError if present but unreadable."""
         if not self.manifest_path.exists():
             return None
         try:
             manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise IndexError_(f"index manifest {self.manifest_path} is unreadable ({exc})") from None
+            raise IndexStoreError(f"index manifest {self.manifest_path} is unreadable ({exc})") from None
         if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexError_(f"index manifest {self.manifest_path} has an unknown format")
+            raise IndexStoreError(f"index manifest {self.manifest_path} has an unknown format")
         return manifest
 
     def verify_files(self, manifest: dict) -> None:
-        """Raise IndexError_ unless every data file exists with the recorded checksum."""
+        """Raise IndexStoreError unless every data file exists with the recorded checksum."""
         for name, info in manifest["files"].items():
             path = self.dir / name
             if not path.exists():
-                raise IndexError_(f"index file {path} is missing")
-            if path.stat().st_size != info["bytes"] or _sha256(path) != info["sha256"]:
-                raise IndexError_(f"index file {path} is corrupted (checksum mismatch)")
+                raise IndexStoreError(f"index file {path} is missing")
+            if path.stat().st_size != info["bytes"] or sha256_file(path) != info["sha256"]:
+                raise IndexStoreError(f"index file {path} is corrupted (checksum mismatch)")
 
     def load_chunks(self, manifest: dict) -> list[Chunk]:
         name = manifest["chunk_store"]
@@ -239,7 +223,7 @@ class IndexStore:
         _atomic_write(self.dir / names["faiss_file"], lambda tmp: faiss.write_index(faiss_index, str(tmp)))
         manifest = dict(manifest, **names)
         manifest["files"] = {
-            name: {"sha256": _sha256(self.dir / name), "bytes": (self.dir / name).stat().st_size}
+            name: {"sha256": sha256_file(self.dir / name), "bytes": (self.dir / name).stat().st_size}
             for name in names.values()
         }
         _atomic_write(self.manifest_path,
@@ -294,7 +278,7 @@ def sync_index(
             manifest = store.read_manifest()
             if manifest is not None:
                 store.verify_files(manifest)
-        except IndexError_ as exc:
+        except IndexStoreError as exc:
             notify(f"{exc}; rebuilding the index")
             report.rebuilt_reason = str(exc)
             manifest = None

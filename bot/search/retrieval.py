@@ -7,7 +7,11 @@ import numpy as np
 from bot.search.embedding import Embedder
 from bot.types import Chunk, Passage
 
-RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
+RRF_K = 60
+# Each ranker contributes this many candidates per wanted passage (at least MIN_CANDIDATES), so
+# a passage ranked well by only one of them can still reach the fused top k.
+CANDIDATES_PER_RESULT = 4
+MIN_CANDIDATES = 20  # the constant from Cormack et al. (2009); damps the weight of top ranks
 
 
 def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:
@@ -66,7 +70,7 @@ class Retriever:
         """
         if not query.strip() or not self.chunks:
             return []
-        n = min(candidates or max(4 * top_k, 20), len(self.chunks))
+        n = min(candidates or max(CANDIDATES_PER_RESULT * top_k, MIN_CANDIDATES), len(self.chunks))
         q = self.embedder.encode_query(query) if vector is None else vector
         dense_scores, dense_ids = self.faiss_index.search(q[None, :], n)
         dense = [int(i) for i in dense_ids[0] if i >= 0]

@@ -21,14 +21,15 @@ from pathlib import Path
 from typing import Callable
 
 from bot.evaluation import metrics as metrics
-from bot.read.answerability import FEATURES, Calibration, fit_calibration
+from bot.read.answerability import (
+    CALIBRATION_FILE, FEATURES, READER_ONLY_FILE, SENTENCE_FILE, Calibration, fit_calibration,
+)
 from bot.evaluation import (
     Dataset, EvalItem, ask_dataset, load_dataset, sample, select_articles, split_article_spec,
     write_squad_corpus,
 )
 from bot.errors import DataError
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL
-from bot.pipeline import CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE
 
 READER_ONLY_FEATURES = ("span_score", "null_gap", "min_null_gap", "answer_words")
 SENTENCE_FEATURES = ("span_score", "dense", "top_dense", "bm25", "answer_words")

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from bot.errors import DataError
+from bot.read.answerability import CALIBRATION_FILES
 from bot.hardware import fast_bf16
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL, resolve_model
 from bot.evaluation.squad import SquadExample, load_squad
@@ -32,7 +33,7 @@ class TrainConfig:
     output_dir: str
     work_dir: str = "runs/reader"
     base_model: str = DEFAULT_EMBEDDING_MODEL
-    epochs: float = 2.0
+    epochs: float = 1.0
     batch_size: int = 32
     learning_rate: float = 1e-4
     warmup_ratio: float = 0.06
@@ -229,40 +230,39 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     model.train()
     t_start, seen = time.time(), 0
     running = 0.0
-    log_file = (work / "train.log").open("a")
-    end = min(total_steps, config.stop_at_step or total_steps)
-    while step < end:
-        epoch, in_epoch = divmod(step, steps_per_epoch)
-        batches = epoch_batches(lengths, config.batch_size, config.seed, epoch)
-        for idx in batches[in_epoch:]:
-            if step >= end:
-                break
-            batch = {k: v.to(device) for k, v in collate(feats, idx, tokenizer.pad_token_id).items()}
-            with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_bf16):
-                loss = model(**batch).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            seen += len(idx)
-            running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
-            if step % 20 == 0 or step == total_steps:
-                rate = (time.time() - t_start) / max(seen, 1) * 1000
-                line = (f"step {step}/{total_steps} epoch {epoch} loss {running:.3f} "
-                        f"lr {scheduler.get_last_lr()[0]:.2e} {rate:.0f} ms/window")
-                log_file.write(line + "\n")
-                log_file.flush()
-            if step % config.save_every == 0 or step == end:
-                _atomic_torch_save(
-                    {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "step": step, "extra": config.extra},
-                    checkpoint,
-                )
-            if step % steps_per_epoch == 0:
-                export_reader(model, tokenizer, work / f"epoch-{step // steps_per_epoch}", config)
-    log_file.close()
+    with (work / "train.log").open("a") as log_file:
+        end = min(total_steps, config.stop_at_step or total_steps)
+        while step < end:
+            epoch, in_epoch = divmod(step, steps_per_epoch)
+            batches = epoch_batches(lengths, config.batch_size, config.seed, epoch)
+            for idx in batches[in_epoch:]:
+                if step >= end:
+                    break
+                batch = {k: v.to(device) for k, v in collate(feats, idx, tokenizer.pad_token_id).items()}
+                with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_bf16):
+                    loss = model(**batch).loss
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                seen += len(idx)
+                running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
+                if step % 20 == 0 or step == total_steps:
+                    rate = (time.time() - t_start) / max(seen, 1) * 1000
+                    line = (f"step {step}/{total_steps} epoch {epoch} loss {running:.3f} "
+                            f"lr {scheduler.get_last_lr()[0]:.2e} {rate:.0f} ms/window")
+                    log_file.write(line + "\n")
+                    log_file.flush()
+                if step % config.save_every == 0 or step == end:
+                    _atomic_torch_save(
+                        {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                         "scheduler": scheduler.state_dict(), "step": step, "extra": config.extra},
+                        checkpoint,
+                    )
+                if step % steps_per_epoch == 0:
+                    export_reader(model, tokenizer, work / f"epoch-{step // steps_per_epoch}", config)
     config.extra = {k: v for k, v in config.extra.items() if k != "exported_step"}
     if step < total_steps:
         config.extra["exported_step"] = step
@@ -337,7 +337,7 @@ def export_reader(model, tokenizer, out_dir: Path, config: TrainConfig | dict) -
     (tmp / "training_config.json").write_text(json.dumps(record, indent=2))
     if out_dir.exists():
         # The model card and calibrations are not part of training; keep them across re-exports.
-        for name in ("README.md", "calibration.json", "calibration-reader-only.json", "calibration-sentence.json"):
+        for name in ("README.md", *CALIBRATION_FILES):
             if (out_dir / name).exists():
                 shutil.copy2(out_dir / name, tmp / name)
         shutil.rmtree(out_dir)

@@ -1,0 +1,36 @@
+"""Settings: defaults, then BOT_* environment variables, then flags; bad values are usage errors."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.errors import UsageError
+
+
+def test_flags_override_the_environment_which_overrides_the_defaults(tmp_path):
+    env = {"BOT_TOP_K": "7", "BOT_CORPUS_DIR": str(tmp_path / "env-docs"), "BOT_READER": "none"}
+    settings = load_settings({"top_k": 3, "corpus_dir": None}, environ=env)
+    assert settings.top_k == 3  # the flag
+    assert settings.corpus_dir == tmp_path / "env-docs" and settings.reader == "none"  # the environment
+    assert settings.read_k == Settings().read_k  # the default
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"BOT_TOP_K": "many"}, "BOT_TOP_K='many' is not a valid int"),
+    ({"BOT_TOP_K": "0"}, "top_k must be between 1 and max_top_k=50"),
+    ({"BOT_TOP_K": "51"}, "top_k must be between 1 and max_top_k=50"),
+    ({"BOT_CHUNK_OVERLAP": "600"}, "chunk_overlap must be between 0 and chunk_size-1"),
+    ({"BOT_ABSTAIN_THRESHOLD": "1.5"}, "abstain_threshold must be in [0, 1]"),
+    ({"BOT_PORT": "70000"}, "port must be in 1..65535"),
+])
+def test_bad_values_are_usage_errors_that_name_the_setting(env, message):
+    with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_settings(environ=env)
+
+
+def test_a_folder_setting_that_names_a_file_is_refused(tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(UsageError, match="is a file, not a folder"):
+        load_settings({"index_dir": tmp_path / "a-file"}, environ={})
+    assert load_settings({"index_dir": tmp_path / "new"}, environ={}).index_dir == Path(tmp_path / "new")
