@@ -152,6 +152,33 @@ def collate(feats: Features, idx: np.ndarray, pad_id: int) -> dict[str, torch.Te
     }
 
 
+def make_optimizer(model, learning_rate: float, weight_decay: float, warmup_ratio: float, total_steps: int):
+    """AdamW (no decay on biases and layer norms) and a linear schedule with warm-up."""
+    from transformers import get_linear_schedule_with_warmup
+
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm")
+    optimizer = torch.optim.AdamW([
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+         "weight_decay": weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ], lr=learning_rate)
+    return optimizer, get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
+
+
+def save_checkpoint(path: Path, model, optimizer, scheduler, step: int, extra: dict | None = None) -> None:
+    _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(), "step": step, "extra": extra or {}}, path)
+
+
+def resume(path: Path, model, optimizer, scheduler) -> tuple[int, dict]:
+    """Load a checkpoint into model, optimizer and schedule; returns (step, the run's extra record)."""
+    state = torch.load(path, weights_only=False)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    return state["step"], state.get("extra", {})
+
+
 def _atomic_torch_save(obj, path: Path) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)
@@ -174,7 +201,7 @@ def load_training_examples(files: list[str], limit: int | None, seed: int) -> li
 
 def train_reader(config: TrainConfig, log=print) -> Path:
     """Train (or resume) and export fp16 safetensors to config.output_dir. Returns that folder."""
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     work = Path(config.work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -199,28 +226,18 @@ def train_reader(config: TrainConfig, log=print) -> Path:
         log(f"built {len(feats.input_ids)} windows from {len(examples)} questions in {time.time() - t0:.0f}s")
     lengths = np.array([len(x) for x in feats.input_ids])
 
-    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32).to(device)  # fp32 master weights, even from an fp16 export
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm")
-    params = [
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
-         "weight_decay": config.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)],
-         "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate)
+    # fp32 master weights, even from an fp16 export
+    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32).to(device)
     steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
     total_steps = int(steps_per_epoch * config.epochs)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+    optimizer, scheduler = make_optimizer(model, config.learning_rate, config.weight_decay, config.warmup_ratio,
+                                          total_steps)
 
     checkpoint = work / "checkpoint.pt"
     step = 0
     if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step = state["step"]
-        config.extra = dict(state.get("extra", {}), **config.extra)
+        step, extra = resume(checkpoint, model, optimizer, scheduler)
+        config.extra = dict(extra, **config.extra)
         log(f"resumed from step {step}")
     elif config.continue_from:
         step = _continue_from_export(config, model, scheduler)
@@ -256,11 +273,7 @@ def train_reader(config: TrainConfig, log=print) -> Path:
                     log_file.write(line + "\n")
                     log_file.flush()
                 if step % config.save_every == 0 or step == end:
-                    _atomic_torch_save(
-                        {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                         "scheduler": scheduler.state_dict(), "step": step, "extra": config.extra},
-                        checkpoint,
-                    )
+                    save_checkpoint(checkpoint, model, optimizer, scheduler, step, config.extra)
                 if step % steps_per_epoch == 0:
                     export_reader(model, tokenizer, work / f"epoch-{step // steps_per_epoch}", config)
     config.extra = {k: v for k, v in config.extra.items() if k != "exported_step"}

@@ -197,11 +197,11 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
     """Train (or resume) with shared normalisation and export fp16 to config.output_dir.
 
     `embedder` ranks the passages (default: the bot's default embedding model)."""
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     from bot.hardware import fast_bf16
     from bot.model_paths import resolve_model
-    from bot.training.reader import _atomic_torch_save, export_reader
+    from bot.training.reader import export_reader, make_optimizer, resume, save_checkpoint
 
     work = Path(config.work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -214,24 +214,15 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
     data = _prepare(config, tokenizer, work, log, embedder)
 
     model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm")
-    optimizer = torch.optim.AdamW([
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
-         "weight_decay": config.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
-    ], lr=config.learning_rate)
     steps_per_epoch = len(group_batches(data, config.groups_per_batch, config.seed, 0))
     total_steps = max(1, int(steps_per_epoch * config.epochs))
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+    optimizer, scheduler = make_optimizer(model, config.learning_rate, config.weight_decay, config.warmup_ratio,
+                                          total_steps)
 
     checkpoint = work / "checkpoint.pt"
     step = 0
     if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step = state["step"]
+        step, _ = resume(checkpoint, model, optimizer, scheduler)
         log(f"resumed from step {step}")
     (work / "config.json").write_text(json.dumps(asdict(config), indent=2))
 
@@ -263,8 +254,7 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
                                    f"lr {scheduler.get_last_lr()[0]:.2e} {rate:.0f} ms/window\n")
                     log_file.flush()
                 if step % config.save_every == 0 or step == end:
-                    _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                        "scheduler": scheduler.state_dict(), "step": step}, checkpoint)
+                    save_checkpoint(checkpoint, model, optimizer, scheduler, step)
                 if config.export_every and step % config.export_every == 0 and step < total_steps:
                     export_reader(model, tokenizer, work / f"step-{step}", _export_config(config, step))
     final_step = step if step < total_steps else None
