@@ -19,16 +19,16 @@ from bot.read.answerability import (
 )
 from bot.config import Settings, load_settings
 from bot.conversation import resolve
-from bot.ingest.corpus import SUPPORTED_SUFFIXES, load_document
+from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import Embedder
 from bot.errors import CorpusError, UsageError
-from bot.search.index import LoadedIndex, SyncReport, sync_index
+from bot.search.index import LoadedIndex, SyncReport, iso_time, sync_index
 from bot.model_paths import BUNDLED_READER_DIR
 from bot.questions import clean_question
 from bot.search.retrieval import Retriever
 from bot.read.sentence import SentenceReader
-from bot.types import Citation, Passage, ReaderResult, ReadItem, Response, Span
+from bot.types import Citation, DocumentInfo, Passage, ReaderResult, ReadItem, Response, Span
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +126,54 @@ class Bot:
             self._sync_lock.release()
         return True
 
-    def documents(self) -> list[dict]:
-        return [
-            {"doc": d, "title": info.get("title", ""), "chunks": info["n_chunks"], "kind": info.get("kind", "")}
-            for d, info in sorted(self.index.manifest["documents"].items())
-        ]
+    def documents(self) -> list[DocumentInfo]:
+        """The indexed documents by name, with their size and when they were added."""
+        return [self._document_info(d, info) for d, info in sorted(self.index.manifest["documents"].items())]
+
+    def _document_info(self, name: str, info: dict) -> DocumentInfo:
+        path = self.settings.corpus_dir / name
+        size, added = info.get("bytes"), info.get("added_at", "")
+        if size is None or not added:  # an index built before these were recorded: ask the file
+            try:
+                stat = path.stat()
+                size, added = (stat.st_size if size is None else size), (added or iso_time(stat.st_mtime))
+            except OSError:
+                pass
+        return DocumentInfo(doc=name, title=info.get("title", ""), kind=info.get("kind", ""),
+                            chunks=info["n_chunks"], bytes=size, added_at=added)
+
+    def remove_document(self, name: str) -> SyncReport:
+        """Take a document out of the corpus folder and the index together.
+
+        The file is first moved aside under a hidden name (the scan ignores it), the index is
+        synced without it, and only then is it deleted: if the sync fails, the file is put back
+        and the index still holds it, so folder and index never disagree.
+        """
+        with self._sync_lock:
+            if self._index is None:
+                self._sync_holding_lock()
+            documents = self._index.manifest["documents"]
+            if name not in documents:
+                known = ", ".join(sorted(documents)[:10]) + (", ..." if len(documents) > 10 else "")
+                shown = " ".join(str(name).split()) or "(no name)"  # one line, whatever was typed
+                raise UsageError(f"{shown} is not among the documents (they are: {known})")
+            if len(documents) == 1:
+                raise UsageError(f"{name} is the only document: add another one before removing it")
+            target = self.settings.corpus_dir / name
+            if not os.path.lexists(target):  # already deleted on disk: the index only has to follow
+                return self._sync_holding_lock()
+            aside = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.remove.tmp")
+            os.replace(target, aside)
+            try:
+                report = self._sync_holding_lock()
+            except BaseException:
+                os.replace(aside, target)
+                raise
+            try:
+                aside.unlink()
+            except OSError as exc:  # the document is already out of the index and hidden from the scan
+                log.warning("could not delete %s after removing %s from the index: %s", aside, name, exc)
+            return report
 
     def add_document(self, filename: str, data: bytes, replace: bool = False) -> SyncReport:
         """Add an uploaded file to the corpus folder and index it.
@@ -177,8 +220,7 @@ class Bot:
         name = Path(filename.replace("\\", "/")).name
         suffix = Path(name).suffix.lower()
         if not name or name.startswith(".") or suffix not in SUPPORTED_SUFFIXES:
-            allowed = ", ".join(sorted({".txt", ".md", ".html", ".pdf"}))
-            raise UsageError(f"{name or 'file'}: unsupported type (allowed: {allowed})")
+            raise UsageError(f"{name or 'file'}: unsupported type (allowed: {ALLOWED_TYPES})")
         limit = int(self.settings.max_file_mb * 1024 * 1024)
         if len(data) > limit:
             raise UsageError(f"{name}: {len(data) / 1e6:.1f} MB is over the {self.settings.max_file_mb:g} MB limit")
@@ -219,7 +261,8 @@ class Bot:
     def _model_dir(self) -> Path:
         if self.reader.kind == "sentence":
             return BUNDLED_READER_DIR  # sentence-mode calibration ships with the bundled reader
-        return Path(getattr(self.reader, "model_dir", None) or self.reader.model_name)
+        self.reader.warm_up()  # a neural reader knows its folder once loaded
+        return Path(self.reader.model_dir)
 
     def _load_calibration(self, candidates: list[Path], check_identity: bool = False) -> Calibration:
         for path in candidates:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class Document:
     doc_id: str  # path relative to the corpus folder, with forward slashes
     text: str
     content_hash: str  # sha256 of the raw file bytes
-    kind: str  # txt | md | html | pdf
+    kind: str  # txt | md | html | pdf | docx
     # Start offset in `text` of each text line, and the source-file line it came from.
     line_starts: tuple[int, ...] = ()
     source_lines: tuple[int, ...] = ()
@@ -40,6 +40,17 @@ class Document:
         starts = [h[0] for h in self.headings]
         i = bisect.bisect_right(starts, offset) - 1
         return self.headings[i][1] if i >= 0 else ""
+
+
+class DocumentInfo(TypedDict):
+    """One indexed document as `Bot.documents()` lists it."""
+
+    doc: str  # its name: the path relative to the corpus folder
+    title: str
+    kind: str
+    chunks: int
+    bytes: int | None  # size of the file (None when it is gone from the folder)
+    added_at: str  # ISO 8601 time it was first indexed with this content
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,9 @@ class Reader(Protocol):
 
     kind: str
     identity: str
+    # The folder the model was loaded from, where its calibrations are shipped (None: no model of
+    # its own, as in sentence mode; a neural reader knows it once loaded).
+    model_dir: str | None
 
     def warm_up(self) -> None: ...
 

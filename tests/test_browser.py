@@ -39,7 +39,7 @@ def server(tmp_path_factory):
     except ServerStartError as exc:
         pytest.fail(str(exc))
     try:
-        yield {"url": running.url, "corpus": running.corpus, "root": running.root}
+        yield {"url": running.url, "corpus": running.corpus, "root": running.root, "index": running.index}
     finally:
         running.stop()
 
@@ -183,3 +183,41 @@ def test_phone_layout(browser, server):
         shot(pg, "phone-chat.png")
     finally:
         context.close()
+
+
+def test_rating_replies_stores_them_with_the_index(page, server):
+    from bot.feedback import FeedbackStore
+
+    status = page.locator("#feedback-status")
+    ask(page, "When was the BCIJ established?")
+    page.locator('#chat button[aria-label="Like"]').last.click()
+    status.locator(".qa-ok").wait_for()
+    assert "this answer is right" in status.inner_text()
+
+    ask(page, "How many citizens participated in the march through Casablanca?")
+    page.locator('#chat button[aria-label="Dislike"]').last.click()
+    box = page.locator("#correction textarea")
+    box.wait_for(state="visible")
+    assert box.input_value() == ""  # empty until the user types
+    box.fill("More than one million citizens")
+    shot(page, "desktop-feedback-correction.png")
+    page.locator("#send-correction").click()
+    status.get_by_text("was found in the documents").wait_for()
+
+    reply, _ = ask(page, "What is the capital of Peru?")
+    assert "Not found in the documents" in reply
+    page.locator('#chat button[aria-label="Dislike"]').last.click()  # "it is in the documents"
+    status.get_by_text("Noted that the answer is in the documents").wait_for()
+    assert "It is in the documents" in page.locator("#correction").inner_text()  # the box asks where
+    page.get_by_text("Settings").click()
+    assert "calibration is in use" in page.locator("#calibration-status").inner_text()
+    shot(page, "desktop-feedback.png")
+
+    ratings = FeedbackStore(server["index"]).read()
+    assert [(r.rating, r.reply.refused) for r in ratings] == [("up", False), ("down", False), ("down", True)]
+    up, corrected, refusal = ratings
+    assert up.gold and "2015" in up.answers[0] and up.reply.citation is not None
+    assert corrected.gold and corrected.correction_found and corrected.answers == ("More than one million citizens",)
+    assert refusal.judged_refusal_wrong and not refusal.gold
+    lines = (server["index"] / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    assert {json.loads(line)["id"] for line in lines} == {r.id for r in ratings}  # every line whole JSON

@@ -161,6 +161,30 @@ def test_encrypted_pdf_is_skipped_with_the_reason(tmp_path):
     assert dict(load_corpus(corpus).skipped)["locked.pdf"] == "could not be read: encrypted PDF (it needs a password)"
 
 
+def test_a_scan_whose_only_text_is_its_page_numbers_has_no_text_layer(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    make_pdf(corpus / "scan.pdf", [[TextLine(str(n), at=30)] for n in range(1, 5)])
+    (corpus / "note.txt").write_text("A note with text.", encoding="utf-8")
+    assert dict(load_corpus(corpus).skipped)["scan.pdf"] == \
+        "could not be read: no text layer (a scanned or image-only PDF; run OCR on it first)"
+
+
+def test_pdf_uploads_are_read_from_the_upload_itself(small_settings, fake_embedder, tmp_path):
+    """A new PDF is parsed before it is written to the corpus, and a scan is refused saying why."""
+    from bot.errors import UsageError
+    from tests.conftest import fake_sentence_bot
+
+    bot = fake_sentence_bot(small_settings, fake_embedder)
+    make_pdf(tmp_path / "vault.pdf", ["The vault code is 4711."])
+    assert bot.add_document("vault.pdf", (tmp_path / "vault.pdf").read_bytes()).added == ["vault.pdf"]
+    assert bot.ask("What is the vault code?").citations[0].doc == "vault.pdf"
+    make_pdf(tmp_path / "scan.pdf", [[], []])
+    with pytest.raises(UsageError, match=r"scan\.pdf: could not be read: no text layer \(a scanned"):
+        bot.add_document("scan.pdf", (tmp_path / "scan.pdf").read_bytes())
+    assert not (small_settings.corpus_dir / "scan.pdf").exists()
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTICLE = [
     "The Warsaw Uprising Museum opened in 2004, sixty years after the uprising began. It holds weapons, "

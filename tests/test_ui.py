@@ -192,7 +192,7 @@ def test_first_upload_into_an_empty_corpus(tmp_path, fake_embedder):
 
 
 @pytest.mark.parametrize("name,data,expected", [
-    ("virus.exe", b"MZ", "only .htm"),
+    ("virus.exe", b"MZ", "only .docx, .htm"),
     ("empty.txt", b"", "Not added: empty.txt: the file is empty."),
     ("binary.txt", bytes(range(256)) * 8, "binary"),
     ("<img src=x onerror=alert(1)>.txt", b"", "empty"),

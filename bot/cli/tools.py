@@ -86,6 +86,7 @@ EXAMPLES_EVAL = """examples:
   bot eval data.csv --reader none --min-f1 40        # CI gate: exit 1 below F1 40
   bot eval squad.json --gold-context --limit 300     # reader only, on each question's own paragraph
   bot eval squad.json --squad-open --limit 300 --seed 1 --out eval-open
+  bot eval --feedback                                # the questions rated on the chat page
 
 JSONL/CSV fields: question, answers (list; in CSV a JSON list or a|b|c), optional answerable
 (default true), evidence, id. SQuAD v1.1/v2.0 files are recognised by their content.
@@ -95,8 +96,11 @@ JSONL/CSV fields: question, answers (list; in CSV a JSON list or a|b|c), optiona
 def register_eval(sub) -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score the bot on a labelled question file (JSONL, CSV or SQuAD)",
                         epilog=EXAMPLES_EVAL, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ev.add_argument("file", help="questions with gold answers: .jsonl, .csv or a SQuAD .json "
+    ev.add_argument("file", nargs="?", help="questions with gold answers: .jsonl, .csv or a SQuAD .json "
                     "(FILE.json@Title,Title: only those articles)")
+    ev.add_argument("--feedback", action="store_true",
+                    help="instead of FILE: the questions rated on the chat page that are usable as gold "
+                    "(INDEX/feedback.jsonl)")
     ev.add_argument("--out", metavar="DIR", help="write metrics.json, results.jsonl and report.html here")
     squad = ev.add_mutually_exclusive_group()
     squad.add_argument("--gold-context", action="store_true",
@@ -132,8 +136,15 @@ def run_eval(args) -> int:
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out} exists and is not a folder")
     settings = settings_from(args)
-    path, titles = split_article_spec(args.file) if not Path(args.file).exists() else (args.file, None)
-    dataset = load_dataset(path, skip_invalid=args.skip_invalid)
+    if bool(args.file) == bool(args.feedback):
+        raise UsageError("give a question file, or --feedback for the ratings from the chat page (not both)")
+    if args.feedback:
+        from bot.cli.feedback import feedback_dataset
+
+        dataset, path, titles = feedback_dataset(settings), settings.index_dir / "feedback.jsonl", None
+    else:
+        path, titles = split_article_spec(args.file) if not Path(args.file).exists() else (args.file, None)
+        dataset = load_dataset(path, skip_invalid=args.skip_invalid)
     for bad in dataset.invalid:
         print(f"warning: {path} line {bad.line}: {bad.reason} (skipped)", file=sys.stderr)
     dataset = select_articles(dataset, titles)
@@ -158,6 +169,7 @@ def run_eval(args) -> int:
 
 EXAMPLES_CALIBRATE = """examples:
   bot calibrate my_questions.jsonl       # fit on your Q&A pairs, stored with the index
+  bot calibrate --feedback               # refit the threshold on the chat page's ratings
   bot calibrate --model bot/models/reader \\
       --tune ../shared/data/squad/squad-v1.1-dev-part-a.json \\
       --tune "../shared/data/squad/squad-v2.0-dev-5-articles.json@Victoria_(Australia)" \\
@@ -171,6 +183,9 @@ def register_calibrate(sub) -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="fit when to say 'not found' from labelled questions",
                          epilog=EXAMPLES_CALIBRATE, formatter_class=argparse.RawDescriptionHelpFormatter)
     cal.add_argument("file", nargs="?", help="your Q&A pairs (JSONL/CSV/SQuAD), asked of your corpus")
+    cal.add_argument("--feedback", action="store_true",
+                     help="refit the refusal threshold on the ratings from the chat page (INDEX/feedback.jsonl); "
+                     "saved only if it does no worse on held-out ratings")
     cal.add_argument("--model", metavar="DIR", help="fit the calibrations shipped with this reader folder instead")
     cal.add_argument("--tune", action="append", default=[], metavar="FILE[@ARTICLE,...]",
                      help="with --model: SQuAD tune file (optionally only some articles)")
@@ -198,6 +213,8 @@ def run_calibrate(args) -> int:
 
     settings = settings_from(args)
     progress = sys.stderr.isatty()
+    if args.model and args.feedback:
+        raise UsageError("--feedback refits your own threshold; it does not combine with --model")
     if args.model:
         sources = [TuneSource.parse(t) for t in args.tune] + [TuneSource.parse(t, True) for t in args.tune_negatives]
         if args.refit:
@@ -224,8 +241,14 @@ def run_calibrate(args) -> int:
             print(tradeoff_table(calibration))
             print(source_table(calibration))
         return 0
+    if args.feedback:
+        if args.file:
+            raise UsageError("give a file of Q&A pairs or --feedback, not both")
+        from bot.cli.feedback import run_calibrate_feedback
+
+        return run_calibrate_feedback(args, settings)
     if not args.file:
-        raise UsageError("give a file of Q&A pairs: bot calibrate FILE (or --model DIR --tune ...)")
+        raise UsageError("give a file of Q&A pairs: bot calibrate FILE (or --feedback, or --model DIR --tune ...)")
     bot = Bot(settings)
     try:
         calibration = calibrate_on_corpus(bot, load_dataset(args.file), progress=progress)

@@ -10,7 +10,6 @@ import random
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot.evaluation import metrics as metrics
 from bot.errors import DataError, UsageError
 from bot.questions import clean_question
 from bot.evaluation.squad import load_squad, squad_version

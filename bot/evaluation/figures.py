@@ -4,17 +4,60 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, TypedDict
 
-from bot.evaluation import metrics as metrics
-
-from typing import TYPE_CHECKING
-
+from bot.evaluation import metrics
 from bot.evaluation.data import STAGES
 
 if TYPE_CHECKING:
     from bot.evaluation.run import EvalRun, QuestionResult
 
-def compute_metrics(run: EvalRun) -> dict:
+class AnswerableFigures(TypedDict):
+    n: int
+    exact_match: float | None
+    f1: float | None
+    refused: int
+    refused_pct: float | None
+
+
+class UnanswerableFigures(TypedDict):
+    n: int
+    refused: int
+    refused_pct: float | None
+
+
+class EvalMetrics(TypedDict, total=False):
+    """metrics.json: every figure of one run (percentages 0-100, rounded to 3 places)."""
+
+    data_file: str
+    format: str
+    mode: str  # corpus | squad-open | gold-context
+    n: int
+    n_available: int
+    limit: int | None
+    seed: int
+    exact_match: float | None
+    f1: float | None
+    answered: int
+    has_answer: AnswerableFigures
+    no_answer: UnanswerableFigures
+    retrieval: dict | None  # recall@1/3/5 and MRR (and, squad-open, of the gold paragraph); None without retrieval
+    citation_accuracy: float | None
+    citations_checked: int
+    failures: dict[str, int]  # per failure stage, and the total
+    failure_f1_below: float
+    latency_ms: dict  # p50/p95 overall and per stage
+    threshold: float
+    reader: str
+    embedding_model: str
+    calibration: str
+    top_k: int | None
+    invalid: dict
+    elapsed_s: float
+    created_at: str
+
+
+def compute_metrics(run: EvalRun) -> EvalMetrics:
     results = run.results
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
@@ -112,7 +155,7 @@ def _rounded(value):
     return value
 
 
-def gate_failures(figures: dict, min_f1: float | None = None, min_em: float | None = None,
+def gate_failures(figures: EvalMetrics, min_f1: float | None = None, min_em: float | None = None,
                   min_recall: float | None = None) -> list[str]:
     """The CI gates a run misses, as messages (empty when it passes them all)."""
     retrieval = figures.get("retrieval") or {}

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from bot.evaluation import metrics as metrics
+from bot.evaluation import metrics
 from bot.evaluation import STAGES, EvalRun, QuestionResult
 
 OUTPUT_FILES = ("results.jsonl", "report.html", "metrics.json")  # metrics.json last: it marks completion

@@ -24,14 +24,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from bot.evaluation import metrics as metrics
+from bot.evaluation import metrics
 from bot.read.answerability import refuses
 from bot.config import Settings
 from bot.errors import UsageError
 from bot.types import Response
 
 from bot.evaluation.data import DEFAULT_BATCH, MODES, Dataset, EvalItem, Paragraph
-from bot.evaluation.figures import compute_metrics
+from bot.evaluation.figures import EvalMetrics, compute_metrics
 
 @dataclass
 class QuestionResult:
@@ -80,7 +80,7 @@ class EvalRun:
     limit: int | None = None
     seed: int = 0
     top_k: int | None = None
-    metrics: dict = field(default_factory=dict)
+    metrics: EvalMetrics = field(default_factory=dict)
 
 
 def default_bot_factory(settings: Settings):

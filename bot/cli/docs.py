@@ -1,0 +1,61 @@
+"""`bot docs`: list the indexed documents, or remove one from the corpus folder and the index."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.cli.options import add_location_flags, settings_from
+from bot.errors import UsageError
+from bot.formatting import added_text, size_text
+from bot.types import DocumentInfo
+
+EXAMPLES_DOCS = """examples:
+  bot docs list
+  bot docs remove old-report.pdf
+"""
+ACTIONS = "bot docs list | bot docs remove NAME"
+
+
+def register_docs(sub) -> argparse.ArgumentParser:
+    docs = sub.add_parser("docs", help="list the documents, or remove one", epilog=EXAMPLES_DOCS,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = docs.add_subparsers(dest="docs_action", metavar="{list,remove}")
+    listing = actions.add_parser("list", help="the indexed documents: name, passages, size, when added")
+    remove = actions.add_parser("remove", help="delete a document from the corpus folder and the index")
+    remove.add_argument("name", help="the document's name as `bot docs list` shows it")
+    for parser in (listing, remove):
+        add_location_flags(parser)
+        parser.add_argument("--embedding-model", help="sentence-transformers model name or path")
+    return docs
+
+
+def run_docs(args) -> int:
+    from bot.pipeline import Bot
+
+    if args.docs_action is None:
+        raise UsageError(f"say what to do: {ACTIONS}")
+    bot = Bot(settings_from(args))
+    if args.docs_action == "list":
+        print(documents_table(bot.documents()))
+        return 0
+    report = bot.remove_document(args.name)
+    for message in bot.messages:
+        print(f"note: {message}", file=sys.stderr)
+    print(f"removed {args.name}; {len(bot.documents())} documents remain "
+          f"({report.seconds:.1f}s)")
+    return 0
+
+
+def documents_table(documents: list[DocumentInfo]) -> str:
+    """Aligned columns: name, passages (chunks), size and time added."""
+    header = ("name", "chunks", "size", "added")
+    rows = [(d["doc"], str(d["chunks"]), size_text(d["bytes"]), added_text(d["added_at"])) for d in documents]
+    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
+    right = (False, True, True, False)  # numbers line up on the right
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right)]
+        return "  ".join(cells).rstrip()
+
+    return "\n".join([line(header), *(line(r) for r in rows)])

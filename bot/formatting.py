@@ -1,0 +1,30 @@
+"""How the command line and the chat page show a document's size and the time it was added."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def size_text(n_bytes: int | None) -> str:
+    """'812 B', '14.2 KB', '3.1 MB' (decimal units, as file managers show them); '?' if unknown."""
+    if n_bytes is None:
+        return "?"
+    if n_bytes < 1000:
+        return f"{n_bytes} B"
+    value = float(n_bytes)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1000
+        if value < 1000:
+            break
+    return f"{value:.1f} {unit}"
+
+
+def added_text(iso: str) -> str:
+    """An ISO 8601 time as 'YYYY-MM-DD HH:MM' in this machine's time zone; as given if unparsable."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return iso or "?"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
