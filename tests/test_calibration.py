@@ -91,7 +91,8 @@ def test_model_calibrations_are_fitted_and_shipped_with_the_reader(tmp_path, tin
     def factory(s):
         return Bot(s, embedder=emb)
 
-    fitted = calibrate_model(factory, settings, [TuneSource(str(path))], model, None, 0, tmp_path / "work",
+    fitted = calibrate_model(factory, settings, [TuneSource(str(path))], model, limit=None, seed=0,
+                             work_dir=tmp_path / "work",
                              log=lambda m: None)
     assert set(fitted) == {"calibration.json", "calibration-reader-only.json", "calibration-sentence.json"}
     for name in fitted:

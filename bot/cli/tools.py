@@ -234,8 +234,8 @@ def run_calibrate(args) -> int:
             from dataclasses import replace
 
             settings = replace(settings, reader=args.model)
-            fitted = calibrate_model(Bot, settings, sources, Path(args.model), args.limit, args.seed,
-                                     Path(args.work_dir), progress=progress)
+            fitted = calibrate_model(Bot, settings, sources, Path(args.model), limit=args.limit, seed=args.seed,
+                                     work_dir=Path(args.work_dir), progress=progress)
         for name, calibration in fitted.items():
             print(f"{name}: {calibration.n_examples} examples, threshold {calibration.threshold:.3f}")
             print(tradeoff_table(calibration))

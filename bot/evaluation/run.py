@@ -89,7 +89,7 @@ def default_bot_factory(settings: Settings):
     return Bot(settings)
 
 
-def run_evaluation(dataset: Dataset, settings: Settings, mode: str,
+def run_evaluation(dataset: Dataset, settings: Settings, mode: str, *,
                    bot_factory: Callable[[Settings], object] | None = None,
                    batch_size: int = DEFAULT_BATCH, progress: bool = False,
                    limit: int | None = None, seed: int = 0,

@@ -179,7 +179,7 @@ def choose_threshold(prob: np.ndarray, answer_f1: np.ndarray, answerable: np.nda
     return float(best_t), table
 
 
-def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answerable: list[bool],
+def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answerable: list[bool], *,
                     reader_identity: str, fitted_on: str, features: tuple[str, ...] = FEATURES,
                     answerable_share: float | None = None,
                     embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> Calibration:

@@ -336,7 +336,8 @@ def sync_index(
             report.rebuilt_reason = "rebuild requested"
             manifest = None
 
-        index = _rebuild(settings, embedder, store, manifest, files, expected, versions, report, progress, earlier)
+        index = _rebuild(settings, embedder, store, manifest=manifest, files=files, expected=expected,
+                         versions=versions, report=report, progress=progress, earlier=earlier)
         report.seconds = time.perf_counter() - t0
         return index
 
@@ -379,94 +380,122 @@ def added_at(file: CorpusFile, earlier: dict[str, tuple[str, str]]) -> str:
         return iso_time()
 
 
-def _rebuild(settings, embedder, store, manifest, files, expected, versions, report, progress,
+@dataclass
+class _Build:
+    """A new index generation being assembled: chunks and vector rows in order, the documents'
+    manifest entries, the files left out, and the rows still to embed."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+    vector_parts: list[np.ndarray] = field(default_factory=list)
+    documents: dict[str, DocumentEntry] = field(default_factory=dict)
+    skipped: list[list] = field(default_factory=list)
+    to_embed: list[tuple[int, str]] = field(default_factory=list)  # (row, text to embed)
+    n_kept: int = 0  # rows carried over unchanged from the previous generation, at the front
+
+    def skip(self, file: CorpusFile, reason: str, report: SyncReport) -> None:
+        self.skipped.append([file.rel, reason, file.content_hash or None])
+        report.skipped.append((file.rel, reason))
+
+
+def _rebuild(settings: Settings, embedder: Embedder, store: IndexStore, *, manifest: Manifest | None,
+             files: list[CorpusFile], expected: dict, versions: dict[str, str], report: SyncReport, progress: bool,
              earlier: dict[str, tuple[str, str]]) -> LoadedIndex:
-    old_chunks: dict[str, list[Chunk]] = {}
-    old_vectors = None
+    """Write a new generation from the corpus files, reusing what the previous one holds."""
     old_docs = manifest["documents"] if manifest else {}
-    if manifest is not None:
-        all_chunks = store.load_chunks(manifest)
-        old_vectors = store.load_vectors(manifest)
-        for c in all_chunks:
-            old_chunks.setdefault(c.doc_id, []).append(c)
-
-    chunks: list[Chunk] = []
-    vector_parts: list[np.ndarray] = []
-    documents: dict[str, dict] = {}
-    skipped: list[list] = []
-    to_embed: list[tuple[int, str]] = []  # (position in chunks, text)
-    # Unchanged documents keep their place at the front, in their old order, and new ones follow:
-    # when nothing was changed or removed, the old FAISS index is then a prefix of the new one and
-    # only the new vectors need adding (rebuilding an HNSW graph of a large corpus takes minutes).
-    unchanged = [f for f in files
-                 if not f.skip_reason and f.rel in old_docs and old_docs[f.rel]["hash"] == f.content_hash]
-    unchanged.sort(key=lambda f: old_docs[f.rel]["first_chunk"])
-    unchanged_names = {f.rel for f in unchanged}
-    for file in unchanged:
-        old = old_docs[file.rel]
-        reused = old_chunks.get(file.rel, [])
-        rows = [c.chunk_id for c in reused]
-        first = len(chunks)
-        chunks.extend(_renumber(c, first + i) for i, c in enumerate(reused))
-        vector_parts.append(np.asarray(old_vectors[rows], dtype=np.float32))
-        documents[file.rel] = dict(old, first_chunk=first)
-        report.reused.append(file.rel)
-    n_kept = len(chunks)
-    for file in files:
-        if file.rel in unchanged_names:
-            continue
-        doc, reason = try_load(file)
-        if doc is None:
-            skipped.append([file.rel, reason, file.content_hash or None])
-            report.skipped.append((file.rel, reason))
-            continue
-        new_chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap, first_id=len(chunks))
-        if not new_chunks:
-            skipped.append([file.rel, "no text found", file.content_hash])
-            report.skipped.append((file.rel, "no text found"))
-            continue
-        (report.changed if file.rel in old_docs else report.added).append(file.rel)
-        documents[file.rel] = {"hash": doc.content_hash, "kind": doc.kind, "title": doc.title,
-                               "n_chunks": len(new_chunks), "first_chunk": len(chunks), "bytes": file.size,
-                               "added_at": added_at(file, earlier)}
-        for c in new_chunks:
-            to_embed.append((len(chunks), embedding_text(c, doc.title)))
-            chunks.append(c)
-        vector_parts.append(np.zeros((len(new_chunks), expected["embedding_dimension"]), dtype=np.float32))
-    report.removed = [d for d in old_docs if d not in documents and d not in {s[0] for s in skipped}]
-    if not documents:
-        raise empty_corpus_error(settings.corpus_dir, len(skipped))
-
+    build = _Build()
+    unchanged = _keep_unchanged(build, store, manifest, files, report)
     dim = expected["embedding_dimension"]
-    vectors = np.concatenate(vector_parts) if vector_parts else np.zeros((0, dim), dtype=np.float32)
-    if to_embed:
-        vectors = np.array(vectors)  # writable copy
-        batch = 256
-        from tqdm.auto import tqdm
+    for file in files:
+        if file.rel not in unchanged:
+            _add_document(build, file, settings, dim, old_docs, report, earlier)
+    report.removed = [d for d in old_docs if d not in build.documents and d not in {s[0] for s in build.skipped}]
+    if not build.documents:
+        raise empty_corpus_error(settings.corpus_dir, len(build.skipped))
+    vectors = _embed_rows(build, embedder, dim, progress)
+    report.embedded_chunks = len(build.to_embed)
 
-        with tqdm(total=len(to_embed), unit="chunk", desc="embedding", disable=not progress) as bar:
-            for b in range(0, len(to_embed), batch):
-                part = to_embed[b : b + batch]
-                vectors[[p for p, _ in part]] = embedder.encode([t for _, t in part])
-                bar.update(len(part))
-        report.embedded_chunks = len(to_embed)
-
-    grown = manifest is not None and n_kept == manifest.get("n_chunks") and not report.changed and not report.removed
-    faiss_index, faiss_info = _extend_faiss(store, manifest, vectors, n_kept) if grown else (None, None)
+    grown = manifest is not None and build.n_kept == manifest.get("n_chunks") and not report.changed and not report.removed
+    faiss_index, faiss_info = _extend_faiss(store, manifest, vectors, build.n_kept) if grown else (None, None)
     if faiss_index is None:
         faiss_index, faiss_info = build_faiss(vectors)
-    new_manifest = {
+    new_manifest: Manifest = {
         "format_version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **expected,
         "faiss": faiss_info,
-        "n_chunks": len(chunks),
-        "documents": documents,
-        "skipped": skipped,
+        "n_chunks": len(build.chunks),
+        "documents": build.documents,
+        "skipped": build.skipped,
         "versions": versions,
     }
-    new_manifest = store.write(new_manifest, chunks, vectors, faiss_index)
-    return LoadedIndex(new_manifest, chunks, vectors, faiss_index, report)
+    new_manifest = store.write(new_manifest, build.chunks, vectors, faiss_index)
+    return LoadedIndex(new_manifest, build.chunks, vectors, faiss_index, report)
+
+
+def _keep_unchanged(build: _Build, store: IndexStore, manifest: Manifest | None, files: list[CorpusFile],
+                    report: SyncReport) -> set[str]:
+    """Carry over the chunks and vectors of documents whose bytes did not change.
+
+    They keep their place at the front, in their old order, and new documents follow: when nothing
+    was changed or removed, the old FAISS index is then a prefix of the new one and only the new
+    vectors need adding (rebuilding an HNSW graph of a large corpus takes minutes)."""
+    if manifest is None:
+        return set()
+    old_docs = manifest["documents"]
+    unchanged = [f for f in files
+                 if not f.skip_reason and f.rel in old_docs and old_docs[f.rel]["hash"] == f.content_hash]
+    if not unchanged:
+        return set()
+    old_vectors = store.load_vectors(manifest)
+    old_chunks: dict[str, list[Chunk]] = {}
+    for c in store.load_chunks(manifest):
+        old_chunks.setdefault(c.doc_id, []).append(c)
+    for file in sorted(unchanged, key=lambda f: old_docs[f.rel]["first_chunk"]):
+        reused = old_chunks.get(file.rel, [])
+        first = len(build.chunks)
+        build.chunks.extend(_renumber(c, first + i) for i, c in enumerate(reused))
+        build.vector_parts.append(np.asarray(old_vectors[[c.chunk_id for c in reused]], dtype=np.float32))
+        build.documents[file.rel] = dict(old_docs[file.rel], first_chunk=first)
+        report.reused.append(file.rel)
+    build.n_kept = len(build.chunks)
+    return {f.rel for f in unchanged}
+
+
+def _add_document(build: _Build, file: CorpusFile, settings: Settings, dim: int, old_docs: dict,
+                  report: SyncReport, earlier: dict[str, tuple[str, str]]) -> None:
+    """Parse and chunk a new or changed file; its rows are embedded afterwards, all together."""
+    doc, reason = try_load(file)
+    if doc is None:
+        build.skip(file, reason, report)
+        return
+    new_chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap, first_id=len(build.chunks))
+    if not new_chunks:
+        build.skip(file, "no text found", report)
+        return
+    (report.changed if file.rel in old_docs else report.added).append(file.rel)
+    build.documents[file.rel] = {"hash": doc.content_hash, "kind": doc.kind, "title": doc.title,
+                                 "n_chunks": len(new_chunks), "first_chunk": len(build.chunks), "bytes": file.size,
+                                 "added_at": added_at(file, earlier)}
+    for c in new_chunks:
+        build.to_embed.append((len(build.chunks), embedding_text(c, doc.title)))
+        build.chunks.append(c)
+    build.vector_parts.append(np.zeros((len(new_chunks), dim), dtype=np.float32))
+
+
+def _embed_rows(build: _Build, embedder: Embedder, dim: int, progress: bool, batch: int = 256) -> np.ndarray:
+    """All vector rows of the new generation, embedding the rows of new and changed documents."""
+    vectors = np.concatenate(build.vector_parts) if build.vector_parts else np.zeros((0, dim), dtype=np.float32)
+    if not build.to_embed:
+        return vectors
+    vectors = np.array(vectors)  # writable copy
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(build.to_embed), unit="chunk", desc="embedding", disable=not progress) as bar:
+        for b in range(0, len(build.to_embed), batch):
+            part = build.to_embed[b : b + batch]
+            vectors[[row for row, _ in part]] = embedder.encode([text for _, text in part])
+            bar.update(len(part))
+    return vectors
 
 
 def _extend_faiss(store: IndexStore, manifest: dict, vectors: np.ndarray, n_kept: int):

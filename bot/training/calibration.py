@@ -76,8 +76,9 @@ class Example:
 def fit(examples: list[Example], identity: str, fitted_on: str, features: tuple[str, ...],
         answerable_share: float | None = None, embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> Calibration:
     calibration = fit_calibration([e.features for e in examples], [e.answer_f1 for e in examples],
-                                  [e.answerable for e in examples], identity, fitted_on, features, answerable_share,
-                                  embedding_model)
+                                  [e.answerable for e in examples], reader_identity=identity, fitted_on=fitted_on,
+                                  features=features, answerable_share=answerable_share,
+                                  embedding_model=embedding_model)
     calibration.per_source = refusals_by_source(calibration, examples)
     return calibration
 
@@ -185,8 +186,8 @@ def refit_model(work_dir: Path, model_dir: Path, identity: str, described: str) 
     return save_model_calibrations(rows, identity, described, model_dir)
 
 
-def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], model_dir: Path, limit: int | None,
-                    seed: int, work_dir: Path, progress: bool = False,
+def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], model_dir: Path, *,
+                    limit: int | None, seed: int, work_dir: Path, progress: bool = False,
                     log: Callable[[str], None] = print) -> dict[str, Calibration]:
     """Fit and store the calibrations shipped with a reader (see the module docstring)."""
     open_rows: list[Example] = []

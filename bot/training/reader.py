@@ -199,6 +199,20 @@ def load_training_examples(files: list[str], limit: int | None, seed: int) -> li
     return examples
 
 
+def _load_features(config: TrainConfig, tokenizer, work: Path, log) -> Features:
+    """The run's training windows, built once and cached in the work folder."""
+    cache = work / f"features-{config.max_length}-{config.stride}-{config.limit}-{config.seed}-{config.negative_keep}.pt"
+    if cache.exists():
+        return Features(**torch.load(cache, weights_only=False))
+    t0 = time.time()
+    examples = load_training_examples(config.train_files, config.limit, config.seed)
+    feats = build_features(examples, tokenizer, config.max_length, config.stride)
+    feats = subsample_negatives(feats, config.negative_keep, config.seed)
+    _atomic_torch_save(asdict(feats), cache)
+    log(f"built {len(feats.input_ids)} windows from {len(examples)} questions in {time.time() - t0:.0f}s")
+    return feats
+
+
 def train_reader(config: TrainConfig, log=print) -> Path:
     """Train (or resume) and export fp16 safetensors to config.output_dir. Returns that folder."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
@@ -214,16 +228,7 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     base = resolve_model(config.base_model, "base")
     tokenizer = AutoTokenizer.from_pretrained(base)
 
-    cache = work / f"features-{config.max_length}-{config.stride}-{config.limit}-{config.seed}-{config.negative_keep}.pt"
-    if cache.exists():
-        feats = Features(**torch.load(cache, weights_only=False))
-    else:
-        t0 = time.time()
-        examples = load_training_examples(config.train_files, config.limit, config.seed)
-        feats = build_features(examples, tokenizer, config.max_length, config.stride)
-        feats = subsample_negatives(feats, config.negative_keep, config.seed)
-        _atomic_torch_save(asdict(feats), cache)
-        log(f"built {len(feats.input_ids)} windows from {len(examples)} questions in {time.time() - t0:.0f}s")
+    feats = _load_features(config, tokenizer, work, log)
     lengths = np.array([len(x) for x in feats.input_ids])
 
     # fp32 master weights, even from an fp16 export
