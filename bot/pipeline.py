@@ -89,6 +89,11 @@ class Bot:
     # ----- index -----
     @property
     def index(self) -> LoadedIndex:
+        """The current index generation (built or loaded on first use)."""
+        return self.load_index()
+
+    def load_index(self) -> LoadedIndex:
+        """Build or load the index now if that has not happened yet; returns it."""
         if self._index is None:
             self.sync()
         return self._index
@@ -305,7 +310,7 @@ class Bot:
         histories = histories or [None] * len(questions)
         top_k = self._checked_top_k(top_k)
         if not self.refresh():
-            self.index  # build or load the index (and models) before timing the question
+            self.load_index()  # before timing the question
         self.reader.warm_up()
         t_start = time.perf_counter()
         prepared = [self._prepare(q, h) for q, h in zip(questions, histories)]
@@ -391,7 +396,7 @@ class Bot:
 
     def retrieve(self, query: str, top_k: int | None = None) -> list[Passage]:
         """Ranked passages for a query (no reading)."""
-        self.index
+        self.load_index()
         return self._retriever.retrieve(query, top_k or self.settings.top_k)
 
     def read(self, requests: list[tuple[str, list[Passage]]]) -> list[ReaderResult]:

@@ -142,7 +142,7 @@ def sentence_bot(qa_dirs, real_embedder):
     corpus, index = qa_dirs
     bot = Bot(load_settings({"corpus_dir": corpus, "index_dir": index, "reader": "none"}, environ={}),
               embedder=real_embedder)
-    bot.index
+    bot.load_index()
     return bot
 
 

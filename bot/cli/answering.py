@@ -144,7 +144,7 @@ def run_chat(args) -> int:
 
     bot = Bot(settings_from(args))
     print("Ask a question about the documents (empty line or Ctrl-D to quit).", file=sys.stderr)
-    bot.index
+    bot.load_index()
     _print_messages(bot)
     history: list[str] = []
     while True:

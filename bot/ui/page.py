@@ -133,7 +133,7 @@ class ChatPage:
             if size > limit_mb * 1024 * 1024:  # checked before reading it into memory
                 return False, f"{name} was not added: {size / 1e6:.1f} MB is over the {limit_mb:g} MB limit."
             try:
-                self.bot.index  # loaded first, so the sync report below is about this file only
+                self.bot.load_index()  # first, so the sync report below is about this file only
             except CorpusError:
                 pass  # no usable documents yet: this upload may be the first
             report = self.bot.add_document(name, path.read_bytes(), replace=replace)

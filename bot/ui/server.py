@@ -155,7 +155,7 @@ def serve(settings: Settings, examples: list[str] | None = None, *, auth_file: P
     print("Loading the documents and models…", file=sys.stderr, flush=True)
     bot = Bot(settings)
     try:
-        bot.index
+        bot.load_index()
         bot.ask("What are these documents about?")  # loads every model now, not on the first question
     except CorpusError as exc:  # an empty folder: the page still opens so documents can be uploaded
         print(f"warning: {exc}", file=sys.stderr)
