@@ -11,15 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.words import STOP_WORDS
+
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|he|him|his|she|her|this|that|these|those|there)\b", re.I)
 _POSSESSIVE = {"its", "their", "his", "her"}
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what about)\b", re.I)
-_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does",
-                   "do", "is", "are", "was", "were", "can", "could", "should", "would", "will", "has", "have", "had"}
-_STOP = _QUESTION_WORDS | {
-    "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "and", "or", "be", "been",
-    "it", "its", "that", "this", "as", "from", "their", "they", "there", "about", "into", "than",
-    "year", "much", "many", "kind", "type", "established", "happen", "happened", "do", "does",
+# Besides the common stop words: words that never name what a follow-up refers to.
+_STOP = STOP_WORDS | {
+    "they", "there", "about", "into", "than", "year", "much", "many", "kind", "type", "established",
+    "happen", "happened",
 }
 # Words that end a noun phrase when taking the subject from a question.
 _VERBS_AFTER = {"established", "founded", "created", "formed", "signed", "built", "located", "start",

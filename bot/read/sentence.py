@@ -9,21 +9,16 @@ import numpy as np
 
 from bot.ingest.chunking import sentence_spans
 from bot.search.embedding import Embedder
-from bot.types import ReaderResult, ReadItem
-from bot.types import Span
+from bot.types import ReaderResult, ReadItem, Span
+from bot.words import STOP_WORDS
 
 # How much shared content words add to the cosine similarity: enough to break near-ties only.
 WORD_OVERLAP_WEIGHT = 0.2
 _WORD = re.compile(r"\w+")
-_STOP = {
-    "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "and", "or", "is", "are",
-    "was", "were", "be", "been", "what", "which", "who", "whom", "when", "where", "why", "how",
-    "did", "do", "does", "has", "have", "had", "it", "its", "that", "this", "as", "from", "their",
-}
 
 
 def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+    return {w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS}
 
 
 class SentenceReader:
