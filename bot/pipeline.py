@@ -1,7 +1,8 @@
 """The one core API: `Bot.ask(question, history=None) -> Response`.
 
 The chat page, the CLI and the evaluator all go through this class; none of them touches
-FAISS or transformers directly.
+FAISS or transformers directly. It is longer than most modules because it is the one place that
+owns the corpus folder's changes (uploads, removals, edits on disk) as well as answering.
 """
 
 from __future__ import annotations

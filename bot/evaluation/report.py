@@ -3,7 +3,7 @@ results.jsonl and a self-contained report.html with embedded PNG charts).
 
 The folder is written atomically: everything is built in a hidden temporary folder first and
 moved into place only when complete, so an interrupted or failed run never leaves files that
-look finished.
+look finished. Most of its length is the HTML page and its charts.
 """
 
 from __future__ import annotations

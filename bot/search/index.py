@@ -9,7 +9,8 @@ Layout of the index folder:
 Every build writes a new generation of data files, then swaps manifest.json atomically
 (temp file + rename). A build killed at any moment leaves the previous manifest pointing at
 the previous, untouched files. A manifest whose checksums, model or settings do not match is
-never used: the index is rebuilt, reusing what can be trusted.
+never used: the index is rebuilt, reusing what can be trusted. The module keeps the manifest
+schema, the store, the checks and the build together because each depends on the others' format.
 """
 
 from __future__ import annotations

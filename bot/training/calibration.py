@@ -31,7 +31,9 @@ from bot.evaluation import (
 from bot.errors import DataError
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 
-READER_ONLY_FEATURES = ("span_score", "null_gap", "min_null_gap", "answer_words")
+# The reader-only model adds the shared-normalisation features: on the tune data they transfer a
+# little better to review text (fitted without it) than the per-window scores alone.
+READER_ONLY_FEATURES = ("span_score", "null_gap", "min_null_gap", "answer_words", "group_gap", "span_logprob")
 SENTENCE_FEATURES = ("span_score", "dense", "top_dense", "bm25", "answer_words")
 
 
