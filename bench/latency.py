@@ -40,7 +40,6 @@ def main() -> int:
     else:
         reader, model_info = reader_model(args.reader_model)
 
-    from bot.search.embedding import Embedder
     from bot.pipeline import Bot
 
     settings = bench_settings(corpus_dir=Path(args.corpus), index_dir=temp_dir("latency") / "index", reader=reader)
@@ -60,7 +59,7 @@ def main() -> int:
         for q in questions:
             # The query-vector cache would turn repeats into free embeddings; a user's question
             # is usually new, so every timed question is embedded for real.
-            Embedder.encode_query.cache_clear()
+            bot.embedder.clear_query_cache()
             r = bot.ask(q)
             for s in STAGES:
                 samples[s].append(r.timings_ms.get(s, 0.0))

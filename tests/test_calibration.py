@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from bot.training.calibration import TuneSource, calibrate_model, calibrate_on_corpus
+from bot.training.calibration import READER_ONLY_FEATURES, TuneSource, calibrate_model, calibrate_on_corpus
 from bot.read.answerability import Calibration, choose_threshold, default_calibration, fit_logistic
 from bot.config import load_settings
 from bot.evaluation import load_dataset
@@ -100,7 +100,7 @@ def test_model_calibrations_are_fitted_and_shipped_with_the_reader(tmp_path, tin
     bot = Bot(load_settings({"reader": str(model), "corpus_dir": tmp_path / "c", "index_dir": tmp_path / "i2"}),
               embedder=emb)
     assert bot.calibration.fitted_on.startswith("tune.json") and bot.calibration.features[0] == "span_score"
-    assert bot.reader_only_calibration.features == ["span_score", "null_gap", "min_null_gap", "answer_words"]
+    assert bot.reader_only_calibration.features == list(READER_ONLY_FEATURES)
     source = TuneSource.parse(f"{path}@Amber,Birch", unanswerable_only=True)
     ds = source.load(None, 0)
     assert {i.answerable for i in ds.items} == {False} and len(ds.items) == 6

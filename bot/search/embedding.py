@@ -60,6 +60,10 @@ class Embedder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def clear_query_cache(self) -> None:
+        with self._cache_lock:
+            self._query_cache.clear()
+
     def encode_query(self, text: str) -> np.ndarray:
         """Questions repeat (examples, retries, follow-ups); the last QUERY_CACHE_SIZE vectors are
         kept per embedder (a cache on the instance, so a dropped embedder is freed with it)."""

@@ -22,7 +22,7 @@ from typing import Callable
 
 from bot.evaluation import metrics
 from bot.read.answerability import (
-    CALIBRATION_FILE, FEATURES, READER_ONLY_FILE, SENTENCE_FILE, Calibration, fit_calibration,
+    CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, fit_calibration,
 )
 from bot.evaluation import (
     Dataset, EvalItem, ask_dataset, load_dataset, sample, select_articles, split_article_spec,
@@ -34,7 +34,10 @@ from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 # The reader-only model adds the shared-normalisation features: on the tune data they transfer a
 # little better to review text (fitted without it) than the per-window scores alone.
 READER_ONLY_FEATURES = ("span_score", "null_gap", "min_null_gap", "answer_words", "group_gap", "span_logprob")
-SENTENCE_FEATURES = ("span_score", "dense", "top_dense", "bm25", "answer_words")
+# BM25 scores grow with the collection's size (its word statistics), so a rule that reads them
+# refuses plain answers in a folder of one or two documents; the fitted rules leave them out.
+OPEN_FEATURES = ("span_score", "null_gap", "min_null_gap", "dense", "top_dense", "answer_words")
+SENTENCE_FEATURES = ("span_score", "dense", "top_dense", "answer_words")
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ def examples_from_results(results, sentence_mode: bool = False) -> list[Example]
 
 
 def features_for(reader_kind: str) -> tuple[str, ...]:
-    return FEATURES if reader_kind == "neural" else SENTENCE_FEATURES
+    return OPEN_FEATURES if reader_kind == "neural" else SENTENCE_FEATURES
 
 
 def calibrate_on_corpus(bot, dataset: Dataset, progress: bool = False) -> Calibration:
@@ -242,7 +245,7 @@ def save_model_calibrations(rows: dict[str, list[Example]], identity: str, descr
     """Fit the three shipped calibrations and save them in model_dir. Thresholds are chosen for
     ANSWERABLE_SHARE answerable questions (the tune data holds more made-up negatives than real questions)."""
     out = {
-        CALIBRATION_FILE: fit(rows["open"], identity, described, FEATURES, ANSWERABLE_SHARE, embedding_model),
+        CALIBRATION_FILE: fit(rows["open"], identity, described, OPEN_FEATURES, ANSWERABLE_SHARE, embedding_model),
         READER_ONLY_FILE: fit(rows["reader-only"], identity, described, READER_ONLY_FEATURES, ANSWERABLE_SHARE,
                               embedding_model),
         SENTENCE_FILE: fit(rows["sentence"], "sentence", described, SENTENCE_FEATURES, ANSWERABLE_SHARE,
