@@ -165,6 +165,38 @@ def make_optimizer(model, learning_rate: float, weight_decay: float, warmup_rati
     return optimizer, get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
 
 
+def optimizer_step(loss, model, optimizer, scheduler) -> None:
+    """Backpropagate, clip the gradient norm at 1, then step the optimizer and the schedule."""
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+@dataclass
+class Progress:
+    """The smoothed loss and time per window, written to train.log every LOG_EVERY steps."""
+
+    log_file: object
+    total_steps: int
+    started: float = field(default_factory=time.time)
+    windows: int = 0
+    running: float = 0.0
+
+    def update(self, step: int, epoch: int, loss: float, n_windows: int, lr: float, force: bool = False) -> None:
+        self.windows += n_windows
+        self.running = 0.98 * self.running + 0.02 * loss if step > 1 else loss
+        if step % LOG_EVERY == 0 or force:
+            rate = (time.time() - self.started) / max(self.windows, 1) * 1000
+            self.log_file.write(f"step {step}/{self.total_steps} epoch {epoch} loss {self.running:.3f} "
+                                f"lr {lr:.2e} {rate:.0f} ms/window\n")
+            self.log_file.flush()
+
+
+LOG_EVERY = 20
+
+
 def save_checkpoint(path: Path, model, optimizer, scheduler, step: int, extra: dict | None = None) -> None:
     _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict(), "step": step, "extra": extra or {}}, path)
@@ -250,9 +282,8 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     (work / "config.json").write_text(json.dumps(asdict(config), indent=2))
 
     model.train()
-    t_start, seen = time.time(), 0
-    running = 0.0
     with (work / "train.log").open("a") as log_file:
+        progress = Progress(log_file, total_steps)
         end = min(total_steps, config.stop_at_step or total_steps)
         while step < end:
             epoch, in_epoch = divmod(step, steps_per_epoch)
@@ -263,20 +294,10 @@ def train_reader(config: TrainConfig, log=print) -> Path:
                 batch = {k: v.to(device) for k, v in collate(feats, idx, tokenizer.pad_token_id).items()}
                 with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_bf16):
                     loss = model(**batch).loss
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
+                optimizer_step(loss, model, optimizer, scheduler)
                 step += 1
-                seen += len(idx)
-                running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
-                if step % 20 == 0 or step == total_steps:
-                    rate = (time.time() - t_start) / max(seen, 1) * 1000
-                    line = (f"step {step}/{total_steps} epoch {epoch} loss {running:.3f} "
-                            f"lr {scheduler.get_last_lr()[0]:.2e} {rate:.0f} ms/window")
-                    log_file.write(line + "\n")
-                    log_file.flush()
+                progress.update(step, epoch, loss.item(), len(idx), scheduler.get_last_lr()[0],
+                                force=step == total_steps)
                 if step % config.save_every == 0 or step == end:
                     save_checkpoint(checkpoint, model, optimizer, scheduler, step, config.extra)
                 if step % steps_per_epoch == 0:

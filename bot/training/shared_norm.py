@@ -201,7 +201,7 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
 
     from bot.hardware import fast_bf16
     from bot.model_paths import resolve_model
-    from bot.training.reader import export_reader, make_optimizer, resume, save_checkpoint
+    from bot.training.reader import Progress, export_reader, make_optimizer, optimizer_step, resume, save_checkpoint
 
     work = Path(config.work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -228,8 +228,8 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
 
     model.train()
     end = min(total_steps, config.stop_at_step or total_steps)
-    t_start, windows_seen, running = time.time(), 0, 0.0
     with (work / "train.log").open("a") as log_file:
+        progress = Progress(log_file, total_steps)
         while step < end:
             epoch, in_epoch = divmod(step, steps_per_epoch)
             for group_ids in group_batches(data, config.groups_per_batch, config.seed, epoch)[in_epoch:]:
@@ -240,19 +240,10 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
                     out = model(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
                                 attention_mask=batch["attention_mask"])
                 loss = shared_norm_loss(out.start_logits, out.end_logits, batch)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
+                optimizer_step(loss, model, optimizer, scheduler)
                 step += 1
-                windows_seen += len(batch["input_ids"])
-                running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
-                if step % 20 == 0 or step == end:
-                    rate = (time.time() - t_start) / max(windows_seen, 1) * 1000
-                    log_file.write(f"step {step}/{total_steps} epoch {epoch} loss {running:.3f} "
-                                   f"lr {scheduler.get_last_lr()[0]:.2e} {rate:.0f} ms/window\n")
-                    log_file.flush()
+                progress.update(step, epoch, loss.item(), len(batch["input_ids"]), scheduler.get_last_lr()[0],
+                                force=step == end)
                 if step % config.save_every == 0 or step == end:
                     save_checkpoint(checkpoint, model, optimizer, scheduler, step)
                 if config.export_every and step % config.export_every == 0 and step < total_steps:

@@ -32,6 +32,16 @@ log = logging.getLogger(__name__)
 REMOVAL_OFF = "Removing documents is turned off on this page."
 
 
+def _failure(name: str, verb: str, exc: Exception, file_problem: str) -> str:
+    """The page's message for an upload or removal that failed; unexpected errors go to the log."""
+    if isinstance(exc, BotError):
+        return f"Not {verb}: {_full_stop(str(exc))}"
+    if isinstance(exc, OSError):
+        return f"{name} was not {verb}: {file_problem} ({exc.strerror or exc})."
+    log.error("%s: not %s", name, verb, exc_info=exc)
+    return f"{name} was not {verb}: something went wrong (the server log has the details)."
+
+
 class ChatPage:
     """What the page does, independent of Gradio's components."""
 
@@ -137,13 +147,8 @@ class ChatPage:
             except CorpusError:
                 pass  # no usable documents yet: this upload may be the first
             report = self.bot.add_document(name, path.read_bytes(), replace=replace)
-        except BotError as exc:
-            return False, f"Not added: {_full_stop(str(exc))}"
-        except OSError as exc:
-            return False, f"{name} was not added: the upload could not be read ({exc.strerror or exc})."
-        except Exception:
-            log.exception("adding %s failed", name)
-            return False, f"{name} was not added: something went wrong (the server log has the details)."
+        except Exception as exc:  # every failure becomes one friendly line
+            return False, _failure(name, "added", exc, "the upload could not be read")
         docs = report.added + report.changed
         if not docs:
             return True, f"{name} is already in the documents, unchanged."
@@ -174,13 +179,8 @@ class ChatPage:
     def _remove(self, name: str) -> tuple[bool, str]:
         try:
             self.bot.remove_document(name)
-        except BotError as exc:
-            return False, f"Not removed: {_full_stop(str(exc))}"
-        except OSError as exc:
-            return False, f"{name} was not removed: the file could not be moved ({exc.strerror or exc})."
-        except Exception:
-            log.exception("removing %s failed", name)
-            return False, f"{name} was not removed: something went wrong (the server log has the details)."
+        except Exception as exc:  # every failure becomes one friendly line
+            return False, _failure(name, "removed", exc, "the file could not be moved")
         return True, f"Removed {name}. Questions are answered without it now."
 
     # ----- API -----
