@@ -10,6 +10,10 @@ from typing import Any
 from bot.errors import UsageError
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 
+# Questions answered together in batch evaluation (`bot eval --batch-size`). Here rather than in
+# bot/evaluation, so that building the command line does not import the evaluator.
+DEFAULT_BATCH = 64
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from bot.cli.options import add_answering_flags, add_location_flags, settings_from
-from bot.evaluation.data import DEFAULT_BATCH
+from bot.config import DEFAULT_BATCH
 
 
 def register_train(sub) -> argparse.ArgumentParser:

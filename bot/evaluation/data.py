@@ -16,7 +16,6 @@ from bot.evaluation.squad import load_squad, squad_version
 
 MODES = ("corpus", "squad-open", "gold-context")
 STAGES = ("not_retrieved", "misread", "wrongly_refused", "answered_unanswerable")
-DEFAULT_BATCH = 64
 _TRUE = {"true", "1", "yes", "y", ""}
 _FALSE = {"false", "0", "no", "n"}
 

@@ -24,14 +24,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from bot.evaluation import metrics
-from bot.read.answerability import refuses
-from bot.config import Settings
+from bot.config import DEFAULT_BATCH, Settings
 from bot.errors import UsageError
+from bot.evaluation import metrics
+from bot.evaluation.data import MODES, Dataset, EvalItem, Paragraph
+from bot.evaluation.figures import EvalMetrics, compute_metrics
+from bot.read.answerability import refuses
 from bot.types import Response
 
-from bot.evaluation.data import DEFAULT_BATCH, MODES, Dataset, EvalItem, Paragraph
-from bot.evaluation.figures import EvalMetrics, compute_metrics
 
 @dataclass
 class QuestionResult:
@@ -103,13 +103,13 @@ def run_evaluation(dataset: Dataset, settings: Settings, mode: str, *,
     t0 = time.perf_counter()
     # The user's --threshold, else the calibrated one; the bot itself answers at 0 (see above).
     user_threshold = settings.abstain_threshold
-    ask_settings = settings
+    ask_settings = settings  # squad-open points it at a temporary corpus and index
     gold_docs: dict[int, str] = {}
     with contextlib.ExitStack() as stack:
         if mode == "squad-open":
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bot-eval-")))
             gold_docs = write_squad_corpus(dataset.paragraphs, folder / "corpus")
-            ask_settings = replace(ask_settings, corpus_dir=folder / "corpus", index_dir=folder / "index")
+            ask_settings = replace(settings, corpus_dir=folder / "corpus", index_dir=folder / "index")
         bot = (bot_factory or default_bot_factory)(ask_settings)
         calibration = bot.reader_only_calibration if mode == "gold-context" else bot.calibration
         threshold = calibration.threshold if user_threshold is None else user_threshold
