@@ -68,8 +68,11 @@ def cpu_model() -> str:
 
 
 def machine_info() -> dict:
+    from bot.hardware import cpu_description
+
     info = {
         "cpu_model": cpu_model(),
+        "cpu": cpu_description(),  # with the flags that decide the fast kernels (AVX2, AVX-512, VNNI, bf16, AMX)
         "logical_cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "python": platform.python_version(),
@@ -179,12 +182,16 @@ def corpus_data(bot, corpus) -> dict:
     return {"corpus": str(corpus), "corpus_documents": len(manifest["documents"]), "corpus_chunks": manifest["n_chunks"]}
 
 
+BACKEND_VARIABLES = ("BOT_READER_BACKEND", "BOT_EMBEDDING_BACKEND")
+
+
 def bench_settings(**overrides):
-    """Settings for a benchmark: the defaults plus overrides, ignoring any BOT_* variables of
-    the shell so numbers do not depend on who ran them."""
+    """Settings for a benchmark: the defaults plus overrides, ignoring the shell's BOT_* variables
+    (numbers must not depend on who ran them) except the two that choose the backends, which
+    bench/backends.py sets per run; the settings printed with every result name both."""
     from bot.config import load_settings
 
-    return load_settings(overrides, environ={})
+    return load_settings(overrides, environ={k: os.environ[k] for k in BACKEND_VARIABLES if k in os.environ})
 
 
 def temp_dir(prefix: str) -> Path:

@@ -14,6 +14,9 @@ from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 # bot/evaluation, so that building the command line does not import the evaluator.
 DEFAULT_BATCH = 64
 
+READER_BACKENDS = ("auto", "torch", "onnx-fp32", "onnx-int8")
+EMBEDDING_BACKENDS = ("torch", "onnx-fp32", "onnx-int8")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -22,6 +25,14 @@ class Settings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     # "auto": the bundled neural reader; "none": sentence-level mode; or any HF QA model name/path.
     reader: str = "auto"
+    # How the neural reader runs: "torch", "onnx-fp32", "onnx-int8", or "auto" (the one measured
+    # fastest on this machine among those that keep the reader's quality; see bot/accel/choice.py).
+    reader_backend: str = "auto"
+    # How the embedder runs: "onnx-int8" (twice the indexing speed of torch, the same retrieval
+    # quality on part A: README "Fast path"), "onnx-fp32", or "torch" (sentence-transformers, for
+    # models the ONNX backend cannot pool). Vectors differ between backends, so changing it
+    # re-embeds the index.
+    embedding_backend: str = "onnx-int8"
     top_k: int = 5
     # The most passages one question may ask for (a client's top_k above this is refused).
     max_top_k: int = 50
@@ -54,6 +65,11 @@ class Settings:
         for label, folder in (("index", self.index_dir), ("corpus", self.corpus_dir)):
             if folder.exists() and not folder.is_dir():
                 raise UsageError(f"the {label} folder {folder} is a file, not a folder: choose a folder")
+        if self.reader_backend not in READER_BACKENDS:
+            raise UsageError(f"reader_backend must be one of {', '.join(READER_BACKENDS)} (got {self.reader_backend!r})")
+        if self.embedding_backend not in EMBEDDING_BACKENDS:
+            raise UsageError(
+                f"embedding_backend must be one of {', '.join(EMBEDDING_BACKENDS)} (got {self.embedding_backend!r})")
         if not 1 <= self.port <= 65535:
             raise UsageError(f"port must be in 1..65535 (got {self.port})")
         return self

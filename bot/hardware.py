@@ -3,9 +3,39 @@
 from __future__ import annotations
 
 import functools
+import platform
 from pathlib import Path
 
-import torch
+# CPU features that decide which kernels run fast: int8 dot products (VNNI), bf16 units, AMX.
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+@functools.cache
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_description() -> str:
+    """CPU name and the speed-relevant flags it has, for every timing the project reports."""
+    flags = [f for f in SPEED_FLAGS if f in cpu_flags()]
+    return f"{cpu_name()} [{' '.join(flags) or 'no avx2'}]"
 
 
 @functools.cache
@@ -15,9 +45,7 @@ def fast_bf16(device: str = "cpu") -> bool:
     On CPUs without AMX or AVX512-BF16 it is emulated and about 20x slower than fp32.
     """
     if device.startswith("cuda"):
+        import torch
+
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+    return bool({"amx_bf16", "avx512_bf16"} & cpu_flags())

@@ -89,3 +89,17 @@ def quiet_model_loading() -> None:
         disable_progress_bars()
     except ImportError:
         pass
+
+
+def local_model_dir(resolved: str, kind: str) -> Path:
+    """A folder holding the model's files: `resolved` itself, or the hub snapshot of that name
+    (downloaded only when the user is online; HF_HUB_OFFLINE=1 uses the local cache)."""
+    folder = Path(resolved)
+    if folder.is_dir():
+        return folder
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(resolved))
+    except Exception as exc:
+        raise hub_load_error(resolved, kind, exc) from exc

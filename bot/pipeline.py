@@ -22,7 +22,7 @@ from bot.config import Settings, load_settings
 from bot.conversation import resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
-from bot.search.embedding import Embedder
+from bot.search.embedding import QueryCachingEmbedder, make_embedder
 from bot.errors import CorpusError, UsageError
 from bot.search.index import LoadedIndex, SyncReport, iso_time, sync_index
 from bot.model_paths import BUNDLED_READER_DIR
@@ -35,20 +35,42 @@ log = logging.getLogger(__name__)
 
 
 
-def make_reader(settings: Settings, embedder: Embedder):
+def make_reader(settings: Settings, embedder):
     """"auto": the reader shipped with the bot; "none": sentence mode; anything else: a
-    transformers QA model name or folder."""
+    transformers QA model name or folder. It runs on the backend the settings name, or with
+    reader_backend "auto" on the one measured fastest here (bot/accel/choice.py)."""
     choice = settings.reader.strip()
     if choice.lower() == "none":
         return SentenceReader(embedder)
-    from bot.read.transformer import TransformerReader  # imports torch: only when a neural reader is wanted
-
+    model = choice
     if choice.lower() == "auto":
-        if (BUNDLED_READER_DIR / "config.json").is_file():
-            return TransformerReader(str(BUNDLED_READER_DIR), max_answer_tokens=settings.max_answer_tokens)
-        log.warning("the bundled reader is missing from %s; answering in sentence mode", BUNDLED_READER_DIR)
-        return SentenceReader(embedder)
-    return TransformerReader(choice, max_answer_tokens=settings.max_answer_tokens)
+        if not (BUNDLED_READER_DIR / "config.json").is_file():
+            log.warning("the bundled reader is missing from %s; answering in sentence mode", BUNDLED_READER_DIR)
+            return SentenceReader(embedder)
+        model = str(BUNDLED_READER_DIR)
+    backend = settings.reader_backend
+    if backend == "auto":
+        backend = _measured_backend(model)
+    if backend == "torch":
+        from bot.read.transformer import TransformerReader  # imports torch: only when it runs the reader
+
+        return TransformerReader(model, max_answer_tokens=settings.max_answer_tokens)
+    from bot.read.onnx_reader import OnnxReader
+
+    return OnnxReader(model, precision=backend.removeprefix("onnx-"), max_answer_tokens=settings.max_answer_tokens)
+
+
+def _measured_backend(model: str) -> str:
+    """Local folders get the backend measured fastest here; hub names (which "auto" does not
+    download or export) run on torch."""
+    from bot.model_paths import resolve_model
+
+    folder = Path(resolve_model(model, "reader"))
+    if not folder.is_dir():
+        return "torch"
+    from bot.accel.choice import reader_backend_for
+
+    return reader_backend_for(folder)
 
 
 @dataclass
@@ -62,11 +84,11 @@ class _Prepared:
 
 
 class Bot:
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None, reader=None,
+    def __init__(self, settings: Settings | None = None, embedder: QueryCachingEmbedder | None = None, reader=None,
                  calibration: Calibration | None = None) -> None:
         """calibration: the answerability model to use instead of the stored ones (tests, experiments)."""
         self.settings = settings or load_settings()
-        self.embedder = embedder or Embedder(self.settings.embedding_model)
+        self.embedder = embedder or make_embedder(self.settings.embedding_model, self.settings.embedding_backend)
         self._reader = reader  # built on first use: indexing never needs it
         self._index: LoadedIndex | None = None
         self._retriever: Retriever | None = None

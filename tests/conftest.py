@@ -19,13 +19,20 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory):
+    """ONNX copies and backend measurements of this test session (built once, then shared)."""
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch, tmp_path):
+def isolated_env(monkeypatch, tmp_path, onnx_cache):
     """No BOT_* setting from the developer's shell leaks into a test."""
     for key in list(os.environ):
         if key.startswith("BOT_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("BOT_ONNX_CACHE", str(onnx_cache))
     yield
 
 

@@ -226,7 +226,7 @@ def _asker(interface, request, capsys, monkeypatch):
         corpus, index = request.getfixturevalue("qa_dirs")
         request.getfixturevalue("sentence_bot")  # the index is built once for the module
         embedder = request.getfixturevalue("real_embedder")
-        monkeypatch.setattr("bot.pipeline.Embedder", lambda name: embedder)  # the model is loaded once
+        monkeypatch.setattr("bot.pipeline.make_embedder", lambda name, backend: embedder)  # the model is loaded once
         for key, value in {"BOT_CORPUS_DIR": corpus, "BOT_INDEX_DIR": index, "BOT_READER": "none"}.items():
             monkeypatch.setenv(key, str(value))
         return lambda q: _ask_cli(q, capsys)
@@ -276,7 +276,7 @@ def test_stdin_line_that_is_not_utf8_does_not_stop_the_others(small_settings, re
     """A UTF-8 locale reads stdin strictly: one Latin-1 line in a piped file must not end the run."""
     from bot.cli import main
 
-    monkeypatch.setattr("bot.pipeline.Embedder", lambda name: real_embedder)
+    monkeypatch.setattr("bot.pipeline.make_embedder", lambda name, backend: real_embedder)
     raw = "When did the Golden Gate Bridge open?\nCaf\xe9 cr\xe8me?\nWhen did Hekla erupt?\n".encode("latin-1")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="strict"))
     code = main(["ask", "-", "--corpus", str(small_settings.corpus_dir), "--index", str(small_settings.index_dir),

@@ -7,7 +7,7 @@ import json
 import sys
 import textwrap
 
-from bot.cli.options import add_answering_flags, add_location_flags, settings_from
+from bot.cli.options import add_answering_flags, add_embedding_flags, add_location_flags, settings_from
 from bot.errors import UsageError
 
 EXAMPLES_ASK = """examples:
@@ -33,7 +33,7 @@ def register_index(sub) -> argparse.ArgumentParser:
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     idx.add_argument("--force", action="store_true", help="re-embed every document")
     add_location_flags(idx)
-    idx.add_argument("--embedding-model", help="sentence-transformers model name or path")
+    add_embedding_flags(idx)
     return idx
 
 

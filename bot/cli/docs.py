@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.options import add_location_flags, settings_from
+from bot.cli.options import add_embedding_flags, add_location_flags, settings_from
 from bot.errors import UsageError
 from bot.formatting import added_text, size_text
 from bot.types import DocumentInfo
@@ -26,7 +26,7 @@ def register_docs(sub) -> argparse.ArgumentParser:
     remove.add_argument("name", help="the document's name as `bot docs list` shows it")
     for parser in (listing, remove):
         add_location_flags(parser)
-        parser.add_argument("--embedding-model", help="sentence-transformers model name or path")
+        add_embedding_flags(parser)
     return docs
 
 

@@ -20,19 +20,22 @@ COMMANDS = {
     "train-reader": (tools.register_train, tools.run_train),
     "eval": (tools.register_eval, tools.run_eval),
     "calibrate": (tools.register_calibrate, tools.run_calibrate),
+    "export-onnx": (tools.register_export, tools.run_export),
     "feedback": (feedback.register_feedback, feedback.run_feedback),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from bot.cli.options import OneLineErrorParser
+
+    parser = OneLineErrorParser(
         prog="bot",
         description="Answer questions from a folder of documents, with citations. "
         "Run without arguments on a terminal for an interactive prompt.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXAMPLES_ASK,
     )
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineErrorParser)
     for register, _ in COMMANDS.values():
         register(sub)
     return parser

@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Callable
 
+from bot.config import EMBEDDING_BACKENDS, READER_BACKENDS
 from bot.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, BotError
 
 
@@ -19,12 +20,20 @@ def add_location_flags(parser: argparse.ArgumentParser) -> None:
 def add_reader_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reader", help='"auto" (bundled model), "none" (sentence mode) or a QA model name/path '
                         "(env BOT_READER)")
+    parser.add_argument("--reader-backend", choices=READER_BACKENDS,
+                        help="how the reader runs (env BOT_READER_BACKEND; default auto: the fastest measured here)")
+
+
+def add_embedding_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--embedding-model", help="sentence-transformers model name or path (env BOT_EMBEDDING_MODEL)")
+    parser.add_argument("--embedding-backend", choices=EMBEDDING_BACKENDS,
+                        help="how the embedder runs (env BOT_EMBEDDING_BACKEND); changing it re-embeds the index")
 
 
 def add_answering_flags(parser: argparse.ArgumentParser) -> None:
     add_reader_flag(parser)
     parser.add_argument("--reader-model", dest="reader", help=argparse.SUPPRESS)
-    parser.add_argument("--embedding-model", help="sentence-transformers model name or path (env BOT_EMBEDDING_MODEL)")
+    add_embedding_flags(parser)
     parser.add_argument("--top-k", type=int, help="passages to retrieve and show (env BOT_TOP_K, default 5)")
     parser.add_argument("--threshold", type=float, dest="abstain_threshold",
                         help="answerability below which the bot refuses (default: the calibrated one)")
@@ -39,6 +48,8 @@ def settings_from(args: argparse.Namespace, **extra):
         "index_dir": getattr(args, "index", None),
         "reader": getattr(args, "reader", None),
         "embedding_model": getattr(args, "embedding_model", None),
+        "embedding_backend": getattr(args, "embedding_backend", None),
+        "reader_backend": getattr(args, "reader_backend", None),
         "top_k": getattr(args, "top_k", None),
         "abstain_threshold": getattr(args, "abstain_threshold", None),
         **extra,

@@ -40,6 +40,10 @@ def register_train(sub) -> argparse.ArgumentParser:
     mp.add_argument("--articles", type=int, default=100, help="v1.1 articles to draw answerable questions from")
     mp.add_argument("--questions-per-article", type=int, default=100)
     mp.add_argument("--groups-per-batch", type=int, default=8, help="questions (with all their passages) per step")
+    mp.add_argument("--gold-share", type=float,
+                    help="share of answerable questions read on their own paragraph alone (default 0.15)")
+    mp.add_argument("--removed-share", type=float,
+                    help="share of answerable questions read with the passages holding the answer removed (default 0.15)")
     mp.add_argument("--export-every", type=int, default=0, metavar="N",
                     help="also export --work-dir/step-N every N steps, for a tuning curve")
     return train
@@ -70,12 +74,19 @@ def _run_train_multi_passage(args) -> int:
     from bot.training.passage_groups import GroupSpec
     from bot.training.shared_norm import MultiPassageConfig, train_multi_passage
 
+    shares = {name: value for name, value in
+              (("gold_share", args.gold_share), ("removed_share", args.removed_share)) if value is not None}
+    if sum(shares.values()) > 1:
+        from bot.errors import UsageError
+
+        raise UsageError("--gold-share and --removed-share add up to more than 1")
     config = MultiPassageConfig(
         train_files=args.train, output_dir=args.out, base_model=args.base_model, work_dir=args.work_dir,
         epochs=args.epochs, groups_per_batch=args.groups_per_batch, learning_rate=args.lr,
         max_length=args.max_length, stride=args.stride, seed=args.seed, stop_at_step=args.stop_at_step,
         export_every=args.export_every,
-        groups=GroupSpec(articles=args.articles, questions_per_article=args.questions_per_article, seed=args.seed),
+        groups=GroupSpec(articles=args.articles, questions_per_article=args.questions_per_article, seed=args.seed,
+                         **shares),
     )
     print(f"reader written to {train_multi_passage(config)}")
     return 0
@@ -258,4 +269,46 @@ def run_calibrate(args) -> int:
     calibration.save(target)
     print(tradeoff_table(calibration))
     print(f"threshold {calibration.threshold:.3f} chosen from {calibration.n_examples} answers; saved to {target}")
+    return 0
+
+
+def register_export(sub) -> argparse.ArgumentParser:
+    export = sub.add_parser(
+        "export-onnx",
+        help="build the ONNX Runtime copies of the reader and the embedder, and measure which reader "
+             "backend is fastest on this machine",
+        description="Builds (or checks) the cached ONNX copies that --reader-backend onnx-* and "
+                    "--embedding-backend onnx-* use (BOT_ONNX_CACHE, default ~/.cache/docqa-bot/onnx), "
+                    "then times every reader backend on one fixed question and remembers the fastest "
+                    "for --reader-backend auto. Without this command the same happens on first use.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  bot export-onnx                 # the bundled reader and the default embedder",
+    )
+    export.add_argument("--reader", help="QA model folder (default: the bundled reader)")
+    export.add_argument("--embedding-model", help="sentence-transformers model folder or packaged name")
+    export.add_argument("--no-measure", action="store_true", help="only build; do not time the backends")
+    return export
+
+
+def run_export(args) -> int:
+    from pathlib import Path
+
+    from bot.accel.cache import PRECISIONS, onnx_copy
+    from bot.accel.choice import measure_reader_backends
+    from bot.config import READER_BACKENDS
+    from bot.hardware import cpu_description
+    from bot.model_paths import BUNDLED_READER_DIR, DEFAULT_EMBEDDING_MODEL, local_model_dir, resolve_model
+
+    reader = Path(local_model_dir(resolve_model(args.reader or str(BUNDLED_READER_DIR), "reader"), "reader"))
+    embedder = Path(local_model_dir(resolve_model(args.embedding_model or DEFAULT_EMBEDDING_MODEL, "embedding"),
+                                    "embedding"))
+    for kind, folder in (("reader", reader), ("embedder", embedder)):
+        for precision in PRECISIONS:
+            model = onnx_copy(folder, kind, precision)
+            print(f"{kind:8} {precision:5} {model.size_bytes / 1e6:6.1f} MB  sha256 {model.sha256[:16]}  {model.path}")
+    if not args.no_measure:
+        record = measure_reader_backends(reader, tuple(b for b in READER_BACKENDS if b != "auto"))
+        print(f"reader per question on {cpu_description()}, median of the fixed batch: "
+              + ", ".join(f"{k} {v:.1f} ms" for k, v in record["median_ms"].items())
+              + f"; --reader-backend auto uses {record['backend']}")
     return 0

@@ -99,6 +99,7 @@ def compute_metrics(run: EvalRun) -> EvalMetrics:
         "threshold": run.threshold,
         "reader": run.reader,
         "embedding_model": run.embedding_model,
+        "backends": run.backends,
         "calibration": run.calibration,
         "top_k": run.top_k,
         "invalid": {"skipped": len(run.dataset.invalid),

@@ -80,6 +80,7 @@ class EvalRun:
     limit: int | None = None
     seed: int = 0
     top_k: int | None = None
+    backends: dict[str, str] = field(default_factory=dict)  # how the reader and embedder ran
     metrics: EvalMetrics = field(default_factory=dict)
 
 
@@ -124,7 +125,9 @@ def run_evaluation(dataset: Dataset, settings: Settings, mode: str, *,
     run = EvalRun(dataset, mode, results, threshold, reader=bot.reader.identity,
                   embedding_model=settings.embedding_model, calibration=calibration.fitted_on,
                   elapsed_s=time.perf_counter() - t0, limit=limit, seed=seed,
-                  top_k=None if mode == "gold-context" else settings.top_k)
+                  top_k=None if mode == "gold-context" else settings.top_k,
+                  backends={"reader": getattr(bot.reader, "backend", "none"),
+                            "embedder": getattr(bot.embedder, "backend", "torch")})
     run.metrics = compute_metrics(run)
     return run
 

@@ -8,7 +8,7 @@ import re
 import numpy as np
 
 from bot.ingest.chunking import sentence_spans
-from bot.search.embedding import Embedder
+from bot.search.embedding import QueryCachingEmbedder
 from bot.types import ReaderResult, ReadItem, Span
 from bot.words import STOP_WORDS
 
@@ -26,7 +26,7 @@ class SentenceReader:
     identity = "sentence"
     model_dir = None
 
-    def __init__(self, embedder: Embedder, top_k: int = 5) -> None:
+    def __init__(self, embedder: QueryCachingEmbedder, top_k: int = 5) -> None:
         self.embedder = embedder
         self.top_k = top_k
 

@@ -1,4 +1,9 @@
-"""Sentence embeddings: the packaged all-MiniLM-L6-v2 offline, or any sentence-transformers model."""
+"""Sentence embeddings: the packaged all-MiniLM-L6-v2 offline, or any sentence-transformers model.
+
+Two backends produce them: sentence-transformers on torch (`Embedder`), and ONNX Runtime
+(`bot/search/onnx_embedding.py`). Their vectors differ slightly, so the index records which
+backend made it. `make_embedder` picks one from the settings.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +18,64 @@ from bot.model_paths import hub_load_error, quiet_model_loading, resolve_model
 QUERY_CACHE_SIZE = 1024
 
 
-class Embedder:
-    """Loads the model on first use; encodes to L2-normalised float32 rows (cosine = inner product)."""
+def make_embedder(model_name: str, backend: str = "torch", batch_size: int = 64):
+    if backend == "torch":
+        return Embedder(model_name, batch_size)
+    if backend in ("onnx-fp32", "onnx-int8"):
+        from bot.search.onnx_embedding import OnnxEmbedder
+
+        return OnnxEmbedder(model_name, precision=backend.removeprefix("onnx-"), batch_size=batch_size)
+    from bot.errors import UsageError
+
+    raise UsageError(f"unknown embedding backend {backend!r}")
+
+
+class QueryCachingEmbedder:
+    """What every embedder shares: a per-instance cache of question vectors."""
+
+    backend: str
+
+    def __init__(self) -> None:
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def clear_query_cache(self) -> None:
+        with self._cache_lock:
+            self._query_cache.clear()
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Questions repeat (examples, retries, follow-ups); the last QUERY_CACHE_SIZE vectors are
+        kept per embedder (a cache on the instance, so a dropped embedder is freed with it)."""
+        with self._cache_lock:
+            vector = self._query_cache.get(text)
+            if vector is not None:
+                self._query_cache.move_to_end(text)
+                return vector
+        vector = self.encode([text])[0]
+        vector.setflags(write=False)
+        with self._cache_lock:
+            self._query_cache[text] = vector
+            if len(self._query_cache) > QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+        return vector
+
+
+class Embedder(QueryCachingEmbedder):
+    """sentence-transformers on torch. Loads the model on first use; encodes to L2-normalised
+    float32 rows (cosine = inner product)."""
+
+    backend = "torch"
 
     def __init__(self, model_name: str, batch_size: int = 64) -> None:
+        super().__init__()
         self.model_name = model_name
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
         self._encode_lock = threading.Lock()  # the tokenizer inside is not safe across threads
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_lock = threading.Lock()
 
     def warm_up(self) -> None:
         if self._model is not None:
@@ -59,23 +111,3 @@ class Embedder:
                 show_progress_bar=show_progress,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
-
-    def clear_query_cache(self) -> None:
-        with self._cache_lock:
-            self._query_cache.clear()
-
-    def encode_query(self, text: str) -> np.ndarray:
-        """Questions repeat (examples, retries, follow-ups); the last QUERY_CACHE_SIZE vectors are
-        kept per embedder (a cache on the instance, so a dropped embedder is freed with it)."""
-        with self._cache_lock:
-            vector = self._query_cache.get(text)
-            if vector is not None:
-                self._query_cache.move_to_end(text)
-                return vector
-        vector = self.encode([text])[0]
-        vector.setflags(write=False)
-        with self._cache_lock:
-            self._query_cache[text] = vector
-            if len(self._query_cache) > QUERY_CACHE_SIZE:
-                self._query_cache.popitem(last=False)
-        return vector

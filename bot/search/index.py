@@ -32,7 +32,7 @@ import bot
 from bot.ingest.chunking import chunk_document
 from bot.config import Settings
 from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus, sha256_file, try_load
-from bot.search.embedding import Embedder
+from bot.search.embedding import QueryCachingEmbedder
 from bot.errors import IndexStoreError
 from bot.types import Chunk
 
@@ -88,6 +88,7 @@ class Manifest(TypedDict, total=False):
     format_version: int
     created_at: str
     embedding_model: str
+    embedding_backend: str  # "torch", "onnx-fp32" or "onnx-int8": vectors differ between them
     embedding_dimension: int
     chunking: dict  # chunk size and overlap, chunker and parser versions
     faiss: dict  # index type and its parameters
@@ -114,7 +115,7 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"bot": bot.__version__}
-    for name in ("faiss-cpu", "numpy", *FINGERPRINT_LIBRARIES):
+    for name in ("faiss-cpu", "numpy", "onnxruntime", *FINGERPRINT_LIBRARIES):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -272,9 +273,10 @@ class IndexStore:
                     path.unlink()
 
 
-def settings_fingerprint(settings: Settings, dimension: int) -> dict:
+def settings_fingerprint(settings: Settings, dimension: int, backend: str = "torch") -> dict:
     return {
         "embedding_model": settings.embedding_model,
+        "embedding_backend": backend,
         "embedding_dimension": dimension,
         "chunking": {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
                      "chunker_version": CHUNKER_VERSION, "parser_version": PARSER_VERSION},
@@ -283,11 +285,14 @@ def settings_fingerprint(settings: Settings, dimension: int) -> dict:
 
 def mismatch_reason(manifest: dict, expected: dict, versions: dict) -> str:
     """Why stored vectors cannot be reused ('' when they can)."""
-    for key in ("embedding_model", "embedding_dimension", "chunking"):
-        if manifest.get(key) != expected[key]:
-            return f"{key} changed ({manifest.get(key)!r} -> {expected[key]!r})"
+    for key in ("embedding_model", "embedding_backend", "embedding_dimension", "chunking"):
+        # Indexes from before backends were recorded were all made on torch.
+        stored_value = manifest.get(key, "torch" if key == "embedding_backend" else None)
+        if stored_value != expected[key]:
+            return f"{key} changed ({stored_value!r} -> {expected[key]!r})"
     stored = manifest.get("versions", {})
-    for lib in FINGERPRINT_LIBRARIES:
+    onnx = ("onnxruntime",) if expected["embedding_backend"].startswith("onnx") else ()
+    for lib in FINGERPRINT_LIBRARIES + onnx:
         if stored.get(lib) != versions.get(lib):
             return f"built with {lib} {stored.get(lib)}, now {versions.get(lib)}"
     return ""
@@ -295,7 +300,7 @@ def mismatch_reason(manifest: dict, expected: dict, versions: dict) -> str:
 
 def sync_index(
     settings: Settings,
-    embedder: Embedder,
+    embedder: QueryCachingEmbedder,
     progress: bool = False,
     force: bool = False,
     notify: Callable[[str], None] = log.info,
@@ -319,7 +324,7 @@ def sync_index(
             manifest = None
 
         versions = library_versions()
-        expected = settings_fingerprint(settings, embedder.dimension)
+        expected = settings_fingerprint(settings, embedder.dimension, getattr(embedder, "backend", "torch"))
         if manifest is not None and not force:
             reason = mismatch_reason(manifest, expected, versions)
             if reason:
@@ -398,7 +403,7 @@ class _Build:
         report.skipped.append((file.rel, reason))
 
 
-def _rebuild(settings: Settings, embedder: Embedder, store: IndexStore, *, manifest: Manifest | None,
+def _rebuild(settings: Settings, embedder: QueryCachingEmbedder, store: IndexStore, *, manifest: Manifest | None,
              files: list[CorpusFile], expected: dict, versions: dict[str, str], report: SyncReport, progress: bool,
              earlier: dict[str, tuple[str, str]]) -> LoadedIndex:
     """Write a new generation from the corpus files, reusing what the previous one holds."""
@@ -483,7 +488,7 @@ def _add_document(build: _Build, file: CorpusFile, settings: Settings, dim: int,
     build.vector_parts.append(np.zeros((len(new_chunks), dim), dtype=np.float32))
 
 
-def _embed_rows(build: _Build, embedder: Embedder, dim: int, progress: bool, batch: int = 256) -> np.ndarray:
+def _embed_rows(build: _Build, embedder: QueryCachingEmbedder, dim: int, progress: bool, batch: int = 256) -> np.ndarray:
     """All vector rows of the new generation, embedding the rows of new and changed documents."""
     vectors = np.concatenate(build.vector_parts) if build.vector_parts else np.zeros((0, dim), dtype=np.float32)
     if not build.to_embed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.search.embedding import Embedder
+from bot.search.embedding import QueryCachingEmbedder
 from bot.types import Chunk, Passage
 
 RRF_K = 60
@@ -53,7 +53,7 @@ class BM25Index:
 
 
 class Retriever:
-    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, faiss_index, embedder: Embedder,
+    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, faiss_index, embedder: QueryCachingEmbedder,
                  titles: dict[str, str] | None = None) -> None:
         self.chunks = chunks
         self.vectors = vectors

@@ -1,0 +1,101 @@
+"""Which reader backend runs fastest on this machine: measured once, then remembered.
+
+The candidates read the same fixed batch (one question, three passages of about 150 word pieces
+each, as the bot reads per question); the fastest median wins. The result is stored per CPU
+(name, flags, core count) and model copy, so a new machine or a new model measures again, and
+every later process starts without importing torch when an ONNX backend won.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from bot.accel.cache import cache_root, copy_key
+from bot.hardware import cpu_description, cpu_flags, fast_bf16
+
+# Backends "auto" may pick: those that passed the quality gates against the fp32 reader on part A
+# (README, "Fast path"): gold-paragraph F1 within 0.5, the same answers on seed_dev. The int8
+# reader, 0.7 F1 below, is opt-in (--reader-backend onnx-int8).
+AUTO_CANDIDATES = ("torch", "onnx-fp32")
+ROUNDS = 12
+
+_PASSAGE = (
+    "The council met in the northern city in the spring of that year to settle the border dispute. "
+    "Its members, drawn from eleven provinces, agreed to a commission that would survey the river, "
+    "publish maps, and hear complaints from farmers whose fields had been divided by the new line. "
+    "The commission finished its work four years later, and its report, written in three languages, "
+    "was adopted with only two votes against it. Trade across the river doubled in the next decade, "
+    "while disputes brought before the provincial courts fell by more than half."
+)
+QUESTION = "Who agreed to a commission that would survey the river?"
+
+
+def _choice_file(model_dir: Path) -> Path:
+    machine = f"{cpu_description()}|{sorted(cpu_flags())}|{os.cpu_count()}|{copy_key(model_dir, 'reader', 'int8')}"
+    return cache_root() / f"reader-backend-{hashlib.sha256(machine.encode()).hexdigest()[:16]}.json"
+
+
+def remembered_choice(model_dir: Path) -> dict | None:
+    try:
+        return json.loads(_choice_file(model_dir).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _note(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
+
+
+def reader_backend_for(model_dir: Path, notify=_note) -> str:
+    """The fastest backend for this local reader folder on this machine (measured on first use)."""
+    known = remembered_choice(model_dir)
+    if known and known.get("backend") in AUTO_CANDIDATES:
+        return known["backend"]
+    try:
+        record = measure_reader_backends(model_dir, AUTO_CANDIDATES, notify=notify)
+    except Exception as exc:  # no onnxruntime, a model the exporter cannot trace, ...: torch always works
+        notify(f"could not measure the ONNX reader ({type(exc).__name__}: {exc}); using torch")
+        return "torch"
+    return record["backend"]
+
+
+def measure_reader_backends(model_dir: Path, backends: tuple[str, ...], rounds: int = ROUNDS, notify=_note) -> dict:
+    """Time each backend on the fixed batch, store the fastest of AUTO_CANDIDATES, return the record."""
+    from bot.read.onnx_reader import OnnxReader
+    from bot.read.transformer import TransformerReader
+    from bot.types import ReadItem
+
+    items = [ReadItem(text=_PASSAGE, doc_id=f"p{i}", offset=0, passage_index=i) for i in range(3)]
+    timings: dict[str, float] = {}
+    # One backend after the other (not interleaved): a runtime's idle worker threads keep
+    # spinning for a while after each call and would slow whichever ran next.
+    for backend in backends:
+        reader = (TransformerReader(str(model_dir)) if backend == "torch"
+                  else OnnxReader(str(model_dir), precision=backend.removeprefix("onnx-")))
+        reader.warm_up()
+        for _ in range(3):
+            reader.read(QUESTION, items)
+        samples = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            reader.read(QUESTION, items)
+            samples.append(time.perf_counter() - t0)
+        timings[backend] = sorted(samples)[len(samples) // 2] * 1000
+    eligible = [b for b in timings if b in AUTO_CANDIDATES] or ["torch"]
+    best = min(eligible, key=lambda b: timings.get(b, float("inf")))
+    record = {"backend": best, "median_ms": {k: round(v, 2) for k, v in timings.items()},
+              "cpu": cpu_description(), "cores": os.cpu_count(), "torch_bf16": fast_bf16("cpu"),
+              "measured": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    file = _choice_file(model_dir)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    staging = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    staging.write_text(json.dumps(record, indent=2))
+    os.replace(staging, file)
+    notify(f"reader backend for {cpu_description()}: {best} "
+           f"({', '.join(f'{k} {v:.1f} ms' for k, v in timings.items())} per question)")
+    return record

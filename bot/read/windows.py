@@ -1,0 +1,255 @@
+"""What every extractive reader backend shares: token windows in, ranked spans out.
+
+A backend turns (question, passage) pairs into `Windows` (token ids plus character offsets) and
+runs a question-answering model over them to get start/end logits. Everything after that is
+here, in NumPy, so that the torch and ONNX Runtime backends decode identically:
+best start/end pairs per window, aligned to whole words, mapped back to document offsets,
+duplicates from overlapping windows and chunks merged, and the "no answer" scores that the
+answerability model reads.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.types import ReaderResult, ReadItem, Span
+
+MAX_QUESTION_TOKENS = 64
+
+
+def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen to whole words, then trim spaces and trailing punctuation that no answer needs."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    while start < end and (text[start].isspace() or text[start] in ",;:"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
+        end -= 1
+    # A final period belongs to "U.S." or "Inc." but not to the end of a sentence.
+    if end > start and text[end - 1] == "." and not re.search(r"(\b[A-Za-z]\.|\b(?:Inc|Ltd|Co|Jr|Sr|St)\.)$", text[start:end]):
+        end -= 1
+    # Drop a bracket or quote whose partner lies outside the span.
+    for open_, close in (("(", ")"), ("[", "]"), ("“", "”"), ('"', '"')):
+        span = text[start:end]
+        if open_ == close:
+            if span.count(open_) % 2 == 1:
+                if span.startswith(open_):
+                    start += 1
+                elif span.endswith(close):
+                    end -= 1
+        elif span.startswith(open_) and span.count(close) < span.count(open_):
+            start += 1
+        elif span.endswith(close) and span.count(open_) < span.count(close):
+            end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+@dataclass
+class Windows:
+    """Token windows of (question, passage) pairs, padded to one length.
+
+    `pair_of_window[w]` is the index of the pair window w was cut from; `offsets[w][t]` is the
+    character range of token t in that pair's passage (meaningful where `context_mask` is set)."""
+
+    inputs: dict[str, np.ndarray]  # int64 [windows, length]: input_ids, attention_mask, ...
+    context_mask: np.ndarray  # bool [windows, length]: the passage's tokens
+    offsets: list[list[tuple[int, int]]]
+    pair_of_window: list[int]
+
+    def __len__(self) -> int:
+        return len(self.pair_of_window)
+
+
+@dataclass
+class WindowScores:
+    """Per-window scores of one question, combined across all its windows."""
+
+    null: list[float] = field(default_factory=list)
+    cls_start: list[float] = field(default_factory=list)
+    cls_end: list[float] = field(default_factory=list)
+    start_lse: list[float] = field(default_factory=list)
+    end_lse: list[float] = field(default_factory=list)
+
+    def add(self, null: float, cls_start: float, cls_end: float, start_lse: float, end_lse: float) -> None:
+        self.null.append(null)
+        self.cls_start.append(cls_start)
+        self.cls_end.append(cls_end)
+        self.start_lse.append(start_lse)
+        self.end_lse.append(end_lse)
+
+    def group_null(self) -> float:
+        return _logsumexp(self.cls_start) + _logsumexp(self.cls_end) if self.null else 0.0
+
+    def log_norm(self) -> float:
+        return _logsumexp(self.start_lse) + _logsumexp(self.end_lse) if self.null else 0.0
+
+
+def _logsumexp(values: list[float]) -> float:
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))
+
+
+def _row_logsumexp(x: np.ndarray) -> np.ndarray:
+    top = x.max(axis=1, keepdims=True)
+    return (top + np.log(np.exp(x - top).sum(axis=1, keepdims=True)))[:, 0]
+
+
+# A candidate span before merging: (score, window's null score, item, start, end in item.text).
+Candidate = tuple[float, float, ReadItem, int, int]
+
+
+class WindowReader:
+    """Reads passages in batched windows; subclasses tokenize and run the model.
+
+    Thread-safe: reads take turns, because fast tokenizers keep truncation and padding state per
+    object and two threads reading at once would corrupt each other's batches (a read uses
+    every core anyway)."""
+
+    kind = "neural"
+
+    def __init__(self, max_length: int = 192, stride: int = 64, max_answer_tokens: int = 30, top_k: int = 5,
+                 batch_windows: int = 64) -> None:
+        if max_answer_tokens < 1:
+            raise ValueError(f"max_answer_tokens must be >= 1 (got {max_answer_tokens})")
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1 (got {top_k})")
+        self.max_length = max_length
+        self.stride = stride
+        self.max_answer_tokens = max_answer_tokens
+        self.top_k = top_k
+        self.batch_windows = batch_windows
+        self._read_lock = threading.Lock()
+
+    model_name: str
+
+    @property
+    def identity(self) -> str:
+        """Stable name of the model, recorded with calibrations fitted for it (the same for every
+        backend: they run the same weights)."""
+        from bot.model_paths import BUNDLED_READER_DIR
+
+        try:
+            if Path(self.model_name).resolve() == BUNDLED_READER_DIR:
+                return "neural:bundled"
+        except OSError:
+            pass
+        return f"neural:{self.model_name}"
+
+    # -- what a backend provides ------------------------------------------------------------
+    def warm_up(self) -> None:
+        raise NotImplementedError
+
+    def truncate_question(self, question: str) -> str:
+        """The question cut to MAX_QUESTION_TOKENS word pieces."""
+        raise NotImplementedError
+
+    def tokenize(self, questions: list[str], texts: list[str]) -> Windows:
+        raise NotImplementedError
+
+    def forward(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """float32 start and end logits [windows, length] for one batch of windows."""
+        raise NotImplementedError
+
+    # -- shared ---------------------------------------------------------------------------------
+    def read(self, question: str, items: list[ReadItem]) -> ReaderResult:
+        return self.read_batch([(question, items)])[0]
+
+    def read_batch(self, requests: list[tuple[str, list[ReadItem]]]) -> list[ReaderResult]:
+        """Read many questions at once; windows are batched across questions for throughput."""
+        self.warm_up()
+        with self._read_lock:
+            return self._read_batch(requests)
+
+    def _read_batch(self, requests: list[tuple[str, list[ReadItem]]]) -> list[ReaderResult]:
+        pairs: list[tuple[int, ReadItem]] = []
+        questions = []
+        for q_index, (question, items) in enumerate(requests):
+            q = self.truncate_question(question.strip()) if question.strip() else ""
+            questions.append(q)
+            pairs.extend((q_index, item) for item in items if item.text.strip() and q)
+        candidates: list[list[Candidate]] = [[] for _ in requests]
+        scores = [WindowScores() for _ in requests]
+        # Sort by context length so each batch pads little.
+        pairs.sort(key=lambda p: len(p[1].text))
+        step = max(1, self.batch_windows // 2)
+        for b in range(0, len(pairs), step):
+            chunk = pairs[b : b + step]
+            windows = self.tokenize([questions[q] for q, _ in chunk], [item.text for _, item in chunk])
+            start, end = self._logits(windows)
+            self._decode(windows, start, end, chunk, candidates, scores)
+        return [self._collect(c, s) for c, s in zip(candidates, scores)]
+
+    def _logits(self, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
+        starts, ends = [], []
+        for b in range(0, len(windows), self.batch_windows):
+            s, e = self.forward({k: v[b : b + self.batch_windows] for k, v in windows.inputs.items()})
+            starts.append(s)
+            ends.append(e)
+        return np.concatenate(starts), np.concatenate(ends)
+
+    def _decode(self, windows: Windows, start: np.ndarray, end: np.ndarray, pairs: list[tuple[int, ReadItem]],
+                candidates: list[list[Candidate]], scores: list[WindowScores]) -> None:
+        n_windows, length = start.shape
+        context = windows.context_mask
+        null = start[:, 0] + end[:, 0]
+        # Log-sum-exp over the positions a reader may pick: [CLS] and the passage's tokens.
+        allowed = context.copy()
+        allowed[:, 0] = True
+        start_lse = _row_logsumexp(np.where(allowed, start, -np.inf))
+        end_lse = _row_logsumexp(np.where(allowed, end, -np.inf))
+        # Score every (start, end) pair at once; keep pairs inside the context, end after start,
+        # and no longer than max_answer_tokens.
+        pos = np.arange(length)
+        band = (pos[None, :] >= pos[:, None]) & (pos[None, :] - pos[:, None] < self.max_answer_tokens)
+        valid = band[None] & context[:, :, None] & context[:, None, :]
+        pair_scores = np.where(valid, start[:, :, None] + end[:, None, :], -np.inf).reshape(n_windows, -1)
+        k = min(self.top_k * 2, length * length)
+        top = np.argpartition(-pair_scores, k - 1, axis=1)[:, :k]
+        for w in range(n_windows):
+            q_index, item = pairs[windows.pair_of_window[w]]
+            scores[q_index].add(float(null[w]), float(start[w, 0]), float(end[w, 0]), float(start_lse[w]),
+                                float(end_lse[w]))
+            ranked = top[w][np.argsort(-pair_scores[w, top[w]], kind="stable")]
+            for index in ranked.tolist():
+                score = float(pair_scores[w, index])
+                if score == -math.inf:
+                    break
+                s_tok, e_tok = divmod(index, length)
+                s_char, e_char = windows.offsets[w][s_tok][0], windows.offsets[w][e_tok][1]
+                s_char, e_char = align_to_words(item.text, s_char, e_char)
+                if e_char <= s_char:
+                    continue
+                candidates[q_index].append((score, float(null[w]), item, s_char, e_char))
+
+    def _collect(self, candidates: list[Candidate], windows: WindowScores) -> ReaderResult:
+        nulls = windows.null
+        merged: dict[tuple[str, int, int], Span] = {}
+        for score, null, item, s, e in candidates:
+            key = (item.doc_id, item.offset + s, item.offset + e)
+            if key not in merged or merged[key].score < score:
+                merged[key] = Span(text=item.text[s:e], doc_id=item.doc_id, start=key[1], end=key[2],
+                                   score=score, passage_index=item.passage_index, no_answer_score=null)
+        ranked = sorted(merged.values(), key=lambda s: -s.score)
+        kept: list[Span] = []
+        for span in ranked:
+            # Overlapping spans of the same place are one answer; keep the best-scored reading.
+            if any(k.doc_id == span.doc_id and k.start < span.end and span.start < k.end for k in kept):
+                continue
+            kept.append(span)
+            if len(kept) == self.top_k:
+                break
+        best_null = kept[0].no_answer_score if kept else (min(nulls) if nulls else 0.0)
+        return ReaderResult(spans=kept, best_null=best_null, min_null=min(nulls) if nulls else 0.0,
+                            group_null=windows.group_null(), log_norm=windows.log_norm())
