@@ -37,6 +37,21 @@ def write_corpus(folder: Path, docs: int, per_doc: int) -> tuple[list[Path], str
     return paths, spare
 
 
+def _time_encoding(embedder) -> None:
+    """Count the time spent inside the embedding model, to split it from the rest of a sync."""
+    encode = embedder.encode
+    embedder.seconds = 0.0
+
+    def timed(texts, show_progress=False):
+        t0 = time.perf_counter()
+        try:
+            return encode(texts, show_progress)
+        finally:
+            embedder.seconds += time.perf_counter() - t0
+
+    embedder.encode = timed
+
+
 def main() -> int:
     started = time.perf_counter()
     p = parser(__doc__.splitlines()[0])
@@ -47,27 +62,16 @@ def main() -> int:
         args.docs = min(args.docs, 20)
     apply_threads(args)
 
-    from bot.search.embedding import Embedder
+    from bot.search.embedding import make_embedder
     from bot.pipeline import Bot
     from bot.read.sentence import SentenceReader
-
-    class TimedEmbedder(Embedder):
-        """Counts the time spent inside the embedding model, to split it from the rest of a sync."""
-
-        seconds = 0.0
-
-        def encode(self, texts, show_progress=False):
-            t0 = time.perf_counter()
-            try:
-                return super().encode(texts, show_progress)
-            finally:
-                self.seconds += time.perf_counter() - t0
 
     work = temp_dir("indexing")
     paths, spare = write_corpus(work / "corpus", args.docs, args.paragraphs_per_doc)
     corpus_bytes = sum(path.stat().st_size for path in paths)
     settings = bench_settings(corpus_dir=work / "corpus", index_dir=work / "index", reader="none")
-    embedder = TimedEmbedder(settings.embedding_model)
+    embedder = make_embedder(settings.embedding_model, settings.embedding_backend)
+    _time_encoding(embedder)
     embedder.warm_up()  # model load is start-up cost, not indexing throughput
     bot = Bot(settings, embedder=embedder, reader=SentenceReader(embedder))
 

@@ -105,8 +105,12 @@ def main() -> int:
 
     import torch
 
-    from bot.read.transformer import TransformerReader
-    ours = TransformerReader(model_dir, max_answer_tokens=settings.max_answer_tokens)
+    from dataclasses import replace
+
+    from bot.pipeline import make_reader
+
+    # The reader backend the settings name (BOT_READER_BACKEND; default auto: the fastest here).
+    ours = make_reader(replace(settings, reader=model_dir), None)
     ours.warm_up()
 
     env, baseline_info = baseline_env(args.install_baseline)
@@ -187,7 +191,8 @@ def main() -> int:
         "questions_per_run": len(requests),
         "passages_per_question": percentiles([len(i) for _, i in requests]),
         "settings": {"max_length": ours.max_length, "stride": ours.stride, "max_answer_tokens": ours.max_answer_tokens,
-                     "reader_top_k": ours.top_k, "bf16_autocast": ours._bf16, "read_k": args.read_k or settings.read_k},
+                     "reader_top_k": ours.top_k, "reader_backend": ours.backend,
+                     "bf16_autocast": getattr(ours, "_bf16", False), "read_k": args.read_k or settings.read_k},
         "reader_model": model_info,
         "baseline": baseline_info if proc is not None else {"available": False, "why": baseline_info},
         "data": {"questions": f"{args.questions} ({len(requests)} questions)",

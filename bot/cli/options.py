@@ -39,6 +39,14 @@ def add_answering_flags(parser: argparse.ArgumentParser) -> None:
                         help="answerability below which the bot refuses (default: the calibrated one)")
 
 
+def add_ray_flags(parser: argparse.ArgumentParser, what: str) -> None:
+    group = parser.add_argument_group("on a Ray cluster (pip install -e '.[cluster]')")
+    group.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                       help=f"{what} on Ray: the cluster at ADDRESS, or with no address the one started on "
+                       "this machine by `ray start` (else a local one for this run)")
+    group.add_argument("--ray-workers", type=int, metavar="N", help="actors to start (default: the cluster's CPUs)")
+
+
 def settings_from(args: argparse.Namespace, **extra):
     """Settings from the flags a command has (absent ones fall back to BOT_* and the defaults)."""
     from bot.config import load_settings

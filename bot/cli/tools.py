@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.options import add_answering_flags, add_location_flags, settings_from
+from bot.cli.options import add_answering_flags, add_location_flags, add_ray_flags, settings_from
 from bot.config import DEFAULT_BATCH
 
 
@@ -129,6 +129,7 @@ def register_eval(sub) -> argparse.ArgumentParser:
     ev.add_argument("--min-recall", type=float, metavar="X", help="exit 1 if retrieval recall@5 (%%) is below X")
     add_location_flags(ev)
     add_answering_flags(ev)
+    add_ray_flags(ev, "score the questions")
     return ev
 
 
@@ -166,8 +167,14 @@ def run_eval(args) -> int:
         print("note: --corpus/--index are not used with --squad-open (the file's paragraphs are the corpus)",
               file=sys.stderr)
     dataset = sample(dataset, args.limit, args.seed)
+    spread = None
+    if args.ray:
+        from bot.cluster.evaluation import ray_spreader
+
+        spread = ray_spreader(args.ray, args.ray_workers)
     run = run_evaluation(dataset, settings, mode, batch_size=args.batch_size, progress=True,
-                         limit=args.limit, seed=args.seed, notify=lambda m: print(f"note: {m}", file=sys.stderr))
+                         limit=args.limit, seed=args.seed, notify=lambda m: print(f"note: {m}", file=sys.stderr),
+                         spread=spread)
     print(summary_text(run))
     if args.out:
         out = write_outputs(run, args.out)

@@ -94,10 +94,13 @@ def run_evaluation(dataset: Dataset, settings: Settings, mode: str, *,
                    bot_factory: Callable[[Settings], object] | None = None,
                    batch_size: int = DEFAULT_BATCH, progress: bool = False,
                    limit: int | None = None, seed: int = 0,
-                   notify: Callable[[str], None] = lambda message: None) -> EvalRun:
+                   notify: Callable[[str], None] = lambda message: None,
+                   spread: Callable[..., list[QuestionResult]] | None = None) -> EvalRun:
     """Run every question of the dataset and compute the metrics.
 
     bot_factory(settings) builds the Bot (default: the real models); tests inject light ones.
+    spread(items, settings, mode, threshold, batch_size, gold_docs, progress) scores the questions
+    elsewhere (bot/cluster/evaluation.py: on Ray actors) once this process has synced the index.
     """
     if mode not in MODES:
         raise UsageError(f"unknown evaluation mode {mode!r}")
@@ -114,13 +117,16 @@ def run_evaluation(dataset: Dataset, settings: Settings, mode: str, *,
         bot = (bot_factory or default_bot_factory)(ask_settings)
         calibration = bot.reader_only_calibration if mode == "gold-context" else bot.calibration
         threshold = calibration.threshold if user_threshold is None else user_threshold
-        if mode == "gold-context":
-            results = read_gold_contexts(dataset.items, bot, threshold, batch_size, progress)
-        else:
+        if mode != "gold-context":
             bot.sync(progress=progress)
             if mode == "corpus":
                 for message in bot.messages:
                     notify(message)
+        if spread is not None:
+            results = spread(dataset.items, ask_settings, mode, threshold, batch_size, gold_docs, progress)
+        elif mode == "gold-context":
+            results = read_gold_contexts(dataset.items, bot, threshold, batch_size, progress)
+        else:
             results = ask_dataset(dataset.items, bot, threshold, batch_size, progress, gold_docs)
     run = EvalRun(dataset, mode, results, threshold, reader=bot.reader.identity,
                   embedding_model=settings.embedding_model, calibration=calibration.fitted_on,

@@ -88,7 +88,7 @@ class Manifest(TypedDict, total=False):
     format_version: int
     created_at: str
     embedding_model: str
-    embedding_backend: str  # "torch", "onnx-fp32" or "onnx-int8": vectors differ between them
+    embedding_backend: str  # "torch", or "onnx-fp32"/"onnx-int8" with its copy's checksum: vectors differ
     embedding_dimension: int
     chunking: dict  # chunk size and overlap, chunker and parser versions
     faiss: dict  # index type and its parameters
@@ -273,6 +273,13 @@ class IndexStore:
                     path.unlink()
 
 
+def vector_source(embedder) -> str:
+    """Which backend made the vectors: "torch", or an ONNX backend with the checksum of its model
+    copy (a rebuilt copy may round differently)."""
+    describe = getattr(embedder, "vector_source", None)
+    return describe() if describe else getattr(embedder, "backend", "torch")
+
+
 def settings_fingerprint(settings: Settings, dimension: int, backend: str = "torch") -> dict:
     return {
         "embedding_model": settings.embedding_model,
@@ -291,7 +298,7 @@ def mismatch_reason(manifest: dict, expected: dict, versions: dict) -> str:
         if stored_value != expected[key]:
             return f"{key} changed ({stored_value!r} -> {expected[key]!r})"
     stored = manifest.get("versions", {})
-    onnx = ("onnxruntime",) if expected["embedding_backend"].startswith("onnx") else ()
+    onnx = ("onnxruntime",) if expected["embedding_backend"].startswith("onnx") else ()  # "onnx-int8 <sha>"
     for lib in FINGERPRINT_LIBRARIES + onnx:
         if stored.get(lib) != versions.get(lib):
             return f"built with {lib} {stored.get(lib)}, now {versions.get(lib)}"
@@ -324,7 +331,7 @@ def sync_index(
             manifest = None
 
         versions = library_versions()
-        expected = settings_fingerprint(settings, embedder.dimension, getattr(embedder, "backend", "torch"))
+        expected = settings_fingerprint(settings, embedder.dimension, vector_source(embedder))
         if manifest is not None and not force:
             reason = mismatch_reason(manifest, expected, versions)
             if reason:

@@ -78,7 +78,12 @@ class OnnxEmbedder(QueryCachingEmbedder):
             tokenizer.enable_padding(pad_id=pad_id, pad_token=tokenizer.id_to_token(pad_id) or "[PAD]")
             self._tokenizer = tokenizer
             self.onnx_model = onnx_copy(path, "embedder", self.precision)
-            self._session = open_session(self.onnx_model)
+            self._session = open_session(self.onnx_model, spin=False)
+
+    def vector_source(self) -> str:
+        """The backend and the copy of the model that make the vectors (recorded in the index)."""
+        self.warm_up()
+        return f"{self.backend} {self.onnx_model.sha256[:16]}"
 
     @property
     def dimension(self) -> int:

@@ -1,0 +1,47 @@
+"""Joining a Ray cluster, with one-line errors for the usual mistakes."""
+
+from __future__ import annotations
+
+import os
+
+from bot.errors import UsageError
+
+
+def ray_module():
+    try:
+        import ray
+    except ImportError:
+        raise UsageError("--ray needs Ray: pip install -e '.[cluster]'") from None
+    return ray
+
+
+def connect(address: str = "auto"):
+    """Join the cluster at `address` ("auto": the one `ray start` made on this machine, else a new
+    local one), unless this process already has; returns the ray module."""
+    ray = ray_module()
+    if ray.is_initialized():
+        return ray
+    # Workers log to the cluster's files, not to the user's terminal.
+    options = {"log_to_driver": False, "include_dashboard": False, "configure_logging": False}
+    try:
+        if address == "auto" and not os.environ.get("RAY_ADDRESS"):
+            try:
+                ray.init(address="auto", **options)
+            except ConnectionError:
+                ray.init(**options)  # no running cluster here: start a local one for this process
+        else:
+            ray.init(address=address, **options)
+    except ConnectionError as exc:
+        raise UsageError(f"cannot reach the Ray cluster at {address!r}: {exc}") from None
+    return ray
+
+
+def worker_count(requested: int | None, cpus_per_worker: float) -> int:
+    """Workers to start: as asked, else as many as the cluster's CPUs hold."""
+    if requested is not None:
+        if requested < 1:
+            raise UsageError(f"--ray-workers must be >= 1 (got {requested})")
+        return requested
+    import ray
+
+    return max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_worker))

@@ -1,0 +1,180 @@
+"""Index and evaluate on a real local Ray cluster, started here and stopped afterwards: the
+results must equal the local ones."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.config import load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+pytestmark = pytest.mark.models
+
+
+@pytest.fixture(scope="module")
+def cluster(onnx_cache):
+    import ray
+
+    # A short folder: Ray's socket paths must stay under the operating system's length limit.
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=temp,
+             runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", "BOT_ONNX_CACHE": str(onnx_cache)}})
+    yield ray
+    ray.shutdown()
+    shutil.rmtree(temp, ignore_errors=True)
+
+
+def _mixed_corpus(folder: Path, n: int = 200) -> list[tuple[str, str]]:
+    """n documents from SQuAD train paragraphs as .txt, .md, .html and .docx; returns
+    (question, answer) pairs about them."""
+    from docx import Document as WordDocument
+
+    data = json.loads((SHARED / "data" / "squad" / "train" / "part-00.json").read_text())
+    paragraphs = [(a["title"], p) for a in data["data"] for p in a["paragraphs"]][:n]
+    folder.mkdir(parents=True)
+    questions = []
+    for i, (title, p) in enumerate(paragraphs):
+        text, kind = p["context"], ("txt", "md", "html", "docx")[i % 4]
+        name = folder / f"doc{i:03d}.{kind}"
+        if kind == "txt":
+            name.write_text(f"{title}\n\n{text}\n")
+        elif kind == "md":
+            name.write_text(f"# {title}\n\n{text}\n")
+        elif kind == "html":
+            name.write_text(f"<html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>")
+        else:
+            doc = WordDocument()
+            doc.add_heading(title, level=1)
+            doc.add_paragraph(text)
+            doc.save(name)
+        if i % 10 == 0:
+            qa = p["qas"][0]
+            questions.append((qa["question"], qa["answers"][0]["text"]))
+    return questions
+
+
+def _index(settings, embedder):
+    from bot.search.index import sync_index
+
+    return sync_index(settings, embedder)
+
+
+@pytest.fixture(scope="module")
+def built(cluster, tmp_path_factory):
+    """The same 200-document corpus indexed locally and on the cluster."""
+    from bot.cluster.embedding import RayEmbedder
+    from bot.search.embedding import make_embedder
+
+    root = tmp_path_factory.mktemp("cluster")
+    questions = _mixed_corpus(root / "corpus")
+    local_settings = load_settings({"corpus_dir": root / "corpus", "index_dir": root / "local-index"}, environ={})
+    ray_settings = load_settings({"corpus_dir": root / "corpus", "index_dir": root / "ray-index"}, environ={})
+    local = _index(local_settings, make_embedder(local_settings.embedding_model, local_settings.embedding_backend))
+    # Half a CPU per actor: the cluster keeps room for the evaluation actors of the last test.
+    ray_embedder = RayEmbedder(ray_settings.embedding_model, ray_settings.embedding_backend, workers=2,
+                               cpus_per_worker=0.5)
+    distributed = _index(ray_settings, ray_embedder)
+    return {"root": root, "questions": questions, "local": local, "ray": distributed, "ray_embedder": ray_embedder,
+            "local_settings": local_settings, "ray_settings": ray_settings}
+
+
+def test_a_ray_build_equals_the_local_build(built):
+    local, distributed = built["local"], built["ray"]
+    assert len(local.manifest["documents"]) == 200 == len(distributed.manifest["documents"])
+    assert [(c.doc_id, c.start, c.end, c.text) for c in local.chunks] == \
+           [(c.doc_id, c.start, c.end, c.text) for c in distributed.chunks]
+    assert np.abs(local.vectors - distributed.vectors).max() < 1e-5
+    assert local.manifest["embedding_backend"] == distributed.manifest["embedding_backend"]
+    assert distributed.report.embedded_chunks == len(distributed.chunks)
+
+
+def test_answers_and_citations_from_a_ray_index_equal_the_local_ones(built):
+    from bot.pipeline import Bot
+
+    local_bot, ray_bot = Bot(built["local_settings"]), Bot(built["ray_settings"])
+    questions = [q for q, _ in built["questions"]][:20]
+    assert len(questions) == 20
+    for a, b in zip(local_bot.ask_many(questions), ray_bot.ask_many(questions)):
+        assert (a.answer, a.abstained) == (b.answer, b.abstained)
+        assert [(c.doc, c.start, c.end) for c in a.citations] == [(c.doc, c.start, c.end) for c in b.citations]
+        assert [(p.chunk.doc_id, p.chunk.start) for p in a.passages] == \
+               [(p.chunk.doc_id, p.chunk.start) for p in b.passages]
+
+
+def test_editing_one_document_re_embeds_only_its_chunks_on_ray(built):
+    settings = built["ray_settings"]
+    doc = settings.corpus_dir / "doc001.md"
+    doc.write_text(doc.read_text() + "\nA sentence added later, about the lighthouse keeper's dog.\n")
+    index = _index(settings, built["ray_embedder"])
+    assert index.report.changed == ["doc001.md"]
+    assert index.report.embedded_chunks == sum(1 for c in index.chunks if c.doc_id == "doc001.md")
+    assert len(index.report.reused) == 199
+
+
+def test_a_killed_embedding_actor_is_replaced_and_the_build_completes(built, cluster):
+    root = built["root"]
+    settings = load_settings({"corpus_dir": root / "corpus", "index_dir": root / "kill-index"}, environ={})
+    embedder = built["ray_embedder"]
+    outcome: dict = {}
+    embedding = threading.Event()
+    encode = embedder.encode
+
+    def signalling_encode(texts, show_progress=False):
+        embedding.set()
+        return encode(texts, show_progress)
+
+    embedder.encode = signalling_encode
+
+    def build():
+        try:
+            outcome["index"] = _index(settings, embedder)
+        except Exception as exc:  # a clean failure is allowed; a half-written index is not
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=build)
+    worker.start()
+    assert embedding.wait(timeout=300)
+    time.sleep(0.3)  # blocks are in flight
+    cluster.kill(embedder.actors[0], no_restart=False)
+    worker.join(timeout=300)
+    assert not worker.is_alive()
+    embedder.encode = encode
+    if "index" in outcome:  # recovered: the same index a local build makes of the same folder
+        from bot.search.embedding import make_embedder
+
+        local_settings = built["local_settings"]
+        reference = _index(local_settings, make_embedder(local_settings.embedding_model,
+                                                         local_settings.embedding_backend))
+        # An incremental sync may order chunks differently from a fresh build: compare by place.
+        ours, theirs = _vectors_by_place(outcome["index"]), _vectors_by_place(reference)
+        assert ours.keys() == theirs.keys()
+        assert max(np.abs(ours[k] - theirs[k]).max() for k in ours) < 1e-5
+    else:  # failed cleanly: nothing published
+        assert not (settings.index_dir / "manifest.json").exists()
+
+
+def _vectors_by_place(index) -> dict:
+    return {(c.doc_id, c.start, c.end, c.text): index.vectors[row] for row, c in enumerate(index.chunks)}
+
+
+def test_bot_eval_on_ray_gives_the_local_metrics(cluster, tmp_path, seed_corpus):
+    from bot.cluster.evaluation import ray_spreader
+    from bot.evaluation import load_dataset, run_evaluation
+
+    settings = load_settings({"corpus_dir": seed_corpus, "index_dir": tmp_path / "index"}, environ={})
+    dataset = load_dataset(SHARED / "eval" / "seed_dev.jsonl")
+    local = run_evaluation(dataset, settings, "corpus").metrics
+    distributed = run_evaluation(dataset, settings, "corpus", batch_size=8,
+                                 spread=ray_spreader(workers=2, cpus_per_worker=0.5)).metrics
+    for key in ("exact_match", "f1", "answered", "retrieval", "has_answer", "no_answer", "failures"):
+        assert local[key] == distributed[key], key
