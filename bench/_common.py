@@ -58,13 +58,9 @@ _LOAD_AT_START = _load_average()
 
 
 def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    from bot.hardware import cpu_name
+
+    return cpu_name()
 
 
 def machine_info() -> dict:
