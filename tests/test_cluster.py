@@ -178,3 +178,14 @@ def test_bot_eval_on_ray_gives_the_local_metrics(cluster, tmp_path, seed_corpus)
                                  spread=ray_spreader(workers=2, cpus_per_worker=0.5)).metrics
     for key in ("exact_match", "f1", "answered", "retrieval", "has_answer", "no_answer", "failures"):
         assert local[key] == distributed[key], key
+
+
+@pytest.mark.parametrize("command", [["index"], ["eval", str(SHARED / "eval" / "seed_dev.jsonl")]])
+def test_a_bad_worker_count_is_refused_before_any_cluster_starts(command):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "bot", *command, "--ray", "--ray-workers", "0"], cwd=REPO,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip() == "error: --ray-workers must be >= 1 (got 0)"

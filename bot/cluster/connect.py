@@ -36,11 +36,16 @@ def connect(address: str = "auto"):
     return ray
 
 
+def check_workers(requested: int | None) -> None:
+    """Refuse a bad worker count before any cluster is joined or started."""
+    if requested is not None and requested < 1:
+        raise UsageError(f"--ray-workers must be >= 1 (got {requested})")
+
+
 def worker_count(requested: int | None, cpus_per_worker: float) -> int:
     """Workers to start: as asked, else as many as the cluster's CPUs hold."""
+    check_workers(requested)
     if requested is not None:
-        if requested < 1:
-            raise UsageError(f"--ray-workers must be >= 1 (got {requested})")
         return requested
     import ray
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.cluster.connect import connect, worker_count
+from bot.cluster.connect import check_workers, connect, worker_count
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
 
 BLOCK = 128  # texts per task: large enough to batch well, small enough to spread
@@ -32,6 +32,7 @@ class RayEmbedder(QueryCachingEmbedder):
     def __init__(self, model_name: str, backend: str, address: str = "auto", workers: int | None = None,
                  cpus_per_worker: float = 1.0, batch_size: int = 64) -> None:
         super().__init__()
+        check_workers(workers)
         self.model_name = model_name
         self.backend = backend
         self.local = make_embedder(model_name, backend, batch_size)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from bot.cluster.connect import connect, worker_count
+from bot.cluster.connect import check_workers, connect, worker_count
 from bot.config import Settings
 
 
@@ -30,6 +30,7 @@ class _EvalWorker:
 
 def ray_spreader(address: str = "auto", workers: int | None = None, cpus_per_worker: float = 1.0) -> Callable:
     """A `spread` function for `run_evaluation` that scores questions on Ray actors."""
+    check_workers(workers)
 
     def spread(items: list, settings: Settings, mode: str, threshold: float, batch_size: int,
                gold_docs: dict[int, str], progress: bool) -> list:
