@@ -103,3 +103,8 @@ def local_model_dir(resolved: str, kind: str) -> Path:
         return Path(snapshot_download(resolved))
     except Exception as exc:
         raise hub_load_error(resolved, kind, exc) from exc
+
+
+def model_folder(name_or_path: str, kind: str) -> Path:
+    """The local folder of a configured model: resolved offline first, then from the hub cache."""
+    return local_model_dir(resolve_model(name_or_path, kind), kind)

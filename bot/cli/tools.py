@@ -298,17 +298,14 @@ def register_export(sub) -> argparse.ArgumentParser:
 
 
 def run_export(args) -> int:
-    from pathlib import Path
-
     from bot.accel.cache import PRECISIONS, onnx_copy
     from bot.accel.choice import measure_reader_backends
     from bot.config import READER_BACKENDS
     from bot.hardware import cpu_description
-    from bot.model_paths import BUNDLED_READER_DIR, DEFAULT_EMBEDDING_MODEL, local_model_dir, resolve_model
+    from bot.model_paths import BUNDLED_READER_DIR, DEFAULT_EMBEDDING_MODEL, model_folder
 
-    reader = Path(local_model_dir(resolve_model(args.reader or str(BUNDLED_READER_DIR), "reader"), "reader"))
-    embedder = Path(local_model_dir(resolve_model(args.embedding_model or DEFAULT_EMBEDDING_MODEL, "embedding"),
-                                    "embedding"))
+    reader = model_folder(args.reader or str(BUNDLED_READER_DIR), "reader")
+    embedder = model_folder(args.embedding_model or DEFAULT_EMBEDDING_MODEL, "embedding")
     for kind, folder in (("reader", reader), ("embedder", embedder)):
         for precision in PRECISIONS:
             model = onnx_copy(folder, kind, precision)

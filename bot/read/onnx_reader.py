@@ -9,12 +9,10 @@ same tokens (tests/test_onnx.py checks that).
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import numpy as np
 
 from bot.accel.tokens import load_tokenizer
-from bot.model_paths import resolve_model
 from bot.read.windows import MAX_QUESTION_TOKENS, Windows, WindowReader
 
 
@@ -39,9 +37,9 @@ class OnnxReader(WindowReader):
             if self._session is not None:
                 return
             from bot.accel.cache import onnx_copy, open_session
-            from bot.model_paths import local_model_dir
+            from bot.model_paths import model_folder
 
-            path = local_model_dir(resolve_model(self.model_name, "reader"), "reader")
+            path = model_folder(self.model_name, "reader")
             pairs, pad_id = load_tokenizer(path)
             # Two tokenizer objects: truncation settings are per object, and questions are measured
             # without them.

@@ -16,7 +16,6 @@ import numpy as np
 
 from bot.accel.tokens import load_tokenizer
 from bot.errors import ModelError
-from bot.model_paths import resolve_model
 from bot.search.embedding import QueryCachingEmbedder
 
 
@@ -68,9 +67,9 @@ class OnnxEmbedder(QueryCachingEmbedder):
             if self._session is not None:
                 return
             from bot.accel.cache import onnx_copy, open_session
-            from bot.model_paths import local_model_dir
+            from bot.model_paths import model_folder
 
-            path = local_model_dir(resolve_model(self.model_name, "embedding"), "embedding")
+            path = model_folder(self.model_name, "embedding")
             self._pooling, dimension = _pooling_of(path)
             self._dimension = dimension or int(json.loads((path / "config.json").read_text())["hidden_size"])
             tokenizer, pad_id = load_tokenizer(path)
