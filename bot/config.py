@@ -65,11 +65,9 @@ class Settings:
         for label, folder in (("index", self.index_dir), ("corpus", self.corpus_dir)):
             if folder.exists() and not folder.is_dir():
                 raise UsageError(f"the {label} folder {folder} is a file, not a folder: choose a folder")
-        if self.reader_backend not in READER_BACKENDS:
-            raise UsageError(f"reader_backend must be one of {', '.join(READER_BACKENDS)} (got {self.reader_backend!r})")
-        if self.embedding_backend not in EMBEDDING_BACKENDS:
-            raise UsageError(
-                f"embedding_backend must be one of {', '.join(EMBEDDING_BACKENDS)} (got {self.embedding_backend!r})")
+        for name, allowed in (("reader_backend", READER_BACKENDS), ("embedding_backend", EMBEDDING_BACKENDS)):
+            if getattr(self, name) not in allowed:
+                raise UsageError(f"{name} must be one of {', '.join(allowed)} (got {getattr(self, name)!r})")
         if not 1 <= self.port <= 65535:
             raise UsageError(f"port must be in 1..65535 (got {self.port})")
         return self

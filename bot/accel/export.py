@@ -50,8 +50,8 @@ def build_onnx(source_dir: str, kind: str, precision: str, out_file: Path) -> li
             out = self.model(**dict(zip(inputs, args)))
             return tuple(out[name] for name in outputs)
 
-    dummy = tuple(torch.ones((2, 16), dtype=torch.long) if n != "token_type_ids" else torch.zeros((2, 16), dtype=torch.long)
-                  for n in inputs)
+    # Token type 0 everywhere, as one sequence has; the axes are dynamic, so the sizes do not matter.
+    dummy = tuple((torch.zeros if n == "token_type_ids" else torch.ones)((2, 16), dtype=torch.long) for n in inputs)
     fp32_file = out_file if precision == "fp32" else out_file.with_suffix(".fp32.onnx")
     axes = {name: {0: "windows", 1: "tokens"} for name in inputs + outputs}
     with warnings.catch_warnings(), torch.inference_mode():

@@ -43,7 +43,8 @@ def register_train(sub) -> argparse.ArgumentParser:
     mp.add_argument("--gold-share", type=float,
                     help="share of answerable questions read on their own paragraph alone (default 0.15)")
     mp.add_argument("--removed-share", type=float,
-                    help="share of answerable questions read with the passages holding the answer removed (default 0.15)")
+                    help="share of answerable questions read with the passages holding the answer removed "
+                    "(default 0.15)")
     mp.add_argument("--export-every", type=int, default=0, metavar="N",
                     help="also export --work-dir/step-N every N steps, for a tuning curve")
     return train

@@ -58,8 +58,7 @@ class RayEmbedder(QueryCachingEmbedder):
 
     def vector_source(self) -> str:
         """The workers run the same backend and model copy as this process would."""
-        describe = getattr(self.local, "vector_source", None)
-        return describe() if describe else self.backend
+        return self.local.vector_source()
 
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         self.warm_up()

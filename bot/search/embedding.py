@@ -42,6 +42,10 @@ class QueryCachingEmbedder:
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         raise NotImplementedError
 
+    def vector_source(self) -> str:
+        """What makes the vectors, as the index records it (a change re-embeds the index)."""
+        return self.backend
+
     def clear_query_cache(self) -> None:
         with self._cache_lock:
             self._query_cache.clear()

@@ -275,9 +275,11 @@ class IndexStore:
 
 def vector_source(embedder) -> str:
     """Which backend made the vectors: "torch", or an ONNX backend with the checksum of its model
-    copy (a rebuilt copy may round differently)."""
-    describe = getattr(embedder, "vector_source", None)
-    return describe() if describe else getattr(embedder, "backend", "torch")
+    copy (a rebuilt copy may round differently). Embedders outside the project's classes are
+    known by their `backend`, else as torch."""
+    if hasattr(embedder, "vector_source"):
+        return embedder.vector_source()
+    return getattr(embedder, "backend", "torch")
 
 
 def settings_fingerprint(settings: Settings, dimension: int, backend: str = "torch") -> dict:
