@@ -5,8 +5,8 @@ and 2 embedding actors, and the cost of starting the cluster.
 
 Each build indexes the same synthetic corpus (SQuAD train paragraphs, as bench/indexing.py) into
 a fresh index folder. The cluster is started once (`ray.init(num_cpus=<cores>)`), timed, and
-kept for both Ray builds; each Ray build's time includes starting its actors and loading one
-model per actor. On one machine the actors share its cores with each other, so Ray can only add
+kept for both Ray builds; each Ray build's time includes the Ray Data pipeline's start, parsing
+and chunking in tasks, starting its actors and loading one model per actor. On one machine the actors share its cores with each other, so Ray can only add
 overhead here; the figures say how much, and what one more machine would have to make up.
 """
 
@@ -21,11 +21,11 @@ from _common import emit, log, parser, target, temp_dir
 from indexing import write_corpus
 
 
-def build(settings, embedder) -> dict:
+def build(settings, embedder, processor=None) -> dict:
     from bot.search.index import sync_index
 
     t0 = time.perf_counter()
-    index = sync_index(settings, embedder)
+    index = sync_index(settings, embedder, processor=processor)
     wall = time.perf_counter() - t0
     chunks = index.manifest["n_chunks"]
     return {"chunks": chunks, "wall_s": round(wall, 2), "chunks_per_s": round(chunks / wall, 1)}
@@ -41,7 +41,7 @@ def main() -> int:
     import ray
 
     from _common import bench_settings
-    from bot.cluster.embedding import RayEmbedder
+    from bot.cluster.indexing import RayProcessor
     from bot.search.embedding import make_embedder
 
     work = temp_dir("distributed")
@@ -64,10 +64,9 @@ def main() -> int:
     try:
         for workers in (1, 2):
             s = settings_for(f"ray-{workers}")
-            ray_embedder = RayEmbedder(s.embedding_model, s.embedding_backend, workers=workers,
-                                       cpus_per_worker=cores / workers)
-            rows[f"ray, {workers} actor{'s' if workers > 1 else ''}"] = build(s, ray_embedder)
-            ray_embedder.shutdown()
+            processor = RayProcessor(s.embedding_model, s.embedding_backend, workers=workers,
+                                     cpus_per_worker=cores / workers)
+            rows[f"ray, {workers} actor{'s' if workers > 1 else ''}"] = build(s, embedder, processor)
             log(f"ray {workers}: {rows[list(rows)[-1]]}")
     finally:
         ray.shutdown()

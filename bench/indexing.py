@@ -110,7 +110,7 @@ def main() -> int:
                 "embedding_chunks_per_s": round(full.embedded_chunks / full_embed, 1) if full_embed else None,
                 "sync_index_s": round(full.seconds, 2),
                 "retriever_build_s": round(full_wall - full.seconds, 2),
-                "faiss": bot.index.manifest["faiss"],
+                "faiss": [shard["faiss"] for shard in bot.index.manifest["shards"]],
             },
             "unchanged_resync_s": round(noop_wall, 3),
             "unchanged_resync_embedded_chunks": noop.embedded_chunks,

@@ -86,7 +86,7 @@ def main() -> int:
         "reader_model": model_info,
         "data": {
             **corpus_data(bot, args.corpus),
-            "faiss": bot.index.manifest["faiss"],
+            "faiss": [shard["faiss"] for shard in bot.index.manifest["shards"]],
             "questions": f"{args.questions} ({len(questions)} questions)",
             "index_embedded_chunks": report.embedded_chunks,
         },

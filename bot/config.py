@@ -41,6 +41,9 @@ class Settings:
     chunk_size: int = 600  # characters; about 150 word pieces, one reader window with the question
     chunk_overlap: int = 150  # characters of trailing sentences repeated at the next chunk's start
     max_answer_tokens: int = 30
+    # Chunks per index shard. Each shard gets the FAISS index type that suits its size, and a build
+    # rewrites only the shards whose rows changed; the default keeps a one-machine corpus in one.
+    shard_size: int = 1_000_000
     # Answerability probability below which the bot says the documents do not hold the answer.
     # None: the threshold stored with the calibration.
     abstain_threshold: float | None = None
@@ -60,6 +63,8 @@ class Settings:
             raise UsageError(
                 f"chunk_overlap must be between 0 and chunk_size-1 (got {self.chunk_overlap})"
             )
+        if self.shard_size < 1:
+            raise UsageError(f"shard_size must be >= 1 chunk (got {self.shard_size})")
         if self.abstain_threshold is not None and not 0 <= self.abstain_threshold <= 1:
             raise UsageError(f"abstain_threshold must be in [0, 1] (got {self.abstain_threshold})")
         for label, folder in (("index", self.index_dir), ("corpus", self.corpus_dir)):

@@ -24,6 +24,7 @@ from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
 from bot.errors import CorpusError, UsageError
+from bot.search.documents import DocumentProcessor
 from bot.search.index import LoadedIndex, SyncReport, iso_time, sync_index
 from bot.model_paths import BUNDLED_READER_DIR
 from bot.questions import clean_question
@@ -85,11 +86,13 @@ class _Prepared:
 
 class Bot:
     def __init__(self, settings: Settings | None = None, embedder: QueryCachingEmbedder | None = None, reader=None,
-                 calibration: Calibration | None = None) -> None:
-        """calibration: the answerability model to use instead of the stored ones (tests, experiments)."""
+                 calibration: Calibration | None = None, processor: DocumentProcessor | None = None) -> None:
+        """calibration: the answerability model to use instead of the stored ones (tests, experiments);
+        processor: what parses and embeds new documents for the index (default: this process)."""
         self.settings = settings or load_settings()
         self.embedder = embedder or make_embedder(self.settings.embedding_model, self.settings.embedding_backend)
         self._reader = reader  # built on first use: indexing never needs it
+        self.processor = processor
         self._index: LoadedIndex | None = None
         self._retriever: Retriever | None = None
         self._calibration: Calibration | None = calibration
@@ -129,7 +132,8 @@ class Bot:
     def _sync_holding_lock(self, force: bool = False, progress: bool = False) -> SyncReport:
         signature = corpus_signature(self.settings.corpus_dir)  # taken first: later edits are seen next time
         messages: list[str] = []
-        index = sync_index(self.settings, self.embedder, progress=progress, force=force, notify=messages.append)
+        index = sync_index(self.settings, self.embedder, progress=progress, force=force, notify=messages.append,
+                           processor=self.processor)
         titles = {d: info.get("title", "") for d, info in index.manifest["documents"].items()}
         retriever = Retriever(index.chunks, index.vectors, index.faiss_index, self.embedder, titles)
         # Swap both at once so concurrent questions see either the old or the new index.

@@ -74,7 +74,7 @@ def test_index_reports_skipped_files_and_rebuilds_corrupt_index(dirs, capsys):
     captured = capsys.readouterr()
     assert "skipped junk.txt" in captured.err and "2 documents" in captured.out
     manifest = json.loads((index / "manifest.json").read_text())
-    (index / manifest["faiss_file"]).write_bytes(b"garbage")
+    (index / manifest["shards"][0]["faiss_file"]).write_bytes(b"garbage")
     assert main(["index"]) == 0
     assert "corrupted" in capsys.readouterr().err
 

@@ -4,7 +4,9 @@ results must equal the local ones."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -63,29 +65,30 @@ def _mixed_corpus(folder: Path, n: int = 200) -> list[tuple[str, str]]:
     return questions
 
 
-def _index(settings, embedder):
+def _index(settings, embedder, processor=None):
     from bot.search.index import sync_index
 
-    return sync_index(settings, embedder)
+    return sync_index(settings, embedder, processor=processor)
 
 
 @pytest.fixture(scope="module")
 def built(cluster, tmp_path_factory):
     """The same 200-document corpus indexed locally and on the cluster."""
-    from bot.cluster.embedding import RayEmbedder
+    from bot.cluster.indexing import RayProcessor
     from bot.search.embedding import make_embedder
 
     root = tmp_path_factory.mktemp("cluster")
     questions = _mixed_corpus(root / "corpus")
     local_settings = load_settings({"corpus_dir": root / "corpus", "index_dir": root / "local-index"}, environ={})
     ray_settings = load_settings({"corpus_dir": root / "corpus", "index_dir": root / "ray-index"}, environ={})
-    local = _index(local_settings, make_embedder(local_settings.embedding_model, local_settings.embedding_backend))
-    # Half a CPU per actor: the cluster keeps room for the evaluation actors of the last test.
-    ray_embedder = RayEmbedder(ray_settings.embedding_model, ray_settings.embedding_backend, workers=2,
-                               cpus_per_worker=0.5)
-    distributed = _index(ray_settings, ray_embedder)
-    return {"root": root, "questions": questions, "local": local, "ray": distributed, "ray_embedder": ray_embedder,
-            "local_settings": local_settings, "ray_settings": ray_settings}
+    embedder = make_embedder(local_settings.embedding_model, local_settings.embedding_backend)
+    local = _index(local_settings, embedder)
+    # Half a CPU per actor: the cluster keeps room for the parsing tasks and the evaluation actors.
+    processor = RayProcessor(ray_settings.embedding_model, ray_settings.embedding_backend, workers=2,
+                             cpus_per_worker=0.5)
+    distributed = _index(ray_settings, embedder, processor)
+    return {"root": root, "questions": questions, "local": local, "ray": distributed, "processor": processor,
+            "embedder": embedder, "local_settings": local_settings, "ray_settings": ray_settings}
 
 
 def test_a_ray_build_equals_the_local_build(built):
@@ -96,6 +99,7 @@ def test_a_ray_build_equals_the_local_build(built):
     assert np.abs(local.vectors - distributed.vectors).max() < 1e-5
     assert local.manifest["embedding_backend"] == distributed.manifest["embedding_backend"]
     assert distributed.report.embedded_chunks == len(distributed.chunks)
+    assert built["processor"].last_run["workers"] == 2
 
 
 def test_answers_and_citations_from_a_ray_index_equal_the_local_ones(built):
@@ -115,40 +119,28 @@ def test_editing_one_document_re_embeds_only_its_chunks_on_ray(built):
     settings = built["ray_settings"]
     doc = settings.corpus_dir / "doc001.md"
     doc.write_text(doc.read_text() + "\nA sentence added later, about the lighthouse keeper's dog.\n")
-    index = _index(settings, built["ray_embedder"])
+    index = _index(settings, built["embedder"], built["processor"])
     assert index.report.changed == ["doc001.md"]
     assert index.report.embedded_chunks == sum(1 for c in index.chunks if c.doc_id == "doc001.md")
     assert len(index.report.reused) == 199
 
 
-def test_a_killed_embedding_actor_is_replaced_and_the_build_completes(built, cluster):
+def test_a_killed_embedding_actor_is_replaced_and_the_build_completes(built):
     root = built["root"]
     settings = load_settings({"corpus_dir": root / "corpus", "index_dir": root / "kill-index"}, environ={})
-    embedder = built["ray_embedder"]
     outcome: dict = {}
-    embedding = threading.Event()
-    encode = embedder.encode
-
-    def signalling_encode(texts, show_progress=False):
-        embedding.set()
-        return encode(texts, show_progress)
-
-    embedder.encode = signalling_encode
 
     def build():
         try:
-            outcome["index"] = _index(settings, embedder)
+            outcome["index"] = _index(settings, built["embedder"], built["processor"])
         except Exception as exc:  # a clean failure is allowed; a half-written index is not
             outcome["error"] = exc
 
     worker = threading.Thread(target=build)
     worker.start()
-    assert embedding.wait(timeout=300)
-    time.sleep(0.3)  # blocks are in flight
-    cluster.kill(embedder.actors[0], no_restart=False)
+    killed = _kill_one_embedding_actor(timeout=120)
     worker.join(timeout=300)
-    assert not worker.is_alive()
-    embedder.encode = encode
+    assert killed and not worker.is_alive()
     if "index" in outcome:  # recovered: the same index a local build makes of the same folder
         from bot.search.embedding import make_embedder
 
@@ -161,6 +153,23 @@ def test_a_killed_embedding_actor_is_replaced_and_the_build_completes(built, clu
         assert max(np.abs(ours[k] - theirs[k]).max() for k in ours) < 1e-5
     else:  # failed cleanly: nothing published
         assert not (settings.index_dir / "manifest.json").exists()
+
+
+def _kill_one_embedding_actor(timeout: float) -> bool:
+    """SIGKILL the process of one embedding actor once it is embedding (Ray names the process
+    after the actor's method: "ray::MapWorker(MapBatches(_EmbedRows)).submit")."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"_EmbedRows)).submit" in title:
+                os.kill(int(pid), signal.SIGKILL)
+                return True
+        time.sleep(0.05)
+    return False
 
 
 def _vectors_by_place(index) -> dict:

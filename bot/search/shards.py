@@ -1,0 +1,126 @@
+"""The vector side of an index: rows cut into shards, a FAISS index type chosen per shard by its
+size, and one search over all shards that ranks as a single index over all rows would.
+
+Shards are contiguous row ranges, so a row's number is the same in the whole index and the
+shard search reports global row numbers. Each shard's index is chosen for its own size:
+exact search while exact search is fast (Flat), a graph (HNSW) while the raw vectors fit in
+memory, and compressed vectors (IVF-PQ) beyond that.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# Below this many vectors exact search is fast enough and the best FAISS choice; above it, HNSW
+# (FAISS guidelines: "Flat" up to ~1M for a handful of queries, HNSW when memory allows and
+# latency matters).
+EXACT_SEARCH_LIMIT = 100_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+# Above this many vectors in one shard, IVF-PQ: HNSW keeps every float vector plus its graph in
+# memory (384 dims: 1.5 KB + ~0.3 KB a vector, 9 GB at 5M); IVF-PQ keeps 8 bits per 8 dimensions
+# (48 B a vector at 384 dims) plus the ids.
+HNSW_LIMIT = 5_000_000
+PQ_DIMS_PER_CODE = 8  # dimensions per PQ code
+PQ_BITS = 8  # bits per code: 256 centroids per sub-vector
+IVF_PROBES = 32  # inverted lists searched per question
+IVF_TRAIN_PER_LIST = 64  # training vectors per list (FAISS warns below 39)
+
+
+def shard_ranges(n_rows: int, shard_size: int) -> list[tuple[int, int]]:
+    """(first row, row count) of each shard; one empty shard for an empty index."""
+    if n_rows == 0:
+        return [(0, 0)]
+    return [(first, min(shard_size, n_rows - first)) for first in range(0, n_rows, shard_size)]
+
+
+def ivf_lists(n_vectors: int) -> int:
+    """Inverted lists for an IVF index: ~4·sqrt(n) (FAISS guideline), with enough training
+    vectors for each."""
+    return max(1, min(int(4 * math.sqrt(n_vectors)), n_vectors // IVF_TRAIN_PER_LIST))
+
+
+def pq_codes(dim: int) -> int:
+    """PQ codes per vector: the divisor of dim nearest dim / PQ_DIMS_PER_CODE."""
+    target = max(1, dim // PQ_DIMS_PER_CODE)
+    return min((m for m in range(1, dim + 1) if dim % m == 0), key=lambda m: (abs(m - target), m))
+
+
+def choose_faiss_index(n_vectors: int, dim: int):
+    """An empty FAISS index suited to n_vectors inner-product rows, and its description."""
+    import faiss
+
+    if n_vectors < EXACT_SEARCH_LIMIT:
+        return faiss.IndexFlatIP(dim), {"type": "IndexFlatIP", "metric": "inner_product"}
+    if n_vectors <= HNSW_LIMIT:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+        return index, {"type": "IndexHNSWFlat", "metric": "inner_product", "M": HNSW_M,
+                       "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
+    return ivfpq_index(n_vectors, dim)
+
+
+def ivfpq_index(n_vectors: int, dim: int):
+    import faiss
+
+    nlist, m = ivf_lists(n_vectors), pq_codes(dim)
+    index = faiss.IndexIVFPQ(faiss.IndexFlatIP(dim), dim, nlist, m, PQ_BITS, faiss.METRIC_INNER_PRODUCT)
+    index.nprobe = min(IVF_PROBES, nlist)
+    return index, {"type": "IndexIVFPQ", "metric": "inner_product", "nlist": nlist, "pq_codes": m,
+                   "bits": PQ_BITS, "nprobe": index.nprobe}
+
+
+def build_faiss(vectors: np.ndarray, seed: int = 0):
+    """A FAISS index over vectors (trained first where the type needs it), and its description."""
+    index, info = choose_faiss_index(len(vectors), vectors.shape[1])
+    if not len(vectors):
+        return index, info
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    if not index.is_trained:
+        sample = min(len(data), info["nlist"] * IVF_TRAIN_PER_LIST * 4)
+        rows = np.sort(np.random.default_rng(seed).choice(len(data), sample, replace=False))
+        index.train(data[rows])
+    index.add(data)
+    return index, info
+
+
+def apply_search_parameters(index, info: dict) -> None:
+    """Search-time settings are not all kept in FAISS files: set them from the manifest."""
+    if info.get("type") == "IndexHNSWFlat":
+        index.hnsw.efSearch = info.get("efSearch", HNSW_EF_SEARCH)
+    elif info.get("type") == "IndexIVFPQ":
+        index.nprobe = info.get("nprobe", IVF_PROBES)
+
+
+class ShardedSearch:
+    """One search over several shard indexes, returning global row numbers; each shard is
+    searched for k and the results merged by score (FAISS IndexShards), which for exact shards
+    is exactly what one index over all rows returns."""
+
+    def __init__(self, shards: list) -> None:
+        import faiss
+
+        self.shards = shards  # the sub-indexes must outlive the FAISS object that points at them
+        self._all = faiss.IndexShards(shards[0].d, False, True)
+        for index in shards:
+            self._all.add_shard(index)
+
+    @property
+    def ntotal(self) -> int:
+        return int(self._all.ntotal)
+
+    @property
+    def d(self) -> int:
+        return int(self._all.d)
+
+    def search(self, queries: np.ndarray, k: int):
+        return self._all.search(queries, k)
+
+
+def combine(shards: list):
+    """The search object over shard indexes: the index itself when there is one."""
+    return shards[0] if len(shards) == 1 else ShardedSearch(shards)
