@@ -1,5 +1,5 @@
 """Start the chat page: `python app.py [--host H] [--port P] [--corpus DIR] [--index DIR] [--reader R]
-[--auth FILE] [--no-uploads | --allow-uploads]`; `python app.py --add-user NAME --auth FILE` adds a
+[--auth FILE] [--replicas N] [--no-uploads | --allow-uploads]`; `python app.py --add-user NAME --auth FILE` adds a
 user who may sign in.
 
 Only parses options here; gradio and the models are imported after parsing, so --help is instant.
@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "made with --add-user)")
     parser.add_argument("--add-user", metavar="NAME", help="add NAME to the --auth FILE (or change its "
                         "password), reading the password from the terminal or one line of stdin, then exit")
+    parser.add_argument("--replicas", type=int, metavar="N",
+                        help="answer in N processes at once over the same index (env BOT_REPLICAS; default: "
+                        "in the page's own process, one question at a time); uploads still go through the "
+                        "page, the one writer, and the replicas follow each new index generation")
     uploads = parser.add_mutually_exclusive_group()
     uploads.add_argument("--no-uploads", action="store_true",
                          help="read-only: the page lists the documents but cannot add any (env BOT_NO_UPLOADS=1)")
@@ -57,6 +61,20 @@ def _env_flag(name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise UsageError(f"{name}={raw!r} is not 1 or 0")
+
+
+def _replicas(flag: int | None) -> int:
+    """--replicas, else BOT_REPLICAS, else 0 (answer in the page's process)."""
+    from bot.errors import UsageError
+
+    raw = str(flag) if flag is not None else os.environ.get("BOT_REPLICAS", "").strip() or "0"
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UsageError(f"BOT_REPLICAS={raw!r} is not a whole number") from None
+    if value < 0:
+        raise UsageError(f"--replicas must be 0 or more (got {value})")
+    return value
 
 
 def _read_password(name: str) -> str:
@@ -101,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.ui.server import serve
 
         serve(settings, args.examples, auth_file=Path(auth).expanduser() if auth else None,
-              no_uploads=no_uploads, allow_uploads=allow_uploads)
+              no_uploads=no_uploads, allow_uploads=allow_uploads, replicas=_replicas(args.replicas))
         return 0
 
     return run_reporting_errors(run)

@@ -25,7 +25,7 @@ from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
 from bot.errors import CorpusError, UsageError
 from bot.search.documents import DocumentProcessor
-from bot.search.index import LoadedIndex, SyncReport, iso_time, sync_index
+from bot.search.index import LoadedIndex, SyncReport, iso_time, load_published, manifest_stamp, sync_index
 from bot.model_paths import BUNDLED_READER_DIR
 from bot.questions import clean_question
 from bot.search.retrieval import Retriever
@@ -86,13 +86,17 @@ class _Prepared:
 
 class Bot:
     def __init__(self, settings: Settings | None = None, embedder: QueryCachingEmbedder | None = None, reader=None,
-                 calibration: Calibration | None = None, processor: DocumentProcessor | None = None) -> None:
+                 calibration: Calibration | None = None, processor: DocumentProcessor | None = None,
+                 read_only: bool = False) -> None:
         """calibration: the answerability model to use instead of the stored ones (tests, experiments);
-        processor: what parses and embeds new documents for the index (default: this process)."""
+        processor: what parses and embeds new documents for the index (default: this process);
+        read_only: a serving replica, which answers from the published index generation, follows
+        each new one, and never builds, adds or removes anything (another process does)."""
         self.settings = settings or load_settings()
         self.embedder = embedder or make_embedder(self.settings.embedding_model, self.settings.embedding_backend)
         self._reader = reader  # built on first use: indexing never needs it
         self.processor = processor
+        self.read_only = read_only
         self._index: LoadedIndex | None = None
         self._retriever: Retriever | None = None
         self._calibration: Calibration | None = calibration
@@ -121,7 +125,11 @@ class Bot:
     def load_index(self) -> LoadedIndex:
         """Build or load the index now if that has not happened yet; returns it."""
         if self._index is None:
-            self.sync()
+            if self.read_only:
+                with self._sync_lock:
+                    self._adopt_published()
+            else:
+                self.sync()
         return self._index
 
     def sync(self, force: bool = False, progress: bool = False) -> SyncReport:
@@ -129,31 +137,51 @@ class Bot:
         with self._sync_lock:
             return self._sync_holding_lock(force, progress)
 
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise UsageError("this bot answers from an index another process maintains; it cannot change it")
+
     def _sync_holding_lock(self, force: bool = False, progress: bool = False) -> SyncReport:
+        self._check_writable()
         signature = corpus_signature(self.settings.corpus_dir)  # taken first: later edits are seen next time
         messages: list[str] = []
         index = sync_index(self.settings, self.embedder, progress=progress, force=force, notify=messages.append,
                            processor=self.processor)
+        self._install(index, signature)
+        messages += [f"skipped {rel}: {reason}" for rel, reason in index.report.skipped]
+        self.messages = messages
+        return index.report
+
+    def _adopt_published(self) -> None:
+        stamp = manifest_stamp(self.settings.index_dir)  # taken first: a later publication is seen next time
+        self._install(load_published(self.settings, self.embedder), stamp)
+
+    def _install(self, index: LoadedIndex, signature) -> None:
         titles = {d: info.get("title", "") for d, info in index.manifest["documents"].items()}
         retriever = Retriever(index.chunks, index.vectors, index.faiss_index, self.embedder, titles)
         # Swap both at once so concurrent questions see either the old or the new index.
         self._index, self._retriever = index, retriever
         self._signature = signature
-        messages += [f"skipped {rel}: {reason}" for rel, reason in index.report.skipped]
-        self.messages = messages
-        return index.report
+
+    def _current_signature(self):
+        """What a change is noticed by: the corpus folder (a writer), or the published manifest
+        (a read-only replica)."""
+        if self.read_only:
+            return manifest_stamp(self.settings.index_dir)
+        return corpus_signature(self.settings.corpus_dir)
 
     def refresh(self) -> bool:
         """Re-sync if files in the corpus folder were added, edited or deleted on disk since the
-        last sync (a stat scan, cheap enough to run before every question). True if it synced."""
-        if self._index is None or corpus_signature(self.settings.corpus_dir) == self._signature:
+        last sync (a stat scan, cheap enough to run before every question); a read-only bot
+        instead loads a newly published index generation. True if it did."""
+        if self._index is None or self._current_signature() == self._signature:
             return False
         # A sync already running (an upload) picks the change up; meanwhile questions are answered
         # from the current index rather than waiting for it.
         if not self._sync_lock.acquire(blocking=False):
             return False
         try:
-            self._sync_holding_lock()
+            self._adopt_published() if self.read_only else self._sync_holding_lock()
         finally:
             self._sync_lock.release()
         return True
@@ -181,6 +209,7 @@ class Bot:
         synced without it, and only then is it deleted: if the sync fails, the file is put back
         and the index still holds it, so folder and index never disagree.
         """
+        self._check_writable()
         with self._sync_lock:
             if self._index is None:
                 self._sync_holding_lock()
@@ -214,6 +243,7 @@ class Bot:
         be read, or that repeats a document already there, is refused and the folder stays as it
         was. A document of the same name is replaced only when `replace` says so.
         """
+        self._check_writable()
         name = self._upload_name(filename, data)
         if self._index is None:
             try:

@@ -394,6 +394,42 @@ def sync_index(
         return index
 
 
+def manifest_stamp(index_dir: Path) -> tuple[int, int, int] | None:
+    """Identifies the published generation: a build replaces manifest.json by renaming a new file
+    over it, so its inode and modification time change with every publication."""
+    try:
+        st = (Path(index_dir) / "manifest.json").stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def load_published(settings: Settings, embedder: QueryCachingEmbedder, attempts: int = 3) -> LoadedIndex:
+    """The generation manifest.json names now, read without building or changing anything: what
+    a serving replica uses, while one writer elsewhere builds. Raises IndexStoreError when there
+    is no usable index or it was made for another embedder."""
+    store = IndexStore(settings.index_dir)
+    expected = settings_fingerprint(settings, embedder.dimension, vector_source(embedder))
+    for attempt in range(attempts):
+        manifest = store.read_manifest()
+        if manifest is None:
+            raise IndexStoreError(f"no index in {store.dir}: build it first (bot index)")
+        reason = mismatch_reason(manifest, expected, library_versions())
+        if reason:
+            raise IndexStoreError(f"the index in {store.dir} does not suit this bot ({reason}): rebuild it (bot index)")
+        try:
+            store.verify_files(manifest)
+            return LoadedIndex(manifest, store.load_chunks(manifest), store.load_vectors(manifest),
+                               store.load_faiss(manifest))
+        except (IndexStoreError, OSError, RuntimeError):
+            # The writer published a newer generation and removed these files meanwhile: read
+            # the manifest again. (FAISS reports an unreadable file as RuntimeError.)
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
 def _up_to_date(manifest: dict, files: list[CorpusFile]) -> bool:
     indexed = {d: info["hash"] for d, info in manifest["documents"].items()}
     skipped = {s[0]: s[2] if len(s) > 2 else None for s in manifest.get("skipped", [])}

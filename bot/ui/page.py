@@ -45,11 +45,21 @@ def _failure(name: str, verb: str, exc: Exception, file_problem: str) -> str:
 class ChatPage:
     """What the page does, independent of Gradio's components."""
 
-    def __init__(self, bot, examples: list[str] | None = None, uploads: bool = True) -> None:
+    def __init__(self, bot, examples: list[str] | None = None, uploads: bool = True, replicas=None) -> None:
+        """replicas: a started ReplicaPool (bot/replicas.py) that answers the questions; `bot`
+        then only keeps the index (uploads, removals, documents on disk) as the one writer."""
         self.bot = bot
         self.settings: Settings = bot.settings
         self._examples = examples
         self.uploads = uploads  # False: read-only, the corpus cannot be changed from the page
+        self.replicas = replicas
+        self.concurrency = replicas.size if replicas is not None else 1  # questions answered at once
+
+    def _ask(self, question, history=None, top_k=None):
+        if self.replicas is None:
+            return self.bot.ask(question, history=history, top_k=top_k)
+        self.bot.refresh()  # the writer notices documents changed on disk and publishes them
+        return self.replicas.ask(question, history=history, top_k=top_k)
 
     # ----- chat -----
     def display_question(self, question) -> str:
@@ -94,7 +104,7 @@ class ChatPage:
         previous = [message_text(m) for m in history or [] if isinstance(m, dict) and m.get("role") == "user"]
         try:
             k = int(top_k) if top_k else None
-            response = self.bot.ask(question, history=previous, top_k=k)
+            response = self._ask(question, history=previous, top_k=k)
         except BotError as exc:
             return notice_html(str(exc)), SOURCES_EMPTY, None
         except Exception:  # the page shows a message; the details go to the server log
@@ -191,7 +201,7 @@ class ChatPage:
             raise gr.Error(f"top_k must be a whole number of passages from 1 to {limit} (0 for the default), "
                            f"not {top_k!r}")
         try:
-            return self.bot.ask(question, history=history or None, top_k=top_k or None).to_dict()
+            return self._ask(question, history=history or None, top_k=top_k or None).to_dict()
         except BotError as exc:
             raise gr.Error(_sentence_case(str(exc))) from None
 
@@ -317,7 +327,7 @@ def build_app(page: ChatPage) -> gr.Blocks:
         app.load(feedback.calibration_html, None, calibration, api_visibility="private")
         turn = dict(fn=feedback.answer, inputs=[pending, chat, top_k, show_scores, turns],
                     outputs=[chat, sources, turns],
-                    api_visibility="private", concurrency_id="bot")
+                    api_visibility="private", concurrency_id="bot", concurrency_limit=page.concurrency)
         gr.on([ask.click, question.submit], page.submit, [question, chat], [chat, question, pending],
               queue=False, api_visibility="private").then(**turn)
 
@@ -348,7 +358,7 @@ def build_app(page: ChatPage) -> gr.Blocks:
             the citations (document, section, line/page, quoted sentence) and the passages searched."""
             return page.ask_api(question, history, top_k)
 
-        gr.api(ask_endpoint, api_name="ask", concurrency_id="bot")
+        gr.api(ask_endpoint, api_name="ask", concurrency_id="bot", concurrency_limit=page.concurrency)
     return app
 
 

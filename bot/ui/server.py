@@ -139,9 +139,10 @@ def _check_address(settings: Settings) -> None:
 
 
 def serve(settings: Settings, examples: list[str] | None = None, *, auth_file: Path | None = None,
-          no_uploads: bool = False, allow_uploads: bool = False) -> None:
+          no_uploads: bool = False, allow_uploads: bool = False, replicas: int = 0) -> None:
     """Load the documents and models, then serve the chat page until interrupted. auth_file: the
-    users who may sign in (bot/auth.py); without one the page is open to whoever reaches it."""
+    users who may sign in (bot/auth.py); without one the page is open to whoever reaches it.
+    replicas: answer in that many processes (bot/replicas.py); 0 answers in this one."""
     from bot.ui.auth import Authenticator
     from bot.pipeline import Bot
 
@@ -154,15 +155,25 @@ def serve(settings: Settings, examples: list[str] | None = None, *, auth_file: P
         print(f"note: {notice}", file=sys.stderr, flush=True)
     print("Loading the documents and models…", file=sys.stderr, flush=True)
     bot = Bot(settings)
+    pool = None
     try:
         bot.load_index()
-        bot.ask("What are these documents about?")  # loads every model now, not on the first question
+        if replicas:
+            from bot.replicas import ReplicaPool
+
+            print(f"Starting {replicas} answering replicas…", file=sys.stderr, flush=True)
+            pool = ReplicaPool(settings, replicas).start()
+        else:
+            bot.ask("What are these documents about?")  # loads every model now, not on the first question
     except CorpusError as exc:  # an empty folder: the page still opens so documents can be uploaded
+        if replicas:
+            raise CorpusError(f"{exc}; replicas need an index to answer from") from None
         print(f"warning: {exc}", file=sys.stderr)
     for message in bot.messages:
         print(f"note: {message}", file=sys.stderr)
-    app = build_app(ChatPage(bot, examples, uploads=uploads))
-    app.queue(default_concurrency_limit=1, max_size=64)
+    page = ChatPage(bot, examples, uploads=uploads, replicas=pool)
+    app = build_app(page)
+    app.queue(default_concurrency_limit=1, max_size=64 * page.concurrency)
     refuse_downloads()
     try:
         app.launch(prevent_thread_lock=True,
@@ -170,4 +181,8 @@ def serve(settings: Settings, examples: list[str] | None = None, *, auth_file: P
     except OSError as exc:  # taken in the meantime
         raise _address_error(settings, exc) from None
     print(f"Chat page: {page_url(settings)}  (Ctrl-C to stop)", file=sys.stderr, flush=True)
-    app.block_thread()
+    try:
+        app.block_thread()
+    finally:
+        if pool is not None:
+            pool.close()
