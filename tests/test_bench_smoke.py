@@ -48,3 +48,9 @@ def test_indexing_smoke():
     incremental = figures["incremental"]
     assert incremental["re_embedded_chunks"] == incremental["edited_document_chunks"]
     assert result["targets"]["incremental_re_embeds_only_the_edited_document"]["met"] is True
+
+
+def test_replicas_smoke():
+    result = run_bench("replicas.py", "--quick")
+    row = result["figures"]["by_replicas"]["1"]
+    assert row["latency_ms"]["n"] == 8 and row["questions_per_s"] > 0

@@ -1,7 +1,7 @@
 """`bot index --ray`: new and changed documents parsed, chunked and embedded on a Ray cluster.
 
 A Ray Data pipeline reads the list of files the build hands it, parses and chunks them in tasks
-(one row per chunk), and embeds the chunk rows in an actor pool (one model per actor, batches of
+(one row per chunk, all CPUs of the cluster), then embeds the chunk rows in an actor pool (one model per actor, batches of
 BLOCK texts, `cpus_per_worker` CPUs each). The records come back to the driver, which keeps the
 index rules of a local build: which files to process at all (only new and changed ones), how rows
 are numbered and sharded, and atomic publication (a failed or killed build publishes nothing).
@@ -86,8 +86,11 @@ class RayProcessor:
         t0 = time.perf_counter()
         items = [{"rel": f.rel, "path": str(f.path), "hash": f.content_hash, "skip": f.skip_reason, "size": f.size}
                  for f in files]
+        # Parsing finishes before the embedding actors start: actors that hold every CPU of the
+        # cluster would otherwise leave none for the parsing tasks feeding them.
         rows = (ray.data.from_items(items, override_num_blocks=max(1, -(-len(items) // FILES_PER_TASK)))
-                .flat_map(_parse_rows, fn_kwargs={"settings": settings}))
+                .flat_map(_parse_rows, fn_kwargs={"settings": settings})
+                .materialize())
         embedded = rows.map_batches(_EmbedRows, fn_constructor_args=(self.model_name, self.backend, self.batch_size),
                                     batch_size=BLOCK, batch_format="numpy",
                                     compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=self.cpus_per_worker)

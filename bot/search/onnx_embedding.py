@@ -18,6 +18,12 @@ from bot.accel.tokens import load_tokenizer
 from bot.errors import ModelError
 from bot.search.embedding import QueryCachingEmbedder
 
+# Every text is padded to the next multiple of this many tokens, whatever else is in its batch:
+# with int8 weights a text's vector moves (by up to ~0.005) with the length it is padded to, so
+# padding to the batch's longest text would make vectors depend on their batch-mates, and a
+# document embedded alone, in a larger build or on another machine would get other vectors.
+PAD_MULTIPLE = 32
+
 
 def _pooling_of(model_dir: Path) -> tuple[str, int | None]:
     """The pooling mode and dimension a sentence-transformers folder declares; refuse others."""
@@ -74,15 +80,15 @@ class OnnxEmbedder(QueryCachingEmbedder):
             self._dimension = dimension or int(json.loads((path / "config.json").read_text())["hidden_size"])
             tokenizer, pad_id = load_tokenizer(path)
             tokenizer.enable_truncation(_max_seq_length(path))
-            tokenizer.enable_padding(pad_id=pad_id, pad_token=tokenizer.id_to_token(pad_id) or "[PAD]")
-            self._tokenizer = tokenizer
+            tokenizer.no_padding()
+            self._tokenizer, self._pad_id = tokenizer, pad_id
             self.onnx_model = onnx_copy(path, "embedder", self.precision)
             self._session = open_session(self.onnx_model, spin=False)
 
     def vector_source(self) -> str:
         """The backend and the copy of the model that make the vectors (recorded in the index)."""
         self.warm_up()
-        return f"{self.backend} {self.onnx_model.sha256[:16]}"
+        return f"{self.backend} {self.onnx_model.sha256[:16]} pad{PAD_MULTIPLE}"
 
     @property
     def dimension(self) -> int:
@@ -92,21 +98,27 @@ class OnnxEmbedder(QueryCachingEmbedder):
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         self.warm_up()
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        # Similar lengths together, so each batch pads little.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         with self._encode_lock:
-            for b in range(0, len(order), self.batch_size):
-                rows = order[b : b + self.batch_size]
-                out[rows] = self._encode_batch([texts[i] for i in rows])
+            encodings = self._tokenizer.encode_batch(texts)
+        # Texts of one padded length together, so a batch pads each text to its own length's bucket.
+        by_length: dict[int, list[int]] = {}
+        for i, encoding in enumerate(encodings):
+            by_length.setdefault(-(-len(encoding.ids) // PAD_MULTIPLE) * PAD_MULTIPLE, []).append(i)
+        for length, rows in sorted(by_length.items(), reverse=True):
+            for b in range(0, len(rows), self.batch_size):
+                part = rows[b : b + self.batch_size]
+                out[part] = self._encode_batch([encodings[i] for i in part], length)
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        inputs = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
+    def _encode_batch(self, encodings: list, length: int) -> np.ndarray:
+        inputs = {name: np.zeros((len(encodings), length), dtype=np.int64)
+                  for name in ("input_ids", "attention_mask", "token_type_ids")}
+        inputs["input_ids"][:] = self._pad_id
+        for row, encoding in enumerate(encodings):
+            n = len(encoding.ids)
+            inputs["input_ids"][row, :n] = encoding.ids
+            inputs["attention_mask"][row, :n] = 1
+            inputs["token_type_ids"][row, :n] = encoding.type_ids
         (hidden,) = self._session.run(["last_hidden_state"], {k: inputs[k] for k in self.onnx_model.inputs})
         if self._pooling == "cls":
             pooled = hidden[:, 0]
