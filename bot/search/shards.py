@@ -27,7 +27,7 @@ HNSW_LIMIT = 5_000_000
 PQ_DIMS_PER_CODE = 8  # dimensions per PQ code
 PQ_BITS = 8  # bits per code: 256 centroids per sub-vector
 IVF_PROBES = 32  # inverted lists searched per question
-IVF_TRAIN_PER_LIST = 64  # training vectors per list (FAISS warns below 39)
+IVF_TRAIN_PER_LIST = 64  # training vectors per list (FAISS warns below 39; k-means time grows with it)
 
 
 def shard_ranges(n_rows: int, shard_size: int) -> list[tuple[int, int]]:
@@ -81,7 +81,7 @@ def build_faiss(vectors: np.ndarray, seed: int = 0):
         return index, info
     data = np.ascontiguousarray(vectors, dtype=np.float32)
     if not index.is_trained:
-        sample = min(len(data), info["nlist"] * IVF_TRAIN_PER_LIST * 4)
+        sample = min(len(data), max(info["nlist"] * IVF_TRAIN_PER_LIST, 2 ** PQ_BITS * 64))
         rows = np.sort(np.random.default_rng(seed).choice(len(data), sample, replace=False))
         index.train(data[rows])
     index.add(data)
