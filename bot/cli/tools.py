@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bot.cli.options import add_answering_flags, add_location_flags, add_ray_flags, settings_from
 from bot.config import DEFAULT_BATCH
@@ -47,6 +48,11 @@ def register_train(sub) -> argparse.ArgumentParser:
                     "(default 0.15)")
     mp.add_argument("--export-every", type=int, default=0, metavar="N",
                     help="also export --work-dir/step-N every N steps, for a tuning curve")
+    mp.add_argument("--average-with", metavar="DIR",
+                    help="write to --out the average of the trained weights and DIR's (the trained ones "
+                    "stay in --work-dir/trained)")
+    mp.add_argument("--average-weight", type=float, default=0.5, metavar="W",
+                    help="with --average-with: the trained weights' share (default 0.5)")
     return train
 
 
@@ -81,15 +87,25 @@ def _run_train_multi_passage(args) -> int:
         from bot.errors import UsageError
 
         raise UsageError("--gold-share and --removed-share add up to more than 1")
+    if args.average_with and not 0 <= args.average_weight <= 1:
+        from bot.errors import UsageError
+
+        raise UsageError(f"--average-weight must be between 0 and 1 (got {args.average_weight})")
+    trained_dir = str(Path(args.work_dir) / "trained") if args.average_with else args.out
     config = MultiPassageConfig(
-        train_files=args.train, output_dir=args.out, base_model=args.base_model, work_dir=args.work_dir,
+        train_files=args.train, output_dir=trained_dir, base_model=args.base_model, work_dir=args.work_dir,
         epochs=args.epochs, groups_per_batch=args.groups_per_batch, learning_rate=args.lr,
         max_length=args.max_length, stride=args.stride, seed=args.seed, stop_at_step=args.stop_at_step,
         export_every=args.export_every,
         groups=GroupSpec(articles=args.articles, questions_per_article=args.questions_per_article, seed=args.seed,
                          **shares),
     )
-    print(f"reader written to {train_multi_passage(config)}")
+    out = train_multi_passage(config)
+    if args.average_with:
+        from bot.training.averaging import interpolate_readers
+
+        out = interpolate_readers(Path(args.average_with), Path(out), args.average_weight, Path(args.out))
+    print(f"reader written to {out}")
     return 0
 
 
