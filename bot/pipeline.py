@@ -12,7 +12,7 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.read.answerability import (
@@ -59,6 +59,20 @@ def make_reader(settings: Settings, embedder):
     from bot.read.onnx_reader import OnnxReader
 
     return OnnxReader(model, precision=backend.removeprefix("onnx-"), max_answer_tokens=settings.max_answer_tokens)
+
+
+def with_reader_backend_chosen(settings: Settings) -> Settings:
+    """The settings with reader_backend "auto" replaced by the backend it stands for here (measured
+    once per machine and model, the ONNX copies built): processes started from these settings
+    then neither export nor measure again, nor measure while competing with each other."""
+    if settings.reader_backend != "auto" or settings.reader.strip().lower() == "none":
+        return settings
+    model = settings.reader.strip()
+    if model.lower() == "auto":
+        if not (BUNDLED_READER_DIR / "config.json").is_file():
+            return settings
+        model = str(BUNDLED_READER_DIR)
+    return replace(settings, reader_backend=_measured_backend(model))
 
 
 def _measured_backend(model: str) -> str:

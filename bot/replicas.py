@@ -3,20 +3,21 @@
 The process that holds the pool (the chat page) stays the only writer: it syncs the index and
 takes uploads. Each replica holds its own `Bot(read_only=True)`, answers from the generation
 manifest.json names, and before each question switches to a newer one once the writer has
-published it (a stat of the manifest). Questions wait in one queue that every replica takes from,
-so the next free replica answers the next question. The machine's cores are shared out: each
+published it (a stat of the manifest). Questions wait in one queue in this process; each replica
+has its own pipe and a thread here that feeds it, so the next free replica answers the next
+question, and a replica that dies holds no lock that the others need. The machine's cores are shared out: each
 replica's ONNX Runtime or torch thread pool is sized by OMP_NUM_THREADS, set before it loads.
 A replica that dies is started again; the question it held fails with a message, not a hang.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import multiprocessing
 import os
 import queue
 import threading
+import time
 from concurrent.futures import Future
 
 from bot import errors
@@ -26,10 +27,11 @@ from bot.types import Response
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.5  # how often the pool checks that its replicas are alive
+POLL_S = 0.5  # how often an idle feeder checks that its replica is alive
+PARENT_CHECK_S = 1.0  # how often an idle replica checks that the process that started it is alive
 
 
-def _replica_main(settings: Settings, number: int, threads: int, jobs, results) -> None:
+def _replica_main(settings: Settings, threads: int, connection) -> None:
     os.environ["OMP_NUM_THREADS"] = str(threads)  # before any model library is imported
     from bot.pipeline import Bot
 
@@ -38,21 +40,28 @@ def _replica_main(settings: Settings, number: int, threads: int, jobs, results) 
         bot.load_index()
         bot.ask("What are these documents about?")  # every model loaded before the first real question
     except BaseException as exc:  # noqa: BLE001 - the pool reports it and stops
-        results.put(("failed", number, _error_payload(exc)))
+        connection.send(("failed", _error_payload(exc)))
         return
-    results.put(("ready", number, os.getpid()))
+    connection.send(("ready", os.getpid()))
+    parent = multiprocessing.parent_process()
     while True:
-        job = jobs.get()
+        if not connection.poll(PARENT_CHECK_S):
+            if parent is not None and not parent.is_alive():
+                return  # the page was killed without closing the pool: do not linger
+            continue
+        try:
+            job = connection.recv()
+        except EOFError:
+            return
         if job is None:
             return
-        job_id, question, history, top_k = job
-        results.put(("taken", job_id, number))
+        question, history, top_k = job
         try:
-            results.put(("done", job_id, bot.ask(question, history=history, top_k=top_k)))
+            connection.send(("done", bot.ask(question, history=history, top_k=top_k)))
         except BaseException as exc:  # noqa: BLE001 - every question gets an answer or an error back
             if not isinstance(exc, BotError):
                 log.exception("answering %r failed", question)
-            results.put(("error", job_id, _error_payload(exc)))
+            connection.send(("error", _error_payload(exc)))
 
 
 def _error_payload(exc: BaseException) -> tuple[str, str]:
@@ -68,6 +77,42 @@ def _rebuild_error(payload: tuple[str, str]) -> Exception:
     return RuntimeError(f"a replica failed: {name}: {message}")
 
 
+class _Replica:
+    """One answering process and the pipe to it."""
+
+    def __init__(self, context, settings: Settings, threads: int, number: int) -> None:
+        self.connection, child_end = context.Pipe()
+        self.process = context.Process(target=_replica_main, name=f"bot-replica-{number}", daemon=True,
+                                       args=(settings, threads, child_end))
+        self.process.start()
+        child_end.close()  # the child holds its end: a dead child then reads as EOF here
+        self.pid: int | None = None
+
+    def wait_ready(self, timeout_s: float) -> None:
+        """Until the replica has loaded everything; BotError if it fails, dies or takes too long."""
+        if not self.connection.poll(timeout_s):
+            raise BotError(f"an answering replica did not start within {timeout_s:.0f} s")
+        try:
+            kind, detail = self.connection.recv()
+        except EOFError:
+            self.process.join(timeout=5)
+            raise BotError(f"an answering replica exited while starting (exit code {self.process.exitcode}); "
+                           "the log above says why") from None
+        if kind == "failed":
+            raise _rebuild_error(detail)
+        self.pid = detail
+
+    def stop(self) -> None:
+        try:
+            self.connection.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+        self.connection.close()
+
+
 class ReplicaPool:
     """N answering processes; `ask` has the signature of `Bot.ask` and blocks for the answer."""
 
@@ -80,105 +125,99 @@ class ReplicaPool:
         self.threads = threads_per_replica or max(1, (os.cpu_count() or 1) // replicas)
         self.start_timeout_s = start_timeout_s
         self._context = multiprocessing.get_context("spawn")  # no forked copies of loaded models
-        self._jobs = self._context.Queue()
-        self._results = self._context.Queue()
-        self._processes: list = [None] * replicas
-        self._pending: dict[int, Future] = {}
-        self._held_by: dict[int, int] = {}  # job -> replica answering it
-        self._ids = itertools.count()
-        self._lock = threading.Lock()
-        self._collector: threading.Thread | None = None
+        self._jobs: queue.Queue = queue.Queue()
+        self._replicas: list[_Replica] = []
+        self._feeders: list[threading.Thread] = []
         self._closing = False
-        self.pids: list[int | None] = [None] * replicas
+        self.restarts = 0
+
+    @property
+    def pids(self) -> list[int | None]:
+        return [replica.pid for replica in self._replicas]
 
     def start(self) -> "ReplicaPool":
         """Start every replica and wait until each has loaded the index and its models."""
-        for number in range(self.size):
-            self._spawn(number)
-        ready = 0
-        while ready < self.size:
-            try:
-                kind, number, detail = self._results.get(timeout=self.start_timeout_s)
-            except queue.Empty:
-                self.close()
-                raise BotError(f"the answering replicas did not start within {self.start_timeout_s:.0f} s") from None
-            if kind == "failed":
-                self.close()
-                raise _rebuild_error(detail)
-            if kind == "ready":
-                self.pids[number] = detail
-                ready += 1
-        self._collector = threading.Thread(target=self._collect, name="replica-results", daemon=True)
-        self._collector.start()
+        from bot.pipeline import with_reader_backend_chosen
+
+        self.settings = with_reader_backend_chosen(self.settings)  # here, once, not in every replica
+        self._replicas = [self._new_replica(n) for n in range(self.size)]
+        try:
+            for replica in self._replicas:
+                replica.wait_ready(self.start_timeout_s)
+        except BaseException:
+            self.close()
+            raise
+        self._feeders = [threading.Thread(target=self._feed, args=(n,), name=f"replica-feeder-{n}", daemon=True)
+                         for n in range(self.size)]
+        for feeder in self._feeders:
+            feeder.start()
         return self
 
-    def _spawn(self, number: int) -> None:
-        process = self._context.Process(target=_replica_main, name=f"bot-replica-{number}", daemon=True,
-                                        args=(self.settings, number, self.threads, self._jobs, self._results))
-        process.start()
-        self._processes[number] = process
+    def _new_replica(self, number: int) -> _Replica:
+        return _Replica(self._context, self.settings, self.threads, number)
 
     def ask(self, question: str, history=None, top_k: int | None = None) -> Response:
-        if self._collector is None:
+        if not self._feeders or self._closing:
             raise BotError("the answering replicas are not running")
         future: Future = Future()
-        with self._lock:
-            job_id = next(self._ids)
-            self._pending[job_id] = future
-        self._jobs.put((job_id, question, list(history) if history else None, top_k))
+        self._jobs.put((future, (question, list(history) if history else None, top_k)))
         return future.result()
 
-    def _collect(self) -> None:
+    def _feed(self, number: int) -> None:
+        """Hand replica `number` one question at a time, and start it again when it dies: this
+        thread alone looks after that replica."""
         while not self._closing:
             try:
-                kind, key, detail = self._results.get(timeout=POLL_S)
+                item = self._jobs.get(timeout=POLL_S)
             except queue.Empty:
-                self._replace_dead_replicas()
+                if not self._replicas[number].process.is_alive():
+                    self._restart(number)
                 continue
-            except (EOFError, OSError):
+            if item is None:
                 return
-            with self._lock:
-                if kind == "taken":
-                    self._held_by[key] = detail
-                    continue
-                if kind == "ready":  # a replacement replica
-                    self.pids[key] = detail
-                    continue
-                if kind == "failed":
-                    log.error("a replica could not start again: %s", detail[1])
-                    continue
-                future = self._pending.pop(key, None)
-                self._held_by.pop(key, None)
-            if future is not None:
-                future.set_result(detail) if kind == "done" else future.set_exception(_rebuild_error(detail))
-
-    def _replace_dead_replicas(self) -> None:
-        for number, process in enumerate(self._processes):
-            if self._closing or process is None or process.is_alive():
-                continue
-            log.warning("answering replica %d stopped (exit %s); starting it again", number, process.exitcode)
-            with self._lock:
-                lost = [job for job, holder in self._held_by.items() if holder == number]
-                futures = [self._pending.pop(job) for job in lost if job in self._pending]
-                for job in lost:
-                    self._held_by.pop(job, None)
-            for future in futures:
+            future, job = item
+            if not self._replicas[number].process.is_alive():
+                self._restart(number)
+            replica = self._replicas[number]
+            try:
+                replica.connection.send(job)
+                kind, detail = replica.connection.recv()
+            except (EOFError, OSError):
                 future.set_exception(BotError("the process answering this question stopped; please ask again"))
-            self._spawn(number)
+                self._restart(number)
+                continue
+            future.set_result(detail) if kind == "done" else future.set_exception(_rebuild_error(detail))
+
+    def _restart(self, number: int) -> None:
+        log.warning("answering replica %d stopped (exit %s); starting it again", number,
+                    self._replicas[number].process.exitcode)
+        self._replicas[number].stop()
+        while not self._closing:
+            replacement = self._new_replica(number)
+            try:
+                replacement.wait_ready(self.start_timeout_s)
+            except BotError as exc:
+                log.error("a replica could not start again: %s", exc)
+                replacement.stop()
+                time.sleep(POLL_S)
+                continue
+            self._replicas[number] = replacement
+            self.restarts += 1
+            return
 
     def close(self) -> None:
         self._closing = True
-        for _ in self._processes:
+        for _ in self._feeders:
             self._jobs.put(None)
-        for process in self._processes:
-            if process is not None:
-                process.join(timeout=10)
-                if process.is_alive():
-                    process.kill()
-        with self._lock:
-            futures, self._pending = list(self._pending.values()), {}
-        for future in futures:
-            future.set_exception(BotError("the answering replicas stopped"))
+        for replica in self._replicas:
+            replica.stop()
+        while True:  # questions still waiting get an answer too
+            try:
+                item = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].set_exception(BotError("the answering replicas stopped"))
 
     def __enter__(self) -> "ReplicaPool":
         return self.start()

@@ -127,3 +127,29 @@ def test_a_negative_replica_count_is_refused():
     out = subprocess.run([sys.executable, "app.py", "--replicas", "-1"], cwd=REPO, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 2 and out.stderr.strip() == "error: --replicas must be 0 or more (got -1)"
+
+
+@pytest.mark.models
+def test_replicas_exit_when_the_page_process_is_killed(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", SAMPLE_DOCS)
+    script = f"""
+import sys, time
+from bot.config import load_settings
+from bot.pipeline import Bot
+from bot.replicas import ReplicaPool
+settings = load_settings({{"corpus_dir": {str(corpus)!r}, "index_dir": {str(tmp_path / "index")!r}, "reader": "none"}})
+Bot(settings).load_index()
+pool = ReplicaPool(settings, 1, start_timeout_s=120).start()
+print(pool.pids[0], flush=True)
+time.sleep(600)
+"""
+    page = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        replica = int(page.stdout.readline())
+    finally:
+        page.kill()  # SIGKILL: the pool gets no chance to close
+    page.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{replica}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{replica}").exists()
