@@ -28,6 +28,7 @@ from bot.types import Response
 log = logging.getLogger(__name__)
 
 POLL_S = 0.5  # how often an idle feeder checks that its replica is alive
+MAX_RESTART_PAUSE_S = 60.0  # the longest wait between tries to start a replica that keeps failing
 PARENT_CHECK_S = 1.0  # how often an idle replica checks that the process that started it is alive
 
 
@@ -192,14 +193,16 @@ class ReplicaPool:
         log.warning("answering replica %d stopped (exit %s); starting it again", number,
                     self._replicas[number].process.exitcode)
         self._replicas[number].stop()
+        pause = POLL_S
         while not self._closing:
             replacement = self._new_replica(number)
             try:
                 replacement.wait_ready(self.start_timeout_s)
-            except BotError as exc:
-                log.error("a replica could not start again: %s", exc)
+            except BotError as exc:  # e.g. the index folder went away: retry, less and less often
+                log.error("a replica could not start again (next try in %.0f s): %s", pause, exc)
                 replacement.stop()
-                time.sleep(POLL_S)
+                time.sleep(pause)
+                pause = min(pause * 2, MAX_RESTART_PAUSE_S)
                 continue
             self._replicas[number] = replacement
             self.restarts += 1
