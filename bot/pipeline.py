@@ -40,15 +40,9 @@ def make_reader(settings: Settings, embedder):
     """"auto": the reader shipped with the bot; "none": sentence mode; anything else: a
     transformers QA model name or folder. It runs on the backend the settings name, or with
     reader_backend "auto" on the one measured fastest here (bot/accel/choice.py)."""
-    choice = settings.reader.strip()
-    if choice.lower() == "none":
+    model = _reader_model(settings)
+    if model is None:
         return SentenceReader(embedder)
-    model = choice
-    if choice.lower() == "auto":
-        if not (BUNDLED_READER_DIR / "config.json").is_file():
-            log.warning("the bundled reader is missing from %s; answering in sentence mode", BUNDLED_READER_DIR)
-            return SentenceReader(embedder)
-        model = str(BUNDLED_READER_DIR)
     backend = settings.reader_backend
     if backend == "auto":
         backend = _measured_backend(model)
@@ -65,14 +59,24 @@ def with_reader_backend_chosen(settings: Settings) -> Settings:
     """The settings with reader_backend "auto" replaced by the backend it stands for here (measured
     once per machine and model, the ONNX copies built): processes started from these settings
     then neither export nor measure again, nor measure while competing with each other."""
-    if settings.reader_backend != "auto" or settings.reader.strip().lower() == "none":
+    model = _reader_model(settings, quiet=True)
+    if settings.reader_backend != "auto" or model is None:
         return settings
-    model = settings.reader.strip()
-    if model.lower() == "auto":
-        if not (BUNDLED_READER_DIR / "config.json").is_file():
-            return settings
-        model = str(BUNDLED_READER_DIR)
     return replace(settings, reader_backend=_measured_backend(model))
+
+
+def _reader_model(settings: Settings, quiet: bool = False) -> str | None:
+    """The QA model the settings name (the bundled folder for "auto"), or None for sentence mode."""
+    choice = settings.reader.strip()
+    if choice.lower() == "none":
+        return None
+    if choice.lower() != "auto":
+        return choice
+    if not (BUNDLED_READER_DIR / "config.json").is_file():
+        if not quiet:
+            log.warning("the bundled reader is missing from %s; answering in sentence mode", BUNDLED_READER_DIR)
+        return None
+    return str(BUNDLED_READER_DIR)
 
 
 def _measured_backend(model: str) -> str:

@@ -130,7 +130,6 @@ class ReplicaPool:
         self._replicas: list[_Replica] = []
         self._feeders: list[threading.Thread] = []
         self._closing = False
-        self.restarts = 0
 
     @property
     def pids(self) -> list[int | None]:
@@ -205,7 +204,6 @@ class ReplicaPool:
                 pause = min(pause * 2, MAX_RESTART_PAUSE_S)
                 continue
             self._replicas[number] = replacement
-            self.restarts += 1
             return
 
     def close(self) -> None:

@@ -1,8 +1,8 @@
 """`bot index --ray`: new and changed documents parsed, chunked and embedded on a Ray cluster.
 
 A Ray Data pipeline reads the list of files the build hands it, parses and chunks them in tasks
-(one row per chunk, all CPUs of the cluster), then embeds the chunk rows in an actor pool (one model per actor, batches of
-BLOCK texts, `cpus_per_worker` CPUs each). The records come back to the driver, which keeps the
+(one row per chunk, all CPUs of the cluster), then embeds the chunk rows in an actor pool (one
+model per actor, batches of BLOCK texts, `cpus_per_worker` CPUs each). The records come back to the driver, which keeps the
 index rules of a local build: which files to process at all (only new and changed ones), how rows
 are numbered and sharded, and atomic publication (a failed or killed build publishes nothing).
 Ray Data restarts a dead actor and retries its batch.
@@ -109,8 +109,9 @@ class RayProcessor:
             for batch in embedded.iter_batches(batch_size=None, batch_format="numpy"):
                 for i, rel in enumerate(batch["rel"]):
                     rel = str(rel)
-                    heads[rel] = ProcessedDocument(rel, str(batch["kind"][i]), str(batch["title"][i]),
-                                                   str(batch["hash"][i]), skip_reason=str(batch["skip"][i]))
+                    if rel not in heads:
+                        heads[rel] = ProcessedDocument(rel, str(batch["kind"][i]), str(batch["title"][i]),
+                                                       str(batch["hash"][i]), skip_reason=str(batch["skip"][i]))
                     if not batch["skip"][i]:
                         parts[rel].append((int(batch["order"][i]), str(batch["chunk"][i]), batch["vector"][i]))
                 bar.update(len(batch["rel"]))

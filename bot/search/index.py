@@ -33,7 +33,7 @@ from bot.config import Settings
 from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus, sha256_file
 from bot.search.documents import DocumentProcessor, LocalProcessor, ProcessedDocument
 from bot.search.embedding import QueryCachingEmbedder
-from bot.search.shards import apply_search_parameters, build_faiss, choose_faiss_index, combine, shard_ranges
+from bot.search.shards import apply_search_parameters, build_faiss, combine, index_type_for, shard_ranges
 from bot.errors import IndexStoreError
 from bot.types import Chunk
 
@@ -584,8 +584,7 @@ def _shard(store: IndexStore, old: ShardEntry | None, first: int, n: int, vector
     """The shard of rows first .. first+n-1: the previous generation's shard when its rows did not
     change, that shard's FAISS index with the rows after it added when it only grew, else new."""
     if old is not None and old["first_chunk"] + old["n_chunks"] <= stable and old["n_chunks"] <= n:
-        _, info = choose_faiss_index(n, vectors.shape[1])
-        if info["type"] == old["faiss"].get("type"):
+        if index_type_for(n) == old["faiss"].get("type"):
             if old["n_chunks"] == n:
                 return ShardBuild(first, n, reused=old)
             grown = _grow_faiss(store, old, vectors[first + old["n_chunks"] : first + n])

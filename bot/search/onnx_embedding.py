@@ -64,7 +64,6 @@ class OnnxEmbedder(QueryCachingEmbedder):
         self.batch_size = batch_size
         self._session = None
         self._lock = threading.Lock()
-        self._encode_lock = threading.Lock()  # the tokenizer's padding state is per object
 
     def warm_up(self) -> None:
         if self._session is not None:
@@ -98,8 +97,7 @@ class OnnxEmbedder(QueryCachingEmbedder):
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         self.warm_up()
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        with self._encode_lock:
-            encodings = self._tokenizer.encode_batch(texts)
+        encodings = self._tokenizer.encode_batch(texts)  # unpadded: each text is padded below
         # Texts of one padded length together, so a batch pads each text to its own length's bucket.
         by_length: dict[int, list[int]] = {}
         for i, encoding in enumerate(encodings):

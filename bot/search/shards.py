@@ -49,13 +49,21 @@ def pq_codes(dim: int) -> int:
     return min((m for m in range(1, dim + 1) if dim % m == 0), key=lambda m: (abs(m - target), m))
 
 
+def index_type_for(n_vectors: int) -> str:
+    """The FAISS index type a shard of n_vectors gets."""
+    if n_vectors < EXACT_SEARCH_LIMIT:
+        return "IndexFlatIP"
+    return "IndexHNSWFlat" if n_vectors <= HNSW_LIMIT else "IndexIVFPQ"
+
+
 def choose_faiss_index(n_vectors: int, dim: int):
     """An empty FAISS index suited to n_vectors inner-product rows, and its description."""
     import faiss
 
-    if n_vectors < EXACT_SEARCH_LIMIT:
+    kind = index_type_for(n_vectors)
+    if kind == "IndexFlatIP":
         return faiss.IndexFlatIP(dim), {"type": "IndexFlatIP", "metric": "inner_product"}
-    if n_vectors <= HNSW_LIMIT:
+    if kind == "IndexHNSWFlat":
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.hnsw.efSearch = HNSW_EF_SEARCH
@@ -112,10 +120,6 @@ class ShardedSearch:
     @property
     def ntotal(self) -> int:
         return int(self._all.ntotal)
-
-    @property
-    def d(self) -> int:
-        return int(self._all.d)
 
     def search(self, queries: np.ndarray, k: int):
         return self._all.search(queries, k)
