@@ -1,15 +1,33 @@
+import numpy as np
 import pytest
 
 from bot.search.index import sync_index
-from bot.search.retrieval import BM25Index, Retriever, reciprocal_rank_fusion
+from bot.search.retrieval import BM25Index, Retriever, standard_score_fusion
 
 
-def test_rrf_matches_hand_computed_scores():
-    fused = dict(reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60))
-    assert fused[1] == pytest.approx(1 / 61 + 1 / 62)
-    assert fused[3] == pytest.approx(1 / 63 + 1 / 61)
-    assert fused[2] == pytest.approx(1 / 62)
-    assert [i for i, _ in reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60)] == [1, 3, 2]
+def test_fusion_uses_standard_scores_and_floors_missing_candidates():
+    # Dense ranks 1 > 2 > 3; BM25 returned only 3 and 1.
+    fused = standard_score_fusion([1, 2, 3], {1: 0.9, 2: 0.5, 3: 0.1}, {3: 8.0, 1: 4.0})
+    assert [i for i, _ in fused] == [1, 3, 2]
+    # Candidate 2 took BM25's floor (4.0), so it ties candidate 1 on BM25 and trails it on dense.
+    dense_z = (np.array([0.9, 0.5, 0.1]) - 0.5) / np.std([0.9, 0.5, 0.1])
+    bm25_z = (np.array([4.0, 4.0, 8.0]) - np.mean([4.0, 4.0, 8.0])) / np.std([4.0, 4.0, 8.0])
+    expected = dict(zip([1, 2, 3], 0.5 * dense_z + 0.5 * bm25_z))
+    assert dict(fused) == pytest.approx(expected)
+
+
+def test_fusion_keeps_a_far_lead_on_one_ranker():
+    # By rank, 2 (second on dense, first on BM25) would beat 1 (first, third); by score, 1's wide
+    # dense lead outweighs a BM25 score close to the best.
+    fused = standard_score_fusion([1, 2, 3, 4], {1: 0.95, 2: 0.50, 3: 0.45, 4: 0.40},
+                                  {2: 6.0, 3: 5.5, 1: 5.0, 4: 1.0})
+    assert [i for i, _ in fused][:2] == [1, 2]
+
+
+def test_fusion_of_one_candidate_or_flat_scores_is_defined():
+    assert standard_score_fusion([], {}, {}) == []
+    assert standard_score_fusion([7], {7: 0.3}, {}) == [(7, 0.0)]
+    assert [i for i, _ in standard_score_fusion([4, 5], {4: 0.5, 5: 0.5}, {})] == [4, 5]
 
 
 def test_bm25_finds_rare_terms_and_ignores_unknown_words():

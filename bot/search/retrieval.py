@@ -1,4 +1,4 @@
-"""Dense (FAISS) and BM25 retrieval, fused with reciprocal rank fusion."""
+"""Dense (FAISS) and BM25 retrieval, fused by standard scores over their candidates."""
 
 from __future__ import annotations
 
@@ -7,23 +7,42 @@ import numpy as np
 from bot.search.embedding import QueryCachingEmbedder
 from bot.types import Chunk, Passage
 
-RRF_K = 60
 # Each ranker contributes this many candidates per wanted passage (at least MIN_CANDIDATES), so
 # a passage ranked well by only one of them can still reach the fused top k.
-CANDIDATES_PER_RESULT = 4
-MIN_CANDIDATES = 20  # the constant from Cormack et al. (2009); damps the weight of top ranks
+CANDIDATES_PER_RESULT = 8
+MIN_CANDIDATES = 40
+# Share of the dense ranker in the fused score, and the candidate counts above: chosen on SQuAD
+# v1.1 dev part A (tune split; 4,961 questions, its paragraphs as documents). Gold-paragraph
+# recall@1/@3/@5 81.7 / 93.3 / 96.0%, where reciprocal rank fusion (k = 60, 20 candidates from
+# each ranker) reached 75.9 / 90.7 / 94.4%.
+DENSE_WEIGHT = 0.5
 
 
-def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:
-    """Fuse ranked id lists: score(id) = sum over lists of 1 / (k + rank), rank from 1.
+def _standardised(values: np.ndarray) -> np.ndarray:
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
-    Ties keep the order in which ids were first seen, so results are deterministic.
+
+def standard_score_fusion(candidates: list[int], dense: dict[int, float], lexical: dict[int, float],
+                          dense_weight: float = DENSE_WEIGHT) -> list[tuple[int, float]]:
+    """Fuse two rankers by their scores, each turned into standard scores over the candidates.
+
+    Unlike rank fusion this keeps how far apart the candidates are: a passage far ahead on one
+    ranker wins over one that is merely second on both. Each ranker only vouches for its own
+    candidates: `dense` maps the dense ranker's candidates to their cosines, `lexical` BM25's to
+    their scores, and a candidate one ranker did not return gets that ranker's lowest returned
+    score (0 if it returned none). Ties keep the candidates' order, so results are deterministic.
     """
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
-    return sorted(scores.items(), key=lambda kv: -kv[1])
+    if not candidates:
+        return []
+
+    def column(scores: dict[int, float]) -> np.ndarray:
+        floor = min(scores.values()) if scores else 0.0
+        return np.array([scores.get(i, floor) for i in candidates], dtype=np.float64)
+
+    fused = dense_weight * _standardised(column(dense)) + (1 - dense_weight) * _standardised(column(lexical))
+    order = np.argsort(-fused, kind="stable")
+    return [(candidates[j], float(fused[j])) for j in order]
 
 
 class BM25Index:
@@ -72,15 +91,16 @@ class Retriever:
             return []
         n = min(candidates or max(CANDIDATES_PER_RESULT * top_k, MIN_CANDIDATES), len(self.chunks))
         q = self.embedder.encode_query(query) if vector is None else vector
-        dense_scores, dense_ids = self.faiss_index.search(q[None, :], n)
-        dense = [int(i) for i in dense_ids[0] if i >= 0]
-        lexical = self.bm25.search(query, n)
-        bm25_by_id = dict(lexical)
-        fused = reciprocal_rank_fusion([dense, [i for i, _ in lexical]])[:top_k]
-        ids = [i for i, _ in fused]
-        cosine = np.asarray(self.vectors[ids], dtype=np.float32) @ q if ids else []
+        _, dense_ids = self.faiss_index.search(q[None, :], n)
+        dense_ids = [int(i) for i in dense_ids[0] if i >= 0]
+        lexical = dict(self.bm25.search(query, n))
+        pool = list(dict.fromkeys(dense_ids + list(lexical)))
+        # Exact cosines (an approximate index such as IVF-PQ only ranks); shown with each passage
+        # and read by the answerability rule, for BM25's finds as well.
+        cosine = dict(zip(pool, (np.asarray(self.vectors[pool], dtype=np.float32) @ q).tolist()))
+        fused = standard_score_fusion(pool, {i: cosine[i] for i in dense_ids}, lexical)[:top_k]
         return [
-            Passage(chunk=self.chunks[i], score=score, rank=r, dense_score=float(cosine[r - 1]),
-                    bm25_score=bm25_by_id.get(i, 0.0))
+            Passage(chunk=self.chunks[i], score=score, rank=r, dense_score=float(cosine[i]),
+                    bm25_score=lexical.get(i, 0.0))
             for r, (i, score) in enumerate(fused, start=1)
         ]
