@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.read.answerability import (
     CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, decide, default_calibration,
 )
+from bot.read.passage_prior import rank_with_retrieval
 from bot.config import Settings, load_settings
 from bot.conversation import resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
@@ -475,12 +476,16 @@ class Bot:
         return self._retriever.retrieve(query, top_k or self.settings.top_k)
 
     def read(self, requests: list[tuple[str, list[Passage]]]) -> list[ReaderResult]:
-        """Read the best read_k passages of each (question, passages) pair in one batch."""
-        return self.reader.read_batch([
+        """Read the best read_k passages of each (question, passages) pair in one batch; a neural
+        reader's spans are then ranked with the passages' retrieval scores."""
+        results = self.reader.read_batch([
             (question, [ReadItem(x.chunk.text, x.chunk.doc_id, x.chunk.start, i)
                         for i, x in enumerate(passages[: self.settings.read_k])])
             for question, passages in requests
         ])
+        if self.reader.kind != "neural":
+            return results
+        return [rank_with_retrieval(result, passages) for result, (_, passages) in zip(results, requests)]
 
     def _prepare(self, question: str, history) -> _Prepared:
         text, notice = clean_question(question, self.settings.max_question_chars)
