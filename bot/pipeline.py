@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 from bot.read.answerability import (
     CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, decide, default_calibration,
@@ -31,7 +32,7 @@ from bot.model_paths import BUNDLED_READER_DIR
 from bot.questions import clean_question
 from bot.search.retrieval import Retriever
 from bot.read.sentence import SentenceReader
-from bot.types import Citation, DocumentInfo, Passage, ReaderResult, ReadItem, Response, Span
+from bot.types import Chunk, Citation, DocumentInfo, Passage, ReaderResult, ReadItem, Response, Span
 
 log = logging.getLogger(__name__)
 
@@ -470,10 +471,11 @@ class Bot:
             raise UsageError(f"top_k must be a whole number from 1 to {self.settings.max_top_k} (got {top_k!r})")
         return top_k
 
-    def retrieve(self, query: str, top_k: int | None = None) -> list[Passage]:
-        """Ranked passages for a query (no reading)."""
+    def retrieve(self, query: str, top_k: int | None = None,
+                 exclude: Callable[[Chunk], bool] | None = None) -> list[Passage]:
+        """Ranked passages for a query (no reading); `exclude`: chunks to treat as absent."""
         self.load_index()
-        return self._retriever.retrieve(query, top_k or self.settings.top_k)
+        return self._retriever.retrieve(query, top_k or self.settings.top_k, exclude=exclude)
 
     def read(self, requests: list[tuple[str, list[Passage]]]) -> list[ReaderResult]:
         """Read the best read_k passages of each (question, passages) pair in one batch; a neural

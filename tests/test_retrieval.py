@@ -46,3 +46,15 @@ def test_fused_retrieval_ranks_the_relevant_chunk_first(small_settings, fake_emb
     assert passages[0].bm25_score > 0 and passages[0].dense_score is not None
     assert retriever.retrieve("   ", top_k=3) == []
     assert len(retriever.retrieve("bridge", top_k=50)) <= len(index.chunks)
+
+
+def test_excluded_chunks_are_left_out_and_the_rest_fill_the_ranking(small_settings, fake_embedder):
+    index = sync_index(small_settings, fake_embedder)
+    retriever = Retriever(index.chunks, index.vectors, index.faiss_index, fake_embedder)
+    question = "How many monitoring stations does the Meteorological Office use?"
+    first = retriever.retrieve(question, top_k=2)[0].chunk
+    without = retriever.retrieve(question, top_k=2, exclude=lambda c: c.doc_id == first.doc_id)
+    assert without and all(p.chunk.doc_id != first.doc_id for p in without)
+    others = sum(1 for c in index.chunks if c.doc_id != first.doc_id)
+    assert len(without) == min(2, others)
+    assert [p.rank for p in without] == list(range(1, len(without) + 1))

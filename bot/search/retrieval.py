@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from bot.search.embedding import QueryCachingEmbedder
@@ -82,18 +84,23 @@ class Retriever:
         self.bm25 = BM25Index([f"{titles.get(c.doc_id, '')} {c.section} {c.text}" for c in chunks])
 
     def retrieve(self, query: str, top_k: int = 5, candidates: int | None = None,
-                 vector: np.ndarray | None = None) -> list[Passage]:
+                 vector: np.ndarray | None = None, exclude: Callable[[Chunk], bool] | None = None) -> list[Passage]:
         """The top_k passages for query, best first. Empty query or corpus -> empty list.
 
         `vector` is the query's embedding when the caller already has it (batched questions).
+        `exclude`: chunks to leave out, e.g. to ask a question of the documents without the one
+        that answers it: each ranker still gives `candidates` others, and the standard scores are
+        taken over those alone (BM25's word statistics still count the excluded chunks).
         """
         if not query.strip() or not self.chunks:
             return []
         n = min(candidates or max(CANDIDATES_PER_RESULT * top_k, MIN_CANDIDATES), len(self.chunks))
         q = self.embedder.encode_query(query) if vector is None else vector
-        _, dense_ids = self.faiss_index.search(q[None, :], n)
-        dense_ids = [int(i) for i in dense_ids[0] if i >= 0]
-        lexical = dict(self.bm25.search(query, n))
+        excluded = {i for i, c in enumerate(self.chunks) if exclude(c)} if exclude else set()
+        deep = min(n + len(excluded), len(self.chunks))  # still n candidates each once excluded are gone
+        _, dense_ids = self.faiss_index.search(q[None, :], deep)
+        dense_ids = [int(i) for i in dense_ids[0] if i >= 0 and int(i) not in excluded][:n]
+        lexical = dict([(i, score) for i, score in self.bm25.search(query, deep) if i not in excluded][:n])
         pool = list(dict.fromkeys(dense_ids + list(lexical)))
         # Exact cosines (an approximate index such as IVF-PQ only ranks); shown with each passage
         # and read by the answerability rule, for BM25's finds as well.

@@ -146,9 +146,9 @@ def open_examples(bot, items: list[EvalItem], gold_docs: dict[int, str], with_re
         requests = []
         for item in batch:
             article = _article_of(gold_docs[item.paragraph_index])
-            passages = [p for p in bot.retrieve(item.question, bot.settings.top_k + 40)
-                        if _article_of(p.chunk.doc_id) != article][: bot.settings.top_k]
-            requests.append((item.question, [replace(p, rank=r) for r, p in enumerate(passages, start=1)]))
+            # Retrieved as if the article were not in the collection (its scores fused without it).
+            passages = bot.retrieve(item.question, exclude=lambda c, a=article: _article_of(c.doc_id) == a)
+            requests.append((item.question, passages))
         for response in bot.answer_from(requests, threshold=0.0):
             if response.answer:
                 examples.append(Example(response.features, 0.0, False, source))
