@@ -87,10 +87,10 @@ def _run_train_multi_passage(args) -> int:
         from bot.errors import UsageError
 
         raise UsageError("--gold-share and --removed-share add up to more than 1")
-    if args.average_with and not 0 <= args.average_weight <= 1:
-        from bot.errors import UsageError
+    if args.average_with:
+        from bot.training.averaging import check_weight
 
-        raise UsageError(f"--average-weight must be between 0 and 1 (got {args.average_weight})")
+        check_weight(args.average_weight)
     trained_dir = str(Path(args.work_dir) / "trained") if args.average_with else args.out
     config = MultiPassageConfig(
         train_files=args.train, output_dir=trained_dir, base_model=args.base_model, work_dir=args.work_dir,

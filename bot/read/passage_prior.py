@@ -25,8 +25,5 @@ def rank_with_retrieval(result: ReaderResult, passages: list[Passage], weight: f
     Span scores themselves are left as the reader gave them (the answerability rule reads them)."""
     if weight == 0 or len(result.spans) < 2:
         return result
-
-    def prior(span) -> float:
-        return passages[span.passage_index].score if span.passage_index < len(passages) else 0.0
-
-    return replace(result, spans=sorted(result.spans, key=lambda s: -(s.score + weight * prior(s))))
+    return replace(result, spans=sorted(result.spans,
+                                        key=lambda s: -(s.score + weight * passages[s.passage_index].score)))

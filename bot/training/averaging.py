@@ -19,6 +19,12 @@ from bot.errors import UsageError
 WEIGHTS = "model.safetensors"
 
 
+def check_weight(weight: float) -> None:
+    """UsageError unless weight is a share (checked before a training run, not after it)."""
+    if not 0 <= weight <= 1:
+        raise UsageError(f"--average-weight must be between 0 and 1 (got {weight})")
+
+
 def interpolate_readers(base: Path, tuned: Path, weight: float, out: Path) -> Path:
     """out = weight × tuned + (1 − weight) × base, tensor by tensor; returns out.
 
@@ -26,8 +32,7 @@ def interpolate_readers(base: Path, tuned: Path, weight: float, out: Path) -> Pa
     `base` or `tuned` themselves and an interrupted run leaves it as it was."""
     from safetensors.torch import load_file, save_file
 
-    if not 0 <= weight <= 1:
-        raise UsageError(f"--average-weight must be between 0 and 1 (got {weight})")
+    check_weight(weight)
     for folder in (base, tuned):
         if not (folder / WEIGHTS).is_file():
             raise UsageError(f"{folder} holds no {WEIGHTS}")
