@@ -30,6 +30,12 @@ def test_fusion_of_one_candidate_or_flat_scores_is_defined():
     assert [i for i, _ in standard_score_fusion([4, 5], {4: 0.5, 5: 0.5}, {})] == [4, 5]
 
 
+def test_bm25_matches_other_forms_of_a_word():
+    bm25 = BM25Index(["volcanoes erupting near towns", "a calm lake in the mountains", "towns near a river"])
+    hits = bm25.search("Which volcano erupted?", 3)
+    assert [i for i, _ in hits] == [0]
+
+
 def test_bm25_finds_rare_terms_and_ignores_unknown_words():
     bm25 = BM25Index(["the golden gate bridge", "hekla volcano erupted", "tower bridge london"])
     assert bm25.search("When did Hekla erupt?", 3)[0][0] == 1
