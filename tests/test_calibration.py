@@ -5,7 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from bot.training.calibration import READER_ONLY_FEATURES, TuneSource, calibrate_model, calibrate_on_corpus
+from bot.training.calibration import (
+    READER_ONLY_FEATURES, TuneSource, calibrate_model, calibrate_on_corpus, refit_model,
+)
 from bot.read.answerability import Calibration, choose_threshold, default_calibration, fit_logistic
 from bot.config import load_settings
 from bot.evaluation import load_dataset
@@ -101,6 +103,14 @@ def test_model_calibrations_are_fitted_and_shipped_with_the_reader(tmp_path, tin
               embedder=emb)
     assert bot.calibration.fitted_on.startswith("tune.json") and bot.calibration.features[0] == "span_score"
     assert bot.reader_only_calibration.features == list(READER_ONLY_FEATURES)
+    # A refit from the saved examples gives the same rules and records what they were read from,
+    # not what the calibration it replaces was fitted on.
+    before = Calibration.load(model / "calibration.json")
+    refitted = refit_model(tmp_path / "work", model, before.reader, "an older description")
+    assert refitted["calibration.json"].threshold == before.threshold
+    assert refitted["calibration.json"].fitted_on == before.fitted_on
+    (tmp_path / "work" / "examples-source.txt").unlink()
+    assert refit_model(tmp_path / "work", model, before.reader, "older")["calibration.json"].fitted_on == "older"
     source = TuneSource.parse(f"{path}@Amber,Birch", unanswerable_only=True)
     ds = source.load(None, 0)
     assert {i.answerable for i in ds.items} == {False} and len(ds.items) == 6

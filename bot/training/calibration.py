@@ -182,12 +182,16 @@ def reader_only_examples(bot, items: list[EvalItem], paragraphs_by_article: dict
 
 
 def refit_model(work_dir: Path, model_dir: Path, identity: str, described: str) -> dict[str, Calibration]:
-    """Fit the shipped calibrations again from the examples a previous run saved."""
+    """Fit the shipped calibrations again from the examples a previous run saved. They are
+    described as that run described them (`described` when it left no description)."""
     missing = [name for name in EXAMPLE_SETS if not (work_dir / f"examples-{name}.json").is_file()]
     if missing:
         raise DataError(f"no saved calibration examples in {work_dir} (examples-{missing[0]}.json): "
                         "run bot calibrate --model DIR --tune FILE first, then --refit")
     rows = {name: load_examples(work_dir / f"examples-{name}.json") for name in EXAMPLE_SETS}
+    source = work_dir / EXAMPLES_SOURCE_FILE
+    if source.is_file():
+        described = source.read_text(encoding="utf-8").strip() or described
     return save_model_calibrations(rows, identity, described, model_dir)
 
 
@@ -228,6 +232,7 @@ def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], 
     rows = dict(zip(EXAMPLE_SETS, (open_rows, gold_rows, sentence_rows)))
     for name, examples in rows.items():
         save_examples(examples, work_dir / f"examples-{name}.json")
+    (work_dir / EXAMPLES_SOURCE_FILE).write_text(described + "\n", encoding="utf-8")
     return save_model_calibrations(rows, identity, described, model_dir, settings.embedding_model)
 
 
@@ -238,6 +243,8 @@ ANSWERABLE_SHARE = 2 / 3
 
 # The example sets a model calibration reads, saved under these names so it can be refitted.
 EXAMPLE_SETS = ("open", "reader-only", "sentence")
+# What the saved examples were read from (files, sample size, seed), for a refit to record.
+EXAMPLES_SOURCE_FILE = "examples-source.txt"
 
 
 def save_model_calibrations(rows: dict[str, list[Example]], identity: str, described: str,
