@@ -110,7 +110,8 @@ def test_model_calibrations_are_fitted_and_shipped_with_the_reader(tmp_path, tin
     assert refitted["calibration.json"].threshold == before.threshold
     assert refitted["calibration.json"].fitted_on == before.fitted_on
     (tmp_path / "work" / "examples-source.txt").unlink()
-    assert refit_model(tmp_path / "work", model, before.reader, "older")["calibration.json"].fitted_on == "older"
+    again = refit_model(tmp_path / "work", model, before.reader, "older", "my/embedder")["calibration.json"]
+    assert again.fitted_on == "older" and again.embedding_model == "my/embedder"
     source = TuneSource.parse(f"{path}@Amber,Birch", unanswerable_only=True)
     ds = source.load(None, 0)
     assert {i.answerable for i in ds.items} == {False} and len(ds.items) == 6

@@ -262,7 +262,8 @@ def run_calibrate(args) -> int:
                 raise DataError(f"{args.model} has no {CALIBRATION_FILE} to refit: fit one first with "
                                 f"bot calibrate --model {args.model} --tune FILE")
             previous = Calibration.load(Path(args.model) / CALIBRATION_FILE)
-            fitted = refit_model(Path(args.work_dir), Path(args.model), previous.reader, previous.fitted_on)
+            fitted = refit_model(Path(args.work_dir), Path(args.model), previous.reader, previous.fitted_on,
+                                 previous.embedding_model)
         elif not sources:
             raise UsageError("--model needs at least one --tune or --tune-negatives file")
         else:

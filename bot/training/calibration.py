@@ -181,9 +181,11 @@ def reader_only_examples(bot, items: list[EvalItem], paragraphs_by_article: dict
     return examples
 
 
-def refit_model(work_dir: Path, model_dir: Path, identity: str, described: str) -> dict[str, Calibration]:
-    """Fit the shipped calibrations again from the examples a previous run saved. They are
-    described as that run described them (`described` when it left no description)."""
+def refit_model(work_dir: Path, model_dir: Path, identity: str, described: str,
+                embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> dict[str, Calibration]:
+    """Fit the shipped calibrations again from the examples a previous run saved (read with
+    `embedding_model`'s similarities). They are described as that run described them
+    (`described` when it left no description)."""
     missing = [name for name in EXAMPLE_SETS if not (work_dir / f"examples-{name}.json").is_file()]
     if missing:
         raise DataError(f"no saved calibration examples in {work_dir} (examples-{missing[0]}.json): "
@@ -192,7 +194,7 @@ def refit_model(work_dir: Path, model_dir: Path, identity: str, described: str) 
     source = work_dir / EXAMPLES_SOURCE_FILE
     if source.is_file():
         described = source.read_text(encoding="utf-8").strip() or described
-    return save_model_calibrations(rows, identity, described, model_dir)
+    return save_model_calibrations(rows, identity, described, model_dir, embedding_model)
 
 
 def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], model_dir: Path, *,
