@@ -70,18 +70,34 @@ def reader_backend_for(model_dir: Path, notify=_note) -> str:
     return record["backend"]
 
 
-def _busy_cpu_seconds() -> float | None:
-    """CPU time all cores have spent busy since boot (Linux /proc/stat; None elsewhere)."""
+def _usable_cpus() -> set[int]:
     try:
+        return set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return set(range(os.cpu_count() or 1))
+
+
+def _busy_cpu_seconds() -> float | None:
+    """CPU time the cores this process may run on have spent busy since boot (Linux /proc/stat;
+    None elsewhere)."""
+    usable = _usable_cpus()
+    try:
+        busy = 0.0
         with open("/proc/stat", encoding="ascii") as f:
-            ticks = [int(x) for x in f.readline().split()[1:9]]
-        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+            for line in f:
+                name, *fields = line.split()
+                if not (name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in usable):
+                    continue
+                ticks = [int(x) for x in fields[:8]]
+                busy += sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+        return busy / os.sysconf("SC_CLK_TCK") if busy else None
     except (OSError, ValueError, IndexError):
         return None
 
 
 class _OtherLoad:
-    """Measures what share of all cores other processes kept busy during a `with` block."""
+    """Measures what share of this process's usable cores other processes kept busy during a
+    `with` block."""
 
     def __enter__(self) -> "_OtherLoad":
         self.share = 0.0
@@ -94,7 +110,7 @@ class _OtherLoad:
         if busy is None or self._busy is None or wall <= 0:
             return
         others = (busy - self._busy) - (time.process_time() - self._own)
-        self.share = max(0.0, others / (wall * (os.cpu_count() or 1)))
+        self.share = max(0.0, others / (wall * len(_usable_cpus())))
 
 
 def measure_reader_backends(model_dir: Path, backends: tuple[str, ...], rounds: int = ROUNDS, notify=_note) -> dict:
