@@ -317,7 +317,7 @@ def register_export(sub) -> argparse.ArgumentParser:
 
 def run_export(args) -> int:
     from bot.accel.cache import PRECISIONS, onnx_copy
-    from bot.accel.choice import BUSY_SHARE, measure_reader_backends
+    from bot.accel.choice import measure_reader_backends
     from bot.config import READER_BACKENDS
     from bot.hardware import cpu_description
     from bot.model_paths import BUNDLED_READER_DIR, DEFAULT_EMBEDDING_MODEL, model_folder
@@ -330,9 +330,8 @@ def run_export(args) -> int:
             print(f"{kind:8} {precision:5} {model.size_bytes / 1e6:6.1f} MB  sha256 {model.sha256[:16]}  {model.path}")
     if not args.no_measure:
         record = measure_reader_backends(reader, tuple(b for b in READER_BACKENDS if b != "auto"))
-        remembered = record["other_load"] <= BUSY_SHARE
         print(f"reader per question on {cpu_description()}, median of the fixed batch: "
               + ", ".join(f"{k} {v:.1f} ms" for k, v in record["median_ms"].items())
-              + (f"; --reader-backend auto uses {record['backend']}" if remembered else
+              + (f"; --reader-backend auto uses {record['backend']}" if record["remembered"] else
                  f"; not remembered: other work kept {record['other_load']:.0%} of the cores busy, run it again"))
     return 0
