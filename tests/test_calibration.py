@@ -112,6 +112,11 @@ def test_model_calibrations_are_fitted_and_shipped_with_the_reader(tmp_path, tin
     (tmp_path / "work" / "examples-source.txt").unlink()
     again = refit_model(tmp_path / "work", model, before.reader, "older", "my/embedder")["calibration.json"]
     assert again.fitted_on == "older" and again.embedding_model == "my/embedder"
+    # The shipped rules keep refusals within the budget in every tune file, and say so.
+    assert before.max_answerable_loss == 0.02
+    assert all(row["answerable_f1_lost"] <= 0.02 + 1e-9 for row in before.per_source if row["answerable"])
+    unlimited = refit_model(tmp_path / "work", model, before.reader, "older", max_answerable_loss=None)
+    assert unlimited["calibration.json"].max_answerable_loss is None
     source = TuneSource.parse(f"{path}@Amber,Birch", unanswerable_only=True)
     ds = source.load(None, 0)
     assert {i.answerable for i in ds.items} == {False} and len(ds.items) == 6
@@ -143,3 +148,17 @@ def test_a_calibration_on_another_embedders_similarity_scale_is_not_applied(tmp_
     reader_only = replace(cal, features=["span_score"], mean=[0.0], scale=[1.0], weights=[1.0])
     reader_only.save(small_settings.index_dir / "calibration.json")
     assert Bot(other, embedder=emb, reader=SentenceReader(emb)).calibration.fitted_on == cal.fitted_on
+
+
+def test_threshold_keeps_refusals_within_the_budget_in_every_domain():
+    # Domain "a": scores separate well. Domain "b": its right answers score below its wrong ones.
+    prob = np.array([0.9, 0.8, 0.1, 0.1, 0.3, 0.25, 0.35, 0.4, 0.45])
+    f1 = np.array([1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0])
+    answerable = np.array([True, True, False, False, True, True, False, False, False])
+    groups = np.array(["a"] * 4 + ["b"] * 5)
+    free, _ = choose_threshold(prob, f1, answerable, groups=groups)
+    assert 0.45 < free <= 0.8  # refusing all of "b" scores best, and costs its answerable questions all their F1
+    held, _ = choose_threshold(prob, f1, answerable, groups=groups, max_answerable_loss=0.02)
+    assert 0.1 < held <= 0.25  # both right answers in "b" are kept, a's wrong ones still refused
+    # A budget as large as b's whole F1 leaves the choice free.
+    assert choose_threshold(prob, f1, answerable, groups=groups, max_answerable_loss=1.0)[0] == free

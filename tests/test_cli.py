@@ -107,6 +107,12 @@ def test_refitting_a_reader_without_a_calibration_says_what_to_do(tmp_path, caps
     assert "has no calibration.json to refit" in err and "unexpected" not in err and len(err.splitlines()) == 1
 
 
+def test_a_refusal_budget_outside_0_to_100_points_is_a_usage_error(tmp_path, capsys):
+    assert main(["calibrate", "--model", str(tmp_path), "--refit", "--max-answerable-loss", "250"]) == 2
+    err = capsys.readouterr().err
+    assert "--max-answerable-loss is F1 points, 0 to 100 (got 250)" in err and len(err.splitlines()) == 1
+
+
 def test_a_tool_failure_is_not_reported_as_a_failed_gate(dirs, tmp_path, capsys):
     questions = tmp_path / "q.jsonl"
     questions.write_text('{"question": "When did the Golden Gate Bridge open?", "answers": ["1937"]}\n')

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.cli.options import add_answering_flags, add_location_flags, add_ray_flags, settings_from
-from bot.config import DEFAULT_BATCH
+from bot.config import ANSWERABLE_LOSS_BUDGET, DEFAULT_BATCH
 
 
 def register_train(sub) -> argparse.ArgumentParser:
@@ -231,6 +231,9 @@ def register_calibrate(sub) -> argparse.ArgumentParser:
     cal.add_argument("--work-dir", default="runs/calibration", help="with --model: temporary corpora and indexes")
     cal.add_argument("--refit", action="store_true",
                      help="with --model: refit from the examples saved in --work-dir by an earlier run")
+    cal.add_argument("--max-answerable-loss", type=float, default=100 * ANSWERABLE_LOSS_BUDGET, metavar="POINTS",
+                     help="with --model: refusals may cost the answerable questions of each tune file at most "
+                     "this much F1 (default %(default).0f; 100: no limit)")
     add_location_flags(cal)
     add_answering_flags(cal)
     return cal
@@ -250,6 +253,9 @@ def run_calibrate(args) -> int:
     progress = sys.stderr.isatty()
     if args.model and args.feedback:
         raise UsageError("--feedback refits your own threshold; it does not combine with --model")
+    if not 0 <= args.max_answerable_loss <= 100:
+        raise UsageError(f"--max-answerable-loss is F1 points, 0 to 100 (got {args.max_answerable_loss:g})")
+    budget = args.max_answerable_loss / 100
     if args.model:
         sources = [TuneSource.parse(t) for t in args.tune] + [TuneSource.parse(t, True) for t in args.tune_negatives]
         if args.refit:
@@ -263,7 +269,7 @@ def run_calibrate(args) -> int:
                                 f"bot calibrate --model {args.model} --tune FILE")
             previous = Calibration.load(Path(args.model) / CALIBRATION_FILE)
             fitted = refit_model(Path(args.work_dir), Path(args.model), previous.reader, previous.fitted_on,
-                                 previous.embedding_model)
+                                 previous.embedding_model, budget)
         elif not sources:
             raise UsageError("--model needs at least one --tune or --tune-negatives file")
         else:
@@ -271,7 +277,7 @@ def run_calibrate(args) -> int:
 
             settings = replace(settings, reader=args.model)
             fitted = calibrate_model(Bot, settings, sources, Path(args.model), limit=args.limit, seed=args.seed,
-                                     work_dir=Path(args.work_dir), progress=progress)
+                                     work_dir=Path(args.work_dir), progress=progress, max_answerable_loss=budget)
         for name, calibration in fitted.items():
             print(f"{name}: {calibration.n_examples} examples, threshold {calibration.threshold:.3f}")
             print(tradeoff_table(calibration))

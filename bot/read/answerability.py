@@ -79,6 +79,9 @@ class Calibration:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     # Refusals at the threshold per tune file (domain), as fitted; informative only.
     per_source: list[dict] = field(default_factory=list)
+    # The most mean F1 (0..1) the threshold was allowed to cost answerable questions in any tune
+    # file (None: no such limit; files from before this field had none).
+    max_answerable_loss: float | None = None
 
     def fits_embedder(self, embedding_model: str) -> bool:
         """False when this calibration reads similarity scores on another embedder's scale."""
@@ -152,12 +155,30 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int 
     return w[:-1], float(w[-1])
 
 
+def answerable_loss(prob: np.ndarray, answer_f1: np.ndarray, answerable: np.ndarray, threshold: float) -> float:
+    """How much refusing below `threshold` lowers the mean F1 of the answerable questions (0..1)."""
+    if not answerable.any():
+        return 0.0
+    f1 = answer_f1[answerable]
+    return float(f1.mean() - np.where(prob[answerable] >= threshold, f1, 0.0).mean())
+
+
 def choose_threshold(prob: np.ndarray, answer_f1: np.ndarray, answerable: np.ndarray,
-                     weights: np.ndarray | None = None) -> tuple[float, list[dict]]:
+                     weights: np.ndarray | None = None, groups: np.ndarray | None = None,
+                     max_answerable_loss: float | None = None) -> tuple[float, list[dict]]:
     """Threshold maximising the (weighted) mean score: an answer scores its F1, refusing an
-    unanswerable question scores 1, refusing an answerable one 0."""
+    unanswerable question scores 1, refusing an answerable one 0.
+
+    max_answerable_loss: only thresholds whose refusals lower the answerable questions' mean F1
+    by at most this much (0..1) in every group (domain) are considered; threshold 0 always is.
+    """
     w = np.ones(len(prob)) if weights is None else weights
     candidates = np.unique(np.concatenate([[0.0], np.round(prob, 4), [1.0001]]))
+    if max_answerable_loss is not None:
+        labels = np.zeros(len(prob), dtype=int) if groups is None else np.asarray(groups)
+        members = [labels == g for g in np.unique(labels)]
+        candidates = [t for t in candidates if t == 0.0 or all(
+            answerable_loss(prob[m], answer_f1[m], answerable[m], t) <= max_answerable_loss + 1e-9 for m in members)]
 
     def score(t: float) -> float:
         answered = prob >= t
@@ -182,11 +203,14 @@ def choose_threshold(prob: np.ndarray, answer_f1: np.ndarray, answerable: np.nda
 def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answerable: list[bool], *,
                     reader_identity: str, fitted_on: str, features: tuple[str, ...] = FEATURES,
                     answerable_share: float | None = None,
-                    embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> Calibration:
+                    embedding_model: str = DEFAULT_EMBEDDING_MODEL, groups: list[str] | None = None,
+                    max_answerable_loss: float | None = None) -> Calibration:
     """Fit the logistic model (label: answer F1 >= RIGHT_ANSWER_F1 on an answerable question) and threshold.
 
     answerable_share: choose the threshold as if this share of questions were answerable,
     whatever the proportions in the fitting data (None: as in the data).
+    max_answerable_loss, groups: refusals may cost each group's answerable questions at most this
+    much mean F1 (0..1); see choose_threshold.
     """
     if len(rows) < 10:
         raise ValueError(f"calibration needs at least 10 labelled questions (got {len(rows)})")
@@ -204,6 +228,8 @@ def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answer
     if answerable_share is not None and ans.any() and (~ans).any():
         ratio = (1 - answerable_share) / answerable_share
         weights = np.where(ans, 1.0, ratio * ans.sum() / (~ans).sum())
-    threshold, table = choose_threshold(prob, np.where(ans, f1, 0.0), ans, weights)
+    threshold, table = choose_threshold(prob, np.where(ans, f1, 0.0), ans, weights,
+                                        None if groups is None else np.array(groups), max_answerable_loss)
     return Calibration(reader_identity, list(features), mean.tolist(), scale.tolist(), w.tolist(), b,
-                       threshold, fitted_on, len(rows), table, embedding_model)
+                       threshold, fitted_on, len(rows), table, embedding_model,
+                       max_answerable_loss=max_answerable_loss)

@@ -28,6 +28,7 @@ from bot.evaluation import (
     Dataset, EvalItem, ask_dataset, load_dataset, sample, select_articles, split_article_spec,
     write_squad_corpus,
 )
+from bot.config import ANSWERABLE_LOSS_BUDGET
 from bot.errors import DataError
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 
@@ -79,26 +80,31 @@ class Example:
 
 
 def fit(examples: list[Example], identity: str, fitted_on: str, features: tuple[str, ...],
-        answerable_share: float | None = None, embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> Calibration:
+        answerable_share: float | None = None, embedding_model: str = DEFAULT_EMBEDDING_MODEL,
+        max_answerable_loss: float | None = None) -> Calibration:
     calibration = fit_calibration([e.features for e in examples], [e.answer_f1 for e in examples],
                                   [e.answerable for e in examples], reader_identity=identity, fitted_on=fitted_on,
                                   features=features, answerable_share=answerable_share,
-                                  embedding_model=embedding_model)
+                                  embedding_model=embedding_model, groups=[e.source for e in examples],
+                                  max_answerable_loss=max_answerable_loss)
     calibration.per_source = refusals_by_source(calibration, examples)
     return calibration
 
 
 def refusals_by_source(calibration: Calibration, examples: list[Example]) -> list[dict]:
-    """At the chosen threshold, per tune file: the share of answerable questions refused and of
-    unanswerable ones answered (a rule that holds on one domain may not on another)."""
+    """At the chosen threshold, per tune file: the share of answerable questions refused, the mean
+    F1 those refusals cost them, and the share of unanswerable ones answered (a rule that holds on
+    one domain may not on another)."""
     out = []
     for source in sorted({e.source for e in examples}):
         rows = [e for e in examples if e.source == source]
         answered = [calibration.probability(e.features) >= calibration.threshold for e in rows]
         has = [a for a, e in zip(answered, rows) if e.answerable]
         no = [a for a, e in zip(answered, rows) if not e.answerable]
+        lost = sum(e.answer_f1 for a, e in zip(answered, rows) if e.answerable and not a)
         out.append({"source": source or "(unnamed)", "answerable": len(has),
                     "answerable_refused": round(1 - sum(has) / len(has), 4) if has else None,
+                    "answerable_f1_lost": round(lost / len(has), 4) if has else None,
                     "unanswerable": len(no), "unanswerable_answered": round(sum(no) / len(no), 4) if no else None})
     return out
 
@@ -182,7 +188,8 @@ def reader_only_examples(bot, items: list[EvalItem], paragraphs_by_article: dict
 
 
 def refit_model(work_dir: Path, model_dir: Path, identity: str, described: str,
-                embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> dict[str, Calibration]:
+                embedding_model: str = DEFAULT_EMBEDDING_MODEL,
+                max_answerable_loss: float | None = ANSWERABLE_LOSS_BUDGET) -> dict[str, Calibration]:
     """Fit the shipped calibrations again from the examples a previous run saved (read with
     `embedding_model`'s similarities). They are described as that run described them
     (`described` when it left no description)."""
@@ -194,12 +201,13 @@ def refit_model(work_dir: Path, model_dir: Path, identity: str, described: str,
     source = work_dir / EXAMPLES_SOURCE_FILE
     if source.is_file():
         described = source.read_text(encoding="utf-8").strip() or described
-    return save_model_calibrations(rows, identity, described, model_dir, embedding_model)
+    return save_model_calibrations(rows, identity, described, model_dir, embedding_model, max_answerable_loss)
 
 
 def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], model_dir: Path, *,
                     limit: int | None, seed: int, work_dir: Path, progress: bool = False,
-                    log: Callable[[str], None] = print) -> dict[str, Calibration]:
+                    log: Callable[[str], None] = print,
+                    max_answerable_loss: float | None = ANSWERABLE_LOSS_BUDGET) -> dict[str, Calibration]:
     """Fit and store the calibrations shipped with a reader (see the module docstring)."""
     open_rows: list[Example] = []
     gold_rows: list[Example] = []
@@ -235,7 +243,8 @@ def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], 
     for name, examples in rows.items():
         save_examples(examples, work_dir / f"examples-{name}.json")
     (work_dir / EXAMPLES_SOURCE_FILE).write_text(described + "\n", encoding="utf-8")
-    return save_model_calibrations(rows, identity, described, model_dir, settings.embedding_model)
+    return save_model_calibrations(rows, identity, described, model_dir, settings.embedding_model,
+                                   max_answerable_loss)
 
 
 # Share of answerable questions assumed when choosing the shipped thresholds: people mostly ask
@@ -250,15 +259,18 @@ EXAMPLES_SOURCE_FILE = "examples-source.txt"
 
 
 def save_model_calibrations(rows: dict[str, list[Example]], identity: str, described: str,
-                            model_dir: Path, embedding_model: str = DEFAULT_EMBEDDING_MODEL) -> dict[str, Calibration]:
+                            model_dir: Path, embedding_model: str = DEFAULT_EMBEDDING_MODEL,
+                            max_answerable_loss: float | None = ANSWERABLE_LOSS_BUDGET) -> dict[str, Calibration]:
     """Fit the three shipped calibrations and save them in model_dir. Thresholds are chosen for
-    ANSWERABLE_SHARE answerable questions (the tune data holds more made-up negatives than real questions)."""
+    ANSWERABLE_SHARE answerable questions (the tune data holds more made-up negatives than real
+    questions), within the refusal budget `max_answerable_loss` in every tune file (None: no budget)."""
     out = {
-        CALIBRATION_FILE: fit(rows["open"], identity, described, OPEN_FEATURES, ANSWERABLE_SHARE, embedding_model),
+        CALIBRATION_FILE: fit(rows["open"], identity, described, OPEN_FEATURES, ANSWERABLE_SHARE, embedding_model,
+                              max_answerable_loss),
         READER_ONLY_FILE: fit(rows["reader-only"], identity, described, READER_ONLY_FEATURES, ANSWERABLE_SHARE,
-                              embedding_model),
+                              embedding_model, max_answerable_loss),
         SENTENCE_FILE: fit(rows["sentence"], "sentence", described, SENTENCE_FEATURES, ANSWERABLE_SHARE,
-                           embedding_model),
+                           embedding_model, max_answerable_loss),
     }
     for name, calibration in out.items():
         calibration.save(model_dir / name)
@@ -284,11 +296,12 @@ def _describe(source: TuneSource) -> str:
 
 def source_table(calibration: Calibration) -> str:
     """Refusals per tune file at the chosen threshold."""
-    lines = [f"{'tune file':<60}  {'answerable refused':>18}  {'unanswerable answered':>21}"]
+    lines = [f"{'tune file':<60}  {'answerable refused':>18}  {'F1 lost':>7}  {'unanswerable answered':>21}"]
     for row in calibration.per_source:
         refused = "-" if row["answerable_refused"] is None else f"{100 * row['answerable_refused']:.1f}% of {row['answerable']}"
+        lost = "-" if row.get("answerable_f1_lost") is None else f"{100 * row['answerable_f1_lost']:.1f}"
         answered = "-" if row["unanswerable_answered"] is None else f"{100 * row['unanswerable_answered']:.1f}% of {row['unanswerable']}"
-        lines.append(f"{row['source'][:60]:<60}  {refused:>18}  {answered:>21}")
+        lines.append(f"{row['source'][:60]:<60}  {refused:>18}  {lost:>7}  {answered:>21}")
     return "\n".join(lines)
 
 
