@@ -503,7 +503,7 @@ class Bot:
         if decision.refused:
             why = ("no passage matched the question" if not passages else
                    f"confidence {decision.score:.2f} is below the threshold {threshold:.2f}")
-            response.reason = "; ".join(notices + [f"the documents do not appear to contain the answer ({why})"])
+            response.reason = "; ".join(notices + [f"the documents do not appear to contain the answer: {why}"])
             return response
         best = decision.best
         response.answer = best.text
