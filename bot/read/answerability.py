@@ -164,20 +164,21 @@ def answerable_loss(prob: np.ndarray, answer_f1: np.ndarray, answerable: np.ndar
 
 
 def choose_threshold(prob: np.ndarray, answer_f1: np.ndarray, answerable: np.ndarray,
-                     weights: np.ndarray | None = None, groups: np.ndarray | None = None,
+                     weights: np.ndarray | None = None, groups: np.ndarray | list[str] | None = None,
                      max_answerable_loss: float | None = None) -> tuple[float, list[dict]]:
     """Threshold maximising the (weighted) mean score: an answer scores its F1, refusing an
     unanswerable question scores 1, refusing an answerable one 0.
 
     max_answerable_loss: only thresholds whose refusals lower the answerable questions' mean F1
-    by at most this much (0..1) in every group (domain) are considered; threshold 0 always is.
+    by at most this much (0..1) in every group (domain) are considered (threshold 0, which refuses
+    nothing, always is).
     """
     w = np.ones(len(prob)) if weights is None else weights
     candidates = np.unique(np.concatenate([[0.0], np.round(prob, 4), [1.0001]]))
     if max_answerable_loss is not None:
         labels = np.zeros(len(prob), dtype=int) if groups is None else np.asarray(groups)
         members = [labels == g for g in np.unique(labels)]
-        candidates = [t for t in candidates if t == 0.0 or all(
+        candidates = [t for t in candidates if all(
             answerable_loss(prob[m], answer_f1[m], answerable[m], t) <= max_answerable_loss + 1e-9 for m in members)]
 
     def score(t: float) -> float:
@@ -228,8 +229,7 @@ def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answer
     if answerable_share is not None and ans.any() and (~ans).any():
         ratio = (1 - answerable_share) / answerable_share
         weights = np.where(ans, 1.0, ratio * ans.sum() / (~ans).sum())
-    threshold, table = choose_threshold(prob, np.where(ans, f1, 0.0), ans, weights,
-                                        None if groups is None else np.array(groups), max_answerable_loss)
+    threshold, table = choose_threshold(prob, np.where(ans, f1, 0.0), ans, weights, groups, max_answerable_loss)
     return Calibration(reader_identity, list(features), mean.tolist(), scale.tolist(), w.tolist(), b,
                        threshold, fitted_on, len(rows), table, embedding_model,
                        max_answerable_loss=max_answerable_loss)

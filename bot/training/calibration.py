@@ -20,9 +20,11 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from bot.evaluation import metrics
 from bot.read.answerability import (
-    CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, fit_calibration,
+    CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, answerable_loss, fit_calibration,
 )
 from bot.evaluation import (
     Dataset, EvalItem, ask_dataset, load_dataset, sample, select_articles, split_article_spec,
@@ -98,14 +100,16 @@ def refusals_by_source(calibration: Calibration, examples: list[Example]) -> lis
     out = []
     for source in sorted({e.source for e in examples}):
         rows = [e for e in examples if e.source == source]
-        answered = [calibration.probability(e.features) >= calibration.threshold for e in rows]
-        has = [a for a, e in zip(answered, rows) if e.answerable]
-        no = [a for a, e in zip(answered, rows) if not e.answerable]
-        lost = sum(e.answer_f1 for a, e in zip(answered, rows) if e.answerable and not a)
-        out.append({"source": source or "(unnamed)", "answerable": len(has),
-                    "answerable_refused": round(1 - sum(has) / len(has), 4) if has else None,
-                    "answerable_f1_lost": round(lost / len(has), 4) if has else None,
-                    "unanswerable": len(no), "unanswerable_answered": round(sum(no) / len(no), 4) if no else None})
+        prob = np.array([calibration.probability(e.features) for e in rows])
+        f1 = np.array([e.answer_f1 for e in rows])
+        has = np.array([e.answerable for e in rows])
+        answered = prob >= calibration.threshold
+        n_has, n_no = int(has.sum()), int((~has).sum())
+        loss = answerable_loss(prob, f1, has, calibration.threshold)
+        out.append({"source": source or "(unnamed)", "answerable": n_has,
+                    "answerable_refused": round(1 - float(answered[has].mean()), 4) if n_has else None,
+                    "answerable_f1_lost": round(loss, 4) if n_has else None,
+                    "unanswerable": n_no, "unanswerable_answered": round(float(answered[~has].mean()), 4) if n_no else None})
     return out
 
 
