@@ -107,6 +107,12 @@ def test_refitting_a_reader_without_a_calibration_says_what_to_do(tmp_path, caps
     assert "has no calibration.json to refit" in err and "unexpected" not in err and len(err.splitlines()) == 1
 
 
+def test_a_negative_number_of_altered_questions_is_a_usage_error(tmp_path, capsys):
+    code = main(["train-reader", "--multi-passage", "--train", str(tmp_path), "--out", str(tmp_path / "o"),
+                 "--altered", "-5"])
+    assert code == 2 and "--altered must be >= 0" in capsys.readouterr().err
+
+
 def test_a_refusal_budget_outside_0_to_100_points_is_a_usage_error(tmp_path, capsys):
     assert main(["calibrate", "--model", str(tmp_path), "--refit", "--max-answerable-loss", "250"]) == 2
     err = capsys.readouterr().err

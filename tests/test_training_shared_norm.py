@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from bot.evaluation.squad import SquadExample
 from bot.training.passage_groups import GroupSpec, Group, Passage, load_examples, make_groups
 from bot.training.shared_norm import (
     MultiPassageConfig, collate_groups, group_batches, shared_norm_loss, train_multi_passage, window_groups,
@@ -77,6 +78,25 @@ def test_removed_groups_hold_no_passage_with_the_answer(train_files):
     for g in removed:
         if g.question in answers:
             assert all(answers[g.question] not in p.text for p in g.passages)
+
+
+def test_altered_questions_become_unanswerable_groups_read_with_their_own_paragraph(train_files):
+    from bot.training.altered_questions import altered_questions
+
+    answerable, unanswerable = load_examples(train_files)
+    altered = altered_questions(answerable, 10, seed=0, donors_from=answerable + [
+        SquadExample("x", "Rivers", "The Danube is long.", "How long is the Danube?", ("long",), (14,), 9)])
+    assert altered
+    groups = make_groups(answerable, unanswerable, FakeEmbedder(),
+                         GroupSpec(chunk_size=200, chunk_overlap=50, unanswerable_alone_share=0.0),
+                         log=lambda m: None, altered=altered)
+    made = [g for g in groups if g.kind == "altered"]
+    assert len(made) == len(altered) and all(not g.answerable for g in made)
+    by_question = {e.question: e for e in altered}
+    for g in made:
+        own = by_question[g.question].context
+        assert any(p.text in own for p in g.passages)  # the paragraph it was altered against stays in
+    assert sum(g.kind == "unanswerable" for g in groups) == 1  # the real one keeps its kind
 
 
 def test_windows_are_labelled_on_the_answer_tokens_and_cls_elsewhere(tiny_qa_model):

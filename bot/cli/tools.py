@@ -46,6 +46,9 @@ def register_train(sub) -> argparse.ArgumentParser:
     mp.add_argument("--removed-share", type=float,
                     help="share of answerable questions read with the passages holding the answer removed "
                     "(default 0.15)")
+    mp.add_argument("--altered", type=int, default=0, metavar="N",
+                    help="also train on N unanswerable questions made by changing a name, number or word of "
+                    "chosen answerable ones so that their paragraph no longer answers them (default 0)")
     mp.add_argument("--export-every", type=int, default=0, metavar="N",
                     help="also export --work-dir/step-N every N steps, for a tuning curve")
     mp.add_argument("--average-with", metavar="DIR",
@@ -78,15 +81,16 @@ def run_train(args) -> int:
 
 
 def _run_train_multi_passage(args) -> int:
+    from bot.errors import UsageError
     from bot.training.passage_groups import GroupSpec
     from bot.training.shared_norm import MultiPassageConfig, train_multi_passage
 
     shares = {name: value for name, value in
               (("gold_share", args.gold_share), ("removed_share", args.removed_share)) if value is not None}
     if sum(shares.values()) > 1:
-        from bot.errors import UsageError
-
         raise UsageError("--gold-share and --removed-share add up to more than 1")
+    if args.altered < 0:
+        raise UsageError(f"--altered must be >= 0 (got {args.altered})")
     if args.average_with:
         from bot.training.averaging import check_weight
 
@@ -98,7 +102,7 @@ def _run_train_multi_passage(args) -> int:
         max_length=args.max_length, stride=args.stride, seed=args.seed, stop_at_step=args.stop_at_step,
         export_every=args.export_every,
         groups=GroupSpec(articles=args.articles, questions_per_article=args.questions_per_article, seed=args.seed,
-                         **shares),
+                         altered=args.altered, **shares),
     )
     out = train_multi_passage(config)
     if args.average_with:

@@ -8,7 +8,9 @@ A group is what the reader then sees for that question, with one label for the w
 - `gold`: the question's own paragraph alone (gold-context reading);
 - `removed`: the best passages once every passage holding the answer is taken away ("not in
   the documents", the chat page's most common refusal);
-- SQuAD 2.0 unanswerable questions, read with their own paragraph (alone, or among retrieved ones).
+- SQuAD 2.0 unanswerable questions, read with their own paragraph (alone, or among retrieved ones);
+- `altered`: answerable questions with one detail changed so their paragraph no longer answers
+  them (`altered_questions.py`), read like the unanswerable ones.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class GroupSpec:
     gold_share: float = 0.15  # answerable questions read on their own paragraph
     removed_share: float = 0.15  # answerable questions read with the gold passages removed
     unanswerable_alone_share: float = 0.5  # unanswerable questions read on their own paragraph only
+    altered: int = 0  # unanswerable questions made by altering answerable ones (altered_questions.py)
     chunk_size: int = 600
     chunk_overlap: int = 150
     candidates: int = 20  # retrieved passages to choose distractors from
@@ -154,13 +157,14 @@ def _passage(chunk: Chunk, gold: tuple[int, int], gold_doc: str) -> Passage:
 
 
 def make_groups(answerable: list[SquadExample], unanswerable: list[SquadExample], embedder,
-                spec: GroupSpec, log=print) -> list[Group]:
+                spec: GroupSpec, log=print, altered: list[SquadExample] = ()) -> list[Group]:
     """Rank each question's article with the bot's retriever and assemble its group."""
     import faiss
 
     from bot.search.retrieval import Retriever
 
-    examples = answerable + unanswerable
+    examples = answerable + unanswerable + list(altered)
+    n_real = len(answerable) + len(unanswerable)
     articles = build_articles(examples, spec)
     all_chunks = [(a, c) for a in articles.values() for c in a.chunks]
     log(f"embedding {len(all_chunks)} passages of {len(articles)} articles and {len(examples)} questions")
@@ -180,15 +184,16 @@ def make_groups(answerable: list[SquadExample], unanswerable: list[SquadExample]
 
     rng = random.Random(spec.seed + 1)
     groups: list[Group] = []
-    for e, q_vector in zip(examples, questions):
+    for position, (e, q_vector) in enumerate(zip(examples, questions)):
         article = articles.get(e.title)
         doc_id = article.doc_of_paragraph.get(e.paragraph_index) if article else None
         if doc_id is None or e.title not in retrievers:
             continue
         ranked = [p.chunk for p in retrievers[e.title].retrieve(e.question, spec.candidates, vector=q_vector)]
         own = [c for c in article.chunks if c.doc_id == doc_id]
+        kind = "unanswerable" if position < n_real else "altered"
         group = (_answerable_group(e, ranked, own, spec, rng) if e.answerable
-                 else _unanswerable_group(e, ranked, own, spec, rng))
+                 else _unanswerable_group(e, ranked, own, spec, rng, kind))
         if group is not None:
             groups.append(group)
     return groups
@@ -221,14 +226,14 @@ def _answerable_group(e: SquadExample, ranked: list[Chunk], own: list[Chunk], sp
 
 
 def _unanswerable_group(e: SquadExample, ranked: list[Chunk], own: list[Chunk], spec: GroupSpec,
-                        rng: random.Random) -> Group:
+                        rng: random.Random, kind: str = "unanswerable") -> Group:
     if rng.random() < spec.unanswerable_alone_share:
-        return Group(e.question, [Passage(e.context)], "unanswerable-alone", e.id)
+        return Group(e.question, [Passage(e.context)], f"{kind}-alone", e.id)
     # The paragraph the question was written against stays in: it is the hardest distractor.
     own_ranked = [c for c in ranked if c in own] or own[:1]
     chosen = own_ranked[:1] + [c for c in ranked if c not in own_ranked[:1]][: spec.read_k - 1]
     rng.shuffle(chosen)
-    return Group(e.question, [Passage(c.text) for c in chosen], "unanswerable", e.id)
+    return Group(e.question, [Passage(c.text) for c in chosen], kind, e.id)
 
 
 def summarize(groups: list[Group]) -> dict[str, int]:

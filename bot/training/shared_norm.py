@@ -178,13 +178,17 @@ def _prepare(config: MultiPassageConfig, tokenizer, work: Path, log, embedder=No
     from bot.search.embedding import Embedder
     from bot.model_paths import DEFAULT_EMBEDDING_MODEL
     from bot.training.reader import _atomic_torch_save
+    from bot.training.altered_questions import altered_questions
     from bot.training.passage_groups import answer_lengths, choose_answerable, load_examples, make_groups, summarize
 
     t0 = time.time()
     answerable, unanswerable = load_examples(config.train_files)
-    answerable = choose_answerable(answerable, config.groups)
-    log(f"answer length in word pieces (training sample): {answer_lengths(answerable, tokenizer)}")
-    groups = make_groups(answerable, unanswerable, embedder or Embedder(DEFAULT_EMBEDDING_MODEL), config.groups, log)
+    chosen = choose_answerable(answerable, config.groups)
+    log(f"answer length in word pieces (training sample): {answer_lengths(chosen, tokenizer)}")
+    # Altered from the chosen questions themselves: the reader sees both versions of each.
+    altered = altered_questions(chosen, config.groups.altered, config.groups.seed + 2, donors_from=answerable)
+    groups = make_groups(chosen, unanswerable, embedder or Embedder(DEFAULT_EMBEDDING_MODEL), config.groups, log,
+                         altered=altered)
     data = window_groups(groups, tokenizer, config.max_length, config.stride)
     kept = sum(1 for ws in data.group_windows if ws)
     log(f"built {kept} groups {summarize(groups)}, {sum(len(ws) for ws in data.group_windows)} windows, "
