@@ -113,6 +113,14 @@ def test_a_negative_number_of_altered_questions_is_a_usage_error(tmp_path, capsy
     assert code == 2 and "--altered must be >= 0" in capsys.readouterr().err
 
 
+def test_flags_for_a_readers_shipped_calibrations_need_model(tmp_path, capsys):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "Who?", "answer": "Ann"}\n')
+    assert main(["calibrate", str(questions), "--max-answerable-loss", "5", "--limit", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "--limit, --max-answerable-loss only apply" in err and "--model DIR" in err and "Traceback" not in err
+
+
 def test_a_refusal_budget_outside_0_to_100_points_is_a_usage_error(tmp_path, capsys):
     assert main(["calibrate", "--model", str(tmp_path), "--refit", "--max-answerable-loss", "250"]) == 2
     err = capsys.readouterr().err

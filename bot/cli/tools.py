@@ -235,9 +235,9 @@ def register_calibrate(sub) -> argparse.ArgumentParser:
     cal.add_argument("--work-dir", default="runs/calibration", help="with --model: temporary corpora and indexes")
     cal.add_argument("--refit", action="store_true",
                      help="with --model: refit from the examples saved in --work-dir by an earlier run")
-    cal.add_argument("--max-answerable-loss", type=float, default=100 * ANSWERABLE_LOSS_BUDGET, metavar="POINTS",
+    cal.add_argument("--max-answerable-loss", type=float, metavar="POINTS",
                      help="with --model: refusals may cost the answerable questions of each tune file at most "
-                     "this much F1 (default %(default).0f; 100: no limit)")
+                     f"this much F1 (default {100 * ANSWERABLE_LOSS_BUDGET:.0f}; 100: no limit)")
     add_location_flags(cal)
     add_answering_flags(cal)
     return cal
@@ -257,9 +257,15 @@ def run_calibrate(args) -> int:
     progress = sys.stderr.isatty()
     if args.model and args.feedback:
         raise UsageError("--feedback refits your own threshold; it does not combine with --model")
-    if not 0 <= args.max_answerable_loss <= 100:
-        raise UsageError(f"--max-answerable-loss is F1 points, 0 to 100 (got {args.max_answerable_loss:g})")
-    budget = args.max_answerable_loss / 100
+    model_only = [flag for flag, given in (("--tune", args.tune), ("--tune-negatives", args.tune_negatives),
+                                           ("--limit", args.limit is not None), ("--refit", args.refit),
+                                           ("--max-answerable-loss", args.max_answerable_loss is not None)) if given]
+    if model_only and not args.model:
+        raise UsageError(f"{', '.join(model_only)} only apply to a reader's shipped calibrations: add --model DIR")
+    points = 100 * ANSWERABLE_LOSS_BUDGET if args.max_answerable_loss is None else args.max_answerable_loss
+    if not 0 <= points <= 100:
+        raise UsageError(f"--max-answerable-loss is F1 points, 0 to 100 (got {points:g})")
+    budget = points / 100
     if args.model:
         sources = [TuneSource.parse(t) for t in args.tune] + [TuneSource.parse(t, True) for t in args.tune_negatives]
         if args.refit:
