@@ -178,14 +178,14 @@ def test_a_choice_measured_on_a_busy_machine_is_not_remembered(tiny_qa_model, mo
     choice._choice_file(tiny_qa_model).unlink(missing_ok=True)  # the cache is shared by the session
     # Other processes kept every core busy while the backends were timed.
     readings = iter([0.0, 1e6])
-    monkeypatch.setattr(choice, "_busy_cpu_seconds", lambda: next(readings))
+    monkeypatch.setattr(choice, "_busy_cpu_seconds", lambda cpus: next(readings))
     notes = []
     record = choice.measure_reader_backends(tiny_qa_model, ("torch", "onnx-int8"), rounds=1, notify=notes.append)
     assert record["other_load"] > choice.BUSY_SHARE and record["backend"] in ("torch", "onnx-int8")
     assert choice.remembered_choice(tiny_qa_model) is None
     assert "measured again next time" in notes[0]
     # A quiet machine's choice is kept.
-    monkeypatch.setattr(choice, "_busy_cpu_seconds", lambda: 0.0)
+    monkeypatch.setattr(choice, "_busy_cpu_seconds", lambda cpus: 0.0)
     record = choice.measure_reader_backends(tiny_qa_model, ("torch", "onnx-int8"), rounds=1, notify=notes.append)
     assert record["other_load"] == 0.0 and choice.remembered_choice(tiny_qa_model)["backend"] == record["backend"]
 
@@ -195,16 +195,17 @@ def test_busy_cpu_time_counts_this_process_too(monkeypatch):
 
     from bot.accel import choice
 
-    before, own = choice._busy_cpu_seconds(), time.process_time()
+    cpus = choice._usable_cpus()
+    before, own = choice._busy_cpu_seconds(cpus), time.process_time()
     if before is None:
         pytest.skip("no /proc/stat here")
     deadline = time.perf_counter() + 0.3
     while time.perf_counter() < deadline:
         pass
     # All cores' busy time includes ours (to a clock tick), so ours can be taken out of it.
-    assert choice._busy_cpu_seconds() - before >= time.process_time() - own - 0.05
+    assert choice._busy_cpu_seconds(cpus) - before >= time.process_time() - own - 0.05
     # With nothing but this process busy, other processes' share is nil.
-    monkeypatch.setattr(choice, "_busy_cpu_seconds", lambda: time.process_time() + 100.0)
+    monkeypatch.setattr(choice, "_busy_cpu_seconds", lambda cpus: time.process_time() + 100.0)
     with choice._OtherLoad() as load:
         deadline = time.perf_counter() + 0.1
         while time.perf_counter() < deadline:

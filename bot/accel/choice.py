@@ -77,10 +77,8 @@ def _usable_cpus() -> set[int]:
         return set(range(os.cpu_count() or 1))
 
 
-def _busy_cpu_seconds() -> float | None:
-    """CPU time the cores this process may run on have spent busy since boot (Linux /proc/stat;
-    None elsewhere)."""
-    usable = _usable_cpus()
+def _busy_cpu_seconds(usable: set[int]) -> float | None:
+    """CPU time the `usable` cores have spent busy since boot (Linux /proc/stat; None elsewhere)."""
     try:
         busy = 0.0
         with open("/proc/stat", encoding="ascii") as f:
@@ -101,16 +99,17 @@ class _OtherLoad:
 
     def __enter__(self) -> "_OtherLoad":
         self.share = 0.0
-        self._busy, self._own, self._wall = _busy_cpu_seconds(), time.process_time(), time.perf_counter()
+        self._cpus = _usable_cpus()
+        self._busy, self._own, self._wall = _busy_cpu_seconds(self._cpus), time.process_time(), time.perf_counter()
         return self
 
     def __exit__(self, *exc) -> None:
-        busy = _busy_cpu_seconds()
+        busy = _busy_cpu_seconds(self._cpus)
         wall = time.perf_counter() - self._wall
         if busy is None or self._busy is None or wall <= 0:
             return
         others = (busy - self._busy) - (time.process_time() - self._own)
-        self.share = max(0.0, others / (wall * len(_usable_cpus())))
+        self.share = max(0.0, others / (wall * len(self._cpus)))
 
 
 def measure_reader_backends(model_dir: Path, backends: tuple[str, ...], rounds: int = ROUNDS, notify=_note) -> dict:
