@@ -107,10 +107,13 @@ def test_refitting_a_reader_without_a_calibration_says_what_to_do(tmp_path, caps
     assert "has no calibration.json to refit" in err and "unexpected" not in err and len(err.splitlines()) == 1
 
 
-def test_a_negative_number_of_altered_questions_is_a_usage_error(tmp_path, capsys):
+def test_negative_altered_questions_or_distillation_weight_are_usage_errors(tmp_path, capsys):
     code = main(["train-reader", "--multi-passage", "--train", str(tmp_path), "--out", str(tmp_path / "o"),
                  "--altered", "-5"])
     assert code == 2 and "--altered must be >= 0" in capsys.readouterr().err
+    code = main(["train-reader", "--multi-passage", "--train", str(tmp_path), "--out", str(tmp_path / "o"),
+                 "--distil-from", str(tmp_path), "--distil-weight", "-1"])
+    assert code == 2 and "--distil-weight must be >= 0" in capsys.readouterr().err
 
 
 def test_flags_for_a_readers_shipped_calibrations_need_model(tmp_path, capsys):

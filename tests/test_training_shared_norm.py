@@ -10,7 +10,8 @@ import torch
 from bot.evaluation.squad import SquadExample
 from bot.training.passage_groups import GroupSpec, Group, Passage, load_examples, make_groups
 from bot.training.shared_norm import (
-    MultiPassageConfig, collate_groups, group_batches, shared_norm_loss, train_multi_passage, window_groups,
+    MultiPassageConfig, collate_groups, distillation_loss, group_batches, shared_norm_loss, train_multi_passage,
+    window_groups,
 )
 from tests.conftest import FakeEmbedder
 
@@ -152,6 +153,28 @@ def test_the_loss_is_one_softmax_over_all_windows_of_a_question():
     assert loss.item() == pytest.approx(expected, rel=1e-5)
 
 
+def test_distillation_holds_answerable_groups_to_the_teacher_and_leaves_the_others_free():
+    # Group 0 (answerable): two windows; group 1 (unanswerable): one window. Position 3 of window 0
+    # is padding, never a candidate.
+    candidates = torch.tensor([[True, True, True, False], [True, True, True, True], [True, True, True, True]])
+    batch = {"candidates": candidates, "group": torch.tensor([0, 0, 1]), "answerable": torch.tensor([True, False])}
+    teacher = (torch.tensor([[0.0, 2.0, 1.0, 9.0], [0.5, 0.1, 0.0, 0.3], [0.0, 1.0, 1.0, 1.0]]),) * 2
+    assert distillation_loss(teacher, teacher, batch).item() == pytest.approx(0.0, abs=1e-7)
+    # Changing only the unanswerable group, or the padding, costs nothing.
+    other = teacher[0].clone()
+    other[2] = torch.tensor([5.0, -3.0, 0.0, 2.0])
+    other[0, 3] = -9.0
+    assert distillation_loss((other, other), teacher, batch).item() == pytest.approx(0.0, abs=1e-7)
+    # Moving the answerable group's mass costs KL(teacher || student) over its candidates, per group.
+    moved = teacher[0].clone()
+    moved[1, 1] = 4.0
+    t = torch.log_softmax(torch.tensor([0.0, 2.0, 1.0, 0.5, 0.1, 0.0, 0.3]), 0)
+    s = torch.log_softmax(torch.tensor([0.0, 2.0, 1.0, 0.5, 4.0, 0.0, 0.3]), 0)
+    # start and end count half each (only start moved), and the sum is divided by the 2 groups
+    expected = (t.exp() * (t - s)).sum().item() / 2 / 2
+    assert distillation_loss((moved, teacher[1]), teacher, batch).item() == pytest.approx(expected, rel=1e-5)
+
+
 def test_a_tiny_multi_passage_run_trains_resumes_and_exports(tmp_path, train_files, tiny_qa_model):
     from safetensors import safe_open
 
@@ -169,5 +192,20 @@ def test_a_tiny_multi_passage_run_trains_resumes_and_exports(tmp_path, train_fil
     assert "exported_step" not in record["extra"] and record["groups"]["read_k"] == 3
     with safe_open(str(out / "model.safetensors"), "pt") as f:
         assert all(f.get_tensor(k).dtype == torch.float16 for k in f.keys())
+    losses = [float(line.split(" loss ")[1].split()[0]) for line in (tmp_path / "work" / "train.log").read_text().splitlines()]
+    assert losses and all(math.isfinite(x) for x in losses)
+
+
+def test_a_tiny_run_with_altered_questions_and_a_teacher_records_both(tmp_path, train_files, tiny_qa_model):
+    config = MultiPassageConfig(
+        train_files=train_files, output_dir=str(tmp_path / "out"), base_model=str(tiny_qa_model),
+        work_dir=str(tmp_path / "work"), epochs=1, groups_per_batch=2, learning_rate=1e-3, max_length=64, stride=16,
+        groups=GroupSpec(chunk_size=200, chunk_overlap=50, altered=3), distil_from=str(tiny_qa_model))
+    logs = []
+    out = train_multi_passage(config, log=logs.append, embedder=FakeEmbedder())
+    record = json.loads((out / "training_config.json").read_text())
+    assert record["distil_from"] == str(tiny_qa_model) and record["groups"]["altered"] == 3
+    built = next(m for m in logs if m.startswith("built "))
+    assert "'altered" in built  # altered questions became groups of their own kind
     losses = [float(line.split(" loss ")[1].split()[0]) for line in (tmp_path / "work" / "train.log").read_text().splitlines()]
     assert losses and all(math.isfinite(x) for x in losses)

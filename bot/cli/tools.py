@@ -49,6 +49,11 @@ def register_train(sub) -> argparse.ArgumentParser:
     mp.add_argument("--altered", type=int, default=0, metavar="N",
                     help="also train on N unanswerable questions made by changing a name, number or word of "
                     "chosen answerable ones so that their paragraph no longer answers them (default 0)")
+    mp.add_argument("--distil-from", metavar="DIR",
+                    help="keep the answerable questions' span choices close to this reader's (knowledge "
+                    "distillation), so that learning 'no answer' costs less reading")
+    mp.add_argument("--distil-weight", type=float, default=1.0, metavar="W",
+                    help="with --distil-from: the distillation term's weight (default 1)")
     mp.add_argument("--export-every", type=int, default=0, metavar="N",
                     help="also export --work-dir/step-N every N steps, for a tuning curve")
     mp.add_argument("--average-with", metavar="DIR",
@@ -91,6 +96,8 @@ def _run_train_multi_passage(args) -> int:
         raise UsageError("--gold-share and --removed-share add up to more than 1")
     if args.altered < 0:
         raise UsageError(f"--altered must be >= 0 (got {args.altered})")
+    if args.distil_weight < 0:
+        raise UsageError(f"--distil-weight must be >= 0 (got {args.distil_weight:g})")
     if args.average_with:
         from bot.training.averaging import check_weight
 
@@ -100,7 +107,7 @@ def _run_train_multi_passage(args) -> int:
         train_files=args.train, output_dir=trained_dir, base_model=args.base_model, work_dir=args.work_dir,
         epochs=args.epochs, groups_per_batch=args.groups_per_batch, learning_rate=args.lr,
         max_length=args.max_length, stride=args.stride, seed=args.seed, stop_at_step=args.stop_at_step,
-        export_every=args.export_every,
+        export_every=args.export_every, distil_from=args.distil_from, distil_weight=args.distil_weight,
         groups=GroupSpec(articles=args.articles, questions_per_article=args.questions_per_article, seed=args.seed,
                          altered=args.altered, **shares),
     )

@@ -149,6 +149,31 @@ def shared_norm_loss(start_logits: torch.Tensor, end_logits: torch.Tensor, batch
     return ((losses[0] + losses[1]) / 2).mean()
 
 
+def _group_log_probs(logits: torch.Tensor, batch: dict[str, torch.Tensor], g: int) -> torch.Tensor:
+    """Log-probabilities over every candidate position of group g's windows (one softmax)."""
+    rows = batch["group"] == g
+    flat = logits[rows].float()[batch["candidates"][rows]]
+    return torch.log_softmax(flat, dim=0)
+
+
+def distillation_loss(student: tuple[torch.Tensor, torch.Tensor], teacher: tuple[torch.Tensor, torch.Tensor],
+                      batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """KL(teacher || student) of the shared-normalised start and end distributions, summed over the
+    answerable groups and divided by all groups (the scale of `shared_norm_loss`).
+
+    It holds the answerable questions' span choices where the teacher put them, so that training
+    for "no answer" on the other groups does not cost reading (learning without forgetting)."""
+    n_groups = int(batch["answerable"].shape[0])
+    total = student[0].new_zeros((), dtype=torch.float32)
+    for g in range(n_groups):
+        if not batch["answerable"][g]:
+            continue
+        for s_logits, t_logits in zip(student, teacher):
+            log_s, log_t = _group_log_probs(s_logits, batch, g), _group_log_probs(t_logits, batch, g)
+            total = total + (log_t.exp() * (log_t - log_s)).sum() / 2
+    return total / max(1, n_groups)
+
+
 @dataclass
 class MultiPassageConfig:
     train_files: list[str]
@@ -167,6 +192,8 @@ class MultiPassageConfig:
     export_every: int = 0  # also export work_dir/step-N every N steps (a tuning curve); 0: never
     stop_at_step: int | None = None
     bf16: bool | None = None
+    distil_from: str | None = None  # a reader whose span choices on answerable groups are kept
+    distil_weight: float = 1.0
     groups: GroupSpec = field(default_factory=GroupSpec)
     extra: dict = field(default_factory=dict)
 
@@ -218,6 +245,10 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
     data = _prepare(config, tokenizer, work, log, embedder)
 
     model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
+    teacher = None
+    if config.distil_from:
+        teacher = AutoModelForQuestionAnswering.from_pretrained(resolve_model(config.distil_from, "teacher"),
+                                                                dtype=torch.float32).eval()
     steps_per_epoch = len(group_batches(data, config.groups_per_batch, config.seed, 0))
     total_steps = max(1, int(steps_per_epoch * config.epochs))
     optimizer, scheduler = make_optimizer(model, config.learning_rate, config.weight_decay, config.warmup_ratio,
@@ -240,10 +271,15 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
                 if step >= end:
                     break
                 batch = collate_groups(data, group_ids, tokenizer.pad_token_id)
+                inputs = {k: batch[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
                 with torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=use_bf16):
-                    out = model(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
-                                attention_mask=batch["attention_mask"])
+                    out = model(**inputs)
                 loss = shared_norm_loss(out.start_logits, out.end_logits, batch)
+                if teacher is not None:
+                    with torch.no_grad(), torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                        kept = teacher(**inputs)
+                    loss = loss + config.distil_weight * distillation_loss(
+                        (out.start_logits, out.end_logits), (kept.start_logits, kept.end_logits), batch)
                 optimizer_step(loss, model, optimizer, scheduler)
                 step += 1
                 progress.update(step, epoch, loss.item(), len(batch["input_ids"]), scheduler.get_last_lr()[0],
