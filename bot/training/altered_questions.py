@@ -58,8 +58,13 @@ class Alteration:
     replacement: str
 
 
+def _whole(phrase: str) -> str:
+    """A pattern for `phrase` as whole words (not inside a longer word or number)."""
+    return rf"(?<!\w){re.escape(phrase)}(?!\w)"
+
+
 def _mentions(context_lower: str, phrase: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", context_lower) is not None
+    return re.search(_whole(phrase.lower()), context_lower) is not None
 
 
 def _names(question: str) -> list[str]:
@@ -138,8 +143,7 @@ def alter(e: SquadExample, donors: list[tuple[str, str]], rng: random.Random) ->
         else:
             change = _alter_opposite(e, context_lower, rng)
         if change is not None:
-            pattern = rf"(?<!\w){re.escape(change.original)}(?!\w)"
-            return re.sub(pattern, change.replacement, e.question, count=1), change
+            return re.sub(_whole(change.original), change.replacement, e.question, count=1), change
     return None
 
 

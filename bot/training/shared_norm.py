@@ -276,10 +276,8 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
                     out = model(**inputs)
                 loss = shared_norm_loss(out.start_logits, out.end_logits, batch)
                 if teacher is not None:
-                    with torch.no_grad(), torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=use_bf16):
-                        kept = teacher(**inputs)
                     loss = loss + config.distil_weight * distillation_loss(
-                        (out.start_logits, out.end_logits), (kept.start_logits, kept.end_logits), batch)
+                        (out.start_logits, out.end_logits), _teacher_logits(teacher, inputs, batch, use_bf16), batch)
                 optimizer_step(loss, model, optimizer, scheduler)
                 step += 1
                 progress.update(step, epoch, loss.item(), len(batch["input_ids"]), scheduler.get_last_lr()[0],
@@ -290,6 +288,20 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
                     export_reader(model, tokenizer, work / f"step-{step}", _export_config(config, step))
     final_step = step if step < total_steps else None
     return export_reader(model, tokenizer, Path(config.output_dir), _export_config(config, final_step))
+
+
+def _teacher_logits(teacher, inputs: dict[str, torch.Tensor], batch: dict[str, torch.Tensor],
+                    use_bf16: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The teacher's start and end logits for the windows of answerable groups, the only ones
+    `distillation_loss` reads (other rows stay zero): unanswerable windows are not run."""
+    rows = batch["answerable"][batch["group"]]
+    start = torch.zeros(batch["input_ids"].shape, dtype=torch.float32)
+    end = torch.zeros_like(start)
+    if rows.any():
+        with torch.no_grad(), torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=use_bf16):
+            kept = teacher(**{k: v[rows] for k, v in inputs.items()})
+        start[rows], end[rows] = kept.start_logits.float(), kept.end_logits.float()
+    return start, end
 
 
 def _export_config(config: MultiPassageConfig, step: int | None):
