@@ -137,3 +137,19 @@ def test_a_tool_failure_is_not_reported_as_a_failed_gate(dirs, tmp_path, capsys)
     err = capsys.readouterr().err
     assert code == 3, err  # 1 means "a gate failed"; 3 "the tool could not run"
     assert err.startswith("error: ") and "no-such-model" in err
+
+
+def test_training_flags_the_chosen_kind_of_training_would_ignore_are_usage_errors(tmp_path, capsys):
+    base = ["train-reader", "--train", str(tmp_path), "--out", str(tmp_path / "o"), "--work-dir", str(tmp_path / "w")]
+    cases = [
+        (["--altered", "100", "--articles", "5"], "--articles, --altered only apply to --multi-passage training"),
+        (["--multi-passage", "--batch-size", "16"],
+         "--batch-size only applies to single-window training (without --multi-passage)"),
+        (["--multi-passage", "--distil-weight", "4"], "--distil-weight only applies with --distil-from"),
+        (["--multi-passage", "--average-weight", "0.3"], "--average-weight only applies with --average-with"),
+    ]
+    for flags, message in cases:
+        assert main(base + flags) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists() and not (tmp_path / "w").exists()

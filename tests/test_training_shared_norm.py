@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from bot.errors import DataError
 from bot.evaluation.squad import SquadExample
 from bot.training.passage_groups import GroupSpec, Group, Passage, load_examples, make_groups
 from bot.training.shared_norm import (
@@ -209,3 +210,9 @@ def test_a_tiny_run_with_altered_questions_and_a_teacher_records_both(tmp_path, 
     assert "'altered" in built  # altered questions became groups of their own kind
     losses = [float(line.split(" loss ")[1].split()[0]) for line in (tmp_path / "work" / "train.log").read_text().splitlines()]
     assert losses and all(math.isfinite(x) for x in losses)
+
+    # The work folder's windows and checkpoint belong to these groups: other group settings are
+    # refused, not trained on the old groups.
+    other = MultiPassageConfig(**{**config.__dict__, "groups": GroupSpec(chunk_size=200, chunk_overlap=50, altered=5)})
+    with pytest.raises(DataError, match=r"other settings \(altered 3 -> 5\): use a fresh --work-dir"):
+        train_multi_passage(other, log=lambda m: None, embedder=FakeEmbedder())

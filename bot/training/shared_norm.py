@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bot.errors import DataError
 from bot.training.passage_groups import Group, GroupSpec
 
 
@@ -198,10 +199,36 @@ class MultiPassageConfig:
     extra: dict = field(default_factory=dict)
 
 
+def _group_settings(config: MultiPassageConfig) -> dict:
+    """What shapes the training groups and their windows (recorded with the cached windows)."""
+    return {"train_files": [str(f) for f in config.train_files], "max_length": config.max_length,
+            "stride": config.stride, "groups": asdict(config.groups)}
+
+
+def _changed_settings(saved: dict, wanted: dict) -> list[str]:
+    changed = [f"{key} {saved['groups'].get(key)!r} -> {value!r}" for key, value in wanted["groups"].items()
+               if saved["groups"].get(key) != value]
+    changed += [f"{key} {saved.get(key)!r} -> {value!r}" for key, value in wanted.items()
+                if key != "groups" and saved.get(key) != value]
+    return changed
+
+
 def _prepare(config: MultiPassageConfig, tokenizer, work: Path, log, embedder=None) -> GroupedWindows:
+    """The run's groups as token windows, built once and cached in the work folder.
+
+    The checkpoint beside the cache was trained on those windows, so a run with other group
+    settings must not reuse the folder: it is refused rather than silently trained on the old groups."""
     cache = work / "windows.pt"
+    settings = _group_settings(config)
     if cache.exists():
-        return GroupedWindows(**torch.load(cache, weights_only=False))
+        saved = torch.load(cache, weights_only=False)
+        if "settings" not in saved:  # cached before settings were recorded
+            return GroupedWindows(**saved)
+        changed = _changed_settings(saved["settings"], settings)
+        if changed:
+            raise DataError(f"{work} holds training groups built with other settings ({'; '.join(changed)}): "
+                            "use a fresh --work-dir")
+        return GroupedWindows(**saved["windows"])
     from bot.search.embedding import Embedder
     from bot.model_paths import DEFAULT_EMBEDDING_MODEL
     from bot.training.reader import _atomic_torch_save
@@ -220,7 +247,7 @@ def _prepare(config: MultiPassageConfig, tokenizer, work: Path, log, embedder=No
     kept = sum(1 for ws in data.group_windows if ws)
     log(f"built {kept} groups {summarize(groups)}, {sum(len(ws) for ws in data.group_windows)} windows, "
         f"in {time.time() - t0:.0f}s")
-    _atomic_torch_save(asdict(data), cache)
+    _atomic_torch_save({"settings": settings, "windows": asdict(data)}, cache)
     return data
 
 
