@@ -39,7 +39,8 @@ def register_train(sub) -> argparse.ArgumentParser:
     mp.add_argument("--multi-passage", action="store_true",
                     help="shared-normalisation training over retrieved passages, with unanswerable questions")
     mp.add_argument("--articles", type=int, help="v1.1 articles to draw answerable questions from (default 100)")
-    mp.add_argument("--questions-per-article", type=int, help="(default 100)")
+    mp.add_argument("--questions-per-article", type=int,
+                    help="at most this many answerable questions from each article (default 100)")
     mp.add_argument("--groups-per-batch", type=int, help="questions (with all their passages) per step (default 8)")
     mp.add_argument("--gold-share", type=float,
                     help="share of answerable questions read on their own paragraph alone (default 0.15)")
