@@ -9,6 +9,9 @@ from pathlib import Path
 from bot.cli.options import add_answering_flags, add_location_flags, add_ray_flags, settings_from
 from bot.config import ANSWERABLE_LOSS_BUDGET, DEFAULT_BATCH
 
+SINGLE_WINDOW_BATCH = 32  # windows per step of single-window training
+DEFAULT_AVERAGE_WEIGHT = 0.5  # the trained weights' share in --average-with
+
 
 def register_train(sub) -> argparse.ArgumentParser:
     train = sub.add_parser(
@@ -61,11 +64,10 @@ def register_train(sub) -> argparse.ArgumentParser:
                     help="write to --out the average of the trained weights and DIR's (the trained ones "
                     "stay in --work-dir/trained)")
     mp.add_argument("--average-weight", type=float, metavar="W",
-                    help="with --average-with: the trained weights' share (default 0.5)")
+                    help=f"with --average-with: the trained weights' share (default {DEFAULT_AVERAGE_WEIGHT})")
     return train
 
 
-SINGLE_WINDOW_BATCH = 32
 # Flags that only one kind of training reads (argparse names); the other kind refuses them rather
 # than silently training without them.
 MULTI_PASSAGE_ONLY = ("articles", "questions_per_article", "groups_per_batch", "gold_share", "removed_share",
@@ -103,8 +105,8 @@ def run_train(args) -> int:
     config = TrainConfig(
         train_files=args.train, output_dir=args.out, work_dir=args.work_dir, base_model=args.base_model,
         epochs=args.epochs, batch_size=SINGLE_WINDOW_BATCH if args.batch_size is None else args.batch_size,
-        learning_rate=args.lr, max_length=args.max_length, stride=args.stride, seed=args.seed, limit=args.limit, stop_at_step=args.stop_at_step,
-        continue_from=args.continue_from,
+        learning_rate=args.lr, max_length=args.max_length, stride=args.stride, seed=args.seed, limit=args.limit,
+        stop_at_step=args.stop_at_step, continue_from=args.continue_from,
     )
     if args.export_only:
         from bot.training.reader import export_checkpoint
@@ -131,7 +133,7 @@ def _run_train_multi_passage(args) -> int:
         raise UsageError(f"--altered must be >= 0 (got {groups['altered']})")
     if (args.distil_weight or 0) < 0:
         raise UsageError(f"--distil-weight must be >= 0 (got {args.distil_weight:g})")
-    average_weight = 0.5 if args.average_weight is None else args.average_weight
+    average_weight = DEFAULT_AVERAGE_WEIGHT if args.average_weight is None else args.average_weight
     if args.average_with:
         from bot.training.averaging import check_weight
 
