@@ -8,7 +8,7 @@ import argparse
 import logging
 import sys
 
-from bot.cli import answering, docs, feedback, tools
+from bot.cli import answering, docs, feedback, tools, training
 from bot.cli.answering import EXAMPLES_ASK
 
 # name -> (adds the subcommand's parser, runs it)
@@ -17,7 +17,7 @@ COMMANDS = {
     "index": (answering.register_index, answering.run_index),
     "chat": (answering.register_chat, answering.run_chat),
     "docs": (docs.register_docs, docs.run_docs),
-    "train-reader": (tools.register_train, tools.run_train),
+    "train-reader": (training.register_train, training.run_train),
     "eval": (tools.register_eval, tools.run_eval),
     "calibrate": (tools.register_calibrate, tools.run_calibrate),
     "export-onnx": (tools.register_export, tools.run_export),
