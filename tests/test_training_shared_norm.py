@@ -176,6 +176,13 @@ def test_distillation_holds_answerable_groups_to_the_teacher_and_leaves_the_othe
     assert distillation_loss((moved, teacher[1]), teacher, batch).item() == pytest.approx(expected, rel=1e-5)
 
 
+def assert_finite_losses(work) -> None:
+    """The run logged its losses, and every one is a finite number."""
+    lines = (work / "train.log").read_text().splitlines()
+    losses = [float(line.split(" loss ")[1].split()[0]) for line in lines]
+    assert losses and all(math.isfinite(x) for x in losses)
+
+
 def test_a_tiny_multi_passage_run_trains_resumes_and_exports(tmp_path, train_files, tiny_qa_model):
     from safetensors import safe_open
 
@@ -193,8 +200,7 @@ def test_a_tiny_multi_passage_run_trains_resumes_and_exports(tmp_path, train_fil
     assert "exported_step" not in record["extra"] and record["groups"]["read_k"] == 3
     with safe_open(str(out / "model.safetensors"), "pt") as f:
         assert all(f.get_tensor(k).dtype == torch.float16 for k in f.keys())
-    losses = [float(line.split(" loss ")[1].split()[0]) for line in (tmp_path / "work" / "train.log").read_text().splitlines()]
-    assert losses and all(math.isfinite(x) for x in losses)
+    assert_finite_losses(tmp_path / "work")
 
 
 def test_a_tiny_run_with_altered_questions_and_a_teacher_records_both(tmp_path, train_files, tiny_qa_model):
@@ -208,8 +214,7 @@ def test_a_tiny_run_with_altered_questions_and_a_teacher_records_both(tmp_path, 
     assert record["distil_from"] == str(tiny_qa_model) and record["groups"]["altered"] == 3
     built = next(m for m in logs if m.startswith("built "))
     assert "'altered" in built  # altered questions became groups of their own kind
-    losses = [float(line.split(" loss ")[1].split()[0]) for line in (tmp_path / "work" / "train.log").read_text().splitlines()]
-    assert losses and all(math.isfinite(x) for x in losses)
+    assert_finite_losses(tmp_path / "work")
 
     # The work folder's windows and checkpoint belong to these groups: other group settings are
     # refused, not trained on the old groups.

@@ -36,7 +36,8 @@ def register_train(sub) -> argparse.ArgumentParser:
                        help="with no checkpoint in --work-dir, go on from an unfinished export of this same run")
     train.add_argument("--export-only", action="store_true",
                        help="export the latest checkpoint in --work-dir to --out without training")
-    mp = train.add_argument_group("multi-passage training (each question read with the passages the bot retrieves for it)")
+    mp = train.add_argument_group(
+        "multi-passage training (each question read with the passages the bot retrieves for it)")
     mp.add_argument("--multi-passage", action="store_true",
                     help="shared-normalisation training over retrieved passages, with unanswerable questions")
     mp.add_argument("--articles", type=int, help="v1.1 articles to draw answerable questions from (default 100)")

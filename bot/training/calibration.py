@@ -109,7 +109,8 @@ def refusals_by_source(calibration: Calibration, examples: list[Example]) -> lis
         out.append({"source": source or "(unnamed)", "answerable": n_has,
                     "answerable_refused": round(1 - float(answered[has].mean()), 4) if n_has else None,
                     "answerable_f1_lost": round(loss, 4) if n_has else None,
-                    "unanswerable": n_no, "unanswerable_answered": round(float(answered[~has].mean()), 4) if n_no else None})
+                    "unanswerable": n_no,
+                    "unanswerable_answered": round(float(answered[~has].mean()), 4) if n_no else None})
     return out
 
 

@@ -202,15 +202,7 @@ class MultiPassageConfig:
 def _group_settings(config: MultiPassageConfig) -> dict:
     """What shapes the training groups and their windows (recorded with the cached windows)."""
     return {"train_files": [str(f) for f in config.train_files], "max_length": config.max_length,
-            "stride": config.stride, "groups": asdict(config.groups)}
-
-
-def _changed_settings(saved: dict, wanted: dict) -> list[str]:
-    changed = [f"{key} {saved['groups'].get(key)!r} -> {value!r}" for key, value in wanted["groups"].items()
-               if saved["groups"].get(key) != value]
-    changed += [f"{key} {saved.get(key)!r} -> {value!r}" for key, value in wanted.items()
-                if key != "groups" and saved.get(key) != value]
-    return changed
+            "stride": config.stride, **asdict(config.groups)}
 
 
 def _prepare(config: MultiPassageConfig, tokenizer, work: Path, log, embedder=None) -> GroupedWindows:
@@ -224,7 +216,8 @@ def _prepare(config: MultiPassageConfig, tokenizer, work: Path, log, embedder=No
         saved = torch.load(cache, weights_only=False)
         if "settings" not in saved:  # cached before settings were recorded
             return GroupedWindows(**saved)
-        changed = _changed_settings(saved["settings"], settings)
+        changed = [f"{key} {saved['settings'].get(key)!r} -> {value!r}" for key, value in settings.items()
+                   if saved["settings"].get(key) != value]
         if changed:
             raise DataError(f"{work} holds training groups built with other settings ({'; '.join(changed)}): "
                             "use a fresh --work-dir")
