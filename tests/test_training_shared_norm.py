@@ -221,3 +221,39 @@ def test_a_tiny_run_with_altered_questions_and_a_teacher_records_both(tmp_path, 
     other = MultiPassageConfig(**{**config.__dict__, "groups": GroupSpec(chunk_size=200, chunk_overlap=50, altered=5)})
     with pytest.raises(DataError, match=r"other settings \(altered 3 -> 5\): use a fresh --work-dir"):
         train_multi_passage(other, log=lambda m: None, embedder=FakeEmbedder())
+
+
+def test_batched_losses_match_each_group_computed_on_its_own():
+    # Five groups of 1-3 windows, some answerable, with padding that is never a candidate: the
+    # losses over the whole batch equal the mean of each group's loss computed alone, and their
+    # gradients stay finite at the padding.
+    gen = torch.Generator().manual_seed(3)
+    windows_per_group, answerable = [2, 1, 3, 1, 2], [True, False, True, True, False]
+    group = torch.tensor([g for g, n in enumerate(windows_per_group) for _ in range(n)])
+    n, width = len(group), 6
+    candidates = torch.ones(n, width, dtype=torch.bool)
+    candidates[:, 4:] = torch.rand(n, 2, generator=gen) > 0.5  # ragged padding
+    start_gold, end_gold = torch.zeros(n, dtype=torch.long), torch.zeros(n, dtype=torch.long)
+    for row in (0, 3, 4, 6):  # one labelled window in each answerable group (two in group 2)
+        start_gold[row], end_gold[row] = 1, 2
+    batch = {"candidates": candidates, "group": group, "start": start_gold, "end": end_gold,
+             "answerable": torch.tensor(answerable)}
+    start = torch.randn(n, width, generator=gen, requires_grad=True)
+    end = torch.randn(n, width, generator=gen, requires_grad=True)
+
+    def alone(g):
+        rows = group == g
+        part = {"candidates": candidates[rows], "group": torch.zeros(int(rows.sum()), dtype=torch.long),
+                "start": start_gold[rows], "end": end_gold[rows], "answerable": torch.tensor([answerable[g]])}
+        return part, start[rows], end[rows]
+
+    per_group = [shared_norm_loss(s, e, part) for part, s, e in map(alone, range(5))]
+    batched = shared_norm_loss(start, end, batch)
+    assert batched.item() == pytest.approx(torch.stack(per_group).mean().item(), rel=1e-6)
+    teacher = (torch.randn(n, width, generator=gen), torch.randn(n, width, generator=gen))
+    kl = distillation_loss((start, end), teacher, batch)
+    kl_alone = sum(distillation_loss((s, e), (teacher[0][group == g], teacher[1][group == g]), part).item()
+                   for g, (part, s, e) in enumerate(map(alone, range(5))))
+    assert kl.item() > 0 and kl.item() == pytest.approx(kl_alone / 5, rel=1e-5)
+    (batched + kl).backward()
+    assert torch.isfinite(start.grad).all() and torch.isfinite(end.grad).all()

@@ -204,7 +204,7 @@ def save_checkpoint(path: Path, model, optimizer, scheduler, step: int, extra: d
 
 def resume(path: Path, model, optimizer, scheduler) -> tuple[int, dict]:
     """Load a checkpoint into model, optimizer and schedule; returns (step, the run's extra record)."""
-    state = torch.load(path, weights_only=False)
+    state = torch.load(path, weights_only=False, map_location="cpu")  # resumable on another device
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])

@@ -127,34 +127,29 @@ def collate_groups(data: GroupedWindows, group_ids: list[int], pad_id: int) -> d
     }
 
 
+def _group_logsumexp(values: torch.Tensor, group: torch.Tensor, n_groups: int) -> torch.Tensor:
+    """log(sum(exp(values))) over the rows of each group, in one pass (no loop over groups, which
+    costs a device round trip per group on a GPU). A group whose values are all -inf gets -inf."""
+    peak = values.new_full((n_groups,), float("-inf")).scatter_reduce(0, group, values, "amax")
+    peak = torch.where(torch.isfinite(peak), peak, torch.zeros_like(peak)).detach()
+    total = values.new_zeros(n_groups).index_add(0, group, torch.exp(values - peak[group]))
+    return torch.log(total) + peak
+
+
 def shared_norm_loss(start_logits: torch.Tensor, end_logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Mean over groups of -log P(gold start) - log P(gold end), each softmax over all positions
     of all the group's windows. Gold is the labelled tokens, or every [CLS] for "no answer"."""
+    group, n_groups = batch["group"], int(batch["answerable"].shape[0])
+    answerable_row = batch["answerable"][group]
     losses = []
     for logits, gold in ((start_logits, batch["start"]), (end_logits, batch["end"])):
         logits = logits.float().masked_fill(~batch["candidates"], float("-inf"))
-        window_lse = torch.logsumexp(logits, dim=1)
+        total = _group_logsumexp(torch.logsumexp(logits, dim=1), group, n_groups)
         picked = logits.gather(1, gold[:, None]).squeeze(1)
-        cls = logits[:, 0]
-        per_group = []
-        for g in range(int(batch["answerable"].shape[0])):
-            rows = batch["group"] == g
-            total = torch.logsumexp(window_lse[rows], dim=0)
-            if batch["answerable"][g]:
-                hits = rows & (gold > 0)
-                target = torch.logsumexp(picked[hits], dim=0)
-            else:
-                target = torch.logsumexp(cls[rows], dim=0)
-            per_group.append(total - target)
-        losses.append(torch.stack(per_group))
+        # An answerable group's target is its labelled tokens; an unanswerable one's, every [CLS].
+        target_row = torch.where(answerable_row, picked.masked_fill(gold == 0, float("-inf")), logits[:, 0])
+        losses.append(total - _group_logsumexp(target_row, group, n_groups))
     return ((losses[0] + losses[1]) / 2).mean()
-
-
-def _group_log_probs(logits: torch.Tensor, batch: dict[str, torch.Tensor], g: int) -> torch.Tensor:
-    """Log-probabilities over every candidate position of group g's windows (one softmax)."""
-    rows = batch["group"] == g
-    flat = logits[rows].float()[batch["candidates"][rows]]
-    return torch.log_softmax(flat, dim=0)
 
 
 def distillation_loss(student: tuple[torch.Tensor, torch.Tensor], teacher: tuple[torch.Tensor, torch.Tensor],
@@ -164,15 +159,24 @@ def distillation_loss(student: tuple[torch.Tensor, torch.Tensor], teacher: tuple
 
     It holds the answerable questions' span choices where the teacher put them, so that training
     for "no answer" on the other groups does not cost reading (learning without forgetting)."""
-    n_groups = int(batch["answerable"].shape[0])
+    group, n_groups = batch["group"], int(batch["answerable"].shape[0])
+    counted = batch["candidates"] & batch["answerable"][group][:, None]
     total = student[0].new_zeros((), dtype=torch.float32)
-    for g in range(n_groups):
-        if not batch["answerable"][g]:
-            continue
-        for s_logits, t_logits in zip(student, teacher):
-            log_s, log_t = _group_log_probs(s_logits, batch, g), _group_log_probs(t_logits, batch, g)
-            total = total + (log_t.exp() * (log_t - log_s)).sum() / 2
+    for s_logits, t_logits in zip(student, teacher):
+        # Positions not counted are zeroed before the arithmetic: -inf - -inf would be NaN.
+        log_s, log_t = (torch.where(counted, _log_probs_per_group(x, batch["candidates"], group, n_groups), 0.0)
+                        for x in (s_logits, t_logits))
+        total = total + (torch.where(counted, log_t.exp(), 0.0) * (log_t - log_s)).sum() / 2
     return total / max(1, n_groups)
+
+
+def _log_probs_per_group(logits: torch.Tensor, candidates: torch.Tensor, group: torch.Tensor,
+                         n_groups: int) -> torch.Tensor:
+    """Log-probabilities over every candidate position of each group's windows (one softmax per
+    group); positions that are no candidates get -inf."""
+    logits = logits.float().masked_fill(~candidates, float("-inf"))
+    lse = _group_logsumexp(torch.logsumexp(logits, dim=1), group, n_groups)
+    return logits - lse[group][:, None]
 
 
 @dataclass
@@ -258,17 +262,18 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
     work.mkdir(parents=True, exist_ok=True)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    use_bf16 = fast_bf16("cpu") if config.bf16 is None else config.bf16
-    log(f"training on cpu, bf16={'on' if use_bf16 else 'off'}")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    use_bf16 = fast_bf16(device) if config.bf16 is None else config.bf16
+    log(f"training on {device}, bf16={'on' if use_bf16 else 'off'}")
     base = resolve_model(config.base_model, "base")
     tokenizer = AutoTokenizer.from_pretrained(base)
     data = _prepare(config, tokenizer, work, log, embedder)
 
-    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
+    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32).to(device)
     teacher = None
     if config.distil_from:
         teacher = AutoModelForQuestionAnswering.from_pretrained(resolve_model(config.distil_from, "teacher"),
-                                                                dtype=torch.float32).eval()
+                                                                dtype=torch.float32).to(device).eval()
     steps_per_epoch = len(group_batches(data, config.groups_per_batch, config.seed, 0))
     total_steps = max(1, int(steps_per_epoch * config.epochs))
     optimizer, scheduler = make_optimizer(model, config.learning_rate, config.weight_decay, config.warmup_ratio,
@@ -290,9 +295,9 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
             for group_ids in group_batches(data, config.groups_per_batch, config.seed, epoch)[in_epoch:]:
                 if step >= end:
                     break
-                batch = collate_groups(data, group_ids, tokenizer.pad_token_id)
+                batch = {k: v.to(device) for k, v in collate_groups(data, group_ids, tokenizer.pad_token_id).items()}
                 inputs = {k: batch[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
-                with torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_bf16):
                     out = model(**inputs)
                 loss = shared_norm_loss(out.start_logits, out.end_logits, batch)
                 if teacher is not None:
@@ -315,10 +320,10 @@ def _teacher_logits(teacher, inputs: dict[str, torch.Tensor], batch: dict[str, t
     """The teacher's start and end logits for the windows of answerable groups, the only ones
     `distillation_loss` reads (other rows stay zero): unanswerable windows are not run."""
     rows = batch["answerable"][batch["group"]]
-    start = torch.zeros(batch["input_ids"].shape, dtype=torch.float32)
+    start = torch.zeros(batch["input_ids"].shape, dtype=torch.float32, device=rows.device)
     end = torch.zeros_like(start)
     if rows.any():
-        with torch.no_grad(), torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=use_bf16):
+        with torch.no_grad(), torch.autocast(device_type=rows.device.type, dtype=torch.bfloat16, enabled=use_bf16):
             kept = teacher(**{k: v[rows] for k, v in inputs.items()})
         start[rows], end[rows] = kept.start_logits.float(), kept.end_logits.float()
     return start, end
