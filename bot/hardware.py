@@ -41,6 +41,15 @@ def cpu_description() -> str:
 
 
 @functools.cache
+def training_device(bf16: bool | None = None) -> tuple[str, bool]:
+    """Where training runs (the GPU when there is one) and whether it uses bf16 autocast there
+    (`bf16` None: where the hardware has bf16 units)."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return device, fast_bf16(device) if bf16 is None else bf16
+
+
 def fast_bf16(device: str = "cpu") -> bool:
     """bf16 autocast only pays where the hardware has bf16 units.
 

@@ -22,7 +22,7 @@ import torch
 
 from bot.errors import DataError
 from bot.read.answerability import CALIBRATION_FILES
-from bot.hardware import fast_bf16
+from bot.hardware import training_device
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL, resolve_model
 from bot.evaluation.squad import SquadExample, load_squad
 
@@ -254,8 +254,7 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    use_bf16 = fast_bf16(device) if config.bf16 is None else config.bf16
+    device, use_bf16 = training_device(config.bf16)
     log(f"training on {device}, bf16={'on' if use_bf16 else 'off'}")
     base = resolve_model(config.base_model, "base")
     tokenizer = AutoTokenizer.from_pretrained(base)

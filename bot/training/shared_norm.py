@@ -254,7 +254,7 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
     `embedder` ranks the passages (default: the bot's default embedding model)."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    from bot.hardware import fast_bf16
+    from bot.hardware import training_device
     from bot.model_paths import resolve_model
     from bot.training.reader import Progress, export_reader, make_optimizer, optimizer_step, resume, save_checkpoint
 
@@ -262,8 +262,7 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
     work.mkdir(parents=True, exist_ok=True)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    use_bf16 = fast_bf16(device) if config.bf16 is None else config.bf16
+    device, use_bf16 = training_device(config.bf16)
     log(f"training on {device}, bf16={'on' if use_bf16 else 'off'}")
     base = resolve_model(config.base_model, "base")
     tokenizer = AutoTokenizer.from_pretrained(base)
