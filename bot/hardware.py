@@ -40,7 +40,6 @@ def cpu_description() -> str:
     return f"{cpu_name()} [{' '.join(flags) or 'no avx2'}]"
 
 
-@functools.cache
 def training_device(bf16: bool | None = None) -> tuple[str, bool]:
     """Where training runs (the GPU when there is one) and whether it uses bf16 autocast there
     (`bf16` None: where the hardware has bf16 units)."""
@@ -50,6 +49,7 @@ def training_device(bf16: bool | None = None) -> tuple[str, bool]:
     return device, fast_bf16(device) if bf16 is None else bf16
 
 
+@functools.cache
 def fast_bf16(device: str = "cpu") -> bool:
     """bf16 autocast only pays where the hardware has bf16 units.
 

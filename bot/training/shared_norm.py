@@ -136,6 +136,16 @@ def _group_logsumexp(values: torch.Tensor, group: torch.Tensor, n_groups: int) -
     return torch.log(total) + peak
 
 
+def _candidate_logits(logits: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+    """fp32 logits with every position that is no candidate (question, padding) at -inf."""
+    return logits.float().masked_fill(~candidates, float("-inf"))
+
+
+def _group_normaliser(logits: torch.Tensor, group: torch.Tensor, n_groups: int) -> torch.Tensor:
+    """log of each group's softmax denominator over all positions of all its windows."""
+    return _group_logsumexp(torch.logsumexp(logits, dim=1), group, n_groups)
+
+
 def shared_norm_loss(start_logits: torch.Tensor, end_logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Mean over groups of -log P(gold start) - log P(gold end), each softmax over all positions
     of all the group's windows. Gold is the labelled tokens, or every [CLS] for "no answer"."""
@@ -143,8 +153,8 @@ def shared_norm_loss(start_logits: torch.Tensor, end_logits: torch.Tensor, batch
     answerable_row = batch["answerable"][group]
     losses = []
     for logits, gold in ((start_logits, batch["start"]), (end_logits, batch["end"])):
-        logits = logits.float().masked_fill(~batch["candidates"], float("-inf"))
-        total = _group_logsumexp(torch.logsumexp(logits, dim=1), group, n_groups)
+        logits = _candidate_logits(logits, batch["candidates"])
+        total = _group_normaliser(logits, group, n_groups)
         picked = logits.gather(1, gold[:, None]).squeeze(1)
         # An answerable group's target is its labelled tokens; an unanswerable one's, every [CLS].
         target_row = torch.where(answerable_row, picked.masked_fill(gold == 0, float("-inf")), logits[:, 0])
@@ -174,9 +184,8 @@ def _log_probs_per_group(logits: torch.Tensor, candidates: torch.Tensor, group: 
                          n_groups: int) -> torch.Tensor:
     """Log-probabilities over every candidate position of each group's windows (one softmax per
     group); positions that are no candidates get -inf."""
-    logits = logits.float().masked_fill(~candidates, float("-inf"))
-    lse = _group_logsumexp(torch.logsumexp(logits, dim=1), group, n_groups)
-    return logits - lse[group][:, None]
+    logits = _candidate_logits(logits, candidates)
+    return logits - _group_normaliser(logits, group, n_groups)[group][:, None]
 
 
 @dataclass
