@@ -40,13 +40,18 @@ def cpu_description() -> str:
     return f"{cpu_name()} [{' '.join(flags) or 'no avx2'}]"
 
 
-def training_device(bf16: bool | None = None) -> tuple[str, bool]:
+def training_device(bf16: bool | None = None, log=None) -> tuple[str, bool]:
     """Where training runs (the GPU when there is one) and whether it uses bf16 autocast there
-    (`bf16` None: where the hardware has bf16 units)."""
+    (`bf16` None: where the hardware has bf16 units). `log` is told both, with the CPU's
+    speed-relevant flags when it is the CPU, since per-window times depend on them."""
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    return device, fast_bf16(device) if bf16 is None else bf16
+    use_bf16 = fast_bf16(device) if bf16 is None else bf16
+    if log is not None:
+        where = torch.cuda.get_device_name(0) if device == "cuda" else cpu_description()
+        log(f"training on {device} ({where}), bf16 autocast {'on' if use_bf16 else 'off'}")
+    return device, use_bf16
 
 
 @functools.cache

@@ -254,8 +254,7 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
-    device, use_bf16 = training_device(config.bf16)
-    log(f"training on {device}, bf16={'on' if use_bf16 else 'off'}")
+    device, use_bf16 = training_device(config.bf16, log)
     base = resolve_model(config.base_model, "base")
     tokenizer = AutoTokenizer.from_pretrained(base)
 
