@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import platform
 from pathlib import Path
+from typing import Callable
 
 # CPU features that decide which kernels run fast: int8 dot products (VNNI), bf16 units, AMX.
 SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
@@ -40,7 +41,7 @@ def cpu_description() -> str:
     return f"{cpu_name()} [{' '.join(flags) or 'no avx2'}]"
 
 
-def training_device(bf16: bool | None = None, log=None) -> tuple[str, bool]:
+def training_device(bf16: bool | None = None, log: Callable[[str], None] | None = None) -> tuple[str, bool]:
     """Where training runs (the GPU when there is one) and whether it uses bf16 autocast there
     (`bf16` None: where the hardware has bf16 units). `log` is told both, with the CPU's
     speed-relevant flags when it is the CPU, since per-window times depend on them."""
