@@ -73,6 +73,10 @@ def test_index_reports_skipped_files_and_rebuilds_corrupt_index(dirs, capsys):
     assert main(["index"]) == 0
     captured = capsys.readouterr()
     assert "skipped junk.txt" in captured.err and "2 documents" in captured.out
+    # The index is now up to date: asking again must still name the skipped file, not fail.
+    assert main(["ask", "When did the Golden Gate Bridge open?"]) == 0
+    captured = capsys.readouterr()
+    assert "1937" in captured.out and "skipped junk.txt" in captured.err
     manifest = json.loads((index / "manifest.json").read_text())
     (index / manifest["shards"][0]["faiss_file"]).write_bytes(b"garbage")
     assert main(["index"]) == 0

@@ -381,7 +381,7 @@ def sync_index(
                 index = LoadedIndex(manifest, store.load_chunks(manifest), store.load_vectors(manifest),
                                     store.load_faiss(manifest), report)
                 report.reused = list(manifest["documents"])
-                report.skipped = [tuple(s) for s in manifest.get("skipped", [])]
+                report.skipped = [(s[0], s[1]) for s in manifest.get("skipped", [])]  # the manifest adds a hash
                 report.seconds = time.perf_counter() - t0
                 return index
         elif force:
