@@ -108,6 +108,7 @@ def test_csv_with_list_and_pipe_answers_and_multiline_cells(tmp_path):
     ("bad.json", '{"version": "1.1", "data": [{"title": "t"}]}', "not a SQuAD file"),
     ("bad.json", '{"version": "1.1", "data": [{"title": "t", "paragraphs": [{"qas": []}]}]}', "a paragraph lacks context"),
     ("empty.jsonl", "\n\n", "no questions to evaluate"),
+    ("notes.md", "# Notes\n\nThe bridge opened in 1937.\n", "notes.md: not a questions file: expected JSONL"),
 ])
 def test_malformed_input_is_a_data_error_naming_file_and_line(tmp_path, name, content, message):
     path = tmp_path / name

@@ -86,6 +86,10 @@ def load_dataset(path: str | Path, skip_invalid: bool = False) -> Dataset:
         dataset = _load_squad(path, squad)
     elif path.suffix.lower() == ".csv":
         dataset = _load_csv(path, text, skip_invalid)
+    elif text.strip() and not any(_is_json(line) for line in text.splitlines() if line.strip()):
+        # Not one line of JSON: a document or some other file, not a JSONL file with a broken line.
+        raise DataError(f"{path}: not a questions file: expected JSONL (one JSON object per line), "
+                        f".csv or a SQuAD .json")
     else:
         dataset = _load_jsonl(path, text, skip_invalid)
     if not dataset.items:
@@ -93,6 +97,14 @@ def load_dataset(path: str | Path, skip_invalid: bool = False) -> Dataset:
         raise DataError(f"{path}: no questions to evaluate{why}")
     dataset.n_available = len(dataset.items)
     return dataset
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 def _as_squad(text: str) -> dict | None:
