@@ -150,6 +150,8 @@ class Rating:
             raise ValueError(f"missing or malformed field ({type(exc).__name__}: {exc})") from None
         if rating not in RATINGS:
             raise ValueError(f"unknown rating {rating!r}")
+        if not reply.question.strip():  # the page never stores one: a hand edit
+            raise ValueError("the question is empty")
         answerable = record.get("answerable") if record.get("gold") else None
         answers = tuple(a for a in record.get("answers") or () if isinstance(a, str)) if record.get("gold") else ()
         return cls(reply, rating, str(record.get("time", "")), str(record.get("correction", "")),
@@ -257,7 +259,9 @@ class FeedbackStore:
         except OSError as exc:
             raise DataError(f"{self.path}: cannot be read ({exc.strerror or exc})") from None
         out = []
-        for number, line in enumerate(text.splitlines(), start=1):
+        # Lines end at "\n" only: quotes copied from documents may hold U+2028, which splitlines
+        # would break at.
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:

@@ -337,7 +337,9 @@ class Bot:
     def reader_only_calibration(self) -> Calibration:
         """Answerability from reader scores alone, for reading a given paragraph (no retrieval)."""
         if self._reader_only_calibration is None:
-            self._reader_only_calibration = self._load_calibration([self._model_dir() / READER_ONLY_FILE])
+            # Only a neural reader ships one: sentence mode's scores are cosines, not span logits.
+            shipped = [self._model_dir() / READER_ONLY_FILE] if self.reader.kind == "neural" else []
+            self._reader_only_calibration = self._load_calibration(shipped)
         return self._reader_only_calibration
 
     def _model_dir(self) -> Path:

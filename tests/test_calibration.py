@@ -162,3 +162,22 @@ def test_threshold_keeps_refusals_within_the_budget_in_every_domain():
     assert 0.1 < held <= 0.25  # both right answers in "b" are kept, a's wrong ones still refused
     # A budget as large as b's whole F1 leaves the choice free.
     assert choose_threshold(prob, f1, answerable, groups=groups, max_answerable_loss=1.0)[0] == free
+
+
+def test_sentence_mode_reading_one_paragraph_uses_its_own_default_rule(small_settings):
+    # The bundled reader's reader-only calibration reads span logits; sentence mode scores cosines.
+    emb = FakeEmbedder()
+    cal = Bot(small_settings, embedder=emb, reader=SentenceReader(emb)).reader_only_calibration
+    assert cal.reader == "sentence" and cal.fitted_on == "default rule" and cal.features == ["span_score"]
+
+
+def test_too_few_labelled_answers_is_a_data_error_and_calibrate_refuses_limit_0(tmp_path, capsys):
+    from bot.cli import main
+    from bot.errors import DataError
+    from bot.read.answerability import fit_calibration
+
+    with pytest.raises(DataError, match="at least 10 labelled answers"):
+        fit_calibration([{"span_score": 0.5}] * 9, [1.0] * 9, [True] * 9, reader_identity="sentence",
+                        fitted_on="test", features=("span_score",))
+    assert main(["calibrate", "--model", str(tmp_path), "--tune", "x.json", "--limit", "0"]) == 2
+    assert "--limit must be >= 1" in capsys.readouterr().err

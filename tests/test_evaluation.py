@@ -380,3 +380,59 @@ def test_cli_end_to_end_with_the_real_embedder(tmp_path, monkeypatch, capsys):
     assert {"n", "exact_match", "f1", "refused"} <= set(m["has_answer"]) and {"n", "refused"} <= set(m["no_answer"])
     assert {"p50", "p95", "embed", "retrieve", "read"} <= set(m["latency_ms"])
     assert (out / "report.html").stat().st_size > 10_000
+
+
+def test_json_strings_may_hold_line_separators(tmp_path):
+    path = tmp_path / "q.jsonl"
+    lines = [{"question": f"Where is line\u2028break {i}?", "answers": [f"here\u2029{i}", "x\x85y"]} for i in range(3)]
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
+    ds = load_dataset(path)
+    assert [i.line for i in ds.items] == [1, 2, 3] and ds.items[2].answers[0] == "here\u20292"
+
+
+def test_article_spec_splits_at_the_last_at_sign_and_a_real_path_is_kept_whole(tmp_path):
+    from bot.evaluation import split_article_spec
+
+    folder = tmp_path / "at@dir"
+    folder.mkdir()
+    squad = folder / "s.json"
+    squad.write_text(json.dumps(SQUAD_V1))
+    assert split_article_spec(f"{squad}@Bridges,Volcanoes") == (str(squad), frozenset({"Bridges", "Volcanoes"}))
+    assert split_article_spec(str(squad)) == (str(squad), None)
+
+
+def test_an_unusable_out_folder_is_refused_before_the_run(tmp_path, fake_cli, capsys):
+    path = tmp_path / "data.jsonl"
+    path.write_text(json.dumps(QUESTIONS[0]) + "\n")
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("keep me")
+    assert main(["eval", str(path), "--out", str(a_file / "sub")]) == 2
+    captured = capsys.readouterr()
+    assert f"{a_file} is a file, not a folder" in captured.err and "questions" not in captured.out
+    assert a_file.read_text() == "keep me"
+
+
+def test_gate_minimums_must_be_percentages(tmp_path, fake_cli, capsys):
+    path = tmp_path / "data.jsonl"
+    path.write_text(json.dumps(QUESTIONS[0]) + "\n")
+    for bad in ("nan", "-1", "101", "lots"):
+        with pytest.raises(SystemExit) as info:
+            main(["eval", str(path), "--min-f1", bad])
+        assert info.value.code == 2
+
+
+def test_a_gate_missed_by_a_hair_shows_enough_digits():
+    from bot.evaluation import gate_failures
+
+    [message] = gate_failures({"f1": 66.6667, "exact_match": 50.0}, min_f1=66.7)
+    assert message == "F1 66.6667 is below the minimum 66.7"
+    assert gate_failures({"f1": 66.6667}, min_f1=66.6) == []
+
+
+def test_repeated_paragraphs_in_squad_open_share_the_first_copy_as_gold(tmp_path):
+    from bot.evaluation.data import Paragraph
+
+    paragraphs = [Paragraph(0, "A", "Same text."), Paragraph(1, "B", "Other text."), Paragraph(2, "C", "Same text.")]
+    docs = evaluation_run.write_squad_corpus(paragraphs, tmp_path / "corpus")
+    assert docs[2] == docs[0] and docs[1] != docs[0]
+    assert sorted(p.name for p in (tmp_path / "corpus").iterdir()) == sorted({docs[0], docs[1]})

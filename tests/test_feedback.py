@@ -140,6 +140,22 @@ def test_an_unreadable_line_is_skipped_and_counted(tmp_path, bot):
     assert len(store.read()) == 1 and store.unreadable_lines == 2
 
 
+def test_a_rating_whose_text_holds_a_line_separator_is_read_back(tmp_path, bot):
+    reply = reply_to(bot, ANSWERED)
+    odd = RatedReply(**{**reply.__dict__, "question": "Completed\u2028when?", "answer": "in\u20291894"})
+    store = write_ratings(tmp_path, [rate(odd, UP), rate(reply_to(bot, REFUSED), UP)])
+    assert [r.reply.question for r in store.read()] == ["Completed\u2028when?", REFUSED]
+    assert store.unreadable_lines == 0
+
+
+def test_a_hand_edited_rating_with_an_empty_question_is_skipped(tmp_path, bot):
+    store = write_ratings(tmp_path, [rate(reply_to(bot, ANSWERED), UP)])
+    record = json.loads(store.path.read_text())
+    with open(store.path, "a", encoding="utf-8") as f:
+        f.write(json.dumps({**record, "id": "blank", "question": "  "}) + "\n")
+    assert [r.id for r in store.read()] == [record["id"]] and store.unreadable_lines == 1
+
+
 # ----- many writers -----
 
 def test_concurrent_appends_from_threads_keep_every_line(tmp_path):

@@ -50,3 +50,43 @@ def test_malformed_files_are_data_errors(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(DataError, match=message):
         load_squad(path)
+
+
+def _one_question(**qa) -> dict:
+    entry = {"id": "q1", "question": "When did it open?", "answers": [{"text": "1937", "answer_start": 21}], **qa}
+    return {"data": [{"title": "Bridge", "paragraphs": [
+        {"context": "The bridge opened in 1937.", "qas": [{k: v for k, v in entry.items() if v is not ...}]}]}]}
+
+
+def test_a_byte_order_mark_is_read_as_in_jsonl_and_csv(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_text(json.dumps(_one_question()), encoding="utf-8-sig")
+    [e] = load_squad(path)
+    assert e.answers == ("1937",)
+
+
+def test_is_impossible_written_as_text_keeps_its_meaning(tmp_path):
+    [e] = load_squad(_file(tmp_path, _one_question(is_impossible="false")))
+    assert e.answerable and e.answers == ("1937",)
+    [e] = load_squad(_file(tmp_path, _one_question(is_impossible="true")))
+    assert not e.answerable
+
+
+@pytest.mark.parametrize("qa,message", [
+    ({"question": None}, "question 'q1': the question is None"),
+    ({"question": "   "}, "the question is '   '"),
+    ({"answers": ...}, "an answerable question needs a non-empty 'answers' list"),
+    ({"answers": []}, "an answerable question needs a non-empty 'answers' list"),
+    ({"is_impossible": "maybe"}, "is_impossible is 'maybe'"),
+])
+def test_a_malformed_question_is_a_data_error_naming_it(tmp_path, qa, message):
+    with pytest.raises(DataError, match="malformed SQuAD entry") as info:
+        load_squad(_file(tmp_path, _one_question(**qa)))
+    assert message in str(info.value)
+
+
+def test_a_title_that_is_not_text_is_a_data_error(tmp_path):
+    data = _one_question()
+    data["data"][0]["title"] = 7
+    with pytest.raises(DataError, match="title is 7, not text"):
+        load_squad(_file(tmp_path, data))

@@ -40,13 +40,24 @@ def register_eval(sub) -> argparse.ArgumentParser:
                     help=f"questions answered together (default {DEFAULT_BATCH})")
     ev.add_argument("--skip-invalid", action="store_true",
                     help="skip malformed lines/rows (counted in metrics.json) instead of stopping")
-    ev.add_argument("--min-f1", type=float, metavar="X", help="exit 1 if F1 (%%) is below X")
-    ev.add_argument("--min-em", type=float, metavar="X", help="exit 1 if exact match (%%) is below X")
-    ev.add_argument("--min-recall", type=float, metavar="X", help="exit 1 if retrieval recall@5 (%%) is below X")
+    ev.add_argument("--min-f1", type=percent, metavar="X", help="exit 1 if F1 (%%) is below X")
+    ev.add_argument("--min-em", type=percent, metavar="X", help="exit 1 if exact match (%%) is below X")
+    ev.add_argument("--min-recall", type=percent, metavar="X", help="exit 1 if retrieval recall@5 (%%) is below X")
     add_location_flags(ev)
     add_answering_flags(ev)
     add_ray_flags(ev, "score the questions")
     return ev
+
+
+def percent(text: str) -> float:
+    """A gate's minimum: a number from 0 to 100 (NaN would let every run pass)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"a percentage from 0 to 100 (got {text})")
+    return value
 
 
 def run_eval(args) -> int:
@@ -55,14 +66,14 @@ def run_eval(args) -> int:
     from bot.errors import UsageError
     from bot.evaluation import (choose_mode, gate_failures, load_dataset, run_evaluation, sample, select_articles,
                                 split_article_spec)
-    from bot.evaluation.report import summary_text, write_outputs
+    from bot.evaluation.report import check_output_folder, summary_text, write_outputs
 
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit must be >= 1 (got {args.limit})")
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be >= 1 (got {args.batch_size})")
-    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise UsageError(f"--out {args.out} exists and is not a folder")
+    if args.out:
+        check_output_folder(args.out)
     settings = settings_from(args)
     if bool(args.file) == bool(args.feedback):
         raise UsageError("give a question file, or --feedback for the ratings from the chat page (not both)")
@@ -71,7 +82,7 @@ def run_eval(args) -> int:
 
         dataset, path, titles = feedback_dataset(settings), settings.index_dir / "feedback.jsonl", None
     else:
-        path, titles = split_article_spec(args.file) if not Path(args.file).exists() else (args.file, None)
+        path, titles = split_article_spec(args.file)
         dataset = load_dataset(path, skip_invalid=args.skip_invalid)
     for bad in dataset.invalid:
         print(f"warning: {path} line {bad.line}: {bad.reason} (skipped)", file=sys.stderr)
@@ -161,6 +172,8 @@ def run_calibrate(args) -> int:
     if not 0 <= points <= 100:
         raise UsageError(f"--max-answerable-loss is F1 points, 0 to 100 (got {points:g})")
     budget = points / 100
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be >= 1 (got {args.limit})")
     if args.model:
         sources = [TuneSource.parse(t) for t in args.tune] + [TuneSource.parse(t, True) for t in args.tune_negatives]
         if args.refit:

@@ -86,7 +86,7 @@ def load_dataset(path: str | Path, skip_invalid: bool = False) -> Dataset:
         dataset = _load_squad(path, squad)
     elif path.suffix.lower() == ".csv":
         dataset = _load_csv(path, text, skip_invalid)
-    elif text.strip() and not any(_is_json(line) for line in text.splitlines() if line.strip()):
+    elif text.strip() and not any(_is_json(line) for line in text.split("\n") if line.strip()):
         # Not one line of JSON: a document or some other file, not a JSONL file with a broken line.
         raise DataError(f"{path}: not a questions file: expected JSONL (one JSON object per line), "
                         f".csv or a SQuAD .json")
@@ -134,14 +134,15 @@ def _load_squad(path: Path, data: dict) -> Dataset:
     items = [
         EvalItem(id=e.id, question=e.question, answers=e.answers, answerable=e.answerable,
                  context=e.context, paragraph_index=e.paragraph_index)
-        for e in examples if e.question.strip()
+        for e in examples
     ]
     return Dataset(path, f"squad-{version}", items, paragraphs=paragraphs)
 
 
 def _load_jsonl(path: Path, text: str, skip_invalid: bool) -> Dataset:
     items, invalid = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only: JSON strings may hold U+2028 and other characters splitlines breaks at.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -263,7 +264,9 @@ def select_articles(dataset: Dataset, titles: frozenset[str] | set[str] | None) 
 
 def split_article_spec(spec: str) -> tuple[str, frozenset[str] | None]:
     """"file.json" or "file.json@Title_One,Title_Two" -> (path, titles or None)."""
-    path, _, titles = spec.partition("@")
+    if "@" not in spec or Path(spec).exists():  # a file whose own path holds "@"
+        return spec, None
+    path, _, titles = spec.rpartition("@")
     return path, frozenset(t for t in titles.split(",") if t) or None
 
 

@@ -169,5 +169,6 @@ def gate_failures(figures: EvalMetrics, min_f1: float | None = None, min_em: flo
         if value is None:
             failed.append(f"{name} was not measured (minimum {minimum:g})")
         elif value < minimum:
-            failed.append(f"{name} {value:.1f} is below the minimum {minimum:g}")
+            shown = f"{value:.1f}" if round(value, 1) < minimum else f"{value:.6g}"  # never "66.7 below 66.7"
+            failed.append(f"{name} {shown} is below the minimum {minimum:g}")
     return failed

@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from bot.errors import UsageError
 from bot.evaluation import metrics
 from bot.evaluation import STAGES, EvalRun, QuestionResult
 
@@ -92,6 +93,21 @@ def result_record(r: QuestionResult) -> dict:
     data["features"] = {k: round(v, 4) for k, v in r.features.items()}
     data["timings_ms"] = {k: round(v, 2) for k, v in r.timings_ms.items()}
     return data
+
+
+def check_output_folder(out_dir: str | Path) -> None:
+    """Raise UsageError now if write_outputs could not write there, so a long run is not lost at
+    the end: a file on the way, or a folder that cannot be written to."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a folder")
+    existing = out if out.exists() else next(p for p in out.absolute().parents if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"--out {out}: {existing} is a file, not a folder")
+    try:  # what write_outputs does first: a temporary folder in the nearest existing folder
+        os.rmdir(tempfile.mkdtemp(prefix=".bot-eval-check.", dir=existing))
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write in {existing} ({exc.strerror or exc})") from None
 
 
 def write_outputs(run: EvalRun, out_dir: str | Path) -> Path:

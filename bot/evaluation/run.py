@@ -143,11 +143,15 @@ def write_squad_corpus(paragraphs: list[Paragraph], folder: Path) -> dict[int, s
     title, as a real document collection would have). Returns paragraph index -> doc id."""
     folder.mkdir(parents=True, exist_ok=True)
     docs = {}
+    by_text: dict[str, str] = {}
     for p in paragraphs:
+        if p.context in by_text:  # the indexer skips a copy: its questions' gold is the first file
+            docs[p.index] = by_text[p.context]
+            continue
         title = re.sub(r"[^\w()\-,' ]+", "_", p.title).strip(" ._") or "paragraph"
         name = f"{title[:80]} {p.index}.txt"
         (folder / name).write_text(p.context, encoding="utf-8")
-        docs[p.index] = name
+        docs[p.index] = by_text[p.context] = name
     return docs
 
 

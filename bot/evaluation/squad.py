@@ -40,7 +40,8 @@ def squad_version(data: dict, path: Path) -> str:
             if not isinstance(paragraph, dict) or not isinstance(paragraph.get("context"), str) \
                     or not isinstance(paragraph.get("qas"), list):
                 raise DataError(f"{path}: not a SQuAD file (a paragraph lacks context or qas)")
-            if any(isinstance(qa, dict) and qa.get("is_impossible") for qa in paragraph["qas"]):
+            if any(isinstance(qa, dict) and qa.get("is_impossible") not in (None, False, "false", "False")
+                   for qa in paragraph["qas"]):
                 return "2.0"
     return "1.1"
 
@@ -49,7 +50,7 @@ def load_squad(path: str | Path, titles: set[str] | None = None) -> list[SquadEx
     """Load every question of a SQuAD file (optionally only some articles)."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -61,23 +62,41 @@ def load_squad(path: str | Path, titles: set[str] | None = None) -> list[SquadEx
     paragraph_index = -1
     for article in data["data"]:
         title = article.get("title", "")
+        if not isinstance(title, str):
+            raise DataError(f"{path}: malformed SQuAD entry (an article's title is {title!r}, not text)")
         for paragraph in article.get("paragraphs", []):
             paragraph_index += 1
             if titles is not None and title not in titles:
                 continue
             context = paragraph["context"]
             for qa in paragraph.get("qas", []):
-                impossible = bool(qa.get("is_impossible", False))
-                answers = [] if impossible else qa.get("answers", [])
-                examples.append(
-                    SquadExample(
-                        id=str(qa["id"]),
-                        title=title,
-                        context=context,
-                        question=qa["question"],
-                        answers=tuple(a["text"] for a in answers),
-                        answer_starts=tuple(int(a["answer_start"]) for a in answers),
-                        paragraph_index=paragraph_index,
-                    )
-                )
+                examples.append(_example(path, qa, title, context, paragraph_index))
     return examples
+
+
+def _example(path: Path, qa: dict, title: str, context: str, paragraph_index: int) -> SquadExample:
+    where = f"{path}: malformed SQuAD entry (question {qa.get('id')!r}"
+    question = qa.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise DataError(f"{where}: the question is {question!r})")
+    impossible = qa.get("is_impossible", False)
+    if isinstance(impossible, str) and impossible.strip().lower() in ("true", "false"):
+        impossible = impossible.strip().lower() == "true"
+    if impossible not in (True, False, None):
+        raise DataError(f"{where}: is_impossible is {impossible!r}, not true or false)")
+    if impossible:
+        answers = []
+    elif not isinstance(qa.get("answers"), list) or not qa["answers"]:
+        # Only v2.0's is_impossible marks a question without an answer; a missing list is an error.
+        raise DataError(f"{where}: an answerable question needs a non-empty 'answers' list)")
+    else:
+        answers = qa["answers"]
+    return SquadExample(
+        id=str(qa["id"]),
+        title=title,
+        context=context,
+        question=question,
+        answers=tuple(a["text"] for a in answers),
+        answer_starts=tuple(int(a["answer_start"]) for a in answers),
+        paragraph_index=paragraph_index,
+    )

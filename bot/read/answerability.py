@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.errors import DataError
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 from bot.types import Passage, ReaderResult, Span
 
@@ -214,13 +215,13 @@ def fit_calibration(rows: list[dict[str, float]], answer_f1: list[float], answer
     much mean F1 (0..1); see choose_threshold.
     """
     if len(rows) < 10:
-        raise ValueError(f"calibration needs at least 10 labelled questions (got {len(rows)})")
+        raise DataError(f"calibration needs at least 10 labelled answers (got {len(rows)})")
     x = np.array([[r[f] for f in features] for r in rows], dtype=float)
     f1 = np.array(answer_f1, dtype=float)
     ans = np.array(answerable, dtype=bool)
     y = ((f1 >= RIGHT_ANSWER_F1) & ans).astype(float)
     if y.min() == y.max():
-        raise ValueError("calibration needs both right answers and wrong/unanswerable ones")
+        raise DataError("calibration needs both right answers and wrong/unanswerable ones")
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-6] = 1.0
     w, b = fit_logistic((x - mean) / scale, y)
