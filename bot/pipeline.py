@@ -104,6 +104,12 @@ class _Prepared:
     notice: str
 
 
+def upload_file_name(filename: str) -> str:
+    """The name an uploaded file is stored under: the last part of its path, with characters other
+    than letters, digits, ".", "-", "_" and spaces replaced by "_"."""
+    return re.sub(r"[^\w.\- ]", "_", Path(filename.replace("\\", "/")).name)
+
+
 class Bot:
     def __init__(self, settings: Settings | None = None, embedder: QueryCachingEmbedder | None = None, reader=None,
                  calibration: Calibration | None = None, processor: DocumentProcessor | None = None,
@@ -208,6 +214,7 @@ class Bot:
 
     def documents(self) -> list[DocumentInfo]:
         """The indexed documents by name, with their size and when they were added."""
+        self.refresh()  # files added or deleted on disk since the last question
         return [self._document_info(d, info) for d, info in sorted(self.index.manifest["documents"].items())]
 
     def _document_info(self, name: str, info: dict) -> DocumentInfo:
@@ -265,16 +272,21 @@ class Bot:
         """
         self._check_writable()
         name = self._upload_name(filename, data)
-        if self._index is None:
-            try:
-                self.sync()  # so the report below lists only what the upload changed
-            except CorpusError:
-                pass  # an empty corpus folder: the upload will be its first document
+        try:
+            # Up to date with the folder first, so that the checks below see what is there now and
+            # the report lists only what the upload changed.
+            self.refresh() if self._index is not None else self.sync()
+        except CorpusError:
+            pass  # an empty corpus folder: the upload will be its first document
         corpus = self.settings.corpus_dir
         if not corpus.is_dir():
             raise CorpusError(f"corpus folder not found: {corpus}")
         target = corpus / name
         if target.exists() and not replace:
+            skipped = dict(self._index.report.skipped) if self._index is not None else {}
+            if name in skipped:
+                raise UsageError(f"{name} is in the corpus folder but was not indexed ({skipped[name]}); "
+                                 f"replace it explicitly to put this upload in its place")
             raise UsageError(f"{name} is already in the documents; replace it explicitly to change it")
         if target.exists() and not target.is_file():
             raise UsageError(f"{name}: a folder of that name is in the corpus")
@@ -290,7 +302,11 @@ class Bot:
         tmp = corpus / f".{name}.{os.getpid()}.{threading.get_ident()}.upload.tmp"
         tmp.write_bytes(data)
         os.replace(tmp, target)
-        report = self.sync()
+        try:
+            report = self.sync()
+        except BaseException:  # the folder goes back as it was, whatever stopped the indexing
+            self._restore(target, previous)
+            raise
         skipped = dict(report.skipped)
         if name in skipped:  # refused on indexing after all: put the folder back as it was
             self._restore(target, previous)
@@ -308,7 +324,7 @@ class Bot:
             raise UsageError(f"{name}: {len(data) / 1e6:.1f} MB is over the {self.settings.max_file_mb:g} MB limit")
         if not data:
             raise UsageError(f"{name}: the file is empty")
-        return re.sub(r"[^\w.\- ]", "_", name)
+        return upload_file_name(name)
 
     @staticmethod
     def _restore(target: Path, previous: bytes | None) -> None:

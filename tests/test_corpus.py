@@ -61,3 +61,26 @@ def test_pdf_pages_are_kept(tmp_path):
     assert doc.kind == "pdf"
     pears = doc.text.index("pears")
     assert doc.page_at(pears) == 2 and doc.page_at(doc.text.index("apples")) == 1
+
+
+def test_odd_names_and_links_are_skipped_by_name_and_the_rest_loaded(tmp_path):
+    corpus = write_corpus(tmp_path / "c", {"good.txt": "A normal document. It has two sentences."})
+    with open(os.path.join(os.fsencode(corpus), b"caf\xe9.txt"), "wb") as f:  # a Latin-1 name
+        f.write(b"The cafe opened in 1921.")
+    os.symlink("loop.txt", corpus / "loop.txt")
+    os.symlink("missing.txt", corpus / "dangling.txt")
+    os.symlink(".", corpus / "again")  # a link to the folder itself is not walked
+    result = load_corpus(corpus)
+    skipped = dict(result.skipped)
+    assert [d.doc_id for d in result.documents] == ["good.txt"]
+    assert "not valid UTF-8" in skipped["caf\\xe9.txt"]
+    assert "leads nowhere" in skipped["loop.txt"] and "leads nowhere" in skipped["dangling.txt"]
+
+
+def test_the_change_signature_does_not_walk_links_to_folders(tmp_path):
+    from bot.ingest.corpus_watch import corpus_signature
+
+    corpus = write_corpus(tmp_path / "c", {"a.txt": "text"})
+    for name in "xyz":  # walked, three links back to the folder would make 3**40 paths
+        os.symlink(".", corpus / name)
+    assert [entry[0] for entry in corpus_signature(corpus)] == ["a.txt", "x", "y", "z"]  # the links, not walked

@@ -137,6 +137,37 @@ def test_size_and_time_are_shown_plainly():
     assert added_text("") == "?" and added_text("garbled") == "garbled"
 
 
+def test_a_failed_upload_leaves_the_folder_as_it_was(docs_bot, small_settings, monkeypatch):
+    docs_bot.ask(BRIDGE_QUESTION)
+
+    def failing_sync(*args, **kwargs):
+        raise RuntimeError("indexing stopped")
+
+    monkeypatch.setattr(bot.pipeline, "sync_index", failing_sync)
+    with pytest.raises(RuntimeError, match="indexing stopped"):
+        docs_bot.add_document("narwhals.txt", b"Narwhals live in Arctic waters around Greenland.")
+    monkeypatch.undo()
+    assert sorted(p.name for p in small_settings.corpus_dir.iterdir()) == sorted(SAMPLE_DOCS)
+
+
+def test_the_list_and_uploads_see_files_changed_on_disk(docs_bot, small_settings):
+    docs_bot.documents()
+    (small_settings.corpus_dir / "notes.txt").write_text("Narwhals live in Arctic waters around Greenland.")
+    assert "notes.txt" in {d["doc"] for d in docs_bot.documents()}
+    (small_settings.corpus_dir / "notes.txt").unlink()
+    # The same content uploaded under another name is no copy of a file that is gone.
+    report = docs_bot.add_document("narwhals.txt", b"Narwhals live in Arctic waters around Greenland.")
+    assert report.added == ["narwhals.txt"] and report.removed == []
+
+
+def test_uploading_over_a_skipped_file_names_why_it_was_skipped(docs_bot, small_settings):
+    (small_settings.corpus_dir / "notes.txt").write_bytes(b"")
+    docs_bot.documents()
+    with pytest.raises(UsageError, match="notes.txt is in the corpus folder but was not indexed \\(empty file\\)"):
+        docs_bot.add_document("notes.txt", b"Narwhals live in Arctic waters around Greenland.")
+    assert docs_bot.add_document("notes.txt", b"Narwhals live in Arctic waters.", replace=True).added == ["notes.txt"]
+
+
 # ----- chat page -----
 
 @pytest.fixture
@@ -246,3 +277,12 @@ def test_docs_errors_are_one_line_with_exit_2(cli_dirs, capsys, argv, message):
     err = capsys.readouterr().err
     assert err.strip() == message
     assert sorted(p.name for p in cli_dirs.iterdir()) == sorted(SAMPLE_DOCS)
+
+
+def test_an_upload_is_reported_under_the_name_it_was_stored_as(page, small_settings):
+    page.bot.load_index()
+    (small_settings.corpus_dir / "aaa.txt").write_text("Kiwis cannot fly and live in New Zealand.")  # on disk
+    upload = small_settings.corpus_dir.parent / "odd name (1).txt"
+    upload.write_text("Narwhals live in Arctic waters around Greenland.")
+    ok, message = page._add(upload)
+    assert ok and message.startswith("Added odd name _1_.txt (1 passage)")

@@ -105,6 +105,26 @@ def test_damaged_index_files_are_detected_and_rebuilt(setup, damage):
     IndexStore(settings.index_dir).verify_files(rebuilt.manifest)
 
 
+@pytest.mark.parametrize("edit", [
+    lambda m: next(iter(m["documents"].values())).pop("hash"),
+    lambda m: m.pop("files"),
+    lambda m: m.update(documents=None),
+    lambda m: m["shards"][0].pop("chunk_store"),
+    lambda m: m.update(skipped=[["only a name"]]),
+])
+def test_a_manifest_missing_a_field_is_rebuilt(setup, edit):
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    path = settings.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    edit(manifest)
+    path.write_text(json.dumps(manifest))
+    notes = []
+    rebuilt = sync_index(settings, emb, notify=notes.append)
+    assert notes and "is malformed" in notes[0] and "rebuilding" in notes[0]
+    assert [c.text for c in rebuilt.chunks] == [c.text for c in first.chunks]
+
+
 def test_interrupted_build_leaves_previous_index_usable(setup, monkeypatch):
     settings, corpus, emb = setup
     first = sync_index(settings, emb)

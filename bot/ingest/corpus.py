@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,14 +120,23 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0) -> list[CorpusFile]:
     limit = int(max_file_mb * 1024 * 1024)
     seen: dict[str, str] = {}
     found: list[CorpusFile] = []
-    for path in sorted(root.rglob("*")):
-        parts = path.relative_to(root).parts
-        if any(part.startswith(".") for part in parts):
-            continue  # hidden files and folders (editor swap files, .git)
-        rel = "/".join(parts)
-        if path.is_symlink() and not path.resolve().is_relative_to(resolved_root):
-            found.append(CorpusFile(rel, path, skip_reason="symlink pointing outside the corpus folder (not followed)"))
+    paths, unreadable_folders = _walk(root)
+    for folder, reason in unreadable_folders:
+        found.append(CorpusFile(_display_name(folder, root), folder, skip_reason=f"folder could not be read: {reason}"))
+    for path in paths:
+        rel = _display_name(path, root)
+        if rel != "/".join(path.relative_to(root).parts):
+            found.append(CorpusFile(rel, path, skip_reason="the file name is not valid UTF-8 (rename the file)"))
             continue
+        if path.is_symlink():
+            try:
+                inside = path.resolve(strict=True).is_relative_to(resolved_root)
+            except (OSError, RuntimeError):  # a dangling link or a loop of links
+                found.append(CorpusFile(rel, path, skip_reason="symlink that leads nowhere (broken or a loop)"))
+                continue
+            if not inside:
+                found.append(CorpusFile(rel, path, skip_reason="symlink pointing outside the corpus folder (not followed)"))
+                continue
         if not path.is_file():
             continue
         suffix = path.suffix.lower()
@@ -151,6 +161,29 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0) -> list[CorpusFile]:
         seen[digest] = rel
         found.append(CorpusFile(rel, path, digest, size=size))
     return found
+
+
+def _walk(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Every visible entry under root, sorted, without entering linked folders; and the folders
+    that could not be listed, so their documents are reported rather than silently dropped."""
+    paths: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+
+    def note(error: OSError) -> None:
+        unreadable.append((Path(error.filename), error.strerror or str(error)))
+
+    for folder, dirs, files in os.walk(root, onerror=note):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # hidden folders (.git, editor files)
+        paths.extend(Path(folder) / name for name in dirs + files if not name.startswith("."))
+    unreadable = [(f, why) for f, why in unreadable if f != root]
+    return sorted(paths), sorted(unreadable)
+
+
+def _display_name(path: Path, root: Path) -> str:
+    """The name relative to root; bytes that are not UTF-8 shown as escapes (\\xe9) so that the
+    name can be printed and stored."""
+    rel = "/".join(path.relative_to(root).parts)
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def sha256_file(path: Path) -> str:

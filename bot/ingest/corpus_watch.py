@@ -26,7 +26,7 @@ def corpus_signature(root: Path) -> Signature:
             if entry.name.startswith("."):
                 continue  # hidden files, including uploads still being written
             try:
-                if entry.is_dir():
+                if entry.is_dir(follow_symlinks=False):  # as the scan: a link to a folder is not walked
                     stack.append(Path(entry.path))
                     continue
                 info = entry.stat()

@@ -181,7 +181,14 @@ class IndexStore:
             raise IndexStoreError(f"index manifest {self.manifest_path} is unreadable ({exc})") from None
         if not isinstance(manifest, dict) or manifest.get("format_version") not in (1, FORMAT_VERSION):
             raise IndexStoreError(f"index manifest {self.manifest_path} has an unknown format")
-        return _with_shards(manifest)
+        try:
+            manifest = _with_shards(manifest)
+            problem = _schema_problem(manifest)
+        except (KeyError, TypeError, AttributeError) as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem:  # valid JSON, but a field the index needs is missing or of the wrong kind
+            raise IndexStoreError(f"index manifest {self.manifest_path} is malformed ({problem})")
+        return manifest
 
     def verify_files(self, manifest: dict) -> None:
         """Raise IndexStoreError unless every data file exists with the recorded checksum."""
@@ -290,6 +297,34 @@ def _with_shards(manifest: dict) -> Manifest:
              **{key: manifest.pop(key) for key in ("chunk_store", "vectors", "faiss_file", "faiss")}}
     manifest["shards"] = [shard]
     return manifest
+
+
+def _schema_problem(manifest: dict) -> str:
+    """What is wrong with the fields later code reads ('' when nothing)."""
+    def typed(value, kind, what: str) -> str:
+        return "" if isinstance(value, kind) and not isinstance(value, bool) else f"{what} is {value!r}"
+
+    problems = [typed(manifest.get("n_chunks"), int, "n_chunks"),
+                typed(manifest.get("documents"), dict, "documents"),
+                typed(manifest.get("files"), dict, "files"),
+                typed(manifest.get("shards"), list, "shards"),
+                typed(manifest.get("skipped", []), list, "skipped")]
+    if any(problems):
+        return next(p for p in problems if p)
+    for name, doc in manifest["documents"].items():
+        for key, kind in (("hash", str), ("n_chunks", int), ("first_chunk", int)):
+            problems.append(typed(doc.get(key) if isinstance(doc, dict) else None, kind, f"documents[{name!r}].{key}"))
+    for name, info in manifest["files"].items():
+        for key, kind in (("sha256", str), ("bytes", int)):
+            problems.append(typed(info.get(key) if isinstance(info, dict) else None, kind, f"files[{name!r}].{key}"))
+    for i, shard in enumerate(manifest["shards"]):
+        for key, kind in (("first_chunk", int), ("n_chunks", int), ("chunk_store", str), ("vectors", str),
+                          ("faiss_file", str), ("faiss", dict)):
+            problems.append(typed(shard.get(key) if isinstance(shard, dict) else None, kind, f"shards[{i}].{key}"))
+    for entry in manifest.get("skipped", []):
+        if not (isinstance(entry, list) and len(entry) >= 2 and all(isinstance(x, str) for x in entry[:2])):
+            problems.append(f"skipped entry {entry!r}")
+    return next((p for p in problems if p), "")
 
 
 def shard_layout(manifest: dict) -> list[tuple[int, int]]:

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES
 from bot.errors import BotError, CorpusError
 from bot.questions import clean_question
+from bot.pipeline import upload_file_name
 
 if TYPE_CHECKING:
     from gradio.block_function import BlockFunction
@@ -162,7 +163,8 @@ class ChatPage:
         docs = report.added + report.changed
         if not docs:
             return True, f"{name} is already in the documents, unchanged."
-        doc = name if name in docs else docs[0]  # the bot may have renamed it to a safe name
+        stored = upload_file_name(name)  # the bot may have renamed it to a safe name
+        doc = stored if stored in docs else docs[0]
         n = {d["doc"]: d["chunks"] for d in self.bot.documents()}.get(doc, 0)
         verb = "Updated" if doc in report.changed else "Added"
         return True, f"{verb} {doc} ({n} passage{'s' if n != 1 else ''}). You can ask about it in the Chat tab now."
@@ -328,14 +330,22 @@ def build_app(page: ChatPage) -> gr.Blocks:
         turn = dict(fn=feedback.answer, inputs=[pending, chat, top_k, show_scores, turns],
                     outputs=[chat, sources, turns],
                     api_visibility="private", concurrency_id="bot", concurrency_limit=page.concurrency)
-        gr.on([ask.click, question.submit], page.submit, [question, chat], [chat, question, pending],
-              queue=False, api_visibility="private").then(**turn)
+        # The box and the button stay locked until the reply is in: a question sent meanwhile would
+        # be shown, then overwritten by the pending reply's history, and never answered.
+        def submit_locked(text, history):
+            history, cleared, asked = page.submit(text, history)
+            return history, gr.Textbox(value=cleared, interactive=False), asked, gr.Button(interactive=False)
+
+        unlock = dict(fn=lambda: (gr.Textbox(interactive=True), gr.Button(interactive=True)), inputs=None,
+                      outputs=[question, ask], queue=False, api_visibility="private")
+        gr.on([ask.click, question.submit], submit_locked, [question, chat], [chat, question, pending, ask],
+              queue=False, api_visibility="private").then(**turn).then(**unlock)
 
         def pick_example(history, event: gr.SelectData):
-            return page.submit(event.value.get("text", ""), history)
+            return submit_locked(event.value.get("text", ""), history)
 
-        chat.example_select(pick_example, chat, [chat, question, pending],
-                            queue=False, api_visibility="private").then(**turn)
+        chat.example_select(pick_example, chat, [chat, question, pending, ask],
+                            queue=False, api_visibility="private").then(**turn).then(**unlock)
         clear.click(lambda: ([], SOURCES_EMPTY, "", ""), None, [chat, sources, question, pending],
                     queue=False, api_visibility="private")
         # The chat's own trash icon clears only the messages; the sources belong to them.
@@ -345,8 +355,9 @@ def build_app(page: ChatPage) -> gr.Blocks:
             choices = dict(fn=page.remove_choices, inputs=None, outputs=remove_name, queue=False,
                            api_visibility="private")
             # Indexing has its own slot: questions go on, answered from the current index meanwhile.
+            # "multiple": a file chosen while another is being indexed waits its turn, not dropped.
             upload.upload(page.upload, [upload, replace_existing], [status, documents], api_visibility="private",
-                          concurrency_id="upload").then(lambda: None, None, upload, queue=False,
+                          concurrency_id="upload", trigger_mode="multiple").then(lambda: None, None, upload, queue=False,
                                                      api_visibility="private").then(**choices)
             remove.click(page.remove, remove_name, [removal, documents], api_visibility="private",
                          concurrency_id="upload").then(**choices)
