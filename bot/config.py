@@ -71,6 +71,12 @@ class Settings:
             )
         if self.shard_size < 1:
             raise UsageError(f"shard_size must be >= 1 chunk (got {self.shard_size})")
+        if self.max_answer_tokens < 1:
+            raise UsageError(f"max_answer_tokens must be >= 1 (got {self.max_answer_tokens})")
+        if self.max_question_chars < 1:
+            raise UsageError(f"max_question_chars must be >= 1 (got {self.max_question_chars})")
+        if not 0 < self.max_file_mb < 1e6:  # also refuses NaN and infinity
+            raise UsageError(f"max_file_mb must be a size in MB, more than 0 (got {self.max_file_mb})")
         if self.abstain_threshold is not None and not 0 <= self.abstain_threshold <= 1:
             raise UsageError(f"abstain_threshold must be in [0, 1] (got {self.abstain_threshold})")
         for label, folder in (("index", self.index_dir), ("corpus", self.corpus_dir)):

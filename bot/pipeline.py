@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -241,6 +242,10 @@ class Bot:
             if self._index is None:
                 self._sync_holding_lock()
             documents = self._index.manifest["documents"]
+            if isinstance(name, str) and name not in documents:
+                # Typed "é" may be stored as "e" + accent (macOS names): the same name to a reader.
+                same = [d for d in documents if unicodedata.normalize("NFC", d) == unicodedata.normalize("NFC", name)]
+                name = same[0] if len(same) == 1 else name
             if name not in documents:
                 known = ", ".join(sorted(documents)[:10]) + (", ..." if len(documents) > 10 else "")
                 shown = " ".join(str(name).split()) or "(no name)"  # one line, whatever was typed
@@ -403,6 +408,10 @@ class Bot:
         evaluation passes 0 to see the best answer to every question.
         """
         histories = histories or [None] * len(questions)
+        if len(histories) != len(questions):
+            raise UsageError(f"{len(questions)} questions but {len(histories)} histories: give one per question")
+        if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
+            raise UsageError(f"threshold must be a probability from 0 to 1 (got {threshold!r})")
         top_k = self._checked_top_k(top_k)
         if not self.refresh():
             self.load_index()  # before timing the question

@@ -157,3 +157,24 @@ def test_training_flags_the_chosen_kind_of_training_would_ignore_are_usage_error
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists() and not (tmp_path / "w").exists()
+
+
+def test_the_interactive_prompt_goes_on_when_the_documents_are_gone(dirs, capsys, monkeypatch):
+    corpus, _ = dirs
+    saved = {p.name: p.read_bytes() for p in corpus.iterdir()}
+
+    def answers():
+        yield "When did the Golden Gate Bridge open?"
+        for p in corpus.iterdir():  # every document deleted between two questions
+            p.unlink()
+        yield "When did the Golden Gate Bridge open?"
+        for name, data in saved.items():  # and put back
+            (corpus / name).write_bytes(data)
+        yield "When did the Golden Gate Bridge open?"
+        yield ""
+
+    questions = answers()
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(questions))
+    assert main(["chat"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.count("[1] bridges.txt") == 2 and "no usable documents" in captured.err

@@ -23,6 +23,12 @@ def test_flags_override_the_environment_which_overrides_the_defaults(tmp_path):
     ({"BOT_CHUNK_OVERLAP": "600"}, "chunk_overlap must be between 0 and chunk_size-1"),
     ({"BOT_ABSTAIN_THRESHOLD": "1.5"}, "abstain_threshold must be in [0, 1]"),
     ({"BOT_PORT": "70000"}, "port must be in 1..65535"),
+    ({"BOT_ABSTAIN_THRESHOLD": "nan"}, "abstain_threshold must be in [0, 1]"),
+    ({"BOT_MAX_ANSWER_TOKENS": "0"}, "max_answer_tokens must be >= 1"),
+    ({"BOT_MAX_QUESTION_CHARS": "-20"}, "max_question_chars must be >= 1"),
+    ({"BOT_MAX_FILE_MB": "nan"}, "max_file_mb must be a size in MB"),
+    ({"BOT_MAX_FILE_MB": "inf"}, "max_file_mb must be a size in MB"),
+    ({"BOT_MAX_FILE_MB": "0"}, "max_file_mb must be a size in MB"),
 ])
 def test_bad_values_are_usage_errors_that_name_the_setting(env, message):
     with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]")):

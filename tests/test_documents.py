@@ -99,6 +99,12 @@ def test_removing_an_unknown_document_is_a_clear_error(docs_bot, small_settings,
     assert sorted(p.name for p in small_settings.corpus_dir.iterdir()) == sorted(SAMPLE_DOCS)
 
 
+def test_a_name_typed_composed_removes_a_file_named_decomposed(docs_bot, small_settings):
+    (small_settings.corpus_dir / "e\u0301cole.txt").write_text("The village school opened in 1882.")
+    assert docs_bot.remove_document("\u00e9cole.txt").removed == ["e\u0301cole.txt"]
+    assert not (small_settings.corpus_dir / "e\u0301cole.txt").exists()
+
+
 def test_the_last_document_cannot_be_removed(docs_bot, small_settings):
     docs_bot.remove_document("bridges.txt")
     with pytest.raises(UsageError, match="volcanoes.md is the only document: add another one before removing it"):

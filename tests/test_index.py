@@ -194,3 +194,23 @@ def test_adding_documents_extends_the_stored_faiss_index_instead_of_rebuilding_i
     (corpus / "bridges.txt").write_text("Famous Bridges\n\nThe Golden Gate Bridge was repainted in 1995.\n")
     sync_index(settings, emb)
     assert len(builds) == 1  # an edited document changes rows in the middle: built anew
+
+
+@pytest.mark.parametrize("lock_file_exists", [True, False])
+def test_an_index_folder_that_may_only_be_read_is_still_used(setup, monkeypatch, lock_file_exists):
+    import builtins
+
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    if not lock_file_exists:
+        (settings.index_dir / ".lock").unlink()
+    real_open = builtins.open
+
+    def read_only_open(file, mode="r", *args, **kwargs):  # as for a user without write rights
+        if str(file).startswith(str(settings.index_dir)) and any(m in mode for m in "wax+"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", read_only_open)
+    again = sync_index(settings, FakeEmbedder())
+    assert again.report.reused and [c.text for c in again.chunks] == [c.text for c in first.chunks]

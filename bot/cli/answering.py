@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 from bot.cli.options import add_answering_flags, add_embedding_flags, add_location_flags, add_ray_flags, settings_from
-from bot.errors import UsageError
+from bot.errors import CorpusError, UsageError
 
 EXAMPLES_ASK = """examples:
   bot ask "When was the BCIJ established?"
@@ -167,7 +167,7 @@ def run_chat(args) -> int:
             return 0
         try:
             response = bot.ask(question, history=history)
-        except UsageError as exc:
+        except (UsageError, CorpusError) as exc:  # e.g. every document deleted meanwhile: add one, ask again
             print(f"error: {exc}", file=sys.stderr)
             continue
         history.append(question)

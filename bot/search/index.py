@@ -153,7 +153,17 @@ def chunk_from_json(d: dict) -> Chunk:
 def index_lock(index_dir: Path):
     """One writer at a time per index folder (two terminals, or the UI and the CLI)."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as handle:
+    try:
+        handle = open(index_dir / ".lock", "a")
+    except PermissionError:
+        # A folder this user may only read: an index that is up to date is still usable, and a
+        # lock taken on a read-only handle still waits for a writer with more rights.
+        try:
+            handle = open(index_dir / ".lock")
+        except OSError:
+            yield  # no lock file and no right to make one: nothing here can be written either
+            return
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
