@@ -170,7 +170,7 @@ class Bot:
 
     def _sync_holding_lock(self, force: bool = False, progress: bool = False) -> SyncReport:
         self._check_writable()
-        signature = corpus_signature(self.settings.corpus_dir)  # taken first: later edits are seen next time
+        signature = corpus_signature(self.settings.corpus_dir, self.settings.index_dir)  # taken first: later edits are seen next time
         messages: list[str] = []
         index = sync_index(self.settings, self.embedder, progress=progress, force=force, notify=messages.append,
                            processor=self.processor)
@@ -195,7 +195,7 @@ class Bot:
         (a read-only replica)."""
         if self.read_only:
             return manifest_stamp(self.settings.index_dir)
-        return corpus_signature(self.settings.corpus_dir)
+        return corpus_signature(self.settings.corpus_dir, self.settings.index_dir)
 
     def refresh(self) -> bool:
         """Re-sync if files in the corpus folder were added, edited or deleted on disk since the

@@ -214,3 +214,14 @@ def test_an_index_folder_that_may_only_be_read_is_still_used(setup, monkeypatch,
     monkeypatch.setattr(builtins, "open", read_only_open)
     again = sync_index(settings, FakeEmbedder())
     assert again.report.reused and [c.text for c in again.chunks] == [c.text for c in first.chunks]
+
+
+def test_an_index_kept_inside_the_corpus_folder_is_not_read_as_documents(tmp_path):
+    from bot.ingest.corpus_watch import corpus_signature
+
+    corpus = write_corpus(tmp_path / "corpus", SAMPLE_DOCS)
+    settings = load_settings({"corpus_dir": corpus, "index_dir": corpus / "index"})
+    first = sync_index(settings, FakeEmbedder())
+    again = sync_index(settings, FakeEmbedder())
+    assert first.report.skipped == [] and again.report.skipped == [] and again.report.reused
+    assert all(not name.startswith("index") for name, *_ in corpus_signature(corpus, corpus / "index"))

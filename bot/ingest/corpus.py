@@ -109,10 +109,11 @@ def check_corpus_folder(root: Path) -> None:
         raise CorpusError(f"corpus path is not a folder: {root}")
 
 
-def scan_corpus(root: Path, max_file_mb: float = 20.0) -> list[CorpusFile]:
+def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = None) -> list[CorpusFile]:
     """Every file under root (sorted, hidden ones ignored) with its hash or the reason it is refused.
 
-    Symlinks that leave the folder are not followed; identical files are kept once.
+    Symlinks that leave the folder are not followed; identical files are kept once. `ignore`: a
+    folder inside root that is not part of the corpus (an index kept there).
     """
     root = Path(root)
     check_corpus_folder(root)
@@ -120,7 +121,7 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0) -> list[CorpusFile]:
     limit = int(max_file_mb * 1024 * 1024)
     seen: dict[str, str] = {}
     found: list[CorpusFile] = []
-    paths, unreadable_folders = _walk(root)
+    paths, unreadable_folders = _walk(root, ignore)
     for folder, reason in unreadable_folders:
         found.append(CorpusFile(_display_name(folder, root), folder, skip_reason=f"folder could not be read: {reason}"))
     for path in paths:
@@ -163,7 +164,7 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0) -> list[CorpusFile]:
     return found
 
 
-def _walk(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+def _walk(root: Path, ignore: Path | None = None) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Every visible entry under root, sorted, without entering linked folders; and the folders
     that could not be listed, so their documents are reported rather than silently dropped."""
     paths: list[Path] = []
@@ -172,8 +173,10 @@ def _walk(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
     def note(error: OSError) -> None:
         unreadable.append((Path(error.filename), error.strerror or str(error)))
 
+    skip = ignore.resolve() if ignore is not None else None
     for folder, dirs, files in os.walk(root, onerror=note):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]  # hidden folders (.git, editor files)
+        # Hidden folders (.git, editor files), and an index kept inside the corpus folder.
+        dirs[:] = [d for d in dirs if not d.startswith(".") and (skip is None or (Path(folder) / d).resolve() != skip)]
         paths.extend(Path(folder) / name for name in dirs + files if not name.startswith("."))
     unreadable = [(f, why) for f, why in unreadable if f != root]
     return sorted(paths), sorted(unreadable)

@@ -12,8 +12,10 @@ from pathlib import Path
 Signature = tuple[tuple[str, int, int], ...]
 
 
-def corpus_signature(root: Path) -> Signature:
-    """(relative path, size, mtime in ns) of every visible file under root, sorted; () if missing."""
+def corpus_signature(root: Path, ignore: Path | None = None) -> Signature:
+    """(relative path, size, mtime in ns) of every visible file under root, sorted; () if missing.
+    `ignore`: a folder inside root left out, as the scan leaves it out (an index kept there)."""
+    skip = Path(ignore).resolve() if ignore is not None else None
     entries: list[tuple[str, int, int]] = []
     stack = [Path(root)]
     while stack:
@@ -27,7 +29,8 @@ def corpus_signature(root: Path) -> Signature:
                 continue  # hidden files, including uploads still being written
             try:
                 if entry.is_dir(follow_symlinks=False):  # as the scan: a link to a folder is not walked
-                    stack.append(Path(entry.path))
+                    if skip is None or Path(entry.path).resolve() != skip:
+                        stack.append(Path(entry.path))
                     continue
                 info = entry.stat()
             except OSError:

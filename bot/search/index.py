@@ -398,7 +398,7 @@ def sync_index(
     with `embedder`); `embedder` names the vectors' source either way."""
     t0 = time.perf_counter()
     store = IndexStore(settings.index_dir)
-    files = scan_corpus(settings.corpus_dir, settings.max_file_mb)
+    files = scan_corpus(settings.corpus_dir, settings.max_file_mb, ignore=settings.index_dir)
     with index_lock(store.dir):
         report = SyncReport()
         manifest = None
