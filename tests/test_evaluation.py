@@ -72,10 +72,12 @@ def test_jsonl_fields_and_defaults(tmp_path):
     path = tmp_path / "q.jsonl"
     path.write_text('{"question": "Q one?", "answers": ["a", " ", "b"], "evidence": "ev"}\n\n'
                     '{"id": 7, "question": "Q two?", "answers": "single", "answerable": "true"}\n'
-                    '{"question": "Q three?", "answerable": false}\n', encoding="utf-8")
+                    '{"question": "Q three?", "answerable": false}\n'
+                    '{"question": "Q four?", "answerable": 0}\n', encoding="utf-8")
     ds = load_dataset(path)
-    assert ds.format == "jsonl" and ds.n_available == 3
-    one, two, three = ds.items
+    assert ds.format == "jsonl" and ds.n_available == 4
+    one, two, three, four = ds.items
+    assert four.answerable is False
     assert (one.id, one.answers, one.answerable, one.evidence, one.line) == ("line1", ("a", "b"), True, "ev", 1)
     assert (two.id, two.answers, two.line) == ("7", ("single",), 3)
     assert three.answerable is False and three.answers == ()

@@ -234,6 +234,8 @@ def _item(record: dict, line: int, default_id: str) -> EvalItem:
 def _flag(value) -> bool:
     if isinstance(value, bool):
         return value
+    if isinstance(value, int) and value in (0, 1):  # as "0" and "1" in a CSV cell
+        return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     if value is None:

@@ -24,7 +24,8 @@ HINT = ('<p class="qa-note" id="feedback-hint">Rate each reply with the thumbs u
         "documents”: thumbs up = right, it is not there; thumbs down = it is in the documents.</p>")
 ASK_ANSWER = "What is the right answer? (optional)"
 ASK_LOCATION = "It is in the documents: what is the answer? (optional)"
-NOT_RATABLE = "Only the bot's answers can be rated, not notices."
+NOT_RATABLE = ("Only the bot's answers can be rated, not notices, and only those given since the page was last "
+               "started: ask again to rate an earlier answer.")
 
 
 @dataclass(frozen=True)

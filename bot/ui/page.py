@@ -200,12 +200,13 @@ class ChatPage:
         # The endpoint is public: an API client may send anything, so top_k is checked here.
         limit = self.settings.max_top_k
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 0 <= top_k <= limit):
+            # The caller's mistake, answered in words: no traceback in the server's log.
             raise gr.Error(f"top_k must be a whole number of passages from 1 to {limit} (0 for the default), "
-                           f"not {top_k!r}")
+                           f"not {top_k!r}", print_exception=False)
         try:
             return self._ask(question, history=history or None, top_k=top_k or None).to_dict()
         except BotError as exc:
-            raise gr.Error(_sentence_case(str(exc))) from None
+            raise gr.Error(_sentence_case(str(exc)), print_exception=False) from None
 
 
 CSS = """
