@@ -322,6 +322,8 @@ def test_cli_gates_set_the_exit_code(tmp_path, fake_cli, capsys):
     assert "gate failed: F1" in err and "exact match" not in err
     assert main(["eval", str(path), "--min-recall", "90"]) == 1
     assert "gate failed: recall@5 66.7 is below the minimum 90" in capsys.readouterr().err
+    assert main(["eval", str(path), "--min-recall", "90", "--top-k", "3"]) == 2
+    assert "--min-recall is recall@5, which needs --top-k 5 or more" in capsys.readouterr().err
 
 
 def test_cli_malformed_line_exits_2_and_writes_nothing(tmp_path, fake_cli, capsys):

@@ -90,6 +90,11 @@ def run_eval(args) -> int:
     mode = choose_mode(dataset, args.gold_context, args.squad_open)
     if mode == "gold-context" and args.min_recall is not None:
         raise UsageError("--min-recall needs retrieval, which --gold-context skips")
+    if mode != "gold-context" and settings.top_k < 5:
+        if args.min_recall is not None:
+            raise UsageError(f"--min-recall is recall@5, which needs --top-k 5 or more (got {settings.top_k})")
+        print(f"note: with --top-k {settings.top_k}, recall@5 counts only the {settings.top_k} passages retrieved",
+              file=sys.stderr)
     if mode == "squad-open" and (args.corpus or args.index):
         print("note: --corpus/--index are not used with --squad-open (the file's paragraphs are the corpus)",
               file=sys.stderr)
