@@ -195,8 +195,8 @@ def main() -> int:
     p.add_argument("--pq-bytes", type=int, default=64, help="IVF-PQ code size in bytes (default 64)")
     p.add_argument("--nprobe", default="16,64", help="IVF lists probed per query, comma-separated (default 16,64)")
     args = p.parse_args()
-    if args.quick:
-        args.queries = min(args.queries, 100)
+    if args.quick:  # a smoke check: sizes that run in seconds, whatever the defaults
+        args.queries, args.passages, args.base = min(args.queries, 100), min(args.passages, 5000), min(args.base, 200)
     import faiss
 
     if args.threads:  # here it also sets FAISS's OpenMP threads (index build, k-means, batch search)

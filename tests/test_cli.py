@@ -178,3 +178,34 @@ def test_the_interactive_prompt_goes_on_when_the_documents_are_gone(dirs, capsys
     assert main(["chat"]) == 0
     captured = capsys.readouterr()
     assert captured.out.count("[1] bridges.txt") == 2 and "no usable documents" in captured.err
+
+
+def test_training_refuses_bad_sizes_and_output_folders_before_it_starts(tmp_path, tiny_qa_model, capsys):
+    keep = tmp_path / "notes"
+    keep.mkdir()
+    (keep / "precious.txt").write_text("keep me")
+    base = ["train-reader", "--train", str(tmp_path), "--base-model", str(tiny_qa_model),
+            "--work-dir", str(tmp_path / "w")]
+    cases = [
+        (["--out", str(keep)], "is a folder that holds no reader"),
+        (["--out", str(tmp_path / "w")], "holds " + str(tmp_path / "w")),
+        (["--out", str(tmp_path)], "holds " + str(tmp_path)),
+        (["--out", str(keep / "precious.txt")], "is a file, not a folder"),
+        (["--out", str(tmp_path / "o"), "--epochs", "0"], "--epochs must be more than 0"),
+        (["--out", str(tmp_path / "o"), "--batch-size", "0"], "--batch-size must be at least 1"),
+        (["--out", str(tmp_path / "o"), "--stop-at-step", "0"], "--stop-at-step must be at least 1"),
+        (["--out", str(tmp_path / "o"), "--stride", "500"], "--stride must be from 0 to half of --max-length"),
+        (["--out", str(tmp_path / "o"), "--multi-passage", "--average-with", str(tmp_path / "nothere")],
+         "--average-with " + str(tmp_path / "nothere") + ": no such folder"),
+    ]
+    for flags, message in cases:
+        assert main(base + flags) == 2, flags
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    assert (keep / "precious.txt").read_text() == "keep me" and not (tmp_path / "w").exists()
+    no_tokenizer = tmp_path / "bare"
+    no_tokenizer.mkdir()
+    (no_tokenizer / "config.json").write_text((tiny_qa_model / "config.json").read_text())
+    assert main(["train-reader", "--train", str(tmp_path), "--base-model", str(no_tokenizer),
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "holds no tokenizer" in capsys.readouterr().err

@@ -98,3 +98,20 @@ def test_a_run_goes_on_from_its_unfinished_export_when_the_checkpoint_is_lost(tm
     shutil.rmtree(tmp_path / "work")
     with pytest.raises(DataError, match="finished run"):
         train_reader(config, log=lambda m: None)
+
+
+def test_resuming_with_other_settings_is_refused_and_an_export_keeps_the_folders_other_files(tmp_path, tiny_qa_model):
+    from bot.errors import DataError
+
+    config = _tiny_run(tmp_path, tiny_qa_model, "The ferry leaves the north pier at seven and returns at noon.",
+                       [("When does the ferry leave?", "at seven"), ("Where does it leave from?", "the north pier")] * 4,
+                       stop_at_step=1)
+    out = train_reader(config, log=lambda m: None)
+    (out / "training_config.stage1.json").write_text("{}")  # an earlier stage's record, kept by the export
+    changed = TrainConfig(**{**config.__dict__, "learning_rate": 0.5, "stop_at_step": None})
+    with pytest.raises(DataError, match=r"other settings \(learning_rate 0.001 -> 0.5\)"):
+        train_reader(changed, log=lambda m: None)
+    config.stop_at_step = None
+    out = train_reader(config, log=lambda m: None)
+    assert (out / "training_config.stage1.json").read_text() == "{}"
+    assert "exported_step" not in json.loads((out / "training_config.json").read_text()).get("extra", {})

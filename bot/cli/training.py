@@ -95,8 +95,47 @@ def check_train_flags(args) -> None:
             raise UsageError(f"{_flag(name)} only applies with {_flag(needed)}")
 
 
+def check_train_values(args) -> None:
+    """One-line usage errors for sizes no run can use, and for folders that cannot take the result,
+    before any data is read or any step is trained."""
+    from bot.errors import UsageError
+    from bot.training.export_folder import check_export_folder
+
+    if (args.altered or 0) < 0:
+        raise UsageError(f"--altered must be >= 0 (got {args.altered})")
+    if (args.distil_weight or 0) < 0:
+        raise UsageError(f"--distil-weight must be >= 0 (got {args.distil_weight:g})")
+    if not args.epochs > 0:
+        raise UsageError(f"--epochs must be more than 0 (got {args.epochs:g})")
+    if not args.lr > 0:
+        raise UsageError(f"--lr must be more than 0 (got {args.lr:g})")
+    at_least_1 = ("batch_size", "limit", "stop_at_step", "articles", "questions_per_article", "groups_per_batch",
+                  "export_every")
+    for name in at_least_1:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise UsageError(f"{_flag(name)} must be at least 1 (got {value})")
+    if args.max_length < 64:
+        raise UsageError(f"--max-length must be at least 64 tokens (got {args.max_length})")
+    if not 0 <= args.stride < args.max_length // 2:
+        raise UsageError(f"--stride must be from 0 to half of --max-length (got {args.stride})")
+    for name in ("base_model", "average_with", "distil_from", "continue_from"):
+        folder = getattr(args, name)
+        if folder and name != "base_model" and not Path(folder).is_dir():
+            raise UsageError(f"{_flag(name)} {folder}: no such folder")
+        if folder and Path(folder).is_dir() and not (Path(folder) / "config.json").is_file():
+            raise UsageError(f"{_flag(name)} {folder} holds no model (no config.json)")
+    if Path(args.base_model).is_dir() and not any(
+            (Path(args.base_model) / name).is_file() for name in ("tokenizer.json", "vocab.txt")):
+        raise UsageError(f"--base-model {args.base_model} holds no tokenizer (tokenizer.json or vocab.txt)")
+    # A model folder may be replaced by its own successor (it is read first); the work folder and
+    # the data may not.
+    check_export_folder(args.out, [args.work_dir, *args.train])
+
+
 def run_train(args) -> int:
     check_train_flags(args)
+    check_train_values(args)
     if args.multi_passage:
         return _run_train_multi_passage(args)
     from bot.training.reader import TrainConfig, train_reader
@@ -128,10 +167,6 @@ def _run_train_multi_passage(args) -> int:
     groups = given("articles", "questions_per_article", "gold_share", "removed_share", "altered")
     if groups.get("gold_share", 0) + groups.get("removed_share", 0) > 1:
         raise UsageError("--gold-share and --removed-share add up to more than 1")
-    if groups.get("altered", 0) < 0:
-        raise UsageError(f"--altered must be >= 0 (got {groups['altered']})")
-    if (args.distil_weight or 0) < 0:
-        raise UsageError(f"--distil-weight must be >= 0 (got {args.distil_weight:g})")
     average_weight = DEFAULT_AVERAGE_WEIGHT if args.average_weight is None else args.average_weight
     if args.average_with:
         from bot.training.averaging import check_weight

@@ -9,12 +9,12 @@ architecture; the result is written in the tuned folder's format, next to its to
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from bot.errors import UsageError
+from bot.training.export_folder import swap_in
 
 WEIGHTS = "model.safetensors"
 
@@ -55,14 +55,7 @@ def interpolate_readers(base: Path, tuned: Path, weight: float, out: Path) -> Pa
         config["averaged"] = {"with": str(base), "weight_of_trained": weight,
                               "formula": "weight * trained + (1 - weight) * base, per tensor"}
         record.write_text(json.dumps(config, indent=2))
-        if out.exists():
-            previous = out.with_name(f".{out.name}.previous")
-            shutil.rmtree(previous, ignore_errors=True)
-            os.replace(out, previous)
-            os.replace(staging, out)
-            shutil.rmtree(previous, ignore_errors=True)
-        else:
-            os.replace(staging, out)
+        swap_in(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out

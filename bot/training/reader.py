@@ -8,11 +8,13 @@ uses a GPU when one is present.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import random
 import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,8 +23,8 @@ import numpy as np
 import torch
 
 from bot.errors import DataError
-from bot.read.answerability import CALIBRATION_FILES
 from bot.hardware import training_device
+from bot.training.export_folder import check_export_folder, swap_in
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL, resolve_model
 from bot.evaluation.squad import SquadExample, load_squad
 
@@ -202,6 +204,20 @@ def save_checkpoint(path: Path, model, optimizer, scheduler, step: int, extra: d
                         "scheduler": scheduler.state_dict(), "step": step, "extra": extra or {}}, path)
 
 
+def check_same_run(work: Path, settings: dict, keys: tuple[str, ...]) -> None:
+    """DataError if the checkpoint in `work` belongs to a run with other settings: resuming it would
+    keep the old schedule and data order while the export recorded the new settings."""
+    try:
+        saved = json.loads((work / "config.json").read_text())
+    except (OSError, ValueError):
+        return  # no record (an older run): nothing to compare
+    differing = [k for k in keys if k in saved and saved[k] != settings[k]]
+    if differing:
+        changes = ", ".join(f"{k} {saved[k]!r} -> {settings[k]!r}" for k in differing)
+        raise DataError(f"{work} holds a checkpoint of a run with other settings ({changes}): run again with "
+                        f"its settings to resume it, or choose another --work-dir")
+
+
 def resume(path: Path, model, optimizer, scheduler) -> tuple[int, dict]:
     """Load a checkpoint into model, optimizer and schedule; returns (step, the run's extra record)."""
     state = torch.load(path, weights_only=False, map_location="cpu")  # resumable on another device
@@ -233,7 +249,10 @@ def load_training_examples(files: list[str], limit: int | None, seed: int) -> li
 
 def _load_features(config: TrainConfig, tokenizer, work: Path, log) -> Features:
     """The run's training windows, built once and cached in the work folder."""
-    cache = work / f"features-{config.max_length}-{config.stride}-{config.limit}-{config.seed}-{config.negative_keep}.pt"
+    # The data's paths and sizes are in the name: a work folder reused with other data builds anew.
+    data = hashlib.sha256(json.dumps([[str(f), _size(f)] for f in config.train_files]).encode()).hexdigest()[:12]
+    cache = work / (f"features-{config.max_length}-{config.stride}-{config.limit}-{config.seed}-"
+                    f"{config.negative_keep}-{data}.pt")
     if cache.exists():
         return Features(**torch.load(cache, weights_only=False))
     t0 = time.time()
@@ -243,6 +262,14 @@ def _load_features(config: TrainConfig, tokenizer, work: Path, log) -> Features:
     _atomic_torch_save(asdict(feats), cache)
     log(f"built {len(feats.input_ids)} windows from {len(examples)} questions in {time.time() - t0:.0f}s")
     return feats
+
+
+def _size(path: str) -> int:
+    """Bytes under a training path (a file, or a folder of shards); 0 if it is missing."""
+    p = Path(path)
+    if p.is_dir():
+        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+    return p.stat().st_size if p.exists() else 0
 
 
 def train_reader(config: TrainConfig, log=print) -> Path:
@@ -271,6 +298,7 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     checkpoint = work / "checkpoint.pt"
     step = 0
     if checkpoint.exists():
+        check_same_run(work, _identity(config), _RUN_IDENTITY)
         step, extra = resume(checkpoint, model, optimizer, scheduler)
         config.extra = dict(extra, **config.extra)
         log(f"resumed from step {step}")
@@ -306,6 +334,11 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     return export_reader(model, tokenizer, Path(config.output_dir), config)
 
 
+def _identity(config: TrainConfig) -> dict:
+    """The run's settings as training_config.json records them (JSON types)."""
+    return json.loads(json.dumps(asdict(config)))
+
+
 # Settings that must match for an export to be a point on this run's path.
 _RUN_IDENTITY = ("train_files", "base_model", "epochs", "batch_size", "learning_rate", "warmup_ratio",
                  "weight_decay", "max_length", "stride", "seed", "limit", "negative_keep")
@@ -330,7 +363,7 @@ def _continue_from_export(config: TrainConfig, model, scheduler) -> int:
     step = saved.get("extra", {}).get("exported_step")
     if not step:
         raise DataError(f"{folder} holds a finished run (no exported_step): nothing to continue")
-    differing = [k for k in _RUN_IDENTITY if saved.get(k) != asdict(config)[k]]
+    differing = [k for k in _RUN_IDENTITY if saved.get(k) != _identity(config)[k]]
     if differing:
         raise DataError(f"{folder} was trained with other settings ({', '.join(differing)}): cannot continue it")
     weights = load_file(str(folder / "model.safetensors"))
@@ -361,9 +394,20 @@ def export_checkpoint(config: TrainConfig) -> Path:
 def export_reader(model, tokenizer, out_dir: Path, config: TrainConfig | dict) -> Path:
     """Write the model as fp16 safetensors (half the size, same answers) plus its tokenizer.
 
-    `config` is recorded as training_config.json (a dataclass, or the dict to write)."""
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
+    `config` is recorded as training_config.json (a dataclass, or the dict to write). Other files
+    already in out_dir (model card, calibrations) are kept."""
+    out_dir = Path(out_dir).resolve()
+    check_export_folder(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        _write_export(model, tokenizer, tmp, config)
+        return swap_in(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_export(model, tokenizer, tmp: Path, config: TrainConfig | dict) -> None:
     state = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
     model.save_pretrained(tmp, state_dict=state, safe_serialization=True)
     # Training left its window settings on the tokenizer; readers pass their own, so ship it clean.
@@ -372,11 +416,3 @@ def export_reader(model, tokenizer, out_dir: Path, config: TrainConfig | dict) -
     tokenizer.save_pretrained(tmp)
     record = config if isinstance(config, dict) else asdict(config)
     (tmp / "training_config.json").write_text(json.dumps(record, indent=2))
-    if out_dir.exists():
-        # The model card and calibrations are not part of training; keep them across re-exports.
-        for name in ("README.md", *CALIBRATION_FILES):
-            if (out_dir / name).exists():
-                shutil.copy2(out_dir / name, tmp / name)
-        shutil.rmtree(out_dir)
-    os.replace(tmp, out_dir)
-    return out_dir

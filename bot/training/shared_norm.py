@@ -212,6 +212,11 @@ class MultiPassageConfig:
     extra: dict = field(default_factory=dict)
 
 
+# Settings a checkpoint's schedule and data order depend on: resuming with others is refused.
+_RUN_IDENTITY = ("train_files", "base_model", "epochs", "groups_per_batch", "learning_rate", "warmup_ratio",
+                 "weight_decay", "max_length", "stride", "seed", "distil_from", "distil_weight", "groups")
+
+
 def _group_settings(config: MultiPassageConfig) -> dict:
     """What shapes the training groups and their windows (recorded with the cached windows)."""
     return {"train_files": [str(f) for f in config.train_files], "max_length": config.max_length,
@@ -265,7 +270,9 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
 
     from bot.hardware import training_device
     from bot.model_paths import resolve_model
-    from bot.training.reader import Progress, export_reader, make_optimizer, optimizer_step, resume, save_checkpoint
+    from bot.training.reader import (
+        Progress, check_same_run, export_reader, make_optimizer, optimizer_step, resume, save_checkpoint,
+    )
 
     work = Path(config.work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -289,6 +296,7 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
     checkpoint = work / "checkpoint.pt"
     step = 0
     if checkpoint.exists():
+        check_same_run(work, json.loads(json.dumps(asdict(config))), _RUN_IDENTITY)
         step, _ = resume(checkpoint, model, optimizer, scheduler)
         log(f"resumed from step {step}")
     (work / "config.json").write_text(json.dumps(asdict(config), indent=2))
