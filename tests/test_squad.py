@@ -78,6 +78,8 @@ def test_is_impossible_written_as_text_keeps_its_meaning(tmp_path):
     ({"answers": ...}, "an answerable question needs a non-empty 'answers' list"),
     ({"answers": []}, "an answerable question needs a non-empty 'answers' list"),
     ({"is_impossible": "maybe"}, "is_impossible is 'maybe'"),
+    ({"answers": [{"text": "1937"}]}, "each answer needs a text and a whole-number answer_start"),
+    ({"id": ...}, "it has no id"),
 ])
 def test_a_malformed_question_is_a_data_error_naming_it(tmp_path, qa, message):
     with pytest.raises(DataError, match="malformed SQuAD entry") as info:

@@ -91,6 +91,11 @@ def _example(path: Path, qa: dict, title: str, context: str, paragraph_index: in
         raise DataError(f"{where}: an answerable question needs a non-empty 'answers' list)")
     else:
         answers = qa["answers"]
+    if "id" not in qa:
+        raise DataError(f"{where}: it has no id)")
+    if not all(isinstance(a, dict) and isinstance(a.get("text"), str) and isinstance(a.get("answer_start"), int)
+               and not isinstance(a.get("answer_start"), bool) for a in answers):
+        raise DataError(f"{where}: each answer needs a text and a whole-number answer_start)")
     return SquadExample(
         id=str(qa["id"]),
         title=title,
