@@ -36,7 +36,9 @@ class ResolvedQuestion:
 def previous_questions(history: list[str] | None) -> list[str]:
     """The earlier questions of the conversation, oldest first (blank or non-text entries dropped).
     Interfaces turn their own message formats into this list."""
-    return [q for q in history or [] if isinstance(q, str) and q.strip()]
+    if not isinstance(history, (list, tuple)):
+        return []  # a client's odd value (one string, a number) is no conversation
+    return [q for q in history if isinstance(q, str) and q.strip()]
 
 
 def subject_of(question: str) -> str:

@@ -22,7 +22,7 @@ from bot.read.answerability import (
 )
 from bot.read.passage_prior import rank_with_retrieval
 from bot.config import Settings, load_settings
-from bot.conversation import resolve
+from bot.conversation import previous_questions, resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
@@ -211,6 +211,14 @@ class Bot:
             self._adopt_published() if self.read_only else self._sync_holding_lock()
         finally:
             self._sync_lock.release()
+        return True
+
+    def wait_for_sync(self, timeout: float | None = None) -> bool:
+        """Wait until no sync (an upload or a removal being indexed) is running; False on timeout.
+        A server that stops waits here, so that an upload ends indexed rather than half done."""
+        if not self._sync_lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        self._sync_lock.release()
         return True
 
     def documents(self) -> list[DocumentInfo]:
@@ -518,8 +526,18 @@ class Bot:
 
     def _prepare(self, question: str, history) -> _Prepared:
         text, notice = clean_question(question, self.settings.max_question_chars)
-        resolved = resolve(text, history)
+        resolved = resolve(text, self._earlier_question(history))
         return _Prepared(text, resolved.reader_question, resolved.retrieval_query, notice)
+
+    def _earlier_question(self, history) -> list[str]:
+        """The question a follow-up leans on (the last one), cleaned and cut like a question: a
+        history is sent by the client, and a huge one must not cost more than a question does."""
+        for earlier in reversed(previous_questions(history)):
+            try:
+                return [clean_question(earlier, self.settings.max_question_chars)[0]]
+            except UsageError:  # nothing but control characters
+                continue
+        return []
 
     def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult, threshold: float) -> Response:
         decision = decide(result, passages, self.calibration, threshold)

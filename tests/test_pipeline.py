@@ -225,3 +225,19 @@ def test_questions_are_answered_from_the_current_index_while_an_upload_is_indexe
         embedder.release.set()
         upload.join(30)
     assert bot.ask("Which river flows through ten countries?").citations[0].doc == "rivers.txt"
+
+
+def test_a_huge_or_odd_history_costs_no_more_than_a_question(bot):
+    limit = bot.settings.max_question_chars
+    huge = bot.ask("When was it completed?", history=["Tell me about the Tower Bridge " + "and more " * 200_000])
+    assert len(huge.retrieval_query) <= 2 * limit + 50 and "Tower Bridge" in huge.retrieval_query
+    for odd in ("When was the Tower Bridge completed?", 42, ["\x00\x01"]):
+        assert bot.ask("When was it completed?", history=odd).retrieval_query == "When was it completed?"
+
+
+def test_waiting_for_a_sync_returns_once_it_is_done(bot):
+    bot.load_index()
+    assert bot.wait_for_sync(timeout=0)
+    with bot._sync_lock:  # as an upload being indexed holds it
+        assert not bot.wait_for_sync(timeout=0.05)
+    assert bot.wait_for_sync(timeout=1)

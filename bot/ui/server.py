@@ -184,5 +184,8 @@ def serve(settings: Settings, examples: list[str] | None = None, *, auth_file: P
     try:
         app.block_thread()
     finally:
+        if not bot.wait_for_sync(timeout=0):
+            print("Waiting for the document being indexed to finish…", file=sys.stderr, flush=True)
+            bot.wait_for_sync()
         if pool is not None:
             pool.close()
