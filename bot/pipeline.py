@@ -170,7 +170,8 @@ class Bot:
 
     def _sync_holding_lock(self, force: bool = False, progress: bool = False) -> SyncReport:
         self._check_writable()
-        signature = corpus_signature(self.settings.corpus_dir, self.settings.index_dir)  # taken first: later edits are seen next time
+        # Taken first: edits made during the sync are seen next time.
+        signature = corpus_signature(self.settings.corpus_dir, self.settings.index_dir)
         messages: list[str] = []
         index = sync_index(self.settings, self.embedder, progress=progress, force=force, notify=messages.append,
                            processor=self.processor)
@@ -288,7 +289,10 @@ class Bot:
         try:
             # Up to date with the folder first, so that the checks below see what is there now and
             # the report lists only what the upload changed.
-            self.refresh() if self._index is not None else self.sync()
+            if self._index is None:
+                self.sync()
+            else:
+                self.refresh()
         except CorpusError:
             pass  # an empty corpus folder: the upload will be its first document
         corpus = self.settings.corpus_dir

@@ -136,7 +136,8 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = Non
                 found.append(CorpusFile(rel, path, skip_reason="symlink that leads nowhere (broken or a loop)"))
                 continue
             if not inside:
-                found.append(CorpusFile(rel, path, skip_reason="symlink pointing outside the corpus folder (not followed)"))
+                found.append(CorpusFile(rel, path,
+                                        skip_reason="symlink pointing outside the corpus folder (not followed)"))
                 continue
         if not path.is_file():
             continue

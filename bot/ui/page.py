@@ -358,8 +358,8 @@ def build_app(page: ChatPage) -> gr.Blocks:
             # Indexing has its own slot: questions go on, answered from the current index meanwhile.
             # "multiple": a file chosen while another is being indexed waits its turn, not dropped.
             upload.upload(page.upload, [upload, replace_existing], [status, documents], api_visibility="private",
-                          concurrency_id="upload", trigger_mode="multiple").then(lambda: None, None, upload, queue=False,
-                                                     api_visibility="private").then(**choices)
+                          concurrency_id="upload", trigger_mode="multiple").then(
+                lambda: None, None, upload, queue=False, api_visibility="private").then(**choices)
             remove.click(page.remove, remove_name, [removal, documents], api_visibility="private",
                          concurrency_id="upload").then(**choices)
             app.load(**choices)
