@@ -115,3 +115,21 @@ def test_resuming_with_other_settings_is_refused_and_an_export_keeps_the_folders
     out = train_reader(config, log=lambda m: None)
     assert (out / "training_config.stage1.json").read_text() == "{}"
     assert "exported_step" not in json.loads((out / "training_config.json").read_text()).get("extra", {})
+
+
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, tiny_qa_model):
+    import torch
+    from safetensors.torch import load_file
+
+    pairs = [("When does the ferry leave?", "at seven"), ("Where does it leave from?", "the north pier")] * 4
+    context = "The ferry leaves the north pier at seven and returns at noon."
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    whole = _tiny_run(tmp_path / "a", tiny_qa_model, context, pairs)
+    straight = load_file(str(train_reader(whole, log=lambda m: None) / "model.safetensors"))
+    cut = _tiny_run(tmp_path / "b", tiny_qa_model, context, pairs, stop_at_step=2)
+    train_reader(cut, log=lambda m: None)
+    torch.manual_seed(12345)  # whatever happened in between, the checkpoint brings the generators back
+    cut.stop_at_step = None
+    resumed = load_file(str(train_reader(cut, log=lambda m: None) / "model.safetensors"))
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)

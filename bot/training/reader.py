@@ -200,8 +200,12 @@ LOG_EVERY = 20
 
 
 def save_checkpoint(path: Path, model, optimizer, scheduler, step: int, extra: dict | None = None) -> None:
+    # The random generators too (dropout, shuffles): a resumed run then goes on as an uninterrupted one.
+    rng = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
     _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "step": step, "extra": extra or {}}, path)
+                        "scheduler": scheduler.state_dict(), "step": step, "extra": extra or {}, "rng": rng}, path)
 
 
 def check_same_run(work: Path, settings: dict, keys: tuple[str, ...]) -> None:
@@ -224,6 +228,13 @@ def resume(path: Path, model, optimizer, scheduler) -> tuple[int, dict]:
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
+    rng = state.get("rng")  # absent in checkpoints written before it was saved
+    if rng:
+        torch.set_rng_state(rng["torch"])
+        np.random.set_state(rng["numpy"])
+        random.setstate(rng["python"])
+        if "cuda" in rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
     return state["step"], state.get("extra", {})
 
 
