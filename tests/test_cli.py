@@ -209,3 +209,12 @@ def test_training_refuses_bad_sizes_and_output_folders_before_it_starts(tmp_path
     assert main(["train-reader", "--train", str(tmp_path), "--base-model", str(no_tokenizer),
                  "--out", str(tmp_path / "o")]) == 2
     assert "holds no tokenizer" in capsys.readouterr().err
+
+
+def test_export_onnx_refuses_a_reader_without_a_tokenizer_before_building(tmp_path, tiny_qa_model, capsys):
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        (bare / name).write_bytes((tiny_qa_model / name).read_bytes())
+    assert main(["export-onnx", "--reader", str(bare), "--no-measure"]) == 2
+    assert "holds no tokenizer" in capsys.readouterr().err

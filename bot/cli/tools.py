@@ -254,6 +254,12 @@ def run_export(args) -> int:
     reader = model_folder(args.reader or str(BUNDLED_READER_DIR), "reader")
     embedder = model_folder(args.embedding_model or DEFAULT_EMBEDDING_MODEL, "embedding")
     for kind, folder in (("reader", reader), ("embedder", embedder)):
+        if not any((folder / name).is_file() for name in ("tokenizer.json", "vocab.txt")):
+            # Checked before the copies are built: the bot could not read text with them.
+            from bot.errors import UsageError
+
+            raise UsageError(f"the {kind} folder {folder} holds no tokenizer (tokenizer.json or vocab.txt)")
+    for kind, folder in (("reader", reader), ("embedder", embedder)):
         for precision in PRECISIONS:
             model = onnx_copy(folder, kind, precision)
             print(f"{kind:8} {precision:5} {model.size_bytes / 1e6:6.1f} MB  sha256 {model.sha256[:16]}  {model.path}")
