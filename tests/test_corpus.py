@@ -84,3 +84,11 @@ def test_the_change_signature_does_not_walk_links_to_folders(tmp_path):
     for name in "xyz":  # walked, three links back to the folder would make 3**40 paths
         os.symlink(".", corpus / name)
     assert [entry[0] for entry in corpus_signature(corpus)] == ["a.txt", "x", "y", "z"]  # the links, not walked
+
+
+def test_a_link_to_a_document_of_the_corpus_leaves_the_document_under_its_own_name(tmp_path):
+    corpus = write_corpus(tmp_path / "c", {"d.txt": "The real document. It has two sentences."})
+    os.symlink("d.txt", corpus / "0link.txt")  # sorts before its target
+    result = load_corpus(corpus)
+    assert [d.doc_id for d in result.documents] == ["d.txt"]
+    assert dict(result.skipped) == {"0link.txt": "link to d.txt, indexed itself"}

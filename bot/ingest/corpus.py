@@ -139,6 +139,12 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = Non
                 found.append(CorpusFile(rel, path,
                                         skip_reason="symlink pointing outside the corpus folder (not followed)"))
                 continue
+            target = path.resolve().relative_to(resolved_root)
+            if path.resolve().is_file() and not any(part.startswith(".") for part in target.parts) and not (
+                    ignore is not None and path.resolve().is_relative_to(Path(ignore).resolve())):
+                # The file itself is scanned under its own name: the link would only compete for it.
+                found.append(CorpusFile(rel, path, skip_reason=f"link to {'/'.join(target.parts)}, indexed itself"))
+                continue
         if not path.is_file():
             continue
         suffix = path.suffix.lower()
