@@ -248,6 +248,7 @@ def run_export(args) -> int:
     from bot.accel.cache import PRECISIONS, onnx_copy
     from bot.accel.choice import measure_reader_backends
     from bot.config import READER_BACKENDS
+    from bot.errors import UsageError
     from bot.hardware import cpu_description
     from bot.model_paths import BUNDLED_READER_DIR, DEFAULT_EMBEDDING_MODEL, model_folder
 
@@ -256,8 +257,6 @@ def run_export(args) -> int:
     for kind, folder in (("reader", reader), ("embedder", embedder)):
         if not any((folder / name).is_file() for name in ("tokenizer.json", "vocab.txt")):
             # Checked before the copies are built: the bot could not read text with them.
-            from bot.errors import UsageError
-
             raise UsageError(f"the {kind} folder {folder} holds no tokenizer (tokenizer.json or vocab.txt)")
     for kind, folder in (("reader", reader), ("embedder", embedder)):
         for precision in PRECISIONS:

@@ -131,17 +131,17 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = Non
             continue
         if path.is_symlink():
             try:
-                inside = path.resolve(strict=True).is_relative_to(resolved_root)
+                resolved = path.resolve(strict=True)
             except (OSError, RuntimeError):  # a dangling link or a loop of links
                 found.append(CorpusFile(rel, path, skip_reason="symlink that leads nowhere (broken or a loop)"))
                 continue
-            if not inside:
+            if not resolved.is_relative_to(resolved_root):
                 found.append(CorpusFile(rel, path,
                                         skip_reason="symlink pointing outside the corpus folder (not followed)"))
                 continue
-            target = path.resolve().relative_to(resolved_root)
-            if path.resolve().is_file() and not any(part.startswith(".") for part in target.parts) and not (
-                    ignore is not None and path.resolve().is_relative_to(Path(ignore).resolve())):
+            target = resolved.relative_to(resolved_root)
+            if resolved.is_file() and not any(part.startswith(".") for part in target.parts) and not (
+                    ignore is not None and resolved.is_relative_to(Path(ignore).resolve())):
                 # The file itself is scanned under its own name: the link would only compete for it.
                 found.append(CorpusFile(rel, path, skip_reason=f"link to {'/'.join(target.parts)}, indexed itself"))
                 continue
