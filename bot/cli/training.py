@@ -119,10 +119,12 @@ def check_train_values(args) -> None:
         raise UsageError(f"--max-length must be at least 64 tokens (got {args.max_length})")
     if not 0 <= args.stride < args.max_length // 2:
         raise UsageError(f"--stride must be from 0 to half of --max-length (got {args.stride})")
+    # --base-model may also be a hub name; the others are folders.
+    for name in ("average_with", "distil_from", "continue_from"):
+        if getattr(args, name) and not Path(getattr(args, name)).is_dir():
+            raise UsageError(f"{_flag(name)} {getattr(args, name)}: no such folder")
     for name in ("base_model", "average_with", "distil_from", "continue_from"):
         folder = getattr(args, name)
-        if folder and name != "base_model" and not Path(folder).is_dir():
-            raise UsageError(f"{_flag(name)} {folder}: no such folder")
         if folder and Path(folder).is_dir() and not (Path(folder) / "config.json").is_file():
             raise UsageError(f"{_flag(name)} {folder} holds no model (no config.json)")
     if Path(args.base_model).is_dir() and not any(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import CorpusError
+from bot.ingest.corpus_watch import ignored_path
 from bot.ingest.parsing import ParsedText, parse_html, parse_markdown, parse_pdf, parse_plain
 from bot.ingest.word import parse_docx
 from bot.types import Document
@@ -180,10 +181,10 @@ def _walk(root: Path, ignore: Path | None = None) -> tuple[list[Path], list[tupl
     def note(error: OSError) -> None:
         unreadable.append((Path(error.filename), error.strerror or str(error)))
 
-    skip = ignore.resolve() if ignore is not None else None
+    skip = ignored_path(root, ignore)
     for folder, dirs, files in os.walk(root, onerror=note):
         # Hidden folders (.git, editor files), and an index kept inside the corpus folder.
-        dirs[:] = [d for d in dirs if not d.startswith(".") and (skip is None or (Path(folder) / d).resolve() != skip)]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and os.path.join(folder, d) != skip]
         paths.extend(Path(folder) / name for name in dirs + files if not name.startswith("."))
     unreadable = [(f, why) for f, why in unreadable if f != root]
     return sorted(paths), sorted(unreadable)

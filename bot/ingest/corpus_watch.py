@@ -12,10 +12,21 @@ from pathlib import Path
 Signature = tuple[tuple[str, int, int], ...]
 
 
+def ignored_path(root: Path, ignore: Path | None) -> str | None:
+    """`ignore` spelled as a walk from root spells its folders (root joined with the relative path),
+    so that the walk compares strings instead of resolving every folder; None if outside root."""
+    if ignore is None:
+        return None
+    resolved_root, target = Path(root).resolve(), Path(ignore).resolve()
+    if target == resolved_root or not target.is_relative_to(resolved_root):
+        return None
+    return os.path.join(str(Path(root)), *target.relative_to(resolved_root).parts)
+
+
 def corpus_signature(root: Path, ignore: Path | None = None) -> Signature:
     """(relative path, size, mtime in ns) of every visible file under root, sorted; () if missing.
     `ignore`: a folder inside root left out, as the scan leaves it out (an index kept there)."""
-    skip = Path(ignore).resolve() if ignore is not None else None
+    skip = ignored_path(root, ignore)
     entries: list[tuple[str, int, int]] = []
     stack = [Path(root)]
     while stack:
@@ -29,7 +40,7 @@ def corpus_signature(root: Path, ignore: Path | None = None) -> Signature:
                 continue  # hidden files, including uploads still being written
             try:
                 if entry.is_dir(follow_symlinks=False):  # as the scan: a link to a folder is not walked
-                    if skip is None or Path(entry.path).resolve() != skip:
+                    if entry.path != skip:
                         stack.append(Path(entry.path))
                     continue
                 info = entry.stat()

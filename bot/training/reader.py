@@ -24,7 +24,7 @@ import torch
 
 from bot.errors import DataError
 from bot.hardware import training_device
-from bot.training.export_folder import check_export_folder, swap_in
+from bot.training.export_folder import swap_in
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL, resolve_model
 from bot.evaluation.squad import SquadExample, load_squad
 
@@ -208,9 +208,15 @@ def save_checkpoint(path: Path, model, optimizer, scheduler, step: int, extra: d
                         "scheduler": scheduler.state_dict(), "step": step, "extra": extra or {}, "rng": rng}, path)
 
 
-def check_same_run(work: Path, settings: dict, keys: tuple[str, ...]) -> None:
+def settings_record(config) -> dict:
+    """A run's settings (a dataclass) as its config.json and training_config.json record them."""
+    return json.loads(json.dumps(asdict(config)))
+
+
+def check_same_run(work: Path, config, keys: tuple[str, ...]) -> None:
     """DataError if the checkpoint in `work` belongs to a run with other settings: resuming it would
     keep the old schedule and data order while the export recorded the new settings."""
+    settings = settings_record(config)
     try:
         saved = json.loads((work / "config.json").read_text())
     except (OSError, ValueError):
@@ -309,7 +315,7 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     checkpoint = work / "checkpoint.pt"
     step = 0
     if checkpoint.exists():
-        check_same_run(work, _identity(config), _RUN_IDENTITY)
+        check_same_run(work, config, _RUN_IDENTITY)
         step, extra = resume(checkpoint, model, optimizer, scheduler)
         config.extra = dict(extra, **config.extra)
         log(f"resumed from step {step}")
@@ -345,11 +351,6 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     return export_reader(model, tokenizer, Path(config.output_dir), config)
 
 
-def _identity(config: TrainConfig) -> dict:
-    """The run's settings as training_config.json records them (JSON types)."""
-    return json.loads(json.dumps(asdict(config)))
-
-
 # Settings that must match for an export to be a point on this run's path.
 _RUN_IDENTITY = ("train_files", "base_model", "epochs", "batch_size", "learning_rate", "warmup_ratio",
                  "weight_decay", "max_length", "stride", "seed", "limit", "negative_keep")
@@ -374,7 +375,8 @@ def _continue_from_export(config: TrainConfig, model, scheduler) -> int:
     step = saved.get("extra", {}).get("exported_step")
     if not step:
         raise DataError(f"{folder} holds a finished run (no exported_step): nothing to continue")
-    differing = [k for k in _RUN_IDENTITY if saved.get(k) != _identity(config)[k]]
+    settings = settings_record(config)
+    differing = [k for k in _RUN_IDENTITY if saved.get(k) != settings[k]]
     if differing:
         raise DataError(f"{folder} was trained with other settings ({', '.join(differing)}): cannot continue it")
     weights = load_file(str(folder / "model.safetensors"))
@@ -408,7 +410,6 @@ def export_reader(model, tokenizer, out_dir: Path, config: TrainConfig | dict) -
     `config` is recorded as training_config.json (a dataclass, or the dict to write). Other files
     already in out_dir (model card, calibrations) are kept."""
     out_dir = Path(out_dir).resolve()
-    check_export_folder(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:

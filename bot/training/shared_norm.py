@@ -296,7 +296,7 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
     checkpoint = work / "checkpoint.pt"
     step = 0
     if checkpoint.exists():
-        check_same_run(work, json.loads(json.dumps(asdict(config))), _RUN_IDENTITY)
+        check_same_run(work, config, _RUN_IDENTITY)
         step, _ = resume(checkpoint, model, optimizer, scheduler)
         log(f"resumed from step {step}")
     (work / "config.json").write_text(json.dumps(asdict(config), indent=2))
