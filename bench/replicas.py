@@ -90,7 +90,7 @@ def main() -> int:
 
     questions = [json.loads(line)["question"] for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()]
     work = temp_dir("replicas")
-    settings = bench_settings(index_dir=work / "index")
+    settings = bench_settings(corpus_dir=REPO / "corpus", index_dir=work / "index")
     Bot(settings).load_index()  # indexed once: every page below starts from the same generation
     rows = {}
     for replicas in args.replicas:

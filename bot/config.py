@@ -48,8 +48,9 @@ class Settings:
     chunk_overlap: int = 150  # characters of trailing sentences repeated at the next chunk's start
     max_answer_tokens: int = 30
     # Chunks per index shard. Each shard gets the FAISS index type that suits its size, and a build
-    # rewrites only the shards whose rows changed; the default keeps a one-machine corpus in one.
-    shard_size: int = 1_000_000
+    # rewrites only the shards whose rows changed. None: the size the index was built with
+    # (DEFAULT_SHARD_SIZE for a new one, which keeps a one-machine corpus in one shard).
+    shard_size: int | None = None
     # Answerability probability below which the bot says the documents do not hold the answer.
     # None: the threshold stored with the calibration.
     abstain_threshold: float | None = None
@@ -57,6 +58,12 @@ class Settings:
     max_file_mb: float = 20.0
     host: str = "127.0.0.1"
     port: int = 7860
+
+    def __post_init__(self) -> None:
+        # Folders given as text (Settings(corpus_dir="docs")) are paths like the ones flags give.
+        for name in ("corpus_dir", "index_dir"):
+            if isinstance(getattr(self, name), str):
+                object.__setattr__(self, name, Path(getattr(self, name)))
 
     def validate(self) -> "Settings":
         if not 1 <= self.top_k <= self.max_top_k:
@@ -69,7 +76,7 @@ class Settings:
             raise UsageError(
                 f"chunk_overlap must be between 0 and chunk_size-1 (got {self.chunk_overlap})"
             )
-        if self.shard_size < 1:
+        if self.shard_size is not None and self.shard_size < 1:
             raise UsageError(f"shard_size must be >= 1 chunk (got {self.shard_size})")
         if self.max_answer_tokens < 1:
             raise UsageError(f"max_answer_tokens must be >= 1 (got {self.max_answer_tokens})")
@@ -82,6 +89,9 @@ class Settings:
         for label, folder in (("index", self.index_dir), ("corpus", self.corpus_dir)):
             if folder.exists() and not folder.is_dir():
                 raise UsageError(f"the {label} folder {folder} is a file, not a folder: choose a folder")
+        if self.index_dir.resolve() == self.corpus_dir.resolve():
+            raise UsageError(f"the index folder {self.index_dir} is the documents folder: give the index its own "
+                             "folder (it may sit inside the documents folder)")
         for name, allowed in (("reader_backend", READER_BACKENDS), ("embedding_backend", EMBEDDING_BACKENDS)):
             if getattr(self, name) not in allowed:
                 raise UsageError(f"{name} must be one of {', '.join(allowed)} (got {getattr(self, name)!r})")

@@ -17,10 +17,7 @@ _PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|he|him|his|she|her|this
 _POSSESSIVE = {"its", "their", "his", "her"}
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what about)\b", re.I)
 # Besides the common stop words: words that never name what a follow-up refers to.
-_STOP = STOP_WORDS | {
-    "they", "there", "about", "into", "than", "year", "much", "many", "kind", "type", "established",
-    "happen", "happened",
-}
+_STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened"}
 # Words that end a noun phrase when taking the subject from a question.
 _VERBS_AFTER = {"established", "founded", "created", "formed", "signed", "built", "located", "start",
                 "started", "begin", "began", "join", "joined", "do", "does", "did", "mean", "happen"}

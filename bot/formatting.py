@@ -1,4 +1,5 @@
-"""How the command line and the chat page show a document's size and the time it was added."""
+"""How the command line and the chat page show a document's size, the time it was added, and
+the place a citation points to."""
 
 from __future__ import annotations
 
@@ -28,3 +29,12 @@ def added_text(iso: str) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone()
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def place_text(doc: str, page: int | None, line: int | None) -> list[str]:
+    """'page 3', 'line 12': where in the document. A .docx has no lines of its own, so what it
+    counts is paragraphs, and a citation says so."""
+    parts = [f"page {int(page)}"] if page is not None else []
+    if line is not None:
+        parts.append(f"{'paragraph' if doc.lower().endswith('.docx') else 'line'} {int(line)}")
+    return parts

@@ -26,11 +26,11 @@ from bot.conversation import previous_questions, resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
-from bot.errors import CorpusError, UsageError
+from bot.errors import CorpusError, IndexStoreError, UsageError
 from bot.search.documents import DocumentProcessor
 from bot.search.index import LoadedIndex, SyncReport, iso_time, load_published, manifest_stamp, sync_index
 from bot.model_paths import BUNDLED_READER_DIR
-from bot.questions import clean_question
+from bot.questions import as_question, clean_question
 from bot.search.retrieval import Retriever
 from bot.read.sentence import SentenceReader
 from bot.types import Chunk, Citation, DocumentInfo, Passage, ReaderResult, ReadItem, Response, Span
@@ -119,7 +119,7 @@ class Bot:
         processor: what parses and embeds new documents for the index (default: this process);
         read_only: a serving replica, which answers from the published index generation, follows
         each new one, and never builds, adds or removes anything (another process does)."""
-        self.settings = settings or load_settings()
+        self.settings = settings.validate() if settings is not None else load_settings()
         self.embedder = embedder or make_embedder(self.settings.embedding_model, self.settings.embedding_backend)
         self._reader = reader  # built on first use: indexing never needs it
         self.processor = processor
@@ -210,6 +210,12 @@ class Bot:
             return False
         try:
             self._adopt_published() if self.read_only else self._sync_holding_lock()
+        except IndexStoreError as exc:
+            # The folder cannot take a new generation (a full disk, no write permission): answer
+            # from the index in memory, and try again only once the folder changes again.
+            self._signature = self._current_signature()
+            self.messages = [f"{exc}; answering from the index as it was"]
+            return False
         finally:
             self._sync_lock.release()
         return True
@@ -419,10 +425,14 @@ class Bot:
         threshold: refuse below this probability (None: the configured or calibrated one). An
         evaluation passes 0 to see the best answer to every question.
         """
-        histories = histories or [None] * len(questions)
+        if isinstance(questions, str):
+            raise UsageError("ask_many takes a list of questions; ask() takes one")
+        questions = list(questions)
+        histories = [None] * len(questions) if histories is None else list(histories)
         if len(histories) != len(questions):
             raise UsageError(f"{len(questions)} questions but {len(histories)} histories: give one per question")
-        if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                      or not 0 <= threshold <= 1):
             raise UsageError(f"threshold must be a probability from 0 to 1 (got {threshold!r})")
         top_k = self._checked_top_k(top_k)
         if not self.refresh():
@@ -467,7 +477,7 @@ class Bot:
             configured = self.settings.abstain_threshold
             threshold = calibration.threshold if configured is None else configured
         t0 = time.perf_counter()
-        results = self.reader.read_batch([(q, [ReadItem(text, name, 0, 0)]) for q, text, name in requests])
+        results = self.reader.read_batch([(as_question(q), [ReadItem(text, name, 0, 0)]) for q, text, name in requests])
         read_ms = (time.perf_counter() - t0) * 1000 / max(len(requests), 1)
         responses = []
         for (question, text, name), result in zip(requests, results):
@@ -505,7 +515,7 @@ class Bot:
         return responses
 
     def _checked_top_k(self, top_k) -> int:
-        top_k = top_k or self.settings.top_k
+        top_k = self.settings.top_k if top_k is None else top_k
         if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= self.settings.max_top_k:
             raise UsageError(f"top_k must be a whole number from 1 to {self.settings.max_top_k} (got {top_k!r})")
         return top_k
@@ -530,7 +540,7 @@ class Bot:
 
     def _prepare(self, question: str, history) -> _Prepared:
         text, notice = clean_question(question, self.settings.max_question_chars)
-        resolved = resolve(text, self._earlier_question(history))
+        resolved = resolve(as_question(text), self._earlier_question(history))
         return _Prepared(text, resolved.reader_question, resolved.retrieval_query, notice)
 
     def _earlier_question(self, history) -> list[str]:
@@ -557,15 +567,24 @@ class Bot:
         best = decision.best
         response.answer = best.text
         response.abstained = False
-        response.citations = self._citations(best, result.spans, passages)
+        response.citations = citations_for(result.spans, passages)
         response.reason = "; ".join(notices)
         return response
 
-    def _citations(self, best: Span, spans: list[Span], passages: list[Passage]) -> list[Citation]:
-        """The answer's own location first, then other read passages giving the same answer."""
-        norm = best.text.lower().strip()
-        chosen = [best] + [s for s in spans[1:] if s.text.lower().strip() == norm and s.doc_id != best.doc_id]
-        return [cite(s, passages[s.passage_index]) for s in chosen]
+
+def citations_for(spans: list[Span], passages: list[Passage]) -> list[Citation]:
+    """The answer's (spans[0]) own location first, then other documents giving the same answer as
+    the reader's next choices. A same-worded span ranked below some other answer is a coincidence
+    ("three months" of a probation period, for a question about returns), not support."""
+    best = spans[0]
+    norm = " ".join(best.text.lower().split())
+    chosen = [best]
+    for span in spans[1:]:
+        if " ".join(span.text.lower().split()) != norm:
+            break
+        if span.doc_id not in {c.doc_id for c in chosen}:
+            chosen.append(span)
+    return [cite(s, passages[s.passage_index]) for s in chosen]
 
 
 def cite(span: Span, passage: Passage) -> Citation:

@@ -8,6 +8,9 @@ import unicodedata
 from bot.errors import UsageError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_FINAL_MARKS = re.compile(r"[\s?!？！]+$")
+# A final full stop, unless it ends an initial or an abbreviation such as "U.S.".
+_SENTENCE_STOP = re.compile(r"(?<!\b[A-Z])\.$")
 
 
 def clean_question(raw, max_chars: int) -> tuple[str, str]:
@@ -31,3 +34,13 @@ def clean_question(raw, max_chars: int) -> tuple[str, str]:
         text = text[: cut if cut > max_chars // 2 else max_chars].rstrip()
         notice = f"the question was longer than {max_chars:,} characters; only its start was used"
     return text, notice
+
+
+def as_question(text: str) -> str:
+    """The question as the models read it, ending in one question mark.
+
+    The reader learnt from questions that end in "?", and a user's "warranty length",
+    "warranty length." and "warranty length??" should get the same answer.
+    """
+    core = _SENTENCE_STOP.sub("", _FINAL_MARKS.sub("", text)).rstrip()
+    return f"{core}?" if core else text

@@ -22,6 +22,7 @@ from concurrent.futures import Future
 
 from bot import errors
 from bot.config import Settings
+from bot.conversation import previous_questions
 from bot.errors import BotError, UsageError
 from bot.types import Response
 
@@ -160,7 +161,8 @@ class ReplicaPool:
         if not self._feeders or self._closing:
             raise BotError("the answering replicas are not running")
         future: Future = Future()
-        self._jobs.put((future, (question, list(history) if history else None, top_k)))
+        # Cleaned here as in-process asking would: a client's odd value ("abc", 3) is no conversation.
+        self._jobs.put((future, (question, previous_questions(history), top_k)))
         return future.result()
 
     def _feed(self, number: int) -> None:

@@ -6,5 +6,7 @@ QUESTION_WORDS = frozenset({
 })
 STOP_WORDS = QUESTION_WORDS | frozenset({
     "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "and", "or", "be", "been", "it", "its",
-    "that", "this", "as", "from", "their",
+    "that", "this", "as", "from", "their", "i", "me", "my", "we", "us", "our", "you", "your", "he", "him", "his",
+    "she", "her", "they", "them", "these", "those", "there", "about", "into", "than", "much", "many", "some",
+    "any",
 })

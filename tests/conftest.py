@@ -101,7 +101,7 @@ def load_corpus(root: Path, max_file_mb: float = 20.0) -> CorpusLoad:
         else:
             result.documents.append(doc)
     if not result.documents:
-        raise empty_corpus_error(Path(root), len(result.skipped))
+        raise empty_corpus_error(Path(root), result.skipped)
     return result
 
 

@@ -98,3 +98,33 @@ def test_line_numbers_point_at_the_source_file(tmp_path):
     assert chunk.line == 1
     assert chunk.line_at(doc.text.index("The answer")) == 6
     assert chunk.line_at(doc.text.index("First")) == 3
+
+
+def test_numbered_headings_and_steps_are_one_sentence():
+    text = "6. Warranty\n2.1. Fit the lid. Then wait."
+    assert [text[s:e] for s, e in sentence_spans(text)] == ["6. Warranty", "2.1. Fit the lid.", "Then wait."]
+
+
+def test_a_heading_with_nothing_under_it_joins_the_next_section():
+    doc = make_doc("# 5. Troubleshooting\n\n## 5.1 Filter light\n\nThe light turns red when the filter is full.\n")
+    chunks = chunk_document(doc, 600, 150)
+    assert len(chunks) == 1 and chunks[0].text.startswith("5. Troubleshooting")
+    assert "red" in chunks[0].text
+
+
+def test_a_long_sentence_is_cut_into_overlapping_pieces():
+    sentence = ("The policyholder must pay, for each claim made under this policy, " * 12 +
+                "an excess of two hundred and fifty euros.")
+    doc = make_doc(sentence + "\n")
+    chunks = chunk_document(doc, 200, 60)
+    assert all(len(c.text) <= 200 for c in chunks)
+    assert any("two hundred and fifty euros." in c.text for c in chunks)
+    for a, b in zip(chunks, chunks[1:]):
+        assert b.start < a.end  # each piece repeats the end of the one before
+
+
+def test_a_hard_wrapped_sentence_is_one_sentence():
+    text = "The building will open in\nthe autumn of 2026. It has a cafe.\nItems:\nkeys\n\nnext paragraph"
+    got = [text[s:e] for s, e in sentence_spans(text)]
+    assert got == ["The building will open in\nthe autumn of 2026.", "It has a cafe.", "Items:", "keys",
+                   "next paragraph"]

@@ -39,11 +39,13 @@ def test_ask_prints_answer_then_numbered_citations(dirs, capsys):
     assert "[1] bridges.txt" in out and "line 3" in out
 
 
-def test_ask_stdin_writes_one_json_object_per_line(dirs, capsys, monkeypatch):
+def test_ask_stdin_writes_one_json_object_per_input_line(dirs, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("When did Hekla erupt?\n\n   \nWhen did the Golden Gate open?\n"))
     assert main(["ask", "-"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2 and all("answer" in json.loads(x) for x in lines)
+    out = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+    assert len(out) == 4  # the Nth answer is the Nth line's, a blank line included
+    assert "answer" in out[0] and "answer" in out[3]
+    assert "empty" in out[1]["error"] and "empty" in out[2]["error"]
 
 
 @pytest.mark.parametrize("argv", [["ask", ""], ["ask", "   "], ["ask"]])
@@ -218,3 +220,44 @@ def test_export_onnx_refuses_a_reader_without_a_tokenizer_before_building(tmp_pa
         (bare / name).write_bytes((tiny_qa_model / name).read_bytes())
     assert main(["export-onnx", "--reader", str(bare), "--no-measure"]) == 2
     assert "holds no tokenizer" in capsys.readouterr().err
+
+
+def test_a_folder_whose_every_file_is_skipped_says_why(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BOT_READER", "none")
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "junk.txt").write_bytes(bytes(range(256)) * 4)
+    assert main(["index", "--corpus", str(corpus), "--index", str(tmp_path / "i")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: no usable documents") and "every file was skipped" in err
+    assert "junk.txt: could not be read: binary content" in err
+
+
+def test_sigterm_interrupts_a_command_like_ctrl_c(capsys):
+    import os
+    import signal
+    import time
+
+    from bot.cli.options import run_reporting_errors
+
+    cleaned = []
+
+    def work():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+            return 0
+        finally:
+            cleaned.append(True)
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert run_reporting_errors(work) == 130 and cleaned == [True]
+    assert "interrupted" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize("command", ["index", "eval"])
+def test_ray_workers_without_ray_is_refused(dirs, capsys, command):
+    argv = [command, "--ray-workers", "2"] + (["questions.jsonl"] if command == "eval" else [])
+    assert main(argv) == 2
+    assert "--ray-workers needs --ray" in capsys.readouterr().err

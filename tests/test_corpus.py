@@ -92,3 +92,90 @@ def test_a_link_to_a_document_of_the_corpus_leaves_the_document_under_its_own_na
     result = load_corpus(corpus)
     assert [d.doc_id for d in result.documents] == ["d.txt"]
     assert dict(result.skipped) == {"0link.txt": "link to d.txt, indexed itself"}
+
+
+# ----- decoding -----
+
+def test_utf8_with_a_stray_latin1_byte_keeps_its_utf8_and_repairs_only_that_byte():
+    raw = "Der Bürgermeister von München heißt Dieter Reiter.\nLegacy line: ".encode("utf-8") + b"caf\xe9\n"
+    assert decode_text(raw) == "Der Bürgermeister von München heißt Dieter Reiter.\nLegacy line: café\n"
+    # A genuine cp1252 file still reads as cp1252, even where two of its bytes happen to form UTF-8 ("É”").
+    latin = "CAFÉ” — crème brûlée, naïve, Müller, señor".encode("cp1252")
+    assert decode_text(latin) == "CAFÉ” — crème brûlée, naïve, Müller, señor"
+
+
+def test_html_declared_charset_is_honoured(tmp_path):
+    russian = "Москва основана в 1147 году."
+    corpus = write_corpus(tmp_path / "c", {
+        "ru.html": b'<html><head><meta charset="windows-1251"></head><body><p>'
+                   + russian.encode("cp1251") + b"</p></body></html>",
+        "jp.htm": b'<html><head><META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=Shift_JIS">'
+                  b"<title>" + "東京".encode("shift_jis") + b"</title></head><body><p>"
+                  + "東京は日本の首都です。".encode("shift_jis") + b"</p></body></html>",
+    })
+    docs = {d.doc_id: d for d in load_corpus(corpus).documents}
+    assert russian in docs["ru.html"].text
+    assert "東京は日本の首都です。" in docs["jp.htm"].text and docs["jp.htm"].title == "東京"
+
+
+def test_html_charset_declaration_yields_to_bom_utf8_and_the_bytes():
+    from bot.ingest.corpus import html_charset, parse_file
+
+    def body(parsed_raw: bytes) -> str:
+        return parse_file("html", parsed_raw).text
+
+    meta = b'<meta charset="windows-1251"><p>'
+    assert html_charset(meta) == "cp1251"
+    # A BOM wins over the declaration.
+    assert "Grüße" in body(b"\xef\xbb\xbf" + meta + "Grüße".encode("utf-8"))
+    # Text saved as UTF-8 under a stale declaration: the non-ASCII bytes are valid UTF-8, so UTF-8 wins.
+    assert "Grüße Москва" in body(meta + "Grüße Москва".encode("utf-8"))
+    # Unknown or non-ASCII-compatible charsets are ignored; a declaration the bytes contradict falls back.
+    assert html_charset(b'<meta charset="klingon">') is None
+    assert html_charset(b'<meta charset="utf-16">') is None and html_charset(b'<meta charset="cp037">') is None
+    assert html_charset(b'<!-- <meta charset="koi8-r"> --><p>x') is None
+    assert "Café" in body(b'<meta charset="shift_jis"><p>' + "Café crème".encode("cp1252"))
+    # Browsers read Latin-1 as windows-1252 (curly quotes in 0x80-0x9F).
+    assert "\u201cquoted\u201d" in body(b'<meta charset="iso-8859-1"><p>' + "\u201cquoted\u201d".encode("cp1252"))
+    # Declarations only count in HTML.
+    assert "Москва" not in decode_text(meta + "Москва".encode("cp1251"))
+
+
+def test_utf32_with_a_bom_is_decoded():
+    text = "Hello, UTF-32 wörld."
+    assert decode_text(b"\xff\xfe\x00\x00" + text.encode("utf-32-le")) == text
+    assert decode_text(b"\x00\x00\xfe\xff" + text.encode("utf-32-be")) == text
+    assert decode_text(text.encode("utf-16")) == text  # UTF-16 with a BOM is unchanged
+
+
+def test_nul_bytes_after_the_sniffed_part_are_dropped():
+    raw = ("Plain text line.\n" * 600).encode("ascii") + b"late\x00 NUL\x00s.\n"
+    assert len(raw) > 8192 + 100
+    text = decode_text(raw)
+    assert "\x00" not in text and text.endswith("late NULs.\n")
+    with pytest.raises(ValueError, match="NUL bytes"):  # in the sniffed part they still mean binary
+        decode_text(b"early\x00 NUL " + raw)
+
+
+def test_a_log_with_ansi_colours_is_read_without_the_escape_codes(tmp_path):
+    lines = [f"\x1b[32m2024-05-0{i % 9 + 1} INFO\x1b[0m step {i} done \x1b[1;31mOK\x1b[m" for i in range(30)]
+    corpus = write_corpus(tmp_path / "c", {"run.txt": "\n".join(lines).encode("utf-8")})
+    doc = load_corpus(corpus).documents[0]
+    assert "\x1b" not in doc.text and "2024-05-01 INFO step 0 done OK" in doc.text
+    with pytest.raises(ValueError, match="control characters"):  # other control bytes are still binary
+        decode_text(b"\x1b\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f" * 20)
+
+
+def test_the_folder_fingerprint_sees_a_file_replaced_with_its_old_size_and_time(tmp_path):
+    from bot.ingest.corpus_watch import corpus_signature
+
+    doc = tmp_path / "bakery.txt"
+    doc.write_text("Gamma Bakery was opened by Tomas Novak.", encoding="utf-8")
+    before = corpus_signature(tmp_path)
+    stat = doc.stat()
+    replacement = tmp_path / "incoming.tmp"
+    replacement.write_text("Gamma Bakery was opened by Pavel Horak.", encoding="utf-8")
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as `cp -p` or a tar restore keep it
+    os.replace(replacement, doc)
+    assert doc.stat().st_size == stat.st_size and doc.stat().st_mtime_ns == stat.st_mtime_ns
+    assert corpus_signature(tmp_path) != before

@@ -44,3 +44,13 @@ def test_query_vectors_are_cached_read_only_and_the_cache_is_bounded(monkeypatch
     other = _embedder()
     other.encode_query("one")
     assert other._model.calls == 1  # caches are per embedder
+
+
+def test_the_vectors_source_names_the_weights_of_a_model_folder(tmp_path):
+    from bot.search.embedding import _weights_digest
+
+    (tmp_path / "model.safetensors").write_bytes(b"weights of model A")
+    first = _weights_digest(str(tmp_path))
+    (tmp_path / "model.safetensors").write_bytes(b"weights of model B")  # another model, same path
+    assert first and _weights_digest(str(tmp_path)) != first
+    assert _weights_digest("sentence-transformers/all-MiniLM-L6-v2") == ""  # a hub name: its cache's revision

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from bot.config import load_settings
+from bot.errors import IndexStoreError, UsageError
 from bot.search.index import IndexStore, sync_index
 from bot.search.shards import choose_faiss_index
 from tests.conftest import FakeEmbedder, SAMPLE_DOCS, write_corpus
@@ -225,3 +226,43 @@ def test_an_index_kept_inside_the_corpus_folder_is_not_read_as_documents(tmp_pat
     again = sync_index(settings, FakeEmbedder())
     assert first.report.skipped == [] and again.report.skipped == [] and again.report.reused
     assert all(not name.startswith("index") for name, *_ in corpus_signature(corpus, corpus / "index"))
+
+
+def test_the_index_removes_only_the_files_it_wrote(setup):
+    settings, corpus, emb = setup
+    settings.index_dir.mkdir()
+    mine = ["chunks-of-bread.md", "vectors-notes.txt", "faiss-intro.txt", ".draft.tmp"]
+    for name in mine:
+        (settings.index_dir / name).write_text("the user's own file")
+    sync_index(settings, emb)
+    (corpus / "bridges.txt").write_text("Completely different text about ferries.")
+    sync_index(settings, emb)  # a new generation: the old one's files go
+    assert all((settings.index_dir / name).exists() for name in mine)
+    named = set(json.loads((settings.index_dir / "manifest.json").read_text())["files"])
+    generated = {p.name for p in settings.index_dir.iterdir()} - set(mine) - {"manifest.json", ".lock"}
+    assert generated == named
+
+
+def test_the_documents_folder_cannot_be_the_index_folder(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", SAMPLE_DOCS)
+    with pytest.raises(UsageError, match="is the documents folder"):
+        load_settings({"corpus_dir": corpus, "index_dir": tmp_path / "corpus" / "."})
+
+
+def test_a_failed_write_leaves_nothing_behind_and_says_why(setup, monkeypatch):
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    before = {p.name for p in settings.index_dir.iterdir()}
+    (corpus / "bridges.txt").write_text("Completely different text about ferries.")
+    import faiss
+
+    def disk_full(index, path):
+        raise RuntimeError("Error in void faiss::write_index: fwrite failed\nNo space left on device")
+
+    monkeypatch.setattr(faiss, "write_index", disk_full)
+    with pytest.raises(IndexStoreError, match=r"cannot write the index in .*: the disk is full$"):
+        sync_index(settings, emb)
+    assert {p.name for p in settings.index_dir.iterdir()} == before
+    store = IndexStore(settings.index_dir)
+    store.verify_files(store.read_manifest())
+    assert store.read_manifest()["files"] == first.manifest["files"]

@@ -141,3 +141,140 @@ def test_the_index_reports_a_skipped_docx_and_answers_from_the_rest(small_settin
     assert sorted(d["doc"] for d in bot.documents()) == sorted(SAMPLE_DOCS)
     assert "skipped locked.docx: could not be read: encrypted .docx (it needs a password; " \
            "save a copy without one)" in bot.messages
+
+
+# Namespaces for the XML injected below: WordprocessingML, markup compatibility, and the drawing
+# and VML vocabularies a text box is stored in.
+_NAMESPACES = (
+    'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+    'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+    'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+    'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+    'xmlns:v="urn:schemas-microsoft-com:vml"'
+)
+
+
+def _docx_with_body(body_xml: str) -> bytes:
+    """A .docx whose body is `body_xml`: the markup python-docx cannot write (tracked changes,
+    content controls, text boxes) as Word saves it."""
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    body = document.element.body
+    for element in list(parse_xml(f"<w:body {_NAMESPACES}>{body_xml}</w:body>")):
+        body.sectPr.addprevious(element)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _run(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def _load(tmp_path, body_xml: str):
+    return load_document(tmp_path / "doc.docx", "doc.docx", raw=_docx_with_body(body_xml))
+
+
+def test_tracked_insertions_count_and_deletions_do_not(tmp_path):
+    doc = _load(tmp_path, (
+        # an insertion replacing a deletion inside a sentence
+        f'<w:p>{_run("The pier opens at ")}'
+        '<w:del w:id="1" w:author="A"><w:r><w:delText>six</w:delText></w:r></w:del>'
+        f'<w:ins w:id="2" w:author="A">{_run("seven")}</w:ins>{_run(" o&apos;clock.")}</w:p>'
+        # a whole paragraph deleted, its mark too: no paragraph left, so none counted
+        '<w:p><w:pPr><w:rPr><w:del w:id="3" w:author="A"/></w:rPr></w:pPr>'
+        '<w:del w:id="4" w:author="A"><w:r><w:delText>The pier is closed on Sundays.</w:delText></w:r>'
+        '</w:del></w:p>'
+        # a paragraph moved down: only its new place shows
+        '<w:p><w:pPr><w:rPr><w:moveFrom w:id="5" w:author="A"/></w:rPr></w:pPr>'
+        f'<w:moveFrom w:id="6" w:author="A">{_run("Boats dock at the east quay.")}</w:moveFrom></w:p>'
+        # a deleted paragraph mark joins the paragraph to the next one
+        f'<w:p><w:pPr><w:rPr><w:del w:id="7" w:author="A"/></w:rPr></w:pPr>{_run("Tickets cost ")}</w:p>'
+        f'<w:p><w:ins w:id="8" w:author="A">{_run("four euros")}</w:ins>{_run(".")}</w:p>'
+        # a tab and a line break, as python-docx renders them
+        '<w:p><w:r><w:t>Fees</w:t><w:tab/><w:t>monthly</w:t><w:br/><w:t>on the first.</w:t></w:r></w:p>'
+        f'<w:p><w:moveTo w:id="9" w:author="A">{_run("Boats dock at the east quay.")}</w:moveTo></w:p>'
+        # a deleted table row is gone; an inserted one is a row like any other
+        f'<w:tbl><w:tr><w:tc><w:p>{_run("Ship")}</w:p></w:tc><w:tc><w:p>{_run("Berth")}</w:p></w:tc></w:tr>'
+        f'<w:tr><w:trPr><w:del w:id="10" w:author="A"/></w:trPr><w:tc><w:p><w:del w:id="11" w:author="A">'
+        '<w:r><w:delText>Borealis</w:delText></w:r></w:del></w:p></w:tc><w:tc><w:p/></w:tc></w:tr>'
+        f'<w:tr><w:trPr><w:ins w:id="12" w:author="A"/></w:trPr><w:tc><w:p><w:ins w:id="13" w:author="A">'
+        f'{_run("Aurora")}</w:ins></w:p></w:tc><w:tc><w:p>{_run("B4")}</w:p></w:tc></w:tr></w:tbl>'
+    ))
+    assert doc.text == ("The pier opens at seven o'clock.\nTickets cost four euros.\n"
+                        "Fees\tmonthly\non the first.\nBoats dock at the east quay.\n"
+                        "Ship | Berth\nAurora | B4")
+    words = ("seven", "Tickets", "euros", "first", "Boats", "Aurora")
+    assert [doc.line_at(doc.text.index(w)) for w in words] == [1, 2, 2, 3, 4, 6]
+
+
+def test_inline_and_block_content_controls_keep_their_text_in_order(tmp_path):
+    # The tester's contract.docx, with a heading and a table added inside the block control.
+    doc = _load(tmp_path, (
+        f'<w:p>{_run("Contract summary.")}</w:p>'
+        '<w:sdt><w:sdtPr><w:alias w:val="Parties"/></w:sdtPr><w:sdtContent>'
+        f'<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr>{_run("Parties")}</w:p>'
+        f'<w:p>{_run("The contract owner is Beatrix Holm.")}</w:p>'
+        f'<w:tbl><w:tr><w:tc><w:p>{_run("Seller")}</w:p></w:tc><w:tc><w:p>'
+        f'<w:sdt><w:sdtPr/><w:sdtContent>{_run("Nordic Rope AB")}</w:sdtContent></w:sdt>'
+        '</w:p></w:tc></w:tr></w:tbl>'
+        '</w:sdtContent></w:sdt>'
+        f'<w:p>{_run("Signed in ")}<w:sdt><w:sdtPr/><w:sdtContent>{_run("Reykjavik")}</w:sdtContent></w:sdt>'
+        f'{_run(" on Monday.")}</w:p>'
+    ))
+    assert doc.text.split("\n") == ["Contract summary.", "Parties", "The contract owner is Beatrix Holm.",
+                                     "Seller | Nordic Rope AB", "Signed in Reykjavik on Monday."]
+    assert [h for _, h in doc.headings] == ["Parties"]
+    assert doc.section_at(doc.text.index("Reykjavik")) == "Parties"
+    assert [doc.line_at(doc.text.index(w)) for w in ("Beatrix", "Nordic", "Reykjavik")] == [3, 4, 5]
+
+
+def test_hyperlinks_smart_tags_custom_xml_and_fields_show_their_text(tmp_path):
+    doc = _load(tmp_path, (
+        f'<w:p>{_run("Read ")}<w:hyperlink w:anchor="rules">{_run("the pier rules")}</w:hyperlink>'
+        f'{_run(", ")}'
+        # a link whose text is a tracked insertion, and a link inside a smart tag
+        f'<w:hyperlink w:anchor="fees"><w:ins w:id="1" w:author="A">{_run("the fee list")}</w:ins>'
+        '</w:hyperlink>'
+        f'{_run(" and ")}<w:smartTag w:uri="urn:harbour" w:element="place">'
+        f'<w:hyperlink w:anchor="map">{_run("the harbour map")}</w:hyperlink></w:smartTag>'
+        f'{_run(" before ")}<w:customXml w:element="date">{_run("1 May")}</w:customXml>{_run(", page ")}'
+        f'<w:fldSimple w:instr=" PAGE ">{_run("3")}</w:fldSimple>{_run(", or ")}'
+        # a field written as codes: its result shows, its instruction does not
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> HYPERLINK "https://example.org" </w:instrText></w:r>'
+        f'<w:r><w:fldChar w:fldCharType="separate"/></w:r>{_run("the website")}'
+        f'<w:r><w:fldChar w:fldCharType="end"/></w:r>{_run(".")}</w:p>'
+    ))
+    assert doc.text == ("Read the pier rules, the fee list and the harbour map before 1 May, page 3, "
+                        "or the website.")
+
+
+def _text_box(text: str) -> str:
+    """A text box as Word 2010+ saves it: DrawingML for new readers, VML as the fallback."""
+    content = f"<w:txbxContent><w:p>{_run(text)}</w:p></w:txbxContent>"
+    return (
+        '<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic>'
+        '<a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        f'<wps:wsp><wps:txbx>{content}</wps:txbx></wps:wsp>'
+        '</a:graphicData></a:graphic></wp:anchor></w:drawing>'
+        f'</mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>{content}</v:textbox></v:shape></w:pict>'
+        '</mc:Fallback></mc:AlternateContent></w:r>'
+    )
+
+
+def test_a_text_box_is_read_once_after_its_anchor_paragraph(tmp_path):
+    doc = _load(tmp_path, (
+        f'<w:p>{_run("The harbour at dawn.")}{_text_box("The pier closes at dusk.")}</w:p>'
+        f'<w:p>{_run("Boats leave at noon.")}</w:p>'
+        # an older file's VML text box, with no DrawingML, in a table cell
+        f'<w:tbl><w:tr><w:tc><w:p>{_run("Aurora")}</w:p></w:tc><w:tc><w:p><w:r><w:pict><v:shape><v:textbox>'
+        f'<w:txbxContent><w:p>{_run("crew of twelve")}</w:p></w:txbxContent>'
+        '</v:textbox></v:shape></w:pict></w:r>'
+        '</w:p></w:tc></w:tr></w:tbl>'
+    ))
+    assert doc.text.split("\n") == ["The harbour at dawn.", "The pier closes at dusk.",
+                                    "Boats leave at noon.", "Aurora | crew of twelve"]
+    assert [doc.line_at(doc.text.index(w)) for w in ("dusk", "noon", "twelve")] == [2, 3, 4]

@@ -116,6 +116,21 @@ def test_running_headers_and_footers_are_dropped_and_paragraphs_rejoined(tmp_pat
     assert [doc.page_at(doc.text.index(w)) for w in ("Every", "same", "Results")] == [1, 2, 3]
 
 
+def test_repeated_titles_that_change_with_the_page_are_content(tmp_path):
+    path = tmp_path / "deck.pdf"
+    make_pdf(path, [[TextLine(f"Results for {year}", size=16), TextLine(f"Sales in {year} were {units} units.")]
+                    for year, units in ((2019, 120), (2020, 95), (2021, 143), (2022, 210))])
+    text = load_document(path, "deck.pdf").text
+    assert "Results for 2021" in text and "Sales in 2021 were 143 units." in text
+
+
+def test_a_page_number_footer_is_dropped_from_a_short_document(tmp_path):
+    path = tmp_path / "two.pdf"
+    make_pdf(path, [[TextLine("The plant was closed until the end of"), TextLine("Page 1 of 2", size=9, at=40)],
+                    [TextLine("March, when it reopened."), TextLine("Page 2 of 2", size=9, at=40)]])
+    assert load_document(path, "two.pdf").text == "The plant was closed until the end of March, when it reopened."
+
+
 def test_ligatures_are_spelled_out(tmp_path):
     path = tmp_path / "flowers.pdf"
     make_pdf(path, [[TextLine("The \ufb01eld team counted \ufb02owers.")]])

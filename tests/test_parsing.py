@@ -117,3 +117,56 @@ def test_code_fence_with_info_string_and_longer_closer():
     parsed = parse_markdown("```python\n# not a heading\n````\n# Real heading\n")
     assert [h for _, h in parsed.headings] == ["Real heading"]
     assert "# not a heading" in parsed.text.split("\n")
+
+
+def test_markdown_table_rows_read_as_sentences_with_their_column_names():
+    parsed = parse_markdown("| Plan | Monthly fee | Joining fee |\n|:--|--:|---|\n| Basic | £10 | £5 |\n"
+                            "| **Plus** | £25 | |\n\n| a | b |\n| c | d |\n")
+    lines = parsed.text.split("\n")
+    assert "Basic — Monthly fee: £10; Joining fee: £5." in lines
+    assert "Plus — Monthly fee: £25." in lines  # an empty cell is left out
+    assert "a; b." in lines and "c; d." in lines  # no header row: cells in order
+    assert parsed.source_lines[lines.index("Basic — Monthly fee: £10; Joining fee: £5.")] == 3
+
+
+def test_html_table_rows_keep_their_cells_together():
+    parsed = parse_html("<table><caption>Volcanoes</caption><tr><th>Volcano</th><th>Height</th></tr>\n"
+                        "<tr><td>Etna</td><td>3,357 m</td></tr>\n<tr><th>Stromboli</th><td>924<br>m</td></tr>\n"
+                        "</table><p>After.</p>")
+    assert parsed.text.split("\n") == ["Volcanoes", "Etna — Height: 3,357 m.", "Stromboli — Height: 924 m.",
+                                        "After."]
+
+
+def test_markdown_entities_footnotes_comments_and_scripts():
+    parsed = parse_markdown("Sync every 15&nbsp;minutes &amp; more.[^1]\n\n[^1]: Measured by Clifford Paine.\n\n"
+                            "<!-- internal: the launch code is 4471 -->\nBefore <!-- a\nnote --> after.\n"
+                            "<script>alert(1)</script>\n<style>\np {}\n</style>\nEnd.\n")
+    text = parsed.text
+    assert "Sync every 15\xa0minutes & more." in text and "Measured by Clifford Paine." in text
+    assert "4471" not in text and "note" not in text and "alert" not in text and "p {}" not in text
+    assert "Before" in text and "after." in text and "End." in text
+    assert not parsed.headings  # a footnoted sentence is not a heading
+
+
+def test_markdown_code_spans_escapes_and_addresses_stay_as_written():
+    assert render_markdown_inline("Use the `<br>` tag in `List<String>`") == "Use the <br> tag in List<String>"
+    assert render_markdown_inline(r"\*not\* emphasis, **bold**") == "*not* emphasis, bold"
+    assert render_markdown_inline("Write to <help@example.com>.") == "Write to help@example.com."
+
+
+def test_markdown_heading_forms_and_front_matter():
+    parsed = parse_markdown('---\ntitle: "Dev Guide"\n---\n\n# Learn C#\n\nText.\n\nSubtitle\n--------\n\nBody.\n')
+    assert parsed.title == "Dev Guide" and "title:" not in parsed.text
+    assert [h for _, h in parsed.headings] == ["Learn C#", "Subtitle"]
+    assert "--------" not in parsed.text
+
+
+def test_plain_text_sentence_ending_in_a_quote_is_not_a_heading():
+    parsed = parse_plain('Intro.\n\nThe mayor said "We will rebuild the pier."\n\nMore text.\n')
+    assert parsed.headings == []
+
+
+def test_an_svg_title_is_not_the_page_title():
+    parsed = parse_html("<html><head><title>Annual Report</title></head><body><svg><title>Close</title></svg>"
+                        "<svg><title>x</svg><p>Body text.</p></body></html>")
+    assert parsed.title == "Annual Report" and "Body text." in parsed.text

@@ -4,6 +4,7 @@ from bot.config import load_settings
 from tests.conftest import load_corpus
 from bot.pipeline import Bot
 from bot.read.transformer import ReadItem, TransformerReader, align_to_words
+from bot.read.windows import crosses_break
 
 
 @pytest.mark.parametrize("text,start,end,expected", [
@@ -13,6 +14,18 @@ from bot.read.transformer import ReadItem, TransformerReader, align_to_words
     ("ends here.", 5, 10, "here"),
     ('he said "hello there" ok', 8, 14, "hello"),
     ("a (parenthetical remark) b", 2, 10, "parenthetical"),
+    # addresses, times and numbers are one token; sentences run together are not
+    ("mail support@brightwater.example.com today.", 5, 24, "support@brightwater.example.com"),
+    ("write to help.desk@example.co.uk.", 14, 32, "help.desk@example.co.uk"),
+    ("see https://example.org/refunds now", 4, 9, "https://example.org/refunds"),
+    ("weighs 2.5 kg at 10:30", 7, 8, "2.5"),
+    ("weighs 2.5 kg at 10:30", 17, 19, "10:30"),
+    ("cost 1,000 dollars", 5, 6, "1,000"),
+    ("Paris,London", 0, 5, "Paris"),
+    ("a two-year warranty", 2, 5, "two"),
+    ("end of it.Next one", 7, 9, "it"),
+    # a quote mark whose partner stands right next to the span is taken in
+    ("the card “Welcome Aboard” has it", 4, 24, "card “Welcome Aboard”"),
 ])
 def test_align_to_words(text, start, end, expected):
     s, e = align_to_words(text, start, end)
@@ -56,3 +69,13 @@ def test_reader_errors_are_clear():
         TransformerReader("no-such-org/no-such-model").warm_up()
     with pytest.raises(ValueError, match="got 0"):
         TransformerReader("x", top_k=0)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("if all of the following are true:\n\nthey have completed probation", True),
+    ("How much luggage can I bring?\nTwo bags of 23 kg.", True),
+    ("a towel\na padlock", False),  # list items of one answer
+    ("The Central\nBureau", False),  # a hard-wrapped line
+])
+def test_answers_do_not_cross_paragraphs_or_questions(text, expected):
+    assert crosses_break(text, 0, len(text)) is expected

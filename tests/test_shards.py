@@ -8,7 +8,7 @@ import pytest
 
 import bot.search.shards as shards_module
 from bot.config import load_settings
-from bot.search.index import IndexStore, sync_index
+from bot.search.index import DEFAULT_SHARD_SIZE, IndexStore, sync_index
 from bot.search.retrieval import Retriever
 from bot.search.shards import ShardedSearch, build_faiss, pq_codes, shard_ranges
 from tests.conftest import FakeEmbedder, write_corpus
@@ -62,6 +62,15 @@ def test_a_sharded_index_retrieves_exactly_what_one_index_does(corpus, tmp_path)
     reloaded = sync_index(_settings(corpus, tmp_path / "sharded", shard_size=7), embedder)
     assert reloaded.report.embedded_chunks == 0 and isinstance(reloaded.faiss_index, ShardedSearch)
     assert [_ranking(reloaded, embedder, q) for q in QUESTIONS] == [_ranking(single, embedder, q) for q in QUESTIONS]
+
+
+def test_an_index_keeps_its_shard_size_when_opened_without_one(corpus, tmp_path):
+    embedder = FakeEmbedder()
+    sharded = sync_index(_settings(corpus, tmp_path / "index", shard_size=7), embedder)
+    reopened = sync_index(_settings(corpus, tmp_path / "index"), embedder)  # as `bot ask` or the page
+    assert reopened.manifest["shard_size"] == 7 and reopened.manifest["shards"] == sharded.manifest["shards"]
+    new = sync_index(_settings(corpus, tmp_path / "new"), embedder)
+    assert new.manifest["shard_size"] == DEFAULT_SHARD_SIZE and len(new.manifest["shards"]) == 1
 
 
 def test_adding_a_document_keeps_the_full_shards_files(corpus, tmp_path):

@@ -337,3 +337,12 @@ def test_busy_port_or_unknown_host_is_a_one_line_error(tmp_path):
     result = _app("--host", "no-such-host.invalid", "--corpus", str(REPO / "corpus"))
     assert result.returncode == 2 and "cannot listen on no-such-host.invalid" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_word_citation_names_the_paragraph_not_a_line():
+    from bot.cli.answering import _where
+    from bot.ui.render import where
+
+    assert _where("contract.docx", "Terms", 3, None) == "contract.docx, \u00a7 Terms, paragraph 3"
+    assert where("notes.txt", "", 12, None).endswith("line 12")
+    assert where("report.pdf", "", 4, 2).endswith("page 2 · line 4")

@@ -7,8 +7,10 @@ import json
 import sys
 import textwrap
 
-from bot.cli.options import add_answering_flags, add_embedding_flags, add_location_flags, add_ray_flags, settings_from
+from bot.cli.options import (add_answering_flags, add_embedding_flags, add_location_flags, add_ray_flags,
+                             check_ray_flags, settings_from)
 from bot.errors import CorpusError, UsageError
+from bot.formatting import place_text
 
 EXAMPLES_ASK = """examples:
   bot ask "When was the BCIJ established?"
@@ -33,8 +35,8 @@ def register_index(sub) -> argparse.ArgumentParser:
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     idx.add_argument("--force", action="store_true", help="re-embed every document")
     idx.add_argument("--shard-size", type=int, metavar="N",
-                     help="chunks per index shard (default 1,000,000; BOT_SHARD_SIZE); a change re-shards "
-                          "without embedding again")
+                     help="chunks per index shard (default: the index's own, 1,000,000 for a new one; "
+                          "BOT_SHARD_SIZE); a change re-shards without embedding again")
     add_location_flags(idx)
     add_embedding_flags(idx)
     add_ray_flags(idx, "embed the documents")
@@ -83,11 +85,7 @@ def _where(doc: str, section: str, line, page) -> str:
     parts = [doc]
     if section:
         parts.append(f"\u00a7 {section}")
-    if page is not None:
-        parts.append(f"page {page}")
-    if line is not None:
-        parts.append(f"line {line}")
-    return ", ".join(parts)
+    return ", ".join(parts + place_text(doc, page, line))
 
 
 def _shorten(text: str, n: int) -> str:
@@ -104,9 +102,7 @@ def run_ask(args) -> int:
     if args.question == "-":
         # Under a UTF-8 locale stdin is decoded strictly: one line in another encoding must not end the run.
         getattr(sys.stdin, "reconfigure", lambda **_: None)(errors="replace")
-        for line in sys.stdin:
-            if not line.strip():
-                continue
+        for line in sys.stdin:  # one output line per input line, a blank one included, so they pair up
             try:
                 out = bot.ask(line).to_dict()
             except UsageError as exc:
@@ -131,6 +127,7 @@ def run_index(args) -> int:
     from bot.pipeline import Bot
     from bot.search.index import faiss_summary
 
+    check_ray_flags(args)
     settings = settings_from(args, shard_size=args.shard_size)
     processor = None
     if args.ray:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from typing import Callable
 
 from bot.config import EMBEDDING_BACKENDS, READER_BACKENDS
-from bot.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, BotError
+from bot.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, BotError, UsageError
 
 
 def add_location_flags(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +49,12 @@ def add_ray_flags(parser: argparse.ArgumentParser, what: str) -> None:
     group.add_argument("--ray-workers", type=int, metavar="N", help="actors to start (default: the cluster's CPUs)")
 
 
+def check_ray_flags(args: argparse.Namespace) -> None:
+    """--ray-workers means nothing without --ray (its count is checked with the cluster's flags)."""
+    if args.ray_workers is not None and not args.ray:
+        raise UsageError("--ray-workers needs --ray (the cluster to start them on)")
+
+
 def settings_from(args: argparse.Namespace, **extra):
     """Settings from the flags a command has (absent ones fall back to BOT_* and the defaults)."""
     from bot.config import load_settings
@@ -73,9 +81,29 @@ class OneLineErrorParser(argparse.ArgumentParser):
         sys.exit(EXIT_BAD_INPUT)
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run_reporting_errors(work: Callable[[], int]) -> int:
     """Run a command; whatever goes wrong becomes one line on stderr and an exit code, never a
-    traceback (BOT_DEBUG=1 shows it): 2 bad input, 3 the tool could not run, 130 interrupted."""
+    traceback (BOT_DEBUG=1 shows it): 2 bad input, 3 the tool could not run, 130 interrupted.
+
+    SIGTERM and SIGHUP (a service stopped, a terminal closed) interrupt like Ctrl-C, so that the
+    same clean-up runs: a document being removed is put back, a server finishes its upload."""
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                previous[name] = signal.signal(getattr(signal, name), _interrupt)
+    try:
+        return _run(work)
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+def _run(work: Callable[[], int]) -> int:
     try:
         return work()
     except BotError as exc:

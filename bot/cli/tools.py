@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.options import add_answering_flags, add_location_flags, add_ray_flags, settings_from
+from bot.cli.options import add_answering_flags, add_location_flags, add_ray_flags, check_ray_flags, settings_from
 from bot.config import ANSWERABLE_LOSS_BUDGET, DEFAULT_BATCH
 
 EXAMPLES_EVAL = """examples:
@@ -74,6 +74,7 @@ def run_eval(args) -> int:
         raise UsageError(f"--batch-size must be >= 1 (got {args.batch_size})")
     if args.out:
         check_output_folder(args.out)
+    check_ray_flags(args)
     settings = settings_from(args)
     if bool(args.file) == bool(args.feedback):
         raise UsageError("give a question file, or --feedback for the ratings from the chat page (not both)")

@@ -18,7 +18,8 @@ class _EvalWorker:
     def __init__(self, settings: Settings) -> None:
         from bot.pipeline import Bot
 
-        self.bot = Bot(settings)
+        # The generation the driver synced, read as it is: a worker never rebuilds the index.
+        self.bot = Bot(settings, read_only=True)
 
     def score(self, mode: str, items: list, threshold: float, batch_size: int, gold_docs: dict[int, str]) -> list:
         from bot.evaluation.run import ask_dataset, read_gold_contexts

@@ -1,8 +1,10 @@
 """Sentence-aware chunking with exact character offsets.
 
-Sentences never cross a line (so bullets and paragraphs stay separate units), chunks never cross
-a section, a section's heading is the first line of its first chunk, no chunk lies inside another,
-and every chunk is a slice of the document: `doc.text[chunk.start:chunk.end] == chunk.text`.
+Sentences never cross a line (so bullets and paragraphs stay separate units), unless hard-wrapped
+text carries one on into a next line that begins in lower case. Chunks never cross a section (a
+heading with nothing under it joins the next), a section's heading is the first line of its first
+chunk, no chunk lies inside another, and every chunk is a slice of the document:
+`doc.text[chunk.start:chunk.end] == chunk.text`.
 """
 
 from __future__ import annotations
@@ -23,16 +25,26 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])"
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences in text[start:end], whitespace trimmed, per line."""
+    """(start, end) offsets of the sentences in text[start:end], whitespace trimmed, per line, or
+    per run of lines where hard-wrapped text carries a sentence on (see `_continues`)."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    line_start = start
+    run_start = line_start = start
     while line_start < end:
         nl = text.find("\n", line_start, end)
         line_end = end if nl == -1 else nl
-        _split_line(text, line_start, line_end, spans)
+        if nl == -1 or not _continues(text[line_start:line_end], text[line_end + 1 : min(line_end + 3, end)]):
+            _split_line(text, run_start, line_end, spans)
+            run_start = line_end + 1
         line_start = line_end + 1
     return spans
+
+
+def _continues(line: str, next_start: str) -> bool:
+    """Whether a sentence runs on into the next line: this one does not end a sentence, a clause
+    or a lead-in, and the next begins in lower case (a wrapped line, not a new item or heading)."""
+    stripped = line.rstrip()
+    return bool(stripped) and stripped[-1] not in ".!?:;" and next_start[:1].islower()
 
 
 def _split_line(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
@@ -41,8 +53,11 @@ def _split_line(text: str, start: int, end: int, out: list[tuple[int, int]]) -> 
     for m in _BOUNDARY.finditer(line):
         word = re.search(r"(\S+)$", line[cut : m.start()])
         token = word.group(1).lower().rstrip(".") if word else ""
-        # "U.S." / single initials ("J. Smith") / known abbreviations do not end a sentence.
+        # "U.S." / single initials ("J. Smith") / known abbreviations do not end a sentence, and
+        # neither does the number of a numbered heading or step ("6. Warranty", "2.1. Fit the lid").
         if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
+            continue
+        if re.fullmatch(r"\d{1,3}(?:\.\d{1,3})*", line[cut : m.start()].strip()):
             continue
         _append_trimmed(text, start + cut, start + m.end(), out)
         cut = m.end()
@@ -58,15 +73,20 @@ def _append_trimmed(text: str, s: int, e: int, out: list[tuple[int, int]]) -> No
         out.append((s, e))
 
 
-def _split_long(text: str, s: int, e: int, size: int) -> list[tuple[int, int]]:
-    """Cut a sentence longer than the chunk size at word boundaries."""
+def _split_long(text: str, s: int, e: int, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Cut a sentence longer than the chunk size into pieces that overlap by up to `overlap`
+    characters, so that a phrase cut in two is whole in one of them. Each piece ends after a
+    comma, semicolon or colon in its second half where there is one, else at a word boundary."""
     pieces = []
     while e - s > size:
-        cut = text.rfind(" ", s, s + size)
+        limit = s + size
+        clause = max(text.rfind(mark, s + size // 2, limit - 1) for mark in (", ", "; ", ": "))
+        cut = clause + 1 if clause > s else text.rfind(" ", s, limit)
         if cut <= s:
-            cut = s + size
+            cut = limit
         pieces.append((s, cut))
-        s = cut
+        space = text.find(" ", max(cut - overlap, (s + cut) // 2 + 1), cut)  # at least halfway on
+        s = space + 1 if space != -1 else cut
         while s < e and text[s].isspace():
             s += 1
     if e > s:
@@ -92,16 +112,24 @@ def chunk_document(doc: Document, chunk_size: int = 600, chunk_overlap: int = 15
         # The heading line is the section's first unit: it names the section and, being text the
         # author wrote, may be the only place a fact is stated ("The winner was:" / "Maria Lopez").
         for s, e in sentence_spans(doc.text, sec_start, sec_end):
-            units.extend(_split_long(doc.text, s, e, chunk_size))
+            units.extend(_split_long(doc.text, s, e, chunk_size, chunk_overlap))
         for i, j in pack_units(units, chunk_size, chunk_overlap):
             chunks.append(_make_chunk(doc, units[i : j + 1], first_id + len(chunks)))
     return chunks
 
 
 def _sections(doc: Document) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sections: each heading line starts one; chunks never cross them."""
+    """(start, end) offsets of the sections: each heading line starts one; chunks never cross them.
+
+    A heading with nothing under it ("5. Troubleshooting" right before "5.1 Filter light") joins
+    the section after it: alone it would be a passage that answers nothing yet takes a reading slot.
+    """
     boundaries = sorted({0, *(off for off, _ in doc.headings), len(doc.text)})
-    return list(zip(boundaries, boundaries[1:]))
+    starts = [boundaries[0]]
+    for boundary in boundaries[1:-1]:
+        if "\n" in doc.text[starts[-1]:boundary].strip():
+            starts.append(boundary)
+    return list(zip(starts, starts[1:] + [len(doc.text)]))
 
 
 def pack_units(units: list[tuple[int, int]], chunk_size: int, chunk_overlap: int) -> list[tuple[int, int]]:

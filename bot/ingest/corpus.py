@@ -3,9 +3,12 @@ nothing in the folder is ever modified."""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,16 +26,50 @@ SUPPORTED_SUFFIXES = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "
 ALLOWED_TYPES = ".txt, .md, .html, .pdf or .docx"
 
 
-def decode_text(raw: bytes) -> str:
+_UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+_SNIFF_BYTES = 8192
+# ANSI terminal escapes (CSI: ESC [ parameters intermediates final), e.g. the colours of a log.
+_ANSI_CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+# Bytes that were not UTF-8, as decoding with "surrogateescape" leaves them.
+_ESCAPED_BYTES = re.compile(r"[\udc80-\udcff]+")
+# A file counts as UTF-8 with a few bad bytes when its valid multi-byte characters outnumber the
+# bad bytes at least this many times; cp1252 text almost never forms valid UTF-8 by chance.
+_UTF8_MAJORITY = 2
+# Where, and how, an HTML file may name its charset (both <meta charset> and http-equiv forms).
+_HTML_CHARSET_BYTES = 2048
+_HTML_COMMENT = re.compile(rb"<!--.*?(?:-->|$)", re.DOTALL)
+_META_CHARSET = re.compile(rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+# Printable ASCII and escapes: a charset that does not read these as themselves cannot be the one
+# a <meta> written in ASCII declares (UTF-16/32, EBCDIC, unicode_escape, ...).
+_ASCII_PROBE = bytes(range(0x20, 0x7F)) + b"\t\n\r\\u0041\\n"
+# The supersets browsers decode these labels with; the files behind them use the extra characters.
+_BROWSER_SUPERSETS = {"ascii": "cp1252", "iso8859-1": "cp1252", "iso8859-9": "cp1254", "tis-620": "cp874",
+                      "shift_jis": "cp932", "gb2312": "gb18030", "euc_kr": "cp949"}
+
+
+def decode_text(raw: bytes, declared: str | None = None) -> str:
     """Decode text the way a careful editor would: BOMs first, then UTF-8, then cp1252/latin-1.
 
+    `declared`: the charset the file names for itself (see html_charset); a BOM overrides it, and
+    so do bytes that are valid, non-ASCII UTF-8 or that the declared charset cannot decode.
     Raises ValueError for content that is binary rather than text.
     """
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16", errors="replace")
-    sample = raw[:8192]
+        text = raw[3:].decode("utf-8", errors="replace")
+    elif raw.startswith(_UTF32_BOMS):  # before UTF-16: b"\xff\xfe" also begins the UTF-32-LE BOM
+        text = raw.decode("utf-32", errors="replace")
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16", errors="replace")
+    else:
+        text = _decode_unmarked(raw, declared)
+    # Binary content is judged on the first 8 KB, NULs and control characters alike; a NUL further
+    # on is a stray byte in a file judged to be text, and never text itself: it is dropped.
+    return _ANSI_CSI.sub("", text).replace("\x00", "")
+
+
+def _decode_unmarked(raw: bytes, declared: str | None) -> str:
+    """Decode bytes without a BOM, refusing binary content."""
+    sample = raw[:_SNIFF_BYTES]
     # UTF-16 without a BOM: every other byte is NUL in ASCII-heavy text.
     if sample and sample.count(b"\x00") > len(sample) // 3:
         even, odd = sample[0::2].count(0), sample[1::2].count(0)
@@ -40,22 +77,65 @@ def decode_text(raw: bytes) -> str:
             return raw.decode("utf-16-le" if odd > even else "utf-16-be", errors="replace")
     if b"\x00" in sample:
         raise ValueError("binary content (NUL bytes)")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="strict") if _cp1252_ok(raw) else raw.decode("latin-1")
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f")
-    if controls > max(8, len(text[:8192]) // 50):
+    text = _decode_8bit(raw, declared)
+    # Colour codes are markup of a log, not binary: they are removed before the count.
+    head = _ANSI_CSI.sub("", text[:_SNIFF_BYTES])
+    controls = sum(1 for ch in head if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if controls > max(8, len(head) // 50):
         raise ValueError("binary content (control characters)")
     return text
 
 
-def _cp1252_ok(raw: bytes) -> bool:
+def _decode_8bit(raw: bytes, declared: str | None) -> str:
     try:
-        raw.decode("cp1252")
-        return True
+        utf8: str | None = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return False
+        utf8 = None
+    # Non-ASCII bytes that are valid UTF-8 outweigh a declaration (often left over after the file
+    # was re-saved as UTF-8); pure ASCII follows it (ISO-2022-JP is ASCII bytes).
+    if declared and (utf8 is None or raw.isascii()):
+        try:
+            return raw.decode(declared)
+        except UnicodeDecodeError:
+            pass  # the declaration is wrong: judge the bytes alone
+    if utf8 is not None:
+        return utf8
+    escaped = raw.decode("utf-8", errors="surrogateescape")
+    # Counted without lists (a large file): encoding with "ignore" drops the bad bytes / all non-ASCII.
+    bad = len(raw) - len(escaped.encode("utf-8", errors="ignore"))
+    valid_multibyte = len(escaped) - len(escaped.encode("ascii", errors="ignore")) - bad
+    if valid_multibyte >= _UTF8_MAJORITY * bad:
+        # UTF-8 with a few stray single-byte characters (a pasted Latin-1 line): read those alone as cp1252.
+        return _ESCAPED_BYTES.sub(_decode_escaped_run, escaped)
+    return _decode_single_byte(raw)
+
+
+def _decode_escaped_run(run: re.Match[str]) -> str:
+    return _decode_single_byte(run.group().encode("utf-8", errors="surrogateescape"))
+
+
+def _decode_single_byte(raw: bytes) -> str:
+    """cp1252, or latin-1 where bytes undefined in cp1252 occur (latin-1 decodes every byte)."""
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def html_charset(raw: bytes) -> str | None:
+    """The Python codec for the charset an HTML file declares in a <meta> near its start; None when
+    it declares none, or one Python does not know or that does not keep ASCII as ASCII."""
+    head = _HTML_COMMENT.sub(b"", raw[:_HTML_CHARSET_BYTES])
+    match = _META_CHARSET.search(head)
+    if match is None:
+        return None
+    try:
+        name = codecs.lookup(match.group(1).decode("ascii")).name
+        if _ASCII_PROBE.decode(name) != _ASCII_PROBE.decode("ascii"):
+            return None
+    except (LookupError, UnicodeError):  # LookupError too for bytes-to-bytes codecs such as base64
+        return None
+    return _BROWSER_SUPERSETS.get(name, name)
 
 
 def parse_file(kind: str, raw: bytes) -> ParsedText:
@@ -63,7 +143,8 @@ def parse_file(kind: str, raw: bytes) -> ParsedText:
         return parse_pdf(raw)
     if kind == "docx":
         return parse_docx(raw)
-    text = decode_text(raw).replace("\r\n", "\n").replace("\r", "\n")
+    declared = html_charset(raw) if kind == "html" else None
+    text = decode_text(raw, declared).replace("\r\n", "\n").replace("\r", "\n")
     if kind == "md":
         return parse_markdown(text)
     if kind == "html":
@@ -216,6 +297,11 @@ def try_load(file: CorpusFile) -> tuple[Document | None, str]:
         return None, f"could not be read: {reason}"
 
 
-def empty_corpus_error(root: Path, n_skipped: int) -> CorpusError:
-    detail = f" ({n_skipped} file(s) skipped)" if n_skipped else ""
-    return CorpusError(f"no usable documents in {root}{detail}: add {ALLOWED_TYPES} files")
+def empty_corpus_error(root: Path, skipped: Sequence[Sequence[str]]) -> CorpusError:
+    """The error for a folder with nothing to index; when files were skipped, why (the first
+    few), since no later note would say."""
+    if not skipped:
+        return CorpusError(f"no usable documents in {root}: add {ALLOWED_TYPES} files")
+    reasons = "; ".join(f"{name}: {reason}" for name, reason, *_ in skipped[:3])
+    more = f"; {len(skipped) - 3} more" if len(skipped) > 3 else ""
+    return CorpusError(f"no usable documents in {root}: every file was skipped ({reasons}{more})")

@@ -1,6 +1,6 @@
 """A cheap fingerprint of the corpus folder, to notice edits made on disk while the bot runs.
 
-A stat scan (names, sizes, modification times) takes microseconds per file, so the bot can check it
+A stat scan (names, sizes, modification and change times, inodes) takes microseconds per file, so the bot can check it
 before every question and re-sync only when something changed, instead of hashing every file.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-Signature = tuple[tuple[str, int, int], ...]
+Signature = tuple[tuple[str, int, int, int, int], ...]
 
 
 def ignored_path(root: Path, ignore: Path | None) -> str | None:
@@ -24,10 +24,12 @@ def ignored_path(root: Path, ignore: Path | None) -> str | None:
 
 
 def corpus_signature(root: Path, ignore: Path | None = None) -> Signature:
-    """(relative path, size, mtime in ns) of every visible file under root, sorted; () if missing.
-    `ignore`: a folder inside root left out, as the scan leaves it out (an index kept there)."""
+    """(relative path, size, mtime and ctime in ns, inode) of every visible file under root, sorted;
+    () if missing. The change time and inode catch a file replaced with its old size and mtime kept
+    (`cp -p`, `rsync -t`, a tar restore). `ignore`: a folder inside root left out, as the scan
+    leaves it out (an index kept there)."""
     skip = ignored_path(root, ignore)
-    entries: list[tuple[str, int, int]] = []
+    entries: list[tuple[str, int, int, int, int]] = []
     stack = [Path(root)]
     while stack:
         folder = stack.pop()
@@ -46,5 +48,6 @@ def corpus_signature(root: Path, ignore: Path | None = None) -> Signature:
                 info = entry.stat()
             except OSError:
                 continue
-            entries.append((os.path.relpath(entry.path, root), info.st_size, info.st_mtime_ns))
+            entries.append((os.path.relpath(entry.path, root), info.st_size, info.st_mtime_ns, info.st_ctime_ns,
+                            info.st_ino))
     return tuple(sorted(entries))

@@ -10,6 +10,7 @@ their shared builder (offsets, line and page maps) in one place; PDF layout is t
 from __future__ import annotations
 
 import functools
+import html
 import io
 import re
 from collections import Counter
@@ -19,18 +20,27 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
-_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
-_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_MD_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
-_MD_CODE = re.compile(r"`([^`]+)`")
-_MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_MD_EM = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])|(?<![\w_])_(?=\S)([^_]+?)(?<=\S)_(?![\w_])")
+_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+_MD_SETEXT = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")
+_MD_IMAGE = re.compile(r"!\[([^\]]{0,500})\]\([^)]{0,2000}\)")
+# Inner lengths are bounded: unbounded groups take quadratic time on a long line of "![![![...".
+_MD_LINK = re.compile(r"\[([^\]]{1,500})\]\((?:[^()]|\([^)]{0,500}\)){0,2000}\)")
+_MD_REF_LINK = re.compile(r"\[([^\]]{1,500})\]\[[^\]]{0,500}\]")
+_MD_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+|[^@<>\s]+@[^@<>\s]+)>")
+_MD_CODE = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+_MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.{1,500}?)(?<=\S)\1")
+_MD_EM = re.compile(r"(?<![\w*])\*(?=\S)([^*]{1,500}?)(?<=\S)\*(?![\w*])"
+                    r"|(?<![\w_])_(?=\S)([^_]{1,500}?)(?<=\S)_(?![\w_])")
+_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+# Raw HTML whose content no reader sees: comments (an author's private notes), scripts, styles.
+_MD_HIDDEN_OPEN = re.compile(r"<!--|<(script|style)\b[^>]*>", re.IGNORECASE)
+_MD_FRONT_MATTER = re.compile(r"^(?:---|\+\+\+)\s*$")
 _MD_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
-_MD_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_MD_TABLE_SEP = re.compile(r"^(?=.*\|)(?=.*-)[\s|:-]+$")
 _MD_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
+_MD_FOOTNOTE_DEF = re.compile(r"^\s{0,3}\[\^[^\]]+\]:\s*(.*)$")
+_MD_FOOTNOTE_REF = re.compile(r"\[\^[^\]]+\]")
 # Leading whitespace is not limited to CommonMark's three spaces: fences nested in list items
 # are indented further, and treating them as text would leak code into the prose.
 _MD_FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
@@ -113,7 +123,9 @@ def looks_like_heading(line: str, prev_blank: bool, next_blank: bool) -> bool:
     s = line.strip()
     if not s or len(s) > 80 or not prev_blank or not next_blank:
         return False
-    if _BULLET.match(line) or s[-1] in ".!?,;:" or s.startswith(("|", ">")):
+    # Closing quotes, brackets and footnote marks after the punctuation still end a sentence.
+    end = re.sub(r"(?:\[\^[^\]]*\])+$", "", s).rstrip("\"'”’)]*_")
+    if _BULLET.match(line) or not end or end[-1] in ".!?,;:" or s.startswith(("|", ">")):
         return False
     return s[0].isupper() or s[0].isdigit()
 
@@ -125,17 +137,65 @@ def _standalone(lines: list[str], i: int) -> tuple[bool, bool]:
     return prev_blank, next_blank
 
 
+# ----- tables -----
+
+def table_row(cells: Sequence[Sequence[Piece]], header: Sequence[str] | None) -> list[Piece]:
+    """One table row as a sentence a reader can answer from: the first cell names the row and
+    each other cell follows its column's header ("Plus — Monthly fee: £40; Joining fee: none.").
+    Cells one per line, or joined by pipes, lose which value belongs to which row and column."""
+    texts = ["".join(p.text for p in cell).strip() for cell in cells]
+    filled = [k for k, text in enumerate(texts) if text]
+    pieces: list[Piece] = []
+    for n, k in enumerate(filled):
+        lead = "" if n == 0 else " — " if n == 1 and filled[0] == 0 and header is not None else "; "
+        name = header[k].strip() if header is not None and 0 < k < len(header) else ""
+        lead += f"{name}: " if name else ""
+        if lead:
+            pieces.append(Piece(lead, cells[k][0].source_line))
+        pieces.extend(cells[k])
+    if pieces and not re.search(r"[.!?]$", pieces[-1].text):
+        pieces.append(Piece(".", pieces[-1].source_line))
+    return pieces
+
+
+def table_cells(line: str) -> list[str]:
+    """The cells of a Markdown table row ('| a | b |'); an escaped pipe stays in its cell."""
+    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+
+
 # ----- Markdown -----
 
 def render_markdown_inline(line: str) -> str:
+    """A line's visible text. Code spans are kept as written, and so are backslash-escaped marks."""
+    out, last = [], 0
+    for m in _MD_CODE.finditer(line):
+        out.append(_render_prose(line[last : m.start()]) + m.group(2).strip())
+        last = m.end()
+    return "".join(out) + _render_prose(line[last:])
+
+
+def _render_prose(line: str) -> str:
+    escaped: list[str] = []
+
+    def hold(m: re.Match) -> str:  # a private-use character stands in until the marks are gone
+        escaped.append(m.group(1))
+        return chr(0xE000 + len(escaped) - 1)
+
+    line = _MD_ESCAPE.sub(hold, line)
     line = _MD_IMAGE.sub(r"\1", line)
     line = _MD_LINK.sub(r"\1", line)
     line = _MD_REF_LINK.sub(r"\1", line)
     line = _MD_AUTOLINK.sub(r"\1", line)
-    line = _MD_CODE.sub(r"\1", line)
     line = _MD_BOLD.sub(r"\2", line)
     line = _MD_EM.sub(lambda m: m.group(1) or m.group(2), line)
-    return _MD_TAG.sub("", line)
+    line = _MD_FOOTNOTE_REF.sub("", line)
+    line = html.unescape(_MD_TAG.sub("", line))
+
+    def restore(m: re.Match) -> str:
+        k = ord(m.group()) - 0xE000
+        return escaped[k] if k < len(escaped) else m.group()
+
+    return re.sub("[\ue000-\uf8ff]", restore, line)
 
 
 def fence_opening(line: str) -> str | None:
@@ -155,12 +215,49 @@ def closes_fence(line: str, fence: str) -> bool:
     return bool(m) and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not m.group(2).strip()
 
 
+def strip_hidden_html(line: str, hidden: str | None) -> tuple[str, str | None]:
+    """The part of a line outside HTML comments, scripts and styles, and the closing mark still
+    awaited when one of them runs on past the line (`hidden`: the one awaited from earlier lines)."""
+    visible = ""
+    while True:
+        if hidden is not None:
+            end = line.lower().find(hidden)
+            if end == -1:
+                return visible, hidden
+            line, hidden = line[end + len(hidden):], None
+        m = _MD_HIDDEN_OPEN.search(line)
+        if not m:
+            return visible + line, None
+        visible += line[: m.start()]
+        hidden = "-->" if m.group() == "<!--" else f"</{m.group(1).lower()}>"
+        line = line[m.end():]
+
+
+def front_matter(lines: list[str]) -> tuple[int, str]:
+    """(lines taken by a YAML/TOML front matter block at the top, its title or '')."""
+    if not lines or not _MD_FRONT_MATTER.match(lines[0]):
+        return 0, ""
+    for j in range(1, min(len(lines), 200)):
+        if lines[j].strip() == lines[0].strip():
+            titles = [re.match(r"^title\s*[:=]\s*(.*)$", line) for line in lines[1:j]]
+            title = next((m.group(1).strip().strip("\"'") for m in titles if m), "")
+            return j + 1, title
+    return 0, ""
+
+
 def parse_markdown(content: str) -> ParsedText:
     lines = split_source_lines(content)
     b = _Builder()
     fence: str | None = None
+    header: list[str] | None = None  # the column names of the table being read
+    hidden: str | None = None  # the end of an HTML comment, script or style still open
+    underlines: set[int] = set()  # the "====" / "----" lines under setext headings
+    metadata_lines, title = front_matter(lines)
     for i, raw in enumerate(lines):
         n = i + 1
+        if i < metadata_lines or i in underlines:
+            b.add("", n)
+            continue
         if fence is not None:
             if closes_fence(raw, fence):
                 fence = None
@@ -168,25 +265,50 @@ def parse_markdown(content: str) -> ParsedText:
             else:
                 b.add(raw, n)
             continue
-        fence = fence_opening(raw)
+        fence = fence_opening(raw) if hidden is None else None
         if fence is not None:
             b.add("", n)
             continue
+        visible, hidden = strip_hidden_html(raw, hidden)
+        if visible != raw and not visible.strip():
+            b.add("", n)
+            continue
+        raw = visible
         m = _MD_HEADING.match(raw)
         if m:
             b.add(render_markdown_inline(m.group(2)), n, heading=True)
             continue
+        footnote = _MD_FOOTNOTE_DEF.match(raw)
+        if footnote:
+            b.add(render_markdown_inline(footnote.group(1)), n)
+            continue
         if _MD_RULE.match(raw) or _MD_TABLE_SEP.match(raw) or _MD_REF_DEF.match(raw):
             b.add("", n)
+            if not _MD_TABLE_SEP.match(raw):
+                header = None
             continue
         line = raw.strip()
         line = re.sub(r"^(>\s?)+", "", line)
+        if line.startswith("|") and line.endswith("|") and len(line) > 1:
+            cells = [render_markdown_inline(c) for c in table_cells(line)]
+            if i + 1 < len(lines) and _MD_TABLE_SEP.match(lines[i + 1]):
+                header = cells  # the header row: its names go into every row below it
+                b.add("", n)
+            else:
+                b.add_pieces(table_row([[Piece(c, n)] for c in cells], header))
+            continue
+        header = None
+        setext = (line and i + 1 < len(lines) and _MD_SETEXT.match(lines[i + 1]) and not _BULLET.match(raw)
+                  and _standalone(lines, i)[0])
+        if setext:
+            underlines.add(i + 1)
         line = _BULLET.sub("", line)
-        if line.startswith("|") and line.endswith("|"):
-            line = " | ".join(c.strip() for c in line.strip("|").split("|"))
         line = render_markdown_inline(line)
-        b.add(line, n, heading=looks_like_heading(raw, *_standalone(lines, i)))
-    return b.finish()
+        b.add(line, n, heading=bool(setext) or looks_like_heading(raw, *_standalone(lines, i)))
+    out = b.finish()
+    if title:
+        out.title = title
+    return out
 
 
 # ----- plain text -----
@@ -204,7 +326,7 @@ def parse_plain(content: str) -> ParsedText:
 _BLOCK_TAGS = {
     "p", "div", "li", "ul", "ol", "br", "tr", "table", "section", "article", "header", "footer",
     "main", "aside", "nav", "blockquote", "pre", "dd", "dt", "dl", "figure", "figcaption", "hr",
-    "h1", "h2", "h3", "h4", "h5", "h6", "title", "body", "html", "td", "th", "form",
+    "h1", "h2", "h3", "h4", "h5", "h6", "title", "body", "html", "td", "th", "form", "caption",
 }
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg"}
 # What may stand in <head>; any other start tag (or visible text) ends the head without </head>.
@@ -235,6 +357,21 @@ def collapse_whitespace(pieces: Sequence[Piece]) -> list[Piece]:
     return out
 
 
+@dataclass
+class _HTMLTable:
+    """The row being read of an open <table>, and its column names once its first row gave them."""
+
+    header: list[str] | None = None
+    row: list[list[Piece]] = field(default_factory=list)  # one list of pieces per cell
+    header_cells: list[bool] = field(default_factory=list)  # which cells of the row are <th>
+    rows_seen: int = 0
+
+    @property
+    def cell(self) -> list[Piece] | None:
+        """Where the row's text goes: its last cell (stray text between cells joins the one before)."""
+        return self.row[-1] if self.row else None
+
+
 class _HTMLText(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -245,6 +382,7 @@ class _HTMLText(HTMLParser):
         self.in_head = False
         self.in_title = False
         self.title = ""
+        self.tables: list[_HTMLTable] = []  # the tables open around the current text, innermost last
 
     def _flush(self) -> None:
         pieces = collapse_whitespace(self.current)
@@ -252,19 +390,53 @@ class _HTMLText(HTMLParser):
             self.builder.add_pieces(pieces, heading=self.heading_depth > 0)
         self.current = []
 
+    def _table_tag(self, tag: str, start: bool) -> bool:
+        """Keep a table's cells together as rows (see `table_row`); True when the tag was a table's."""
+        if tag == "table":
+            self._flush()
+            if start:
+                self.tables.append(_HTMLTable())
+            elif self.tables:
+                self._emit_row(self.tables.pop())
+            return True
+        if not self.tables or tag not in ("tr", "td", "th"):
+            return False
+        table = self.tables[-1]
+        if tag == "tr":
+            self._emit_row(table)
+        elif start:
+            table.row.append([])
+            table.header_cells.append(tag == "th")
+        return True
+
+    def _emit_row(self, table: _HTMLTable) -> None:
+        cells = [collapse_whitespace(cell) for cell in table.row]
+        if any(cells):
+            if table.header is None and table.rows_seen == 0 and all(table.header_cells):
+                table.header = ["".join(p.text for p in cell) for cell in cells]
+            else:
+                pieces = table_row(cells, table.header)
+                self.builder.add_pieces(pieces)
+            table.rows_seen += 1
+        table.row, table.header_cells = [], []
+
     def handle_starttag(self, tag, attrs):
         if self.in_head and tag not in _HEAD_TAGS:
             self.in_head = False
         if tag == "head":
             self.in_head = True
             return
-        if tag == "title":
+        if tag == "title" and not self.skip_depth:  # an <svg>'s <title> is not the page's
             self.in_title = True
             return
         if tag in _SKIP_TAGS:
             self.skip_depth += 1
             return
-        if tag in _BLOCK_TAGS:
+        if self.skip_depth == 0 and self._table_tag(tag, start=True):
+            return
+        if tag in _BLOCK_TAGS and self.tables and self.tables[-1].cell is not None:
+            self.tables[-1].cell.append(Piece(" ", self.getpos()[0]))  # a line break inside a cell
+        elif tag in _BLOCK_TAGS:
             self._flush()
         if tag in _HEADING_TAGS:
             self.heading_depth += 1
@@ -273,13 +445,17 @@ class _HTMLText(HTMLParser):
         if tag == "head":
             self.in_head = False
             return
-        if tag == "title":
+        if tag == "title" and self.in_title:
             self.in_title = False
             return
         if tag in _SKIP_TAGS:
             self.skip_depth = max(0, self.skip_depth - 1)
             return
-        if tag in _BLOCK_TAGS:
+        if self.skip_depth == 0 and self._table_tag(tag, start=False):
+            return
+        if tag in _BLOCK_TAGS and self.tables and self.tables[-1].cell is not None:
+            self.tables[-1].cell.append(Piece(" ", self.getpos()[0]))
+        elif tag in _BLOCK_TAGS:
             self._flush()
         if tag in _HEADING_TAGS:
             self.heading_depth = max(0, self.heading_depth - 1)
@@ -294,7 +470,11 @@ class _HTMLText(HTMLParser):
             if not data.strip():
                 return
             self.in_head = False  # visible text cannot be in <head>: the body has begun
-        self.current.append(Piece(data, self.getpos()[0]))
+        piece = Piece(data, self.getpos()[0])
+        if self.tables and self.tables[-1].cell is not None:
+            self.tables[-1].cell.append(piece)
+        else:
+            self.current.append(piece)
 
 
 def parse_html(content: str) -> ParsedText:
@@ -330,6 +510,13 @@ _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\uf
 # Running headers and footers: the same text (digits aside) at the same height on this share of the pages.
 _FURNITURE_SHARE = 0.5
 _FURNITURE_MIN_PAGES = 3
+# Running headers and footers sit in the page's top or bottom band (this share of its height).
+_MARGIN_SHARE = 0.15
+# Numbers this close to the page's own number are page numbers ("Page 3", "- 12 -", "3/10"); others
+# ("Results for 2021", "Invoice 1003") are what the page is about.
+_PAGE_NUMBER_SLACK = 10
+_PAGE_NUMBER_LINE = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?$",
+                               re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -348,6 +535,7 @@ class PdfBlock:
     bold: bool  # every character is set in a bold face
     chars: int
     bottom: float  # height of the box's lower edge on the page, in points
+    in_margin: bool = False  # inside the page's top or bottom band, where running headers sit
 
     @property
     def text(self) -> str:
@@ -461,7 +649,9 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
         if lines and chars:
             size = Counter(round(c.size, 1) for c in chars).most_common(1)[0][0]
             bold = all(_BOLD_FONT.search(c.fontname or "") for c in chars)
-            blocks.append(PdfBlock(lines, size, bold, len(chars), round(box.y0, 1)))
+            band = layout.height * _MARGIN_SHARE
+            in_margin = box.y0 >= layout.y1 - band or box.y1 <= layout.y0 + band
+            blocks.append(PdfBlock(lines, size, bold, len(chars), round(box.y0, 1), in_margin))
     return blocks
 
 
@@ -487,17 +677,25 @@ def clean_pdf_line(text: str) -> str:
 def drop_page_furniture(blocks: Sequence[PdfBlock], pages: int) -> list[PdfBlock]:
     """Without running headers and footers (titles, dates, page numbers), which would otherwise
     split every paragraph that runs over a page break."""
+    blocks = [b for b in blocks if not (b.in_margin and _PAGE_NUMBER_LINE.match(b.text))]
     if pages < _FURNITURE_MIN_PAGES:
-        return list(blocks)
+        return blocks
     pages_with: dict[tuple[float, str], set[int]] = {}
     for block in blocks:
-        pages_with.setdefault(_furniture_key(block), set()).add(block.lines[0].page)
+        if block.in_margin:
+            pages_with.setdefault(_furniture_key(block), set()).add(block.lines[0].page)
     needed = max(_FURNITURE_MIN_PAGES, pages * _FURNITURE_SHARE)
-    return [b for b in blocks if len(pages_with[_furniture_key(b)]) < needed]
+    return [b for b in blocks if not b.in_margin or len(pages_with[_furniture_key(b)]) < needed]
 
 
 def _furniture_key(block: PdfBlock) -> tuple[float, str]:
-    return round(block.bottom), re.sub(r"\d+", "#", block.text)
+    """The same place and the same words on every page, page numbers aside."""
+    page = block.lines[0].page
+
+    def page_number(m: re.Match) -> str:
+        return "#" if abs(int(m.group()) - page) <= _PAGE_NUMBER_SLACK else m.group()
+
+    return round(block.bottom), re.sub(r"\d+", page_number, block.text)
 
 
 def pdf_body_style(blocks: Sequence[PdfBlock]) -> PdfBody:

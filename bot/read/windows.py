@@ -21,14 +21,56 @@ import numpy as np
 from bot.types import ReaderResult, ReadItem, Span
 
 MAX_QUESTION_TOKENS = 64
+_BREAK = re.compile(r"\n[ \t]*\n|\?[ \t]*\n")
+
+
+def crosses_break(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] runs across a paragraph break, or out of a line that asks a question
+    (an FAQ's question is not part of its answer): no answer does."""
+    return _BREAK.search(text, start, end) is not None
+
+
+# Punctuation that joins the parts of one token when letters or digits stand on both sides:
+# e-mail and web addresses, file names, times and decimals ("help.desk@example.co.uk",
+# "https://example.org/a", "10:30", "2.5", "1,000"). Hyphens and apostrophes are left out: "two"
+# of "two-year" can be the answer.
+_JOINERS = frozenset(".@/_:")
+_LONGEST_JOIN = 3  # "://"
+
+
+def _join_length(text: str, i: int, step: int) -> int:
+    """How many joining characters run from text[i] in direction `step` (+1 or -1) up to a letter
+    or digit: 0 when they do not join anything."""
+    run = ""
+    while len(run) < _LONGEST_JOIN and 0 <= (at := i + step * len(run)) < len(text) and text[at] in _JOINERS | {","}:
+        run += text[at]
+    before, after = i - step, i + step * len(run)
+    if not run or not 0 <= after < len(text) or not text[after].isalnum():
+        return 0
+    if "," in run:  # a thousands separator only: "1,000", not "Paris,London"
+        return 1 if run == "," and text[before].isdigit() and text[after].isdigit() else 0
+    right = text[max(before, after) : max(before, after) + 2]
+    if run == "." and right[:1].isupper() and right[1:].islower():
+        return 0  # "it.Next": a missing space between sentences
+    return len(run)
 
 
 def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen to whole words, then trim spaces and trailing punctuation that no answer needs."""
-    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
-        start -= 1
-    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
-        end += 1
+    while start > 0 and text[start].isalnum():
+        if text[start - 1].isalnum():
+            start -= 1
+        elif n := _join_length(text, start - 1, -1):
+            start -= n + 1
+        else:
+            break
+    while end < len(text) and text[end - 1].isalnum():
+        if text[end].isalnum():
+            end += 1
+        elif n := _join_length(text, end, 1):
+            end += n + 1
+        else:
+            break
     while start < end and (text[start].isspace() or text[start] in ",;:"):
         start += 1
     while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
@@ -36,8 +78,9 @@ def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     # A final period belongs to "U.S." or "Inc." but not to the end of a sentence.
     if end > start and text[end - 1] == "." and not re.search(r"(\b[A-Za-z]\.|\b(?:Inc|Ltd|Co|Jr|Sr|St)\.)$", text[start:end]):
         end -= 1
-    # Drop a bracket or quote whose partner lies outside the span.
-    for open_, close in (("(", ")"), ("[", "]"), ("“", "”"), ('"', '"')):
+    # A bracket or quote whose partner lies outside the span: drop it at the span's edge, or take
+    # in the partner when it stands right next to the span ('card “Welcome Aboard' + '”').
+    for open_, close in (("(", ")"), ("[", "]"), ("“", "”"), ("‘", "’"), ('"', '"')):
         span = text[start:end]
         if open_ == close:
             if span.count(open_) % 2 == 1:
@@ -45,10 +88,20 @@ def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:
                     start += 1
                 elif span.endswith(close):
                     end -= 1
-        elif span.startswith(open_) and span.count(close) < span.count(open_):
-            start += 1
-        elif span.endswith(close) and span.count(open_) < span.count(close):
-            end -= 1
+                elif text[end:end + 1] == close:
+                    end += 1
+                elif start > 0 and text[start - 1] == open_:
+                    start -= 1
+        elif span.count(close) < span.count(open_):
+            if span.startswith(open_):
+                start += 1
+            elif text[end:end + 1] == close:
+                end += 1
+        elif span.count(open_) < span.count(close):
+            if span.endswith(close):
+                end -= 1
+            elif start > 0 and text[start - 1] == open_:
+                start -= 1
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -229,7 +282,7 @@ class WindowReader:
                 s_tok, e_tok = divmod(index, length)
                 s_char, e_char = windows.offsets[w][s_tok][0], windows.offsets[w][e_tok][1]
                 s_char, e_char = align_to_words(item.text, s_char, e_char)
-                if e_char <= s_char:
+                if e_char <= s_char or crosses_break(item.text, s_char, e_char):
                     continue
                 candidates[q_index].append((score, float(null[w]), item, s_char, e_char))
 

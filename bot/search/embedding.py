@@ -7,8 +7,10 @@ backend made it. `make_embedder` picks one from the settings.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 
@@ -67,6 +69,18 @@ class QueryCachingEmbedder:
         return vector
 
 
+def _weights_digest(path: str) -> str:
+    """The first 16 hex digits of the SHA-256 of a model folder's weight files ('' for a hub name,
+    whose files the hub's cache keeps by revision)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return ""
+    from bot.accel.cache import file_sha256
+
+    files = sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin"))
+    return hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()[:16] if files else ""
+
+
 class Embedder(QueryCachingEmbedder):
     """sentence-transformers on torch. Loads the model on first use; encodes to L2-normalised
     float32 rows (cosine = inner product)."""
@@ -78,6 +92,7 @@ class Embedder(QueryCachingEmbedder):
         self.model_name = model_name
         self.batch_size = batch_size
         self._model = None
+        self._weights = ""  # digest of the weight files, known once loaded
         self._lock = threading.Lock()
         self._encode_lock = threading.Lock()  # the tokenizer inside is not safe across threads
 
@@ -92,9 +107,17 @@ class Embedder(QueryCachingEmbedder):
             from sentence_transformers import SentenceTransformer
 
             try:
-                self._model = SentenceTransformer(path, device="cpu")
+                model = SentenceTransformer(path, device="cpu")
             except Exception as exc:
                 raise hub_load_error(self.model_name, "embedding", exc) from exc
+            self._weights = _weights_digest(path)
+            self._model = model
+
+    def vector_source(self) -> str:
+        """torch, and for a model folder a digest of its weights: another model saved at the same
+        path makes other vectors, and the index must not mix them."""
+        self.warm_up()
+        return f"torch {self._weights}" if self._weights else "torch"
 
     @property
     def dimension(self) -> int:

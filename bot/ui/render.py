@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 
-from bot.formatting import added_text, size_text
+from bot.formatting import added_text, place_text, size_text
 from bot.ingest.corpus import SUPPORTED_SUFFIXES
 from bot.types import Citation, Passage, Response
 
@@ -64,11 +64,7 @@ def where(doc: str, section: str = "", line=None, page=None) -> str:
     parts = [f'<span class="qa-doc">{esc(doc)}</span>']
     if section:
         parts.append(esc(section))
-    if page is not None:
-        parts.append(f"page {int(page)}")
-    if line is not None:
-        parts.append(f"line {int(line)}")
-    return " · ".join(parts)
+    return " · ".join(parts + place_text(doc, page, line))
 
 
 def _snippet(text: str, n: int = 160) -> str:
