@@ -198,3 +198,19 @@ def test_a_bad_worker_count_is_refused_before_any_cluster_starts(command):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert out.stderr.strip() == "error: --ray-workers must be >= 1 (got 0)"
+
+
+@pytest.mark.parametrize("address,reason", [("garbage", "Invalid address format"),
+                                            ("ray://127.0.0.1:1", "ray[client]")])
+def test_an_unusable_cluster_address_is_a_one_line_error(tmp_path, address, reason):
+    import subprocess
+    import sys
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text("Some text.")
+    out = subprocess.run([sys.executable, "-m", "bot", "index", "--ray", address, "--corpus", str(tmp_path / "corpus"),
+                          "--index", str(tmp_path / "index")], cwd=REPO, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.returncode == 2 and not (tmp_path / "index" / "manifest.json").exists()
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: cannot use the Ray cluster address {address!r}") and reason in last

@@ -132,10 +132,6 @@ def test_interrupted_build_leaves_previous_index_usable(setup, monkeypatch):
     (corpus / "bridges.txt").write_text("Completely different text about ferries.")
     import bot.search.index as index_module
 
-    def crash(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(index_module.IndexStore, "_remove_stale_files", crash)
     monkeypatch.setattr(index_module, "_atomic_write", _crash_on_manifest(index_module._atomic_write))
     with pytest.raises(KeyboardInterrupt):
         sync_index(settings, emb)
@@ -266,3 +262,15 @@ def test_a_failed_write_leaves_nothing_behind_and_says_why(setup, monkeypatch):
     store = IndexStore(settings.index_dir)
     store.verify_files(store.read_manifest())
     assert store.read_manifest()["files"] == first.manifest["files"]
+
+
+def test_a_generation_left_behind_by_a_killed_run_is_cleared_next_time(setup):
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    leftover = [settings.index_dir / name for name in ("chunks-18f00000000-0000.jsonl", "faiss-18f00000000-0000.index",
+                                                       ".manifest.json.4242.tmp")]
+    for path in leftover:
+        path.write_text("what a killed run left")
+    again = sync_index(settings, emb)
+    assert again.report.embedded_chunks == 0 and not any(path.exists() for path in leftover)
+    assert again.manifest["files"] == first.manifest["files"]

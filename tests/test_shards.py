@@ -10,7 +10,7 @@ import bot.search.shards as shards_module
 from bot.config import load_settings
 from bot.search.index import DEFAULT_SHARD_SIZE, IndexStore, sync_index
 from bot.search.retrieval import Retriever
-from bot.search.shards import ShardedSearch, build_faiss, pq_codes, shard_ranges
+from bot.search.shards import ShardedRows, ShardedSearch, build_faiss, pq_codes, shard_ranges
 from tests.conftest import FakeEmbedder, write_corpus
 
 QUESTIONS = ["Which river crosses the most countries?", "When was the bridge opened?", "desert rainfall",
@@ -61,6 +61,10 @@ def test_a_sharded_index_retrieves_exactly_what_one_index_does(corpus, tmp_path)
     # and so does the same index loaded back from disk
     reloaded = sync_index(_settings(corpus, tmp_path / "sharded", shard_size=7), embedder)
     assert reloaded.report.embedded_chunks == 0 and isinstance(reloaded.faiss_index, ShardedSearch)
+    # its vectors stay in their memory-mapped files, as one shard's do
+    assert isinstance(reloaded.vectors, ShardedRows) and all(isinstance(p, np.memmap) for p in reloaded.vectors.parts)
+    rows = [n - 1, 0, 8, 7]
+    assert np.array_equal(reloaded.vectors[rows], np.asarray(single.vectors)[rows])
     assert [_ranking(reloaded, embedder, q) for q in QUESTIONS] == [_ranking(single, embedder, q) for q in QUESTIONS]
 
 

@@ -33,6 +33,9 @@ def connect(address: str = "auto"):
             ray.init(address=address, **options)
     except ConnectionError as exc:
         raise UsageError(f"cannot reach the Ray cluster at {address!r}: {exc}") from None
+    except ValueError as exc:  # a malformed address, or ray:// without the Ray Client installed
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "not a Ray address"
+        raise UsageError(f"cannot use the Ray cluster address {address!r}: {reason}") from None
     return ray
 
 

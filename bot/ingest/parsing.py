@@ -390,6 +390,19 @@ class _HTMLText(HTMLParser):
             self.builder.add_pieces(pieces, heading=self.heading_depth > 0)
         self.current = []
 
+    def _text_target(self) -> list[Piece]:
+        """Where text goes: the table cell being read, or the current line."""
+        cell = self.tables[-1].cell if self.tables else None
+        return self.current if cell is None else cell
+
+    def _block_boundary(self) -> None:
+        """A block starts or ends: a new line, or inside a table cell a space (cells stay one row)."""
+        target = self._text_target()
+        if target is self.current:
+            self._flush()
+        else:
+            target.append(Piece(" ", self.getpos()[0]))
+
     def _table_tag(self, tag: str, start: bool) -> bool:
         """Keep a table's cells together as rows (see `table_row`); True when the tag was a table's."""
         if tag == "table":
@@ -434,10 +447,8 @@ class _HTMLText(HTMLParser):
             return
         if self.skip_depth == 0 and self._table_tag(tag, start=True):
             return
-        if tag in _BLOCK_TAGS and self.tables and self.tables[-1].cell is not None:
-            self.tables[-1].cell.append(Piece(" ", self.getpos()[0]))  # a line break inside a cell
-        elif tag in _BLOCK_TAGS:
-            self._flush()
+        if tag in _BLOCK_TAGS:
+            self._block_boundary()
         if tag in _HEADING_TAGS:
             self.heading_depth += 1
 
@@ -453,10 +464,8 @@ class _HTMLText(HTMLParser):
             return
         if self.skip_depth == 0 and self._table_tag(tag, start=False):
             return
-        if tag in _BLOCK_TAGS and self.tables and self.tables[-1].cell is not None:
-            self.tables[-1].cell.append(Piece(" ", self.getpos()[0]))
-        elif tag in _BLOCK_TAGS:
-            self._flush()
+        if tag in _BLOCK_TAGS:
+            self._block_boundary()
         if tag in _HEADING_TAGS:
             self.heading_depth = max(0, self.heading_depth - 1)
 
@@ -470,11 +479,7 @@ class _HTMLText(HTMLParser):
             if not data.strip():
                 return
             self.in_head = False  # visible text cannot be in <head>: the body has begun
-        piece = Piece(data, self.getpos()[0])
-        if self.tables and self.tables[-1].cell is not None:
-            self.tables[-1].cell.append(piece)
-        else:
-            self.current.append(piece)
+        self._text_target().append(Piece(data, self.getpos()[0]))
 
 
 def parse_html(content: str) -> ParsedText:

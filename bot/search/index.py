@@ -35,7 +35,8 @@ from bot.config import Settings
 from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus, sha256_file
 from bot.search.documents import DocumentProcessor, LocalProcessor, ProcessedDocument
 from bot.search.embedding import QueryCachingEmbedder
-from bot.search.shards import apply_search_parameters, build_faiss, combine, index_type_for, shard_ranges
+from bot.search.shards import (ShardedRows, apply_search_parameters, build_faiss, combine, index_type_for,
+                               shard_ranges)
 from bot.errors import IndexStoreError
 from bot.types import Chunk
 
@@ -116,7 +117,7 @@ class Manifest(TypedDict, total=False):
 class LoadedIndex:
     manifest: Manifest
     chunks: list[Chunk]
-    vectors: np.ndarray  # one normalised row per chunk (memory-mapped when loaded from disk)
+    vectors: np.ndarray | ShardedRows  # one normalised row per chunk (memory-mapped when loaded from disk)
     faiss_index: object
     report: SyncReport = field(default_factory=SyncReport)
 
@@ -224,11 +225,11 @@ class IndexStore:
                 chunks.extend(chunk_from_json(json.loads(line)) for line in f if line.strip())
         return chunks
 
-    def load_vectors(self, manifest: dict) -> np.ndarray:
-        """All rows: memory-mapped for one shard, gathered into memory for several."""
+    def load_vectors(self, manifest: dict) -> np.ndarray | ShardedRows:
+        """All rows, memory-mapped: one shard's file, or several read as one."""
         parts = [np.load(self.dir / shard["vectors"], mmap_mode="r", allow_pickle=False)
                  for shard in manifest["shards"]]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return parts[0] if len(parts) == 1 else ShardedRows(parts)
 
     def load_shard_faiss(self, shard: ShardEntry):
         import faiss
@@ -259,7 +260,7 @@ class IndexStore:
             if isinstance(exc, (OSError, RuntimeError)):  # faiss reports a failed write as RuntimeError
                 raise IndexStoreError(f"cannot write the index in {self.dir}: {_write_problem(exc)}") from None
             raise
-        self._remove_stale_files(keep=set(manifest["files"]))
+        self.remove_stale_files(keep=set(manifest["files"]))
         return manifest
 
     def _published(self, gen: str) -> bool:
@@ -305,7 +306,8 @@ class IndexStore:
                       lambda tmp: tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8"))
         return manifest
 
-    def _remove_stale_files(self, keep: set[str]) -> None:
+    def remove_stale_files(self, keep: set[str]) -> None:
+        """Remove the generated files no manifest names (never anything else in the folder)."""
         for path in self.dir.iterdir():
             if (_GENERATED.fullmatch(path.name) and path.name not in keep) or _STAGING.fullmatch(path.name):
                 with contextlib.suppress(OSError):
@@ -447,6 +449,8 @@ def sync_index(
             if manifest is not None:
                 earlier = indexed_contents(manifest)  # kept even when the index itself is rebuilt
                 store.verify_files(manifest)
+                # A run killed between publishing and clearing up left the previous generation.
+                store.remove_stale_files(keep=set(manifest["files"]))
         except IndexStoreError as exc:
             notify(f"{exc}; rebuilding the index")
             report.rebuilt_reason = str(exc)

@@ -87,7 +87,7 @@ class BM25Index:
 
 
 class Retriever:
-    def __init__(self, chunks: list[Chunk], vectors: np.ndarray, faiss_index, embedder: QueryCachingEmbedder,
+    def __init__(self, chunks: list[Chunk], vectors, faiss_index, embedder: QueryCachingEmbedder,
                  titles: dict[str, str] | None = None) -> None:
         self.chunks = chunks
         self.vectors = vectors

@@ -128,3 +128,37 @@ class ShardedSearch:
 def combine(shards: list):
     """The search object over shard indexes: the index itself when there is one."""
     return shards[0] if len(shards) == 1 else ShardedSearch(shards)
+
+
+class ShardedRows:
+    """The vectors of several shard files, memory-mapped, read as one array of rows.
+
+    Rows are gathered when asked for (a question's candidates, a document's rows), so a process
+    serving a sharded index holds no copy of all its vectors, as with one shard."""
+
+    def __init__(self, parts: list[np.ndarray]) -> None:
+        self.parts = parts
+        self.starts = np.cumsum([0] + [len(p) for p in parts])
+        self.dtype = parts[0].dtype
+        self.shape = (int(self.starts[-1]), *parts[0].shape[1:])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows):
+        if isinstance(rows, (int, np.integer)):
+            return self[[rows]][0]
+        picked = np.arange(len(self))[rows] if isinstance(rows, slice) else np.asarray(rows, dtype=np.int64)
+        picked = np.where(picked < 0, picked + len(self), picked)
+        if picked.size and not (0 <= picked.min() and picked.max() < len(self)):
+            raise IndexError(f"row out of range for {len(self)} rows")
+        shard = np.searchsorted(self.starts, picked, side="right") - 1
+        out = np.empty((len(picked), *self.shape[1:]), dtype=self.dtype)
+        for s in np.unique(shard):
+            mask = shard == s
+            out[mask] = self.parts[s][picked[mask] - self.starts[s]]
+        return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        whole = np.concatenate(self.parts)
+        return whole if dtype is None else whole.astype(dtype)
