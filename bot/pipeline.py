@@ -156,8 +156,22 @@ class Bot:
                 with self._sync_lock:
                     self._adopt_published()
             else:
-                self.sync()
+                try:
+                    self.sync()
+                except IndexStoreError as exc:
+                    self._answer_from_published(exc)
         return self._index
+
+    def _answer_from_published(self, failure: IndexStoreError) -> None:
+        """The index could not be brought up to date (a folder this bot may not write to, a full
+        disk): answer from the generation published there, if it suits this bot, and say so."""
+        with self._sync_lock:
+            try:
+                index = load_published(self.settings, self.embedder)
+            except IndexStoreError:
+                raise failure from None
+            self._install(index, corpus_signature(self.settings.corpus_dir, self.settings.index_dir))
+            self.messages = [f"{failure}; answering from the index as it was"]
 
     def sync(self, force: bool = False, progress: bool = False) -> SyncReport:
         """Bring the index in line with the corpus folder (only changed documents are embedded)."""

@@ -261,3 +261,11 @@ def test_ray_workers_without_ray_is_refused(dirs, capsys, command):
     argv = [command, "--ray-workers", "2"] + (["questions.jsonl"] if command == "eval" else [])
     assert main(argv) == 2
     assert "--ray-workers needs --ray" in capsys.readouterr().err
+
+
+def test_an_answer_over_two_lines_is_printed_on_one():
+    from bot.cli.answering import format_response
+    from bot.types import Response
+
+    out = format_response(Response(question="What to bring?", answer="a towel\na padlock", abstained=False, score=0.5))
+    assert out.splitlines()[0] == "a towel a padlock"

@@ -296,3 +296,22 @@ def test_a_folder_that_cannot_take_a_new_index_still_answers_from_the_old_one(bo
     response = bot.ask("When did Hekla erupt?", threshold=0)
     assert not response.abstained and "Hekla" in response.citations[0].quote
     assert any("the disk is full; answering from the index as it was" in m for m in bot.messages)
+
+
+def test_a_new_bot_answers_from_the_published_index_when_it_cannot_update_it(small_settings, fake_embedder,
+                                                                             monkeypatch):
+    from tests.conftest import fake_sentence_bot
+
+    fake_sentence_bot(small_settings, fake_embedder).load_index()
+    (small_settings.corpus_dir / "new.txt").write_text("The Eiffel Tower was finished in 1889.", encoding="utf-8")
+    import faiss
+
+    def read_only(index, path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(faiss, "write_index", read_only)
+    later = fake_sentence_bot(small_settings, fake_embedder)  # as the next `bot ask` would
+    response = later.ask("When did Hekla erupt?", threshold=0)
+    assert not response.abstained and "Hekla" in response.citations[0].quote
+    assert later.messages == [f"cannot write the index in {small_settings.index_dir}: permission denied; "
+                              "answering from the index as it was"]

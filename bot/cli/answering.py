@@ -68,7 +68,7 @@ def format_response(response, color: bool = False) -> str:
                 lines.append(f"  - {where}")
                 lines.append(textwrap.indent(textwrap.fill(_shorten(p.chunk.text, 300), 96), "      "))
         return "\n".join(lines)
-    lines.append(_bold(response.answer, color))
+    lines.append(_bold(" ".join(response.answer.split()), color))  # a span over lines, as one line
     if response.reason:
         lines.append(f"  (note: {response.reason})")
     lines.append("")
@@ -108,6 +108,7 @@ def run_ask(args) -> int:
             except UsageError as exc:
                 out = {"question": line.rstrip("\n"), "error": str(exc)}
             print(json.dumps(out, ensure_ascii=False), flush=True)
+        _print_messages(bot)  # on stderr: stdout stays one JSON object per line
         return 0
     response = bot.ask(args.question)
     _print_messages(bot)
