@@ -170,8 +170,14 @@ class Bot:
                 index = load_published(self.settings, self.embedder)
             except IndexStoreError:
                 raise failure from None
-            self._install(index, corpus_signature(self.settings.corpus_dir, self.settings.index_dir))
-            self.messages = [f"{failure}; answering from the index as it was"]
+            self._install(index, None)
+            self._keep_answering(failure)
+
+    def _keep_answering(self, failure: IndexStoreError) -> None:
+        """Answer from the index in memory, and try to update it again only once the folder
+        changes again (not before every question)."""
+        self._signature = self._current_signature()
+        self.messages = [f"{failure}; answering from the index as it was"]
 
     def sync(self, force: bool = False, progress: bool = False) -> SyncReport:
         """Bring the index in line with the corpus folder (only changed documents are embedded)."""
@@ -224,11 +230,8 @@ class Bot:
             return False
         try:
             self._adopt_published() if self.read_only else self._sync_holding_lock()
-        except IndexStoreError as exc:
-            # The folder cannot take a new generation (a full disk, no write permission): answer
-            # from the index in memory, and try again only once the folder changes again.
-            self._signature = self._current_signature()
-            self.messages = [f"{exc}; answering from the index as it was"]
+        except IndexStoreError as exc:  # the folder cannot take a new generation
+            self._keep_answering(exc)
             return False
         finally:
             self._sync_lock.release()
