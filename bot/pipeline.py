@@ -149,15 +149,16 @@ class Bot:
         """The current index generation (built or loaded on first use)."""
         return self.load_index()
 
-    def load_index(self) -> LoadedIndex:
-        """Build or load the index now if that has not happened yet; returns it."""
+    def load_index(self, progress: bool = False) -> LoadedIndex:
+        """Build or load the index now if that has not happened yet; returns it. `progress` shows
+        the embedding of new documents on stderr."""
         if self._index is None:
             if self.read_only:
                 with self._sync_lock:
                     self._adopt_published()
             else:
                 try:
-                    self.sync()
+                    self.sync(progress=progress)
                 except IndexStoreError as exc:
                     self._answer_from_published(exc)
         return self._index

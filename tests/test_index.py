@@ -274,3 +274,25 @@ def test_a_generation_left_behind_by_a_killed_run_is_cleared_next_time(setup):
     again = sync_index(settings, emb)
     assert again.report.embedded_chunks == 0 and not any(path.exists() for path in leftover)
     assert again.manifest["files"] == first.manifest["files"]
+
+
+def test_a_sync_that_must_wait_for_another_writer_says_so_at_once(setup, caplog):
+    """Another process building the index holds its lock: the wait is announced before it starts,
+    and the sync goes on once the lock is free."""
+    import fcntl
+    import threading
+
+    settings, corpus, emb = setup
+    sync_index(settings, emb)
+    other_writer = open(settings.index_dir / ".lock", "a")
+    fcntl.flock(other_writer, fcntl.LOCK_EX)
+    result = {}
+    waiter = threading.Thread(target=lambda: result.update(index=sync_index(settings, emb)))
+    with caplog.at_level("WARNING"):
+        waiter.start()
+        waiter.join(timeout=1.0)
+        assert waiter.is_alive() and "waiting for another process" in caplog.text
+        fcntl.flock(other_writer, fcntl.LOCK_UN)
+        other_writer.close()
+        waiter.join(timeout=30)
+    assert not waiter.is_alive() and result["index"].report.embedded_chunks == 0

@@ -99,6 +99,8 @@ def run_ask(args) -> int:
     if args.question is None:
         raise UsageError("no question given: bot ask \"your question\" (or - to read from stdin)")
     bot = Bot(settings_from(args))
+    if args.question.strip():  # a blank question is refused before anything is built
+        bot.load_index(progress=sys.stderr.isatty())  # a new corpus is embedded first: show how far it is
     if args.question == "-":
         # Under a UTF-8 locale stdin is decoded strictly: one line in another encoding must not end the run.
         getattr(sys.stdin, "reconfigure", lambda **_: None)(errors="replace")
@@ -152,7 +154,7 @@ def run_chat(args) -> int:
 
     bot = Bot(settings_from(args))
     print("Ask a question about the documents (empty line or Ctrl-D to quit).", file=sys.stderr)
-    bot.load_index()
+    bot.load_index(progress=sys.stderr.isatty())
     _print_messages(bot)
     history: list[str] = []
     while True:

@@ -159,8 +159,9 @@ def chunk_from_json(d: dict) -> Chunk:
 
 
 @contextlib.contextmanager
-def index_lock(index_dir: Path):
-    """One writer at a time per index folder (two terminals, or the UI and the CLI)."""
+def index_lock(index_dir: Path, on_wait: Callable[[], None] | None = None):
+    """One writer at a time per index folder (two terminals, or the UI and the CLI). `on_wait` is
+    called once if another process holds the folder, before waiting for it."""
     index_dir.mkdir(parents=True, exist_ok=True)
     try:
         handle = open(index_dir / ".lock", "a")
@@ -173,7 +174,12 @@ def index_lock(index_dir: Path):
             yield  # no lock file and no right to make one: nothing here can be written either
             return
     with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -440,7 +446,10 @@ def sync_index(
     t0 = time.perf_counter()
     store = IndexStore(settings.index_dir)
     files = scan_corpus(settings.corpus_dir, settings.max_file_mb, ignore=settings.index_dir)
-    with index_lock(store.dir):
+    def say_waiting() -> None:  # at once, as a log warning that reaches the terminal: a build can take minutes
+        log.warning("waiting for another process to finish updating the index in %s", store.dir)
+
+    with index_lock(store.dir, on_wait=say_waiting):
         report = SyncReport()
         manifest = None
         earlier: dict[str, tuple[str, str]] = {}
