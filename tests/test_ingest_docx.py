@@ -1,4 +1,4 @@
-"""Word (.docx) files: headings become sections, tables become rows of " | "-joined cells, list
+"""Word (.docx) files: headings become sections, table rows become sentences that name their columns, list
 items stay lines, the paragraph number is the cited line; damaged and encrypted files are skipped
 with a one-line reason."""
 
@@ -20,7 +20,8 @@ docx = pytest.importorskip("docx")
 
 def harbour_report() -> bytes:
     """Paragraph numbers: 1 title, 2 intro, 3 'Lighthouse', 4 lighthouse text, 5 empty,
-    6 'Ships', 7-9 the table's three rows, 10 'Duties', 11-12 the list items."""
+    6 'Ships', 7-9 the table's three rows (the first, in bold, its header), 10 'Duties', 11-12 the
+    list items."""
     document = docx.Document()
     document.add_heading("Harbour Report", level=0)
     document.add_paragraph("This report describes the old harbour of Port Elsa.")
@@ -32,7 +33,7 @@ def harbour_report() -> bytes:
     for r, row in enumerate([["Ship", "Tonnage", "Launched"], ["Aurora", "1200 tons", "1901"],
                              ["Borealis", "900 tons", "1910"]]):
         for c, value in enumerate(row):
-            table.cell(r, c).text = value
+            table.cell(r, c).paragraphs[0].add_run(value).bold = r == 0
     document.add_heading("Duties", level=1)
     document.add_paragraph("The harbour master inspects the mooring ropes every Monday.", style="List Bullet")
     document.add_paragraph("The crew paints the pier railings each spring.", style="List Number")
@@ -49,7 +50,7 @@ def test_headings_tables_and_lists_become_lines_with_paragraph_numbers(tmp_path)
     assert doc.text.split("\n") == [
         "Harbour Report", "This report describes the old harbour of Port Elsa.",
         "Lighthouse", "The lighthouse was built in 1872 by Thomas Ward.",
-        "Ships", "Ship | Tonnage | Launched", "Aurora | 1200 tons | 1901", "Borealis | 900 tons | 1910",
+        "Ships", "Aurora — Tonnage: 1200 tons; Launched: 1901.", "Borealis — Tonnage: 900 tons; Launched: 1910.",
         "Duties", "The harbour master inspects the mooring ropes every Monday.",
         "The crew paints the pier railings each spring.",
     ]
@@ -73,7 +74,7 @@ def test_core_title_and_merged_cells(tmp_path):
     document.save(out)
     doc = load_document(tmp_path / "fleet.docx", "fleet.docx", raw=out.getvalue())
     assert doc.title == "Fleet Register"
-    assert doc.text == "Aurora | 1901"  # the merged cell once, not once per column it spans
+    assert doc.text == "Aurora; 1901."  # the merged cell once, not once per column it spans
 
 
 def test_a_docx_is_answerable_and_cited_by_section(small_settings, fake_embedder):
@@ -205,7 +206,7 @@ def test_tracked_insertions_count_and_deletions_do_not(tmp_path):
     ))
     assert doc.text == ("The pier opens at seven o'clock.\nTickets cost four euros.\n"
                         "Fees\tmonthly\non the first.\nBoats dock at the east quay.\n"
-                        "Ship | Berth\nAurora | B4")
+                        "Ship; Berth.\nAurora; B4.")
     words = ("seven", "Tickets", "euros", "first", "Boats", "Aurora")
     assert [doc.line_at(doc.text.index(w)) for w in words] == [1, 2, 2, 3, 4, 6]
 
@@ -225,7 +226,7 @@ def test_inline_and_block_content_controls_keep_their_text_in_order(tmp_path):
         f'{_run(" on Monday.")}</w:p>'
     ))
     assert doc.text.split("\n") == ["Contract summary.", "Parties", "The contract owner is Beatrix Holm.",
-                                     "Seller | Nordic Rope AB", "Signed in Reykjavik on Monday."]
+                                     "Seller; Nordic Rope AB.", "Signed in Reykjavik on Monday."]
     assert [h for _, h in doc.headings] == ["Parties"]
     assert doc.section_at(doc.text.index("Reykjavik")) == "Parties"
     assert [doc.line_at(doc.text.index(w)) for w in ("Beatrix", "Nordic", "Reykjavik")] == [3, 4, 5]
@@ -276,5 +277,46 @@ def test_a_text_box_is_read_once_after_its_anchor_paragraph(tmp_path):
         '</w:p></w:tc></w:tr></w:tbl>'
     ))
     assert doc.text.split("\n") == ["The harbour at dawn.", "The pier closes at dusk.",
-                                    "Boats leave at noon.", "Aurora | crew of twelve"]
+                                    "Boats leave at noon.", "Aurora; crew of twelve."]
     assert [doc.line_at(doc.text.index(w)) for w in ("dusk", "noon", "twelve")] == [2, 3, 4]
+
+
+def _price_table(style: str | None = None, repeat_header: bool = False, header_row_option: bool = True) -> bytes:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    if style:
+        table.style = document.styles[style]
+    for r, row in enumerate([["Plan", "Monthly fee", "Joining fee"], ["Basic", "£25", "£10"], ["Plus", "£40", "none"]]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    if repeat_header:
+        table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    look = table._tbl.tblPr.find(qn("w:tblLook"))
+    if look is not None and not header_row_option:
+        look.set(qn("w:val"), "0480")  # Table Design's "Header Row" unticked; first column kept
+        look.set(qn("w:firstRow"), "0")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind, header", [
+    ("style", True),            # a table style that sets its first row apart, "Header Row" ticked
+    ("repeat", True),           # the first row repeats at the top of each page
+    ("style, no option", False),  # the same style with "Header Row" unticked
+    ("plain", False),           # nothing says the first row is a header
+])
+def test_a_table_row_names_its_columns_when_word_marks_a_header_row(tmp_path, kind, header):
+    raw = {"style": lambda: _price_table("Light List Accent 1"), "repeat": lambda: _price_table(repeat_header=True),
+           "style, no option": lambda: _price_table("Light List Accent 1", header_row_option=False),
+           "plain": lambda: _price_table()}[kind]()
+    doc = load_document(tmp_path / "prices.docx", "prices.docx", raw=raw)
+    if header:
+        assert doc.text.split("\n") == ["Basic — Monthly fee: £25; Joining fee: £10.",
+                                        "Plus — Monthly fee: £40; Joining fee: none."]
+        assert doc.line_at(doc.text.index("Plus")) == 3  # the header row is still counted
+    else:
+        assert doc.text.split("\n") == ["Plan; Monthly fee; Joining fee.", "Basic; £25; £10.", "Plus; £40; none."]

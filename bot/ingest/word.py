@@ -1,8 +1,11 @@
 """Word (.docx) files as reader-visible text, through python-docx's XML tree.
 
 Paragraphs and tables are read in document order. Heading styles ("Heading 1" to "Heading 9",
-and "Title") start sections, so citations name the section; a table row becomes one line of its
-cells joined by " | "; list items stay one line each.
+and "Title") start sections, so citations name the section; list items stay one line each. A table
+row becomes one line, written as the Markdown and HTML readers write one (`table_row`): when the
+table has a header row, "Aurora — Tonnage: 1200 tons; Launched: 1901."; otherwise its cells joined
+by "; ". A first row is the header when Word treats it as one: marked to repeat on each page, set
+in bold in every cell, or shown as a header by the table's style (Table Design's "Header Row").
 
 The text is the final document's, as Word shows it with tracked changes accepted: insertions and
 moved-to text are in, deletions and moved-from text are out. Content controls, hyperlinks, smart
@@ -24,7 +27,7 @@ import zipfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from bot.ingest.parsing import ParsedText, _Builder
+from bot.ingest.parsing import ParsedText, Piece, _Builder, table_row
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -85,7 +88,8 @@ def docx_blocks(document) -> Iterator[tuple[str, str]]:
     """(text, paragraph style name) per paragraph and per table row, in document order."""
     from docx.text.paragraph import Paragraph
 
-    for text, paragraph in _blocks(document.element.body):
+    header_styles = _header_row_styles(document)
+    for text, paragraph in _blocks(document.element.body, header_styles):
         yield text.rstrip(), (_style_name(Paragraph(paragraph, document)) if paragraph is not None else "")
 
 
@@ -105,7 +109,7 @@ _DELETED_MARK = (f"{_W}pPr/{_W}rPr/{_W}del", f"{_W}pPr/{_W}rPr/{_W}moveFrom")
 _DELETED_ROW = (f"{_W}trPr/{_W}del",)
 
 
-def _blocks(container: _Element) -> Iterator[tuple[str, _Element | None]]:
+def _blocks(container: _Element, header_styles: frozenset[str]) -> Iterator[tuple[str, _Element | None]]:
     """(text, its w:p) per paragraph and (text, None) per table row of a body, cell or text box.
 
     A paragraph whose mark is a tracked deletion runs on into the next one, as Word shows it, so
@@ -119,9 +123,9 @@ def _blocks(container: _Element) -> Iterator[tuple[str, _Element | None]]:
             if carried:  # a table cannot absorb a paragraph: it stays one
                 yield carried, carried_from
             carried, carried_from = "", None
-            yield from _boxes_blocks(boxes)
+            yield from _boxes_blocks(boxes, header_styles)
             boxes = []
-            for row in _table_rows(element):
+            for row in _table_rows(element, header_styles):
                 yield row, None
             continue
         carried += _paragraph_text(element, boxes)
@@ -129,16 +133,16 @@ def _blocks(container: _Element) -> Iterator[tuple[str, _Element | None]]:
         if not any(element.find(path) is not None for path in _DELETED_MARK):
             yield carried, element
             carried, carried_from = "", None
-            yield from _boxes_blocks(boxes)
+            yield from _boxes_blocks(boxes, header_styles)
             boxes = []
     if carried:
         yield carried, carried_from
-    yield from _boxes_blocks(boxes)
+    yield from _boxes_blocks(boxes, header_styles)
 
 
-def _boxes_blocks(boxes: list[_Element]) -> Iterator[tuple[str, _Element | None]]:
+def _boxes_blocks(boxes: list[_Element], header_styles: frozenset[str]) -> Iterator[tuple[str, _Element | None]]:
     for box in boxes:
-        yield from _blocks(box)
+        yield from _blocks(box, header_styles)
 
 
 def _contents(parent: _Element, kinds: frozenset[str]) -> Iterator[_Element]:
@@ -205,9 +209,23 @@ def _find_text_boxes(element: _Element, boxes: list[_Element]) -> None:
             _find_text_boxes(child, boxes)
 
 
-def _table_rows(table: _Element) -> Iterator[str]:
-    """Each row's cells joined by " | ", deleted rows left out. A cell merged across columns is
-    shown once; one merged down rows repeats its text in each row, so every row reads whole."""
+def _table_rows(table: _Element, header_styles: frozenset[str]) -> Iterator[str]:
+    """Each row as one line (`table_row`), deleted rows left out; a header row is not a line of
+    its own but names the columns of the rows below it. A cell merged across columns is shown
+    once; one merged down rows repeats its text in each row, so every row reads whole."""
+    header: list[str] | None = None
+    first = True
+    for row, cells in _row_cells(table, header_styles):
+        if first and len(cells) > 1 and _is_header_row(table, row, header_styles):
+            header = cells
+            yield ""  # still a paragraph of its own, so that the rows below keep their numbers
+        else:  # an empty row is an (empty) paragraph too
+            yield "".join(p.text for p in table_row([[Piece(text, 0)] for text in cells], header)).strip()
+        first = False
+
+
+def _row_cells(table: _Element, header_styles: frozenset[str]) -> Iterator[tuple[_Element, list[str]]]:
+    """(w:tr, the text of each of its cells) per row that is not a tracked deletion."""
     above: dict[int, _Element] = {}  # grid column -> the cell holding the text there, last row
     for row in _contents(table, frozenset((_TR,))):
         if any(row.find(path) is not None for path in _DELETED_ROW):
@@ -221,10 +239,59 @@ def _table_rows(table: _Element) -> Iterator[str]:
             if merge is not None and merge.get(_W + "val", "continue") == "continue":
                 shown = above.get(column, cell)  # a continued vertical merge: the text is above
             here[column] = shown
-            cells.append(cell_text(shown))
+            cells.append(cell_text(shown, header_styles))
             column += _int_value(cell, f"{_W}tcPr/{_W}gridSpan", 1)
         above = here
-        yield " | ".join(cells).strip()
+        yield row, cells
+
+
+def _is_header_row(table: _Element, row: _Element, header_styles: frozenset[str]) -> bool:
+    """Whether Word shows a table's first row as its header (see the module's docstring)."""
+    if _on(row.find(f"{_W}trPr/{_W}tblHeader")):
+        return True
+    style = table.find(f"{_W}tblPr/{_W}tblStyle")
+    if style is not None and style.get(_W + "val") in header_styles and _header_row_on(table):
+        return True
+    runs = [run for run in row.iter(_R) if "".join(t.text or "" for t in run.iter(_W + "t")).strip()]
+    return bool(runs) and all(_on(run.find(f"{_W}rPr/{_W}b")) for run in runs)
+
+
+def _header_row_on(table: _Element) -> bool:
+    """Table Design's "Header Row" option (w:tblLook), in its attribute or its older bit mask."""
+    look = table.find(f"{_W}tblPr/{_W}tblLook")
+    if look is None:
+        return False
+    if look.get(_W + "firstRow") is not None:
+        return look.get(_W + "firstRow") in ("1", "true", "on")
+    try:
+        return bool(int(look.get(_W + "val", "0"), 16) & 0x0020)
+    except ValueError:
+        return False
+
+
+def _on(toggle: _Element | None) -> bool:
+    """A WordprocessingML on/off property (w:b, w:tblHeader): present and not switched off."""
+    return toggle is not None and toggle.get(_W + "val", "true") not in ("0", "false", "off")
+
+
+def _header_row_styles(document) -> frozenset[str]:
+    """The ids of the table styles that set a first row apart (bold or shaded), following each
+    style's "based on" chain: with the "Header Row" option on, that row is the header."""
+    styles = {s.get(_W + "styleId"): s for s in document.styles.element.iter(_W + "style")
+              if s.get(_W + "type") == "table"}
+
+    def marks_first_row(style_id: str | None, seen: frozenset[str] = frozenset()) -> bool:
+        style = styles.get(style_id)
+        if style is None or style_id in seen:
+            return False
+        for conditional in style.iter(_W + "tblStylePr"):
+            if conditional.get(_W + "type") == "firstRow" and (
+                    _on(conditional.find(f"{_W}rPr/{_W}b")) or conditional.find(f"{_W}tcPr/{_W}shd") is not None):
+                return True
+        based_on = style.find(f"{_W}basedOn")
+        return based_on is not None and marks_first_row(based_on.get(_W + "val"), seen | {style_id})
+
+    return frozenset(style_id for style_id in styles if marks_first_row(style_id))
 
 
 def _int_value(element: _Element, path: str, default: int) -> int:
@@ -235,9 +302,9 @@ def _int_value(element: _Element, path: str, default: int) -> int:
         return default
 
 
-def cell_text(cell: _Element) -> str:
+def cell_text(cell: _Element, header_styles: frozenset[str]) -> str:
     """A cell's (w:tc) paragraphs, and the rows of any table nested in it, on one line."""
-    return " ".join(" ".join(text for text, _ in _blocks(cell)).split())
+    return " ".join(" ".join(text for text, _ in _blocks(cell, header_styles)).split())
 
 
 def is_heading_style(style: str) -> bool:
