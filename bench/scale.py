@@ -205,7 +205,7 @@ def main() -> int:
         torch.set_num_threads(args.threads)
         faiss.omp_set_num_threads(args.threads)
 
-    from bot.ingest.corpus import sha256_file
+    from bot.files import file_sha256
     from bot.search.index import build_faiss
     from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 
@@ -239,7 +239,7 @@ def main() -> int:
         faiss.write_index(index, str(path))
         index_file_bytes = path.stat().st_size
         t0 = time.perf_counter()
-        sha256_file(path)  # what every bot start does to each index file before trusting it
+        file_sha256(path)  # what every bot start does to each index file before trusting it
         checksum_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         loaded = faiss.read_index(str(path))

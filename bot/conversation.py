@@ -3,7 +3,9 @@
 An extractive reader answers one question at a time, so a follow-up such as "What is it
 responsible for?" is rewritten before retrieval and reading: the pronoun is replaced by the
 subject of the previous question ("What is BCIJ responsible for?") and retrieval also sees the
-previous question's key words.
+previous question's key words. After a "who" question answered with a name, "he", "she" or
+"they" mean that name instead ("Who was the captain of the Esperance?" "John Hale" "Where was he
+born?" -> "Where was John Hale born?").
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from bot.words import STOP_WORDS
 
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|he|him|his|she|her|this|that|these|those|there)\b", re.I)
 _POSSESSIVE = {"its", "their", "his", "her"}
+_PERSONAL = {"he", "him", "his", "she", "her", "they", "them", "their", "theirs"}
+_ASKS_WHO = re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)
+# An answer that names someone: capitalised words (and the short words inside names), not a description.
+_NAME_ANSWER = re.compile(r"[A-Z][\w'’.-]*(?:[ -](?:[A-Z][\w'’.-]*|of|and|de|la|van|von|al|bin|der|du|the))*")
+_MAX_NAME_WORDS = 8
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what about)\b", re.I)
 # Besides the common stop words: words that never name what a follow-up refers to.
 _STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened"}
@@ -24,18 +31,44 @@ _VERBS_AFTER = {"established", "founded", "created", "formed", "signed", "built"
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One earlier exchange: the question, and the answer given ("" when none was, or unknown)."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
 class ResolvedQuestion:
     reader_question: str  # what the reader reads
     retrieval_query: str  # what retrieval searches for
     subject: str = ""  # what the pronoun was taken to mean ('' when not a follow-up)
 
 
-def previous_questions(history: list[str] | None) -> list[str]:
-    """The earlier questions of the conversation, oldest first (blank or non-text entries dropped).
-    Interfaces turn their own message formats into this list."""
+def previous_turns(history) -> list[Turn]:
+    """The earlier turns of the conversation, oldest first. Each entry of `history` is a question
+    (a string), a Turn, or a {"question": ..., "answer": ...} object (the answer optional); blank
+    or odd entries are dropped. Interfaces turn their own message formats into this list."""
     if not isinstance(history, (list, tuple)):
         return []  # a client's odd value (one string, a number) is no conversation
-    return [q for q in history if isinstance(q, str) and q.strip()]
+    turns = []
+    for entry in history:
+        if isinstance(entry, dict):
+            entry = Turn(entry.get("question"), entry.get("answer") or "")
+        elif isinstance(entry, str):
+            entry = Turn(entry)
+        if isinstance(entry, Turn) and isinstance(entry.question, str) and entry.question.strip():
+            turns.append(entry if isinstance(entry.answer, str) else Turn(entry.question))
+    return turns
+
+
+def answered_name(turn: Turn) -> str:
+    """The name a "who" question was answered with, or "" (not a "who" question, no answer, or an
+    answer that describes rather than names: "the mastermind of the attacks")."""
+    answer = " ".join(turn.answer.split()).strip(" .,;:")
+    if not answer or not _ASKS_WHO.search(turn.question) or len(answer.split()) > _MAX_NAME_WORDS:
+        return ""
+    return answer if _NAME_ANSWER.fullmatch(answer) else ""
 
 
 def subject_of(question: str) -> str:
@@ -82,12 +115,16 @@ def is_follow_up(question: str) -> bool:
     return bool(_PRONOUN.search(question) or _FOLLOW_UP_START.search(question))
 
 
-def resolve(question: str, history: list[str] | None = None) -> ResolvedQuestion:
-    previous = previous_questions(history)
+def resolve(question: str, history=None) -> ResolvedQuestion:
+    """`question` rewritten to stand alone, given the conversation before it (see `previous_turns`)."""
+    previous = previous_turns(history)
     if not previous or not is_follow_up(question):
         return ResolvedQuestion(question, question)
-    last = previous[-1]
-    subject = subject_of(last)
+    last_turn = previous[-1]
+    last = last_turn.question
+    name = answered_name(last_turn)
+    personal = {w.lower() for w in _PRONOUN.findall(question)} & _PERSONAL
+    subject = name if name and personal else subject_of(last)
     if not subject or subject.lower() in question.lower():
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
 
@@ -96,7 +133,8 @@ def resolve(question: str, history: list[str] | None = None) -> ResolvedQuestion
     def substitute(m: re.Match) -> str:
         nonlocal replaced
         word = m.group(1)
-        if replaced or word.lower() in {"there", "this", "that", "these", "those"}:
+        if replaced or word.lower() in {"there", "this", "that", "these", "those"} or \
+                (subject == name and word.lower() not in _PERSONAL):  # "it" is not the person named
             return word
         replaced = True
         return f"{subject}'s" if word.lower() in _POSSESSIVE else subject

@@ -22,11 +22,12 @@ from bot.read.answerability import (
 )
 from bot.read.passage_prior import rank_with_retrieval
 from bot.config import Settings, load_settings
-from bot.conversation import previous_questions, resolve
+from bot.conversation import Turn, previous_turns, resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
 from bot.errors import CorpusError, IndexStoreError, UsageError
+from bot.files import atomic_write_bytes
 from bot.search.documents import DocumentProcessor
 from bot.search.index import LoadedIndex, SyncReport, iso_time, load_published, manifest_stamp, sync_index
 from bot.model_paths import BUNDLED_READER_DIR
@@ -340,9 +341,7 @@ class Bot:
         if same:
             raise UsageError(f"{name} has the same content as {same[0]}, which is already in the documents")
         previous = target.read_bytes() if target.exists() else None
-        tmp = corpus / f".{name}.{os.getpid()}.{threading.get_ident()}.upload.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        atomic_write_bytes(target, data)
         try:
             report = self.sync()
         except BaseException:  # the folder goes back as it was, whatever stopped the indexing
@@ -372,9 +371,7 @@ class Bot:
         if previous is None:
             target.unlink(missing_ok=True)
             return
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.restore.tmp")
-        tmp.write_bytes(previous)
-        os.replace(tmp, target)
+        atomic_write_bytes(target, previous)
 
     # ----- calibration -----
     @property
@@ -558,17 +555,23 @@ class Bot:
 
     def _prepare(self, question: str, history) -> _Prepared:
         text, notice = clean_question(question, self.settings.max_question_chars)
-        resolved = resolve(as_question(text), self._earlier_question(history))
+        resolved = resolve(as_question(text), self._earlier_turn(history))
         return _Prepared(text, resolved.reader_question, resolved.retrieval_query, notice)
 
-    def _earlier_question(self, history) -> list[str]:
-        """The question a follow-up leans on (the last one), cleaned and cut like a question: a
-        history is sent by the client, and a huge one must not cost more than a question does."""
-        for earlier in reversed(previous_questions(history)):
+    def _earlier_turn(self, history) -> list[Turn]:
+        """The turn a follow-up leans on (the last one), its question and answer cleaned and cut
+        like a question: a history is sent by the client, and a huge one must not cost more than a
+        question does."""
+        for earlier in reversed(previous_turns(history)):
             try:
-                return [clean_question(earlier, self.settings.max_question_chars)[0]]
+                question = clean_question(earlier.question, self.settings.max_question_chars)[0]
             except UsageError:  # nothing but control characters
                 continue
+            try:
+                answer = clean_question(earlier.answer, self.settings.max_question_chars)[0]
+            except UsageError:  # no answer, or nothing readable in it
+                answer = ""
+            return [Turn(question, answer)]
         return []
 
     def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult, threshold: float) -> Response:

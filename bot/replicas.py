@@ -22,7 +22,7 @@ from concurrent.futures import Future
 
 from bot import errors
 from bot.config import Settings
-from bot.conversation import previous_questions
+from bot.conversation import previous_turns
 from bot.errors import BotError, UsageError
 from bot.types import Response
 
@@ -162,7 +162,7 @@ class ReplicaPool:
             raise BotError("the answering replicas are not running")
         future: Future = Future()
         # Cleaned here as in-process asking would: a client's odd value ("abc", 3) is no conversation.
-        self._jobs.put((future, (question, previous_questions(history), top_k)))
+        self._jobs.put((future, (question, previous_turns(history), top_k)))
         return future.result()
 
     def _feed(self, number: int) -> None:

@@ -18,3 +18,36 @@ def test_pronoun_is_replaced_by_previous_subject():
 def test_standalone_questions_are_untouched():
     assert resolve("When did Hekla erupt?", ["When was the BCIJ established?"]).reader_question == "When did Hekla erupt?"
     assert resolve("What is it?", None).reader_question == "What is it?"
+
+
+def test_after_a_who_question_answered_with_a_name_he_means_that_name():
+    from bot.conversation import Turn
+
+    asked = Turn("Who was the captain of the Esperance?", "John Hale")
+    assert resolve("Where was he born?", [asked]).reader_question == "Where was John Hale born?"
+    assert resolve("What was his rank?", [{"question": asked.question, "answer": asked.answer}]).reader_question \
+        == "What was John Hale's rank?"
+    # "it" is still the question's own subject, and a description is no name
+    assert resolve("When was it built?", [asked]).reader_question == "When was Esperance built?"
+    described = Turn("Who is Abdelhamid Abaaoud?", "a Belgian of Moroccan descent")
+    assert resolve("Where was he born?", [described]).reader_question == "Where was Abdelhamid Abaaoud born?"
+    # a question without its answer, or an odd entry, is read as before
+    assert "John Hale" not in resolve("Where was he born?", [asked.question]).reader_question
+    assert resolve("Where was he born?", [{"answer": "John Hale"}, 7]).reader_question == "Where was he born?"
+
+
+def test_the_chat_page_passes_the_answers_it_gave():
+    from bot.conversation import Turn
+    from bot.ui.render import chat_turns
+
+    messages = [
+        {"role": "user", "content": "Who was the captain of the Esperance?"},
+        {"role": "assistant", "content": '<div class="qa-msg qa-found"><blockquote class="qa-quote">“The captain '
+                                         'was <mark>John Hale &amp; Son</mark>.”</blockquote></div>'},
+        {"role": "user", "content": "Who owned the ship?"},
+        {"role": "assistant", "content": '<div class="qa-msg qa-notfound"><p>Not found</p>'
+                                         '<mark>not an answer</mark></div>'},
+        {"role": "user", "content": "And the crew?"},
+    ]
+    assert chat_turns(messages) == [Turn("Who was the captain of the Esperance?", "John Hale & Son"),
+                                    Turn("Who owned the ship?"), Turn("And the crew?")]

@@ -132,7 +132,7 @@ def test_interrupted_build_leaves_previous_index_usable(setup, monkeypatch):
     (corpus / "bridges.txt").write_text("Completely different text about ferries.")
     import bot.search.index as index_module
 
-    monkeypatch.setattr(index_module, "_atomic_write", _crash_on_manifest(index_module._atomic_write))
+    monkeypatch.setattr(index_module, "atomic_write_text", _crash_on_manifest(index_module.atomic_write_text))
     with pytest.raises(KeyboardInterrupt):
         sync_index(settings, emb)
     store = IndexStore(settings.index_dir)
@@ -142,10 +142,10 @@ def test_interrupted_build_leaves_previous_index_usable(setup, monkeypatch):
 
 
 def _crash_on_manifest(real):
-    def write(path, fn):
+    def write(path, *args, **kwargs):
         if path.name == "manifest.json":
             raise KeyboardInterrupt
-        real(path, fn)
+        real(path, *args, **kwargs)
 
     return write
 

@@ -281,7 +281,8 @@ def test_a_text_box_is_read_once_after_its_anchor_paragraph(tmp_path):
     assert [doc.line_at(doc.text.index(w)) for w in ("dusk", "noon", "twelve")] == [2, 3, 4]
 
 
-def _price_table(style: str | None = None, repeat_header: bool = False, header_row_option: bool = True) -> bytes:
+def _price_table(style: str | None = None, repeat_header: bool = False, header_row_option: bool = True,
+                 figures: bool = False) -> bytes:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -289,7 +290,8 @@ def _price_table(style: str | None = None, repeat_header: bool = False, header_r
     table = document.add_table(rows=3, cols=3)
     if style:
         table.style = document.styles[style]
-    for r, row in enumerate([["Plan", "Monthly fee", "Joining fee"], ["Basic", "£25", "£10"], ["Plus", "£40", "none"]]):
+    fees = ["£25", "£10", "£40"] if figures else ["see below", "on request", "none"]
+    for r, row in enumerate([["Plan", "Monthly fee", "Joining fee"], ["Basic", *fees[:2]], ["Plus", fees[2], "none"]]):
         for c, value in enumerate(row):
             table.cell(r, c).text = value
     if repeat_header:
@@ -308,15 +310,18 @@ def _price_table(style: str | None = None, repeat_header: bool = False, header_r
     ("repeat", True),           # the first row repeats at the top of each page
     ("style, no option", False),  # the same style with "Header Row" unticked
     ("plain", False),           # nothing says the first row is a header
+    ("labels", True),           # three column names over rows of figures
 ])
 def test_a_table_row_names_its_columns_when_word_marks_a_header_row(tmp_path, kind, header):
     raw = {"style": lambda: _price_table("Light List Accent 1"), "repeat": lambda: _price_table(repeat_header=True),
            "style, no option": lambda: _price_table("Light List Accent 1", header_row_option=False),
-           "plain": lambda: _price_table()}[kind]()
+           "plain": lambda: _price_table(), "labels": lambda: _price_table(figures=True)}[kind]()
     doc = load_document(tmp_path / "prices.docx", "prices.docx", raw=raw)
     if header:
-        assert doc.text.split("\n") == ["Basic — Monthly fee: £25; Joining fee: £10.",
-                                        "Plus — Monthly fee: £40; Joining fee: none."]
+        fee, joining, plus = ("£25", "£10", "£40") if kind == "labels" else ("see below", "on request", "none")
+        assert doc.text.split("\n") == [f"Basic — Monthly fee: {fee}; Joining fee: {joining}.",
+                                        f"Plus — Monthly fee: {plus}; Joining fee: none."]
         assert doc.line_at(doc.text.index("Plus")) == 3  # the header row is still counted
     else:
-        assert doc.text.split("\n") == ["Plan; Monthly fee; Joining fee.", "Basic; £25; £10.", "Plus; £40; none."]
+        assert doc.text.split("\n") == ["Plan; Monthly fee; Joining fee.", "Basic; see below; on request.",
+                                        "Plus; none; none."]

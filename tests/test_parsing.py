@@ -15,7 +15,7 @@ def test_markdown_links_emphasis_and_code_render_as_text():
 def test_markdown_headings_become_sections_and_bullets_lose_markers():
     parsed = parse_markdown("# Title\n\nIntro text.\n\n## Part *two*\n\n- item one\n* item two\n1. item three\n")
     lines = parsed.text.split("\n")
-    assert "item one" in lines and "item two" in lines and "item three" in lines
+    assert "item one" in lines and "item two" in lines and "1. item three" in lines
     assert [h for _, h in parsed.headings] == ["Title", "Part two"]
     assert parsed.title == "Title"
     # every text line maps to its source line
@@ -170,3 +170,17 @@ def test_an_svg_title_is_not_the_page_title():
     parsed = parse_html("<html><head><title>Annual Report</title></head><body><svg><title>Close</title></svg>"
                         "<svg><title>x</svg><p>Body text.</p></body></html>")
     assert parsed.title == "Annual Report" and "Body text." in parsed.text
+
+
+def test_ordered_list_items_keep_their_numbers_as_a_viewer_shows_them():
+    """"What is the first step?" needs the step's number; bullets carry no meaning and go."""
+    from bot.ingest.parsing import parse_html, parse_markdown
+
+    markdown = parse_markdown("# Brewing\n\n1. Fill the tank.\n1. Add coffee.\n   - medium grind\n1. Press BREW.\n\n"
+                              "Then wait.\n\n3) Third\n- a bullet\n")
+    assert markdown.text.split("\n") == ["Brewing", "", "1. Fill the tank.", "2. Add coffee.", "medium grind",
+                                         "3. Press BREW.", "", "Then wait.", "", "3. Third", "a bullet"]
+    html = parse_html('<ol><li>Fill the tank.</li><li>Add <b>coffee</b>.<ul><li>medium grind</li></ul></li>'
+                      '<li value="7">Press BREW.</li></ol><ol start="4"><li>Four</li></ol><ul><li>dot</li></ul>')
+    assert html.text.split("\n") == ["1. Fill the tank.", "2. Add coffee.", "medium grind", "7. Press BREW.",
+                                     "4. Four", "dot"]

@@ -238,8 +238,14 @@ def test_a_huge_or_odd_history_costs_no_more_than_a_question(bot):
     limit = bot.settings.max_question_chars
     huge = bot.ask("When was it completed?", history=["Tell me about the Tower Bridge " + "and more " * 200_000])
     assert len(huge.retrieval_query) <= 2 * limit + 50 and "Tower Bridge" in huge.retrieval_query
-    for odd in ("When was the Tower Bridge completed?", 42, ["\x00\x01"]):
+    for odd in ("When was the Tower Bridge completed?", 42, ["\x00\x01"], [{"question": None}]):
         assert bot.ask("When was it completed?", history=odd).retrieval_query == "When was it completed?"
+    # an earlier answer is used when it names someone, and costs no more than a question either
+    asked = "Who designed the Tower Bridge?"
+    named = bot.ask("Where was he born?", history=[{"question": asked, "answer": "Horace Jones"}])
+    assert named.retrieval_query.startswith("Where was Horace Jones born?")
+    huge_answer = bot.ask("Where was he born?", history=[{"question": asked, "answer": "Jones " * 200_000}])
+    assert len(huge_answer.retrieval_query) <= 2 * limit + 50
 
 
 def test_waiting_for_a_sync_returns_once_it_is_done(bot):

@@ -24,6 +24,9 @@ from bot.read.windows import crosses_break
     ("Paris,London", 0, 5, "Paris"),
     ("a two-year warranty", 2, 5, "two"),
     ("end of it.Next one", 7, 9, "it"),
+    # an abbreviation keeps its last full stop at the end of a sentence too
+    ("The polls closed at 7:02 p.m. Counting began.", 20, 28, "7:02 p.m."),
+    ("It was made in the U.S.", 19, 22, "U.S."),
     # a quote mark whose partner stands right next to the span is taken in
     ("the card “Welcome Aboard” has it", 4, 24, "card “Welcome Aboard”"),
 ])
@@ -79,3 +82,21 @@ def test_reader_errors_are_clear():
 ])
 def test_answers_do_not_cross_paragraphs_or_questions(text, expected):
     assert crosses_break(text, 0, len(text)) is expected
+
+
+@pytest.mark.parametrize("text,span,crosses", [
+    # a table row's value, and the next row's start: the reader cannot see the line break
+    ("Basic — Storage: 50 GB.\nPro — Monthly fee: $12; Storage: 1 TB.", "50 GB.\nPro", True),
+    ("Power: 900 W\nVoltage: 230 V", "900 W\nVoltage", True),
+    # whole list items are one answer
+    ("You need:\n- a towel\n- a padlock\n", "a towel\n- a padlock", False),
+    ("Steps:\n1. Fill the tank.\n2. Press BREW.", "Fill the tank.\n2. Press BREW", False),
+    # a sentence hard-wrapped over lines is crossed anywhere; lines of a block are not
+    ("In 2015 Morocco created a body known as the central\nbureau of judicial investigation, under the DGST.",
+     "the central\nbureau of judicial investigation", False),
+    ("Department of Soil Science, University of Aarhus, Denmark\nJournal of Soil Ecology, Volume 58",
+     "University of Aarhus, Denmark\nJournal of Soil Ecology", True),
+])
+def test_answers_do_not_run_from_one_list_line_into_part_of_the_next(text, span, crosses):
+    start = text.index(span)
+    assert crosses_break(text, start, start + len(span)) is crosses

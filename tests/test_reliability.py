@@ -343,3 +343,12 @@ def test_chat_server_starts_and_answers_with_no_outbound_connection(chat_server,
     response = api_client.submit(f"What does the document say about {heading}?", api_name="/ask").result(timeout=60)
     assert response["passages"] and isinstance(response["abstained"], bool)
     assert chat_server.blocked_attempts()[before:] == []
+
+
+def test_http_ask_takes_earlier_answers_in_its_history(chat_server):
+    """A history entry may carry the answer given, so "he" can follow a "who" question."""
+    history = [{"question": "Who built the lighthouse?", "answer": "Thomas Ward"}, "When was it built?"]
+    ok, value = call_ask(chat_server.url, "Where was he born?", history)
+    assert ok, value
+    ok, value = call_ask(chat_server.url, "Where was he born?", [history[0]])
+    assert ok and value["retrieval_query"].startswith("Where was Thomas Ward born?"), value

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from bot.errors import ModelError
+from bot.files import file_sha256
 
 PRECISIONS = ("fp32", "int8")
 KINDS = ("reader", "embedder")
@@ -64,14 +65,6 @@ def copy_key(source_dir: Path, kind: str, precision: str) -> str:
             st = path.stat()
             h.update(f"|{name}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 22):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _note(message: str) -> None:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from bot.accel.cache import cache_root, copy_key
+from bot.files import atomic_write_text
 from bot.hardware import cpu_description, cpu_flags, fast_bf16
 
 # Backends "auto" may pick: those that passed the quality gates against the fp32 reader on part A
@@ -130,9 +131,7 @@ def measure_reader_backends(model_dir: Path, backends: tuple[str, ...], rounds: 
         return record
     file = _choice_file(model_dir)
     file.parent.mkdir(parents=True, exist_ok=True)
-    staging = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    staging.write_text(json.dumps(record, indent=2))
-    os.replace(staging, file)
+    atomic_write_text(file, json.dumps(record, indent=2))
     notify(f"reader backend for {cpu_description()}: {best} ({timed} per question)")
     return record
 

@@ -150,13 +150,14 @@ def run_index(args) -> int:
 
 
 def run_chat(args) -> int:
+    from bot.conversation import Turn
     from bot.pipeline import Bot
 
     bot = Bot(settings_from(args))
     print("Ask a question about the documents (empty line or Ctrl-D to quit).", file=sys.stderr)
     bot.load_index(progress=sys.stderr.isatty())
     _print_messages(bot)
-    history: list[str] = []
+    history: list[Turn] = []
     while True:
         try:
             question = input("? ")
@@ -170,6 +171,6 @@ def run_chat(args) -> int:
         except (UsageError, CorpusError) as exc:  # e.g. every document deleted meanwhile: add one, ask again
             print(f"error: {exc}", file=sys.stderr)
             continue
-        history.append(question)
+        history.append(Turn(question, "" if response.abstained else response.answer))
         print(format_response(response, color=sys.stdout.isatty()))
         print()

@@ -61,7 +61,6 @@ def percent(text: str) -> float:
 
 
 def run_eval(args) -> int:
-    from pathlib import Path
 
     from bot.errors import UsageError
     from bot.evaluation import (choose_mode, gate_failures, load_dataset, run_evaluation, sample, select_articles,

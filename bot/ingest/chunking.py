@@ -26,23 +26,24 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])"
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences in text[start:end], whitespace trimmed, per line, or
-    per run of lines where hard-wrapped text carries a sentence on (see `_continues`)."""
+    per run of lines where hard-wrapped text carries a sentence on (see `runs_on`)."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     run_start = line_start = start
     while line_start < end:
         nl = text.find("\n", line_start, end)
         line_end = end if nl == -1 else nl
-        if nl == -1 or not _continues(text[line_start:line_end], text[line_end + 1 : min(line_end + 3, end)]):
+        if nl == -1 or not runs_on(text[line_start:line_end], text[line_end + 1 : min(line_end + 3, end)]):
             _split_line(text, run_start, line_end, spans)
             run_start = line_end + 1
         line_start = line_end + 1
     return spans
 
 
-def _continues(line: str, next_start: str) -> bool:
+def runs_on(line: str, next_start: str) -> bool:
     """Whether a sentence runs on into the next line: this one does not end a sentence, a clause
-    or a lead-in, and the next begins in lower case (a wrapped line, not a new item or heading)."""
+    or a lead-in, and the next begins in lower case (a wrapped line, not a new item or heading).
+    The reader keeps its answers to the same rule."""
     stripped = line.rstrip()
     return bool(stripped) and stripped[-1] not in ".!?:;" and next_start[:1].islower()
 

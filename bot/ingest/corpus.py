@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import CorpusError
+from bot.files import file_sha256
 from bot.ingest.corpus_watch import ignored_path
 from bot.ingest.parsing import ParsedText, parse_html, parse_markdown, parse_pdf, parse_plain
 from bot.ingest.word import parse_docx
@@ -241,7 +242,7 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = Non
             if size == 0:
                 found.append(CorpusFile(rel, path, skip_reason="empty file"))
                 continue
-            digest = sha256_file(path)
+            digest = file_sha256(path)
         except OSError as exc:
             found.append(CorpusFile(rel, path, skip_reason=f"could not be read: {exc.strerror or exc}"))
             continue
@@ -276,14 +277,6 @@ def _display_name(path: Path, root: Path) -> str:
     name can be printed and stored."""
     rel = "/".join(path.relative_to(root).parts)
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def try_load(file: CorpusFile) -> tuple[Document | None, str]:

@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
+_MD_ORDERED = re.compile(r"^(\d{1,9})[.)]\s+")
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _MD_SETEXT = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")
 _MD_IMAGE = re.compile(r"!\[([^\]]{0,500})\]\([^)]{0,2000}\)")
@@ -245,6 +246,24 @@ def front_matter(lines: list[str]) -> tuple[int, str]:
     return 0, ""
 
 
+class ListNumbers:
+    """Ordered-list items numbered as a viewer shows them: from the first item's number, one up
+    for each further item at the same depth (a list written "1." on every item reads 1, 2, 3)."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, int] = {}  # indent -> the number shown last at that depth
+
+    def number(self, indent: int, written: int) -> int:
+        for deeper in [depth for depth in self._last if depth > indent]:
+            del self._last[deeper]  # a nested list ended: its next use starts afresh
+        shown = self._last[indent] + 1 if indent in self._last else written
+        self._last[indent] = shown
+        return shown
+
+    def end(self) -> None:
+        self._last.clear()
+
+
 def parse_markdown(content: str) -> ParsedText:
     lines = split_source_lines(content)
     b = _Builder()
@@ -252,6 +271,7 @@ def parse_markdown(content: str) -> ParsedText:
     header: list[str] | None = None  # the column names of the table being read
     hidden: str | None = None  # the end of an HTML comment, script or style still open
     underlines: set[int] = set()  # the "====" / "----" lines under setext headings
+    numbers = ListNumbers()
     metadata_lines, title = front_matter(lines)
     for i, raw in enumerate(lines):
         n = i + 1
@@ -276,6 +296,7 @@ def parse_markdown(content: str) -> ParsedText:
         raw = visible
         m = _MD_HEADING.match(raw)
         if m:
+            numbers.end()
             b.add(render_markdown_inline(m.group(2)), n, heading=True)
             continue
         footnote = _MD_FOOTNOTE_DEF.match(raw)
@@ -302,7 +323,14 @@ def parse_markdown(content: str) -> ParsedText:
                   and _standalone(lines, i)[0])
         if setext:
             underlines.add(i + 1)
-        line = _BULLET.sub("", line)
+        ordered = _MD_ORDERED.match(line)
+        if ordered:  # the step's number stays: "What is the first step?" needs it
+            number = numbers.number(len(raw) - len(raw.lstrip()), int(ordered.group(1)))
+            line = f"{number}. {line[ordered.end():]}"
+        else:
+            if line and not raw[:1].isspace():
+                numbers.end()  # a paragraph at the margin ends the list
+            line = _BULLET.sub("", line)
         line = render_markdown_inline(line)
         b.add(line, n, heading=bool(setext) or looks_like_heading(raw, *_standalone(lines, i)))
     out = b.finish()
@@ -383,6 +411,9 @@ class _HTMLText(HTMLParser):
         self.in_title = False
         self.title = ""
         self.tables: list[_HTMLTable] = []  # the tables open around the current text, innermost last
+        # The lists open around the current text, innermost last: an <ol>'s last item number, or
+        # None for a <ul>. An ordered item's number is written before it, as a browser shows it.
+        self.lists: list[int | None] = []
 
     def _flush(self) -> None:
         pieces = collapse_whitespace(self.current)
@@ -451,6 +482,11 @@ class _HTMLText(HTMLParser):
             self._block_boundary()
         if tag in _HEADING_TAGS:
             self.heading_depth += 1
+        if tag in ("ol", "ul"):
+            self.lists.append(_int_attribute(attrs, "start", 1) - 1 if tag == "ol" else None)
+        elif tag == "li" and self.lists and self.lists[-1] is not None:
+            self.lists[-1] = _int_attribute(attrs, "value", self.lists[-1] + 1)
+            self._text_target().append(Piece(f"{self.lists[-1]}. ", self.getpos()[0]))
 
     def handle_endtag(self, tag):
         if tag == "head":
@@ -468,6 +504,8 @@ class _HTMLText(HTMLParser):
             self._block_boundary()
         if tag in _HEADING_TAGS:
             self.heading_depth = max(0, self.heading_depth - 1)
+        if tag in ("ol", "ul") and self.lists:
+            self.lists.pop()
 
     def handle_data(self, data):
         if self.in_title:
@@ -480,6 +518,14 @@ class _HTMLText(HTMLParser):
                 return
             self.in_head = False  # visible text cannot be in <head>: the body has begun
         self._text_target().append(Piece(data, self.getpos()[0]))
+
+
+def _int_attribute(attrs: list[tuple[str, str | None]], name: str, default: int) -> int:
+    value = dict(attrs).get(name)
+    try:
+        return int(value.strip()) if value is not None else default
+    except ValueError:  # <ol start="a">: as a browser does, the default
+        return default
 
 
 def parse_html(content: str) -> ParsedText:

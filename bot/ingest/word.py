@@ -4,8 +4,9 @@ Paragraphs and tables are read in document order. Heading styles ("Heading 1" to
 and "Title") start sections, so citations name the section; list items stay one line each. A table
 row becomes one line, written as the Markdown and HTML readers write one (`table_row`): when the
 table has a header row, "Aurora — Tonnage: 1200 tons; Launched: 1901."; otherwise its cells joined
-by "; ". A first row is the header when Word treats it as one: marked to repeat on each page, set
-in bold in every cell, or shown as a header by the table's style (Table Design's "Header Row").
+by "; ". A first row is the header when Word treats it as one (marked to repeat on each page, set in
+bold in every cell, or shown as a header by the table's style with Table Design's "Header Row"
+ticked), or when it plainly holds column names (`_reads_as_header`).
 
 The text is the final document's, as Word shows it with tracked changes accepted: insertions and
 moved-to text are in, deletions and moved-from text are out. Content controls, hyperlinks, smart
@@ -213,15 +214,14 @@ def _table_rows(table: _Element, header_styles: frozenset[str]) -> Iterator[str]
     """Each row as one line (`table_row`), deleted rows left out; a header row is not a line of
     its own but names the columns of the rows below it. A cell merged across columns is shown
     once; one merged down rows repeats its text in each row, so every row reads whole."""
+    rows = list(_row_cells(table, header_styles))
     header: list[str] | None = None
-    first = True
-    for row, cells in _row_cells(table, header_styles):
-        if first and len(cells) > 1 and _is_header_row(table, row, header_styles):
+    for number, (row, cells) in enumerate(rows):
+        if number == 0 and len(cells) > 1 and (_is_header_row(table, row, header_styles) or _reads_as_header(rows)):
             header = cells
             yield ""  # still a paragraph of its own, so that the rows below keep their numbers
         else:  # an empty row is an (empty) paragraph too
             yield "".join(p.text for p in table_row([[Piece(text, 0)] for text in cells], header)).strip()
-        first = False
 
 
 def _row_cells(table: _Element, header_styles: frozenset[str]) -> Iterator[tuple[_Element, list[str]]]:
@@ -254,6 +254,19 @@ def _is_header_row(table: _Element, row: _Element, header_styles: frozenset[str]
         return True
     runs = [run for run in row.iter(_R) if "".join(t.text or "" for t in run.iter(_W + "t")).strip()]
     return bool(runs) and all(_on(run.find(f"{_W}rPr/{_W}b")) for run in runs)
+
+
+def _reads_as_header(rows: list[tuple[_Element, list[str]]]) -> bool:
+    """A first row unmarked but plainly made of column names: three or more short labels, none with
+    a digit or a full stop, over rows with figures ("Period | Monthly rent | Due date"). Two
+    columns are left alone: "Name | Ada" over "Age | 36" is a list of fields, not a header."""
+    first = rows[0][1]
+    labels = len(first) >= 3 and all(0 < len(cell) <= _LABEL_MAX_CHARS and not re.search(r"[\d.]", cell)
+                                     for cell in first)
+    return labels and len(rows) > 1 and any(re.search(r"\d", cell) for _, cells in rows[1:] for cell in cells)
+
+
+_LABEL_MAX_CHARS = 40
 
 
 def _header_row_on(table: _Element) -> bool:

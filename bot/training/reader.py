@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import random
 import shutil
 import tempfile
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 
 from bot.errors import DataError
+from bot.files import atomic_write
 from bot.hardware import training_device
 from bot.training.export_folder import swap_in
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL, resolve_model
@@ -204,8 +204,9 @@ def save_checkpoint(path: Path, model, optimizer, scheduler, step: int, extra: d
     rng = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
-    _atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "step": step, "extra": extra or {}, "rng": rng}, path)
+    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+             "scheduler": scheduler.state_dict(), "step": step, "extra": extra or {}, "rng": rng}
+    atomic_write(path, lambda tmp: torch.save(state, tmp), durable=True)
 
 
 def settings_record(config) -> dict:
@@ -244,12 +245,6 @@ def resume(path: Path, model, optimizer, scheduler) -> tuple[int, dict]:
     return state["step"], state.get("extra", {})
 
 
-def _atomic_torch_save(obj, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def load_training_examples(files: list[str], limit: int | None, seed: int) -> list[SquadExample]:
     paths: list[Path] = []
     for f in files:
@@ -276,7 +271,7 @@ def _load_features(config: TrainConfig, tokenizer, work: Path, log) -> Features:
     examples = load_training_examples(config.train_files, config.limit, config.seed)
     feats = build_features(examples, tokenizer, config.max_length, config.stride)
     feats = subsample_negatives(feats, config.negative_keep, config.seed)
-    _atomic_torch_save(asdict(feats), cache)
+    atomic_write(cache, lambda tmp: torch.save(asdict(feats), tmp))
     log(f"built {len(feats.input_ids)} windows from {len(examples)} questions in {time.time() - t0:.0f}s")
     return feats
 

@@ -242,7 +242,7 @@ def _prepare(config: MultiPassageConfig, tokenizer, work: Path, log, embedder=No
         return GroupedWindows(**saved["windows"])
     from bot.search.embedding import Embedder
     from bot.model_paths import DEFAULT_EMBEDDING_MODEL
-    from bot.training.reader import _atomic_torch_save
+    from bot.files import atomic_write
     from bot.training.altered_questions import altered_questions
     from bot.training.passage_groups import answer_lengths, choose_answerable, load_examples, make_groups, summarize
 
@@ -258,7 +258,7 @@ def _prepare(config: MultiPassageConfig, tokenizer, work: Path, log, embedder=No
     kept = sum(1 for ws in data.group_windows if ws)
     log(f"built {kept} groups {summarize(groups)}, {sum(len(ws) for ws in data.group_windows)} windows, "
         f"in {time.time() - t0:.0f}s")
-    _atomic_torch_save({"settings": settings, "windows": asdict(data)}, cache)
+    atomic_write(cache, lambda tmp: torch.save({"settings": settings, "windows": asdict(data)}, tmp))
     return data
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 from bot.ui.feedback import FeedbackPanel
 from bot.ui.render import (
-    LINK_REFUSED, SOURCES_EMPTY, UPLOAD_TYPES, UPLOADS_OFF, _full_stop, _sentence_case, esc, message_text,
+    LINK_REFUSED, SOURCES_EMPTY, UPLOAD_TYPES, UPLOADS_OFF, _full_stop, _sentence_case, chat_turns, esc,
     notice_html, render_answer, render_documents, render_sources, suggest_questions,
 )
 
@@ -101,8 +101,7 @@ class ChatPage:
 
     def respond(self, question, history=None, top_k=None, show_scores=False):
         """(chat message HTML, sources panel HTML, Response or None on an error notice); never raises."""
-        # Gradio's chat messages -> the earlier questions, the core's history format
-        previous = [message_text(m) for m in history or [] if isinstance(m, dict) and m.get("role") == "user"]
+        previous = chat_turns(history)
         try:
             k = int(top_k) if top_k else None
             response = self._ask(question, history=previous, top_k=k)
@@ -196,7 +195,7 @@ class ChatPage:
         return True, f"Removed {name}. Questions are answered without it now."
 
     # ----- API -----
-    def ask_api(self, question: str, history: list[str] | None = None, top_k: int | None = None) -> dict:
+    def ask_api(self, question: str, history: list | None = None, top_k: int | None = None) -> dict:
         # The endpoint is public: an API client may send anything, so top_k is checked here.
         limit = self.settings.max_top_k
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 0 <= top_k <= limit):
@@ -364,9 +363,9 @@ def build_app(page: ChatPage) -> gr.Blocks:
                          concurrency_id="upload").then(**choices)
             app.load(**choices)
 
-        def ask_endpoint(question: str, history: list[str] | None = None, top_k: int | None = None) -> dict:
-            """Answer a question from the documents. history: earlier questions of the conversation,
-            oldest first (for follow-ups). Returns the answer, whether it abstained, its confidence,
+        def ask_endpoint(question: str, history: list | None = None, top_k: int | None = None) -> dict:
+            """Answer a question from the documents. history: the earlier turns of the conversation,
+            oldest first (for follow-ups), each a question or a {"question", "answer"} object. Returns the answer, whether it abstained, its confidence,
             the citations (document, section, line/page, quoted sentence) and the passages searched."""
             return page.ask_api(question, history, top_k)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 
+from bot.conversation import Turn
 from bot.formatting import added_text, place_text, size_text
 from bot.ingest.corpus import SUPPORTED_SUFFIXES
 from bot.types import Citation, Passage, Response
@@ -200,6 +201,26 @@ def render_documents(documents: list[dict], folder: Path, can_add: bool = True) 
             f"<code>{esc(folder)}</code>, split into {total} passages for searching.</p>"
             '<table class="qa-docs"><thead><tr><th>Document</th><th>Title</th><th>Type</th>'
             f"<th>Passages</th><th>Size</th><th>Added</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def chat_turns(messages) -> list[Turn]:
+    """Gradio's chat messages as the core's history: each question with the answer the reply
+    gave (the span marked in its first quote; "" for a refusal or a notice)."""
+    turns: list[Turn] = []
+    for m in messages or []:
+        if not isinstance(m, dict):
+            continue
+        if m.get("role") == "user":
+            turns.append(Turn(message_text(m)))
+        elif m.get("role") == "assistant" and turns and not turns[-1].answer:
+            content = m.get("content")
+            found = _MARKED.search(content) if isinstance(content, str) and "qa-found" in content else None
+            if found:
+                turns[-1] = Turn(turns[-1].question, html.unescape(found.group(1)))
+    return turns
+
+
+_MARKED = re.compile(r"<mark>(.*?)</mark>", re.S)
 
 
 def message_text(message: dict) -> str:

@@ -1,0 +1,52 @@
+"""File helpers shared by the stages that keep state on disk: content digests, and writes that a
+reader (or a crash) can never catch half done."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import Callable
+
+_BLOCK = 1 << 22
+
+
+def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes, read in blocks (model weights run to hundreds of MB)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while block := f.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def staging_path(path: Path) -> Path:
+    """The hidden temporary name a new version of `path` is written under, next to it (so the
+    final rename stays on one file system). Unique per process and thread: two uploads of the same
+    name at once do not write into one file."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None], durable: bool = False) -> None:
+    """Write `path` whole or not at all: `write` fills a temporary file, which is then renamed
+    over `path`. Readers see the old file or the new one; a failed write (a full disk, an
+    interruption) leaves the old file and no temporary one. `durable` also flushes the new bytes
+    to disk before the rename, for files a crash must not leave empty."""
+    tmp = staging_path(path)
+    try:
+        write(tmp)
+        if durable:
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = False) -> None:
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), durable)
+
+
+def atomic_write_text(path: Path, text: str, durable: bool = False) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), durable)
