@@ -5,7 +5,8 @@ responsible for?" is rewritten before retrieval and reading: the pronoun is repl
 subject of the previous question ("What is BCIJ responsible for?") and retrieval also sees the
 previous question's key words. After a "who" question answered with a name, "he", "she" or
 "they" mean that name instead ("Who was the captain of the Esperance?" "John Hale" "Where was he
-born?" -> "Where was John Hale born?").
+born?" -> "Where was John Hale born?"), and after "which company ...?" answered with a name, any
+pronoun does. A follow-up of a follow-up leans on the earlier question as it was resolved.
 """
 
 from __future__ import annotations
@@ -19,12 +20,18 @@ _PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|he|him|his|she|her|this
 _POSSESSIVE = {"its", "their", "his", "her"}
 _PERSONAL = {"he", "him", "his", "she", "her", "they", "them", "their", "theirs"}
 _ASKS_WHO = re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)
+# "Which company ...", "What river ...": a question for a thing of a kind, whose answer names it.
+_ASKS_WHICH = re.compile(r"^\W*(?:and\s+)?(?:which|what)\s+(?!(?:is|are|was|were|do|does|did|has|have|had|can|"
+                         r"could|will|would|should|may|might|must)\b)[a-z]", re.I)
+_THINGS = {"it", "its", "they", "them", "their", "theirs"} | _PERSONAL
+_NAME_JOINERS = {"of", "de", "del", "la", "le", "van", "von", "der", "du", "al", "bin"}
 # An answer that names someone: capitalised words (and the short words inside names), not a description.
 _NAME_ANSWER = re.compile(r"[A-Z][\w'’.-]*(?:[ -](?:[A-Z][\w'’.-]*|of|and|de|la|van|von|al|bin|der|du|the))*")
 _MAX_NAME_WORDS = 8
+CHAIN_TURNS = 3  # how far back a chain of follow-ups is followed
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what about)\b", re.I)
 # Besides the common stop words: words that never name what a follow-up refers to.
-_STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened"}
+_STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened", "tell"}
 # Words that end a noun phrase when taking the subject from a question.
 _VERBS_AFTER = {"established", "founded", "created", "formed", "signed", "built", "located", "start",
                 "started", "begin", "began", "join", "joined", "do", "does", "did", "mean", "happen"}
@@ -62,13 +69,18 @@ def previous_turns(history) -> list[Turn]:
     return turns
 
 
-def answered_name(turn: Turn) -> str:
-    """The name a "who" question was answered with, or "" (not a "who" question, no answer, or an
-    answer that describes rather than names: "the mastermind of the attacks")."""
-    answer = " ".join(turn.answer.split()).strip(" .,;:")
-    if not answer or not _ASKS_WHO.search(turn.question) or len(answer.split()) > _MAX_NAME_WORDS:
-        return ""
-    return answer if _NAME_ANSWER.fullmatch(answer) else ""
+def answered_name(turn: Turn) -> tuple[str, frozenset[str]]:
+    """The name a "who" or "which ..." question was answered with, and the pronouns that may stand
+    for it; ("", none) when the question asked neither, or the answer describes rather than names
+    ("the mastermind of the attacks")."""
+    answer = re.sub(r"^the\s+", "", " ".join(turn.answer.split()).strip(" .,;:"), flags=re.I)
+    if not answer or len(answer.split()) > _MAX_NAME_WORDS or not _NAME_ANSWER.fullmatch(answer):
+        return "", frozenset()
+    if _ASKS_WHO.search(turn.question):
+        return answer, frozenset(_PERSONAL)
+    if _ASKS_WHICH.search(turn.question):
+        return answer, frozenset(_THINGS)
+    return "", frozenset()
 
 
 def subject_of(question: str) -> str:
@@ -79,7 +91,9 @@ def subject_of(question: str) -> str:
     current: list[str] = []
     for i, w in enumerate(words):
         is_name = (w.isupper() and len(w) >= 2) or (w[:1].isupper() and i > 0 and w.lower() not in _STOP)
-        if is_name:
+        # "Bank of England", "University of Aarhus": one name across a short joining word
+        joins = current and w.lower() in _NAME_JOINERS and i + 1 < len(words) and words[i + 1][:1].isupper()
+        if is_name or joins:
             current.append(w)
         elif current:
             names.append(" ".join(current))
@@ -117,14 +131,16 @@ def is_follow_up(question: str) -> bool:
 
 def resolve(question: str, history=None) -> ResolvedQuestion:
     """`question` rewritten to stand alone, given the conversation before it (see `previous_turns`)."""
-    previous = previous_turns(history)
+    previous = previous_turns(history)[-CHAIN_TURNS:]
     if not previous or not is_follow_up(question):
         return ResolvedQuestion(question, question)
     last_turn = previous[-1]
     last = last_turn.question
-    name = answered_name(last_turn)
-    personal = {w.lower() for w in _PRONOUN.findall(question)} & _PERSONAL
-    subject = name if name and personal else subject_of(last)
+    if len(previous) > 1 and is_follow_up(last):  # "When was it automated?" after "When was it built?"
+        last = resolve(last, previous[:-1]).reader_question
+    name, stands_for = answered_name(last_turn)
+    pronouns = {w.lower() for w in _PRONOUN.findall(question)} & stands_for
+    subject = name if pronouns else subject_of(last)
     if not subject or subject.lower() in question.lower():
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
 
@@ -134,7 +150,7 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         nonlocal replaced
         word = m.group(1)
         if replaced or word.lower() in {"there", "this", "that", "these", "those"} or \
-                (subject == name and word.lower() not in _PERSONAL):  # "it" is not the person named
+                (pronouns and word.lower() not in stands_for):  # "it" is not the person named
             return word
         replaced = True
         return f"{subject}'s" if word.lower() in _POSSESSIVE else subject

@@ -75,7 +75,7 @@ class RatedReply:
         return cls(id=uuid.uuid4().hex, question=response.question,
                    answer="" if response.abstained else response.answer, refused=response.abstained,
                    score=round(float(response.score), 6), citation=citation,
-                   follow_up=response.retrieval_query.strip() != response.question.strip(),
+                   follow_up=response.follow_up,
                    reader=reader, embedding_model=embedding_model,
                    features={k: round(float(v), 6) for k, v in response.features.items()})
 
@@ -241,6 +241,8 @@ class FeedbackStore:
             try:
                 if fcntl is not None:
                     fcntl.flock(fd, fcntl.LOCK_EX)  # other processes (another page, a CLI) wait here
+                if _ends_mid_line(self.path):  # a line cut short (a full disk): this one starts afresh
+                    line = b"\n" + line
                 written = os.write(fd, line)
                 while written < len(line):  # a short write is rare on a file, but finish the line
                     written += os.write(fd, line[written:])
@@ -318,3 +320,13 @@ __all__ = [
     "DOWN", "FEEDBACK_FILE", "FeedbackStore", "FeedbackSummary", "MAX_CORRECTION_CHARS", "RATINGS", "RatedCitation",
     "RatedReply", "Rating", "UP", "WITHDRAWN", "find_in_texts", "gold_dataset", "now", "rate",
 ]
+
+
+def _ends_mid_line(path: Path) -> bool:
+    """Whether a file's last byte is not a newline (an empty file ends no line)."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() == 0:
+            return False
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) != b"\n"

@@ -38,3 +38,9 @@ def place_text(doc: str, page: int | None, line: int | None) -> list[str]:
     if line is not None:
         parts.append(f"{'paragraph' if doc.lower().endswith('.docx') else 'line'} {int(line)}")
     return parts
+
+
+def one_line_name(name: str) -> str:
+    """A file name as one printable line: a newline or other control character in it is shown as
+    its escape ("tower\\nnotes.txt"), so that terminal output keeps one document per line."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)

@@ -22,7 +22,7 @@ from bot.read.answerability import (
 )
 from bot.read.passage_prior import rank_with_retrieval
 from bot.config import Settings, load_settings
-from bot.conversation import Turn, previous_turns, resolve
+from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
@@ -104,12 +104,14 @@ class _Prepared:
     reader_question: str
     retrieval_query: str
     notice: str
+    follow_up: bool = False  # read with the conversation before it
 
 
 def upload_file_name(filename: str) -> str:
-    """The name an uploaded file is stored under: the last part of its path, with characters other
-    than letters, digits, ".", "-", "_" and spaces replaced by "_"."""
-    return re.sub(r"[^\w.\- ]", "_", Path(filename.replace("\\", "/")).name)
+    """The name an uploaded file is stored under: the last part of its path, with only control
+    characters and those some file systems forbid (<>:"|?*) replaced by "_". Brackets, commas and
+    the like stay: "report (final).txt" and "report [final].txt" are two documents."""
+    return re.sub(r'[\x00-\x1f\x7f<>:"|?*]', "_", Path(filename.replace("\\", "/")).name)
 
 
 class Bot:
@@ -555,13 +557,16 @@ class Bot:
 
     def _prepare(self, question: str, history) -> _Prepared:
         text, notice = clean_question(question, self.settings.max_question_chars)
-        resolved = resolve(as_question(text), self._earlier_turn(history))
-        return _Prepared(text, resolved.reader_question, resolved.retrieval_query, notice)
+        asked = as_question(text)
+        resolved = resolve(asked, self._earlier_turns(history))
+        return _Prepared(text, resolved.reader_question, resolved.retrieval_query, notice,
+                         follow_up=resolved.retrieval_query != asked)
 
-    def _earlier_turn(self, history) -> list[Turn]:
-        """The turn a follow-up leans on (the last one), its question and answer cleaned and cut
-        like a question: a history is sent by the client, and a huge one must not cost more than a
-        question does."""
+    def _earlier_turns(self, history) -> list[Turn]:
+        """The turns a follow-up leans on (the last few), their questions and answers cleaned and
+        cut like a question: a history is sent by the client, and a huge one must not cost more
+        than a question does."""
+        turns: list[Turn] = []
         for earlier in reversed(previous_turns(history)):
             try:
                 question = clean_question(earlier.question, self.settings.max_question_chars)[0]
@@ -571,14 +576,16 @@ class Bot:
                 answer = clean_question(earlier.answer, self.settings.max_question_chars)[0]
             except UsageError:  # no answer, or nothing readable in it
                 answer = ""
-            return [Turn(question, answer)]
-        return []
+            turns.insert(0, Turn(question, answer))
+            if len(turns) == CHAIN_TURNS:
+                break
+        return turns
 
     def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult, threshold: float) -> Response:
         decision = decide(result, passages, self.calibration, threshold)
         response = Response(question=p.question, answer="", abstained=True, score=decision.score,
-                            passages=passages, retrieval_query=p.retrieval_query,
-                            alternatives=result.spans[1:], features=decision.features)
+                            passages=passages, retrieval_query=p.retrieval_query, follow_up=p.follow_up,
+                            notice=p.notice, alternatives=result.spans[1:], features=decision.features)
         notices = [p.notice] if p.notice else []
         if decision.refused:
             why = ("no passage matched the question" if not passages else

@@ -178,6 +178,8 @@ class Response:
     reason: str = ""  # why it abstained, or a notice (e.g. the question was shortened)
     alternatives: list[Span] = field(default_factory=list)
     retrieval_query: str = ""
+    follow_up: bool = False  # read with the conversation before it ("When was it built?")
+    notice: str = ""  # about the question itself, answered or not (it was shortened); also in `reason`
     # The answerability features behind `score` (what the calibration was given).
     features: dict[str, float] = field(default_factory=dict)
 

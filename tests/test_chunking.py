@@ -128,3 +128,20 @@ def test_a_hard_wrapped_sentence_is_one_sentence():
     got = [text[s:e] for s, e in sentence_spans(text)]
     assert got == ["The building will open in\nthe autumn of 2026.", "It has a cafe.", "Items:", "keys",
                    "next paragraph"]
+
+
+def test_hard_wrapped_text_keeps_sentences_whole_across_capitalised_lines():
+    """Text wrapped at a fixed width: a line that reaches the width runs on, whatever the next line
+    starts with; a list of short lines, or text kept one paragraph per line, is not wrapped."""
+    from bot.ingest.chunking import sentence_spans, wrap_width
+
+    text = ("The new harbour crane was delivered in March 2021 by a Finnish maker.\n"
+            "It can lift 80 tonnes and was paid for by the regional council and the\n"
+            "European Maritime Fund. Work on its foundations took eleven weeks, and\n"
+            "Mayor Lina Berg opened it at a ceremony attended by four hundred people.\n")
+    assert wrap_width(text) == 72
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert "It can lift 80 tonnes and was paid for by the regional council and the\nEuropean Maritime Fund." in sentences
+    listing = "Monday to Friday: 7:00 to 19:00\nSaturday: 8:00 to 12:00\nSunday: closed\nHolidays: closed\n"
+    assert wrap_width(listing) is None and len(sentence_spans(listing)) == 4
+    assert wrap_width("One paragraph on a line. " * 10 + "\nAnother short line\nAnd a third\nAnd a fourth\n") is None

@@ -51,3 +51,20 @@ def test_the_chat_page_passes_the_answers_it_gave():
     ]
     assert chat_turns(messages) == [Turn("Who was the captain of the Esperance?", "John Hale & Son"),
                                     Turn("Who owned the ship?"), Turn("And the crew?")]
+
+
+def test_a_follow_up_of_a_follow_up_keeps_the_subject():
+    chain = ["Tell me about the Old Harbour Lighthouse.", "When was it built?"]
+    assert resolve("When was it automated?", chain).reader_question == "When was Old Harbour Lighthouse automated?"
+    chain = ["What does Acme Robotics build?", "When was it founded?"]
+    assert resolve("Who runs it today?", chain).reader_question == "Who runs Acme Robotics today?"
+
+
+def test_which_questions_answered_with_a_name_and_names_with_of():
+    from bot.conversation import Turn
+
+    which = Turn("Which company builds warehouse robots?", "Acme Robotics")
+    assert resolve("Who is its chief executive?", [which]).reader_question == "Who is Acme Robotics's chief executive?"
+    # "what is ..." asks for a description, not a thing of a kind: its subject stays
+    assert resolve("When was it founded?", [Turn("What is the BCIJ?", "Central Bureau")]).subject == "BCIJ"
+    assert subject_of("Tell me about the Bank of England") == "Bank of England"

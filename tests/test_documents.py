@@ -288,7 +288,15 @@ def test_docs_errors_are_one_line_with_exit_2(cli_dirs, capsys, argv, message):
 def test_an_upload_is_reported_under_the_name_it_was_stored_as(page, small_settings):
     page.bot.load_index()
     (small_settings.corpus_dir / "aaa.txt").write_text("Kiwis cannot fly and live in New Zealand.")  # on disk
-    upload = small_settings.corpus_dir.parent / "odd name (1).txt"
+    upload = small_settings.corpus_dir.parent / "odd: name (1).txt"
     upload.write_text("Narwhals live in Arctic waters around Greenland.")
     ok, message = page._add(upload)
-    assert ok and message.startswith("Added odd name _1_.txt (1 passage)")
+    assert ok and message.startswith("Added odd_ name (1).txt (1 passage)")
+
+
+def test_a_name_with_a_newline_stays_on_one_line_of_the_listing():
+    from bot.cli.docs import documents_table
+
+    table = documents_table([{"doc": "tower\nnotes.txt", "chunks": 2, "bytes": 10, "added_at": ""},
+                             {"doc": "plain.txt", "chunks": 1, "bytes": 5, "added_at": ""}])
+    assert len(table.splitlines()) == 3 and "tower\\nnotes.txt" in table

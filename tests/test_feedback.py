@@ -343,3 +343,22 @@ def test_calibrate_feedback_needs_enough_ratings_and_saves_nothing(fake_cli, sma
 def test_settings_say_when_no_user_calibration_is_active(bot):
     note = calibration_note(bot)
     assert "reader's calibration is in use" in note and "bot calibrate --feedback" in note
+
+
+def test_a_first_question_without_a_question_mark_is_no_follow_up(bot):
+    """A rated first question is gold however it was typed ("?" or not); one read with the chat
+    before it is not."""
+    for typed in ("when was the Tower Bridge in London completed", "When was the Tower Bridge in London completed??"):
+        assert not RatedReply.from_response(bot.ask(typed)).follow_up
+    follow_up = bot.ask("When was it completed?", history=["Tell me about the Tower Bridge in London"])
+    assert RatedReply.from_response(follow_up).follow_up
+
+
+def test_a_rating_after_a_line_cut_short_is_kept(tmp_path, bot):
+    """A full disk left half a line: the next rating starts a line of its own and is read back."""
+    store = write_ratings(tmp_path, [rate(reply_to(bot, ANSWERED), UP)])
+    with open(store.path, "a", encoding="utf-8") as f:
+        f.write('{"id": "cut", "question": "half a li')
+    later = rate(reply_to(bot, REFUSED), UP)
+    store.append(later)
+    assert [r.id for r in store.read()][-1] == later.id and store.unreadable_lines == 1

@@ -346,3 +346,22 @@ def test_a_word_citation_names_the_paragraph_not_a_line():
     assert _where("contract.docx", "Terms", 3, None) == "contract.docx, \u00a7 Terms, paragraph 3"
     assert where("notes.txt", "", 12, None).endswith("line 12")
     assert where("report.pdf", "", 4, 2).endswith("page 2 · line 4")
+
+
+def test_a_refusal_still_says_the_question_was_cut(page):
+    """The notice that only the start of a long question was read shows with or without scores."""
+    message, _ = page.reply("please " * 400 + "what is the colour of the moon rock?")
+    assert "Not found" in message or "qa-notfound" in message
+    assert "longer than" in message
+
+
+def test_uploads_whose_names_differ_only_in_brackets_are_two_documents(page, tmp_path):
+    first, second = tmp_path / "report (final).txt", tmp_path / "report [final].txt"
+    first.write_bytes(b"The Danube flows through ten countries.\n")
+    second.write_bytes(b"The Rhine flows through six countries.\n")
+    page.upload([str(first)])
+    status, _ = page.upload([str(second)], replace=True)
+    assert "Added report [final].txt" in html.unescape(status)
+    names = {d["doc"] for d in page.bot.documents()}
+    assert {"report (final).txt", "report [final].txt"} <= names
+    assert "Danube" in page.reply("Which river flows through ten countries?")[0]

@@ -10,7 +10,7 @@ import textwrap
 from bot.cli.options import (add_answering_flags, add_embedding_flags, add_location_flags, add_ray_flags,
                              check_ray_flags, settings_from)
 from bot.errors import CorpusError, UsageError
-from bot.formatting import place_text
+from bot.formatting import one_line_name, place_text
 
 EXAMPLES_ASK = """examples:
   bot ask "When was the BCIJ established?"
@@ -82,7 +82,7 @@ def format_response(response, color: bool = False) -> str:
 
 
 def _where(doc: str, section: str, line, page) -> str:
-    parts = [doc]
+    parts = [one_line_name(doc)]
     if section:
         parts.append(f"\u00a7 {section}")
     return ", ".join(parts + place_text(doc, page, line))

@@ -7,7 +7,7 @@ import sys
 
 from bot.cli.options import add_embedding_flags, add_location_flags, settings_from
 from bot.errors import UsageError
-from bot.formatting import added_text, size_text
+from bot.formatting import added_text, one_line_name, size_text
 from bot.types import DocumentInfo
 
 EXAMPLES_DOCS = """examples:
@@ -42,7 +42,7 @@ def run_docs(args) -> int:
     report = bot.remove_document(args.name)
     for message in bot.messages:
         print(f"note: {message}", file=sys.stderr)
-    print(f"removed {args.name}; {len(bot.documents())} documents remain "
+    print(f"removed {one_line_name(args.name)}; {len(bot.documents())} documents remain "
           f"({report.seconds:.1f}s)")
     return 0
 
@@ -50,7 +50,7 @@ def run_docs(args) -> int:
 def documents_table(documents: list[DocumentInfo]) -> str:
     """Aligned columns: name, passages (chunks), size and time added."""
     header = ("name", "chunks", "size", "added")
-    rows = [(d["doc"], str(d["chunks"]), size_text(d["bytes"]), added_text(d["added_at"])) for d in documents]
+    rows = [(one_line_name(d["doc"]), str(d["chunks"]), size_text(d["bytes"]), added_text(d["added_at"])) for d in documents]
     widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
     right = (False, True, True, False)  # numbers line up on the right
 

@@ -24,28 +24,53 @@ _ABBREVIATIONS = {
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+# Text hard-wrapped at a fixed width: its lines end within this many characters of the width,
+# and the width lies in this range (a list of short items is not a wrapped paragraph; a line
+# longer than any fixed width means paragraphs are kept on one line).
+_WRAP_SLACK = 20
+_WRAP_WIDTHS = range(50, 101)
+_WRAP_MIN_LINES = 3
+
+
+def wrap_width(text: str) -> int | None:
+    """The width `text` was hard-wrapped at, or None when it was not: most lines that a paragraph
+    continues after come within `_WRAP_SLACK` characters of the longest, and no line is wider."""
+    lengths = [len(line.rstrip()) for line in text.split("\n")]
+    inner = [n for n, following in zip(lengths, lengths[1:]) if n and following]
+    if len(inner) < _WRAP_MIN_LINES or max(lengths) not in _WRAP_WIDTHS:
+        return None
+    width = max(lengths)
+    near = sum(n >= width - _WRAP_SLACK for n in inner)
+    return width if near >= 0.75 * len(inner) else None
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None, width: int | None = None) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences in text[start:end], whitespace trimmed, per line, or
-    per run of lines where hard-wrapped text carries a sentence on (see `runs_on`)."""
+    per run of lines where hard-wrapped text carries a sentence on (see `runs_on`; `width` is the
+    text's wrap width, found from text[start:end] when not given)."""
     end = len(text) if end is None else end
+    width = wrap_width(text[start:end]) if width is None else width
     spans: list[tuple[int, int]] = []
     run_start = line_start = start
     while line_start < end:
         nl = text.find("\n", line_start, end)
         line_end = end if nl == -1 else nl
-        if nl == -1 or not runs_on(text[line_start:line_end], text[line_end + 1 : min(line_end + 3, end)]):
+        if nl == -1 or not runs_on(text[line_start:line_end], text[line_end + 1 : min(line_end + 3, end)], width):
             _split_line(text, run_start, line_end, spans)
             run_start = line_end + 1
         line_start = line_end + 1
     return spans
 
 
-def runs_on(line: str, next_start: str) -> bool:
+def runs_on(line: str, next_start: str, width: int | None = None) -> bool:
     """Whether a sentence runs on into the next line: this one does not end a sentence, a clause
-    or a lead-in, and the next begins in lower case (a wrapped line, not a new item or heading).
-    The reader keeps its answers to the same rule."""
+    or a lead-in, and the next begins in lower case (a wrapped line, not a new item or heading),
+    or, in text hard-wrapped at `width`, this one reaches the width (the next word did not fit:
+    "was paid for by the" / "European Maritime Fund."). The reader keeps its answers to the same rule."""
     stripped = line.rstrip()
-    return bool(stripped) and stripped[-1] not in ".!?:;" and next_start[:1].islower()
+    if not stripped or stripped[-1] in ".!?:;" or not next_start.strip():
+        return False
+    return next_start[:1].islower() or (bool(width) and len(stripped) >= width - _WRAP_SLACK)
 
 
 def _split_line(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
@@ -108,11 +133,12 @@ def chunk_document(doc: Document, chunk_size: int = 600, chunk_overlap: int = 15
     """Pack whole sentences into chunks of at most chunk_size characters, repeating up to
     chunk_overlap characters of trailing sentences at the start of the next chunk."""
     chunks: list[Chunk] = []
+    width = wrap_width(doc.text) or 0  # found once: a short section alone does not show it
     for sec_start, sec_end in _sections(doc):
         units: list[tuple[int, int]] = []
         # The heading line is the section's first unit: it names the section and, being text the
         # author wrote, may be the only place a fact is stated ("The winner was:" / "Maria Lopez").
-        for s, e in sentence_spans(doc.text, sec_start, sec_end):
+        for s, e in sentence_spans(doc.text, sec_start, sec_end, width):
             units.extend(_split_long(doc.text, s, e, chunk_size, chunk_overlap))
         for i, j in pack_units(units, chunk_size, chunk_overlap):
             chunks.append(_make_chunk(doc, units[i : j + 1], first_id + len(chunks)))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.ingest.chunking import runs_on
+from bot.ingest.chunking import runs_on, wrap_width
 from bot.types import ReaderResult, ReadItem, Span
 
 MAX_QUESTION_TOKENS = 64
@@ -37,7 +37,10 @@ def crosses_break(text: str, start: int, end: int) -> bool:
     if _BREAK.search(text, start, end) is not None:
         return True
     breaks = [i for i in range(start, end) if text[i] == "\n"]
-    if all(runs_on(text[text.rfind("\n", 0, i) + 1 : i], text[i + 1 : i + 3]) for i in breaks):
+    if not breaks:
+        return False
+    width = wrap_width(text)
+    if all(runs_on(text[text.rfind("\n", 0, i) + 1 : i], text[i + 1 : i + 3], width) for i in breaks):
         return False
     return not _whole_lines(text, start, end)
 

@@ -133,6 +133,8 @@ def render_not_found(response: Response, show_scores: bool = False) -> str:
         out.append("</ul>")
     else:
         out.append("<p>No passage matched the question.</p>")
+    if response.notice:  # e.g. only the start of a long question was read: say so, scores or not
+        out.append(f'<p class="qa-note">Note: {esc(_flat(response.notice))}</p>')
     if show_scores:
         out.append(f'<p class="qa-meta">{esc(_flat(response.reason))}</p>')
     out.append("</div>")
