@@ -145,3 +145,11 @@ def test_hard_wrapped_text_keeps_sentences_whole_across_capitalised_lines():
     listing = "Monday to Friday: 7:00 to 19:00\nSaturday: 8:00 to 12:00\nSunday: closed\nHolidays: closed\n"
     assert wrap_width(listing) is None and len(sentence_spans(listing)) == 4
     assert wrap_width("One paragraph on a line. " * 10 + "\nAnother short line\nAnd a third\nAnd a fourth\n") is None
+
+
+def test_short_list_items_in_lower_case_stay_sentences_of_their_own():
+    """Bullets are dropped from Markdown lists, so their items are bare lines: a short one that
+    stops without punctuation is an item, not a sentence broken off."""
+    text = "Requirements\nPython 3.9 or newer\nrequests 2.28+\ntqdm for progress bars (optional)\n"
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Requirements", "Python 3.9 or newer", "requests 2.28+", "tqdm for progress bars (optional)"]

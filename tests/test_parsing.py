@@ -24,8 +24,9 @@ def test_markdown_headings_become_sections_and_bullets_lose_markers():
 
 
 def test_plain_short_standalone_lines_are_headings():
-    parsed = parse_plain("Report Title\n\nA sentence here.\n\nFindings\n\nMore text. Even more.\n")
-    assert [h for _, h in parsed.headings] == ["Report Title", "Findings"]
+    parsed = parse_plain("Report Title\n\nA sentence here.\n\nFindings\n\nMore text. Even more.\n\n"
+                         "Corresponding author: H. Petersen, hjp@example.org\n\nSee https://example.org/data\n")
+    assert [h for _, h in parsed.headings] == ["Report Title", "Findings"]  # an address is no heading
 
 
 def test_html_keeps_visible_text_drops_scripts_and_records_lines():
@@ -184,3 +185,11 @@ def test_ordered_list_items_keep_their_numbers_as_a_viewer_shows_them():
                       '<li value="7">Press BREW.</li></ol><ol start="4"><li>Four</li></ol><ul><li>dot</li></ul>')
     assert html.text.split("\n") == ["1. Fill the tank.", "2. Add coffee.", "medium grind", "7. Press BREW.",
                                      "4. Four", "dot"]
+
+
+def test_a_site_menu_is_not_document_text():
+    from bot.ingest.parsing import parse_html
+
+    parsed = parse_html('<header><nav><a href="/">Home</a> | <a href="/local">Local</a></nav></header>'
+                        "<article><h1>Bridge approved</h1><p>The council voted 7 to 2.</p></article>")
+    assert parsed.text.split("\n") == ["Bridge approved", "The council voted 7 to 2."]

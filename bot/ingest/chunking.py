@@ -13,6 +13,7 @@ import bisect
 import re
 
 from bot.types import Chunk, Document
+from bot.words import STOP_WORDS
 
 # Words that end with a period without ending the sentence.
 _ABBREVIATIONS = {
@@ -30,6 +31,8 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])"
 _WRAP_SLACK = 20
 _WRAP_WIDTHS = range(50, 101)
 _WRAP_MIN_LINES = 3
+# A line this long that stops without punctuation was broken off, not a list item.
+_LONG_LINE = 40
 
 
 def wrap_width(text: str) -> int | None:
@@ -64,13 +67,19 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None, width: int
 
 def runs_on(line: str, next_start: str, width: int | None = None) -> bool:
     """Whether a sentence runs on into the next line: this one does not end a sentence, a clause
-    or a lead-in, and the next begins in lower case (a wrapped line, not a new item or heading),
-    or, in text hard-wrapped at `width`, this one reaches the width (the next word did not fit:
-    "was paid for by the" / "European Maritime Fund."). The reader keeps its answers to the same rule."""
+    or a lead-in, and either the next begins in lower case after a line that reads as broken off
+    (a long one, or one ending in a comma or a word such as "in" or "the"; a short item of a list,
+    "Python 3.9 or newer" / "requests 2.28", is not), or, in text hard-wrapped at `width`, this one
+    reaches the width (the next word did not fit: "paid for by the" / "European Maritime Fund.").
+    The reader keeps its answers to the same rule."""
     stripped = line.rstrip()
     if not stripped or stripped[-1] in ".!?:;" or not next_start.strip():
         return False
-    return next_start[:1].islower() or (bool(width) and len(stripped) >= width - _WRAP_SLACK)
+    if bool(width) and len(stripped) >= width - _WRAP_SLACK:
+        return True
+    last_word = stripped.rsplit(None, 1)[-1].lower()
+    broken_off = len(stripped) >= _LONG_LINE or stripped[-1] == "," or last_word in STOP_WORDS
+    return next_start[:1].islower() and broken_off
 
 
 def _split_line(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:

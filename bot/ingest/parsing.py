@@ -128,6 +128,8 @@ def looks_like_heading(line: str, prev_blank: bool, next_blank: bool) -> bool:
     end = re.sub(r"(?:\[\^[^\]]*\])+$", "", s).rstrip("\"'”’)]*_")
     if _BULLET.match(line) or not end or end[-1] in ".!?,;:" or s.startswith(("|", ">")):
         return False
+    if "@" in s or "://" in s:  # "Corresponding author: H. Petersen, hjp@example.org" is no heading
+        return False
     return s[0].isupper() or s[0].isdigit()
 
 
@@ -356,7 +358,7 @@ _BLOCK_TAGS = {
     "main", "aside", "nav", "blockquote", "pre", "dd", "dt", "dl", "figure", "figcaption", "hr",
     "h1", "h2", "h3", "h4", "h5", "h6", "title", "body", "html", "td", "th", "form", "caption",
 }
-_SKIP_TAGS = {"script", "style", "noscript", "template", "svg"}
+_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav"}  # nav: site menus, not content
 # What may stand in <head>; any other start tag (or visible text) ends the head without </head>.
 _HEAD_TAGS = {"title", "meta", "link", "style", "script", "noscript", "base", "template", "head"}
 _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
