@@ -214,3 +214,19 @@ def test_an_unusable_cluster_address_is_a_one_line_error(tmp_path, address, reas
     assert out.returncode == 2 and not (tmp_path / "index" / "manifest.json").exists()
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: cannot use the Ray cluster address {address!r}") and reason in last
+
+
+def test_a_cluster_that_does_not_answer_is_a_one_line_error_at_once(tmp_path):
+    """Ray retries an unreachable address for minutes in silence; the bot says so in seconds."""
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text("Some text.")
+    began = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "bot", "index", "--ray", "127.0.0.1:1", "--corpus",
+                          str(tmp_path / "corpus"), "--index", str(tmp_path / "index")], cwd=REPO,
+                         capture_output=True, text=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.returncode == 2 and time.monotonic() - began < 60
+    assert out.stderr.strip().splitlines()[-1] == "error: cannot reach the Ray cluster at '127.0.0.1:1': Connection refused"

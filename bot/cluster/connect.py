@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
+import socket
 
 from bot.errors import UsageError
+
+# How long a cluster address may take to answer before it is called unreachable: Ray itself
+# retries for minutes, with nothing on the terminal meanwhile.
+REACH_TIMEOUT_S = 5.0
+_CLIENT_PORT = 10001  # ray:// without a port
+_HOST_PORT = re.compile(r"^(?:ray://)?\[?([^\]/]+?)\]?(?::(\d+))?/?$")
 
 
 def ray_module():
@@ -30,6 +39,7 @@ def connect(address: str = "auto"):
             except ConnectionError:
                 ray.init(**options)  # no running cluster here: start a local one for this process
         else:
+            check_reachable(address)
             ray.init(address=address, **options)
     except ConnectionError as exc:
         raise UsageError(f"cannot reach the Ray cluster at {address!r}: {exc}") from None
@@ -37,6 +47,24 @@ def connect(address: str = "auto"):
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "not a Ray address"
         raise UsageError(f"cannot use the Ray cluster address {address!r}: {reason}") from None
     return ray
+
+
+def check_reachable(address: str) -> None:
+    """Fail at once, in one line, when nothing answers at a cluster's HOST:PORT (or ray://HOST:PORT)."""
+    found = _HOST_PORT.match(address.strip())
+    if not found or address.strip() in ("auto", "local"):
+        return  # Ray's own names, or a form Ray will judge itself
+    host, port = found.group(1), found.group(2)
+    if port is None and not address.startswith("ray://"):
+        return  # Ray says what is missing
+    if address.startswith("ray://") and importlib.util.find_spec("grpc") is None:
+        return  # Ray first says that its client is not installed
+    try:
+        with socket.create_connection((host, int(port or _CLIENT_PORT)), timeout=REACH_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        why = "no answer within %g s" % REACH_TIMEOUT_S if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise UsageError(f"cannot reach the Ray cluster at {address!r}: {why}") from None
 
 
 def check_workers(requested: int | None) -> None:
