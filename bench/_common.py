@@ -291,5 +291,5 @@ def retrieved_requests(questions: list[str], corpus: Path, read_k: int | None = 
     requests = []
     for q in questions:
         passages = bot.ask(q).passages[:read_k]
-        requests.append((q, [ReadItem(p.chunk.text, p.chunk.doc_id, p.chunk.start, i) for i, p in enumerate(passages)]))
+        requests.append((q, [ReadItem(p.chunk.text, p.chunk.doc_id, p.chunk.start, i, p.chunk.sentences) for i, p in enumerate(passages)]))
     return requests, settings

@@ -5,8 +5,9 @@ responsible for?" is rewritten before retrieval and reading: the pronoun is repl
 subject of the previous question ("What is BCIJ responsible for?") and retrieval also sees the
 previous question's key words. After a "who" question answered with a name, "he", "she" or
 "they" mean that name instead ("Who was the captain of the Esperance?" "John Hale" "Where was he
-born?" -> "Where was John Hale born?"), and after "which company ...?" answered with a name, any
-pronoun does. A follow-up of a follow-up leans on the earlier question as it was resolved.
+born?" -> "Where was John Hale born?"), and after a "which ...?" question that names nothing
+itself ("Which company builds warehouse robots?" "Acme Robotics"), any pronoun does. A follow-up
+of a follow-up leans on the earlier question as it was resolved.
 """
 
 from __future__ import annotations
@@ -20,13 +21,11 @@ _PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|he|him|his|she|her|this
 _POSSESSIVE = {"its", "their", "his", "her"}
 _PERSONAL = {"he", "him", "his", "she", "her", "they", "them", "their", "theirs"}
 _ASKS_WHO = re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)
-# "Which company ...", "What river ...": a question for a thing of a kind, whose answer names it.
-_ASKS_WHICH = re.compile(r"^\W*(?:and\s+)?(?:which|what)\s+(?!(?:is|are|was|were|do|does|did|has|have|had|can|"
-                         r"could|will|would|should|may|might|must)\b)[a-z]", re.I)
+# "Which company ...": a question for a thing of a kind, whose answer names it. ("What ..." is
+# left out: "What destroyed the lighthouse?" asks for a cause, not the thing "it" means next.)
+_ASKS_WHICH = re.compile(r"^\W*(?:and\s+)?which\s+[a-z]", re.I)
 _THINGS = {"it", "its", "they", "them", "their", "theirs"} | _PERSONAL
 _NAME_JOINERS = {"of", "de", "del", "la", "le", "van", "von", "der", "du", "al", "bin"}
-# An answer that names someone: capitalised words (and the short words inside names), not a description.
-_NAME_ANSWER = re.compile(r"[A-Z][\w'’.-]*(?:[ -](?:[A-Z][\w'’.-]*|of|and|de|la|van|von|al|bin|der|du|the))*")
 _MAX_NAME_WORDS = 8
 CHAIN_TURNS = 3  # how far back a chain of follow-ups is followed
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what about)\b", re.I)
@@ -74,44 +73,62 @@ def answered_name(turn: Turn) -> tuple[str, frozenset[str]]:
     for it; ("", none) when the question asked neither, or the answer describes rather than names
     ("the mastermind of the attacks")."""
     answer = re.sub(r"^the\s+", "", " ".join(turn.answer.split()).strip(" .,;:"), flags=re.I)
-    if not answer or len(answer.split()) > _MAX_NAME_WORDS or not _NAME_ANSWER.fullmatch(answer):
+    if not is_name(answer):
         return "", frozenset()
     if _ASKS_WHO.search(turn.question):
         return answer, frozenset(_PERSONAL)
-    if _ASKS_WHICH.search(turn.question):
+    if _ASKS_WHICH.search(turn.question) and not _names(turn.question):
+        # "Which city is the Eiffel Tower in?" "Paris": "it" is still the tower
         return answer, frozenset(_THINGS)
     return "", frozenset()
 
 
-def subject_of(question: str) -> str:
-    """The thing a question is about: an acronym or capitalised name if there is one, else its
-    first noun-like phrase."""
+def is_name(text: str) -> bool:
+    """Whether `text` names someone or something: a few capitalised words, with the short words
+    inside names ("Bank of England", "Morocco and Spain"); not a description or a number."""
+    words = text.split()
+    if not words or len(words) > _MAX_NAME_WORDS or not words[0][:1].isupper():
+        return False
+    return all(w[:1].isupper() or w.lower() in _NAME_JOINERS | {"and", "the", "&"} for w in words)
+
+
+def _names(question: str) -> list[str]:
+    """The capitalised names and acronyms in a question, in order (its first word aside)."""
     words = re.findall(r"[\w'’-]+", question)
     names: list[str] = []
     current: list[str] = []
     for i, w in enumerate(words):
-        is_name = (w.isupper() and len(w) >= 2) or (w[:1].isupper() and i > 0 and w.lower() not in _STOP)
+        capitalised = (w.isupper() and len(w) >= 2) or (w[:1].isupper() and i > 0 and w.lower() not in _STOP)
         # "Bank of England", "University of Aarhus": one name across a short joining word
         joins = current and w.lower() in _NAME_JOINERS and i + 1 < len(words) and words[i + 1][:1].isupper()
-        if is_name or joins:
+        if capitalised or joins:
             current.append(w)
         elif current:
             names.append(" ".join(current))
             current = []
     if current:
         names.append(" ".join(current))
+    return names
+
+
+def subject_of(question: str) -> str:
+    """The thing a question is about: an acronym or capitalised name if there is one, else its
+    first noun-like phrase."""
+    names = _names(question)
     if names:
         # Prefer an acronym (the most specific handle), then the longest name.
         acronyms = [n for n in names if n.isupper()]
         return acronyms[0] if acronyms else max(names, key=len)
     # Otherwise the noun phrase after the first article ("how tall is the old lighthouse"),
     # or failing that the first run of content words.
+    words = re.findall(r"[\w'’-]+", question)
     lowered = [w.lower() for w in words]
     starts = [i + 1 for i, w in enumerate(lowered) if w in {"the", "a", "an"}] or [0]
     phrase: list[str] = []
     for w in words[starts[0]:]:
         lw = w.lower()
-        if lw in _VERBS_AFTER and phrase:
+        # a verb ends the phrase: "the lighthouse automated", "the treaty signed"
+        if phrase and (lw in _VERBS_AFTER or (lw.endswith("ed") and len(lw) > 4)):
             break
         if lw in _STOP:
             if phrase:
@@ -153,7 +170,9 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
                 (pronouns and word.lower() not in stands_for):  # "it" is not the person named
             return word
         replaced = True
-        return f"{subject}'s" if word.lower() in _POSSESSIVE else subject
+        # a common noun keeps its article, so that a later follow-up finds it again
+        named = subject if subject[:1].isupper() or subject[:1].isdigit() else f"the {subject}"
+        return f"{named}'s" if word.lower() in _POSSESSIVE else named
 
     reader_question = _PRONOUN.sub(substitute, question)
     if not replaced:

@@ -323,10 +323,14 @@ __all__ = [
 
 
 def _ends_mid_line(path: Path) -> bool:
-    """Whether a file's last byte is not a newline (an empty file ends no line)."""
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        if f.tell() == 0:
-            return False
-        f.seek(-1, os.SEEK_END)
-        return f.read(1) != b"\n"
+    """Whether a file's last byte is not a newline (an empty file, or one this process may only
+    append to, is taken to end its line)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            if f.tell() == 0:
+                return False
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) != b"\n"
+    except OSError:
+        return False

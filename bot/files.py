@@ -31,8 +31,8 @@ def staging_path(path: Path) -> Path:
 def atomic_write(path: Path, write: Callable[[Path], None], durable: bool = False) -> None:
     """Write `path` whole or not at all: `write` fills a temporary file, which is then renamed
     over `path`. Readers see the old file or the new one; a failed write (a full disk, an
-    interruption) leaves the old file and no temporary one. `durable` also flushes the new bytes
-    to disk before the rename, for files a crash must not leave empty."""
+    interruption) leaves the old file and no temporary one. `durable` also flushes the new bytes,
+    then the rename, to disk, for files a crash must not leave empty or lose."""
     tmp = staging_path(path)
     try:
         write(tmp)
@@ -42,6 +42,22 @@ def atomic_write(path: Path, write: Callable[[Path], None], durable: bool = Fals
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    if durable:
+        _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a rename) to disk, where the system allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a folder; the rename is then as durable as they make it
+    finally:
+        os.close(fd)
 
 
 def atomic_write_bytes(path: Path, data: bytes, durable: bool = False) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 import unicodedata
@@ -108,10 +107,13 @@ class _Prepared:
 
 
 def upload_file_name(filename: str) -> str:
-    """The name an uploaded file is stored under: the last part of its path, with only control
-    characters and those some file systems forbid (<>:"|?*) replaced by "_". Brackets, commas and
-    the like stay: "report (final).txt" and "report [final].txt" are two documents."""
-    return re.sub(r'[\x00-\x1f\x7f<>:"|?*]', "_", Path(filename.replace("\\", "/")).name)
+    """The name an uploaded file is stored under: the last part of its path, composed (NFC), with
+    the characters some file systems forbid (<>:"|?*) and every character that does not print
+    (controls, line separators, zero-width and direction marks: "invoice\u202etxt.pdf" would show
+    as "invoicefdp.txt") replaced by "_". Brackets, commas and the like stay: "report (final).txt"
+    and "report [final].txt" are two documents."""
+    name = unicodedata.normalize("NFC", Path(filename.replace("\\", "/")).name)
+    return "".join("_" if ch in '<>:"|?*' or not (ch.isprintable() or ch == " ") else ch for ch in name)
 
 
 class Bot:
@@ -547,7 +549,7 @@ class Bot:
         """Read the best read_k passages of each (question, passages) pair in one batch; a neural
         reader's spans are then ranked with the passages' retrieval scores."""
         results = self.reader.read_batch([
-            (question, [ReadItem(x.chunk.text, x.chunk.doc_id, x.chunk.start, i)
+            (question, [ReadItem(x.chunk.text, x.chunk.doc_id, x.chunk.start, i, x.chunk.sentences)
                         for i, x in enumerate(passages[: self.settings.read_k])])
             for question, passages in requests
         ])

@@ -118,6 +118,9 @@ class ReadItem:
     doc_id: str
     offset: int  # where text starts in its document
     passage_index: int = 0
+    # The sentences the chunker found, as (start, end) document offsets ("" when not known): an
+    # answer may run over a line break inside one of them, not between two.
+    sentences: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass

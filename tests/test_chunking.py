@@ -153,3 +153,18 @@ def test_short_list_items_in_lower_case_stay_sentences_of_their_own():
     text = "Requirements\nPython 3.9 or newer\nrequests 2.28+\ntqdm for progress bars (optional)\n"
     assert [text[s:e] for s, e in sentence_spans(text)] == [
         "Requirements", "Python 3.9 or newer", "requests 2.28+", "tqdm for progress bars (optional)"]
+
+
+def test_indented_wrapped_text_runs_on_and_a_new_list_item_does_not():
+    text = ("   The controller keeps a log of every change it makes to the lamps, and\n"
+            "   falls back to its last saved state when the link to the hub is lost for\n"
+            "   more than ten seconds. A lamp that does not answer is marked offline.\n"
+            "   The log is kept for ninety days and can be exported as a CSV file by\n"
+            "   any administrator of the site.\n")
+    sentences = [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
+    assert sentences[0].startswith("The controller keeps") and sentences[0].endswith("more than ten seconds.")
+    wrapped_list = ("Duties of the keeper, as set out in the contract signed in the spring:\n"
+                    "- Keep the light burning from sunset to sunrise without any exception\n"
+                    "- Maintain the breakwater and report any damage to the harbour office\n"
+                    "- Collect the harbour dues from every vessel that moors at the quay\n")
+    assert len(sentence_spans(wrapped_list)) == 4

@@ -68,3 +68,29 @@ def test_which_questions_answered_with_a_name_and_names_with_of():
     # "what is ..." asks for a description, not a thing of a kind: its subject stays
     assert resolve("When was it founded?", [Turn("What is the BCIJ?", "Central Bureau")]).subject == "BCIJ"
     assert subject_of("Tell me about the Bank of England") == "Bank of England"
+
+
+def test_an_answer_names_the_referent_only_when_the_question_asked_for_it():
+    from bot.conversation import Turn
+
+    # the question names its own subject: "it" is still that subject, not the answer
+    assert resolve("How tall is it?", [Turn("Which city is the Eiffel Tower in?", "Paris")]).subject == "Eiffel Tower"
+    # "what" asks for a cause or a description, not the thing "it" means next
+    assert resolve("When was it rebuilt?", [Turn("What destroyed the old lighthouse?", "Storm Ciara")]).reader_question \
+        == "When was the old lighthouse rebuilt?"
+    # a common noun keeps its article, so a chain of follow-ups still finds it
+    chain = ["When was the lighthouse built?", "When was it automated?"]
+    assert resolve("Who designed it?", chain).reader_question == "Who designed the lighthouse?"
+
+
+def test_a_long_odd_answer_costs_no_time():
+    """Earlier answers come from clients: telling a name from a description must stay linear."""
+    import time
+
+    from bot.conversation import Turn, is_name
+
+    began = time.perf_counter()
+    is_name("-".join(["A"] * 400) + "!")
+    resolve("Where was he born?", [Turn("Who built it?", "-".join(["A"] * 400) + " x!")])
+    assert time.perf_counter() - began < 0.1
+    assert is_name("Bank of England") and is_name("Morocco and Spain") and not is_name("a Belgian of Moroccan descent")

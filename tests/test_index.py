@@ -291,7 +291,7 @@ def test_a_sync_that_must_wait_for_another_writer_says_so_at_once(setup, caplog)
     with caplog.at_level("WARNING"):
         waiter.start()
         waiter.join(timeout=1.0)
-        assert waiter.is_alive() and "waiting for another process" in caplog.text
+        assert waiter.is_alive() and "waiting for another writer" in caplog.text
         fcntl.flock(other_writer, fcntl.LOCK_UN)
         other_writer.close()
         waiter.join(timeout=30)

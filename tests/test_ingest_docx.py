@@ -325,3 +325,40 @@ def test_a_table_row_names_its_columns_when_word_marks_a_header_row(tmp_path, ki
     else:
         assert doc.text.split("\n") == ["Plan; Monthly fee; Joining fee.", "Basic; see below; on request.",
                                         "Plus; none; none."]
+
+
+def _table_doc(rows: list[list[str]], bold_first: bool = False, merge_last_row: bool = False) -> bytes:
+    document = docx.Document()
+    table = document.add_table(rows=len(rows), cols=len(rows[0]))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                table.cell(r, c).paragraphs[0].add_run(value).bold = bold_first and r == 0
+    if merge_last_row:  # the last row's first two cells merged into one
+        last = len(rows) - 1
+        merged = table.cell(last, 0).merge(table.cell(last, 1))
+        merged.text = rows[last][0]
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_a_table_of_names_keeps_its_first_row(tmp_path):
+    """No header is guessed from a digit somewhere below: "Room 12" is not a column of figures."""
+    rows = [["Ada Lovelace", "Analyst", "London"], ["Alan Turing", "Engineer", "Room 12"],
+            ["Grace Hopper", "Admiral", "Arlington"]]
+    doc = load_document(tmp_path / "staff.docx", "staff.docx", raw=_table_doc(rows))
+    assert doc.text.split("\n") == ["Ada Lovelace; Analyst; London.", "Alan Turing; Engineer; Room 12.",
+                                    "Grace Hopper; Admiral; Arlington."]
+
+
+def test_a_one_row_table_is_text_even_in_bold(tmp_path):
+    raw = _table_doc([["Warning", "Never open the valve while the pump runs"]], bold_first=True)
+    doc = load_document(tmp_path / "pump.docx", "pump.docx", raw=raw)
+    assert doc.text == "Warning; Never open the valve while the pump runs."
+
+
+def test_a_cell_merged_across_columns_takes_its_first_columns_name(tmp_path):
+    rows = [["Item", "Quantity", "Price"], ["Rope", "2", "$30"], ["Total", None, "$40"]]
+    doc = load_document(tmp_path / "order.docx", "order.docx", raw=_table_doc(rows, bold_first=True, merge_last_row=True))
+    assert doc.text.split("\n") == ["Rope — Quantity: 2; Price: $30.", "Total — Price: $40."]

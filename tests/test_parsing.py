@@ -193,3 +193,15 @@ def test_a_site_menu_is_not_document_text():
     parsed = parse_html('<header><nav><a href="/">Home</a> | <a href="/local">Local</a></nav></header>'
                         "<article><h1>Bridge approved</h1><p>The council voted 7 to 2.</p></article>")
     assert parsed.text.split("\n") == ["Bridge approved", "The council voted 7 to 2."]
+
+
+def test_list_numbers_follow_the_lists_own_attributes():
+    from bot.ingest.parsing import parse_html, parse_markdown
+
+    html = parse_html('<ol type="a"><li>x</li><li>y</li></ol><ol type="I" start="3"><li>p</li><li>q</li></ol>'
+                      '<ol reversed start="3"><li>t</li><li>u</li></ol><ol reversed><li>r</li></ol>')
+    assert html.text.split("\n") == ["a. x", "b. y", "III. p", "IV. q", "3. t", "2. u", "r"]
+    # a code block or a table between two lists ends the first one
+    markdown = parse_markdown("1. one\n1. two\n\n```\ncode\n```\n\n1. again\n")
+    assert [line for line in markdown.text.split("\n") if line.endswith(("one", "two", "again"))] == \
+        ["1. one", "2. two", "1. again"]

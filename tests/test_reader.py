@@ -100,3 +100,15 @@ def test_answers_do_not_cross_paragraphs_or_questions(text, expected):
 def test_answers_do_not_run_from_one_list_line_into_part_of_the_next(text, span, crosses):
     start = text.index(span)
     assert crosses_break(text, start, start + len(span)) is crosses
+
+
+def test_the_chunkers_sentences_decide_which_line_breaks_an_answer_may_cross():
+    """A short passage shows no wrap width of its own: the sentences found over the whole document say
+    where a sentence runs over a line break and where one list item ends."""
+    text = "Its first captain was John\nHale, who sailed it to Lisbon.\nSeat 14C\n08:55 boarding"
+    sentence = (0, text.index("Lisbon.") + len("Lisbon."))
+    items = [sentence, (sentence[1] + 1, text.index("14C") + 3), (text.index("08:55"), len(text))]
+    name = text.index("John")
+    assert not crosses_break(text, name, name + len("John\nHale"), items)
+    seat = text.index("14C")
+    assert crosses_break(text, seat, seat + len("14C\n08:55"), items)

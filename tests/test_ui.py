@@ -365,3 +365,13 @@ def test_uploads_whose_names_differ_only_in_brackets_are_two_documents(page, tmp
     names = {d["doc"] for d in page.bot.documents()}
     assert {"report (final).txt", "report [final].txt"} <= names
     assert "Danube" in page.reply("Which river flows through ten countries?")[0]
+
+
+@pytest.mark.parametrize("name, stored", [("invoice\u202etxt.pdf", "invoice_txt.pdf"), ("report\u200b.txt", "report_.txt"),
+                                          ("a\x85b\u2028c.txt", "a_b_c.txt"), ("e\u0301te.md", "\u00e9te.md")])
+def test_an_upload_name_shows_what_it_is(name, stored):
+    """Characters that do not print (direction marks, zero-width spaces, line separators) could make
+    one name look like another."""
+    from bot.pipeline import upload_file_name
+
+    assert upload_file_name(name) == stored

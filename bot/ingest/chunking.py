@@ -58,11 +58,21 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None, width: int
     while line_start < end:
         nl = text.find("\n", line_start, end)
         line_end = end if nl == -1 else nl
-        if nl == -1 or not runs_on(text[line_start:line_end], text[line_end + 1 : min(line_end + 3, end)], width):
+        if nl == -1 or not runs_on(text[line_start:line_end], next_line_start(text, line_end + 1, end), width):
             _split_line(text, run_start, line_end, spans)
             run_start = line_end + 1
         line_start = line_end + 1
     return spans
+
+
+_LIST_MARK = re.compile(r"(?:[-*+•▪◦‣>]|\(?(?:\d{1,3}|[a-zA-Z])[.)])(?:\s|$)")
+
+
+def next_line_start(text: str, start: int, end: int | None = None) -> str:
+    """The first few characters of the line at `start`, after its indentation ("" for a blank line)."""
+    end = len(text) if end is None else end
+    line_end = text.find("\n", start, end)
+    return text[start : end if line_end == -1 else line_end].lstrip()[:4]
 
 
 def runs_on(line: str, next_start: str, width: int | None = None) -> bool:
@@ -73,8 +83,8 @@ def runs_on(line: str, next_start: str, width: int | None = None) -> bool:
     reaches the width (the next word did not fit: "paid for by the" / "European Maritime Fund.").
     The reader keeps its answers to the same rule."""
     stripped = line.rstrip()
-    if not stripped or stripped[-1] in ".!?:;" or not next_start.strip():
-        return False
+    if not stripped or stripped[-1] in ".!?:;" or not next_start.strip() or _LIST_MARK.match(next_start):
+        return False  # a sentence's end, a blank line, or a new item of a list
     if bool(width) and len(stripped) >= width - _WRAP_SLACK:
         return True
     last_word = stripped.rsplit(None, 1)[-1].lower()

@@ -289,6 +289,7 @@ def parse_markdown(content: str) -> ParsedText:
             continue
         fence = fence_opening(raw) if hidden is None else None
         if fence is not None:
+            numbers.end()
             b.add("", n)
             continue
         visible, hidden = strip_hidden_html(raw, hidden)
@@ -313,6 +314,7 @@ def parse_markdown(content: str) -> ParsedText:
         line = raw.strip()
         line = re.sub(r"^(>\s?)+", "", line)
         if line.startswith("|") and line.endswith("|") and len(line) > 1:
+            numbers.end()
             cells = [render_markdown_inline(c) for c in table_cells(line)]
             if i + 1 < len(lines) and _MD_TABLE_SEP.match(lines[i + 1]):
                 header = cells  # the header row: its names go into every row below it
@@ -388,6 +390,50 @@ def collapse_whitespace(pieces: Sequence[Piece]) -> list[Piece]:
 
 
 @dataclass
+class _OrderedList:
+    """An <ol>'s numbering: from `start`, up or (reversed) down, as numbers, letters or Roman numerals."""
+
+    last: int | None  # the number of the item before the next one; None: unknown (reversed, no start)
+    step: int
+    kind: str  # "1", "a", "A", "i" or "I", as the type attribute says
+
+    @classmethod
+    def from_attributes(cls, attrs: list[tuple[str, str | None]]) -> "_OrderedList":
+        reversed_ = any(name == "reversed" for name, _ in attrs)
+        start = _int_attribute(attrs, "start", None if reversed_ else 1)
+        kind = dict(attrs).get("type") or "1"
+        step = -1 if reversed_ else 1
+        return cls(None if start is None else start - step, step, kind if kind in ("1", "a", "A", "i", "I") else "1")
+
+    def next_mark(self, value: int | None) -> str:
+        """The next item's mark ("3.", "c.", "iv."); "" when its number cannot be known (a
+        reversed list without a start counts down from its length, not known until its end)."""
+        if value is not None:
+            self.last = value
+        elif self.last is not None:
+            self.last += self.step
+        if self.last is None or self.last < 1 and self.kind != "1":
+            return ""
+        n = self.last
+        if self.kind in "aA" and n <= 26:
+            text = chr(ord("a") + n - 1)
+        elif self.kind in "iI" and n < 4000:
+            text = _roman(n)
+        else:
+            text = str(n)
+        return (text.upper() if self.kind in "AI" else text) + "."
+
+
+def _roman(n: int) -> str:
+    out = []
+    for value, numeral in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
+                           (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        count, n = divmod(n, value)
+        out.append(numeral * count)
+    return "".join(out)
+
+
+@dataclass
 class _HTMLTable:
     """The row being read of an open <table>, and its column names once its first row gave them."""
 
@@ -413,9 +459,9 @@ class _HTMLText(HTMLParser):
         self.in_title = False
         self.title = ""
         self.tables: list[_HTMLTable] = []  # the tables open around the current text, innermost last
-        # The lists open around the current text, innermost last: an <ol>'s last item number, or
-        # None for a <ul>. An ordered item's number is written before it, as a browser shows it.
-        self.lists: list[int | None] = []
+        # The lists open around the current text, innermost last: an <ol>'s numbering, or None
+        # for a <ul>. An ordered item's number is written before it, as a browser shows it.
+        self.lists: list[_OrderedList | None] = []
 
     def _flush(self) -> None:
         pieces = collapse_whitespace(self.current)
@@ -485,10 +531,11 @@ class _HTMLText(HTMLParser):
         if tag in _HEADING_TAGS:
             self.heading_depth += 1
         if tag in ("ol", "ul"):
-            self.lists.append(_int_attribute(attrs, "start", 1) - 1 if tag == "ol" else None)
+            self.lists.append(_OrderedList.from_attributes(attrs) if tag == "ol" else None)
         elif tag == "li" and self.lists and self.lists[-1] is not None:
-            self.lists[-1] = _int_attribute(attrs, "value", self.lists[-1] + 1)
-            self._text_target().append(Piece(f"{self.lists[-1]}. ", self.getpos()[0]))
+            mark = self.lists[-1].next_mark(_int_attribute(attrs, "value", None))
+            if mark:
+                self._text_target().append(Piece(f"{mark} ", self.getpos()[0]))
 
     def handle_endtag(self, tag):
         if tag == "head":
@@ -522,7 +569,7 @@ class _HTMLText(HTMLParser):
         self._text_target().append(Piece(data, self.getpos()[0]))
 
 
-def _int_attribute(attrs: list[tuple[str, str | None]], name: str, default: int) -> int:
+def _int_attribute(attrs: list[tuple[str, str | None]], name: str, default: int | None) -> int | None:
     value = dict(attrs).get(name)
     try:
         return int(value.strip()) if value is not None else default

@@ -26,6 +26,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.ingest.parsing import ParsedText, Piece, _Builder, table_row
@@ -212,27 +213,38 @@ def _find_text_boxes(element: _Element, boxes: list[_Element]) -> None:
 
 def _table_rows(table: _Element, header_styles: frozenset[str]) -> Iterator[str]:
     """Each row as one line (`table_row`), deleted rows left out; a header row is not a line of
-    its own but names the columns of the rows below it. A cell merged across columns is shown
-    once; one merged down rows repeats its text in each row, so every row reads whole."""
+    its own but names the columns of the rows below it, by grid column (a cell merged across two
+    columns takes the first one's name). A cell merged across columns is shown once; one merged
+    down rows repeats its text in each row, so every row reads whole."""
     rows = list(_row_cells(table, header_styles))
-    header: list[str] | None = None
-    for number, (row, cells) in enumerate(rows):
-        if number == 0 and len(cells) > 1 and (_is_header_row(table, row, header_styles) or _reads_as_header(rows)):
-            header = cells
+    names: dict[int, str] | None = None  # grid column -> the header's name for it
+    for number, row in enumerate(rows):
+        if number == 0 and len(rows) > 1 and len(row.cells) > 1 and \
+                (_is_header_row(table, row.element, header_styles) or _reads_as_header(rows)):
+            names = dict(zip(row.columns, row.cells))
             yield ""  # still a paragraph of its own, so that the rows below keep their numbers
-        else:  # an empty row is an (empty) paragraph too
-            yield "".join(p.text for p in table_row([[Piece(text, 0)] for text in cells], header)).strip()
+            continue
+        header = [names.get(column, "") for column in row.columns] if names is not None else None
+        # an empty row is an (empty) paragraph too
+        yield "".join(p.text for p in table_row([[Piece(text, 0)] for text in row.cells], header)).strip()
 
 
-def _row_cells(table: _Element, header_styles: frozenset[str]) -> Iterator[tuple[_Element, list[str]]]:
-    """(w:tr, the text of each of its cells) per row that is not a tracked deletion."""
+@dataclass
+class _Row:
+    element: _Element  # the w:tr
+    cells: list[str]  # the text of each cell
+    columns: list[int]  # the grid column each cell starts at
+
+
+def _row_cells(table: _Element, header_styles: frozenset[str]) -> Iterator[_Row]:
+    """Each row that is not a tracked deletion, with its cells' text and grid columns."""
     above: dict[int, _Element] = {}  # grid column -> the cell holding the text there, last row
     for row in _contents(table, frozenset((_TR,))):
         if any(row.find(path) is not None for path in _DELETED_ROW):
             continue
         column = _int_value(row, f"{_W}trPr/{_W}gridBefore", 0)
         here: dict[int, _Element] = {}
-        cells = []
+        cells, columns = [], []
         for cell in _contents(row, frozenset((_TC,))):
             shown = cell
             merge = cell.find(f"{_W}tcPr/{_W}vMerge")
@@ -240,9 +252,10 @@ def _row_cells(table: _Element, header_styles: frozenset[str]) -> Iterator[tuple
                 shown = above.get(column, cell)  # a continued vertical merge: the text is above
             here[column] = shown
             cells.append(cell_text(shown, header_styles))
+            columns.append(column)
             column += _int_value(cell, f"{_W}tcPr/{_W}gridSpan", 1)
         above = here
-        yield row, cells
+        yield _Row(row, cells, columns)
 
 
 def _is_header_row(table: _Element, row: _Element, header_styles: frozenset[str]) -> bool:
@@ -256,14 +269,19 @@ def _is_header_row(table: _Element, row: _Element, header_styles: frozenset[str]
     return bool(runs) and all(_on(run.find(f"{_W}rPr/{_W}b")) for run in runs)
 
 
-def _reads_as_header(rows: list[tuple[_Element, list[str]]]) -> bool:
+def _reads_as_header(rows: list[_Row]) -> bool:
     """A first row unmarked but plainly made of column names: three or more short labels, none with
-    a digit or a full stop, over rows with figures ("Period | Monthly rent | Due date"). Two
-    columns are left alone: "Name | Ada" over "Age | 36" is a list of fields, not a header."""
-    first = rows[0][1]
-    labels = len(first) >= 3 and all(0 < len(cell) <= _LABEL_MAX_CHARS and not re.search(r"[\d.]", cell)
-                                     for cell in first)
-    return labels and len(rows) > 1 and any(re.search(r"\d", cell) for _, cells in rows[1:] for cell in cells)
+    a digit or a full stop, over a column whose every other cell holds a figure ("Period | Monthly
+    rent | Due date" over "$2,150.00", "$2,250.00"). A table of names whose last column has a room
+    number in one row is not enough, and two columns are left alone: "Name | Ada" over "Age | 36"
+    is a list of fields, not a header."""
+    first = rows[0]
+    if len(first.cells) < 3 or not all(0 < len(cell) <= _LABEL_MAX_CHARS and not re.search(r"[\d.]", cell)
+                                       for cell in first.cells):
+        return False
+    below = [dict(zip(row.columns, row.cells)) for row in rows[1:]]
+    return bool(below) and any(all(re.search(r"\d", cells.get(column, "")) for cells in below)
+                               for column in first.columns)
 
 
 _LABEL_MAX_CHARS = 40

