@@ -16,6 +16,21 @@ def test_fusion_uses_standard_scores_and_floors_missing_candidates():
     assert dict(fused) == pytest.approx(expected)
 
 
+def test_a_lone_keyword_match_counts_when_bm25_had_no_other():
+    """BM25 found one passage with the word: the others score 0 on it, not the same as that one."""
+    dense = {1: 0.62, 2: 0.60, 3: 0.58, 4: 0.40}
+    assert [i for i, _ in standard_score_fusion([1, 2, 3, 4], dense, {4: 2.5})][-1] == 4  # floored: it gains nothing
+    assert [i for i, _ in standard_score_fusion([1, 2, 3, 4], dense, {4: 2.5}, lexical_floor=0.0)][:2] == [1, 4]
+
+
+def test_bm25_searches_version_and_clause_numbers():
+    bm25 = BM25Index(["## [2.9.4] - 2023-08-30 fixed the memory leak", "## [3.2.0] - 2024-05-02 added retries",
+                      "clause 2.4 covers refunds within 14 days", "a Type 3 message resets the lamp"])
+    assert bm25.search("When was version 2.9.4 released?", 4)[0][0] == 0
+    assert bm25.search("What does clause 2.4 say?", 4)[0][0] == 2
+    assert bm25.search("What does Type 3 mean?", 4)[0][0] == 3
+
+
 def test_fusion_keeps_a_far_lead_on_one_ranker():
     # By rank, 2 (second on dense, first on BM25) would beat 1 (first, third); by score, 1's wide
     # dense lead outweighs a BM25 score close to the best.

@@ -25,6 +25,11 @@ DENSE_WEIGHT = 0.5
 # within 0.5 point of it; stemming alone gave +0.3 / +0.7 / +0.4).
 BM25_K1 = 0.6
 BM25_B = 0.4
+# Words of two or more characters (bm25s's own rule), and also single digits and numbers with
+# dots, commas or colons kept whole: "version 2.9.4", "clause 2.4", "Type 3" and "10:30" are
+# searchable (the default split "2.9.4" into nothing). On part A: recall@1/3/5 83.9 / 94.9 / 96.7
+# -> 84.0 / 95.0 / 96.8.
+TOKEN_PATTERN = r"(?u)\d+(?:[.,:]\d+)+|\b\w\w+\b|\b\d\b"
 
 
 def _standardised(values: np.ndarray) -> np.ndarray:
@@ -33,23 +38,25 @@ def _standardised(values: np.ndarray) -> np.ndarray:
 
 
 def standard_score_fusion(candidates: list[int], dense: dict[int, float], lexical: dict[int, float],
-                          dense_weight: float = DENSE_WEIGHT) -> list[tuple[int, float]]:
+                          dense_weight: float = DENSE_WEIGHT, lexical_floor: float | None = None) -> list[tuple[int, float]]:
     """Fuse two rankers by their scores, each turned into standard scores over the candidates.
 
     Unlike rank fusion this keeps how far apart the candidates are: a passage far ahead on one
     ranker wins over one that is merely second on both. Each ranker only vouches for its own
     candidates: `dense` maps the dense ranker's candidates to their cosines, `lexical` BM25's to
     their scores, and a candidate one ranker did not return gets that ranker's lowest returned
-    score (0 if it returned none). Ties keep the candidates' order, so results are deterministic.
+    score (0 if it returned none), or `lexical_floor` for BM25 when the caller knows it. Ties keep
+    the candidates' order, so results are deterministic.
     """
     if not candidates:
         return []
 
-    def column(scores: dict[int, float]) -> np.ndarray:
-        floor = min(scores.values()) if scores else 0.0
+    def column(scores: dict[int, float], floor: float | None = None) -> np.ndarray:
+        if floor is None:
+            floor = min(scores.values()) if scores else 0.0
         return np.array([scores.get(i, floor) for i in candidates], dtype=np.float64)
 
-    fused = dense_weight * _standardised(column(dense)) + (1 - dense_weight) * _standardised(column(lexical))
+    fused = dense_weight * _standardised(column(dense)) + (1 - dense_weight) * _standardised(column(lexical, lexical_floor))
     order = np.argsort(-fused, kind="stable")
     return [(candidates[j], float(fused[j])) for j in order]
 
@@ -69,7 +76,8 @@ class BM25Index:
         self._stemmer = Stemmer.Stemmer("english")
         self.size = len(texts)
         self.retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False,
+                                token_pattern=TOKEN_PATTERN)
         self.retriever.index(tokens, show_progress=False)
         self.vocab = set(self.retriever.vocab_dict)
         # A question's own words ("what", "how much", "do I") are in every FAQ: matching them
@@ -78,7 +86,7 @@ class BM25Index:
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         words = self._bm25s.tokenize([query], stopwords=self._query_stop_words, stemmer=self._stemmer,
-                                     return_ids=False, show_progress=False)[0]
+                                     return_ids=False, show_progress=False, token_pattern=TOKEN_PATTERN)[0]
         words = [w for w in words if w in self.vocab]
         if not words or self.size == 0:
             return []
@@ -118,7 +126,10 @@ class Retriever:
         # Exact cosines (an approximate index such as IVF-PQ only ranks); shown with each passage
         # and read by the answerability rule, for BM25's finds as well.
         cosine = dict(zip(pool, (np.asarray(self.vectors[pool], dtype=np.float32) @ q).tolist()))
-        fused = standard_score_fusion(pool, {i: cosine[i] for i in dense_ids}, lexical)[:top_k]
+        # BM25 returned every passage sharing a word with the query when it returned fewer than n:
+        # the others score 0, not its lowest score (a lone match would otherwise count for nothing).
+        fused = standard_score_fusion(pool, {i: cosine[i] for i in dense_ids}, lexical,
+                                      lexical_floor=0.0 if len(lexical) < n else None)[:top_k]
         return [
             Passage(chunk=self.chunks[i], score=score, rank=r, dense_score=float(cosine[i]),
                     bm25_score=lexical.get(i, 0.0))
