@@ -1,5 +1,5 @@
 """Word (.docx) files: headings become sections, table rows become sentences that name their columns, list
-items stay lines, the paragraph number is the cited line; damaged and encrypted files are skipped
+items stay lines with Word's own numbers, the paragraph number is the cited line; damaged and encrypted files are skipped
 with a one-line reason."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def test_headings_tables_and_lists_become_lines_with_paragraph_numbers(tmp_path)
         "Lighthouse", "The lighthouse was built in 1872 by Thomas Ward.",
         "Ships", "Aurora — Tonnage: 1200 tons; Launched: 1901.", "Borealis — Tonnage: 900 tons; Launched: 1910.",
         "Duties", "The harbour master inspects the mooring ropes every Monday.",
-        "The crew paints the pier railings each spring.",
+        "1. The crew paints the pier railings each spring.",  # Word numbers "List Number" paragraphs
     ]
     assert [h for _, h in doc.headings] == ["Harbour Report", "Lighthouse", "Ships", "Duties"]
     # The empty paragraph 5 is counted, so the table rows are paragraphs 7 to 9.
@@ -362,3 +362,32 @@ def test_a_cell_merged_across_columns_takes_its_first_columns_name(tmp_path):
     rows = [["Item", "Quantity", "Price"], ["Rope", "2", "$30"], ["Total", None, "$40"]]
     doc = load_document(tmp_path / "order.docx", "order.docx", raw=_table_doc(rows, bold_first=True, merge_last_row=True))
     assert doc.text.split("\n") == ["Rope — Quantity: 2; Price: $30.", "Total — Price: $40."]
+
+
+def test_word_list_numbers_are_read_as_word_shows_them(tmp_path):
+    """Clause numbers set by Word's numbering, not typed, are part of the text: "What does clause
+    2.1 say?" needs them. Levels nest ("2.1"), restart under a new parent, and bullets add nothing."""
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.insert(0, parse_xml(
+        '<w:abstractNum xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" w:abstractNumId="90">'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1.%2"/></w:lvl>'
+        '<w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="(%3)"/></w:lvl>'
+        '</w:abstractNum>'))
+    numbering.append(parse_xml('<w:num xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+                               'w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    for level, text in [(0, "Scope"), (1, "This policy covers staff."), (2, "full-time staff;"), (2, "contractors."),
+                        (0, "Retention"), (1, "Tenancy files are kept for 6 years."), (1, "CCTV is kept for 31 days.")]:
+        paragraph = document.add_paragraph(text)
+        paragraph.paragraph_format.element.get_or_add_pPr()._add_numPr().get_or_add_numId().val = 90
+        paragraph.paragraph_format.element.get_or_add_pPr().numPr.get_or_add_ilvl().val = level
+    document.add_paragraph("A note.", style="List Bullet")
+    out = io.BytesIO()
+    document.save(out)
+    doc = load_document(tmp_path / "policy.docx", "policy.docx", raw=out.getvalue())
+    assert doc.text.split("\n") == ["1. Scope", "1.1 This policy covers staff.", "(a) full-time staff;", "(b) contractors.",
+                                    "2. Retention", "2.1 Tenancy files are kept for 6 years.",
+                                    "2.2 CCTV is kept for 31 days.", "A note."]

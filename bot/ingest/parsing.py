@@ -418,13 +418,14 @@ class _OrderedList:
         if self.kind in "aA" and n <= 26:
             text = chr(ord("a") + n - 1)
         elif self.kind in "iI" and n < 4000:
-            text = _roman(n)
+            text = roman_numeral(n)
         else:
             text = str(n)
         return (text.upper() if self.kind in "AI" else text) + "."
 
 
-def _roman(n: int) -> str:
+def roman_numeral(n: int) -> str:
+    """n in lower-case Roman numerals ("iv")."""
     out = []
     for value, numeral in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
                            (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):

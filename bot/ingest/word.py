@@ -1,7 +1,8 @@
 """Word (.docx) files as reader-visible text, through python-docx's XML tree.
 
 Paragraphs and tables are read in document order. Heading styles ("Heading 1" to "Heading 9",
-and "Title") start sections, so citations name the section; list items stay one line each. A table
+and "Title") start sections, so citations name the section; list items stay one line each, with
+the number Word shows before them ("2.4", "(b)": `ListNumbering`), bullets left out. A table
 row becomes one line, written as the Markdown and HTML readers write one (`table_row`): when the
 table has a header row, "Aurora — Tonnage: 1200 tons; Launched: 1901."; otherwise its cells joined
 by "; ". A first row is the header when Word treats it as one (marked to repeat on each page, set in
@@ -29,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.ingest.parsing import ParsedText, Piece, _Builder, table_row
+from bot.ingest.parsing import ParsedText, Piece, _Builder, roman_numeral, table_row
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -90,8 +91,8 @@ def docx_blocks(document) -> Iterator[tuple[str, str]]:
     """(text, paragraph style name) per paragraph and per table row, in document order."""
     from docx.text.paragraph import Paragraph
 
-    header_styles = _header_row_styles(document)
-    for text, paragraph in _blocks(document.element.body, header_styles):
+    reading = _Reading(_header_row_styles(document), ListNumbering(document))
+    for text, paragraph in _blocks(document.element.body, reading):
         yield text.rstrip(), (_style_name(Paragraph(paragraph, document)) if paragraph is not None else "")
 
 
@@ -111,7 +112,7 @@ _DELETED_MARK = (f"{_W}pPr/{_W}rPr/{_W}del", f"{_W}pPr/{_W}rPr/{_W}moveFrom")
 _DELETED_ROW = (f"{_W}trPr/{_W}del",)
 
 
-def _blocks(container: _Element, header_styles: frozenset[str]) -> Iterator[tuple[str, _Element | None]]:
+def _blocks(container: _Element, reading: _Reading) -> Iterator[tuple[str, _Element | None]]:
     """(text, its w:p) per paragraph and (text, None) per table row of a body, cell or text box.
 
     A paragraph whose mark is a tracked deletion runs on into the next one, as Word shows it, so
@@ -125,26 +126,28 @@ def _blocks(container: _Element, header_styles: frozenset[str]) -> Iterator[tupl
             if carried:  # a table cannot absorb a paragraph: it stays one
                 yield carried, carried_from
             carried, carried_from = "", None
-            yield from _boxes_blocks(boxes, header_styles)
+            yield from _boxes_blocks(boxes, reading)
             boxes = []
-            for row in _table_rows(element, header_styles):
+            for row in _table_rows(element, reading):
                 yield row, None
             continue
-        carried += _paragraph_text(element, boxes)
+        text = _paragraph_text(element, boxes)
+        mark = reading.numbering.mark(element) if text.strip() else ""
+        carried += f"{mark} {text}" if mark else text  # "2.4 Refunds are ...", as Word shows it
         carried_from = element
         if not any(element.find(path) is not None for path in _DELETED_MARK):
             yield carried, element
             carried, carried_from = "", None
-            yield from _boxes_blocks(boxes, header_styles)
+            yield from _boxes_blocks(boxes, reading)
             boxes = []
     if carried:
         yield carried, carried_from
-    yield from _boxes_blocks(boxes, header_styles)
+    yield from _boxes_blocks(boxes, reading)
 
 
-def _boxes_blocks(boxes: list[_Element], header_styles: frozenset[str]) -> Iterator[tuple[str, _Element | None]]:
+def _boxes_blocks(boxes: list[_Element], reading: _Reading) -> Iterator[tuple[str, _Element | None]]:
     for box in boxes:
-        yield from _blocks(box, header_styles)
+        yield from _blocks(box, reading)
 
 
 def _contents(parent: _Element, kinds: frozenset[str]) -> Iterator[_Element]:
@@ -211,16 +214,16 @@ def _find_text_boxes(element: _Element, boxes: list[_Element]) -> None:
             _find_text_boxes(child, boxes)
 
 
-def _table_rows(table: _Element, header_styles: frozenset[str]) -> Iterator[str]:
+def _table_rows(table: _Element, reading: _Reading) -> Iterator[str]:
     """Each row as one line (`table_row`), deleted rows left out; a header row is not a line of
     its own but names the columns of the rows below it, by grid column (a cell merged across two
     columns takes the first one's name). A cell merged across columns is shown once; one merged
     down rows repeats its text in each row, so every row reads whole."""
-    rows = list(_row_cells(table, header_styles))
+    rows = list(_row_cells(table, reading))
     names: dict[int, str] | None = None  # grid column -> the header's name for it
     for number, row in enumerate(rows):
         if number == 0 and len(rows) > 1 and len(row.cells) > 1 and \
-                (_is_header_row(table, row.element, header_styles) or _reads_as_header(rows)):
+                (_is_header_row(table, row.element, reading.header_styles) or _reads_as_header(rows)):
             names = dict(zip(row.columns, row.cells))
             yield ""  # still a paragraph of its own, so that the rows below keep their numbers
             continue
@@ -236,7 +239,7 @@ class _Row:
     columns: list[int]  # the grid column each cell starts at
 
 
-def _row_cells(table: _Element, header_styles: frozenset[str]) -> Iterator[_Row]:
+def _row_cells(table: _Element, reading: _Reading) -> Iterator[_Row]:
     """Each row that is not a tracked deletion, with its cells' text and grid columns."""
     above: dict[int, _Element] = {}  # grid column -> the cell holding the text there, last row
     for row in _contents(table, frozenset((_TR,))):
@@ -251,11 +254,134 @@ def _row_cells(table: _Element, header_styles: frozenset[str]) -> Iterator[_Row]
             if merge is not None and merge.get(_W + "val", "continue") == "continue":
                 shown = above.get(column, cell)  # a continued vertical merge: the text is above
             here[column] = shown
-            cells.append(cell_text(shown, header_styles))
+            cells.append(cell_text(shown, reading))
             columns.append(column)
             column += _int_value(cell, f"{_W}tcPr/{_W}gridSpan", 1)
         above = here
         yield _Row(row, cells, columns)
+
+
+@dataclass
+class _Level:
+    start: int
+    format: str  # w:numFmt: "decimal", "lowerLetter", "bullet", ...
+    text: str  # w:lvlText: "%1.", "%1.%2", "(%3)"
+
+
+class ListNumbering:
+    """Word's automatic list numbers ("1.", "2.4", "(b)"), counted as Word shows them: along each
+    list definition, a level counting up from its start and the levels below it starting again
+    when it moves on; a list instance (w:num) may restart a level (startOverride). Numbering set
+    by the paragraph's style ("List Number") counts too. Bullets give no mark, as in Markdown."""
+
+    def __init__(self, document) -> None:
+        self._abstract_of: dict[str, str] = {}  # numId -> abstractNumId
+        self._restarts: dict[str, dict[int, int]] = {}  # numId -> level -> start it restarts at
+        self._levels: dict[str, dict[int, _Level]] = {}  # abstractNumId -> level -> definition
+        self._counts: dict[str, dict[int, int]] = {}  # abstractNumId -> level -> current count
+        self._started: set[str] = set()  # numIds whose restarts were applied
+        try:
+            numbering = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):  # a document without lists
+            numbering = None
+        if numbering is not None:
+            self._read(numbering)
+        self._style_numbers = _style_numbering(document)
+
+    def _read(self, numbering: _Element) -> None:
+        for abstract in numbering.iter(_W + "abstractNum"):
+            levels = {}
+            for level in abstract.iter(_W + "lvl"):
+                levels[_int_attr(level, "ilvl", 0)] = _Level(
+                    start=_int_value(level, f"{_W}start", 1),
+                    format=_attr(level.find(f"{_W}numFmt"), "decimal"),
+                    text=_attr(level.find(f"{_W}lvlText"), ""))
+            self._levels[abstract.get(_W + "abstractNumId", "")] = levels
+        for num in numbering.iter(_W + "num"):
+            num_id = num.get(_W + "numId", "")
+            abstract = num.find(f"{_W}abstractNumId")
+            self._abstract_of[num_id] = _attr(abstract, "")
+            self._restarts[num_id] = {_int_attr(override, "ilvl", 0): _int_value(override, f"{_W}startOverride", 1)
+                                      for override in num.iter(_W + "lvlOverride")
+                                      if override.find(f"{_W}startOverride") is not None}
+
+    def mark(self, paragraph: _Element) -> str:
+        """The number Word shows before this paragraph ("3.", "2.4"), counting it; "" for none."""
+        num_pr = paragraph.find(f"{_W}pPr/{_W}numPr")
+        style = paragraph.find(f"{_W}pPr/{_W}pStyle")
+        num_id, level = self._style_numbers.get(_attr(style, ""), ("", 0))
+        if num_pr is not None:
+            num_id = _attr(num_pr.find(f"{_W}numId"), num_id)
+            level = _int_value(num_pr, f"{_W}ilvl", level)
+        abstract = self._abstract_of.get(num_id)
+        levels = self._levels.get(abstract or "", {})
+        if not levels or level not in levels or levels[level].format in ("bullet", "none"):
+            return ""
+        counts = self._counts.setdefault(abstract, {})
+        if num_id not in self._started:  # a list instance that restarts its levels
+            self._started.add(num_id)
+            for restarted, start in self._restarts.get(num_id, {}).items():
+                counts[restarted] = start - 1
+        counts[level] = counts.get(level, levels[level].start - 1) + 1
+        for deeper in [k for k in counts if k > level]:
+            del counts[deeper]
+        return re.sub(r"%([1-9])", lambda m: self._shown(levels, counts, int(m.group(1)) - 1), levels[level].text).strip()
+
+    @staticmethod
+    def _shown(levels: dict[int, _Level], counts: dict[int, int], level: int) -> str:
+        definition = levels.get(level)
+        if definition is None:
+            return ""
+        n = counts.get(level, definition.start)
+        if definition.format in ("lowerLetter", "upperLetter") and 1 <= n <= 26:
+            text = chr(ord("a") + n - 1)
+        elif definition.format in ("lowerRoman", "upperRoman") and 1 <= n < 4000:
+            text = roman_numeral(n)
+        elif definition.format == "decimalZero":
+            text = f"{n:02d}"
+        else:
+            text = str(n)
+        return text.upper() if definition.format.startswith("upper") else text
+
+
+def _style_numbering(document) -> dict[str, tuple[str, int]]:
+    """Paragraph style id -> (numId, level) of the numbering it sets, through "based on" styles."""
+    styles = {s.get(_W + "styleId"): s for s in document.styles.element.iter(_W + "style")
+              if s.get(_W + "type") == "paragraph"}
+
+    def numbering(style_id: str, seen: frozenset[str] = frozenset()) -> tuple[str, int] | None:
+        style = styles.get(style_id)
+        if style is None or style_id in seen:
+            return None
+        num_pr = style.find(f"{_W}pPr/{_W}numPr")
+        if num_pr is not None and num_pr.find(f"{_W}numId") is not None:
+            return _attr(num_pr.find(f"{_W}numId"), ""), _int_value(num_pr, f"{_W}ilvl", 0)
+        based_on = style.find(f"{_W}basedOn")
+        return numbering(_attr(based_on, ""), seen | {style_id}) if based_on is not None else None
+
+    found = {style_id: numbering(style_id) for style_id in styles}
+    return {style_id: value for style_id, value in found.items() if value is not None}
+
+
+def _attr(element: _Element | None, default: str) -> str:
+    """An element's w:val, or `default` when there is no element or no value."""
+    return element.get(_W + "val", default) if element is not None else default
+
+
+def _int_attr(element: _Element, name: str, default: int) -> int:
+    try:
+        return int(element.get(_W + name, default))
+    except ValueError:
+        return default
+
+
+@dataclass
+class _Reading:
+    """What reading one document takes besides its XML: the table styles that mark a header row,
+    and the list numbering's counts so far."""
+
+    header_styles: frozenset[str]
+    numbering: ListNumbering
 
 
 def _is_header_row(table: _Element, row: _Element, header_styles: frozenset[str]) -> bool:
@@ -333,9 +459,9 @@ def _int_value(element: _Element, path: str, default: int) -> int:
         return default
 
 
-def cell_text(cell: _Element, header_styles: frozenset[str]) -> str:
+def cell_text(cell: _Element, reading: _Reading) -> str:
     """A cell's (w:tc) paragraphs, and the rows of any table nested in it, on one line."""
-    return " ".join(" ".join(text for text, _ in _blocks(cell, header_styles)).split())
+    return " ".join(" ".join(text for text, _ in _blocks(cell, reading)).split())
 
 
 def is_heading_style(style: str) -> bool:
