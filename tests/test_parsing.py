@@ -205,3 +205,15 @@ def test_list_numbers_follow_the_lists_own_attributes():
     markdown = parse_markdown("1. one\n1. two\n\n```\ncode\n```\n\n1. again\n")
     assert [line for line in markdown.text.split("\n") if line.endswith(("one", "two", "again"))] == \
         ["1. one", "2. two", "1. again"]
+
+
+def test_html_table_cells_spanning_columns_or_rows_keep_their_columns():
+    from bot.ingest.parsing import parse_html
+
+    parsed = parse_html("<table><tr><th>Ticket</th><th>Adult</th><th>Child</th><th>Bicycle</th></tr>"
+                        "<tr><th scope=row>Single</th><td colspan=2>£12 flat fare</td><td>£3</td></tr>"
+                        "<tr><th scope=row rowspan=2>Season</th><td>£280</td><td>£140</td><td>free</td></tr>"
+                        "<tr><td>£300 (paper)</td><td>£150</td><td>£20</td></tr></table>")
+    assert parsed.text.split("\n") == ["Single — Adult, Child: £12 flat fare; Bicycle: £3.",
+                                       "Season — Adult: £280; Child: £140; Bicycle: free.",
+                                       "Season — Adult: £300 (paper); Child: £150; Bicycle: £20."]

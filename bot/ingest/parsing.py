@@ -436,12 +436,40 @@ def roman_numeral(n: int) -> str:
 
 @dataclass
 class _HTMLTable:
-    """The row being read of an open <table>, and its column names once its first row gave them."""
+    """The row being read of an open <table>, and its column names once its first row gave them.
+    Columns are the table's grid: a cell with colspan="2" covers two, and one with rowspan="2"
+    stands in the next row too, as a browser lays them out."""
 
-    header: list[str] | None = None
+    header: dict[int, str] | None = None  # grid column -> its name
     row: list[list[Piece]] = field(default_factory=list)  # one list of pieces per cell
     header_cells: list[bool] = field(default_factory=list)  # which cells of the row are <th>
+    spans: list[tuple[int, int]] = field(default_factory=list)  # each cell's (colspan, rowspan)
+    carried: dict[int, tuple[list[Piece], int]] = field(default_factory=dict)  # column -> (cell, rows still to cover)
     rows_seen: int = 0
+
+    def grid_row(self) -> list[tuple[range, list[Piece]]]:
+        """The row's cells with the grid columns each covers, and the cells carried down from rows
+        above; records which of its own cells carry on into the rows below."""
+        out: list[tuple[range, list[Piece]]] = []
+        column = 0
+        cells = list(zip(self.row, self.spans))
+        while cells or any(c >= column for c in self.carried):
+            if column in self.carried:
+                cell, rows = self.carried.pop(column)
+                out.append((range(column, column + 1), cell))
+                if rows > 1:
+                    self.carried[column] = (cell, rows - 1)
+                column += 1
+                continue
+            if not cells:
+                column += 1
+                continue
+            cell, (colspan, rowspan) = cells.pop(0)
+            out.append((range(column, column + colspan), cell))
+            if rowspan > 1:
+                self.carried[column] = (cell, rowspan - 1)
+            column += colspan
+        return out
 
     @property
     def cell(self) -> list[Piece] | None:
@@ -483,7 +511,7 @@ class _HTMLText(HTMLParser):
         else:
             target.append(Piece(" ", self.getpos()[0]))
 
-    def _table_tag(self, tag: str, start: bool) -> bool:
+    def _table_tag(self, tag: str, start: bool, attrs: list[tuple[str, str | None]] = ()) -> bool:
         """Keep a table's cells together as rows (see `table_row`); True when the tag was a table's."""
         if tag == "table":
             self._flush()
@@ -500,18 +528,26 @@ class _HTMLText(HTMLParser):
         elif start:
             table.row.append([])
             table.header_cells.append(tag == "th")
+            spans = [_int_attribute(attrs, name, 1) for name in ("colspan", "rowspan")]
+            table.spans.append((min(max(spans[0], 1), _MAX_SPAN), min(max(spans[1], 1), _MAX_SPAN)))
         return True
 
     def _emit_row(self, table: _HTMLTable) -> None:
-        cells = [collapse_whitespace(cell) for cell in table.row]
-        if any(cells):
-            if table.header is None and table.rows_seen == 0 and all(table.header_cells):
-                table.header = ["".join(p.text for p in cell) for cell in cells]
+        if not table.row:  # <tr> and </tr> both end a row: the second has no cells (nor takes carried ones)
+            return
+        first_is_header = table.header is None and table.rows_seen == 0 and table.row and all(table.header_cells)
+        grid = [(columns, collapse_whitespace(cell)) for columns, cell in table.grid_row()]
+        if any(cell for _, cell in grid):
+            if first_is_header:
+                table.header = {}
+                for columns, cell in grid:
+                    for column in columns:  # a name over two columns names both
+                        table.header[column] = "".join(p.text for p in cell)
             else:
-                pieces = table_row(cells, table.header)
-                self.builder.add_pieces(pieces)
+                names = [_column_names(table.header, columns) for columns, _ in grid] if table.header is not None else None
+                self.builder.add_pieces(table_row([cell for _, cell in grid], names))
             table.rows_seen += 1
-        table.row, table.header_cells = [], []
+        table.row, table.header_cells, table.spans = [], [], []
 
     def handle_starttag(self, tag, attrs):
         if self.in_head and tag not in _HEAD_TAGS:
@@ -525,7 +561,7 @@ class _HTMLText(HTMLParser):
         if tag in _SKIP_TAGS:
             self.skip_depth += 1
             return
-        if self.skip_depth == 0 and self._table_tag(tag, start=True):
+        if self.skip_depth == 0 and self._table_tag(tag, start=True, attrs=attrs):
             return
         if tag in _BLOCK_TAGS:
             self._block_boundary()
@@ -568,6 +604,14 @@ class _HTMLText(HTMLParser):
                 return
             self.in_head = False  # visible text cannot be in <head>: the body has begun
         self._text_target().append(Piece(data, self.getpos()[0]))
+
+
+_MAX_SPAN = 100  # colspan/rowspan beyond this are a page's mistake, not a layout
+
+
+def _column_names(header: dict[int, str], columns: range) -> str:
+    """The names of the columns a cell covers: a value over two goes with both ("Adult, Child")."""
+    return ", ".join(dict.fromkeys(header[c] for c in columns if header.get(c)))
 
 
 def _int_attribute(attrs: list[tuple[str, str | None]], name: str, default: int | None) -> int | None:
