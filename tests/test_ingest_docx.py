@@ -54,14 +54,15 @@ def test_headings_tables_and_lists_become_lines_with_paragraph_numbers(tmp_path)
         "Duties", "The harbour master inspects the mooring ropes every Monday.",
         "1. The crew paints the pier railings each spring.",  # Word numbers "List Number" paragraphs
     ]
-    assert [h for _, h in doc.headings] == ["Harbour Report", "Lighthouse", "Ships", "Duties"]
+    # "Ships" (Heading 2) sits under "Lighthouse" (Heading 1); the Title names the document only
+    assert [h for _, h in doc.headings] == ["Harbour Report", "Lighthouse", "Lighthouse › Ships", "Duties"]
     # The empty paragraph 5 is counted, so the table rows are paragraphs 7 to 9.
     assert [doc.line_at(doc.text.index(w)) for w in ("1872", "Aurora", "Borealis", "Monday", "spring")] == \
         [4, 8, 9, 11, 12]
-    assert doc.section_at(doc.text.index("Aurora")) == "Ships"
+    assert doc.section_at(doc.text.index("Aurora")) == "Lighthouse › Ships"
     chunks = chunk_document(doc, chunk_size=80, chunk_overlap=20)
     assert chunks and all(doc.text[c.start:c.end] == c.text for c in chunks)
-    assert {c.section for c in chunks} == {"Harbour Report", "Lighthouse", "Ships", "Duties"}
+    assert {c.section for c in chunks} == {"Harbour Report", "Lighthouse", "Lighthouse › Ships", "Duties"}
 
 
 def test_core_title_and_merged_cells(tmp_path):
@@ -85,7 +86,7 @@ def test_a_docx_is_answerable_and_cited_by_section(small_settings, fake_embedder
     cite = response.citations[0]
     assert (cite.doc, cite.section, cite.line) == ("harbour.docx", "Lighthouse", 4)
     row = bot.ask("How heavy is the Aurora, in tons?")
-    assert "1200 tons" in row.answer and row.citations[0].section == "Ships" and row.citations[0].line == 8
+    assert "1200 tons" in row.answer and row.citations[0].section == "Lighthouse › Ships" and row.citations[0].line == 8
     assert {"doc": "harbour.docx", "kind": "docx"}.items() <= \
         next(d for d in bot.documents() if d["doc"] == "harbour.docx").items()
 

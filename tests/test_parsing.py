@@ -217,3 +217,17 @@ def test_html_table_cells_spanning_columns_or_rows_keep_their_columns():
     assert parsed.text.split("\n") == ["Single — Adult, Child: £12 flat fare; Bicycle: £3.",
                                        "Season — Adult: £280; Child: £140; Bicycle: free.",
                                        "Season — Adult: £300 (paper); Child: £150; Bicycle: £20."]
+
+
+def test_a_section_is_named_with_the_headings_above_it():
+    """"Fixed" alone says little; under "[3.2.0] - 2024-05-02" it says which release. A lone top
+    heading is the document's title and stays out of the names."""
+    from bot.ingest.parsing import parse_html, parse_markdown
+
+    changelog = parse_markdown("# Changelog\n\n## [3.2.0] - 2024-05-02\n\n### Added\n\n- retries\n\n"
+                               "### Fixed\n\n- a leak\n\n## [3.1.0]\n\n### Fixed\n\n- a crash\n")
+    assert [h for _, h in changelog.headings] == ["Changelog", "[3.2.0] - 2024-05-02", "[3.2.0] - 2024-05-02 › Added",
+                                                  "[3.2.0] - 2024-05-02 › Fixed", "[3.1.0]", "[3.1.0] › Fixed"]
+    page = parse_html("<h2>Fees</h2><p>Monthly.</p><h3>Late fees</h3><p>£10.</p><h2>Rules</h2><p>No pets.</p>")
+    assert [h for _, h in page.headings] == ["Fees", "Fees › Late fees", "Rules"]
+    assert [h for _, h in parse_plain("Report\n\nText here.\n\nFindings\n\nMore.\n").headings] == ["Report", "Findings"]

@@ -77,11 +77,12 @@ class _Builder:
         self.length = 0
         self.page = 0
         self.out = ParsedText()
+        self.levels: list[int | None] = []  # each heading's level (1 = "#", <h1>), None where unknown
 
-    def add(self, line: str, source_line: int, heading: bool = False) -> None:
-        self.add_pieces([Piece(line, source_line)], heading)
+    def add(self, line: str, source_line: int, heading: bool = False, level: int | None = None) -> None:
+        self.add_pieces([Piece(line, source_line)], heading, level)
 
-    def add_pieces(self, pieces: Sequence[Piece], heading: bool = False) -> None:
+    def add_pieces(self, pieces: Sequence[Piece], heading: bool = False, level: int | None = None) -> None:
         """One output line made of pieces; the line map gains an entry wherever the source line changes."""
         if self.parts:
             self.parts.append("\n")
@@ -97,6 +98,7 @@ class _Builder:
         text = "".join(p.text for p in pieces).strip()
         if heading and text:
             self.out.headings.append((line_start, text))
+            self.levels.append(level)
             if not self.out.title:
                 self.out.title = text
 
@@ -108,7 +110,34 @@ class _Builder:
     def finish(self, pages: int = 0) -> ParsedText:
         self._reach_page(pages or None)
         self.out.text = "".join(self.parts)
+        self.out.headings = section_paths(self.out.headings, self.levels)
         return self.out
+
+
+def section_paths(headings: list[tuple[int, str]], levels: list[int | None]) -> list[tuple[int, str]]:
+    """Each heading named with the headings it sits under ("[3.2.0] - 2024-05-02 › Fixed"), where
+    the format gives levels: a section called "Fixed" in a changelog, or "Late fees" in a lease,
+    says little alone, and the path also lets search find it by its parent's words. A lone heading
+    at the top level is the document's title and is left out of the paths."""
+    known = [level for level in levels if level is not None]
+    if not known:
+        return headings
+    top = min(known)
+    title_only = known.count(top) == 1 and levels[0] == top
+    out, stack = [], []  # stack: (level, text) of the headings above the current one
+    for (offset, text), level in zip(headings, levels):
+        if level is None or (title_only and level == top):
+            stack = []
+            out.append((offset, text))
+            continue
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, text))
+        out.append((offset, SECTION_SEPARATOR.join(name for _, name in stack)))
+    return out
+
+
+SECTION_SEPARATOR = " › "
 
 
 def split_source_lines(content: str) -> list[str]:
@@ -300,7 +329,7 @@ def parse_markdown(content: str) -> ParsedText:
         m = _MD_HEADING.match(raw)
         if m:
             numbers.end()
-            b.add(render_markdown_inline(m.group(2)), n, heading=True)
+            b.add(render_markdown_inline(m.group(2)), n, heading=True, level=len(m.group(1)))
             continue
         footnote = _MD_FOOTNOTE_DEF.match(raw)
         if footnote:
@@ -336,7 +365,8 @@ def parse_markdown(content: str) -> ParsedText:
                 numbers.end()  # a paragraph at the margin ends the list
             line = _BULLET.sub("", line)
         line = render_markdown_inline(line)
-        b.add(line, n, heading=bool(setext) or looks_like_heading(raw, *_standalone(lines, i)))
+        setext_level = (1 if lines[i + 1].strip().startswith("=") else 2) if setext else None
+        b.add(line, n, heading=bool(setext) or looks_like_heading(raw, *_standalone(lines, i)), level=setext_level)
     out = b.finish()
     if title:
         out.title = title
@@ -484,6 +514,7 @@ class _HTMLText(HTMLParser):
         self.current: list[Piece] = []
         self.skip_depth = 0
         self.heading_depth = 0
+        self.heading_level: int | None = None  # of the <hN> being read
         self.in_head = False
         self.in_title = False
         self.title = ""
@@ -495,7 +526,7 @@ class _HTMLText(HTMLParser):
     def _flush(self) -> None:
         pieces = collapse_whitespace(self.current)
         if pieces:
-            self.builder.add_pieces(pieces, heading=self.heading_depth > 0)
+            self.builder.add_pieces(pieces, heading=self.heading_depth > 0, level=self.heading_level)
         self.current = []
 
     def _text_target(self) -> list[Piece]:
@@ -567,6 +598,7 @@ class _HTMLText(HTMLParser):
             self._block_boundary()
         if tag in _HEADING_TAGS:
             self.heading_depth += 1
+            self.heading_level = int(tag[1])
         if tag in ("ol", "ul"):
             self.lists.append(_OrderedList.from_attributes(attrs) if tag == "ol" else None)
         elif tag == "li" and self.lists and self.lists[-1] is not None:

@@ -56,7 +56,7 @@ def parse_docx(raw: bytes) -> ParsedText:
         if heading and not style_title and _TITLE_STYLE.fullmatch(style.strip()):
             style_title = text
         if text:
-            b.add(text, number, heading=heading)
+            b.add(text, number, heading=heading, level=heading_level(style) if heading else None)
     out = b.finish()
     out.title = _core_title(document) or style_title or out.title
     return out
@@ -462,6 +462,12 @@ def _int_value(element: _Element, path: str, default: int) -> int:
 def cell_text(cell: _Element, reading: _Reading) -> str:
     """A cell's (w:tc) paragraphs, and the rows of any table nested in it, on one line."""
     return " ".join(" ".join(text for text, _ in _blocks(cell, reading)).split())
+
+
+def heading_level(style: str) -> int:
+    """A heading style's level: "Heading 2" is 2, "Title" 0 (above every heading)."""
+    found = _HEADING_STYLE.fullmatch(style.strip())
+    return int(found.group(1)) if found else 0
 
 
 def is_heading_style(style: str) -> bool:
