@@ -127,8 +127,7 @@ def subject_of(question: str) -> str:
     phrase: list[str] = []
     for w in words[starts[0]:]:
         lw = w.lower()
-        # a verb ends the phrase: "the lighthouse automated", "the treaty signed"
-        if phrase and (lw in _VERBS_AFTER or (lw.endswith("ed") and len(lw) > 4)):
+        if lw in _VERBS_AFTER and phrase:
             break
         if lw in _STOP:
             if phrase:
@@ -153,11 +152,13 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         return ResolvedQuestion(question, question)
     last_turn = previous[-1]
     last = last_turn.question
+    carried = ""  # the subject a follow-up before this one was resolved to
     if len(previous) > 1 and is_follow_up(last):  # "When was it automated?" after "When was it built?"
-        last = resolve(last, previous[:-1]).reader_question
+        chained = resolve(last, previous[:-1])
+        last, carried = chained.reader_question, chained.subject
     name, stands_for = answered_name(last_turn)
     pronouns = {w.lower() for w in _PRONOUN.findall(question)} & stands_for
-    subject = name if pronouns else subject_of(last)
+    subject = name if pronouns else (carried or subject_of(last))
     if not subject or subject.lower() in question.lower():
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
 

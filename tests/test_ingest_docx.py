@@ -16,6 +16,7 @@ from bot.ingest.corpus import load_document
 from tests.conftest import SAMPLE_DOCS, fake_sentence_bot, load_corpus, write_corpus
 
 docx = pytest.importorskip("docx")
+from docx.oxml.ns import qn  # noqa: E402
 
 
 def harbour_report() -> bytes:
@@ -392,3 +393,33 @@ def test_word_list_numbers_are_read_as_word_shows_them(tmp_path):
     assert doc.text.split("\n") == ["1. Scope", "1.1 This policy covers staff.", "(a) full-time staff;", "(b) contractors.",
                                     "2. Retention", "2.1 Tenancy files are kept for 6 years.",
                                     "2.2 CCTV is kept for 31 days.", "A note."]
+
+
+def test_a_numbered_cell_merged_down_rows_counts_once_and_a_list_may_redefine_a_level(tmp_path):
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    document.add_paragraph("alpha", style="List Number")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(1, 0).text = "A", "B"
+    merged = table.cell(0, 1).merge(table.cell(1, 1))
+    merged.paragraphs[0].text = "do it."
+    merged.paragraphs[0].style = document.styles["List Number"]
+    document.add_paragraph("omega", style="List Number")
+    # a second list of the same definition whose level 0 is redefined as "I)", "II)"
+    numbering = document.part.numbering_part.element
+    list_number = document.styles["List Number"].element.pPr.numPr.numId.val
+    abstract = next(n for n in numbering.iter(qn("w:num")) if n.numId == list_number).abstractNumId.val
+    numbering.append(parse_xml(
+        f'<w:num xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" w:numId="77">'
+        f'<w:abstractNumId w:val="{abstract}"/><w:lvlOverride w:ilvl="0"><w:lvl w:ilvl="0"><w:start w:val="1"/>'
+        f'<w:numFmt w:val="upperRoman"/><w:lvlText w:val="%1)"/></w:lvl></w:lvlOverride></w:num>'))
+    for text in ("first", "second"):
+        paragraph = document.add_paragraph(text)
+        paragraph.paragraph_format.element.get_or_add_pPr()._add_numPr().get_or_add_numId().val = 77
+    out = io.BytesIO()
+    document.save(out)
+    doc = load_document(tmp_path / "steps.docx", "steps.docx", raw=out.getvalue())
+    lines = doc.text.split("\n")
+    assert lines[:4] == ["1. alpha", "A; 2. do it.", "B; 2. do it.", "3. omega"]
+    assert lines[4:] == ["I) first", "II) second"]

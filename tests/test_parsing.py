@@ -187,14 +187,6 @@ def test_ordered_list_items_keep_their_numbers_as_a_viewer_shows_them():
                                      "4. Four", "dot"]
 
 
-def test_a_site_menu_is_not_document_text():
-    from bot.ingest.parsing import parse_html
-
-    parsed = parse_html('<header><nav><a href="/">Home</a> | <a href="/local">Local</a></nav></header>'
-                        "<article><h1>Bridge approved</h1><p>The council voted 7 to 2.</p></article>")
-    assert parsed.text.split("\n") == ["Bridge approved", "The council voted 7 to 2."]
-
-
 def test_list_numbers_follow_the_lists_own_attributes():
     from bot.ingest.parsing import parse_html, parse_markdown
 

@@ -69,10 +69,11 @@ _LIST_MARK = re.compile(r"(?:[-*+•▪◦‣>]|\(?(?:\d{1,3}|[a-zA-Z])[.)])(?:\
 
 
 def next_line_start(text: str, start: int, end: int | None = None) -> str:
-    """The first few characters of the line at `start`, after its indentation ("" for a blank line)."""
+    """The first few characters of the line at `start`, after its indentation ("" for a blank
+    line): enough to tell a list's mark ("12. ", "(b) ") from a number ("100.000 visitors")."""
     end = len(text) if end is None else end
     line_end = text.find("\n", start, end)
-    return text[start : end if line_end == -1 else line_end].lstrip()[:4]
+    return text[start : end if line_end == -1 else line_end].lstrip()[:12]
 
 
 def runs_on(line: str, next_start: str, width: int | None = None) -> bool:

@@ -118,16 +118,16 @@ def section_paths(headings: list[tuple[int, str]], levels: list[int | None]) -> 
     """Each heading named with the headings it sits under ("[3.2.0] - 2024-05-02 › Fixed"), where
     the format gives levels: a section called "Fixed" in a changelog, or "Late fees" in a lease,
     says little alone, and the path also lets search find it by its parent's words. A lone heading
-    at the top level is the document's title and is left out of the paths."""
+    at the top level is the document's title and is left out of the paths. A heading without a
+    level (a short stand-alone line) is named alone and leaves the others' paths as they were."""
     known = [level for level in levels if level is not None]
     if not known:
         return headings
     top = min(known)
-    title_only = known.count(top) == 1 and levels[0] == top
+    title_only = known.count(top) == 1 and known[0] == top
     out, stack = [], []  # stack: (level, text) of the headings above the current one
     for (offset, text), level in zip(headings, levels):
         if level is None or (title_only and level == top):
-            stack = []
             out.append((offset, text))
             continue
         while stack and stack[-1][0] >= level:
@@ -390,7 +390,7 @@ _BLOCK_TAGS = {
     "main", "aside", "nav", "blockquote", "pre", "dd", "dt", "dl", "figure", "figcaption", "hr",
     "h1", "h2", "h3", "h4", "h5", "h6", "title", "body", "html", "td", "th", "form", "caption",
 }
-_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav"}  # nav: site menus, not content
+_SKIP_TAGS = {"script", "style", "noscript", "template", "svg"}
 # What may stand in <head>; any other start tag (or visible text) ends the head without </head>.
 _HEAD_TAGS = {"title", "meta", "link", "style", "script", "noscript", "base", "template", "head"}
 _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -592,7 +592,9 @@ class _HTMLText(HTMLParser):
         if tag in _SKIP_TAGS:
             self.skip_depth += 1
             return
-        if self.skip_depth == 0 and self._table_tag(tag, start=True, attrs=attrs):
+        if self.skip_depth:  # inside a script, style or drawing: nothing of it is text
+            return
+        if self._table_tag(tag, start=True, attrs=attrs):
             return
         if tag in _BLOCK_TAGS:
             self._block_boundary()
@@ -616,7 +618,9 @@ class _HTMLText(HTMLParser):
         if tag in _SKIP_TAGS:
             self.skip_depth = max(0, self.skip_depth - 1)
             return
-        if self.skip_depth == 0 and self._table_tag(tag, start=False):
+        if self.skip_depth:
+            return
+        if self._table_tag(tag, start=False):
             return
         if tag in _BLOCK_TAGS:
             self._block_boundary()

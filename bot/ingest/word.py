@@ -241,20 +241,21 @@ class _Row:
 
 def _row_cells(table: _Element, reading: _Reading) -> Iterator[_Row]:
     """Each row that is not a tracked deletion, with its cells' text and grid columns."""
-    above: dict[int, _Element] = {}  # grid column -> the cell holding the text there, last row
+    above: dict[int, str] = {}  # grid column -> the text shown there in the row above
     for row in _contents(table, frozenset((_TR,))):
         if any(row.find(path) is not None for path in _DELETED_ROW):
             continue
         column = _int_value(row, f"{_W}trPr/{_W}gridBefore", 0)
-        here: dict[int, _Element] = {}
+        here: dict[int, str] = {}
         cells, columns = [], []
         for cell in _contents(row, frozenset((_TC,))):
-            shown = cell
             merge = cell.find(f"{_W}tcPr/{_W}vMerge")
-            if merge is not None and merge.get(_W + "val", "continue") == "continue":
-                shown = above.get(column, cell)  # a continued vertical merge: the text is above
-            here[column] = shown
-            cells.append(cell_text(shown, reading))
+            if merge is not None and merge.get(_W + "val", "continue") == "continue" and column in above:
+                text = above[column]  # a continued vertical merge: the text above, read once (list numbers count once)
+            else:
+                text = cell_text(cell, reading)
+            here[column] = text
+            cells.append(text)
             columns.append(column)
             column += _int_value(cell, f"{_W}tcPr/{_W}gridSpan", 1)
         above = here
@@ -277,9 +278,11 @@ class ListNumbering:
     def __init__(self, document) -> None:
         self._abstract_of: dict[str, str] = {}  # numId -> abstractNumId
         self._restarts: dict[str, dict[int, int]] = {}  # numId -> level -> start it restarts at
+        self._overrides: dict[str, dict[int, _Level]] = {}  # numId -> level -> its own definition
         self._levels: dict[str, dict[int, _Level]] = {}  # abstractNumId -> level -> definition
         self._counts: dict[str, dict[int, int]] = {}  # abstractNumId -> level -> current count
         self._started: set[str] = set()  # numIds whose restarts were applied
+        self._document_styles = document.styles.element
         try:
             numbering = document.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):  # a document without lists
@@ -289,21 +292,30 @@ class ListNumbering:
         self._style_numbers = _style_numbering(document)
 
     def _read(self, numbering: _Element) -> None:
+        style_links: dict[str, str] = {}  # abstractNumId -> the list style it takes its levels from
         for abstract in numbering.iter(_W + "abstractNum"):
-            levels = {}
-            for level in abstract.iter(_W + "lvl"):
-                levels[_int_attr(level, "ilvl", 0)] = _Level(
-                    start=_int_value(level, f"{_W}start", 1),
-                    format=_attr(level.find(f"{_W}numFmt"), "decimal"),
-                    text=_attr(level.find(f"{_W}lvlText"), ""))
-            self._levels[abstract.get(_W + "abstractNumId", "")] = levels
+            abstract_id = abstract.get(_W + "abstractNumId", "")
+            self._levels[abstract_id] = {_int_attr(level, "ilvl", 0): _level(level) for level in abstract.iter(_W + "lvl")}
+            link = abstract.find(f"{_W}numStyleLink")
+            if link is not None:
+                style_links[abstract_id] = _attr(link, "")
         for num in numbering.iter(_W + "num"):
             num_id = num.get(_W + "numId", "")
-            abstract = num.find(f"{_W}abstractNumId")
-            self._abstract_of[num_id] = _attr(abstract, "")
-            self._restarts[num_id] = {_int_attr(override, "ilvl", 0): _int_value(override, f"{_W}startOverride", 1)
-                                      for override in num.iter(_W + "lvlOverride")
-                                      if override.find(f"{_W}startOverride") is not None}
+            self._abstract_of[num_id] = _attr(num.find(f"{_W}abstractNumId"), "")
+            self._restarts[num_id], self._overrides[num_id] = {}, {}
+            for override in num.iter(_W + "lvlOverride"):
+                level = _int_attr(override, "ilvl", 0)
+                if override.find(f"{_W}startOverride") is not None:
+                    self._restarts[num_id][level] = _int_value(override, f"{_W}startOverride", 1)
+                if override.find(f"{_W}lvl") is not None:  # the level redefined, and restarted, for this list
+                    self._overrides[num_id][level] = _level(override.find(f"{_W}lvl"))
+                    self._restarts[num_id].setdefault(level, self._overrides[num_id][level].start)
+        # A list made from a list style: its levels are those of the list the style numbers with.
+        numbered_styles = _style_numbering_ids(self._document_styles)
+        for abstract_id, style_id in style_links.items():
+            linked = self._abstract_of.get(numbered_styles.get(style_id, ""), "")
+            if linked and not self._levels.get(abstract_id):
+                self._levels[abstract_id] = self._levels.get(linked, {})
 
     def mark(self, paragraph: _Element) -> str:
         """The number Word shows before this paragraph ("3.", "2.4"), counting it; "" for none."""
@@ -314,7 +326,7 @@ class ListNumbering:
             num_id = _attr(num_pr.find(f"{_W}numId"), num_id)
             level = _int_value(num_pr, f"{_W}ilvl", level)
         abstract = self._abstract_of.get(num_id)
-        levels = self._levels.get(abstract or "", {})
+        levels = {**self._levels.get(abstract or "", {}), **self._overrides.get(num_id, {})}
         if not levels or level not in levels or levels[level].format in ("bullet", "none"):
             return ""
         counts = self._counts.setdefault(abstract, {})
@@ -342,6 +354,21 @@ class ListNumbering:
         else:
             text = str(n)
         return text.upper() if definition.format.startswith("upper") else text
+
+
+def _level(element: _Element) -> _Level:
+    return _Level(start=_int_value(element, f"{_W}start", 1), format=_attr(element.find(f"{_W}numFmt"), "decimal"),
+                  text=_attr(element.find(f"{_W}lvlText"), ""))
+
+
+def _style_numbering_ids(styles_element: _Element) -> dict[str, str]:
+    """Numbering (list) style id -> the numId its own numPr names."""
+    out = {}
+    for style in styles_element.iter(_W + "style"):
+        num_id = style.find(f"{_W}pPr/{_W}numPr/{_W}numId")
+        if style.get(_W + "type") == "numbering" and num_id is not None:
+            out[style.get(_W + "styleId", "")] = _attr(num_id, "")
+    return out
 
 
 def _style_numbering(document) -> dict[str, tuple[str, int]]:
