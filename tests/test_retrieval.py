@@ -79,3 +79,9 @@ def test_excluded_chunks_are_left_out_and_the_rest_fill_the_ranking(small_settin
     others = sum(1 for c in index.chunks if c.doc_id != first.doc_id)
     assert len(without) == min(2, others)
     assert [p.rank for p in without] == list(range(1, len(without) + 1))
+
+
+def test_a_grouped_number_is_also_found_by_its_parts():
+    bm25 = BM25Index(["the rent is $2,150.00 a month", "the lease was signed on 12.05.2024", "the deposit is one month"])
+    assert bm25.search("Is the rent $2,150?", 3)[0][0] == 0
+    assert bm25.search("What was signed in 2024?", 3)[0][0] == 1
