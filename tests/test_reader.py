@@ -112,3 +112,12 @@ def test_the_chunkers_sentences_decide_which_line_breaks_an_answer_may_cross():
     assert not crosses_break(text, name, name + len("John\nHale"), items)
     seat = text.index("14C")
     assert crosses_break(text, seat, seat + len("14C\n08:55"), items)
+
+
+def test_answers_do_not_run_across_the_cells_of_a_table_row():
+    row = "Junior — Annual fee: £180; Boat storage: £75; Joining fee: none."
+    fee = row.index("£180")
+    assert crosses_break(row, fee, row.index("£75") + 3)  # "£180; Boat storage: £75"
+    assert not crosses_break(row, fee, fee + 4)
+    prose = "The rent (including water; see clause 4) is £900."
+    assert not crosses_break(prose, 0, len(prose))

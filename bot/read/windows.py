@@ -26,18 +26,21 @@ from bot.types import ReaderResult, ReadItem, Span
 MAX_QUESTION_TOKENS = 64
 _BREAK = re.compile(r"\n[ \t]*\n|\?[ \t]*\n")
 # What may stand before a line's own text: indentation and a list item's mark ("- ", "2. ", "(b) ").
+# Where a table row's sentence joins two cells ("£180; Boat storage: £75", "Junior — Annual fee:"):
+# the column's name there is the bot's wording, so no answer runs across it.
+_ROW_JOINT = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
 _LINE_LEAD = re.compile(r"[ \t]*(?:(?:[-*+•▪◦‣]|\(?(?:\d{1,3}|[A-Za-z])[.)])[ \t]+)?")
 
 
 def crosses_break(text: str, start: int, end: int, sentences: Sequence[tuple[int, int]] = ()) -> bool:
     """Whether text[start:end] runs across a paragraph break, out of a line that asks a question
-    (an FAQ's question is not part of its answer), or from one line of a list or table into part of
-    the next: no answer does. A span over several such lines takes them whole (the items of one
-    list); a sentence hard-wrapped over lines is crossed freely: one of `sentences` (offsets in
-    `text`, as the chunker found them for the whole document) when given, else as `runs_on` reads
-    the text alone. The reader's tokens do not see line breaks, so without this it ends "50 GB" on
-    the next row's label ("50 GB.\nPro")."""
-    if _BREAK.search(text, start, end) is not None:
+    (an FAQ's question is not part of its answer), from one line of a list or table into part of
+    the next, or across the joint between two cells of a table row: no answer does. A span over
+    several such lines takes them whole (the items of one list); a sentence hard-wrapped over lines
+    is crossed freely: one of `sentences` (offsets in `text`, as the chunker found them for the
+    whole document) when given, else as `runs_on` reads the text alone. The reader's tokens do not
+    see line breaks, so without this it ends "50 GB" on the next row's label ("50 GB.\nPro")."""
+    if _BREAK.search(text, start, end) is not None or _ROW_JOINT.search(text, start, end) is not None:
         return True
     breaks = [i for i in range(start, end) if text[i] == "\n"]
     if not breaks:
