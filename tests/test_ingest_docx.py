@@ -423,3 +423,17 @@ def test_a_numbered_cell_merged_down_rows_counts_once_and_a_list_may_redefine_a_
     lines = doc.text.split("\n")
     assert lines[:4] == ["1. alpha", "A; 2. do it.", "B; 2. do it.", "3. omega"]
     assert lines[4:] == ["I) first", "II) second"]
+
+
+def test_a_word_value_merged_across_columns_goes_with_both_names(tmp_path):
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=4)
+    for c, name in enumerate(["Ticket", "Adult", "Child", "Bicycle"]):
+        table.cell(0, c).paragraphs[0].add_run(name).bold = True
+    table.cell(1, 0).text = "Single"
+    table.cell(1, 1).merge(table.cell(1, 2)).text = "£12 flat fare"
+    table.cell(1, 3).text = "£3"
+    out = io.BytesIO()
+    document.save(out)
+    doc = load_document(tmp_path / "fares.docx", "fares.docx", raw=out.getvalue())
+    assert doc.text == "Single — Adult, Child: £12 flat fare; Bicycle: £3."

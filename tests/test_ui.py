@@ -266,6 +266,8 @@ def test_examples_come_from_the_corpus(page):
     assert any("Famous Bridges" in q or "Monitoring" in q for q in questions)
     text = "The Central Bureau of Judicial Investigation (BCIJ) was set up."
     assert suggest_questions([replace(chunks[0], text=text)], set())[0] == "What is the BCIJ?"
+    nested = replace(chunks[0], text="No acronyms here.", section="Fees › Late fees")
+    assert suggest_questions([nested], set()) == ["What does the document say about Late fees?"]
     assert ChatPage(page.bot, examples=["Custom?"]).examples() == ["Custom?"]
 
 

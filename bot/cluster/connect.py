@@ -13,7 +13,8 @@ from bot.errors import UsageError
 # retries for minutes, with nothing on the terminal meanwhile.
 REACH_TIMEOUT_S = 5.0
 _CLIENT_PORT = 10001  # ray:// without a port
-_HOST_PORT = re.compile(r"^(?:ray://)?\[?([^\]/]+?)\]?(?::(\d+))?/?$")
+# HOST:PORT, [IPv6]:PORT or either after ray:// (an IPv6 address without brackets is left to Ray)
+_HOST_PORT = re.compile(r"^(?:ray://)?(?:\[([^\]]+)\]|([^:/\[\]]+))(?::(\d+))?/?$")
 
 
 def ray_module():
@@ -54,7 +55,7 @@ def check_reachable(address: str) -> None:
     found = _HOST_PORT.match(address.strip())
     if not found or address.strip() in ("auto", "local"):
         return  # Ray's own names, or a form Ray will judge itself
-    host, port = found.group(1), found.group(2)
+    host, port = found.group(1) or found.group(2), found.group(3)
     if port is None and not address.startswith("ray://"):
         return  # Ray says what is missing
     if address.startswith("ray://") and importlib.util.find_spec("grpc") is None:

@@ -216,18 +216,19 @@ def _find_text_boxes(element: _Element, boxes: list[_Element]) -> None:
 
 def _table_rows(table: _Element, reading: _Reading) -> Iterator[str]:
     """Each row as one line (`table_row`), deleted rows left out; a header row is not a line of
-    its own but names the columns of the rows below it, by grid column (a cell merged across two
-    columns takes the first one's name). A cell merged across columns is shown once; one merged
-    down rows repeats its text in each row, so every row reads whole."""
+    its own but names the columns of the rows below it, by grid column (a value merged across two
+    columns goes with both names, as in HTML). A cell merged across columns is shown once; one
+    merged down rows repeats its text in each row, so every row reads whole."""
     rows = list(_row_cells(table, reading))
     names: dict[int, str] | None = None  # grid column -> the header's name for it
     for number, row in enumerate(rows):
         if number == 0 and len(rows) > 1 and len(row.cells) > 1 and \
                 (_is_header_row(table, row.element, reading.header_styles) or _reads_as_header(rows)):
-            names = dict(zip(row.columns, row.cells))
+            names = {column: text for columns, text in zip(row.grid, row.cells) for column in columns}
             yield ""  # still a paragraph of its own, so that the rows below keep their numbers
             continue
-        header = [names.get(column, "") for column in row.columns] if names is not None else None
+        header = [", ".join(dict.fromkeys(names[c] for c in columns if names.get(c))) for columns in row.grid] \
+            if names is not None else None
         # an empty row is an (empty) paragraph too
         yield "".join(p.text for p in table_row([[Piece(text, 0)] for text in row.cells], header)).strip()
 
@@ -236,7 +237,12 @@ def _table_rows(table: _Element, reading: _Reading) -> Iterator[str]:
 class _Row:
     element: _Element  # the w:tr
     cells: list[str]  # the text of each cell
-    columns: list[int]  # the grid column each cell starts at
+    grid: list[range]  # the grid columns each cell covers
+
+    @property
+    def columns(self) -> list[int]:
+        """The grid column each cell starts at."""
+        return [columns.start for columns in self.grid]
 
 
 def _row_cells(table: _Element, reading: _Reading) -> Iterator[_Row]:
@@ -247,7 +253,7 @@ def _row_cells(table: _Element, reading: _Reading) -> Iterator[_Row]:
             continue
         column = _int_value(row, f"{_W}trPr/{_W}gridBefore", 0)
         here: dict[int, str] = {}
-        cells, columns = [], []
+        cells, grid = [], []
         for cell in _contents(row, frozenset((_TC,))):
             merge = cell.find(f"{_W}tcPr/{_W}vMerge")
             if merge is not None and merge.get(_W + "val", "continue") == "continue" and column in above:
@@ -256,10 +262,11 @@ def _row_cells(table: _Element, reading: _Reading) -> Iterator[_Row]:
                 text = cell_text(cell, reading)
             here[column] = text
             cells.append(text)
-            columns.append(column)
-            column += _int_value(cell, f"{_W}tcPr/{_W}gridSpan", 1)
+            span = max(_int_value(cell, f"{_W}tcPr/{_W}gridSpan", 1), 1)
+            grid.append(range(column, column + span))
+            column += span
         above = here
-        yield _Row(row, cells, columns)
+        yield _Row(row, cells, grid)
 
 
 @dataclass

@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -25,10 +24,10 @@ from bot.types import ReaderResult, ReadItem, Span
 
 MAX_QUESTION_TOKENS = 64
 _BREAK = re.compile(r"\n[ \t]*\n|\?[ \t]*\n")
-# What may stand before a line's own text: indentation and a list item's mark ("- ", "2. ", "(b) ").
 # Where a table row's sentence joins two cells ("£180; Boat storage: £75", "Junior — Annual fee:"):
 # the column's name there is the bot's wording, so no answer runs across it.
 _ROW_JOINT = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
+# What may stand before a line's own text: indentation and a list item's mark ("- ", "2. ", "(b) ").
 _LINE_LEAD = re.compile(r"[ \t]*(?:(?:[-*+•▪◦‣]|\(?(?:\d{1,3}|[A-Za-z])[.)])[ \t]+)?")
 
 

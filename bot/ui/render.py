@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot.conversation import Turn
 from bot.formatting import added_text, place_text, size_text
 from bot.ingest.corpus import SUPPORTED_SUFFIXES
+from bot.ingest.parsing import SECTION_SEPARATOR
 from bot.types import Citation, Passage, Response
 
 if TYPE_CHECKING:
@@ -242,7 +243,7 @@ def suggest_questions(chunks, titles: set[str], n: int = 4) -> list[str]:
     sections: list[str] = []
     for chunk in chunks:
         acronyms += [a for a in _ACRONYM.findall(chunk.text) if a not in acronyms]
-        section = " ".join(chunk.section.split())
+        section = " ".join(chunk.section.rsplit(SECTION_SEPARATOR, 1)[-1].split())  # "Fees › Late fees": "Late fees"
         if section and section not in titles and section not in sections and len(section) <= 60:
             sections.append(section)
     questions = [f"What is the {a}?" for a in acronyms[: max(1, n // 2)]]
