@@ -19,6 +19,13 @@ docx = pytest.importorskip("docx")
 from docx.oxml.ns import qn  # noqa: E402
 
 
+def read_back(document, tmp_path, name: str):
+    """A python-docx document as the bot reads it once saved under `name`."""
+    out = io.BytesIO()
+    document.save(out)
+    return load_document(tmp_path / name, name, raw=out.getvalue())
+
+
 def harbour_report() -> bytes:
     """Paragraph numbers: 1 title, 2 intro, 3 'Lighthouse', 4 lighthouse text, 5 empty,
     6 'Ships', 7-9 the table's three rows (the first, in bold, its header), 10 'Duties', 11-12 the
@@ -72,9 +79,7 @@ def test_core_title_and_merged_cells(tmp_path):
     table = document.add_table(rows=1, cols=3)
     table.cell(0, 0).merge(table.cell(0, 1)).text = "Aurora"
     table.cell(0, 2).text = "1901"
-    out = io.BytesIO()
-    document.save(out)
-    doc = load_document(tmp_path / "fleet.docx", "fleet.docx", raw=out.getvalue())
+    doc = read_back(document, tmp_path, "fleet.docx")
     assert doc.title == "Fleet Register"
     assert doc.text == "Aurora; 1901."  # the merged cell once, not once per column it spans
 
@@ -387,9 +392,7 @@ def test_word_list_numbers_are_read_as_word_shows_them(tmp_path):
         paragraph.paragraph_format.element.get_or_add_pPr()._add_numPr().get_or_add_numId().val = 90
         paragraph.paragraph_format.element.get_or_add_pPr().numPr.get_or_add_ilvl().val = level
     document.add_paragraph("A note.", style="List Bullet")
-    out = io.BytesIO()
-    document.save(out)
-    doc = load_document(tmp_path / "policy.docx", "policy.docx", raw=out.getvalue())
+    doc = read_back(document, tmp_path, "policy.docx")
     assert doc.text.split("\n") == ["1. Scope", "1.1 This policy covers staff.", "(a) full-time staff;", "(b) contractors.",
                                     "2. Retention", "2.1 Tenancy files are kept for 6 years.",
                                     "2.2 CCTV is kept for 31 days.", "A note."]
@@ -417,9 +420,7 @@ def test_a_numbered_cell_merged_down_rows_counts_once_and_a_list_may_redefine_a_
     for text in ("first", "second"):
         paragraph = document.add_paragraph(text)
         paragraph.paragraph_format.element.get_or_add_pPr()._add_numPr().get_or_add_numId().val = 77
-    out = io.BytesIO()
-    document.save(out)
-    doc = load_document(tmp_path / "steps.docx", "steps.docx", raw=out.getvalue())
+    doc = read_back(document, tmp_path, "steps.docx")
     lines = doc.text.split("\n")
     assert lines[:4] == ["1. alpha", "A; 2. do it.", "B; 2. do it.", "3. omega"]
     assert lines[4:] == ["I) first", "II) second"]
@@ -433,7 +434,5 @@ def test_a_word_value_merged_across_columns_goes_with_both_names(tmp_path):
     table.cell(1, 0).text = "Single"
     table.cell(1, 1).merge(table.cell(1, 2)).text = "£12 flat fare"
     table.cell(1, 3).text = "£3"
-    out = io.BytesIO()
-    document.save(out)
-    doc = load_document(tmp_path / "fares.docx", "fares.docx", raw=out.getvalue())
+    doc = read_back(document, tmp_path, "fares.docx")
     assert doc.text == "Single — Adult, Child: £12 flat fare; Bicycle: £3."
