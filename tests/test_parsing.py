@@ -223,3 +223,16 @@ def test_a_section_is_named_with_the_headings_above_it():
     page = parse_html("<h2>Fees</h2><p>Monthly.</p><h3>Late fees</h3><p>£10.</p><h2>Rules</h2><p>No pets.</p>")
     assert [h for _, h in page.headings] == ["Fees", "Fees › Late fees", "Rules"]
     assert [h for _, h in parse_plain("Report\n\nText here.\n\nFindings\n\nMore.\n").headings] == ["Report", "Findings"]
+
+
+def test_plain_text_drops_quote_marks_and_contents_lines_but_keeps_line_numbers():
+    text = ("Table of Contents\n\n1. Introduction ........ 2\n3. Timers ............ 3\n\n"
+            "On Tuesday Priya wrote:\n> The budget is GBP 18,500.\n>> It includes insurance.\n")
+    parsed = parse_plain(text)
+    lines = parsed.text.split("\n")
+    assert "1. Introduction ........ 2" not in parsed.text and "Timers" not in parsed.text
+    assert lines[6:] == ["The budget is GBP 18,500.", "It includes insurance."]
+    import bisect
+
+    line = bisect.bisect_right(parsed.line_starts, parsed.text.index("It includes")) - 1
+    assert parsed.source_lines[line] == 8  # cited at its own line of the file

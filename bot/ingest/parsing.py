@@ -375,11 +375,20 @@ def parse_markdown(content: str) -> ParsedText:
 
 # ----- plain text -----
 
+# An e-mail's quote marks ("> ", ">> ") before the quoted text.
+_QUOTE_MARKS = re.compile(r"^(?:[ \t]*>)+[ \t]?")
+# A table of contents' line: a title, a dot leader and a page number ("3. Timers ........ 12").
+_CONTENTS_LINE = re.compile(r"^\s*\S.*?(?:\s?\.){4,}\s*\d+\s*$")
+
+
 def parse_plain(content: str) -> ParsedText:
-    lines = split_source_lines(content)
+    """Lines as they are, less an e-mail's quote marks; a table of contents' lines are left out
+    (a page number beside a title answers nothing, and questions about numbers found them)."""
+    lines = ["" if _CONTENTS_LINE.match(line) else _QUOTE_MARKS.sub("", line)
+             for line in split_source_lines(content)]
     b = _Builder()
-    for i, raw in enumerate(lines):
-        b.add(raw.rstrip(), i + 1, heading=looks_like_heading(raw, *_standalone(lines, i)))
+    for i, line in enumerate(lines):
+        b.add(line.rstrip(), i + 1, heading=looks_like_heading(line, *_standalone(lines, i)))
     return b.finish()
 
 
