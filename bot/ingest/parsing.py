@@ -453,17 +453,22 @@ class _OrderedList:
             self.last += self.step
         if self.last is None or self.last < 1 and self.kind != "1":
             return ""
-        n = self.last
-        if self.kind in "aA" and n <= 26:
-            text = chr(ord("a") + n - 1)
-        elif self.kind in "iI" and n < 4000:
-            text = roman_numeral(n)
-        else:
-            text = str(n)
-        return (text.upper() if self.kind in "AI" else text) + "."
+        return list_number(self.last, self.kind) + "."
 
 
-def roman_numeral(n: int) -> str:
+def list_number(n: int, kind: str) -> str:
+    """A list item's number as a list of `kind` shows it: "1" digits, "a"/"A" letters, "i"/"I"
+    Roman numerals (HTML's <ol type>); digits where letters or numerals run out."""
+    if kind in ("a", "A") and 1 <= n <= 26:
+        text = chr(ord("a") + n - 1)
+    elif kind in ("i", "I") and 1 <= n < 4000:
+        text = _roman_numeral(n)
+    else:
+        text = str(n)
+    return text.upper() if kind in ("A", "I") else text
+
+
+def _roman_numeral(n: int) -> str:
     """n in lower-case Roman numerals ("iv")."""
     out = []
     for value, numeral in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
@@ -575,7 +580,7 @@ class _HTMLText(HTMLParser):
     def _emit_row(self, table: _HTMLTable) -> None:
         if not table.row:  # <tr> and </tr> both end a row: the second has no cells (nor takes carried ones)
             return
-        first_is_header = table.header is None and table.rows_seen == 0 and table.row and all(table.header_cells)
+        first_is_header = table.header is None and table.rows_seen == 0 and all(table.header_cells)
         grid = [(columns, collapse_whitespace(cell)) for columns, cell in table.grid_row()]
         if any(cell for _, cell in grid):
             if first_is_header:
@@ -584,7 +589,7 @@ class _HTMLText(HTMLParser):
                     for column in columns:  # a name over two columns names both
                         table.header[column] = "".join(p.text for p in cell)
             else:
-                names = [_column_names(table.header, columns) for columns, _ in grid] if table.header is not None else None
+                names = [column_names(table.header, columns) for columns, _ in grid] if table.header is not None else None
                 self.builder.add_pieces(table_row([cell for _, cell in grid], names))
             table.rows_seen += 1
         table.row, table.header_cells, table.spans = [], [], []
@@ -654,7 +659,7 @@ class _HTMLText(HTMLParser):
 _MAX_SPAN = 100  # colspan/rowspan beyond this are a page's mistake, not a layout
 
 
-def _column_names(header: dict[int, str], columns: range) -> str:
+def column_names(header: dict[int, str], columns: range) -> str:
     """The names of the columns a cell covers: a value over two goes with both ("Adult, Child")."""
     return ", ".join(dict.fromkeys(header[c] for c in columns if header.get(c)))
 

@@ -26,11 +26,11 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from bot.ingest.parsing import ParsedText, Piece, _Builder, roman_numeral, table_row
+from bot.ingest.parsing import ParsedText, Piece, _Builder, column_names, list_number, table_row
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -41,6 +41,7 @@ _COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 # A .docx is a zip: a small file may unpack to gigabytes of XML, so its unpacked size is capped.
 MAX_UNPACKED_MB = 200
+T = TypeVar("T")
 _HEADING_STYLE = re.compile(r"heading\s*([1-9])", re.IGNORECASE)
 _TITLE_STYLE = re.compile(r"title", re.IGNORECASE)
 
@@ -227,8 +228,7 @@ def _table_rows(table: _Element, reading: _Reading) -> Iterator[str]:
             names = {column: text for columns, text in zip(row.grid, row.cells) for column in columns}
             yield ""  # still a paragraph of its own, so that the rows below keep their numbers
             continue
-        header = [", ".join(dict.fromkeys(names[c] for c in columns if names.get(c))) for columns in row.grid] \
-            if names is not None else None
+        header = [column_names(names, columns) for columns in row.grid] if names is not None else None
         # an empty row is an (empty) paragraph too
         yield "".join(p.text for p in table_row([[Piece(text, 0)] for text in row.cells], header)).strip()
 
@@ -289,16 +289,15 @@ class ListNumbering:
         self._levels: dict[str, dict[int, _Level]] = {}  # abstractNumId -> level -> definition
         self._counts: dict[str, dict[int, int]] = {}  # abstractNumId -> level -> current count
         self._started: set[str] = set()  # numIds whose restarts were applied
-        self._document_styles = document.styles.element
         try:
             numbering = document.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):  # a document without lists
             numbering = None
         if numbering is not None:
-            self._read(numbering)
+            self._read(numbering, _list_style_numbers(document))
         self._style_numbers = _style_numbering(document)
 
-    def _read(self, numbering: _Element) -> None:
+    def _read(self, numbering: _Element, list_styles: dict[str, str]) -> None:
         style_links: dict[str, str] = {}  # abstractNumId -> the list style it takes its levels from
         for abstract in numbering.iter(_W + "abstractNum"):
             abstract_id = abstract.get(_W + "abstractNumId", "")
@@ -318,9 +317,8 @@ class ListNumbering:
                     self._overrides[num_id][level] = _level(override.find(f"{_W}lvl"))
                     self._restarts[num_id].setdefault(level, self._overrides[num_id][level].start)
         # A list made from a list style: its levels are those of the list the style numbers with.
-        numbered_styles = _style_numbering_ids(self._document_styles)
         for abstract_id, style_id in style_links.items():
-            linked = self._abstract_of.get(numbered_styles.get(style_id, ""), "")
+            linked = self._abstract_of.get(list_styles.get(style_id, ""), "")
             if linked and not self._levels.get(abstract_id):
                 self._levels[abstract_id] = self._levels.get(linked, {})
 
@@ -352,15 +350,13 @@ class ListNumbering:
         if definition is None:
             return ""
         n = counts.get(level, definition.start)
-        if definition.format in ("lowerLetter", "upperLetter") and 1 <= n <= 26:
-            text = chr(ord("a") + n - 1)
-        elif definition.format in ("lowerRoman", "upperRoman") and 1 <= n < 4000:
-            text = roman_numeral(n)
-        elif definition.format == "decimalZero":
-            text = f"{n:02d}"
-        else:
-            text = str(n)
-        return text.upper() if definition.format.startswith("upper") else text
+        if definition.format == "decimalZero":
+            return f"{n:02d}"
+        return list_number(n, _LIST_KINDS.get(definition.format, "1"))
+
+
+# Word's number formats, as list_number's kinds (HTML's <ol type>); any other format shows digits.
+_LIST_KINDS = {"lowerLetter": "a", "upperLetter": "A", "lowerRoman": "i", "upperRoman": "I"}
 
 
 def _level(element: _Element) -> _Level:
@@ -368,33 +364,42 @@ def _level(element: _Element) -> _Level:
                   text=_attr(element.find(f"{_W}lvlText"), ""))
 
 
-def _style_numbering_ids(styles_element: _Element) -> dict[str, str]:
-    """Numbering (list) style id -> the numId its own numPr names."""
-    out = {}
-    for style in styles_element.iter(_W + "style"):
-        num_id = style.find(f"{_W}pPr/{_W}numPr/{_W}numId")
-        if style.get(_W + "type") == "numbering" and num_id is not None:
-            out[style.get(_W + "styleId", "")] = _attr(num_id, "")
-    return out
+def _list_style_numbers(document) -> dict[str, str]:
+    """List (numbering) style id -> the numId its own numPr names."""
+    found = {style_id: style.find(f"{_W}pPr/{_W}numPr/{_W}numId") for style_id, style in _styles(document, "numbering").items()}
+    return {style_id: _attr(num_id, "") for style_id, num_id in found.items() if num_id is not None}
 
 
 def _style_numbering(document) -> dict[str, tuple[str, int]]:
     """Paragraph style id -> (numId, level) of the numbering it sets, through "based on" styles."""
-    styles = {s.get(_W + "styleId"): s for s in document.styles.element.iter(_W + "style")
-              if s.get(_W + "type") == "paragraph"}
+    styles = _styles(document, "paragraph")
 
-    def numbering(style_id: str, seen: frozenset[str] = frozenset()) -> tuple[str, int] | None:
-        style = styles.get(style_id)
-        if style is None or style_id in seen:
-            return None
+    def numbering(style: _Element) -> tuple[str, int] | None:
         num_pr = style.find(f"{_W}pPr/{_W}numPr")
-        if num_pr is not None and num_pr.find(f"{_W}numId") is not None:
-            return _attr(num_pr.find(f"{_W}numId"), ""), _int_value(num_pr, f"{_W}ilvl", 0)
-        based_on = style.find(f"{_W}basedOn")
-        return numbering(_attr(based_on, ""), seen | {style_id}) if based_on is not None else None
+        if num_pr is None or num_pr.find(f"{_W}numId") is None:
+            return None
+        return _attr(num_pr.find(f"{_W}numId"), ""), _int_value(num_pr, f"{_W}ilvl", 0)
 
-    found = {style_id: numbering(style_id) for style_id in styles}
+    found = {style_id: _through_based_on(styles, style_id, numbering) for style_id in styles}
     return {style_id: value for style_id, value in found.items() if value is not None}
+
+
+def _styles(document, kind: str) -> dict[str, _Element]:
+    """The document's styles of one kind ("paragraph", "table") by style id."""
+    return {s.get(_W + "styleId"): s for s in document.styles.element.iter(_W + "style") if s.get(_W + "type") == kind}
+
+
+def _through_based_on(styles: dict[str, _Element], style_id: str | None, find: Callable[[_Element], T | None]) -> T | None:
+    """What `find` gives for a style, or else for the style it is based on, and so on up."""
+    seen: set[str] = set()
+    while style_id in styles and style_id not in seen:
+        seen.add(style_id)
+        found = find(styles[style_id])
+        if found is not None:
+            return found
+        based_on = styles[style_id].find(f"{_W}basedOn")
+        style_id = _attr(based_on, "") if based_on is not None else None
+    return None
 
 
 def _attr(element: _Element | None, default: str) -> str:
@@ -429,6 +434,9 @@ def _is_header_row(table: _Element, row: _Element, header_styles: frozenset[str]
     return bool(runs) and all(_on(run.find(f"{_W}rPr/{_W}b")) for run in runs)
 
 
+_LABEL_MAX_CHARS = 40  # a column name is short
+
+
 def _reads_as_header(rows: list[_Row]) -> bool:
     """A first row unmarked but plainly made of column names: three or more short labels, none with
     a digit or a full stop, over a column whose every other cell holds a figure ("Period | Monthly
@@ -442,9 +450,6 @@ def _reads_as_header(rows: list[_Row]) -> bool:
     below = [dict(zip(row.columns, row.cells)) for row in rows[1:]]
     return bool(below) and any(all(re.search(r"\d", cells.get(column, "")) for cells in below)
                                for column in first.columns)
-
-
-_LABEL_MAX_CHARS = 40
 
 
 def _header_row_on(table: _Element) -> bool:
@@ -468,21 +473,16 @@ def _on(toggle: _Element | None) -> bool:
 def _header_row_styles(document) -> frozenset[str]:
     """The ids of the table styles that set a first row apart (bold or shaded), following each
     style's "based on" chain: with the "Header Row" option on, that row is the header."""
-    styles = {s.get(_W + "styleId"): s for s in document.styles.element.iter(_W + "style")
-              if s.get(_W + "type") == "table"}
+    styles = _styles(document, "table")
 
-    def marks_first_row(style_id: str | None, seen: frozenset[str] = frozenset()) -> bool:
-        style = styles.get(style_id)
-        if style is None or style_id in seen:
-            return False
+    def marks_first_row(style: _Element) -> bool | None:
         for conditional in style.iter(_W + "tblStylePr"):
             if conditional.get(_W + "type") == "firstRow" and (
                     _on(conditional.find(f"{_W}rPr/{_W}b")) or conditional.find(f"{_W}tcPr/{_W}shd") is not None):
                 return True
-        based_on = style.find(f"{_W}basedOn")
-        return based_on is not None and marks_first_row(based_on.get(_W + "val"), seen | {style_id})
+        return None  # not this style: perhaps the one it is based on
 
-    return frozenset(style_id for style_id in styles if marks_first_row(style_id))
+    return frozenset(style_id for style_id in styles if _through_based_on(styles, style_id, marks_first_row))
 
 
 def _int_value(element: _Element, path: str, default: int) -> int:

@@ -31,13 +31,14 @@ _ROW_JOINT = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
 _LINE_LEAD = re.compile(r"[ \t]*(?:(?:[-*+•▪◦‣]|\(?(?:\d{1,3}|[A-Za-z])[.)])[ \t]+)?")
 
 
-def crosses_break(text: str, start: int, end: int, sentences: Sequence[tuple[int, int]] = ()) -> bool:
+def crosses_break(text: str, start: int, end: int, sentences: Sequence[tuple[int, int]] = (), offset: int = 0) -> bool:
     """Whether text[start:end] runs across a paragraph break, out of a line that asks a question
     (an FAQ's question is not part of its answer), from one line of a list or table into part of
     the next, or across the joint between two cells of a table row: no answer does. A span over
     several such lines takes them whole (the items of one list); a sentence hard-wrapped over lines
-    is crossed freely: one of `sentences` (offsets in `text`, as the chunker found them for the
-    whole document) when given, else as `runs_on` reads the text alone. The reader's tokens do not
+    is crossed freely: one of `sentences` (as the chunker found them for the whole document, in
+    offsets of the text's document, where `text` starts at `offset`) when given, else as `runs_on`
+    reads the text alone. The reader's tokens do not
     see line breaks, so without this it ends "50 GB" on the next row's label ("50 GB.\nPro")."""
     if _BREAK.search(text, start, end) is not None or _ROW_JOINT.search(text, start, end) is not None:
         return True
@@ -45,17 +46,12 @@ def crosses_break(text: str, start: int, end: int, sentences: Sequence[tuple[int
     if not breaks:
         return False
     if sentences:
-        inside = all(any(s <= i < e for s, e in sentences) for i in breaks)
+        inside = all(any(s <= offset + i < e for s, e in sentences) for i in breaks)
     else:
         width = wrap_width(text)
         inside = all(runs_on(text[text.rfind("\n", 0, i) + 1 : i], next_line_start(text, i + 1), width)
                      for i in breaks)
     return not inside and not _whole_lines(text, start, end)
-
-
-def _relative(item: ReadItem) -> tuple[tuple[int, int], ...]:
-    """The item's sentences as offsets in its own text."""
-    return tuple((s - item.offset, e - item.offset) for s, e in item.sentences)
 
 
 def _whole_lines(text: str, start: int, end: int) -> bool:
@@ -322,7 +318,7 @@ class WindowReader:
                 s_tok, e_tok = divmod(index, length)
                 s_char, e_char = windows.offsets[w][s_tok][0], windows.offsets[w][e_tok][1]
                 s_char, e_char = align_to_words(item.text, s_char, e_char)
-                if e_char <= s_char or crosses_break(item.text, s_char, e_char, _relative(item)):
+                if e_char <= s_char or crosses_break(item.text, s_char, e_char, item.sentences, item.offset):
                     continue
                 candidates[q_index].append((score, float(null[w]), item, s_char, e_char))
 

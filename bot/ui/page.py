@@ -365,8 +365,9 @@ def build_app(page: ChatPage) -> gr.Blocks:
 
         def ask_endpoint(question: str, history: list | None = None, top_k: int | None = None) -> dict:
             """Answer a question from the documents. history: the earlier turns of the conversation,
-            oldest first (for follow-ups), each a question or a {"question", "answer"} object. Returns the answer, whether it abstained, its confidence,
-            the citations (document, section, line/page, quoted sentence) and the passages searched."""
+            oldest first (for follow-ups), each a question or a {"question", "answer"} object.
+            Returns the answer, whether it abstained, its confidence, the citations (document,
+            section, line/page, quoted sentence) and the passages searched."""
             return page.ask_api(question, history, top_k)
 
         gr.api(ask_endpoint, api_name="ask", concurrency_id="bot", concurrency_limit=page.concurrency)
