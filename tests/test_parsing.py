@@ -236,3 +236,32 @@ def test_plain_text_drops_quote_marks_and_contents_lines_but_keeps_line_numbers(
 
     line = bisect.bisect_right(parsed.line_starts, parsed.text.index("It includes")) - 1
     assert parsed.source_lines[line] == 8  # cited at its own line of the file
+
+
+def test_plain_text_numbered_headings_have_levels_but_loose_numbered_lists_do_not():
+    text = ("1.  Introduction\n\nWhy clocks drift.\n\n2.  Terminology\n\n2.1.  Requirements Language\n\n"
+            "Words as usual.\n\n3. Steps\n\n1. Preheat the oven\n\n2. Mix the flour\n\n3. Bake it\n")
+    names = [h for _, h in parse_plain(text).headings]
+    assert names == ["1. Introduction", "2. Terminology", "2. Terminology › 2.1. Requirements Language", "3. Steps"]
+
+
+def test_plain_text_page_furniture_is_dropped_and_a_sentence_reads_on_across_the_break():
+    page = "Smith                         Informational                     [Page {n}]\n" \
+           "\fRFC 9999                     Gadget Protocol                March 2024\n"
+    text = ("1.  Introduction\n\nThe protocol was published after a long review by the\n\n" + page.format(n=1)
+            + "\ncommittee in 2024.\n\n2.  Terminology\n\nWords as usual.\n\n" + page.format(n=2)
+            + "\n3.  Format\n\nA header.\n\nPage 3 of 12\n")
+    parsed = parse_plain(text)
+    assert "Informational" not in parsed.text and "Gadget Protocol" not in parsed.text and "Page 3" not in parsed.text
+    assert "long review by the\ncommittee in 2024." in parsed.text
+    assert [h for _, h in parsed.headings] == ["1. Introduction", "2. Terminology", "3. Format"]
+    import bisect
+
+    line = bisect.bisect_right(parsed.line_starts, parsed.text.index("committee")) - 1
+    assert parsed.source_lines[line] == 8  # still cited at its own line of the file
+
+
+def test_plain_text_keeps_numbers_and_repeated_lines_that_are_not_page_furniture():
+    text = "Totals\n\n42\n\nRepeat this line.\n\nRepeat this line.\n\nRepeat this line.\n\nSee pages 3 of the annex.\n"
+    parsed = parse_plain(text)
+    assert parsed.text.count("Repeat this line.") == 3 and "\n42\n" in parsed.text

@@ -268,6 +268,8 @@ def test_examples_come_from_the_corpus(page):
     assert suggest_questions([replace(chunks[0], text=text)], set())[0] == "What is the BCIJ?"
     nested = replace(chunks[0], text="No acronyms here.", section="Fees › Late fees")
     assert suggest_questions([nested], set()) == ["What does the document say about Late fees?"]
+    numbered = replace(nested, section="2. Terminology › 2.1. Requirements Language")
+    assert suggest_questions([numbered], set()) == ["What does the document say about Requirements Language?"]
     assert ChatPage(page.bot, examples=["Custom?"]).examples() == ["Custom?"]
 
 

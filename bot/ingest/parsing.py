@@ -95,7 +95,7 @@ class _Builder:
                 self.out.source_lines.append(piece.source_line)
             self.parts.append(piece.text)
             self.length += len(piece.text)
-        text = "".join(p.text for p in pieces).strip()
+        text = " ".join("".join(p.text for p in pieces).split())  # "2.  Scope" is named "2. Scope"
         if heading and text:
             self.out.headings.append((line_start, text))
             self.levels.append(level)
@@ -379,17 +379,112 @@ def parse_markdown(content: str) -> ParsedText:
 _QUOTE_MARKS = re.compile(r"^(?:[ \t]*>)+[ \t]?")
 # A table of contents' line: a title, a dot leader and a page number ("3. Timers ........ 12").
 _CONTENTS_LINE = re.compile(r"^\s*\S.*?(?:\s?\.){4,}\s*\d+\s*$")
+# A numbered section heading's number ("2.", "2.3", "2.3.1."): its depth is the heading's level.
+_SECTION_NUMBER = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})*)(?:\.\s+|\s+(?=\S))")
+_LIST_NUMBER = re.compile(r"^\s*(\d{1,3})[.)]\s")
+# A page's own footer or header line: "Page 3", "Page 3 of 12", "- 3 -", "3/12", or a line ending
+# in "[Page 3]" (a plain-text standard's footer). A bare "3" counts only beside a page break.
+_PAGE_LINE = re.compile(r"^\s*(?:page\s+\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|[-–—]\s*\d{1,4}\s*[-–—]"
+                        r"|\d{1,4}\s*(?:of|/)\s*\d{1,4})\s*$|\[page\s+\d{1,4}\]\s*$", re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"^\s*\d{1,4}\s*$")
+_PAGE_BREAK = "\f"
+# Running headers and footers (plain text and PDF): the same text, digits aside, on this share of
+# the pages (or beside this share of the page breaks).
+_FURNITURE_SHARE = 0.5
+# Lines this close to a page break (counting non-blank lines) are where running headers sit; a
+# line seen beside fewer breaks than this is not running.
+_PAGE_EDGE_LINES = 2
+_FURNITURE_MIN_BREAKS = 2
 
 
 def parse_plain(content: str) -> ParsedText:
-    """Lines as they are, less an e-mail's quote marks; a table of contents' lines are left out
-    (a page number beside a title answers nothing, and questions about numbers found them)."""
-    lines = ["" if _CONTENTS_LINE.match(line) else _QUOTE_MARKS.sub("", line)
-             for line in split_source_lines(content)]
+    """Lines as they are, less an e-mail's quote marks. A table of contents' lines and a page's
+    running headers and footers are left out: a page number beside a title answers nothing
+    (questions about numbers found them), and a footer would split the paragraph running over it.
+    Numbered headings ("2.3  Results") are headings at their number's depth."""
+    raw = split_source_lines(content)
+    furniture = page_furniture(raw)
+    lines = ["" if i in furniture or _CONTENTS_LINE.match(line) else _QUOTE_MARKS.sub("", line).replace(_PAGE_BREAK, "")
+             for i, line in enumerate(raw)]
+    left_out = furniture | _blanks_inside_paragraphs(raw, lines, furniture)
+    kept = [i for i in range(len(lines)) if i not in left_out]
+    text_lines = [lines[i] for i in kept]
     b = _Builder()
-    for i, line in enumerate(lines):
-        b.add(line.rstrip(), i + 1, heading=looks_like_heading(line, *_standalone(lines, i)))
+    for k, (i, line) in enumerate(zip(kept, text_lines)):
+        prev_blank, next_blank = _standalone(text_lines, k)
+        level = numbered_heading_level(text_lines, k) if prev_blank and next_blank else None
+        heading = level is not None or looks_like_heading(line, prev_blank, next_blank)
+        b.add(line.rstrip(), i + 1, heading=heading, level=level)
     return b.finish()
+
+
+def _blanks_inside_paragraphs(raw: list[str], lines: list[str], furniture: set[int]) -> set[int]:
+    """The blank lines around a page break that falls inside a sentence ("…the committee", the
+    footer and next page's header, "agreed to…"): left out, the sentence reads on across it."""
+    out: set[int] = set()
+    a = None  # the last line with text
+    for c, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if a is not None and c > a + 1:
+            gap = range(a + 1, c)
+            broken = any(_PAGE_BREAK in raw[k] or k in furniture for k in gap)
+            if broken and lines[a].rstrip()[-1] not in ".!?:;" and line.lstrip()[:1].islower():
+                out.update(gap)
+        a = c
+    return out
+
+
+def numbered_heading_level(lines: list[str], i: int) -> int | None:
+    """The level of a stand-alone numbered heading ("1.  Introduction" is 1, "2.3 Results" 2), or
+    None. A loose numbered list ("1. Preheat the oven", a blank line, "2. Mix the flour") is told
+    apart by its neighbours: the item before or after is numbered one less or one more."""
+    line = lines[i]
+    m = _SECTION_NUMBER.match(line)
+    if not m or "." not in m.group(0) or not looks_like_heading(_SECTION_NUMBER.sub("", line), True, True):
+        return None
+    number = m.group(1)
+    if "." not in number:
+        for j, step in ((_neighbour(lines, i, -1), 1), (_neighbour(lines, i, 1), -1)):
+            item = _LIST_NUMBER.match(lines[j]) if j is not None else None
+            if item and int(item.group(1)) + step == int(number):
+                return None
+    return number.count(".") + 1
+
+
+def _neighbour(lines: list[str], i: int, step: int) -> int | None:
+    """The index of the nearest non-blank line before (step -1) or after (step 1) line i."""
+    j = i + step
+    while 0 <= j < len(lines) and not lines[j].strip():
+        j += step
+    return j if 0 <= j < len(lines) else None
+
+
+def page_furniture(lines: list[str]) -> set[int]:
+    """Indices of the lines that are a page's running header or footer: page-number lines ("Page 3
+    of 12", "[Page 3]"), a bare number beside a page break, and, where form feeds break the text
+    into three pages or more, lines repeated (digits aside) beside half the breaks or more."""
+    breaks = [i for i, line in enumerate(lines) if _PAGE_BREAK in line]
+    near_break = set()
+    for b in breaks:
+        for step in (-1, 1):
+            j, seen = b, 0
+            if lines[b].strip():  # the break sits at the start of a header line ("\fRFC 9999")
+                near_break.add(b)
+                seen = 1 if step == 1 else 0
+            while seen < _PAGE_EDGE_LINES:
+                j = _neighbour(lines, j, step)
+                if j is None:
+                    break
+                near_break.add(j)
+                seen += 1
+    furniture = {i for i, line in enumerate(lines)
+                 if _PAGE_LINE.search(line) or (i in near_break and _BARE_NUMBER.match(line))}
+    if len(breaks) >= _FURNITURE_MIN_BREAKS:
+        repeats = Counter(re.sub(r"\d+", "#", lines[i].strip()) for i in near_break)
+        needed = max(_FURNITURE_MIN_BREAKS, len(breaks) * _FURNITURE_SHARE)
+        furniture |= {i for i in near_break if repeats[re.sub(r"\d+", "#", lines[i].strip())] >= needed}
+    return furniture
 
 
 # ----- HTML -----
@@ -702,14 +797,12 @@ _SOFT_HYPHEN = "\u00ad"
 # Typographic ligatures some PDFs map their glyphs to; a reader and a search index need the letters.
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
                             "\ufb05": "st", "\ufb06": "st"})
-# Running headers and footers: the same text (digits aside) at the same height on this share of the pages.
-_FURNITURE_SHARE = 0.5
-_FURNITURE_MIN_PAGES = 3
 # Running headers and footers sit in the page's top or bottom band (this share of its height).
 _MARGIN_SHARE = 0.15
 # Numbers this close to the page's own number are page numbers ("Page 3", "- 12 -", "3/10"); others
 # ("Results for 2021", "Invoice 1003") are what the page is about.
 _PAGE_NUMBER_SLACK = 10
+_FURNITURE_MIN_PAGES = 3
 _PAGE_NUMBER_LINE = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?$",
                                re.IGNORECASE)
 
