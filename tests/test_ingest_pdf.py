@@ -12,7 +12,7 @@ import pytest
 from bot.ingest.chunking import chunk_document
 from bot.ingest.corpus import load_document
 from tests.conftest import load_corpus
-from bot.ingest.parsing import PdfWords, clean_pdf_line, wrapped_line_end
+from bot.ingest.pdf import PdfWords, clean_pdf_line, wrapped_line_end
 from tests.pdf_helper import TextLine, make_pdf
 
 SURVEY_PAGES = [

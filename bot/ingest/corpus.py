@@ -15,7 +15,8 @@ from pathlib import Path
 from bot.errors import CorpusError
 from bot.files import file_sha256
 from bot.ingest.corpus_watch import ignored_path
-from bot.ingest.parsing import ParsedText, parse_html, parse_markdown, parse_pdf, parse_plain
+from bot.ingest.parsing import ParsedText, parse_html, parse_markdown, parse_plain
+from bot.ingest.pdf import parse_pdf
 from bot.ingest.word import parse_docx
 from bot.types import Document
 

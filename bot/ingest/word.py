@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.ingest.parsing import ParsedText, Piece, _Builder, column_names, list_number, table_row
+from bot.ingest.parsing import ParsedText, Piece, TextBuilder, column_names, list_number, table_row
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -50,7 +50,7 @@ def parse_docx(raw: bytes) -> ParsedText:
     """Raises ValueError with a one-line reason for an encrypted, damaged or non-Word file."""
     check_docx_container(raw)
     document = _open(raw)
-    b = _Builder()
+    b = TextBuilder()
     style_title = ""
     for number, (text, style) in enumerate(docx_blocks(document), start=1):
         heading = bool(text) and is_heading_style(style)

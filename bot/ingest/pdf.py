@@ -1,0 +1,299 @@
+"""PDF text reflowed into paragraphs from pdfminer.six's layout analysis: running headers and
+footers dropped, headings found by size and weight, words split by a line-end hyphen joined again,
+and pages kept for citations.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder
+
+# A text box this much larger than the body text, or bold where the body is not, is a heading.
+_PDF_HEADING_SCALE = 1.15
+_PDF_HEADING_MAX_CHARS = 150
+_PDF_HEADING_MAX_LINES = 3
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
+# A paragraph that ends like this is complete; anything else at the foot of a page continues overleaf.
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+# A bold line ending like this is a lead-in or a sentence, not a heading.
+_NOT_HEADING_END = re.compile(r"[.!?:;,][\"'”’)\]]*$")
+# A hyphen after a word or number, or a dash touching its word, at the end of a line ('informa-', '45-', '21–').
+_HYPHEN_BREAK = re.compile(r"(\w+)-$")
+_DASH_BREAK = re.compile(r"\S[–—]$")
+_LEADING_WORD = re.compile(r"^([^\W\d_]+)")
+_SOFT_HYPHEN = "\u00ad"
+# Typographic ligatures some PDFs map their glyphs to; a reader and a search index need the letters.
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+# Running headers and footers sit in the page's top or bottom band (this share of its height).
+_MARGIN_SHARE = 0.15
+# Numbers this close to the page's own number are page numbers ("Page 3", "- 12 -", "3/10"); others
+# ("Results for 2021", "Invoice 1003") are what the page is about.
+_PAGE_NUMBER_SLACK = 10
+_FURNITURE_MIN_PAGES = 3
+_PAGE_NUMBER_LINE = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?$",
+                               re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PdfLine:
+    text: str  # whitespace collapsed
+    page: int  # 1-based
+    number: int  # 1-based position among the page's text lines, in reading order
+
+
+@dataclass
+class PdfBlock:
+    """One text box of pdfminer's layout analysis: a paragraph, a heading, a caption."""
+
+    lines: list[PdfLine]
+    size: float  # the font size most of its characters have
+    bold: bool  # every character is set in a bold face
+    chars: int
+    bottom: float  # height of the box's lower edge on the page, in points
+    in_margin: bool = False  # inside the page's top or bottom band, where running headers sit
+
+    @property
+    def text(self) -> str:
+        return " ".join(line.text for line in self.lines)
+
+
+@dataclass(frozen=True)
+class PdfBody:
+    """The style of the running text, against which headings stand out."""
+
+    size: float
+    bold: bool
+
+
+class PdfWords:
+    """Decides whether a hyphen at a line end was put there by line breaking or is part of the word."""
+
+    def __init__(self, lines: Sequence[str], known: frozenset[str]) -> None:
+        text = "\n".join(lines).lower()
+        self.words = set(re.findall(r"[^\W\d_]+", text))
+        self.compounds = set(re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)+", text))
+        self.known = known
+
+    def joins(self, left: str, right: str) -> bool:
+        """True when `left-` / `right` is one word split by the line break ('informa-' / 'tion')."""
+        if not right[:1].islower():
+            return False  # 'Franco-' / 'Prussian', 'COVID-' / '19': a real hyphen
+        joined, hyphenated = (left + right).lower(), f"{left}-{right}".lower()
+        if hyphenated in self.compounds:
+            return False
+        if joined in self.words or joined in self.known:
+            return True
+        # Two whole words ('well-' / 'known') make a compound; a fragment ('informa') does not.
+        return not (left.lower() in self.known and right.lower() in self.known)
+
+
+@functools.lru_cache(maxsize=1)
+def known_words() -> frozenset[str]:
+    """Whole words of the packaged embedder's vocabulary: a word list that ships with the bot."""
+    from bot.model_paths import DEFAULT_EMBEDDING_MODEL, packaged_model_dir
+
+    try:
+        folder = packaged_model_dir(DEFAULT_EMBEDDING_MODEL)
+        vocab = (folder / "vocab.txt").read_text(encoding="utf-8").split() if folder else []
+    except Exception:  # without the list, joining falls back to the document's own words
+        return frozenset()
+    return frozenset(w for w in vocab if w.isalpha() and len(w) > 1)
+
+
+NO_TEXT_LAYER = "no text layer (a scanned or image-only PDF; run OCR on it first)"
+
+
+def parse_pdf(source: Path | bytes) -> ParsedText:
+    """Paragraphs reflowed from the layout, headings from font size or weight, pages kept.
+
+    source: the file, or its bytes (an upload is read before it is written to the corpus).
+    Raises ValueError with a one-line reason for an unreadable, encrypted or image-only file.
+    """
+    pages, blocks = read_pdf_blocks(source)
+    # A scan may carry a stamped page number or running header as its only text: that is no
+    # text layer either, so the check comes after such page furniture is dropped.
+    blocks = drop_page_furniture(blocks, pages)
+    if not blocks:
+        raise ValueError(NO_TEXT_LAYER)
+    body = pdf_body_style(blocks)
+    words = PdfWords([line.text for block in blocks for line in block.lines], known_words())
+    b = TextBuilder()
+    for paragraph, heading in pdf_paragraphs(blocks, body):
+        b.add_pieces(reflow(paragraph, words), heading=heading)
+    return b.finish(pages)
+
+
+def read_pdf_blocks(source: Path | bytes) -> tuple[int, list[PdfBlock]]:
+    """(page count, text boxes in reading order) from pdfminer.six's layout analysis."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    blocks: list[PdfBlock] = []
+    pages = 0
+    try:
+        # all_texts: text drawn inside form objects (figures) is laid out and kept too.
+        pdf = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+        for pages, layout in enumerate(extract_pages(pdf, laparams=LAParams(all_texts=True)), start=1):
+            blocks.extend(_page_blocks(layout, pages))
+    except (PDFPasswordIncorrect, PDFEncryptionError):
+        raise ValueError("encrypted PDF (it needs a password)") from None
+    except Exception as exc:  # pdfminer raises many kinds on damaged files; the reason is what matters
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"not a readable PDF ({detail})") from None
+    return pages, blocks
+
+
+def _page_blocks(layout, page: int) -> list[PdfBlock]:
+    from pdfminer.layout import LTChar, LTTextLine
+
+    blocks = []
+    number = 0
+    for box in _text_boxes(layout):
+        lines: list[PdfLine] = []
+        chars = []
+        for line in box:
+            if not isinstance(line, LTTextLine):
+                continue
+            text = clean_pdf_line(line.get_text())
+            if not text:
+                continue
+            number += 1
+            lines.append(PdfLine(text, page, number))
+            chars.extend(c for c in line if isinstance(c, LTChar) and not c.get_text().isspace())
+        if lines and chars:
+            size = Counter(round(c.size, 1) for c in chars).most_common(1)[0][0]
+            bold = all(_BOLD_FONT.search(c.fontname or "") for c in chars)
+            band = layout.height * _MARGIN_SHARE
+            in_margin = box.y0 >= layout.y1 - band or box.y1 <= layout.y0 + band
+            blocks.append(PdfBlock(lines, size, bold, len(chars), round(box.y0, 1), in_margin))
+    return blocks
+
+
+def _text_boxes(container) -> Iterator:
+    """Text boxes in layout order, including those inside figures."""
+    from pdfminer.layout import LTContainer, LTTextBox
+
+    for item in container:
+        if isinstance(item, LTTextBox):
+            yield item
+        elif isinstance(item, LTContainer):
+            yield from _text_boxes(item)
+
+
+def clean_pdf_line(text: str) -> str:
+    """Whitespace collapsed, ligatures spelled out, soft hyphens dropped except one ending the line."""
+    text = re.sub(r"\s+", " ", text.translate(_LIGATURES)).strip()
+    if text.endswith(_SOFT_HYPHEN):
+        return text[:-1].replace(_SOFT_HYPHEN, "") + _SOFT_HYPHEN
+    return text.replace(_SOFT_HYPHEN, "")
+
+
+def drop_page_furniture(blocks: Sequence[PdfBlock], pages: int) -> list[PdfBlock]:
+    """Without running headers and footers (titles, dates, page numbers), which would otherwise
+    split every paragraph that runs over a page break."""
+    blocks = [b for b in blocks if not (b.in_margin and _PAGE_NUMBER_LINE.match(b.text))]
+    if pages < _FURNITURE_MIN_PAGES:
+        return blocks
+    pages_with: dict[tuple[float, str], set[int]] = {}
+    for block in blocks:
+        if block.in_margin:
+            pages_with.setdefault(_furniture_key(block), set()).add(block.lines[0].page)
+    needed = max(_FURNITURE_MIN_PAGES, pages * FURNITURE_SHARE)
+    return [b for b in blocks if not b.in_margin or len(pages_with[_furniture_key(b)]) < needed]
+
+
+def _furniture_key(block: PdfBlock) -> tuple[float, str]:
+    """The same place and the same words on every page, page numbers aside."""
+    page = block.lines[0].page
+
+    def page_number(m: re.Match) -> str:
+        return "#" if abs(int(m.group()) - page) <= _PAGE_NUMBER_SLACK else m.group()
+
+    return round(block.bottom), re.sub(r"\d+", page_number, block.text)
+
+
+def pdf_body_style(blocks: Sequence[PdfBlock]) -> PdfBody:
+    """The size and weight most characters of the document have (12 pt regular if it has none)."""
+    sizes: Counter[float] = Counter({12.0: 0})
+    bold_chars = 0
+    for block in blocks:
+        sizes[block.size] += block.chars
+        bold_chars += block.chars if block.bold else 0
+    return PdfBody(sizes.most_common(1)[0][0], bold_chars * 2 > sum(sizes.values()))
+
+
+def is_pdf_heading(block: PdfBlock, body: PdfBody) -> bool:
+    """A short box set larger than the body text, or in bold where the body is not."""
+    text = block.text
+    if len(block.lines) > _PDF_HEADING_MAX_LINES or len(text) > _PDF_HEADING_MAX_CHARS:
+        return False
+    if sum(ch.isalpha() for ch in text) < 2:
+        return False
+    if block.size >= body.size * _PDF_HEADING_SCALE:
+        return True
+    return block.bold and not body.bold and block.size >= body.size * 0.95 and not _NOT_HEADING_END.search(text)
+
+
+def pdf_paragraphs(blocks: Sequence[PdfBlock], body: PdfBody) -> Iterator[tuple[list[PdfLine], bool]]:
+    """(lines, is heading) per paragraph. A paragraph cut by a page break is joined again: the last
+    body box of a page that does not end a sentence continues in the first body box of the next."""
+    current: list[PdfLine] = []
+    current_block: PdfBlock | None = None
+    for block in blocks:
+        heading = is_pdf_heading(block, body)
+        if heading:
+            if current:
+                yield current, False
+                current, current_block = [], None
+            yield list(block.lines), True
+            continue
+        if current_block is not None and _continues_overleaf(current_block, current[-1], block):
+            current.extend(block.lines)
+        else:
+            if current:
+                yield current, False
+            current = list(block.lines)
+        current_block = block
+    if current:
+        yield current, False
+
+
+def _continues_overleaf(previous: PdfBlock, last_line: PdfLine, block: PdfBlock) -> bool:
+    return (block.lines[0].page == last_line.page + 1
+            and abs(block.size - previous.size) < 0.5
+            and not _SENTENCE_END.search(last_line.text))
+
+
+def reflow(lines: Sequence[PdfLine], words: PdfWords) -> list[Piece]:
+    """One paragraph from wrapped lines, each line a piece that keeps its page and line number."""
+    following = [line.text for line in lines[1:]] + [None]
+    return [Piece(wrapped_line_end(line.text, nxt, words), line.number, line.page)
+            for line, nxt in zip(lines, following)]
+
+
+def wrapped_line_end(text: str, following: str | None, words: PdfWords) -> str:
+    """A line as it runs into the next: a space at the wrap; nothing after a hyphen or a dash that
+    touches its word ('well-known', '21–10'); and the hyphen itself dropped where the line break
+    split a word ('informa-' + 'tion')."""
+    if text.endswith(_SOFT_HYPHEN):  # marks a break inside a word by definition
+        return text[:-1]
+    if following is None:
+        return text
+    if _DASH_BREAK.search(text):
+        return text
+    end = _HYPHEN_BREAK.search(text)
+    if end is None:
+        return text + " "
+    start = _LEADING_WORD.match(following)
+    if start is not None and end.group(1).isalpha() and words.joins(end.group(1), start.group(1)):
+        return text[:-1]
+    return text
