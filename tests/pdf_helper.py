@@ -20,6 +20,7 @@ class TextLine:
     bold: bool = False
     gap: float = 0.0  # extra space above the line, in points: a paragraph break
     at: float | None = None  # a fixed height on the page instead (points from the bottom), as footers have
+    x: float = LEFT  # where the line starts (points from the left): a table's cells share a height
 
 
 def _escape(text: str) -> str:
@@ -32,7 +33,7 @@ def _content(lines: list[TextLine]) -> bytes:
     for line in lines:
         y = line.at if line.at is not None else y - line.gap - line.size * LEADING
         font = "F2" if line.bold else "F1"
-        ops.append(f"BT /{font} {line.size:g} Tf {LEFT} {y:.2f} Td ({_escape(line.text)}) Tj ET")
+        ops.append(f"BT /{font} {line.size:g} Tf {line.x:g} {y:.2f} Td ({_escape(line.text)}) Tj ET")
     return "\n".join(ops).translate(LIGATURE_CODES).encode("cp1252")
 
 

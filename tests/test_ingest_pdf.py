@@ -226,3 +226,41 @@ def test_browser_printed_pdf_gives_back_the_source_paragraphs(tmp_path):
     assert doc.text.split("\n") == ["Uprising Museum", *ARTICLE, "Visiting", "Open daily."]
     assert [h for _, h in doc.headings] == ["Uprising Museum", "Visiting"]
     assert doc.page_at(len(doc.text) - 1) == 1
+
+
+def _table(rows: list[tuple[str, ...]], top: float, columns: tuple[float, ...], bold_first: bool) -> list[TextLine]:
+    return [TextLine(text, size=11, bold=bold_first and k == 0, at=top - 18 * k, x=x)
+            for k, row in enumerate(rows) for x, text in zip(columns, row)]
+
+
+def test_a_table_is_read_row_by_row_with_its_column_names(tmp_path):
+    fares = [("Route", "Departs", "Adult fare"), ("Oban - Craignure", "07:45", "£4.20"),
+             ("Oban - Colonsay", "09:15", "£7.95"), ("Mallaig - Armadale", "10:40", "£3.10")]
+    fields = [("Policy number:", "A-1234"), ("Renewal date:", "1 March 2025")]
+    make_pdf(tmp_path / "fares.pdf", [[
+        TextLine("Ferry fares", size=16, bold=True, at=740),
+        TextLine("Prices are per person for a single journey on the same day.", size=11, at=715),
+        *_table(fares, 680, (72, 230, 320), bold_first=True),
+        TextLine("Children under five travel free on every route.", size=11, at=590),
+        *_table(fields, 560, (72, 230), bold_first=False),
+    ]])
+    doc = load_document(tmp_path / "fares.pdf", "fares.pdf")
+    assert doc.text.split("\n") == [
+        "Ferry fares", "Prices are per person for a single journey on the same day.",
+        "Oban - Craignure — Departs: 07:45; Adult fare: £4.20.",
+        "Oban - Colonsay — Departs: 09:15; Adult fare: £7.95.",
+        "Mallaig - Armadale — Departs: 10:40; Adult fare: £3.10.",
+        "Children under five travel free on every route.",
+        "Policy number: A-1234.", "Renewal date: 1 March 2025."]
+    assert [h for _, h in doc.headings] == ["Ferry fares"]  # the bold column names are no headings
+
+
+def test_lines_side_by_side_in_prose_columns_are_no_table(tmp_path):
+    left = ["The first crossing was made in 1851 by a paddle", "steamer that carried mail and passengers."]
+    right = ["Motor vessels replaced the steamers in 1935 and", "the first car ferry arrived in 1964."]
+    make_pdf(tmp_path / "history.pdf", [[
+        *[TextLine(text, size=10, at=700 - 13 * k, x=72) for k, text in enumerate(left)],
+        *[TextLine(text, size=10, at=700 - 13 * k, x=320) for k, text in enumerate(right)],
+    ]])
+    text = load_document(tmp_path / "history.pdf", "history.pdf").text
+    assert "paddle steamer" in text and "1935 and the first" in text and "—" not in text

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -177,6 +177,8 @@ def table_row(cells: Sequence[Sequence[Piece]], header: Sequence[str] | None) ->
     pieces: list[Piece] = []
     for n, k in enumerate(filled):
         lead = "" if n == 0 else " — " if n == 1 and filled[0] == 0 and header is not None else "; "
+        if n and lead == "; " and texts[filled[n - 1]].endswith(":"):
+            lead = " "  # a label cell and its value: "Policy number: A-1234"
         name = header[k].strip() if header is not None and 0 < k < len(header) else ""
         lead += f"{name}: " if name else ""
         if lead:
@@ -185,6 +187,22 @@ def table_row(cells: Sequence[Sequence[Piece]], header: Sequence[str] | None) ->
     if pieces and not re.search(r"[.!?]$", pieces[-1].text):
         pieces.append(Piece(".", pieces[-1].source_line))
     return pieces
+
+
+_LABEL_MAX_CHARS = 40  # a column name is short
+
+
+def reads_as_header(first: Mapping[int, str], below: Sequence[Mapping[int, str]]) -> bool:
+    """Whether a table's first row, unmarked, plainly holds column names (cells by column): three
+    or more short labels, none with a digit or a full stop, over a column whose every other cell
+    holds a figure ("Period | Monthly rent | Due date" over "$2,150.00", "$2,250.00"). A table of
+    names whose last column has a room number in one row is not enough, and two columns are left
+    alone: "Name | Ada" over "Age | 36" is a list of fields, not a header."""
+    if len(first) < 3 or not all(0 < len(cell) <= _LABEL_MAX_CHARS and not re.search(r"[\d.]", cell)
+                                 for cell in first.values()):
+        return False
+    return bool(below) and any(all(re.search(r"\d", cells.get(column, "")) for cells in below)
+                               for column in first)
 
 
 def table_cells(line: str) -> list[str]:

@@ -13,7 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder
+from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder, reads_as_header, table_row
+from bot.ingest.pdf_tables import LaidLine, PdfTable, find_tables
 
 # A text box this much larger than the body text, or bold where the body is not, is a heading.
 _PDF_HEADING_SCALE = 1.15
@@ -153,13 +154,14 @@ def read_pdf_blocks(source: Path | bytes) -> tuple[int, list[PdfBlock]]:
 
 
 def _page_blocks(layout, page: int) -> list[PdfBlock]:
+    """The page's text boxes as blocks, in layout order; a table's rows are blocks of their own,
+    one line each, where the table's first line was."""
     from pdfminer.layout import LTChar, LTTextLine
 
-    blocks = []
+    boxes: list[list[_LineChars]] = []
     number = 0
-    for box in _text_boxes(layout):
-        lines: list[PdfLine] = []
-        chars = []
+    for k, box in enumerate(_text_boxes(layout)):
+        entries = []
         for line in box:
             if not isinstance(line, LTTextLine):
                 continue
@@ -167,14 +169,67 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
             if not text:
                 continue
             number += 1
-            lines.append(PdfLine(text, page, number))
-            chars.extend(c for c in line if isinstance(c, LTChar) and not c.get_text().isspace())
-        if lines and chars:
-            size = Counter(round(c.size, 1) for c in chars).most_common(1)[0][0]
-            bold = all(_BOLD_FONT.search(c.fontname or "") for c in chars)
-            band = layout.height * _MARGIN_SHARE
-            in_margin = box.y0 >= layout.y1 - band or box.y1 <= layout.y0 + band
-            blocks.append(PdfBlock(lines, size, bold, len(chars), round(box.y0, 1), in_margin))
+            chars = [c for c in line if isinstance(c, LTChar) and not c.get_text().isspace()]
+            bold = bool(chars) and all(_BOLD_FONT.search(c.fontname or "") for c in chars)
+            entries.append(_LineChars(LaidLine(k, number, text, line.x0, line.x1, line.y0, line.y1, bold), chars))
+        boxes.append(entries)
+    chars_of = {entry.line.index: entry.chars for entries in boxes for entry in entries}
+    table_of = {line.index: table for table in find_tables([e.line for entries in boxes for e in entries])
+                for row in table.rows for cell in row for line in cell}
+    blocks: list[PdfBlock] = []
+    written: list[PdfTable] = []
+    for entries in boxes:
+        segment: list[_LineChars] = []
+        for entry in entries:
+            table = table_of.get(entry.line.index)
+            if table is None:
+                segment.append(entry)
+                continue
+            blocks += _block(segment, page, layout)
+            segment = []
+            if not any(t is table for t in written):
+                written.append(table)
+                blocks += _table_blocks(table, chars_of, page, layout)
+        blocks += _block(segment, page, layout)
+    return blocks
+
+
+@dataclass(frozen=True)
+class _LineChars:
+    line: LaidLine
+    chars: list  # its pdfminer LTChar objects, spaces left out
+
+
+def _block(entries: Sequence[_LineChars], page: int, layout, row: str | None = None) -> list[PdfBlock]:
+    """The lines of one box (or of the part of it outside a table) as a block, if they have text;
+    or, given a table's row as text, that row as a block of one line."""
+    chars = [c for entry in entries for c in entry.chars]
+    if not entries or not chars:
+        return []
+    size = Counter(round(c.size, 1) for c in chars).most_common(1)[0][0]
+    bottom, top = min(e.line.y0 for e in entries), max(e.line.y1 for e in entries)
+    band = layout.height * _MARGIN_SHARE
+    in_margin = bottom >= layout.y1 - band or top <= layout.y0 + band
+    if row is not None:
+        first = min(e.line.index for e in entries)
+        return [PdfBlock([PdfLine(row, page, first)], size, False, len(chars), round(bottom, 1), in_margin)]
+    bold = all(entry.line.bold for entry in entries if entry.chars)
+    lines = [PdfLine(e.line.text, page, e.line.index) for e in entries]
+    return [PdfBlock(lines, size, bold, len(chars), round(bottom, 1), in_margin)]
+
+
+def _table_blocks(table: PdfTable, chars_of: dict[int, list], page: int, layout) -> list[PdfBlock]:
+    """Each row of a table as a one-line block written by `table_row`: "Oban - Craignure —
+    Departs: 07:45; Adult fare: £4.20." A header row (set in bold, or plainly column names) is no
+    row of its own but names the columns of the rows below it."""
+    texts = [[" ".join(line.text for line in cell) for cell in row] for row in table.rows]
+    by_column = [{k: text for k, text in enumerate(row) if text} for row in texts]
+    header = texts[0] if table.bold_header or reads_as_header(by_column[0], by_column[1:]) else None
+    blocks = []
+    for row, row_texts in zip(table.rows[1:] if header else table.rows, texts[1:] if header else texts):
+        first = min(line.index for cell in row for line in cell)
+        text = "".join(p.text for p in table_row([[Piece(t, first, page)] for t in row_texts], header))
+        blocks += _block([_LineChars(line, chars_of[line.index]) for cell in row for line in cell], page, layout, text)
     return blocks
 
 

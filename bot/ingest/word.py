@@ -7,7 +7,7 @@ row becomes one line, written as the Markdown and HTML readers write one (`table
 table has a header row, "Aurora — Tonnage: 1200 tons; Launched: 1901."; otherwise its cells joined
 by "; ". A first row is the header when Word treats it as one (marked to repeat on each page, set in
 bold in every cell, or shown as a header by the table's style with Table Design's "Header Row"
-ticked), or when it plainly holds column names (`_reads_as_header`).
+ticked), or when it plainly holds column names (`parsing.reads_as_header`).
 
 The text is the final document's, as Word shows it with tracked changes accepted: insertions and
 moved-to text are in, deletions and moved-from text are out. Content controls, hyperlinks, smart
@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.ingest.parsing import ParsedText, Piece, TextBuilder, column_names, list_number, table_row
+from bot.ingest.parsing import ParsedText, Piece, TextBuilder, column_names, list_number, reads_as_header, table_row
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -224,7 +224,9 @@ def _table_rows(table: _Element, reading: _Reading) -> Iterator[str]:
     names: dict[int, str] | None = None  # grid column -> the header's name for it
     for number, row in enumerate(rows):
         if number == 0 and len(rows) > 1 and len(row.cells) > 1 and \
-                (_is_header_row(table, row.element, reading.header_styles) or _reads_as_header(rows)):
+                (_is_header_row(table, row.element, reading.header_styles)
+                 or reads_as_header(dict(zip(row.columns, row.cells)),
+                                    [dict(zip(r.columns, r.cells)) for r in rows[1:]])):
             names = {column: text for columns, text in zip(row.grid, row.cells) for column in columns}
             yield ""  # still a paragraph of its own, so that the rows below keep their numbers
             continue
@@ -432,24 +434,6 @@ def _is_header_row(table: _Element, row: _Element, header_styles: frozenset[str]
         return True
     runs = [run for run in row.iter(_R) if "".join(t.text or "" for t in run.iter(_W + "t")).strip()]
     return bool(runs) and all(_on(run.find(f"{_W}rPr/{_W}b")) for run in runs)
-
-
-_LABEL_MAX_CHARS = 40  # a column name is short
-
-
-def _reads_as_header(rows: list[_Row]) -> bool:
-    """A first row unmarked but plainly made of column names: three or more short labels, none with
-    a digit or a full stop, over a column whose every other cell holds a figure ("Period | Monthly
-    rent | Due date" over "$2,150.00", "$2,250.00"). A table of names whose last column has a room
-    number in one row is not enough, and two columns are left alone: "Name | Ada" over "Age | 36"
-    is a list of fields, not a header."""
-    first = rows[0]
-    if len(first.cells) < 3 or not all(0 < len(cell) <= _LABEL_MAX_CHARS and not re.search(r"[\d.]", cell)
-                                       for cell in first.cells):
-        return False
-    below = [dict(zip(row.columns, row.cells)) for row in rows[1:]]
-    return bool(below) and any(all(re.search(r"\d", cells.get(column, "")) for cells in below)
-                               for column in first.columns)
 
 
 def _header_row_on(table: _Element) -> bool:

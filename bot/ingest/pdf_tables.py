@@ -1,0 +1,120 @@
+"""Tables found in a PDF page's layout, from where its lines sit.
+
+pdfminer.six groups text into boxes by column, so a table comes out one column after another
+("Route", the routes, "Departs", the times…) and no row can be read back. Here lines that share a
+baseline and stand apart side by side are a row; rows one under the other, with short cells, are
+a table; and the gaps that run down the whole table split it into columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LaidLine:
+    """One text line of a page and where it sits (PDF points, y upwards)."""
+
+    box: int  # the layout box it came from
+    index: int  # its position among the page's lines, in layout order
+    text: str
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    bold: bool
+
+    @property
+    def middle(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    @property
+    def height(self) -> float:
+        return max(self.y1 - self.y0, 1.0)
+
+
+@dataclass(frozen=True)
+class PdfTable:
+    rows: list[list[list[LaidLine]]]  # rows top to bottom, cells by column, a cell's lines left to right
+    bold_header: bool  # the first row is set in bold and the second is not
+
+
+# A cell is short: prose set in narrow columns has longer lines, and more words in most of them.
+CELL_MAX_CHARS = 40
+SHORT_CELL_WORDS = 3
+SHORT_CELL_SHARE = 0.5
+MIN_ROWS = 2
+# Rows further apart than this many line heights are two tables (or a table and a paragraph).
+ROW_GAP_LINES = 2.5
+
+
+def find_tables(lines: Sequence[LaidLine]) -> list[PdfTable]:
+    """The tables among one page's lines."""
+    tables: list[PdfTable] = []
+    run: list[list[LaidLine]] = []
+    for row in _baseline_groups(lines):
+        if _is_row(row) and (not run or _follows(run[-1], row)):
+            run.append(row)
+            continue
+        tables += _table(run)
+        run = [row] if _is_row(row) else []
+    tables += _table(run)
+    return tables
+
+
+def _baseline_groups(lines: Sequence[LaidLine]) -> list[list[LaidLine]]:
+    """Lines grouped by baseline, top to bottom, each group left to right."""
+    groups: list[list[LaidLine]] = []
+    for line in sorted(lines, key=lambda ln: -ln.middle):
+        last = groups[-1] if groups else None
+        if last and abs(last[0].middle - line.middle) <= 0.5 * min(last[0].height, line.height):
+            last.append(line)
+        else:
+            groups.append([line])
+    return [sorted(group, key=lambda ln: ln.x0) for group in groups]
+
+
+def _is_row(group: list[LaidLine]) -> bool:
+    """Two or more short lines side by side, not touching."""
+    if len(group) < 2 or any(len(line.text) > CELL_MAX_CHARS for line in group):
+        return False
+    return all(right.x0 > left.x1 for left, right in zip(group, group[1:]))
+
+
+def _follows(previous: list[LaidLine], row: list[LaidLine]) -> bool:
+    return previous[0].middle - row[0].middle <= ROW_GAP_LINES * max(line.height for line in previous)
+
+
+def _table(run: list[list[LaidLine]]) -> list[PdfTable]:
+    """The run of rows as a table, or nothing when it reads as prose set in narrow columns."""
+    cells = [line for row in run for line in row]
+    if len(run) < MIN_ROWS:
+        return []
+    short = sum(len(line.text.split()) <= SHORT_CELL_WORDS for line in cells)
+    if short < SHORT_CELL_SHARE * len(cells):
+        return []
+    columns = _columns(cells)
+    rows = []
+    for row in run:
+        by_column: list[list[LaidLine]] = [[] for _ in columns]
+        for line in row:
+            by_column[_column_of(line, columns)].append(line)
+        rows.append(by_column)
+    bold_header = all(line.bold for line in run[0]) and not all(line.bold for line in run[1])
+    return [PdfTable(rows, bold_header)]
+
+
+def _columns(cells: list[LaidLine]) -> list[tuple[float, float]]:
+    """The table's columns: its cells' horizontal extents merged where they overlap."""
+    spans: list[tuple[float, float]] = []
+    for x0, x1 in sorted((line.x0, line.x1) for line in cells):
+        if spans and x0 <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], x1))
+        else:
+            spans.append((x0, x1))
+    return spans
+
+
+def _column_of(line: LaidLine, columns: list[tuple[float, float]]) -> int:
+    return next(k for k, (x0, x1) in enumerate(columns) if x0 <= line.x0 <= x1)
