@@ -131,6 +131,21 @@ def test_a_page_number_footer_is_dropped_from_a_short_document(tmp_path):
     assert load_document(path, "two.pdf").text == "The plant was closed until the end of March, when it reopened."
 
 
+def test_a_running_footer_of_a_two_page_document_is_dropped(tmp_path):
+    footer = TextLine("Kestrel Bay Ferries - Summer timetable 2024", size=9, at=40)
+    path = tmp_path / "two.pdf"
+    make_pdf(path, [[TextLine("Seats are held until ten"), footer], [TextLine("minutes before departure."), footer]])
+    assert load_document(path, "two.pdf").text == "Seats are held until ten minutes before departure."
+
+
+def test_a_title_set_in_one_box_with_its_paragraph_is_still_a_heading(tmp_path):
+    path = tmp_path / "abstract.pdf"
+    make_pdf(path, [[TextLine("Nitrate and Cycling", size=18), TextLine("Sixteen cyclists took part in the trial.")]])
+    doc = load_document(path, "abstract.pdf")
+    assert doc.text.split("\n") == ["Nitrate and Cycling", "Sixteen cyclists took part in the trial."]
+    assert [h for _, h in doc.headings] == ["Nitrate and Cycling"]
+
+
 def test_ligatures_are_spelled_out(tmp_path):
     path = tmp_path / "flowers.pdf"
     make_pdf(path, [[TextLine("The \ufb01eld team counted \ufb02owers.")]])
@@ -264,3 +279,25 @@ def test_lines_side_by_side_in_prose_columns_are_no_table(tmp_path):
     ]])
     text = load_document(tmp_path / "history.pdf", "history.pdf").text
     assert "paddle steamer" in text and "1935 and the first" in text and "—" not in text
+
+
+def test_two_columns_are_read_left_then_right_and_a_heading_below_them_comes_last(tmp_path):
+    left = ["The first crossing was made in 1851 by a paddle", "steamer that carried the mail.", None,
+            "By 1900 three steamers served the route, and", "the company built a new pier with money"]
+    right = ["raised from the island's farmers.", None, "Motor vessels replaced the steamers in 1935",
+             "and the first car ferry arrived in 1964."]
+
+    def column(texts: list[str | None], x: float) -> list[TextLine]:
+        return [TextLine(text, size=10, at=660 - 13 * k, x=x) for k, text in enumerate(texts) if text]
+
+    make_pdf(tmp_path / "ferries.pdf", [[
+        TextLine("History", size=14, bold=True, at=690), *column(left, 72), *column(right, 320),
+        TextLine("Notes", size=14, bold=True, at=570), TextLine("Dogs are welcome on deck.", size=10, at=550),
+    ]])
+    doc = load_document(tmp_path / "ferries.pdf", "ferries.pdf")
+    assert doc.text.split("\n") == [
+        "History", "The first crossing was made in 1851 by a paddle steamer that carried the mail.",
+        "By 1900 three steamers served the route, and the company built a new pier with money raised from "
+        "the island's farmers.",
+        "Motor vessels replaced the steamers in 1935 and the first car ferry arrived in 1964.",
+        "Notes", "Dogs are welcome on deck."]

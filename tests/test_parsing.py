@@ -265,3 +265,9 @@ def test_plain_text_keeps_numbers_and_repeated_lines_that_are_not_page_furniture
     text = "Totals\n\n42\n\nRepeat this line.\n\nRepeat this line.\n\nRepeat this line.\n\nSee pages 3 of the annex.\n"
     parsed = parse_plain(text)
     assert parsed.text.count("Repeat this line.") == 3 and "\n42\n" in parsed.text
+
+
+def test_html_details_and_summary_are_lines_of_their_own():
+    page = parse_html("<details><summary>Can I print?</summary>Yes, at the desk.</details>"
+                      "<details><summary>Is there Wi-Fi?</summary>Yes.</details>")
+    assert page.text.split("\n") == ["Can I print?", "Yes, at the desk.", "Is there Wi-Fi?", "Yes."]

@@ -508,6 +508,7 @@ _BLOCK_TAGS = {
     "p", "div", "li", "ul", "ol", "br", "tr", "table", "section", "article", "header", "footer",
     "main", "aside", "nav", "blockquote", "pre", "dd", "dt", "dl", "figure", "figcaption", "hr",
     "h1", "h2", "h3", "h4", "h5", "h6", "title", "body", "html", "td", "th", "form", "caption",
+    "details", "summary",
 }
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg"}
 # What may stand in <head>; any other start tag (or visible text) ends the head without </head>.

@@ -8,13 +8,14 @@ from __future__ import annotations
 import functools
 import io
 import re
+import statistics
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder, reads_as_header, table_row
-from bot.ingest.pdf_tables import LaidLine, PdfTable, find_tables
+from bot.ingest.pdf_layout import LaidLine, PdfTable, Rect, find_tables, reading_order
 
 # A text box this much larger than the body text, or bold where the body is not, is a heading.
 _PDF_HEADING_SCALE = 1.15
@@ -38,7 +39,8 @@ _MARGIN_SHARE = 0.15
 # Numbers this close to the page's own number are page numbers ("Page 3", "- 12 -", "3/10"); others
 # ("Results for 2021", "Invoice 1003") are what the page is about.
 _PAGE_NUMBER_SLACK = 10
-_FURNITURE_MIN_PAGES = 3
+# A running header needs two pages at least to be told from the text (on half of them: FURNITURE_SHARE).
+_FURNITURE_MIN_PAGES = 2
 _PAGE_NUMBER_LINE = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?$",
                                re.IGNORECASE)
 
@@ -59,6 +61,7 @@ class PdfBlock:
     bold: bool  # every character is set in a bold face
     chars: int
     bottom: float  # height of the box's lower edge on the page, in points
+    top: float  # and of its upper edge
     in_margin: bool = False  # inside the page's top or bottom band, where running headers sit
 
     @property
@@ -154,13 +157,13 @@ def read_pdf_blocks(source: Path | bytes) -> tuple[int, list[PdfBlock]]:
 
 
 def _page_blocks(layout, page: int) -> list[PdfBlock]:
-    """The page's text boxes as blocks, in layout order; a table's rows are blocks of their own,
-    one line each, where the table's first line was."""
+    """The page's text boxes as blocks, in reading order (`pdf_layout.reading_order`); a table's
+    rows are blocks of their own, one line each, where the table's first line was."""
     from pdfminer.layout import LTChar, LTTextLine
 
     boxes: list[list[_LineChars]] = []
     number = 0
-    for k, box in enumerate(_text_boxes(layout)):
+    for box in _text_boxes(layout):
         entries = []
         for line in box:
             if not isinstance(line, LTTextLine):
@@ -171,8 +174,9 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
             number += 1
             chars = [c for c in line if isinstance(c, LTChar) and not c.get_text().isspace()]
             bold = bool(chars) and all(_BOLD_FONT.search(c.fontname or "") for c in chars)
-            entries.append(_LineChars(LaidLine(k, number, text, line.x0, line.x1, line.y0, line.y1, bold), chars))
-        boxes.append(entries)
+            entries.append(_LineChars(LaidLine(number, text, line.x0, line.x1, line.y0, line.y1, bold), chars))
+        boxes += _split_at_style_changes(entries)
+    boxes = _in_reading_order(boxes)
     chars_of = {entry.line.index: entry.chars for entries in boxes for entry in entries}
     table_of = {line.index: table for table in find_tables([e.line for entries in boxes for e in entries])
                 for row in table.rows for cell in row for line in cell}
@@ -194,6 +198,32 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
     return blocks
 
 
+def _split_at_style_changes(entries: list[_LineChars]) -> list[list[_LineChars]]:
+    """A box cut where the type size or weight changes from one line to the next: the layout
+    analysis may put an 18 pt title and the paragraph under it in one box."""
+    boxes: list[list[_LineChars]] = []
+    for entry in entries:
+        if boxes and _line_style(boxes[-1][-1]) == _line_style(entry):
+            boxes[-1].append(entry)
+        else:
+            boxes.append([entry])
+    return boxes
+
+
+def _line_style(entry: _LineChars) -> tuple[float, bool]:
+    sizes = Counter(round(c.size, 1) for c in entry.chars)
+    return (sizes.most_common(1)[0][0] if sizes else 0.0), entry.line.bold
+
+
+def _in_reading_order(boxes: list[list[_LineChars]]) -> list[list[_LineChars]]:
+    if len(boxes) < 2:
+        return boxes
+    rects = [Rect(min(e.line.x0 for e in box), min(e.line.y0 for e in box),
+                  max(e.line.x1 for e in box), max(e.line.y1 for e in box)) for box in boxes]
+    line_height = statistics.median(e.line.height for box in boxes for e in box)
+    return [boxes[i] for i in reading_order(rects, line_height)]
+
+
 @dataclass(frozen=True)
 class _LineChars:
     line: LaidLine
@@ -212,10 +242,11 @@ def _block(entries: Sequence[_LineChars], page: int, layout, row: str | None = N
     in_margin = bottom >= layout.y1 - band or top <= layout.y0 + band
     if row is not None:
         first = min(e.line.index for e in entries)
-        return [PdfBlock([PdfLine(row, page, first)], size, False, len(chars), round(bottom, 1), in_margin)]
+        return [PdfBlock([PdfLine(row, page, first)], size, False, len(chars), round(bottom, 1), round(top, 1),
+                         in_margin)]
     bold = all(entry.line.bold for entry in entries if entry.chars)
     lines = [PdfLine(e.line.text, page, e.line.index) for e in entries]
-    return [PdfBlock(lines, size, bold, len(chars), round(bottom, 1), in_margin)]
+    return [PdfBlock(lines, size, bold, len(chars), round(bottom, 1), round(top, 1), in_margin)]
 
 
 def _table_blocks(table: PdfTable, chars_of: dict[int, list], page: int, layout) -> list[PdfBlock]:
@@ -299,8 +330,8 @@ def is_pdf_heading(block: PdfBlock, body: PdfBody) -> bool:
 
 
 def pdf_paragraphs(blocks: Sequence[PdfBlock], body: PdfBody) -> Iterator[tuple[list[PdfLine], bool]]:
-    """(lines, is heading) per paragraph. A paragraph cut by a page break is joined again: the last
-    body box of a page that does not end a sentence continues in the first body box of the next."""
+    """(lines, is heading) per paragraph. A paragraph cut by a page or column break is joined again
+    (`_continues_overleaf`)."""
     current: list[PdfLine] = []
     current_block: PdfBlock | None = None
     for block in blocks:
@@ -323,9 +354,15 @@ def pdf_paragraphs(blocks: Sequence[PdfBlock], body: PdfBody) -> Iterator[tuple[
 
 
 def _continues_overleaf(previous: PdfBlock, last_line: PdfLine, block: PdfBlock) -> bool:
-    return (block.lines[0].page == last_line.page + 1
-            and abs(block.size - previous.size) < 0.5
-            and not _SENTENCE_END.search(last_line.text))
+    """Whether a paragraph runs on from `previous` into `block`: the next page's first box, or the
+    next column's (a box set higher up the same page) that starts in lower case, in the same type
+    size, after a line that ends no sentence."""
+    if abs(block.size - previous.size) >= 0.5 or _SENTENCE_END.search(last_line.text):
+        return False
+    if block.lines[0].page == last_line.page + 1:
+        return True
+    next_column = block.lines[0].page == last_line.page and block.top > previous.top
+    return next_column and block.lines[0].text[:1].islower()
 
 
 def reflow(lines: Sequence[PdfLine], words: PdfWords) -> list[Piece]:

@@ -1,6 +1,11 @@
-"""Tables found in a PDF page's layout, from where its lines sit.
+"""A PDF page's reading order and tables, from where its boxes and lines sit.
 
-pdfminer.six groups text into boxes by column, so a table comes out one column after another
+Reading order: pdfminer.six orders boxes by a weighted position, which reads a heading that
+follows a two-column passage before the passage's right column. Here the page is cut at
+horizontal gaps into bands, top to bottom, and a band at vertical gaps into columns, left to
+right (an XY cut); bands that continue one multi-column flow are read as one.
+
+Tables: pdfminer groups text into boxes by column, so a table comes out one column after another
 ("Route", the routes, "Departs", the times…) and no row can be read back. Here lines that share a
 baseline and stand apart side by side are a row; rows one under the other, with short cells, are
 a table; and the gaps that run down the whole table split it into columns.
@@ -13,10 +18,77 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Rect:
+    """Where a box's text sits (PDF points, y upwards)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+# A band starting within this many line heights below the end of a column continues the flow.
+FLOW_GAP_LINES = 2.0
+
+
+def reading_order(rects: Sequence[Rect], line_height: float) -> list[int]:
+    """The boxes' indices in reading order (see the module's docstring)."""
+    return _cut(list(range(len(rects))), rects, line_height)
+
+
+def _cut(ids: list[int], rects: Sequence[Rect], line_height: float) -> list[int]:
+    if len(ids) <= 1:
+        return ids
+    bands = _merge_flows(_split(ids, rects, vertical=False), rects, line_height)
+    parts = bands if len(bands) > 1 else _split(ids, rects, vertical=True)
+    if len(parts) == 1:
+        return sorted(ids)  # no clean cut: the layout analysis's own order
+    return [i for part in parts for i in _cut(part, rects, line_height)]
+
+
+def _split(ids: list[int], rects: Sequence[Rect], vertical: bool) -> list[list[int]]:
+    """The boxes in groups separated by gaps no box spans: side by side left to right when
+    `vertical` (columns), else top to bottom (bands)."""
+    def extent(i: int) -> tuple[float, float]:
+        r = rects[i]
+        return (r.x0, r.x1) if vertical else (-r.y1, -r.y0)
+
+    groups: list[list[int]] = []
+    reach = None
+    for i in sorted(ids, key=extent):
+        start, end = extent(i)
+        if reach is not None and start < reach:
+            groups[-1].append(i)
+            reach = max(reach, end)
+        else:
+            groups.append([i])
+            reach = end
+    return groups
+
+
+def _merge_flows(bands: list[list[int]], rects: Sequence[Rect], line_height: float) -> list[list[int]]:
+    """Adjacent bands joined where they continue one multi-column flow: the band before is in
+    columns, the next starts close below where the first of those columns ended (a paragraph break
+    in one column lining up with one in the other, or a column running on below the other's end),
+    and the two are still in columns together. A heading after the columns starts below them all."""
+    merged = [bands[0]]
+    for band in bands[1:]:
+        previous = merged[-1]
+        columns = _split(previous, rects, vertical=True)
+        first_end = max(min(rects[i].y0 for i in column) for column in columns)
+        top = max(rects[i].y1 for i in band)
+        if len(columns) > 1 and first_end - top <= FLOW_GAP_LINES * line_height and \
+                len(_split(previous + band, rects, vertical=True)) > 1:
+            merged[-1] = previous + band
+        else:
+            merged.append(band)
+    return merged
+
+
+@dataclass(frozen=True)
 class LaidLine:
     """One text line of a page and where it sits (PDF points, y upwards)."""
 
-    box: int  # the layout box it came from
     index: int  # its position among the page's lines, in layout order
     text: str
     x0: float
