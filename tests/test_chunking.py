@@ -168,3 +168,25 @@ def test_indented_wrapped_text_runs_on_and_a_new_list_item_does_not():
                     "- Maintain the breakwater and report any damage to the harbour office\n"
                     "- Collect the harbour dues from every vessel that moors at the quay\n")
     assert len(sentence_spans(wrapped_list)) == 4
+
+
+def test_an_e_mail_shows_its_wrap_width_despite_headers_lists_and_a_long_quote_line():
+    from bot.ingest.chunking import sentence_spans, wrap_width
+
+    text = ("From: Martin Kessler <m.kessler@brightwater.example>\nTo: Dana Whitfield <dana@harborline.example>\n"
+            "Subject: Re: Unit 14 lease renewal\n\nDear Dana,\n\n"
+            "Thank you for the revised terms. We have discussed them internally and\n"
+            "would like to accept the five-year term, but we cannot agree to the rent\n"
+            "as proposed.\n\n"
+            "- We accept the service charge of EUR 9.40 per square metre.\n"
+            "- We would like the break clause after year three rather than year\n"
+            "  four, with six months' notice.\n\n"
+            "Sofia Lindqvist, our new facilities manager, will be the contact for\n"
+            "the dock repairs from now on. She is in the office on Mondays to\n"
+            "Wednesdays and can be reached on +31 20 555 0192.\n\n"
+            "Kind regards,\nMartin\n\n"
+            "On Mon, 4 Mar 2024 at 11:05, Dana Whitfield <dana.whitfield@harborline-properties.example> wrote:\n"
+            "Dear Martin,\n")
+    assert wrap_width(text) == 72
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert "She is in the office on Mondays to\nWednesdays and can be reached on +31 20 555 0192." in sentences

@@ -25,26 +25,41 @@ _ABBREVIATIONS = {
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 
 
-# Text hard-wrapped at a fixed width: its lines end within this many characters of the width,
-# and the width lies in this range (a list of short items is not a wrapped paragraph; a line
-# longer than any fixed width means paragraphs are kept on one line).
+# A list item's mark at the start of a line ("- ", "12. ", "(b) ").
+_LIST_MARK = re.compile(r"(?:[-*+•▪◦‣>]|\(?(?:\d{1,3}|[a-zA-Z])[.)])(?:\s|$)")
+
+# Text hard-wrapped at a fixed width: most lines that a paragraph continues after end within this
+# many characters of the width, and the width lies in this range (a list of short items is not a
+# wrapped paragraph; lines longer than any fixed width mean paragraphs are kept on one line).
 _WRAP_SLACK = 20
 _WRAP_WIDTHS = range(50, 101)
 _WRAP_MIN_LINES = 3
+_WRAP_SHARE = 0.5
+# A field of a header block ("Subject: Re: the lease", "Tel: +44 …"): its length says nothing of a width.
+_FIELD = re.compile(r"\s*[A-Z][\w-]{0,20}:\s")
+# Lines wider than the width found: one, or a few, may be ("On Tue, 12 Mar 2024, Priya <…> wrote:").
+_WRAP_WIDER_SHARE = 0.05
 # A line this long that stops without punctuation was broken off, not a list item.
 _LONG_LINE = 40
 
 
 def wrap_width(text: str) -> int | None:
-    """The width `text` was hard-wrapped at, or None when it was not: most lines that a paragraph
-    continues after come within `_WRAP_SLACK` characters of the longest, and no line is wider."""
-    lengths = [len(line.rstrip()) for line in text.split("\n")]
-    inner = [n for n, following in zip(lengths, lengths[1:]) if n and following]
-    if len(inner) < _WRAP_MIN_LINES or max(lengths) not in _WRAP_WIDTHS:
+    """The width `text` was hard-wrapped at, or None when it was not: the width at which most
+    lines that a paragraph continues after end within `_WRAP_SLACK` characters, and which few lines
+    pass. A line that ends a list item (the next starts with a list mark) is not counted, and a
+    few lines may be wider (an e-mail's "On … wrote:" line, a long address)."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    inner = [len(line) for line, following in zip(lines, lines[1:])
+             if line and following.strip() and not _LIST_MARK.match(following.lstrip()) and not _FIELD.match(line)]
+    filled = [len(line) for line in lines if line]
+    candidates = sorted({n for n in filled if n in _WRAP_WIDTHS})
+    if len(inner) < _WRAP_MIN_LINES or not candidates:
         return None
-    width = max(lengths)
-    near = sum(n >= width - _WRAP_SLACK for n in inner)
-    return width if near >= 0.75 * len(inner) else None
+    # The width is the line length with the most inner lines just below it (the longest, on a tie).
+    width = max(candidates, key=lambda w: (sum(w - _WRAP_SLACK <= n <= w for n in inner), w))
+    near = sum(width - _WRAP_SLACK <= n <= width for n in inner)
+    wider = sum(n > width for n in filled)
+    return width if near >= _WRAP_SHARE * len(inner) and wider <= max(1, _WRAP_WIDER_SHARE * len(filled)) else None
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None, width: int | None = None) -> list[tuple[int, int]]:
@@ -63,9 +78,6 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None, width: int
             run_start = line_end + 1
         line_start = line_end + 1
     return spans
-
-
-_LIST_MARK = re.compile(r"(?:[-*+•▪◦‣>]|\(?(?:\d{1,3}|[a-zA-Z])[.)])(?:\s|$)")
 
 
 def next_line_start(text: str, start: int, end: int | None = None) -> str:
