@@ -549,7 +549,8 @@ class Bot:
         """Read the best read_k passages of each (question, passages) pair in one batch; a neural
         reader's spans are then ranked with the passages' retrieval scores."""
         results = self.reader.read_batch([
-            (question, [ReadItem(x.chunk.text, x.chunk.doc_id, x.chunk.start, i, x.chunk.sentences)
+            (question, [ReadItem(x.chunk.text, x.chunk.doc_id, x.chunk.start, i, x.chunk.sentences,
+                                 x.chunk.heading_length)
                         for i, x in enumerate(passages[: self.settings.read_k])])
             for question, passages in requests
         ])

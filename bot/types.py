@@ -7,6 +7,9 @@ import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypedDict
 
+# Joins a section's headings into its name ("Fees › Late fees"), where a format has heading levels.
+SECTION_SEPARATOR = " › "
+
 
 @dataclass(frozen=True)
 class Document:
@@ -70,6 +73,14 @@ class Chunk:
     line_map: tuple[tuple[int, int], ...] = ()
     page_map: tuple[tuple[int, int], ...] = ()
 
+    @property
+    def heading_length(self) -> int:
+        """The length of the section heading the chunk starts with, 0 when it starts elsewhere (a
+        section's first chunk starts with its heading line)."""
+        first_line = self.text.split("\n", 1)[0]
+        name = self.section.rsplit(SECTION_SEPARATOR, 1)[-1]
+        return len(first_line) if name and " ".join(first_line.split()) == name else 0
+
     def line_at(self, offset: int) -> int | None:
         return _lookup(self.line_map, offset, self.line)
 
@@ -121,6 +132,9 @@ class ReadItem:
     # The sentences the chunker found, as (start, end) document offsets ("" when not known): an
     # answer may run over a line break inside one of them, not between two.
     sentences: tuple[tuple[int, int], ...] = ()
+    # The length of the section heading the text starts with (0: none): its number ("4 Mileage",
+    # "2.3 Results") names the section and answers nothing.
+    heading: int = 0
 
 
 @dataclass

@@ -4,7 +4,7 @@ from bot.config import load_settings
 from tests.conftest import load_corpus
 from bot.pipeline import Bot
 from bot.read.transformer import ReadItem, TransformerReader, align_to_words
-from bot.read.windows import crosses_break
+from bot.read.windows import crosses_break, section_number_end
 
 
 @pytest.mark.parametrize("text,start,end,expected", [
@@ -121,3 +121,15 @@ def test_answers_do_not_run_across_the_cells_of_a_table_row():
     assert not crosses_break(row, fee, fee + 4)
     prose = "The rent (including water; see clause 4) is £900."
     assert not crosses_break(prose, 0, len(prose))
+
+
+def test_a_section_heading_number_is_no_answer():
+    from bot.types import Chunk
+
+    text = "4 Mileage\nThe rate is EUR 0.30 per kilometre."
+    chunk = Chunk(0, "policy.txt", text, 100, 100 + len(text), "Travel › 4 Mileage", 1, None)
+    assert chunk.heading_length == len("4 Mileage")
+    assert Chunk(0, "p.txt", "The rate is 4 EUR.", 0, 18, "4 Mileage", 1, None).heading_length == 0
+    assert section_number_end(text, chunk.heading_length) == 1  # "4" is left out; "EUR 0.30" is not
+    assert section_number_end("2.3.  Results\nForty species.", 13) == 4
+    assert section_number_end("Mileage\n4 trips.", 7) == 0 and section_number_end(text, 0) == 0

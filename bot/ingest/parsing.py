@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from bot.types import SECTION_SEPARATOR
+
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _MD_ORDERED = re.compile(r"^(\d{1,9})[.)]\s+")
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
@@ -132,9 +134,6 @@ def section_paths(headings: list[tuple[int, str]], levels: list[int | None]) -> 
         stack.append((level, text))
         out.append((offset, SECTION_SEPARATOR.join(name for _, name in stack)))
     return out
-
-
-SECTION_SEPARATOR = " › "
 
 
 def split_source_lines(content: str) -> list[str]:

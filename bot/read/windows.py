@@ -54,6 +54,16 @@ def crosses_break(text: str, start: int, end: int, sentences: Sequence[tuple[int
     return not inside and not _whole_lines(text, start, end)
 
 
+_SECTION_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
+
+
+def section_number_end(text: str, heading: int) -> int:
+    """Where the number of the heading that `text` starts with ends (0 when it has none): "4" of
+    "4 Mileage" is the section's name, not an answer to "What is the mileage rate?"."""
+    m = _SECTION_NUMBER.match(text, 0, heading) if heading else None
+    return m.end() if m else 0
+
+
 def _whole_lines(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] starts where its first line's text does and ends where its last
     line's text does (a closing full stop or bracket aside)."""
@@ -318,7 +328,8 @@ class WindowReader:
                 s_tok, e_tok = divmod(index, length)
                 s_char, e_char = windows.offsets[w][s_tok][0], windows.offsets[w][e_tok][1]
                 s_char, e_char = align_to_words(item.text, s_char, e_char)
-                if e_char <= s_char or crosses_break(item.text, s_char, e_char, item.sentences, item.offset):
+                if e_char <= s_char or crosses_break(item.text, s_char, e_char, item.sentences, item.offset) \
+                        or e_char <= section_number_end(item.text, item.heading):
                     continue
                 candidates[q_index].append((score, float(null[w]), item, s_char, e_char))
 
