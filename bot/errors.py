@@ -9,6 +9,12 @@ EXIT_FAILED = 3
 EXIT_INTERRUPTED = 130
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message in one line (its first), or its type's name when it has none:
+    libraries put tracebacks and C++ context after the reason."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 class BotError(Exception):
     """Base class: the CLI prints these as one line and exits non-zero; the UI shows them."""
 

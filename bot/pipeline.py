@@ -25,7 +25,7 @@ from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
-from bot.errors import CorpusError, IndexStoreError, UsageError
+from bot.errors import CorpusError, IndexStoreError, UsageError, first_line
 from bot.files import atomic_write_bytes
 from bot.search.documents import DocumentProcessor
 from bot.search.index import LoadedIndex, SyncReport, iso_time, load_published, manifest_stamp, sync_index
@@ -339,7 +339,7 @@ class Bot:
         try:
             document = load_document(target, name, raw=data)
         except Exception as exc:  # whatever the parser says, the reason goes back to the user
-            raise UsageError(f"{name}: could not be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            raise UsageError(f"{name}: could not be read: {first_line(exc)}") from None
         same = [d for d, info in self.index.manifest["documents"].items()
                 if info.get("hash") == document.content_hash and d != name] if self._index is not None else []
         if same:
@@ -429,8 +429,12 @@ class Bot:
 
     @property
     def threshold(self) -> float:
-        t = self.settings.abstain_threshold
-        return self.calibration.threshold if t is None else t
+        return self.threshold_for(self.calibration)
+
+    def threshold_for(self, calibration: Calibration) -> float:
+        """The threshold set by the user (`BOT_ABSTAIN_THRESHOLD`, `--threshold`), else the calibration's."""
+        configured = self.settings.abstain_threshold
+        return calibration.threshold if configured is None else configured
 
     # ----- answering -----
     def ask(self, question: str, history=None, top_k: int | None = None, threshold: float | None = None) -> Response:
@@ -493,8 +497,7 @@ class Bot:
         retrieval evidence exists. The citation names the text and offsets into it."""
         calibration = self.reader_only_calibration
         if threshold is None:
-            configured = self.settings.abstain_threshold
-            threshold = calibration.threshold if configured is None else configured
+            threshold = self.threshold_for(calibration)
         t0 = time.perf_counter()
         results = self.reader.read_batch([(as_question(q), [ReadItem(text, name, 0, 0)]) for q, text, name in requests])
         read_ms = (time.perf_counter() - t0) * 1000 / max(len(requests), 1)
@@ -519,11 +522,11 @@ class Bot:
     def _read_and_decide(self, prepared: list[_Prepared], passages: list[list[Passage]],
                          timings: list[dict[str, float]], threshold: float | None) -> list[Response]:
         t0 = time.perf_counter()
-        results = self.read([(p.reader_question, ps) for p, ps in zip(prepared, passages)])
+        results = self.read([(p.reader_question, ps) for p, ps in zip(prepared, passages, strict=True)])
         read_ms = (time.perf_counter() - t0) * 1000 / max(len(prepared), 1)
         threshold = self.threshold if threshold is None else threshold
         responses = []
-        for p, ps, result, t in zip(prepared, passages, results, timings):
+        for p, ps, result, t in zip(prepared, passages, results, timings, strict=True):
             t["read"] = read_ms
             t0 = time.perf_counter()
             response = self._respond(p, ps, result, threshold)
@@ -556,7 +559,7 @@ class Bot:
         ])
         if self.reader.kind != "neural":
             return results
-        return [rank_with_retrieval(result, passages) for result, (_, passages) in zip(results, requests)]
+        return [rank_with_retrieval(result, passages) for result, (_, passages) in zip(results, requests, strict=True)]
 
     def _prepare(self, question: str, history) -> _Prepared:
         text, notice = clean_question(question, self.settings.max_question_chars)

@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from bot import errors
 from bot.config import Settings
 from bot.conversation import previous_turns
-from bot.errors import BotError, UsageError
+from bot.errors import BotError, UsageError, first_line
 from bot.types import Response
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def _replica_main(settings: Settings, threads: int, connection) -> None:
 
 def _error_payload(exc: BaseException) -> tuple[str, str]:
     """(class name, message): the bot's own errors are rebuilt by name on the other side."""
-    return type(exc).__name__, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return type(exc).__name__, first_line(exc)
 
 
 def _rebuild_error(payload: tuple[str, str]) -> Exception:

@@ -129,7 +129,7 @@ class ReadItem:
     doc_id: str
     offset: int  # where text starts in its document
     passage_index: int = 0
-    # The sentences the chunker found, as (start, end) document offsets ("" when not known): an
+    # The sentences the chunker found, as (start, end) document offsets (empty when not known): an
     # answer may run over a line break inside one of them, not between two.
     sentences: tuple[tuple[int, int], ...] = ()
     # The length of the section heading the text starts with (0: none): its number ("4 Mileage",

@@ -125,7 +125,7 @@ def test_editing_one_document_re_embeds_only_its_chunks_on_ray(built):
     assert len(index.report.reused) == 199
 
 
-def test_a_killed_embedding_actor_is_replaced_and_the_build_completes(built):
+def test_a_killed_embedding_actor_leaves_the_same_index_a_local_build_makes_or_none(built):
     root = built["root"]
     settings = load_settings({"corpus_dir": root / "corpus", "index_dir": root / "kill-index"}, environ={})
     outcome: dict = {}

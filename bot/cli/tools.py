@@ -7,6 +7,7 @@ import sys
 
 from bot.cli.options import add_answering_flags, add_location_flags, add_ray_flags, check_ray_flags, settings_from
 from bot.config import ANSWERABLE_LOSS_BUDGET, DEFAULT_BATCH
+from bot.errors import EXIT_GATE_FAILED
 
 EXAMPLES_EVAL = """examples:
   bot eval questions.jsonl --out eval-out            # ask the configured documents
@@ -114,7 +115,7 @@ def run_eval(args) -> int:
     failed = gate_failures(run.metrics, args.min_f1, args.min_em, args.min_recall)
     for message in failed:
         print(f"gate failed: {message}", file=sys.stderr)
-    return 1 if failed else 0
+    return EXIT_GATE_FAILED if failed else 0
 
 
 EXAMPLES_CALIBRATE = """examples:

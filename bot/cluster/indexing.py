@@ -76,8 +76,8 @@ class RayProcessor:
 
     def process(self, files: list[CorpusFile], settings: Settings, dimension: int,
                 progress: bool) -> dict[str, ProcessedDocument]:
-        ray = connect(self.address)
-        import ray.data
+        connect(self.address)
+        import ray.data  # binds `ray`, with its data library loaded
 
         logging.getLogger("ray.data").setLevel(logging.ERROR)
         ray.data.DataContext.get_current().enable_progress_bars = False  # the build reports its own progress

@@ -176,7 +176,7 @@ def ask_dataset(items: list[EvalItem], bot, threshold: float, batch_size: int = 
         for b in range(0, len(items), batch_size):
             batch = items[b : b + batch_size]
             responses = bot.ask_many([item.question for item in batch], threshold=0.0)
-            for item, response in zip(batch, responses):
+            for item, response in zip(batch, responses, strict=True):
                 gold_doc = (gold_docs or {}).get(item.paragraph_index)
                 results.append(_score_response(item, response, threshold, passage_cache, gold_doc))
             bar.update(len(batch))
@@ -194,7 +194,7 @@ def read_gold_contexts(items: list[EvalItem], bot, threshold: float, batch_size:
             responses = bot.read_texts([(item.question, item.context, _paragraph_name(item)) for item in batch],
                                        threshold=0.0)
             results.extend(_score_response(item, response, threshold, retrieval=False)
-                           for item, response in zip(batch, responses))
+                           for item, response in zip(batch, responses, strict=True))
             bar.update(len(batch))
     return results
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import CorpusError
+from bot.errors import CorpusError, first_line
 from bot.files import file_sha256
 from bot.ingest.corpus_watch import ignored_path
 from bot.ingest.parsing import ParsedText, parse_html, parse_markdown, parse_plain
@@ -287,7 +287,7 @@ def try_load(file: CorpusFile) -> tuple[Document | None, str]:
     try:
         return load_document(file.path, file.rel), ""
     except Exception as exc:  # a broken file must never stop the others from loading
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         return None, f"could not be read: {reason}"
 
 

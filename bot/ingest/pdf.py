@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.errors import first_line
 from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder, reads_as_header, table_row
 from bot.ingest.pdf_layout import LaidLine, PdfTable, Rect, find_tables, reading_order
 
@@ -151,7 +152,7 @@ def read_pdf_blocks(source: Path | bytes) -> tuple[int, list[PdfBlock]]:
     except (PDFPasswordIncorrect, PDFEncryptionError):
         raise ValueError("encrypted PDF (it needs a password)") from None
     except Exception as exc:  # pdfminer raises many kinds on damaged files; the reason is what matters
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        detail = first_line(exc)
         raise ValueError(f"not a readable PDF ({detail})") from None
     return pages, blocks
 

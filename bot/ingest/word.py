@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from bot.errors import first_line
 from bot.ingest.parsing import ParsedText, Piece, TextBuilder, column_names, list_number, reads_as_header, table_row
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def _open(raw: bytes):
     try:
         return docx.Document(io.BytesIO(raw))
     except Exception as exc:  # python-docx raises many kinds on damaged files; the reason is what matters
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        detail = first_line(exc)
         raise ValueError(f"not a readable .docx ({detail})") from None
 
 

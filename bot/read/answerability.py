@@ -23,19 +23,18 @@ from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 from bot.types import Passage, ReaderResult, Span
 
 FEATURES = ("span_score", "null_gap", "min_null_gap", "dense", "top_dense", "bm25", "answer_words")
-# Features from the reader's shared normalisation over everything it read: log-odds of the best
-# span against "no answer", and the span's log-probability. Their scale is set by training, not by
-# the kind of text, so they carry over between domains better than raw scores and similarities.
 # Where calibrations are stored: with a reader (shipped) or with an index (a user's own).
 CALIBRATION_FILE = "calibration.json"  # answers from retrieved passages
 READER_ONLY_FILE = "calibration-reader-only.json"  # a given text read, no retrieval evidence
 SENTENCE_FILE = "calibration-sentence.json"  # sentence mode
-CALIBRATION_FILES = (CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE)
 # Score features take when the reader found no span at all (far below any real score).
 NO_SPAN_SCORE = -20.0
 # An answer at least this close to the gold (F1, 0..1) counts as right when fitting.
 RIGHT_ANSWER_F1 = 0.5
 
+# Features from the reader's shared normalisation over everything it read: log-odds of the best
+# span against "no answer", and the span's log-probability. Their scale is set by training, not by
+# the kind of text, so they carry over between domains better than raw scores and similarities.
 GROUP_FEATURES = ("group_gap", "span_logprob")
 ALL_FEATURES = FEATURES + GROUP_FEATURES
 # Features that depend on the embedding model's similarity scale.

@@ -3,26 +3,16 @@
 Documents are untrusted input: every piece of document or user text goes through `esc` before it
 is put into HTML."""
 
-
 from __future__ import annotations
 
 import html
-import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 
 from bot.conversation import Turn
 from bot.formatting import added_text, place_text, size_text
 from bot.ingest.corpus import SUPPORTED_SUFFIXES
-from bot.ingest.parsing import SECTION_SEPARATOR
-from bot.types import Citation, Passage, Response
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
+from bot.types import SECTION_SEPARATOR, Citation, Passage, Response
 
 UPLOADS_OFF = "Adding documents is turned off on this page."
 LINK_REFUSED = "Files must be uploaded; this page does not fetch links."
@@ -72,10 +62,6 @@ def where(doc: str, section: str = "", line=None, page=None) -> str:
 def _snippet(text: str, n: int = 160) -> str:
     text = _flat(text).strip()
     return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _full_stop(message: str) -> str:

@@ -2,16 +2,13 @@
 add documents (`uploads_allowed`), sign-in (bot/ui/auth.py), and `serve`, which loads the bot and
 listens."""
 
-
 from __future__ import annotations
 
 import ipaddress
-import logging
 import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import gradio as gr
 import httpx
@@ -20,18 +17,10 @@ from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 
 from bot.config import Settings
-from bot.errors import CorpusError, UsageError
-
-if TYPE_CHECKING:
-    pass
-
-from bot.ui.render import (
-    UPLOADS_OFF, _first_line,
-)
-
-log = logging.getLogger(__name__)
-
+from bot.errors import CorpusError, UsageError, first_line
 from bot.ui.page import CSS, ChatPage, build_app
+from bot.ui.render import UPLOADS_OFF
+
 
 class PageGuard:
     """ASGI middleware. Gradio's `/file=` route, given an http(s) URL instead of a path, fetches it
@@ -121,7 +110,7 @@ def page_url(settings: Settings) -> str:
 
 
 def _address_error(settings: Settings, exc: OSError) -> UsageError:
-    reason = exc.strerror or _first_line(exc)
+    reason = exc.strerror or first_line(exc)
     return UsageError(f"cannot listen on {settings.host}:{settings.port} ({reason}); "
                       "choose another address with --host/--port")
 
@@ -141,7 +130,7 @@ def _check_address(settings: Settings) -> None:
 def serve(settings: Settings, examples: list[str] | None = None, *, auth_file: Path | None = None,
           no_uploads: bool = False, allow_uploads: bool = False, replicas: int = 0) -> None:
     """Load the documents and models, then serve the chat page until interrupted. auth_file: the
-    users who may sign in (bot/auth.py); without one the page is open to whoever reaches it.
+    users who may sign in (bot/ui/auth.py); without one the page is open to whoever reaches it.
     replicas: answer in that many processes (bot/replicas.py); 0 answers in this one."""
     from bot.ui.auth import Authenticator
     from bot.pipeline import Bot
