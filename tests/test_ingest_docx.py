@@ -436,3 +436,73 @@ def test_a_word_value_merged_across_columns_goes_with_both_names(tmp_path):
     table.cell(1, 3).text = "£3"
     doc = read_back(document, tmp_path, "fares.docx")
     assert doc.text == "Single — Adult, Child: £12 flat fare; Bicycle: £3."
+
+
+def test_a_table_with_two_header_rows_names_each_column_by_both(tmp_path):
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    table.cell(0, 0).merge(table.cell(1, 0)).paragraphs[0].add_run("City").bold = True
+    table.cell(0, 1).merge(table.cell(0, 2)).paragraphs[0].add_run("Daily allowance (EUR)").bold = True
+    for c, name in ((1, "Meals"), (2, "Lodging cap")):
+        table.cell(1, c).paragraphs[0].add_run(name).bold = True
+    for c, value in enumerate(["Paris", "85", "210"]):
+        table.cell(2, c).text = value
+    doc = read_back(document, tmp_path, "allowances.docx")
+    assert doc.text.split("\n")[-1] == "Paris — Daily allowance (EUR) – Meals: 85; Daily allowance (EUR) – Lodging cap: 210."
+
+
+_NOTES_TYPES = {"footnotes": "footnotes+xml", "endnotes": "endnotes+xml"}
+
+
+def _with_notes(raw: bytes, footnotes: dict[int, str], endnotes: dict[int, str]) -> bytes:
+    """The .docx with footnote and endnote parts added, as Word writes them (python-docx cannot)."""
+    def part(kind: str, notes: dict[int, str]) -> bytes:
+        tag = kind[:-1]
+        items = [f'<w:{tag} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:{tag}>']
+        items += [f'<w:{tag} w:id="{n}"><w:p><w:r><w:{tag}Ref/></w:r>{_run(" " + text)}</w:p></w:{tag}>'
+                  for n, text in notes.items()]
+        return f"<w:{kind} {_NAMESPACES}>{''.join(items)}</w:{kind}>".encode()
+
+    source = zipfile.ZipFile(io.BytesIO(raw))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            for kind, content in _NOTES_TYPES.items():
+                if item.filename == "[Content_Types].xml":
+                    data = data.replace(b"</Types>", f'<Override PartName="/word/{kind}.xml" ContentType="application/'
+                                        f'vnd.openxmlformats-officedocument.wordprocessingml.{content}"/></Types>'.encode())
+                if item.filename == "word/_rels/document.xml.rels":
+                    data = data.replace(b"</Relationships>", f'<Relationship Id="rId{kind}" Type="http://schemas.'
+                                        f'openxmlformats.org/officeDocument/2006/relationships/{kind}" '
+                                        f'Target="{kind}.xml"/></Relationships>'.encode())
+            archive.writestr(item, data)
+        archive.writestr("word/footnotes.xml", part("footnotes", footnotes))
+        archive.writestr("word/endnotes.xml", part("endnotes", endnotes))
+    return out.getvalue()
+
+
+def test_notes_follow_the_paragraph_citing_them_and_headers_and_footers_are_read_once(tmp_path):
+    document = docx.Document()
+    section = document.sections[0]
+    section.header.paragraphs[0].text = "Northwind Logistics — Internal"
+    section.footer.paragraphs[0].text = "Policy FIN-07, version 3.2, approved 14 February 2024"
+    document.add_paragraph("Travel policy")
+    from docx.oxml import parse_xml
+
+    cited = document.add_paragraph("The Zurich rates apply.")
+    cited.runs[0]._r.addnext(parse_xml(f'<w:r {_NAMESPACES}><w:footnoteReference w:id="7"/></w:r>'))
+    later = document.add_paragraph("Claims go to Finance.")
+    later.runs[0]._r.addnext(parse_xml(f'<w:r {_NAMESPACES}><w:endnoteReference w:id="2"/></w:r>'))
+    document.add_paragraph("Mileage is paid monthly.")
+    out = io.BytesIO()
+    document.save(out)
+    raw = _with_notes(out.getvalue(), {7: "The Zurich rates also apply to Geneva and Basel."},
+                      {2: "Finance answers within five days."})
+    doc = load_document(tmp_path / "policy.docx", "policy.docx", raw=raw)
+    assert doc.text.split("\n") == [
+        "Travel policy", "The Zurich rates apply.[1]", "[1] The Zurich rates also apply to Geneva and Basel.",
+        "Claims go to Finance.[i]", "[i] Finance answers within five days.", "Mileage is paid monthly.",
+        "Northwind Logistics — Internal", "Policy FIN-07, version 3.2, approved 14 February 2024"]
+    # a note is cited at the paragraph referring to it; the body's paragraph numbers are unchanged
+    assert doc.line_at(doc.text.index("[1] The Zurich")) == 2 and doc.line_at(doc.text.index("Mileage")) == 4

@@ -7,7 +7,10 @@ row becomes one line, written as the Markdown and HTML readers write one (`table
 table has a header row, "Aurora — Tonnage: 1200 tons; Launched: 1901."; otherwise its cells joined
 by "; ". A first row is the header when Word treats it as one (marked to repeat on each page, set in
 bold in every cell, or shown as a header by the table's style with Table Design's "Header Row"
-ticked), or when it plainly holds column names (`parsing.reads_as_header`).
+ticked), or when it plainly holds column names (`parsing.reads_as_header`); rows after it marked
+by hand (repeated on each page, or bold) are header rows too, and a column takes the names it has in
+each ("Daily allowance (EUR) – Meals"). Footnotes and endnotes follow the paragraph that refers to
+them, marked "[1]" and "[i]" as Word numbers them; page headers and footers close the text, once each.
 
 The text is the final document's, as Word shows it with tracked changes accepted: insertions and
 moved-to text are in, deletions and moved-from text are out. Content controls, hyperlinks, smart
@@ -18,7 +21,8 @@ box's paragraphs follow the paragraph that anchors it.
 A .docx has no lines of its own, so the line a citation names is the paragraph ("paragraph 3"): body
 paragraphs (those in block content controls and text boxes too) are counted from 1 in document
 order, empty ones included (as Word shows them with formatting marks on), and each table row
-counts as one paragraph. A paragraph whose mark is a tracked deletion joins the next one.
+counts as one paragraph. A paragraph whose mark is a tracked deletion joins the next one. Notes,
+headers and footers are not counted: a note is cited at the paragraph that refers to it.
 """
 
 from __future__ import annotations
@@ -53,12 +57,15 @@ def parse_docx(raw: bytes) -> ParsedText:
     document = _open(raw)
     b = TextBuilder()
     style_title = ""
-    for number, (text, style) in enumerate(docx_blocks(document), start=1):
+    number = 0
+    for block in docx_blocks(document):
+        number += block.counted
+        text, style = block.text, block.style
         heading = bool(text) and is_heading_style(style)
         if heading and not style_title and _TITLE_STYLE.fullmatch(style.strip()):
             style_title = text
         if text:
-            b.add(text, number, heading=heading, level=heading_level(style) if heading else None)
+            b.add(text, max(number, 1), heading=heading, level=heading_level(style) if heading else None)
     out = b.finish()
     out.title = _core_title(document) or style_title or out.title
     return out
@@ -89,13 +96,36 @@ def _open(raw: bytes):
         raise ValueError(f"not a readable .docx ({detail})") from None
 
 
-def docx_blocks(document) -> Iterator[tuple[str, str]]:
-    """(text, paragraph style name) per paragraph and per table row, in document order."""
+@dataclass(frozen=True)
+class DocxBlock:
+    text: str
+    style: str  # the paragraph's style name ("" for a table row or a note)
+    counted: bool = True  # a body paragraph or table row, which citations count; not a note or a header
+
+
+def docx_blocks(document) -> Iterator[DocxBlock]:
+    """Each paragraph and table row in document order, each followed by the footnotes and endnotes
+    it refers to (as Word prints them at the foot of its page: "[1] The Zurich rates also apply to
+    Geneva and Basel."), then the text of the page headers and footers, once each."""
     from docx.text.paragraph import Paragraph
 
-    reading = _Reading(_header_row_styles(document), ListNumbering(document))
+    reading = _Reading(_header_row_styles(document), ListNumbering(document), Notes(document))
+    def notes() -> Iterator[DocxBlock]:
+        return (DocxBlock(note, "", counted=False) for note in reading.notes.take_referenced(reading))
+
+    table_notes: list[DocxBlock] = []  # referred to in a table (all read before its first row): after it
     for text, paragraph in _blocks(document.element.body, reading):
-        yield text.rstrip(), (_style_name(Paragraph(paragraph, document)) if paragraph is not None else "")
+        if paragraph is None:
+            table_notes += notes()
+            yield DocxBlock(text.rstrip(), "")
+            continue
+        yield from table_notes
+        table_notes = []
+        yield DocxBlock(text.rstrip(), _style_name(Paragraph(paragraph, document)))
+        yield from notes()
+    yield from table_notes
+    for text in _header_footer_texts(document, reading):
+        yield DocxBlock(text, "", counted=False)
 
 
 # WordprocessingML and markup-compatibility tags, in lxml's "{namespace}name" form.
@@ -133,7 +163,7 @@ def _blocks(container: _Element, reading: _Reading) -> Iterator[tuple[str, _Elem
             for row in _table_rows(element, reading):
                 yield row, None
             continue
-        text = _paragraph_text(element, boxes)
+        text = _paragraph_text(element, boxes, reading.notes)
         mark = reading.numbering.mark(element) if text.strip() else ""
         carried += f"{mark} {text}" if mark else text  # "2.4 Refunds are ...", as Word shows it
         carried_from = element
@@ -172,20 +202,25 @@ def _branch(alternate: _Element) -> _Element | None:
     return choice if choice is not None else alternate.find(_FALLBACK)
 
 
-def _paragraph_text(paragraph: _Element, boxes: list[_Element]) -> str:
-    """The paragraph's visible text; the text boxes anchored in it are added to `boxes`."""
+def _paragraph_text(paragraph: _Element, boxes: list[_Element], notes: Notes) -> str:
+    """The paragraph's visible text; the text boxes anchored in it are added to `boxes`, and the
+    notes it refers to to `notes`."""
     parts: list[str] = []
     for run in _contents(paragraph, frozenset((_R,))):
-        _run_text(run, parts, boxes)
+        _run_text(run, parts, boxes, notes)
     return "".join(parts)
 
 
-def _run_text(run: _Element, parts: list[str], boxes: list[_Element]) -> None:
+def _run_text(run: _Element, parts: list[str], boxes: list[_Element], notes: Notes) -> None:
     """Appends what a run shows, as python-docx's `.text` renders it: a tab as a tab, a line break
-    as a newline, a page or column break as nothing; field codes (w:instrText) stay hidden."""
+    as a newline, a page or column break as nothing; field codes (w:instrText) stay hidden. A note
+    reference shows its mark in brackets ("[2]"); a note's own mark is left to `Notes`."""
     for child in run:
         tag = child.tag
-        if tag == _W + "t":
+        if tag in _NOTE_REFERENCES:
+            mark = notes.refer(_NOTE_REFERENCES[tag], child.get(_W + "id", ""))
+            parts.append(f"[{mark}]" if mark else "")
+        elif tag == _W + "t":
             parts.append(child.text or "")
         elif tag in (_W + "tab", _W + "ptab"):
             parts.append("\t")
@@ -198,7 +233,7 @@ def _run_text(run: _Element, parts: list[str], boxes: list[_Element]) -> None:
         elif tag == _ALTERNATE_CONTENT:
             branch = _branch(child)
             if branch is not None:
-                _run_text(branch, parts, boxes)
+                _run_text(branch, parts, boxes, notes)
         elif tag in (_W + "drawing", _W + "pict", _W + "object"):
             _find_text_boxes(child, boxes)
 
@@ -223,12 +258,16 @@ def _table_rows(table: _Element, reading: _Reading) -> Iterator[str]:
     merged down rows repeats its text in each row, so every row reads whole."""
     rows = list(_row_cells(table, reading))
     names: dict[int, str] | None = None  # grid column -> the header's name for it
+    header_rows = _header_rows(table, rows, reading)
+    if header_rows:
+        names = {}
+        for row in rows[:header_rows]:
+            for columns, text in zip(row.grid, row.cells):
+                for column in columns:
+                    if text and text not in names.get(column, "").split(_HEADER_LEVELS):  # merged down: once
+                        names[column] = f"{names[column]}{_HEADER_LEVELS}{text}" if names.get(column) else text
     for number, row in enumerate(rows):
-        if number == 0 and len(rows) > 1 and len(row.cells) > 1 and \
-                (_is_header_row(table, row.element, reading.header_styles)
-                 or reads_as_header(dict(zip(row.columns, row.cells)),
-                                    [dict(zip(r.columns, r.cells)) for r in rows[1:]])):
-            names = {column: text for columns, text in zip(row.grid, row.cells) for column in columns}
+        if number < header_rows:
             yield ""  # still a paragraph of its own, so that the rows below keep their numbers
             continue
         header = [column_names(names, columns) for columns in row.grid] if names is not None else None
@@ -420,18 +459,43 @@ def _int_attr(element: _Element, name: str, default: int) -> int:
 @dataclass
 class _Reading:
     """What reading one document takes besides its XML: the table styles that mark a header row,
-    and the list numbering's counts so far."""
+    the list numbering's counts so far, and the notes referred to."""
 
     header_styles: frozenset[str]
     numbering: ListNumbering
+    notes: Notes
+
+
+# Joins the names a column has in two header rows: "Daily allowance (EUR) – Meals".
+_HEADER_LEVELS = " – "
+
+
+def _header_rows(table: _Element, rows: list[_Row], reading: _Reading) -> int:
+    """How many rows at the top of the table are its header: the first when Word shows it as one
+    or it plainly holds column names, and those after it marked the same way by hand (repeated on
+    each page, or bold in every cell): "Daily allowance (EUR)" over "Meals | Lodging cap"."""
+    first = rows[0] if len(rows) > 1 else None
+    if first is None or len(first.cells) < 2 or not (
+            _is_header_row(table, first.element, reading.header_styles)
+            or reads_as_header(dict(zip(first.columns, first.cells)), [dict(zip(r.columns, r.cells)) for r in rows[1:]])):
+        return 0
+    count = 1
+    while count < len(rows) - 1 and _marked_as_header(rows[count].element):
+        count += 1
+    return count
 
 
 def _is_header_row(table: _Element, row: _Element, header_styles: frozenset[str]) -> bool:
     """Whether Word shows a table's first row as its header (see the module's docstring)."""
-    if _on(row.find(f"{_W}trPr/{_W}tblHeader")):
-        return True
     style = table.find(f"{_W}tblPr/{_W}tblStyle")
     if style is not None and style.get(_W + "val") in header_styles and _header_row_on(table):
+        return True
+    return _marked_as_header(row)
+
+
+def _marked_as_header(row: _Element) -> bool:
+    """A row marked to repeat on each page, or set in bold in every cell."""
+    if _on(row.find(f"{_W}trPr/{_W}tblHeader")):
         return True
     runs = [run for run in row.iter(_R) if "".join(t.text or "" for t in run.iter(_W + "t")).strip()]
     return bool(runs) and all(_on(run.find(f"{_W}rPr/{_W}b")) for run in runs)
@@ -499,6 +563,73 @@ def _style_name(paragraph) -> str:
     except Exception:  # a style id the styles part does not define: treated as body text
         return ""
     return (style.name or "") if style is not None else ""
+
+
+_NOTE_REFERENCES = {_W + "footnoteReference": "footnote", _W + "endnoteReference": "endnote"}
+
+
+class Notes:
+    """Footnotes and endnotes, marked as Word marks them by default: footnotes 1, 2, 3 and
+    endnotes i, ii, iii, in the order the text first refers to them."""
+
+    def __init__(self, document) -> None:
+        from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+        self._notes: dict[str, dict[str, _Element]] = {
+            "footnote": _note_elements(document, RT.FOOTNOTES, "footnote"),
+            "endnote": _note_elements(document, RT.ENDNOTES, "endnote")}
+        self._marks: dict[tuple[str, str], str] = {}
+        self._referenced: list[tuple[str, str]] = []  # (kind, id) referred to, not yet taken
+
+    def refer(self, kind: str, note_id: str) -> str:
+        """The mark of a reference to this note ("" for a note the file lacks)."""
+        if note_id not in self._notes[kind]:
+            return ""
+        key = (kind, note_id)
+        if key not in self._marks:
+            count = sum(k == kind for k, _ in self._marks) + 1
+            self._marks[key] = str(count) if kind == "footnote" else list_number(count, "i")
+            self._referenced.append(key)
+        return self._marks[key]
+
+    def take_referenced(self, reading: _Reading) -> Iterator[str]:
+        """The text of each note referred to since the last call, after its mark, on one line."""
+        referenced, self._referenced = self._referenced, []
+        for key in referenced:
+            text = " ".join(t.strip() for t, _ in _blocks(self._notes[key[0]][key[1]], reading) if t.strip())
+            if text:
+                yield f"[{self._marks[key]}] {text}"
+
+
+def _note_elements(document, relationship: str, tag: str) -> dict[str, _Element]:
+    """The document's notes of one kind by id, less Word's separators."""
+    from docx.oxml import parse_xml
+
+    try:
+        root = parse_xml(document.part.part_related_by(relationship).blob)
+    except (KeyError, ValueError, SyntaxError):  # no such part, or a damaged one: no notes
+        return {}
+    return {note.get(_W + "id", ""): note for note in root.iter(_W + tag)
+            if note.get(_W + "type") not in ("separator", "continuationSeparator", "continuationNotice")}
+
+
+# A header or footer line that holds only a page number ("Page 3 of 12", "- 3 -").
+_PAGE_NUMBER_TEXT = re.compile(r"(?:page\s*)?[-–—]?\s*\d*\s*[-–—]?(?:\s*(?:of|/)\s*\d*)?", re.IGNORECASE)
+
+
+def _header_footer_texts(document, reading: _Reading) -> Iterator[str]:
+    """The text of the sections' page headers and footers, each once, less page numbers."""
+    seen: set[str] = set()
+    for section in document.sections:
+        for part in (section.header, section.first_page_header, section.even_page_header,
+                     section.footer, section.first_page_footer, section.even_page_footer):
+            if part.is_linked_to_previous:
+                continue
+            for text, _ in _blocks(part.part.element, reading):
+                text = text.strip()
+                if text and text not in seen and not _PAGE_NUMBER_TEXT.fullmatch(text):
+                    seen.add(text)
+                    yield text
 
 
 def _core_title(document) -> str:
