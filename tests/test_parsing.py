@@ -259,6 +259,9 @@ def test_plain_text_page_furniture_is_dropped_and_a_sentence_reads_on_across_the
 
     line = bisect.bisect_right(parsed.line_starts, parsed.text.index("committee")) - 1
     assert parsed.source_lines[line] == 8  # still cited at its own line of the file
+    # form feeds number the pages: "committee" is on page 2, "3.  Format" on page 3
+    page_of = [bisect.bisect_right(parsed.page_starts, parsed.text.index(w)) for w in ("long review", "committee", "Format")]
+    assert page_of == [1, 2, 3]
 
 
 def test_plain_text_keeps_numbers_and_repeated_lines_that_are_not_page_furniture():

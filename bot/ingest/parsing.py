@@ -423,13 +423,28 @@ def parse_plain(content: str) -> ParsedText:
     left_out = furniture | _blanks_inside_paragraphs(raw, lines, furniture)
     kept = [i for i in range(len(lines)) if i not in left_out]
     text_lines = [lines[i] for i in kept]
+    pages = _page_numbers(raw)
     b = TextBuilder()
     for k, (i, line) in enumerate(zip(kept, text_lines)):
         prev_blank, next_blank = _standalone(text_lines, k)
         level = numbered_heading_level(text_lines, k) if prev_blank and next_blank else None
         heading = level is not None or looks_like_heading(line, prev_blank, next_blank)
-        b.add(line.rstrip(), i + 1, heading=heading, level=level)
-    return b.finish()
+        b.add_pieces([Piece(line.rstrip(), i + 1, pages[i] if pages else None)], heading=heading, level=level)
+    return b.finish(pages[-1] if pages else 0)
+
+
+def _page_numbers(lines: list[str]) -> list[int]:
+    """The page of each line, where form feeds break the text into pages (none where none do): a
+    form feed before a line's text starts a new page with it."""
+    if not any(_PAGE_BREAK in line for line in lines):
+        return []
+    pages, page = [], 1
+    for line in lines:
+        text_at = len(line) - len(line.lstrip())
+        page += line.count(_PAGE_BREAK, 0, text_at)
+        pages.append(page)
+        page += line.count(_PAGE_BREAK, text_at)
+    return pages
 
 
 def _blanks_inside_paragraphs(raw: list[str], lines: list[str], furniture: set[int]) -> set[int]:
