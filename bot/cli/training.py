@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bot.read.windows import WINDOW_STRIDE, WINDOW_TOKENS
+
 SINGLE_WINDOW_BATCH = 32  # windows per step of single-window training
 DEFAULT_AVERAGE_WEIGHT = 0.5  # the trained weights' share in --average-with
 
@@ -26,8 +28,8 @@ def register_train(sub) -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=float, default=1.0)
     train.add_argument("--batch-size", type=int, help=f"windows per step (default {SINGLE_WINDOW_BATCH})")
     train.add_argument("--lr", type=float, default=1e-4)
-    train.add_argument("--max-length", type=int, default=192)
-    train.add_argument("--stride", type=int, default=64)
+    train.add_argument("--max-length", type=int, default=WINDOW_TOKENS)
+    train.add_argument("--stride", type=int, default=WINDOW_STRIDE)
     train.add_argument("--seed", type=int, default=13)
     train.add_argument("--limit", type=int, help="train on a seeded sample of this many questions")
     train.add_argument("--stop-at-step", type=int, metavar="N",

@@ -13,13 +13,13 @@ import threading
 import numpy as np
 
 from bot.accel.tokens import load_tokenizer
-from bot.read.windows import MAX_QUESTION_TOKENS, Windows, WindowReader
+from bot.read.windows import MAX_QUESTION_TOKENS, WINDOW_STRIDE, WINDOW_TOKENS, Windows, WindowReader
 
 
 class OnnxReader(WindowReader):
     """Reads passages with an ONNX Runtime copy of a question-answering model."""
 
-    def __init__(self, model: str, precision: str = "int8", max_length: int = 192, stride: int = 64,
+    def __init__(self, model: str, precision: str = "int8", max_length: int = WINDOW_TOKENS, stride: int = WINDOW_STRIDE,
                  max_answer_tokens: int = 30, top_k: int = 5, batch_windows: int = 64) -> None:
         super().__init__(max_length, stride, max_answer_tokens, top_k, batch_windows)
         self.model_name = model

@@ -15,7 +15,8 @@ import torch
 
 from bot.hardware import fast_bf16
 from bot.model_paths import hub_load_error, quiet_model_loading, resolve_model
-from bot.read.windows import MAX_QUESTION_TOKENS, Windows, WindowReader, align_to_words  # noqa: F401
+from bot.read.windows import (  # noqa: F401
+    MAX_QUESTION_TOKENS, WINDOW_STRIDE, WINDOW_TOKENS, Windows, WindowReader, align_to_words)
 from bot.types import ReadItem  # noqa: F401  (re-exported for callers of this module)
 
 
@@ -24,7 +25,7 @@ class TransformerReader(WindowReader):
 
     backend = "torch"
 
-    def __init__(self, model: str, max_length: int = 192, stride: int = 64, max_answer_tokens: int = 30,
+    def __init__(self, model: str, max_length: int = WINDOW_TOKENS, stride: int = WINDOW_STRIDE, max_answer_tokens: int = 30,
                  top_k: int = 5, batch_windows: int = 64) -> None:
         super().__init__(max_length, stride, max_answer_tokens, top_k, batch_windows)
         self.model_name = model

@@ -23,6 +23,10 @@ from bot.ingest.chunking import next_line_start, runs_on, wrap_width
 from bot.types import ReaderResult, ReadItem, Span
 
 MAX_QUESTION_TOKENS = 64
+# Token windows over question + passage, as the bundled reader was trained on them: the reader must
+# read what it learned from (`bot train-reader` uses the same numbers).
+WINDOW_TOKENS = 192
+WINDOW_STRIDE = 64
 _BREAK = re.compile(r"\n[ \t]*\n|\?[ \t]*\n")
 # Where a table row's sentence joins two cells ("£180; Boat storage: £75", "Junior — Annual fee:"):
 # the column's name there is the bot's wording, so no answer runs across it.
@@ -218,7 +222,7 @@ class WindowReader:
 
     kind = "neural"
 
-    def __init__(self, max_length: int = 192, stride: int = 64, max_answer_tokens: int = 30, top_k: int = 5,
+    def __init__(self, max_length: int = WINDOW_TOKENS, stride: int = WINDOW_STRIDE, max_answer_tokens: int = 30, top_k: int = 5,
                  batch_windows: int = 64) -> None:
         if max_answer_tokens < 1:
             raise ValueError(f"max_answer_tokens must be >= 1 (got {max_answer_tokens})")

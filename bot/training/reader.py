@@ -24,6 +24,7 @@ import torch
 from bot.errors import DataError
 from bot.files import atomic_write
 from bot.hardware import training_device
+from bot.read.windows import WINDOW_STRIDE, WINDOW_TOKENS
 from bot.training.export_folder import swap_in
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL, resolve_model
 from bot.evaluation.squad import SquadExample, load_squad
@@ -40,8 +41,8 @@ class TrainConfig:
     learning_rate: float = 1e-4
     warmup_ratio: float = 0.06
     weight_decay: float = 0.01
-    max_length: int = 192
-    stride: int = 64
+    max_length: int = WINDOW_TOKENS
+    stride: int = WINDOW_STRIDE
     seed: int = 13
     limit: int | None = None
     save_every: int = 300

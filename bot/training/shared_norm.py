@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from bot.errors import DataError
+from bot.read.windows import WINDOW_STRIDE, WINDOW_TOKENS
 from bot.training.passage_groups import Group, GroupSpec
 
 
@@ -199,8 +200,8 @@ class MultiPassageConfig:
     learning_rate: float = 3e-5
     warmup_ratio: float = 0.06
     weight_decay: float = 0.01
-    max_length: int = 192
-    stride: int = 64
+    max_length: int = WINDOW_TOKENS
+    stride: int = WINDOW_STRIDE
     seed: int = 13
     save_every: int = 200
     export_every: int = 0  # also export work_dir/step-N every N steps (a tuning curve); 0: never
