@@ -32,6 +32,7 @@ from bot.evaluation import (
 )
 from bot.config import ANSWERABLE_LOSS_BUDGET
 from bot.errors import DataError
+from bot.files import atomic_write_text
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL
 
 # The reader-only model adds the shared-normalisation features: on the tune data they transfer a
@@ -247,7 +248,7 @@ def calibrate_model(bot_factory: Callable, settings, sources: list[TuneSource], 
     rows = dict(zip(EXAMPLE_SETS, (open_rows, gold_rows, sentence_rows)))
     for name, examples in rows.items():
         save_examples(examples, work_dir / f"examples-{name}.json")
-    (work_dir / EXAMPLES_SOURCE_FILE).write_text(described + "\n", encoding="utf-8")
+    atomic_write_text(work_dir / EXAMPLES_SOURCE_FILE, described + "\n")
     return save_model_calibrations(rows, identity, described, model_dir, settings.embedding_model,
                                    max_answerable_loss)
 
@@ -285,7 +286,7 @@ def save_model_calibrations(rows: dict[str, list[Example]], identity: str, descr
 def save_examples(rows: list[Example], path: Path) -> None:
     """Keep what was read, so a calibration can be refitted without reading again."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([asdict(r) for r in rows]), encoding="utf-8")
+    atomic_write_text(path, json.dumps([asdict(r) for r in rows]))
 
 
 def load_examples(path: Path) -> list[Example]:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from bot.errors import DataError
-from bot.files import atomic_write
+from bot.files import atomic_write, atomic_write_text
 from bot.hardware import training_device
 from bot.read.windows import WINDOW_STRIDE, WINDOW_TOKENS
 from bot.training.export_folder import swap_in
@@ -318,7 +318,7 @@ def train_reader(config: TrainConfig, log=print) -> Path:
     elif config.continue_from:
         step = _continue_from_export(config, model, scheduler)
         log(f"continued from the step-{step} export in {config.continue_from} (optimizer moments restarted)")
-    (work / "config.json").write_text(json.dumps(asdict(config), indent=2))
+    atomic_write_text(work / "config.json", json.dumps(asdict(config), indent=2))
 
     model.train()
     with (work / "train.log").open("a") as log_file:

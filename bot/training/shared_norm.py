@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from bot.errors import DataError
+from bot.files import atomic_write_text
 from bot.read.windows import WINDOW_STRIDE, WINDOW_TOKENS
 from bot.training.passage_groups import Group, GroupSpec
 
@@ -300,7 +301,7 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
         check_same_run(work, config, _RUN_IDENTITY)
         step, _ = resume(checkpoint, model, optimizer, scheduler)
         log(f"resumed from step {step}")
-    (work / "config.json").write_text(json.dumps(asdict(config), indent=2))
+    atomic_write_text(work / "config.json", json.dumps(asdict(config), indent=2))
 
     model.train()
     end = min(total_steps, config.stop_at_step or total_steps)
