@@ -1,9 +1,17 @@
-"""How the command line and the chat page show a document's size, the time it was added, and
-the place a citation points to."""
+"""How the command line and the chat page show a document's size, the time it was added, the
+place a citation points to, and text cut short."""
 
 from __future__ import annotations
 
 from datetime import datetime
+
+
+def shorten(text: str, n: int) -> str:
+    """The text on one line, cut at a word to at most n characters with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= n:
+        return text
+    return text[: n - 1].rsplit(" ", 1)[0] + "\u2026"
 
 
 def size_text(n_bytes: int | None) -> str:

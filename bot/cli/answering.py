@@ -10,7 +10,7 @@ import textwrap
 from bot.cli.options import (add_answering_flags, add_embedding_flags, add_location_flags, add_ray_flags,
                              check_ray_flags, settings_from)
 from bot.errors import CorpusError, UsageError
-from bot.formatting import one_line_name, place_text
+from bot.formatting import one_line_name, place_text, shorten
 
 EXAMPLES_ASK = """examples:
   bot ask "When was the BCIJ established?"
@@ -66,7 +66,7 @@ def format_response(response, color: bool = False) -> str:
             for p in response.passages[:3]:
                 where = _where(p.chunk.doc_id, p.chunk.section, p.chunk.line, p.chunk.page)
                 lines.append(f"  - {where}")
-                lines.append(textwrap.indent(textwrap.fill(_shorten(p.chunk.text, 300), 96), "      "))
+                lines.append(textwrap.indent(textwrap.fill(shorten(p.chunk.text, 300), 96), "      "))
         return "\n".join(lines)
     lines.append(_bold(" ".join(response.answer.split()), color))  # a span over lines, as one line
     if response.reason:
@@ -86,11 +86,6 @@ def _where(doc: str, section: str, line, page) -> str:
     if section:
         parts.append(f"\u00a7 {section}")
     return ", ".join(parts + place_text(doc, page, line))
-
-
-def _shorten(text: str, n: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "\u2026"
 
 
 def run_ask(args) -> int:

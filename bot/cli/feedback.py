@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from bot.cli.options import add_location_flags, settings_from
+from bot.formatting import shorten
 
 EXAMPLES_FEEDBACK = """examples:
   bot feedback                  # summary and the 20 latest ratings
@@ -24,11 +25,6 @@ def register_feedback(sub) -> argparse.ArgumentParser:
     shown.add_argument("--all", action="store_true", help="list every rating")
     add_location_flags(fb)
     return fb
-
-
-def _clip(text: str, n: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _verdict(rating) -> str:
@@ -49,12 +45,12 @@ def summary_lines(summary, path) -> list[str]:
 
 
 def rating_line(rating) -> str:
-    said = "(not found)" if rating.reply.refused else _clip(rating.reply.answer, 40)
+    said = "(not found)" if rating.reply.refused else shorten(rating.reply.answer, 40)
     extra = ""
     if rating.correction:
-        extra = f"  user: {_clip(rating.correction, 40)}" + ("" if rating.correction_found else " [not in the documents]")
+        extra = f"  user: {shorten(rating.correction, 40)}" + ("" if rating.correction_found else " [not in the documents]")
     return (f"{rating.time[:19]:<19}  {rating.rating:<4}  {_verdict(rating):<13}  {'gold' if rating.gold else '    '}  "
-            f"{_clip(rating.question, 50):<50}  bot: {said}{extra}")
+            f"{shorten(rating.question, 50):<50}  bot: {said}{extra}")
 
 
 def run_feedback(args) -> int:

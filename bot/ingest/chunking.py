@@ -25,8 +25,9 @@ _ABBREVIATIONS = {
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 
 
-# A list item's mark at the start of a line ("- ", "12. ", "(b) ").
-_LIST_MARK = re.compile(r"(?:[-*+•▪◦‣>]|\(?(?:\d{1,3}|[a-zA-Z])[.)])(?:\s|$)")
+# A list item's mark at the start of a line ("- ", "12. ", "(b) "), as plain text writes one.
+LIST_MARK = r"(?:[-*+•▪◦‣]|\(?(?:\d{1,3}|[a-zA-Z])[.)])"
+_LIST_MARK = re.compile(rf"(?:{LIST_MARK}|>)(?:\s|$)")  # or a quoted e-mail's ">"
 
 # Text hard-wrapped at a fixed width: most lines that a paragraph continues after end within this
 # many characters of the width, and the width lies in this range (a list of short items is not a

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.ingest.chunking import next_line_start, runs_on, wrap_width
+from bot.ingest.chunking import LIST_MARK, next_line_start, runs_on, wrap_width
 from bot.types import ReaderResult, ReadItem, Span
 
 MAX_QUESTION_TOKENS = 64
@@ -32,7 +32,7 @@ _BREAK = re.compile(r"\n[ \t]*\n|\?[ \t]*\n")
 # the column's name there is the bot's wording, so no answer runs across it.
 _ROW_JOINT = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
 # What may stand before a line's own text: indentation and a list item's mark ("- ", "2. ", "(b) ").
-_LINE_LEAD = re.compile(r"[ \t]*(?:(?:[-*+•▪◦‣]|\(?(?:\d{1,3}|[A-Za-z])[.)])[ \t]+)?")
+_LINE_LEAD = re.compile(rf"[ \t]*(?:{LIST_MARK}[ \t]+)?")
 
 
 def crosses_break(text: str, start: int, end: int, sentences: Sequence[tuple[int, int]] = (), offset: int = 0) -> bool:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from bot.conversation import Turn
-from bot.formatting import added_text, place_text, size_text
+from bot.formatting import added_text, place_text, shorten, size_text
 from bot.ingest.corpus import SUPPORTED_SUFFIXES
 from bot.types import SECTION_SEPARATOR, Citation, Passage, Response
 
@@ -57,11 +57,6 @@ def where(doc: str, section: str = "", line=None, page=None) -> str:
     if section:
         parts.append(esc(section))
     return " · ".join(parts + place_text(doc, page, line))
-
-
-def _snippet(text: str, n: int = 160) -> str:
-    text = _flat(text).strip()
-    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _full_stop(message: str) -> str:
@@ -116,7 +111,7 @@ def render_not_found(response: Response, show_scores: bool = False) -> str:
         for n, p in enumerate(response.passages[:3], start=1):
             c = p.chunk
             out.append(f'<li><span class="qa-where">[{n}] {where(c.doc_id, c.section, c.line, c.page)}</span> '
-                       f"“{esc(_snippet(c.text))}”</li>")
+                       f"“{esc(shorten(c.text, 160))}”</li>")
         out.append("</ul>")
     else:
         out.append("<p>No passage matched the question.</p>")
