@@ -67,12 +67,13 @@ def copy_key(source_dir: Path, kind: str, precision: str) -> str:
     return h.hexdigest()[:16]
 
 
-def _note(message: str) -> None:
+def note(message: str) -> None:
+    """Tell the user on stderr what a slow first step is doing ("note: building the ONNX copy…")."""
     print(f"note: {message}", file=sys.stderr)
 
 
 def onnx_copy(source_dir: str | Path, kind: str, precision: str, build: bool = True,
-              notify: Callable[[str], None] | None = _note) -> OnnxModel:
+              notify: Callable[[str], None] | None = note) -> OnnxModel:
     """The checked ONNX copy of a local model folder, built first if needed (and allowed)."""
     if kind not in KINDS or precision not in PRECISIONS:
         raise ValueError(f"no ONNX copy of kind {kind!r} and precision {precision!r}")

@@ -12,11 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
-from bot.accel.cache import cache_root, copy_key
+from bot.accel.cache import cache_root, copy_key, note
 from bot.files import atomic_write_text
 from bot.hardware import cpu_description, cpu_flags, fast_bf16
 
@@ -54,11 +53,7 @@ def remembered_choice(model_dir: Path) -> dict | None:
         return None
 
 
-def _note(message: str) -> None:
-    print(f"note: {message}", file=sys.stderr)
-
-
-def reader_backend_for(model_dir: Path, notify=_note) -> str:
+def reader_backend_for(model_dir: Path, notify=note) -> str:
     """The fastest backend for this local reader folder on this machine (measured on first use)."""
     known = remembered_choice(model_dir)
     if known and known.get("backend") in AUTO_CANDIDATES:
@@ -113,7 +108,7 @@ class _OtherLoad:
         self.share = max(0.0, others / (wall * len(self._cpus)))
 
 
-def measure_reader_backends(model_dir: Path, backends: tuple[str, ...], rounds: int = ROUNDS, notify=_note) -> dict:
+def measure_reader_backends(model_dir: Path, backends: tuple[str, ...], rounds: int = ROUNDS, notify=note) -> dict:
     """Time each backend on the fixed batch and return the record, the fastest of AUTO_CANDIDATES
     as "backend". It is stored for later starts unless other work kept the machine busy."""
     with _OtherLoad() as load:
