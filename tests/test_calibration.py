@@ -8,7 +8,8 @@ import pytest
 from bot.training.calibration import (
     READER_ONLY_FEATURES, TuneSource, calibrate_model, calibrate_on_corpus, refit_model,
 )
-from bot.read.answerability import Calibration, choose_threshold, default_calibration, fit_logistic
+from bot.read.answerability import Calibration, default_calibration
+from bot.training.calibration_fit import choose_threshold, fit_logistic
 from bot.config import load_settings
 from bot.evaluation import load_dataset
 from bot.pipeline import Bot
@@ -174,7 +175,7 @@ def test_sentence_mode_reading_one_paragraph_uses_its_own_default_rule(small_set
 def test_too_few_labelled_answers_is_a_data_error_and_calibrate_refuses_limit_0(tmp_path, capsys):
     from bot.cli import main
     from bot.errors import DataError
-    from bot.read.answerability import fit_calibration
+    from bot.training.calibration_fit import fit_calibration
 
     with pytest.raises(DataError, match="at least 10 labelled answers"):
         fit_calibration([{"span_score": 0.5}] * 9, [1.0] * 9, [True] * 9, reader_identity="sentence",

@@ -23,9 +23,8 @@ from typing import Callable
 import numpy as np
 
 from bot.evaluation import metrics
-from bot.read.answerability import (
-    CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, answerable_loss, fit_calibration,
-)
+from bot.read.answerability import CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration
+from bot.training.calibration_fit import answerable_loss, fit_calibration
 from bot.evaluation import (
     Dataset, EvalItem, ask_dataset, load_dataset, sample, select_articles, split_article_spec,
     write_squad_corpus,
