@@ -300,25 +300,9 @@ class FeedbackStore:
             unreadable_lines=self.unreadable_lines)
 
 
-def gold_dataset(store: FeedbackStore):
-    """The ratings usable as gold, as an evaluation Dataset; DataError when there are none."""
-    from bot.evaluation.data import Dataset, EvalItem
-
-    if not store.path.is_file():
-        raise DataError(f"no ratings yet: {store.path} does not exist (rate replies on the chat page first)")
-    ratings = store.gold()
-    if not ratings:
-        raise DataError(f"{store.path}: none of the {len(store.read())} ratings is usable as a labelled question "
-                        "(thumbs-up on answers, 'not there' on refusals, or corrections found in the documents)")
-    items = [EvalItem(r.id, r.question, r.answers, bool(r.answerable),
-                      r.reply.citation.quote if r.rating == UP and r.reply.citation and r.answerable else "")
-             for r in ratings]
-    return Dataset(store.path, "jsonl", items, n_available=len(items))
-
-
 __all__ = [
     "DOWN", "FEEDBACK_FILE", "FeedbackStore", "FeedbackSummary", "MAX_CORRECTION_CHARS", "RATINGS", "RatedCitation",
-    "RatedReply", "Rating", "UP", "WITHDRAWN", "find_in_texts", "gold_dataset", "now", "rate",
+    "RatedReply", "Rating", "UP", "WITHDRAWN", "find_in_texts", "now", "rate",
 ]
 
 

@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from bot.cli.options import add_location_flags, settings_from
+from bot.errors import DataError
 from bot.formatting import shorten
 
 EXAMPLES_FEEDBACK = """examples:
@@ -76,10 +77,30 @@ def run_feedback(args) -> int:
 
 
 def feedback_dataset(settings):
-    """`bot eval --feedback`: the rated questions usable as gold, from the index folder."""
-    from bot.feedback import FeedbackStore, gold_dataset
+    """`bot eval --feedback`: the rated questions usable as gold, from the index folder, as an
+    evaluation Dataset; DataError when there are none."""
+    from bot.evaluation.data import Dataset, EvalItem
+    from bot.feedback import UP
 
-    return gold_dataset(FeedbackStore(settings.index_dir))
+    store = _rated(settings)
+    ratings = store.gold()
+    if not ratings:
+        raise DataError(f"{store.path}: none of the {len(store.read())} ratings is usable as a labelled question "
+                        "(thumbs-up on answers, 'not there' on refusals, or corrections found in the documents)")
+    items = [EvalItem(r.id, r.question, r.answers, bool(r.answerable),
+                      r.reply.citation.quote if r.rating == UP and r.reply.citation and r.answerable else "")
+             for r in ratings]
+    return Dataset(store.path, "jsonl", items, n_available=len(items))
+
+
+def _rated(settings):
+    """The feedback store of the index folder; DataError when nothing was rated there yet."""
+    from bot.feedback import FeedbackStore
+
+    store = FeedbackStore(settings.index_dir)
+    if not store.path.is_file():
+        raise DataError(f"no ratings yet: {store.path} does not exist (rate replies on the chat page first)")
+    return store
 
 
 def run_calibrate_feedback(args, settings) -> int:
@@ -88,15 +109,10 @@ def run_calibrate_feedback(args, settings) -> int:
     from datetime import date
 
     from bot.evaluation.run import default_bot_factory
-    from bot.feedback import FeedbackStore
     from bot.read.answerability import CALIBRATION_FILE
     from bot.training.feedback_threshold import refit_threshold
 
-    store = FeedbackStore(settings.index_dir)
-    if not store.path.is_file():
-        from bot.errors import DataError
-
-        raise DataError(f"no ratings yet: {store.path} does not exist (rate replies on the chat page first)")
+    store = _rated(settings)
     bot = default_bot_factory(settings)
     current = bot.calibration
     refit = refit_threshold(store.read(), current, bot.reader.identity,
