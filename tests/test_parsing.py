@@ -274,3 +274,9 @@ def test_html_details_and_summary_are_lines_of_their_own():
     page = parse_html("<details><summary>Can I print?</summary>Yes, at the desk.</details>"
                       "<details><summary>Is there Wi-Fi?</summary>Yes.</details>")
     assert page.text.split("\n") == ["Can I print?", "Yes, at the desk.", "Is there Wi-Fi?", "Yes."]
+
+
+def test_a_long_line_of_dots_is_read_in_one_pass_and_kept():
+    # A dot leader was once searched for from every dot: this line took minutes.
+    line = "." * 50_000 + " 12"
+    assert parse_plain(line + "\n").text == line

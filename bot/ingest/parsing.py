@@ -391,8 +391,10 @@ def parse_markdown(content: str) -> ParsedText:
 
 # An e-mail's quote marks ("> ", ">> ") before the quoted text.
 _QUOTE_MARKS = re.compile(r"^(?:[ \t]*>)+[ \t]?")
-# A table of contents' line: a title, a dot leader and a page number ("3. Timers ........ 12").
-_CONTENTS_LINE = re.compile(r"^\s*\S.*?(?:\s?\.){4,}\s*\d+\s*$")
+# A table of contents' line: a title, a dot leader and a page number ("3. Timers ........ 12"). The
+# leader is found from the line's end, so a long line of dots costs one pass, not one per dot.
+_CONTENTS_END = re.compile(r"(?:\s?\.){4,}\s*\d+\s*$")
+_CONTENTS_MAX_CHARS = 200
 # A numbered section heading's number ("2.", "2.3", "2.3.1."): its depth is the heading's level.
 _SECTION_NUMBER = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})*)(?:\.\s+|\s+(?=\S))")
 _LIST_NUMBER = re.compile(r"^\s*(\d{1,3})[.)]\s")
@@ -418,7 +420,7 @@ def parse_plain(content: str) -> ParsedText:
     Numbered headings ("2.3  Results") are headings at their number's depth."""
     raw = split_source_lines(content)
     furniture = page_furniture(raw)
-    lines = ["" if i in furniture or _CONTENTS_LINE.match(line) else _QUOTE_MARKS.sub("", line).replace(_PAGE_BREAK, "")
+    lines = ["" if i in furniture or is_contents_line(line) else _QUOTE_MARKS.sub("", line).replace(_PAGE_BREAK, "")
              for i, line in enumerate(raw)]
     left_out = furniture | _blanks_inside_paragraphs(raw, lines, furniture)
     kept = [i for i in range(len(lines)) if i not in left_out]
@@ -445,6 +447,14 @@ def _page_numbers(lines: list[str]) -> list[int]:
         pages.append(page)
         page += line.count(_PAGE_BREAK, text_at)
     return pages
+
+
+def is_contents_line(line: str) -> bool:
+    """A title, a dot leader and a page number: short, and text before the leader."""
+    if len(line) > _CONTENTS_MAX_CHARS or not line.rstrip()[-1:].isdigit():
+        return False
+    m = _CONTENTS_END.search(line)
+    return m is not None and bool(line[: m.start()].strip())
 
 
 def _blanks_inside_paragraphs(raw: list[str], lines: list[str], furniture: set[int]) -> set[int]:
