@@ -23,6 +23,14 @@ class TextLine:
     x: float = LEFT  # where the line starts (points from the left): a table's cells share a height
 
 
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """How wide `text` is set in the helper's Helvetica, in points (the font's own metrics)."""
+    from pdfminer.fontmetrics import FONT_METRICS
+
+    widths = FONT_METRICS["Helvetica-Bold" if bold else "Helvetica"][1]
+    return sum(widths.get(ch, 556) for ch in text) * size / 1000
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 

@@ -301,3 +301,39 @@ def test_two_columns_are_read_left_then_right_and_a_heading_below_them_comes_las
         "the island's farmers.",
         "Motor vessels replaced the steamers in 1935 and the first car ferry arrived in 1964.",
         "Notes", "Dogs are welcome on deck."]
+
+
+def test_table_cells_the_layout_joins_into_one_line_are_cut_apart(tmp_path):
+    from tests.pdf_helper import text_width
+
+    rows = [("Part", "Check", "Interval"), ("Rain gauge funnel", "Clean with soft brush", "3 months"),
+            ("Anemometer cups", "Check they spin freely", "6 months")]
+    # Each column 0.85 em after the widest cell of the one before: the layout analysis makes one
+    # line of a row's cells.
+    starts = [72.0]
+    for column in list(zip(*rows))[:-1]:
+        starts.append(starts[-1] + max(text_width(text, 11, bold=True) for text in column) + 0.85 * 11)
+    lines = [TextLine(text, size=11, bold=k == 0, at=680 - 18 * k, x=x)
+             for k, row in enumerate(rows) for x, text in zip(starts, row)]
+    make_pdf(tmp_path / "care.pdf", [[TextLine("Care of the station", size=16, bold=True, at=720), *lines]])
+    doc = load_document(tmp_path / "care.pdf", "care.pdf")
+    assert doc.text.split("\n")[1:] == [
+        "Rain gauge funnel — Check: Clean with soft brush; Interval: 3 months.",
+        "Anemometer cups — Check: Check they spin freely; Interval: 6 months."]
+
+
+def test_short_lines_in_a_prose_column_make_no_rows_with_a_table_beside_it(tmp_path):
+    letter = ["As many of you know, Mrs Pike retires at Easter after", "28 years of teaching. Please join us for her",
+              "farewell assembly in the main hall.", "Warm wishes,", "Mr Samuel Adeyemi, Headteacher"]
+    dates = [("Date", "Event"), ("Thu 21 March", "Farewell assembly"), ("Fri 22 March", "Easter parade"),
+             ("Mon 8 April", "Summer term begins")]
+    make_pdf(tmp_path / "news.pdf", [[
+        *[TextLine(text, size=10, at=700 - 13 * k - (8 if k > 2 else 0), x=56) for k, text in enumerate(letter)],
+        *[TextLine(text, size=10, bold=k == 0, at=700 - 13 * k, x=x)
+          for k, row in enumerate(dates) for x, text in zip((330, 430), row)],
+    ]])
+    lines = load_document(tmp_path / "news.pdf", "news.pdf").text.split("\n")
+    assert lines[:2] == ["As many of you know, Mrs Pike retires at Easter after 28 years of teaching. Please join us "
+                         "for her farewell assembly in the main hall.", "Warm wishes, Mr Samuel Adeyemi, Headteacher"]
+    assert lines[2:] == ["Thu 21 March — Event: Farewell assembly.", "Fri 22 March — Event: Easter parade.",
+                         "Mon 8 April — Event: Summer term begins."]

@@ -11,12 +11,13 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.errors import first_line
 from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder, reads_as_header, table_row
-from bot.ingest.pdf_layout import LaidLine, PdfTable, Rect, find_tables, reading_order
+from bot.ingest.pdf_layout import (
+    CELL_MAX_CHARS, LaidLine, PdfTable, Rect, find_tables, reading_order, table_regions)
 
 # A text box this much larger than the body text, or bold where the body is not, is a heading.
 _PDF_HEADING_SCALE = 1.15
@@ -175,11 +176,12 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
             number += 1
             chars = [c for c in line if isinstance(c, LTChar) and not c.get_text().isspace()]
             bold = bool(chars) and all(_BOLD_FONT.search(c.fontname or "") for c in chars)
-            entries.append(_LineChars(LaidLine(number, text, line.x0, line.x1, line.y0, line.y1, bold), chars))
+            laid = LaidLine(number, text, line.x0, line.x1, line.y0, line.y1, bold)
+            entries.append(_LineChars(laid, chars, _cut_at_wide_gaps(line, laid)))
         boxes += _split_at_style_changes(entries)
     boxes = _in_reading_order(boxes)
     chars_of = {entry.line.index: entry.chars for entries in boxes for entry in entries}
-    table_of = {line.index: table for table in find_tables([e.line for entries in boxes for e in entries])
+    table_of = {line.index: table for table in _find_page_tables(boxes)
                 for row in table.rows for cell in row for line in cell}
     blocks: list[PdfBlock] = []
     written: list[PdfTable] = []
@@ -219,16 +221,58 @@ def _line_style(entry: _LineChars) -> tuple[float, bool]:
 def _in_reading_order(boxes: list[list[_LineChars]]) -> list[list[_LineChars]]:
     if len(boxes) < 2:
         return boxes
-    rects = [Rect(min(e.line.x0 for e in box), min(e.line.y0 for e in box),
-                  max(e.line.x1 for e in box), max(e.line.y1 for e in box)) for box in boxes]
-    line_height = statistics.median(e.line.height for box in boxes for e in box)
-    return [boxes[i] for i in reading_order(rects, line_height)]
+    return [boxes[i] for i in reading_order(_rects(boxes), _line_height(boxes))]
+
+
+def _find_page_tables(boxes: list[list[_LineChars]]) -> list[PdfTable]:
+    """The page's tables, each looked for within one region (`pdf_layout.table_regions`)."""
+    if not boxes:
+        return []
+    prose = [any(len(piece.text) > CELL_MAX_CHARS for e in box for piece in e.segments) for box in boxes]
+    return [table for region in table_regions(_rects(boxes), _line_height(boxes), prose)
+            for table in find_tables([piece for i in region for e in boxes[i] for piece in e.segments])]
+
+
+def _rects(boxes: list[list[_LineChars]]) -> list[Rect]:
+    return [Rect(min(e.line.x0 for e in box), min(e.line.y0 for e in box),
+                 max(e.line.x1 for e in box), max(e.line.y1 for e in box)) for box in boxes]
+
+
+def _line_height(boxes: list[list[_LineChars]]) -> float:
+    return statistics.median(e.line.height for box in boxes for e in box)
 
 
 @dataclass(frozen=True)
 class _LineChars:
     line: LaidLine
     chars: list  # its pdfminer LTChar objects, spaces left out
+    segments: list[LaidLine]  # the line cut where a table's cells meet (`_cut_at_wide_gaps`)
+
+
+# A gap this wide (in ems of the type) inside a line is no word space: the layout analysis joined
+# two cells of a table row ("Check they spin freely" + "6 months") into one line.
+_CELL_GAP_EM = 0.7
+
+
+def _cut_at_wide_gaps(line, laid: LaidLine) -> list[LaidLine]:
+    """The line in the pieces that wide gaps separate, each where it sits (one piece for most)."""
+    from pdfminer.layout import LTChar
+
+    pieces: list[tuple[list[str], float, float]] = []
+    previous = None
+    for item in line:
+        if isinstance(item, LTChar):
+            if previous is None or item.x0 - previous.x1 > _CELL_GAP_EM * max(previous.size, 1.0):
+                pieces.append(([], item.x0, item.x1))
+            pieces[-1][0].append(item.get_text())
+            pieces[-1] = (pieces[-1][0], pieces[-1][1], item.x1)
+            previous = item
+        elif pieces:  # the layout analysis's own space between words
+            pieces[-1][0].append(item.get_text())
+    if len(pieces) < 2:
+        return [laid]
+    texts = [clean_pdf_line("".join(parts)) for parts, _, _ in pieces]
+    return [replace(laid, text=text, x0=x0, x1=x1) for text, (_, x0, x1) in zip(texts, pieces) if text]
 
 
 def _block(entries: Sequence[_LineChars], page: int, layout, row: str | None = None) -> list[PdfBlock]:
@@ -261,7 +305,8 @@ def _table_blocks(table: PdfTable, chars_of: dict[int, list], page: int, layout)
     for row, row_texts in zip(table.rows[1:] if header else table.rows, texts[1:] if header else texts):
         first = min(line.index for cell in row for line in cell)
         text = "".join(p.text for p in table_row([[Piece(t, first, page)] for t in row_texts], header))
-        blocks += _block([_LineChars(line, chars_of[line.index]) for cell in row for line in cell], page, layout, text)
+        lines = {line.index: line for cell in row for line in cell}  # a line cut into cells counts once
+        blocks += _block([_LineChars(line, chars_of[k], [line]) for k, line in sorted(lines.items())], page, layout, text)
     return blocks
 
 

@@ -36,6 +36,33 @@ def reading_order(rects: Sequence[Rect], line_height: float) -> list[int]:
     return _cut(list(range(len(rects))), rects, line_height)
 
 
+def table_regions(rects: Sequence[Rect], line_height: float, prose: Sequence[bool]) -> list[list[int]]:
+    """Groups of boxes to look for tables in: each band of the page (`reading_order`'s; adjacent
+    bands without prose, such as a table's rows, together), or, where a band is set in columns and
+    one of them holds prose, each of its columns. Short lines of a
+    letter's signature in one column then never make rows with a table's cells in the other, while
+    a table standing alone keeps the gaps between its own columns."""
+    groups: list[list[int]] = []
+    for band in _merge_flows(_split(list(range(len(rects))), rects, vertical=False), rects, line_height):
+        if groups and not any(prose[i] for i in groups[-1] + band):
+            groups[-1] = groups[-1] + band  # a table's rows, each a band of its own
+        else:
+            groups.append(band)
+    regions: list[list[int]] = []
+    for group in groups:
+        if not any(prose[i] for i in group):
+            regions.append(group)
+            continue
+        columns: list[list[int]] = []
+        for column in _split(group, rects, vertical=True):
+            if columns and not any(prose[i] for i in columns[-1] + column):
+                columns[-1] = columns[-1] + column  # a table's own columns stay together
+            else:
+                columns.append(column)
+        regions += columns
+    return regions
+
+
 def _cut(ids: list[int], rects: Sequence[Rect], line_height: float) -> list[int]:
     if len(ids) <= 1:
         return ids
@@ -68,17 +95,20 @@ def _split(ids: list[int], rects: Sequence[Rect], vertical: bool) -> list[list[i
 
 def _merge_flows(bands: list[list[int]], rects: Sequence[Rect], line_height: float) -> list[list[int]]:
     """Adjacent bands joined where they continue one multi-column flow: the band before is in
-    columns, the next starts close below where the first of those columns ended (a paragraph break
-    in one column lining up with one in the other, or a column running on below the other's end),
-    and the two are still in columns together. A heading after the columns starts below them all."""
+    columns, the two are still in columns together, and the next either starts close below where
+    the first of those columns ended (a paragraph break in one column lining up with one in the
+    other, or a column running on below the other's end) or is itself in columns within the same
+    gutters. A heading after the columns starts below them all, in one column."""
     merged = [bands[0]]
     for band in bands[1:]:
         previous = merged[-1]
         columns = _split(previous, rects, vertical=True)
         first_end = max(min(rects[i].y0 for i in column) for column in columns)
         top = max(rects[i].y1 for i in band)
-        if len(columns) > 1 and first_end - top <= FLOW_GAP_LINES * line_height and \
-                len(_split(previous + band, rects, vertical=True)) > 1:
+        together = len(_split(previous + band, rects, vertical=True))
+        close = first_end - top <= FLOW_GAP_LINES * line_height
+        same_columns = together == len(columns) and len(_split(band, rects, vertical=True)) > 1
+        if len(columns) > 1 and together > 1 and (close or same_columns):
             merged[-1] = previous + band
         else:
             merged.append(band)
