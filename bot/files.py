@@ -21,11 +21,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def staging_path(path: Path) -> Path:
-    """The hidden temporary name a new version of `path` is written under, next to it (so the
-    final rename stays on one file system). Unique per process and thread: two uploads of the same
-    name at once do not write into one file."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+# The longest file name most file systems take, in bytes.
+NAME_MAX = 255
+
+
+def staging_path(path: Path, kind: str = "tmp") -> Path:
+    """The hidden temporary name a new version of `path` is written under (or, kind "remove.tmp",
+    the name it is moved aside to), next to it, so the final rename stays on one file system.
+    Unique per process and thread: two uploads of the same name at once do not write into one
+    file. A name too long to take the additions is stood in for by its digest."""
+    tag = f"{os.getpid()}.{threading.get_ident()}.{kind}"
+    name = path.name
+    if len(f".{name}.{tag}".encode()) > NAME_MAX:
+        name = hashlib.sha256(name.encode()).hexdigest()[:32]
+    return path.with_name(f".{name}.{tag}")
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], durable: bool = False) -> None:

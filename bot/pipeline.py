@@ -26,7 +26,8 @@ from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
 from bot.errors import CorpusError, IndexStoreError, UsageError, first_line
-from bot.files import atomic_write_bytes
+from bot.files import NAME_MAX, atomic_write_bytes, staging_path
+from bot.formatting import one_line_name
 from bot.search.documents import DocumentProcessor
 from bot.search.index import LoadedIndex, SyncReport, iso_time, load_published, manifest_stamp, sync_index
 from bot.model_paths import BUNDLED_READER_DIR
@@ -202,7 +203,7 @@ class Bot:
         index = sync_index(self.settings, self.embedder, progress=progress, force=force, notify=messages.append,
                            processor=self.processor)
         self._install(index, signature)
-        messages += [f"skipped {rel}: {reason}" for rel, reason in index.report.skipped]
+        messages += [f"skipped {one_line_name(rel)}: {reason}" for rel, reason in index.report.skipped]
         self.messages = messages
         return index.report
 
@@ -281,11 +282,13 @@ class Bot:
                 self._sync_holding_lock()
             documents = self._index.manifest["documents"]
             if isinstance(name, str) and name not in documents:
-                # Typed "é" may be stored as "e" + accent (macOS names): the same name to a reader.
-                same = [d for d in documents if unicodedata.normalize("NFC", d) == unicodedata.normalize("NFC", name)]
+                # Typed "é" may be stored as "e" + accent (macOS names), and a name with a newline is
+                # shown as "a\nb" (`one_line_name`): each is the same name to a reader.
+                same = [d for d in documents if unicodedata.normalize("NFC", d) == unicodedata.normalize("NFC", name)
+                        or one_line_name(d) == name]
                 name = same[0] if len(same) == 1 else name
             if name not in documents:
-                known = ", ".join(sorted(documents)[:10]) + (", ..." if len(documents) > 10 else "")
+                known = ", ".join(one_line_name(d) for d in sorted(documents)[:10]) + (", ..." if len(documents) > 10 else "")
                 shown = " ".join(str(name).split()) or "(no name)"  # one line, whatever was typed
                 raise UsageError(f"{shown} is not among the documents (they are: {known})")
             if len(documents) == 1:
@@ -293,7 +296,7 @@ class Bot:
             target = self.settings.corpus_dir / name
             if not os.path.lexists(target):  # already deleted on disk: the index only has to follow
                 return self._sync_holding_lock()
-            aside = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.remove.tmp")
+            aside = staging_path(target, "remove.tmp")
             os.replace(target, aside)
             try:
                 report = self._sync_holding_lock()
@@ -327,6 +330,7 @@ class Bot:
         corpus = self.settings.corpus_dir
         if not corpus.is_dir():
             raise CorpusError(f"corpus folder not found: {corpus}")
+        name = self._stored_name(name)
         target = corpus / name
         if target.exists() and not replace:
             skipped = dict(self._index.report.skipped) if self._index is not None else {}
@@ -368,7 +372,21 @@ class Bot:
             raise UsageError(f"{name}: {len(data) / 1e6:.1f} MB is over the {self.settings.max_file_mb:g} MB limit")
         if not data:
             raise UsageError(f"{name}: the file is empty")
+        if len(upload_file_name(name).encode()) > NAME_MAX:
+            raise UsageError(f"{name[:40]}…: the file name is too long (over {NAME_MAX} bytes); shorten it")
         return upload_file_name(name)
+
+    def _stored_name(self, name: str) -> str:
+        """The name of the file already in the corpus folder that `name` means, if one is there under
+        another composition ("Cafe" + accent, as macOS writes it): replacing it must not leave a twin."""
+        if (self.settings.corpus_dir / name).exists():
+            return name
+        try:
+            present = os.listdir(self.settings.corpus_dir)
+        except OSError:
+            return name
+        same = [p for p in present if unicodedata.normalize("NFC", p) == name]
+        return same[0] if len(same) == 1 else name
 
     @staticmethod
     def _restore(target: Path, previous: bytes | None) -> None:

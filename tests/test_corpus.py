@@ -179,3 +179,17 @@ def test_the_folder_fingerprint_sees_a_file_replaced_with_its_old_size_and_time(
     os.replace(replacement, doc)
     assert doc.stat().st_size == stat.st_size and doc.stat().st_mtime_ns == stat.st_mtime_ns
     assert corpus_signature(tmp_path) != before
+
+
+def test_a_corpus_folder_that_cannot_be_listed_is_named_as_such(tmp_path, monkeypatch):
+    import os
+
+    from bot.errors import CorpusError
+    from bot.ingest.corpus import check_corpus_folder
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    with pytest.raises(CorpusError, match="cannot read the corpus folder .*: permission denied"):
+        check_corpus_folder(tmp_path)

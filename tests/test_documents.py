@@ -300,3 +300,30 @@ def test_a_name_with_a_newline_stays_on_one_line_of_the_listing():
     table = documents_table([{"doc": "tower\nnotes.txt", "chunks": 2, "bytes": 10, "added_at": ""},
                              {"doc": "plain.txt", "chunks": 1, "bytes": 5, "added_at": ""}])
     assert len(table.splitlines()) == 3 and "tower\\nnotes.txt" in table
+
+
+def test_replacing_a_decomposed_name_replaces_that_file_and_leaves_no_twin(docs_bot, small_settings):
+    (small_settings.corpus_dir / "Cafe\u0301.txt").write_text("The cafe opens at nine.")
+    docs_bot.sync()
+    docs_bot.add_document("Caf\u00e9.txt", b"The cafe opens at eight since May.", replace=True)
+    names = [d["doc"] for d in docs_bot.documents()]
+    assert [n for n in names if n.startswith("Caf")] == ["Cafe\u0301.txt"]
+    assert (small_settings.corpus_dir / "Cafe\u0301.txt").read_text() == "The cafe opens at eight since May."
+
+
+def test_a_document_with_a_long_name_can_be_removed_and_a_too_long_upload_is_refused(docs_bot, small_settings):
+    long_name = "minutes of the harbour committee " * 7 + ".txt"  # 235 bytes: a legal name
+    (small_settings.corpus_dir / long_name).write_text("The committee met on Tuesday.")
+    docs_bot.sync()
+    assert docs_bot.remove_document(long_name).removed == [long_name]
+    with pytest.raises(UsageError, match="the file name is too long"):
+        docs_bot.add_document("x" * 260 + ".txt", b"Some text.")
+
+
+def test_a_name_shown_with_an_escaped_newline_removes_that_document(docs_bot, small_settings):
+    (small_settings.corpus_dir / "tower\nnotes.txt").write_text("The tower is 40 metres tall.")
+    docs_bot.sync()
+    assert docs_bot.remove_document("tower\\nnotes.txt").removed == ["tower\nnotes.txt"]
+    with pytest.raises(UsageError) as error:
+        docs_bot.remove_document("missing.txt")
+    assert "\n" not in str(error.value)

@@ -191,6 +191,11 @@ def check_corpus_folder(root: Path) -> None:
         raise CorpusError(f"corpus folder not found: {root} (create it and put {ALLOWED_TYPES} files in it)")
     if not root.is_dir():
         raise CorpusError(f"corpus path is not a folder: {root}")
+    try:
+        with os.scandir(root):
+            pass
+    except OSError as exc:  # a folder without read permission would look empty
+        raise CorpusError(f"cannot read the corpus folder {root}: {(exc.strerror or str(exc)).lower()}") from None
 
 
 def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = None) -> list[CorpusFile]:
