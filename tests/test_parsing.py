@@ -280,3 +280,12 @@ def test_a_long_line_of_dots_is_read_in_one_pass_and_kept():
     # A dot leader was once searched for from every dot: this line took minutes.
     line = "." * 50_000 + " 12"
     assert parse_plain(line + "\n").text == line
+
+
+def test_a_definition_is_written_on_its_terms_line():
+    page = parse_html("<dl><dt>Written premium</dt><dd><p>The total premium of policies sold.</p></dd>"
+                      "<dt>Earned premium</dt><dd>The part of the written premium for cover given.</dd>"
+                      "<dd>Also: earned income.</dd></dl><p>Next.</p>")
+    assert page.text.split("\n") == ["Written premium — The total premium of policies sold.",
+                                     "Earned premium — The part of the written premium for cover given.",
+                                     "Earned premium — Also: earned income.", "Next."]

@@ -671,6 +671,11 @@ class _HTMLText(HTMLParser):
         # The lists open around the current text, innermost last: an <ol>'s numbering, or None
         # for a <ul>. An ordered item's number is written before it, as a browser shows it.
         self.lists: list[_OrderedList | None] = []
+        # A definition list's last term: its definitions are written on its line ("Churn rate —
+        # The share of …"), so that a definition is never read apart from what it defines.
+        self.term: list[Piece] | None = None
+        self.term_open = False  # the term's line is still the current one
+        self.definition_pending = False  # "Term — " written, the definition's text not yet
 
     def _flush(self) -> None:
         pieces = collapse_whitespace(self.current)
@@ -687,7 +692,8 @@ class _HTMLText(HTMLParser):
         """A block starts or ends: a new line, or inside a table cell a space (cells stay one row)."""
         target = self._text_target()
         if target is self.current:
-            self._flush()
+            if not self.definition_pending:  # <dd><p>…: the definition's paragraph stays on the term's line
+                self._flush()
         else:
             target.append(Piece(" ", self.getpos()[0]))
 
@@ -745,6 +751,14 @@ class _HTMLText(HTMLParser):
             return
         if self._table_tag(tag, start=True, attrs=attrs):
             return
+        if tag == "dd" and self.term is not None and not self.tables:
+            if not self.term_open:  # a second definition of the term: on a line of its own, named
+                self._flush()
+                self.current = list(self.term)
+            self.current.append(Piece(" — ", self.getpos()[0]))
+            self.term_open, self.definition_pending = False, True
+            return
+        self.term_open = False
         if tag in _BLOCK_TAGS:
             self._block_boundary()
         if tag in _HEADING_TAGS:
@@ -771,6 +785,13 @@ class _HTMLText(HTMLParser):
             return
         if self._table_tag(tag, start=False):
             return
+        if tag == "dt" and not self.tables:
+            self.term = collapse_whitespace(self.current)
+            self.term_open = bool(self.term)
+            self.term = self.term or None
+            return  # the definition follows on this line
+        if tag == "dl":
+            self.term, self.term_open = None, False
         if tag in _BLOCK_TAGS:
             self._block_boundary()
         if tag in _HEADING_TAGS:
@@ -788,6 +809,8 @@ class _HTMLText(HTMLParser):
             if not data.strip():
                 return
             self.in_head = False  # visible text cannot be in <head>: the body has begun
+        if data.strip():
+            self.definition_pending = False
         self._text_target().append(Piece(data, self.getpos()[0]))
 
 
