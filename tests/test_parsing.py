@@ -289,3 +289,11 @@ def test_a_definition_is_written_on_its_terms_line():
     assert page.text.split("\n") == ["Written premium — The total premium of policies sold.",
                                      "Earned premium — The part of the written premium for cover given.",
                                      "Earned premium — Also: earned income.", "Next."]
+
+
+def test_plain_text_underlined_headings_are_sections_and_their_underlines_go():
+    parsed = parse_plain("Incident Report\n===============\n\nSummary\n-------\nThe canary failed.\n\n"
+                         "A sentence ends here.\n---\nMore.\n")
+    assert [h for _, h in parsed.headings] == ["Incident Report", "Summary"]  # a lone top heading is the title
+    assert "=====" not in parsed.text and "-------" not in parsed.text
+    assert "A sentence ends here.\n---\nMore." in parsed.text  # a rule under a sentence is no underline

@@ -417,22 +417,38 @@ def parse_plain(content: str) -> ParsedText:
     """Lines as they are, less an e-mail's quote marks. A table of contents' lines and a page's
     running headers and footers are left out: a page number beside a title answers nothing
     (questions about numbers found them), and a footer would split the paragraph running over it.
-    Numbered headings ("2.3  Results") are headings at their number's depth."""
+    Numbered headings ("2.3  Results") are headings at their number's depth, and underlined ones
+    ("Timeline" over "-----") at the underline's."""
     raw = split_source_lines(content)
     furniture = page_furniture(raw)
     lines = ["" if i in furniture or is_contents_line(line) else _QUOTE_MARKS.sub("", line).replace(_PAGE_BREAK, "")
              for i, line in enumerate(raw)]
-    left_out = furniture | _blanks_inside_paragraphs(raw, lines, furniture)
+    underlined = underlined_headings(lines)
+    left_out = furniture | _blanks_inside_paragraphs(raw, lines, furniture) | {i + 1 for i in underlined}
     kept = [i for i in range(len(lines)) if i not in left_out]
     text_lines = [lines[i] for i in kept]
     pages = _page_numbers(raw)
     b = TextBuilder()
     for k, (i, line) in enumerate(zip(kept, text_lines)):
         prev_blank, next_blank = _standalone(text_lines, k)
-        level = numbered_heading_level(text_lines, k) if prev_blank and next_blank else None
+        level = underlined.get(i) or (numbered_heading_level(text_lines, k) if prev_blank and next_blank else None)
         heading = level is not None or looks_like_heading(line, prev_blank, next_blank)
         b.add_pieces([Piece(line.rstrip(), i + 1, pages[i] if pages else None)], heading=heading, level=level)
     return b.finish(pages[-1] if pages else 0)
+
+
+_UNDERLINE = re.compile(r"^\s*(?:(=){3,}|-{3,})\s*$")
+
+
+def underlined_headings(lines: list[str]) -> dict[int, int]:
+    """Headings underlined as plain text writes them ("Timeline" over "--------"), by line index:
+    level 1 under "=", 2 under "-". The line above must start a block and read as a heading."""
+    found: dict[int, int] = {}
+    for i in range(len(lines) - 1):
+        m = _UNDERLINE.match(lines[i + 1])
+        if m and (i == 0 or not lines[i - 1].strip()) and looks_like_heading(lines[i], True, True):
+            found[i] = 1 if m.group(1) else 2
+    return found
 
 
 def _page_numbers(lines: list[str]) -> list[int]:
