@@ -158,6 +158,13 @@ def test_soft_hyphen_at_a_line_end_always_joins():
     assert clean_pdf_line("in\u00advisible  soft\u00adhyphens\u00ad") == "invisible softhyphens\u00ad"
 
 
+def test_an_address_broken_at_a_hyphen_keeps_it():
+    words = PdfWords(["Write to support@aquila-", "instruments.example for help."], frozenset({"instruments"}))
+    assert wrapped_line_end("Write to support@aquila-", "instruments.example", words) == "Write to support@aquila-"
+    assert wrapped_line_end("see https://docs.aquila-", "instruments.example/setup", words).endswith("aquila-")
+    assert wrapped_line_end("The informa-", "tion desk", words) == "The informa"
+
+
 def test_pdf_without_text_layer_is_skipped_with_the_reason(tmp_path):
     corpus = tmp_path / "c"
     corpus.mkdir()

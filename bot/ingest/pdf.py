@@ -33,6 +33,7 @@ _HYPHEN_BREAK = re.compile(r"(\w+)-$")
 _DASH_BREAK = re.compile(r"\S[–—]$")
 _LEADING_WORD = re.compile(r"^([^\W\d_]+)")
 _SOFT_HYPHEN = "\u00ad"
+_ADDRESS = re.compile(r"@|://|^www\.")
 # Typographic ligatures some PDFs map their glyphs to; a reader and a search index need the letters.
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
                             "\ufb05": "st", "\ufb06": "st"})
@@ -431,6 +432,8 @@ def wrapped_line_end(text: str, following: str | None, words: PdfWords) -> str:
     end = _HYPHEN_BREAK.search(text)
     if end is None:
         return text + " "
+    if _ADDRESS.search(text.rsplit(None, 1)[-1]):
+        return text  # "support@aquila-" / "instruments.example": an address keeps its hyphens
     start = _LEADING_WORD.match(following)
     if start is not None and end.group(1).isalpha() and words.joins(end.group(1), start.group(1)):
         return text[:-1]
