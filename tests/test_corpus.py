@@ -94,6 +94,23 @@ def test_a_link_to_a_document_of_the_corpus_leaves_the_document_under_its_own_na
     assert dict(result.skipped) == {"0link.txt": "link to d.txt, indexed itself"}
 
 
+def test_a_link_with_a_supported_name_to_an_unsupported_file_is_read_under_the_links_name(tmp_path):
+    corpus = write_corpus(tmp_path / "c", {"d.txt": "Another document. It has two sentences."})
+    (corpus / "notes.log").write_text("The boiler was serviced in May.")
+    os.symlink("notes.log", corpus / "notes.txt")
+    result = load_corpus(corpus)
+    assert [d.doc_id for d in result.documents] == ["d.txt", "notes.txt"]
+    assert dict(result.skipped) == {"notes.log": "unsupported file type .log"}
+
+
+def test_office_lock_files_and_editor_backups_are_ignored_silently(tmp_path):
+    corpus = write_corpus(tmp_path / "c", {"d.txt": "A document. It has two sentences."})
+    for name in ("~$report.docx", "d.txt~", "notes.swp"):
+        (corpus / name).write_bytes(b"\x00lock")
+    result = load_corpus(corpus)
+    assert [d.doc_id for d in result.documents] == ["d.txt"] and result.skipped == []
+
+
 # ----- decoding -----
 
 def test_utf8_with_a_stray_latin1_byte_keeps_its_utf8_and_repairs_only_that_byte():

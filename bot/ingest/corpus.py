@@ -198,6 +198,9 @@ def check_corpus_folder(root: Path) -> None:
         raise CorpusError(f"cannot read the corpus folder {root}: {(exc.strerror or str(exc)).lower()}") from None
 
 
+_EDITOR_LEFTOVER = re.compile(r"^~\$|~$|\.sw[a-p]$")
+
+
 def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = None) -> list[CorpusFile]:
     """Every file under root (sorted, hidden ones ignored) with its hash or the reason it is refused.
 
@@ -230,12 +233,16 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = Non
                 continue
             target = resolved.relative_to(resolved_root)
             if resolved.is_file() and not any(part.startswith(".") for part in target.parts) and not (
-                    ignore is not None and resolved.is_relative_to(Path(ignore).resolve())):
+                    ignore is not None and resolved.is_relative_to(Path(ignore).resolve())) and \
+                    resolved.suffix.lower() in SUPPORTED_SUFFIXES:
                 # The file itself is scanned under its own name: the link would only compete for it.
+                # (A link "notes.txt" to "notes.log" is read under the link's name: the target is not.)
                 found.append(CorpusFile(rel, path, skip_reason=f"link to {'/'.join(target.parts)}, indexed itself"))
                 continue
         if not path.is_file():
             continue
+        if _EDITOR_LEFTOVER.search(path.name):
+            continue  # Word's lock file (~$report.docx), an editor's backup (notes.txt~) or swap file
         suffix = path.suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
             found.append(CorpusFile(rel, path, skip_reason=f"unsupported file type {suffix or '(none)'}"))
