@@ -190,15 +190,3 @@ def test_an_e_mail_shows_its_wrap_width_despite_headers_lists_and_a_long_quote_l
     assert wrap_width(text) == 72
     sentences = [text[s:e] for s, e in sentence_spans(text)]
     assert "She is in the office on Mondays to\nWednesdays and can be reached on +31 20 555 0192." in sentences
-
-
-def test_a_chunk_starts_where_a_speakers_turn_starts_when_the_turn_fits():
-    turns = [f"[00:0{k}:00] {name}: " + " ".join(f"Point {k}.{i} about the release plan is noted." for i in range(4))
-             for k, name in enumerate(["Alice", "Carla", "Priya", "Tom", "Ben", "Dana"])]
-    doc = make_doc("\n".join(turns) + "\n")
-    chunks = chunk_document(doc, chunk_size=400, chunk_overlap=150)
-    assert len(chunks) > 2
-    for chunk in chunks:
-        assert chunk.text.startswith("[00:0"), chunk.text[:40]  # the speaker is in every passage
-        assert doc.text[chunk.start:chunk.end] == chunk.text
-    assert all(b.end > a.end for a, b in zip(chunks, chunks[1:]))  # each reaches past the one before

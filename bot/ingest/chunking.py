@@ -173,8 +173,7 @@ def chunk_document(doc: Document, chunk_size: int = 600, chunk_overlap: int = 15
         # author wrote, may be the only place a fact is stated ("The winner was:" / "Maria Lopez").
         for s, e in sentence_spans(doc.text, sec_start, sec_end, width):
             units.extend(_split_long(doc.text, s, e, chunk_size, chunk_overlap))
-        starts_line = [not doc.text[doc.text.rfind("\n", 0, s) + 1 : s].strip() for s, _ in units]
-        for i, j in pack_units(units, chunk_size, chunk_overlap, starts_line):
+        for i, j in pack_units(units, chunk_size, chunk_overlap):
             chunks.append(_make_chunk(doc, units[i : j + 1], first_id + len(chunks)))
     return chunks
 
@@ -193,15 +192,12 @@ def _sections(doc: Document) -> list[tuple[int, int]]:
     return list(zip(starts, starts[1:] + [len(doc.text)]))
 
 
-def pack_units(units: list[tuple[int, int]], chunk_size: int, chunk_overlap: int,
-               starts_line: list[bool] | None = None) -> list[tuple[int, int]]:
+def pack_units(units: list[tuple[int, int]], chunk_size: int, chunk_overlap: int) -> list[tuple[int, int]]:
     """(first, last) unit indexes of each chunk.
 
     Each chunk takes as many units as fit; the next one starts with the trailing units that fit in
     the overlap, but only those that leave room for the unit that did not fit, so that every chunk
-    reaches past the end of the one before it (none lies inside another). Where the first of them
-    is not the first sentence of its line (`starts_line`), the chunk starts at the line's beginning
-    instead when that still leaves room: "[00:04:06] Carla:" stays with what Carla said.
+    reaches past the end of the one before it (none lies inside another).
     """
     spans: list[tuple[int, int]] = []
     i = 0
@@ -216,12 +212,6 @@ def pack_units(units: list[tuple[int, int]], chunk_size: int, chunk_overlap: int
         k = j + 1
         while k - 1 > i and end - units[k - 1][0] <= chunk_overlap and following_end - units[k - 1][0] <= chunk_size:
             k -= 1
-        line_start = k
-        while starts_line is not None and line_start - 1 > i and not starts_line[line_start] \
-                and following_end - units[line_start - 1][0] <= chunk_size:
-            line_start -= 1
-        if starts_line is not None and starts_line[line_start]:
-            k = line_start
         i = k
     return spans
 
