@@ -121,6 +121,11 @@ def test_answers_do_not_run_across_the_cells_of_a_table_row():
     assert not crosses_break(row, fee, fee + 4)
     prose = "The rent (including water; see clause 4) is £900."
     assert not crosses_break(prose, 0, len(prose))
+    # nor out of a column's name, which is the bot's wording: "USD" is no price
+    priced = "Dyson V15 — Price (USD): 749; Weight (kg): 3.1."
+    for label in ("USD", "Price (USD): 749", "Weight (kg)"):
+        assert crosses_break(priced, priced.index(label), priced.index(label) + len(label)), label
+    assert not crosses_break(priced, priced.index("749"), priced.index("749") + 3)
 
 
 def test_a_section_heading_number_is_no_answer():
@@ -133,3 +138,17 @@ def test_a_section_heading_number_is_no_answer():
     assert section_number_end(text, chunk.heading_length) == 1  # "4" is left out; "EUR 0.30" is not
     assert section_number_end("2.3.  Results\nForty species.", 13) == 4
     assert section_number_end("Mileage\n4 trips.", 7) == 0 and section_number_end(text, 0) == 0
+
+
+@pytest.mark.parametrize("given,expected", [
+    ("https://api.", "https://api.parcelpoint.example/v3"),  # an edge on a joiner inside an address
+    ("@parcelpoint", "support@parcelpoint.example"),
+    ("10:", "10:30"),
+    ("U.", "U.S."),
+    ("it.", "it"),  # "it.Next": a missing space between sentences is no joiner
+])
+def test_an_edge_on_a_joiner_inside_a_token_takes_the_whole_token(given, expected):
+    text = "See https://api.parcelpoint.example/v3 or support@parcelpoint.example at 10:30 in the U.S. as it.Next time."
+    start = text.index(given)
+    s, e = align_to_words(text, start, start + len(given))
+    assert text[s:e] == expected

@@ -31,6 +31,7 @@ _BREAK = re.compile(r"\n[ \t]*\n|\?[ \t]*\n")
 # Where a table row's sentence joins two cells ("£180; Boat storage: £75", "Junior — Annual fee:"):
 # the column's name there is the bot's wording, so no answer runs across it.
 _ROW_JOINT = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
+_ROW_JOINT_WINDOW = 45  # the longest joint
 # What may stand before a line's own text: indentation and a list item's mark ("- ", "2. ", "(b) ").
 _LINE_LEAD = re.compile(rf"[ \t]*(?:{LIST_MARK}[ \t]+)?")
 
@@ -38,13 +39,13 @@ _LINE_LEAD = re.compile(rf"[ \t]*(?:{LIST_MARK}[ \t]+)?")
 def crosses_break(text: str, start: int, end: int, sentences: Sequence[tuple[int, int]] = (), offset: int = 0) -> bool:
     """Whether text[start:end] runs across a paragraph break, out of a line that asks a question
     (an FAQ's question is not part of its answer), from one line of a list or table into part of
-    the next, or across the joint between two cells of a table row: no answer does. A span over
+    the next, or into the joint between two cells of a table row: no answer does. A span over
     several such lines takes them whole (the items of one list); a sentence hard-wrapped over lines
     is crossed freely: one of `sentences` (as the chunker found them for the whole document, in
     offsets of the text's document, where `text` starts at `offset`) when given, else as `runs_on`
     reads the text alone. The reader's tokens do not
     see line breaks, so without this it ends "50 GB" on the next row's label ("50 GB.\nPro")."""
-    if _BREAK.search(text, start, end) is not None or _ROW_JOINT.search(text, start, end) is not None:
+    if _BREAK.search(text, start, end) is not None or _in_row_label(text, start, end):
         return True
     breaks = [i for i in range(start, end) if text[i] == "\n"]
     if not breaks:
@@ -56,6 +57,14 @@ def crosses_break(text: str, start: int, end: int, sentences: Sequence[tuple[int
         inside = all(runs_on(text[text.rfind("\n", 0, i) + 1 : i], next_line_start(text, i + 1), width)
                      for i in breaks)
     return not inside and not _whole_lines(text, start, end)
+
+
+def _in_row_label(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] takes in any of a table row's joints ("; Price (USD): "), whose
+    column names are the bot's wording: "USD" is no answer to "How much does it cost?"."""
+    window = _ROW_JOINT_WINDOW
+    return any(m.start() < end and start < m.end()
+               for m in _ROW_JOINT.finditer(text, max(0, start - window), min(len(text), end + window)))
 
 
 _SECTION_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
@@ -103,7 +112,13 @@ def _join_length(text: str, i: int, step: int) -> int:
 
 
 def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen to whole words, then trim spaces and trailing punctuation that no answer needs."""
+    """Widen to whole words, then trim spaces and trailing punctuation that no answer needs. An
+    edge on a joiner inside a token ("https://api" before ".parcelpoint", "@parcelpoint" after
+    "support") moves past it first, so the whole address or number is taken."""
+    if 0 < start < end and text[start] in _JOINERS and text[start + 1 : start + 2].isalnum():
+        start -= _join_length(text, start, -1)
+    if start < end - 1 and text[end - 1] in _JOINERS and text[end - 2].isalnum():
+        end += _join_length(text, end - 1, 1)
     while start > 0 and text[start].isalnum():
         if text[start - 1].isalnum():
             start -= 1
