@@ -6,8 +6,9 @@ subject of the previous question ("What is BCIJ responsible for?") and retrieval
 previous question's key words. After a "who" question answered with a name, "he", "she" or
 "they" mean that name instead ("Who was the captain of the Esperance?" "John Hale" "Where was he
 born?" -> "Where was John Hale born?"), and after a "which ...?" question that names nothing
-itself ("Which company builds warehouse robots?" "Acme Robotics"), any pronoun does. A follow-up
-of a follow-up leans on the earlier question as it was resolved.
+itself ("Which company builds warehouse robots?" "Acme Robotics"), any pronoun does, and after one
+that does, "they" and "their" do ("Which team is top of Division 2?" "Harbour Lions" "Who is their
+captain?"). A follow-up of a follow-up leans on the earlier question as it was resolved.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ _ASKS_WHO = re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)
 # left out: "What destroyed the lighthouse?" asks for a cause, not the thing "it" means next.)
 _ASKS_WHICH = re.compile(r"^\W*(?:and\s+)?which\s+[a-z]", re.I)
 _THINGS = {"it", "its", "they", "them", "their", "theirs"} | _PERSONAL
+_PLURAL = {"they", "them", "their", "theirs"}
+# Acronyms that name a kind of thing, not the thing a question is about ("the base URL of the
+# ParcelPoint API": the API).
+_GENERIC_ACRONYMS = {"URL", "PDF", "HTML", "HTTP", "HTTPS", "API", "FAQ", "ID", "PIN", "USB", "SMS", "CSV",
+                     "JSON", "XML", "SQL", "UI", "OS", "PC", "IT", "HR", "ETA", "AM", "PM", "VAT", "GB", "MB"}
 _NAME_JOINERS = {"of", "de", "del", "la", "le", "van", "von", "der", "du", "al", "bin"}
 _MAX_NAME_WORDS = 8
 CHAIN_TURNS = 3  # how far back a chain of follow-ups is followed
@@ -77,9 +83,10 @@ def answered_name(turn: Turn) -> tuple[str, frozenset[str]]:
         return "", frozenset()
     if _ASKS_WHO.search(turn.question):
         return answer, frozenset(_PERSONAL)
-    if _ASKS_WHICH.search(turn.question) and not _names(turn.question):
-        # "Which city is the Eiffel Tower in?" "Paris": "it" is still the tower
-        return answer, frozenset(_THINGS)
+    if _ASKS_WHICH.search(turn.question):
+        # "Which city is the Eiffel Tower in?" "Paris": "it" is still the tower; but "Which team is
+        # top of Division 2?" "Harbour Lions": "their captain" is the team's
+        return answer, frozenset(_THINGS if not _names(turn.question) else _PLURAL)
     return "", frozenset()
 
 
@@ -98,7 +105,11 @@ def _names(question: str) -> list[str]:
     names: list[str] = []
     current: list[str] = []
     for i, w in enumerate(words):
-        capitalised = (w.isupper() and len(w) >= 2) or (w[:1].isupper() and i > 0 and w.lower() not in _STOP)
+        numbered = i + 1 < len(words) and words[i + 1].isdigit()  # "Year 6", "Division 2"
+        capitalised = (w.isupper() and len(w) >= 2) or (w[:1].isupper() and i > 0 and (w.lower() not in _STOP or numbered))
+        if current and w.isdigit():
+            current.append(w)
+            continue
         # "Bank of England", "University of Aarhus": one name across a short joining word
         joins = current and w.lower() in _NAME_JOINERS and i + 1 < len(words) and words[i + 1][:1].isupper()
         if capitalised or joins:
@@ -112,13 +123,15 @@ def _names(question: str) -> list[str]:
 
 
 def subject_of(question: str) -> str:
-    """The thing a question is about: an acronym or capitalised name if there is one, else its
+    """The thing a question is about: a capitalised name or acronym if there is one, else its
     first noun-like phrase."""
     names = _names(question)
     if names:
-        # Prefer an acronym (the most specific handle), then the longest name.
-        acronyms = [n for n in names if n.isupper()]
-        return acronyms[0] if acronyms else max(names, key=len)
+        # A name after "of"/"for" ("the base URL of the ParcelPoint API"), else an acronym (the
+        # most specific handle) that is not a kind of thing, else the longest name.
+        owned = [n for n in names if re.search(rf"\b(?:of|for)\s+(?:the\s+)?{re.escape(n)}\b", question, re.I)]
+        acronyms = [n for n in names if n.isupper() and n not in _GENERIC_ACRONYMS]
+        return (owned or acronyms or [max(names, key=len)])[0]
     # Otherwise the noun phrase after the first article ("how tall is the old lighthouse"),
     # or failing that the first run of content words.
     words = re.findall(r"[\w'’-]+", question)

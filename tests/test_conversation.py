@@ -94,3 +94,17 @@ def test_a_long_odd_answer_costs_no_time():
     resolve("Where was he born?", [Turn("Who built it?", "-".join(["A"] * 400) + " x!")])
     assert time.perf_counter() - began < 0.1
     assert is_name("Bank of England") and is_name("Morocco and Spain") and not is_name("a Belgian of Moroccan descent")
+
+
+def test_the_subject_is_what_a_kind_of_thing_belongs_to_and_numbers_stay_in_names():
+    asked = resolve("When will its version 2 be switched off?", ["What is the base URL of the ParcelPoint API?"])
+    assert asked.reader_question == "When will ParcelPoint API's version 2 be switched off?"
+    asked = resolve("Where do they play?", ["Who won Division 2 last season?"])
+    assert "Division 2" in asked.reader_question
+
+
+def test_after_a_which_question_naming_something_they_means_the_answer_and_it_the_thing_named():
+    team = {"question": "Which team is top of Division 2?", "answer": "Harbour Lions"}
+    assert resolve("Who is their captain?", [team]).reader_question == "Who is Harbour Lions's captain?"
+    tower = {"question": "Which city is the Eiffel Tower in?", "answer": "Paris"}
+    assert resolve("How tall is it?", [tower]).reader_question == "How tall is Eiffel Tower?"
