@@ -344,3 +344,27 @@ def test_short_lines_in_a_prose_column_make_no_rows_with_a_table_beside_it(tmp_p
                          "for her farewell assembly in the main hall.", "Warm wishes, Mr Samuel Adeyemi, Headteacher"]
     assert lines[2:] == ["Thu 21 March — Event: Farewell assembly.", "Fri 22 March — Event: Easter parade.",
                          "Mon 8 April — Event: Summer term begins."]
+
+
+def test_a_small_pdf_that_unpacks_to_a_huge_page_is_refused_at_once(tmp_path):
+    import zlib
+
+    content = b"BT /F1 12 Tf 72 700 Td (Hello.) Tj ET\n%" + b" " * (9 * 1024 * 1024) + b"\n"
+    stream = zlib.compress(content, 9)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+               b"/Contents 4 0 R >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    pdf = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    (tmp_path / "bomb.pdf").write_bytes(bytes(pdf))
+    assert len(pdf) < 100_000
+    with pytest.raises(ValueError, match="a page unpacks to over 8 MB"):
+        load_document(tmp_path / "bomb.pdf", "bomb.pdf")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import re
 import statistics
 from collections import Counter
@@ -144,6 +145,7 @@ def read_pdf_blocks(source: Path | bytes) -> tuple[int, list[PdfBlock]]:
     from pdfminer.layout import LAParams
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
+    check_page_contents(source)
     blocks: list[PdfBlock] = []
     pages = 0
     try:
@@ -157,6 +159,35 @@ def read_pdf_blocks(source: Path | bytes) -> tuple[int, list[PdfBlock]]:
         detail = first_line(exc)
         raise ValueError(f"not a readable PDF ({detail})") from None
     return pages, blocks
+
+
+# A page whose drawing instructions unpack to more than this is no document to read: the layout
+# analysis reads a few MB a second, so a 50 KB file unpacking to 50 MB held indexing for minutes.
+MAX_PAGE_CONTENT_MB = 8
+
+
+def check_page_contents(source: Path | bytes) -> None:
+    """ValueError when a page's content unpacks to over MAX_PAGE_CONTENT_MB (measured with pypdf,
+    which unpacks in C and stops at its own limit). A file pypdf cannot open is left to pdfminer,
+    whose reason for refusing it is the one the user sees."""
+    import pypdf
+    from pypdf.errors import LimitReachedError
+
+    limit = MAX_PAGE_CONTENT_MB * 1024 * 1024
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # its complaints about a damaged file are not ours
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(source) if isinstance(source, bytes) else source)
+        if reader.is_encrypted:
+            return
+        for page in reader.pages:
+            contents = page.get_contents()
+            if contents is not None and len(contents.get_data()) > limit:
+                raise LimitReachedError("page content")
+    except LimitReachedError:
+        raise ValueError(f"not a readable PDF (a page unpacks to over {MAX_PAGE_CONTENT_MB} MB of drawing "
+                         "instructions)") from None
+    except Exception:  # pypdf's view of a damaged file: pdfminer says why it cannot be read
+        return
 
 
 def _page_blocks(layout, page: int) -> list[PdfBlock]:
