@@ -4,7 +4,7 @@ from bot.config import load_settings
 from tests.conftest import load_corpus
 from bot.pipeline import Bot
 from bot.read.transformer import ReadItem, TransformerReader, align_to_words
-from bot.read.windows import crosses_break, section_number_end
+from bot.read.windows import crosses_break, is_item_mark, section_number_end
 
 
 @pytest.mark.parametrize("text,start,end,expected", [
@@ -152,3 +152,15 @@ def test_an_edge_on_a_joiner_inside_a_token_takes_the_whole_token(given, expecte
     start = text.index(given)
     s, e = align_to_words(text, start, start + len(given))
     assert text[s:e] == expected
+
+
+@pytest.mark.parametrize("text,span,mark", [
+    ("5.4 Work outside the scope is charged at £950 a day.", "5.4", True),
+    ("Intro\n(b) The tenant pays the rent.", "b", True),
+    ("5.4 million people live there.", "5.4", False),  # a figure, not a clause's number
+    ("3 million people.", "3", False),
+    ("5.4 Work outside the scope is charged at £950 a day.", "£950", False),
+])
+def test_a_clauses_number_is_no_answer(text, span, mark):
+    start = text.index(span)
+    assert is_item_mark(text, start, start + len(span)) is mark

@@ -70,6 +70,19 @@ def _in_row_label(text: str, start: int, end: int) -> bool:
 _SECTION_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
 
 
+# A numbered clause's or item's mark at a line's start, before a capital ("5.4 Work outside…",
+# "(b) The tenant…"): "5.4 million people" is a figure, not a mark.
+_ITEM_MARK = re.compile(r"[ \t]*(?=[\w(]*[.)])\(?(?:\d{1,3}(?:\.\d{1,3})*\.?|[A-Za-z])\)?(?=[ \t]+[A-Z])")
+
+
+def is_item_mark(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies within the mark a numbered clause or item starts with: the
+    clause's number is not what a question about the clause asks for."""
+    line_start = text.rfind("\n", 0, start) + 1
+    m = _ITEM_MARK.match(text, line_start)
+    return m is not None and end <= m.end()
+
+
 def section_number_end(text: str, heading: int) -> int:
     """Where the number of the heading that `text` starts with ends (0 when it has none): "4" of
     "4 Mileage" is the section's name, not an answer to "What is the mileage rate?"."""
@@ -348,7 +361,8 @@ class WindowReader:
                 s_char, e_char = windows.offsets[w][s_tok][0], windows.offsets[w][e_tok][1]
                 s_char, e_char = align_to_words(item.text, s_char, e_char)
                 if e_char <= s_char or crosses_break(item.text, s_char, e_char, item.sentences, item.offset) \
-                        or e_char <= section_number_end(item.text, item.heading):
+                        or e_char <= section_number_end(item.text, item.heading) \
+                        or is_item_mark(item.text, s_char, e_char):
                     continue
                 candidates[q_index].append((score, float(null[w]), item, s_char, e_char))
 
