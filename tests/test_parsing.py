@@ -297,3 +297,9 @@ def test_plain_text_underlined_headings_are_sections_and_their_underlines_go():
     assert [h for _, h in parsed.headings] == ["Incident Report", "Summary"]  # a lone top heading is the title
     assert "=====" not in parsed.text and "-------" not in parsed.text
     assert "A sentence ends here.\n---\nMore." in parsed.text  # a rule under a sentence is no underline
+
+
+def test_html_superscripts_keep_ordinals_mark_exponents_and_set_note_marks_apart():
+    page = parse_html("<p>Suction (AW)<sup>2</sup> is 165<sup>4</sup> on the 1<sup>st</sup> floor of 30 m<sup>2</sup>"
+                      ", see<sup><a href='#n'>*</a></sup>.</p>")
+    assert page.text == "Suction (AW) [2] is 165 [4] on the 1st floor of 30 m^2, see [*]."

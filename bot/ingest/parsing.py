@@ -692,6 +692,7 @@ class _HTMLText(HTMLParser):
         self.term: list[Piece] | None = None
         self.term_open = False  # the term's line is still the current one
         self.definition_pending = False  # "Term — " written, the definition's text not yet
+        self.superscript: tuple[list[Piece], int] | None = None  # where an open <sup>'s text starts
 
     def _flush(self) -> None:
         pieces = collapse_whitespace(self.current)
@@ -767,6 +768,10 @@ class _HTMLText(HTMLParser):
             return
         if self._table_tag(tag, start=True, attrs=attrs):
             return
+        if tag == "sup":
+            target = self._text_target()
+            self.superscript = (target, len(target))
+            return
         if tag == "dd" and self.term is not None and not self.tables:
             if not self.term_open:  # a second definition of the term: on a line of its own, named
                 self._flush()
@@ -801,6 +806,14 @@ class _HTMLText(HTMLParser):
             return
         if self._table_tag(tag, start=False):
             return
+        if tag == "sup" and self.superscript is not None:
+            target, at = self.superscript
+            self.superscript = None
+            if target is self._text_target() and len(target) > at:
+                before = "".join(p.text for p in target[:at])
+                marked = superscript_text("".join(p.text for p in target[at:]), before[-1:])
+                target[at:] = [Piece(marked, target[at].source_line)]
+            return
         if tag == "dt" and not self.tables:
             self.term = collapse_whitespace(self.current)
             self.term_open = bool(self.term)
@@ -831,6 +844,22 @@ class _HTMLText(HTMLParser):
 
 
 _MAX_SPAN = 100  # colspan/rowspan beyond this are a page's mistake, not a layout
+_ORDINAL_SUFFIX = re.compile(r"(?:st|nd|rd|th|er|re|e|ème|o|a|º|ª)", re.IGNORECASE)
+_EXPONENT = re.compile(r"[-−+]?\d{1,3}")
+
+
+def superscript_text(text: str, before: str) -> str:
+    """A <sup> as plain text: an ordinal's ending stays on its number ("1st"), an exponent after a
+    unit is marked as one ("m^2"), and anything else is a note's mark, set apart ("165 [4]",
+    "Suction (AW) [2]"): run into the figure before it, "165" would read "1654"."""
+    text = text.strip()
+    if not text:
+        return ""
+    if before.isdigit() and _ORDINAL_SUFFIX.fullmatch(text):
+        return text
+    if before.isalpha() and _EXPONENT.fullmatch(text):
+        return f"^{text}"
+    return f" [{text}]"
 
 
 def column_names(header: dict[int, str], columns: range) -> str:
