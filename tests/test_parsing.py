@@ -303,3 +303,8 @@ def test_html_superscripts_keep_ordinals_mark_exponents_and_set_note_marks_apart
     page = parse_html("<p>Suction (AW)<sup>2</sup> is 165<sup>4</sup> on the 1<sup>st</sup> floor of 30 m<sup>2</sup>"
                       ", see<sup><a href='#n'>*</a></sup>.</p>")
     assert page.text == "Suction (AW) [2] is 165 [4] on the 1st floor of 30 m^2, see [*]."
+
+
+def test_markdown_inline_superscripts_read_as_in_html():
+    assert parse_markdown("Suction is 165<sup>4</sup> on the 1<sup>st</sup> floor of 30 m<sup>2</sup>.\n").text == \
+        "Suction is 165 [4] on the 1st floor of 30 m^2."

@@ -36,6 +36,7 @@ _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _MD_HIDDEN_OPEN = re.compile(r"<!--|<(script|style)\b[^>]*>", re.IGNORECASE)
 _MD_FRONT_MATTER = re.compile(r"^(?:---|\+\+\+)\s*$")
 _MD_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_MD_SUPERSCRIPT = re.compile(r"(.?)<sup>(.{0,40}?)</sup>", re.IGNORECASE)  # the character before, and the mark
 _MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
 _MD_TABLE_SEP = re.compile(r"^(?=.*\|)(?=.*-)[\s|:-]+$")
 _MD_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
@@ -235,6 +236,7 @@ def _render_prose(line: str) -> str:
     line = _MD_BOLD.sub(r"\2", line)
     line = _MD_EM.sub(lambda m: m.group(1) or m.group(2), line)
     line = _MD_FOOTNOTE_REF.sub("", line)
+    line = _MD_SUPERSCRIPT.sub(lambda m: m.group(1) + superscript_text(_MD_TAG.sub("", m.group(2)), m.group(1)), line)
     line = html.unescape(_MD_TAG.sub("", line))
 
     def restore(m: re.Match) -> str:
