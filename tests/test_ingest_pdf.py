@@ -368,3 +368,21 @@ def test_a_small_pdf_that_unpacks_to_a_huge_page_is_refused_at_once(tmp_path):
     assert len(pdf) < 100_000
     with pytest.raises(ValueError, match="a page unpacks to over 8 MB"):
         load_document(tmp_path / "bomb.pdf", "bomb.pdf")
+
+
+def test_a_numbered_list_set_in_one_box_is_one_line_per_item_and_wrapped_items_stay_whole(tmp_path):
+    make_pdf(tmp_path / "steps.pdf", [[
+        TextLine("Setting up", size=16, bold=True),
+        TextLine("Do these in order:", gap=8),
+        TextLine("1. Open the battery door at the bottom of the sensor array and insert the"),
+        TextLine("batteries, observing the polarity marks.", x=86),
+        TextLine("2. Wait until the red LED flashes. 3. Attach the bracket with the two bolts."),
+        TextLine("Spare parts are listed in chapter", gap=8),
+        TextLine("3. The index lists every part."),
+    ]])
+    lines = load_document(tmp_path / "steps.pdf", "steps.pdf").text.split("\n")
+    assert lines[1:] == [
+        "Do these in order:",
+        "1. Open the battery door at the bottom of the sensor array and insert the batteries, observing the polarity marks.",
+        "2. Wait until the red LED flashes. 3. Attach the bracket with the two bolts.",
+        "Spare parts are listed in chapter 3. The index lists every part."]  # a number, not an item

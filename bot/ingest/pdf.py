@@ -135,7 +135,8 @@ def parse_pdf(source: Path | bytes) -> ParsedText:
     words = PdfWords([line.text for block in blocks for line in block.lines], known_words())
     b = TextBuilder()
     for paragraph, heading in pdf_paragraphs(blocks, body):
-        b.add_pieces(reflow(paragraph, words), heading=heading)
+        for item in [paragraph] if heading else list_items(paragraph):
+            b.add_pieces(reflow(item, words), heading=heading)
     return b.finish(pages)
 
 
@@ -431,16 +432,43 @@ def pdf_paragraphs(blocks: Sequence[PdfBlock], body: PdfBody) -> Iterator[tuple[
         yield current, False
 
 
+# A list item's mark at the start of a line: a bullet, or a number or letter with "." or ")".
+_ITEM_START = re.compile(r"^(?:[•▪◦‣●■–]\s|\(?(?:\d{1,3}|[a-z])[.)]\s+\S)")
+
+
+def list_items(lines: list[PdfLine]) -> Iterator[list[PdfLine]]:
+    """A paragraph's lines cut where a list item starts: the layout analysis may put a whole
+    numbered list in one box, and run together, "2. Rainfall too low. … 3. Wind direction wrong."
+    reads as one item. A number starts an item only after a line that ends a sentence or a
+    lead-in (":"), so that "chapter" / "3. The index" stays one sentence."""
+    current: list[PdfLine] = []
+    for line in lines:
+        mark = _ITEM_START.match(line.text)
+        if current and mark and (mark.group().startswith(tuple("•▪◦‣●■–")) or _ENDS_ITEM.search(current[-1].text)):
+            yield current
+            current = []
+        current.append(line)
+    if current:
+        yield current
+
+
+_NEXT_LINE_GAP = 1.0  # at most this many type sizes between a box and the box that runs on below it
+_ENDS_ITEM = re.compile(r"[.!?:;][\"'”’)\]]*$")
+
+
 def _continues_overleaf(previous: PdfBlock, last_line: PdfLine, block: PdfBlock) -> bool:
     """Whether a paragraph runs on from `previous` into `block`: the next page's first box, or the
-    next column's (a box set higher up the same page) that starts in lower case, in the same type
-    size, after a line that ends no sentence."""
+    next column's (a box set higher up the same page) or the box right below that starts in lower
+    case, in the same type size, after a line that ends no sentence."""
     if abs(block.size - previous.size) >= 0.5 or _SENTENCE_END.search(last_line.text):
         return False
     if block.lines[0].page == last_line.page + 1:
         return True
-    next_column = block.lines[0].page == last_line.page and block.top > previous.top
-    return next_column and block.lines[0].text[:1].islower()
+    same_page = block.lines[0].page == last_line.page
+    next_column = same_page and block.top > previous.top
+    # A list item's hanging indent can put its wrapped lines in a box of their own, right below.
+    next_line = same_page and 0 <= previous.bottom - block.top <= _NEXT_LINE_GAP * previous.size
+    return (next_column or next_line) and block.lines[0].text[:1].islower()
 
 
 def reflow(lines: Sequence[PdfLine], words: PdfWords) -> list[Piece]:
