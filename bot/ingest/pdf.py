@@ -432,8 +432,9 @@ def pdf_paragraphs(blocks: Sequence[PdfBlock], body: PdfBody) -> Iterator[tuple[
         yield current, False
 
 
-# A list item's mark at the start of a line: a bullet, or a number or letter with "." or ")".
-_ITEM_START = re.compile(r"^(?:[•▪◦‣●■–]\s|\(?(?:\d{1,3}|[a-z])[.)]\s+\S)")
+# A list item's mark at the start of a line: a bullet, or a number or letter with "." or ")". (A
+# dash is left out: "–" starting a wrapped line is as often the sentence's own.)
+_ITEM_START = re.compile(r"^(?:[•▪◦‣●■]\s|\(?(?:\d{1,3}|[a-z])[.)]\s+\S)")
 
 
 def list_items(lines: list[PdfLine]) -> Iterator[list[PdfLine]]:
@@ -444,7 +445,7 @@ def list_items(lines: list[PdfLine]) -> Iterator[list[PdfLine]]:
     current: list[PdfLine] = []
     for line in lines:
         mark = _ITEM_START.match(line.text)
-        if current and mark and (mark.group().startswith(tuple("•▪◦‣●■–")) or _ENDS_ITEM.search(current[-1].text)):
+        if current and mark and (mark.group().startswith(tuple("•▪◦‣●■")) or _ENDS_ITEM.search(current[-1].text)):
             yield current
             current = []
         current.append(line)
