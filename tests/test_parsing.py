@@ -268,6 +268,12 @@ def test_plain_text_keeps_numbers_and_repeated_lines_that_are_not_page_furniture
     text = "Totals\n\n42\n\nRepeat this line.\n\nRepeat this line.\n\nRepeat this line.\n\nSee pages 3 of the annex.\n"
     parsed = parse_plain(text)
     assert parsed.text.count("Repeat this line.") == 3 and "\n42\n" in parsed.text
+    # without form feeds there are no page edges: "3 of 4" and "See [Page 3]" are the text's own
+    assert parse_plain("Score\n\n3 of 4\n\n1/2\n\nSee [Page 3]\n").text == "Score\n\n3 of 4\n\n1/2\n\nSee [Page 3]"
+    # a sentence that closes every page is content; a title line heading every page is not
+    pages = "".join(f"\fQuarterly Report\n\nSales rose in region {k}.\n\nThe story goes on.\n" for k in range(1, 5))
+    parsed = parse_plain(pages)
+    assert "Quarterly Report" not in parsed.text and parsed.text.count("The story goes on.") == 4
 
 
 def test_html_details_and_summary_are_lines_of_their_own():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -400,19 +399,21 @@ _CONTENTS_MAX_CHARS = 200
 # A numbered section heading's number ("2.", "2.3", "2.3.1."): its depth is the heading's level.
 _SECTION_NUMBER = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})*)(?:\.\s+|\s+(?=\S))")
 _LIST_NUMBER = re.compile(r"^\s*(\d{1,3})[.)]\s")
-# A page's own footer or header line: "Page 3", "Page 3 of 12", "- 3 -", "3/12", or a line ending
-# in "[Page 3]" (a plain-text standard's footer). A bare "3" counts only beside a page break.
-_PAGE_LINE = re.compile(r"^\s*(?:page\s+\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|[-–—]\s*\d{1,4}\s*[-–—]"
-                        r"|\d{1,4}\s*(?:of|/)\s*\d{1,4})\s*$|\[page\s+\d{1,4}\]\s*$", re.IGNORECASE)
-_BARE_NUMBER = re.compile(r"^\s*\d{1,4}\s*$")
+# A page's own number: "Page 3" or "Page 3 of 12" on a line of its own anywhere; on a page's first
+# or last line, also "- 3 -", "3 of 12", "3/12", "3", or a line ending in "[Page 3]" (a plain-text
+# standard's footer: "Smith   Informational   [Page 3]").
+_PAGE_LABEL = re.compile(r"^\s*page\s+\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
+_PAGE_NUMBER_AT_EDGE = re.compile(r"^\s*(?:[-–—]\s*\d{1,4}\s*[-–—]|\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|\[page\s+\d{1,4}\])\s*$"
+                                  r"|\S\s{2,}\[page\s+\d{1,4}\]\s*$", re.IGNORECASE)
 _PAGE_BREAK = "\f"
-# Running headers and footers (plain text and PDF): the same text, digits aside, on this share of
-# the pages (beside this share of the page breaks in plain text).
+# Running headers and footers (plain text and PDF): the same text, page numbers aside, on this
+# share of the pages (in plain text, of a text of three pages at least).
 FURNITURE_SHARE = 0.5
-# Lines this close to a page break (counting non-blank lines) are where running headers sit; a
-# line seen beside fewer breaks than this is not running.
-_PAGE_EDGE_LINES = 2
-_FURNITURE_MIN_BREAKS = 2
+_RUNNING_MIN_PAGES = 3
+# Numbers this close to the page's own number are page numbers ("Page 3", "- 12 -", "3/10"); others
+# ("Results for 2021", "Invoice 1003") are what the page is about.
+PAGE_NUMBER_SLACK = 10
+_ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
 
 
 def parse_plain(content: str) -> ParsedText:
@@ -518,30 +519,45 @@ def _neighbour(lines: list[str], i: int, step: int) -> int | None:
 
 
 def page_furniture(lines: list[str]) -> set[int]:
-    """Indices of the lines that are a page's running header or footer: page-number lines ("Page 3
-    of 12", "[Page 3]"), a bare number beside a page break, and, where form feeds break the text
-    into three pages or more, lines repeated (digits aside) beside half the breaks or more."""
-    breaks = [i for i, line in enumerate(lines) if _PAGE_BREAK in line]
-    near_break = set()
-    for b in breaks:
-        for step in (-1, 1):
-            j, seen = b, 0
-            if lines[b].strip():  # the break sits at the start of a header line ("\fRFC 9999")
-                near_break.add(b)
-                seen = 1 if step == 1 else 0
-            while seen < _PAGE_EDGE_LINES:
-                j = _neighbour(lines, j, step)
-                if j is None:
-                    break
-                near_break.add(j)
-                seen += 1
-    furniture = {i for i, line in enumerate(lines)
-                 if _PAGE_LINE.search(line) or (i in near_break and _BARE_NUMBER.match(line))}
-    if len(breaks) >= _FURNITURE_MIN_BREAKS:
-        repeats = Counter(re.sub(r"\d+", "#", lines[i].strip()) for i in near_break)
-        needed = max(_FURNITURE_MIN_BREAKS, len(breaks) * FURNITURE_SHARE)
-        furniture |= {i for i in near_break if repeats[re.sub(r"\d+", "#", lines[i].strip())] >= needed}
+    """Indices of the lines that are a page's running header or footer, where form feeds break the
+    text into pages: page-number lines (`_PAGE_LABEL`, `_PAGE_NUMBER_AT_EDGE`), and, in a text of
+    three pages or more, a page's first or last line when the same one (page numbers aside) opens
+    or closes half the pages, two at least, and ends no sentence. Without form feeds only "Page 3
+    of 12" lines go."""
+    furniture = {i for i, line in enumerate(lines) if _PAGE_LABEL.match(line)}
+    edges = page_edges(lines)
+    furniture |= {i for i, _ in edges if _PAGE_NUMBER_AT_EDGE.search(lines[i])}
+    pages = len({page for _, page in edges})
+    if pages >= _RUNNING_MIN_PAGES:
+        pages_with: dict[str, set[int]] = {}
+        for i, page in edges:
+            pages_with.setdefault(running_key(lines[i], page), set()).add(page)
+        needed = max(2, pages * FURNITURE_SHARE)
+        furniture |= {i for i, page in edges if len(pages_with[running_key(lines[i], page)]) >= needed
+                      and not _ENDS_SENTENCE.search(lines[i].strip())}
     return furniture
+
+
+def page_edges(lines: list[str]) -> list[tuple[int, int]]:
+    """(line index, page) of each page's first and last line with text, where form feeds break
+    the text into pages (none where none do)."""
+    pages = _page_numbers(lines)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for i, line in enumerate(lines):
+        if pages and line.strip(" \t\f"):
+            first.setdefault(pages[i], i)
+            last[pages[i]] = i
+    return sorted({(i, page) for page, i in first.items()} | {(i, page) for page, i in last.items()})
+
+
+def running_key(line: str, page: int) -> str:
+    """A line as a running header is compared from page to page: numbers close to the page's own
+    number stand for it."""
+    def number(m: re.Match) -> str:
+        return "#" if abs(int(m.group()) - page) <= PAGE_NUMBER_SLACK else m.group()
+
+    return re.sub(r"\d{1,6}", number, line.strip(" \t\f"))
 
 
 # ----- HTML -----

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.errors import first_line
-from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder, reads_as_header, table_row
+from bot.ingest.parsing import FURNITURE_SHARE, PAGE_NUMBER_SLACK, ParsedText, Piece, TextBuilder, reads_as_header, table_row
 from bot.ingest.pdf_layout import (
     CELL_MAX_CHARS, LaidLine, PdfTable, Rect, find_tables, reading_order, table_regions)
 
@@ -40,9 +40,6 @@ _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\uf
                             "\ufb05": "st", "\ufb06": "st"})
 # Running headers and footers sit in the page's top or bottom band (this share of its height).
 _MARGIN_SHARE = 0.15
-# Numbers this close to the page's own number are page numbers ("Page 3", "- 12 -", "3/10"); others
-# ("Results for 2021", "Invoice 1003") are what the page is about.
-_PAGE_NUMBER_SLACK = 10
 # A running header needs two pages at least to be told from the text (on half of them: FURNITURE_SHARE).
 _FURNITURE_MIN_PAGES = 2
 _PAGE_NUMBER_LINE = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?$",
@@ -381,7 +378,7 @@ def _furniture_key(block: PdfBlock) -> tuple[float, str]:
     page = block.lines[0].page
 
     def page_number(m: re.Match) -> str:
-        return "#" if abs(int(m.group()) - page) <= _PAGE_NUMBER_SLACK else m.group()
+        return "#" if abs(int(m.group()) - page) <= PAGE_NUMBER_SLACK else m.group()
 
     return round(block.bottom), re.sub(r"\d+", page_number, block.text)
 
