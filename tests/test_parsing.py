@@ -314,3 +314,7 @@ def test_html_superscripts_keep_ordinals_mark_exponents_and_set_note_marks_apart
 def test_markdown_inline_superscripts_read_as_in_html():
     assert parse_markdown("Suction is 165<sup>4</sup> on the 1<sup>st</sup> floor of 30 m<sup>2</sup>.\n").text == \
         "Suction is 165 [4] on the 1st floor of 30 m^2."
+
+
+def test_a_form_feed_closing_the_file_starts_no_page():
+    assert len(parse_plain("page one\n\fpage two\n\f").page_starts) == 2

@@ -436,8 +436,10 @@ def parse_plain(content: str) -> ParsedText:
         prev_blank, next_blank = _standalone(text_lines, k)
         level = underlined.get(i) or (numbered_heading_level(text_lines, k) if prev_blank and next_blank else None)
         heading = level is not None or looks_like_heading(line, prev_blank, next_blank)
-        b.add_pieces([Piece(line.rstrip(), i + 1, pages[i] if pages else None)], heading=heading, level=level)
-    return b.finish(pages[-1] if pages else 0)
+        page = pages[i] if pages and line.strip() else None  # a blank line starts no page
+        b.add_pieces([Piece(line.rstrip(), i + 1, page)], heading=heading, level=level)
+    last_page = max((pages[i] for i in kept if lines[i].strip()), default=0) if pages else 0
+    return b.finish(last_page)  # a form feed closing the file starts no page
 
 
 _UNDERLINE = re.compile(r"^\s*(?:(=){3,}|-{3,})\s*$")
