@@ -506,3 +506,17 @@ def test_notes_follow_the_paragraph_citing_them_and_headers_and_footers_are_read
         "Northwind Logistics — Internal", "Policy FIN-07, version 3.2, approved 14 February 2024"]
     # a note is cited at the paragraph referring to it; the body's paragraph numbers are unchanged
     assert doc.line_at(doc.text.index("[1] The Zurich")) == 2 and doc.line_at(doc.text.index("Mileage")) == 4
+
+
+def test_a_table_bold_throughout_has_one_header_row():
+    document = docx.Document()
+    table = document.add_table(rows=4, cols=3)
+    for r, row in enumerate([["Plan", "Monthly fee", "Joining fee"], ["Basic", "£20", "none"], ["Plus", "£40", "£10"],
+                             ["Pro", "£60", "£15"]]):
+        for c, value in enumerate(row):
+            table.cell(r, c).paragraphs[0].add_run(value).bold = True
+    out = io.BytesIO()
+    document.save(out)
+    text = word.parse_docx(out.getvalue()).text
+    assert text.split("\n")[-3:] == ["Basic — Monthly fee: £20; Joining fee: none.", "Plus — Monthly fee: £40; Joining fee: £10.",
+                                     "Pro — Monthly fee: £60; Joining fee: £15."]

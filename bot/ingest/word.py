@@ -260,12 +260,13 @@ def _table_rows(table: _Element, reading: _Reading) -> Iterator[str]:
     names: dict[int, str] | None = None  # grid column -> the header's name for it
     header_rows = _header_rows(table, rows, reading)
     if header_rows:
-        names = {}
+        levels: dict[int, list[str]] = {}  # grid column -> its names, top row first
         for row in rows[:header_rows]:
             for columns, text in zip(row.grid, row.cells):
                 for column in columns:
-                    if text and text not in names.get(column, "").split(_HEADER_LEVELS):  # merged down: once
-                        names[column] = f"{names[column]}{_HEADER_LEVELS}{text}" if names.get(column) else text
+                    if text and text not in levels.setdefault(column, []):  # a name merged down counts once
+                        levels[column].append(text)
+        names = {column: _HEADER_LEVELS.join(texts) for column, texts in levels.items()}
     for number, row in enumerate(rows):
         if number < header_rows:
             yield ""  # still a paragraph of its own, so that the rows below keep their numbers
@@ -468,6 +469,7 @@ class _Reading:
 
 # Joins the names a column has in two header rows: "Daily allowance (EUR) – Meals".
 _HEADER_LEVELS = " – "
+_MAX_HEADER_ROWS = 3
 
 
 def _header_rows(table: _Element, rows: list[_Row], reading: _Reading) -> int:
@@ -479,8 +481,11 @@ def _header_rows(table: _Element, rows: list[_Row], reading: _Reading) -> int:
             _is_header_row(table, first.element, reading.header_styles)
             or reads_as_header(dict(zip(first.columns, first.cells)), [dict(zip(r.columns, r.cells)) for r in rows[1:]])):
         return 0
+    # Bold marks a header only where the body is not bold too; and a header is a few rows at most.
+    bold_body = all(_all_bold(row.element) for row in rows[1:])
     count = 1
-    while count < len(rows) - 1 and _marked_as_header(rows[count].element):
+    while count < min(len(rows) - 1, _MAX_HEADER_ROWS) and (
+            _repeats_as_header(rows[count].element) or (_all_bold(rows[count].element) and not bold_body)):
         count += 1
     return count
 
@@ -495,8 +500,14 @@ def _is_header_row(table: _Element, row: _Element, header_styles: frozenset[str]
 
 def _marked_as_header(row: _Element) -> bool:
     """A row marked to repeat on each page, or set in bold in every cell."""
-    if _on(row.find(f"{_W}trPr/{_W}tblHeader")):
-        return True
+    return _repeats_as_header(row) or _all_bold(row)
+
+
+def _repeats_as_header(row: _Element) -> bool:
+    return _on(row.find(f"{_W}trPr/{_W}tblHeader"))
+
+
+def _all_bold(row: _Element) -> bool:
     runs = [run for run in row.iter(_R) if "".join(t.text or "" for t in run.iter(_W + "t")).strip()]
     return bool(runs) and all(_on(run.find(f"{_W}rPr/{_W}b")) for run in runs)
 
@@ -613,8 +624,8 @@ def _note_elements(document, relationship: str, tag: str) -> dict[str, _Element]
             if note.get(_W + "type") not in ("separator", "continuationSeparator", "continuationNotice")}
 
 
-# A header or footer line that holds only a page number ("Page 3 of 12", "- 3 -").
-_PAGE_NUMBER_TEXT = re.compile(r"(?:page\s*)?[-–—]?\s*\d*\s*[-–—]?(?:\s*(?:of|/)\s*\d*)?", re.IGNORECASE)
+# A header or footer line that holds only a page number ("Page 3 of 12", "- 3 -"; not "2024").
+_PAGE_NUMBER_TEXT = re.compile(r"(?:page\s*)?[-–—]?\s*\d{1,3}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?|page", re.IGNORECASE)
 
 
 def _header_footer_texts(document, reading: _Reading) -> Iterator[str]:
