@@ -386,3 +386,20 @@ def test_a_numbered_list_set_in_one_box_is_one_line_per_item_and_wrapped_items_s
         "1. Open the battery door at the bottom of the sensor array and insert the batteries, observing the polarity marks.",
         "2. Wait until the red LED flashes. 3. Attach the bracket with the two bolts.",
         "Spare parts are listed in chapter 3. The index lists every part."]  # a number, not an item
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium to print a PDF")
+def test_justified_text_in_a_narrow_column_is_no_table(tmp_path):
+    # Justified in a column this narrow, lines hold two or three long words far apart, and the layout
+    # analysis cuts them at the stretched gaps: the pieces must not be read as a table's cells.
+    text = ("The committee approved the proposal on Monday. Representatives of incomprehensibilities and "
+            "internationalization concerns met at the headquarters to discuss counterrevolutionaries and the "
+            "procedure. It was agreed unanimously that thereafter everything would go on.")
+    page = tmp_path / "minutes.html"
+    page.write_text("<!doctype html><html><body style='font-family: serif; font-size: 12pt'>"
+                    f"<div style='width: 180px; text-align: justify'>{text}</div></body></html>", encoding="utf-8")
+    pdf = tmp_path / "minutes.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
+                   capture_output=True, timeout=120)
+    assert load_document(pdf, "minutes.pdf").text == text

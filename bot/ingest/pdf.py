@@ -197,9 +197,9 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
     number = 0
     for box in _text_boxes(layout):
         entries = []
-        for line in box:
-            if not isinstance(line, LTTextLine):
-                continue
+        lines = _left_to_right([line for line in box if isinstance(line, LTTextLine)])
+        justified = _justified(lines)
+        for line in lines:
             text = clean_pdf_line(line.get_text())
             if not text:
                 continue
@@ -207,7 +207,7 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
             chars = [c for c in line if isinstance(c, LTChar) and not c.get_text().isspace()]
             bold = bool(chars) and all(_BOLD_FONT.search(c.fontname or "") for c in chars)
             laid = LaidLine(number, text, line.x0, line.x1, line.y0, line.y1, bold)
-            entries.append(_LineChars(laid, chars, _cut_at_wide_gaps(line, laid)))
+            entries.append(_LineChars(laid, chars, [laid] if justified else _cut_at_wide_gaps(line, laid)))
         boxes += _split_at_style_changes(entries)
     boxes = _in_reading_order(boxes)
     chars_of = {entry.line.index: entry.chars for entries in boxes for entry in entries}
@@ -229,6 +229,116 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
                 blocks += _table_blocks(table, chars_of, page, layout)
         blocks += _block(segment, page, layout)
     return blocks
+
+
+def _split_at_style_changes(entries: list[_LineChars]) -> list[list[_LineChars]]:
+    """A box cut where the type size or weight changes from one line to the next: the layout
+    analysis may put an 18 pt title and the paragraph under it in one box."""
+    boxes: list[list[_LineChars]] = []
+    for entry in entries:
+        if boxes and _line_style(boxes[-1][-1]) == _line_style(entry):
+            boxes[-1].append(entry)
+        else:
+            boxes.append([entry])
+    return boxes
+
+
+def _line_style(entry: _LineChars) -> tuple[float, bool]:
+    sizes = Counter(round(c.size, 1) for c in entry.chars)
+    return (sizes.most_common(1)[0][0] if sizes else 0.0), entry.line.bold
+
+
+def _in_reading_order(boxes: list[list[_LineChars]]) -> list[list[_LineChars]]:
+    if len(boxes) < 2:
+        return boxes
+    return [boxes[i] for i in reading_order(_rects(boxes), _line_height(boxes))]
+
+
+def _find_page_tables(boxes: list[list[_LineChars]]) -> list[PdfTable]:
+    """The page's tables, each looked for within one region (`pdf_layout.table_regions`)."""
+    if not boxes:
+        return []
+    prose = [any(len(piece.text) > CELL_MAX_CHARS for e in box for piece in e.segments) for box in boxes]
+    return [table for region in table_regions(_rects(boxes), _line_height(boxes), prose)
+            for table in find_tables([piece for i in region for e in boxes[i] for piece in e.segments])]
+
+
+def _rects(boxes: list[list[_LineChars]]) -> list[Rect]:
+    return [Rect(min(e.line.x0 for e in box), min(e.line.y0 for e in box),
+                 max(e.line.x1 for e in box), max(e.line.y1 for e in box)) for box in boxes]
+
+
+def _line_height(boxes: list[list[_LineChars]]) -> float:
+    return statistics.median(e.line.height for box in boxes for e in box)
+
+
+@dataclass(frozen=True)
+class _LineChars:
+    line: LaidLine
+    chars: list  # its pdfminer LTChar objects, spaces left out
+    segments: list[LaidLine]  # the line cut where a table's cells meet (`_cut_at_wide_gaps`)
+
+
+# A gap this wide (in ems of the type) inside a line, and this many times the line's other word
+# gaps, is no word space: the layout analysis joined two cells of a table row ("Check they spin
+# freely" + "6 months") into one line. (Justified text widens all its word gaps alike.)
+_CELL_GAP_EM = 0.7
+_CELL_GAP_TIMES = 2.0
+_WORD_GAP_EM = 0.1  # narrower gaps are between letters
+
+
+def _left_to_right(lines: list) -> list:
+    """A box's lines in reading order: lines on one baseline (justified text the layout analysis cut
+    at its stretched gaps) from left to right."""
+    out: list = []
+    for line in lines:
+        k = len(out)
+        middle = (line.y0 + line.y1) / 2
+        while k > 0 and abs((out[k - 1].y0 + out[k - 1].y1) / 2 - middle) < 0.5 * max(line.height, 1.0) \
+                and out[k - 1].x0 > line.x0:
+            k -= 1
+        out.insert(k, line)
+    return out
+
+
+def _justified(lines: list) -> bool:
+    """Whether a box's lines are set justified: all but the last start and end at the same places
+    (its word gaps are then stretched, and wide ones join no cells)."""
+    body = lines[:-1]
+    return len(body) >= 2 and max(line.x0 for line in body) - min(line.x0 for line in body) < 1.0 \
+        and max(line.x1 for line in body) - min(line.x1 for line in body) < 1.0
+
+
+def _cut_at_wide_gaps(line, laid: LaidLine) -> list[LaidLine]:
+    """The line in the pieces that wide gaps separate, each where it sits (one piece for most)."""
+    from pdfminer.layout import LTChar
+
+    items = list(line)
+    chars = [(k, item) for k, item in enumerate(items) if isinstance(item, LTChar)]
+    gaps = [(k, (item.x0 - previous.x1) / max(previous.size, 1.0))
+            for (_, previous), (k, item) in zip(chars, chars[1:])]
+    words = sorted(gap for _, gap in gaps if gap > _WORD_GAP_EM)
+    cuts = set()
+    for k, gap in gaps:
+        others = list(words)
+        if gap in others:
+            others.remove(gap)
+        typical = others[len(others) // 2] if others else 0.0
+        if gap > _CELL_GAP_EM and gap > _CELL_GAP_TIMES * typical:
+            cuts.add(k)
+    if not cuts:
+        return [laid]
+    pieces: list[tuple[list[str], float, float]] = []
+    for k, item in enumerate(items):
+        if isinstance(item, LTChar):
+            if not pieces or k in cuts:
+                pieces.append(([], item.x0, item.x1))
+            pieces[-1][0].append(item.get_text())
+            pieces[-1] = (pieces[-1][0], pieces[-1][1], item.x1)
+        elif pieces:  # the layout analysis's own space between words
+            pieces[-1][0].append(item.get_text())
+    texts = [clean_pdf_line("".join(parts)) for parts, _, _ in pieces]
+    return [replace(laid, text=text, x0=x0, x1=x1) for text, (_, x0, x1) in zip(texts, pieces) if text]
 
 
 def _split_at_style_changes(entries: list[_LineChars]) -> list[list[_LineChars]]:

@@ -13,6 +13,7 @@ a table; and the gaps that run down the whole table split it into columns.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -147,6 +148,7 @@ CELL_MAX_CHARS = 40
 SHORT_CELL_WORDS = 3
 SHORT_CELL_SHARE = 0.5
 MIN_ROWS = 2
+_LOWER_CASE_WORDS = re.compile(r"[a-z][a-z'’ -]*[.,;:]?")
 # Rows further apart than this many line heights are two tables (or a table and a paragraph).
 ROW_GAP_LINES = 2.5
 
@@ -195,6 +197,10 @@ def _table(run: list[list[LaidLine]]) -> list[PdfTable]:
         return []
     short = sum(len(line.text.split()) <= SHORT_CELL_WORDS for line in cells)
     if short < SHORT_CELL_SHARE * len(cells):
+        return []
+    # Justified text in a narrow column: the layout analysis splits a line at its stretched gaps,
+    # and the words left at the right margin ("of", "and", "at the") are lower-case prose.
+    if sum(bool(_LOWER_CASE_WORDS.fullmatch(row[-1].text)) for row in run) * 2 >= len(run):
         return []
     columns = _columns(cells)
     rows = []
