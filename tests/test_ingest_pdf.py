@@ -138,6 +138,16 @@ def test_a_running_footer_of_a_two_page_document_is_dropped(tmp_path):
     assert load_document(path, "two.pdf").text == "Seats are held until ten minutes before departure."
 
 
+def test_a_bold_line_inside_a_paragraph_stays_in_it(tmp_path):
+    path = tmp_path / "minutes.pdf"
+    make_pdf(path, [[TextLine("The committee met on Monday and agreed that the"),
+                     TextLine("budget for the new library building", bold=True),
+                     TextLine("would be raised by ten percent this year.")]])
+    doc = load_document(path, "minutes.pdf")
+    assert doc.text == ("The committee met on Monday and agreed that the budget for the new library building "
+                        "would be raised by ten percent this year.") and doc.headings == ()
+
+
 def test_a_title_set_in_one_box_with_its_paragraph_is_still_a_heading(tmp_path):
     path = tmp_path / "abstract.pdf"
     make_pdf(path, [[TextLine("Nitrate and Cycling", size=18), TextLine("Sixteen cyclists took part in the trial.")]])

@@ -126,6 +126,9 @@ def test_answers_do_not_run_across_the_cells_of_a_table_row():
     for label in ("USD", "Price (USD): 749", "Weight (kg)"):
         assert crosses_break(priced, priced.index(label), priced.index(label) + len(label)), label
     assert not crosses_break(priced, priced.index("749"), priced.index("749") + 3)
+    # a line with one such joint may be prose: a definition list's "Term — Definition: …"
+    defined = "Grace period — The days allowed after the due date: late fees start after it."
+    assert not crosses_break(defined, defined.index("The days"), defined.index(":"))
 
 
 def test_a_section_heading_number_is_no_answer():

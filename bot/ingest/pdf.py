@@ -232,15 +232,18 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
 
 
 def _split_at_style_changes(entries: list[_LineChars]) -> list[list[_LineChars]]:
-    """A box cut where the type size or weight changes from one line to the next: the layout
-    analysis may put an 18 pt title and the paragraph under it in one box."""
-    boxes: list[list[_LineChars]] = []
-    for entry in entries:
-        if boxes and _line_style(boxes[-1][-1]) == _line_style(entry):
-            boxes[-1].append(entry)
-        else:
-            boxes.append([entry])
-    return boxes
+    """A box whose first lines are set larger, or in bold over regular text, cut after them: the
+    layout analysis may put an 18 pt title and the paragraph under it in one box. A bold line
+    inside a paragraph stays in it."""
+    styles = [_line_style(entry) for entry in entries]
+    k = 1
+    while k < len(entries) and styles[k] == styles[0]:
+        k += 1
+    if k == len(entries) or k > _PDF_HEADING_MAX_LINES:
+        return [entries] if entries else []
+    (size, bold), (rest_size, rest_bold) = styles[0], styles[k]
+    stands_out = size >= rest_size * _PDF_HEADING_SCALE or (bold and not rest_bold and size >= rest_size * 0.95)
+    return [entries[:k], entries[k:]] if stands_out else [entries]
 
 
 def _line_style(entry: _LineChars) -> tuple[float, bool]:
@@ -342,15 +345,18 @@ def _cut_at_wide_gaps(line, laid: LaidLine) -> list[LaidLine]:
 
 
 def _split_at_style_changes(entries: list[_LineChars]) -> list[list[_LineChars]]:
-    """A box cut where the type size or weight changes from one line to the next: the layout
-    analysis may put an 18 pt title and the paragraph under it in one box."""
-    boxes: list[list[_LineChars]] = []
-    for entry in entries:
-        if boxes and _line_style(boxes[-1][-1]) == _line_style(entry):
-            boxes[-1].append(entry)
-        else:
-            boxes.append([entry])
-    return boxes
+    """A box whose first lines are set larger, or in bold over regular text, cut after them: the
+    layout analysis may put an 18 pt title and the paragraph under it in one box. A bold line
+    inside a paragraph stays in it."""
+    styles = [_line_style(entry) for entry in entries]
+    k = 1
+    while k < len(entries) and styles[k] == styles[0]:
+        k += 1
+    if k == len(entries) or k > _PDF_HEADING_MAX_LINES:
+        return [entries] if entries else []
+    (size, bold), (rest_size, rest_bold) = styles[0], styles[k]
+    stands_out = size >= rest_size * _PDF_HEADING_SCALE or (bold and not rest_bold and size >= rest_size * 0.95)
+    return [entries[:k], entries[k:]] if stands_out else [entries]
 
 
 def _line_style(entry: _LineChars) -> tuple[float, bool]:

@@ -31,7 +31,6 @@ _BREAK = re.compile(r"\n[ \t]*\n|\?[ \t]*\n")
 # Where a table row's sentence joins two cells ("£180; Boat storage: £75", "Junior — Annual fee:"):
 # the column's name there is the bot's wording, so no answer runs across it.
 _ROW_JOINT = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
-_ROW_JOINT_WINDOW = 45  # the longest joint
 # What may stand before a line's own text: indentation and a list item's mark ("- ", "2. ", "(b) ").
 _LINE_LEAD = re.compile(rf"[ \t]*(?:{LIST_MARK}[ \t]+)?")
 
@@ -60,11 +59,17 @@ def crosses_break(text: str, start: int, end: int, sentences: Sequence[tuple[int
 
 
 def _in_row_label(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] takes in any of a table row's joints ("; Price (USD): "), whose
-    column names are the bot's wording: "USD" is no answer to "How much does it cost?"."""
-    window = _ROW_JOINT_WINDOW
-    return any(m.start() < end and start < m.end()
-               for m in _ROW_JOINT.finditer(text, max(0, start - window), min(len(text), end + window)))
+    """Whether text[start:end] runs across a table row's joint ("£180; Boat storage: £75"), or
+    takes in part of one on a line that reads as a row (two joints or more: "Dyson — Price (USD):
+    749; Weight (kg): 3.1."), whose column names are the bot's wording: "USD" is no answer to "How
+    much does it cost?". A line with one ("Grace period — The days allowed: …") may be prose."""
+    if _ROW_JOINT.search(text, start, end) is not None:
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    joints = list(_ROW_JOINT.finditer(text, line_start, line_end))
+    return len(joints) >= 2 and any(m.start() < end and start < m.end() for m in joints)
 
 
 _SECTION_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
