@@ -318,3 +318,8 @@ def test_markdown_inline_superscripts_read_as_in_html():
 
 def test_a_form_feed_closing_the_file_starts_no_page():
     assert len(parse_plain("page one\n\fpage two\n\f").page_starts) == 2
+
+
+def test_definition_lists_with_an_empty_definition_or_an_unclosed_term():
+    assert parse_html("<dl><dt>A</dt><dd></dd></dl><p>Next paragraph.</p>").text == "A\nNext paragraph."
+    assert parse_html("<dl><dt>Alpha</dt><dd>first</dd><dt>Beta<dd>second</dl>").text == "Alpha — first\nBeta — second"

@@ -712,7 +712,13 @@ class _HTMLText(HTMLParser):
         self.term: list[Piece] | None = None
         self.term_open = False  # the term's line is still the current one
         self.definition_pending = False  # "Term — " written, the definition's text not yet
+        self.in_term = False  # inside a <dt>
         self.superscript: tuple[list[Piece], int] | None = None  # where an open <sup>'s text starts
+
+    def _end_term(self) -> None:
+        self.term = collapse_whitespace(self.current) or None
+        self.term_open = self.term is not None
+        self.in_term = False
 
     def _flush(self) -> None:
         pieces = collapse_whitespace(self.current)
@@ -792,13 +798,18 @@ class _HTMLText(HTMLParser):
             target = self._text_target()
             self.superscript = (target, len(target))
             return
-        if tag == "dd" and self.term is not None and not self.tables:
-            if not self.term_open:  # a second definition of the term: on a line of its own, named
-                self._flush()
-                self.current = list(self.term)
-            self.current.append(Piece(" — ", self.getpos()[0]))
-            self.term_open, self.definition_pending = False, True
-            return
+        if tag in ("dt", "dd") and not self.tables:
+            if self.in_term:  # </dt> left out, as HTML allows: the term ends where its definition starts
+                self._end_term()
+            if tag == "dt":
+                self.term, self.term_open, self.definition_pending, self.in_term = None, False, False, True
+            elif self.term is not None:
+                if not self.term_open:  # a second definition of the term: on a line of its own, named
+                    self._flush()
+                    self.current = list(self.term)
+                self.current.append(Piece(" — ", self.getpos()[0]))
+                self.term_open, self.definition_pending = False, True
+                return
         self.term_open = False
         if tag in _BLOCK_TAGS:
             self._block_boundary()
@@ -834,13 +845,15 @@ class _HTMLText(HTMLParser):
                 marked = superscript_text("".join(p.text for p in target[at:]), before[-1:])
                 target[at:] = [Piece(marked, target[at].source_line)]
             return
-        if tag == "dt" and not self.tables:
-            self.term = collapse_whitespace(self.current)
-            self.term_open = bool(self.term)
-            self.term = self.term or None
+        if tag == "dt" and self.in_term:
+            self._end_term()
             return  # the definition follows on this line
+        if tag in ("dd", "dl") and self.definition_pending:  # an empty definition: the term stands alone
+            if self.current and self.current[-1].text == " — ":
+                self.current.pop()
+            self.definition_pending = False
         if tag == "dl":
-            self.term, self.term_open = None, False
+            self.term, self.term_open, self.in_term = None, False, False
         if tag in _BLOCK_TAGS:
             self._block_boundary()
         if tag in _HEADING_TAGS:
