@@ -356,16 +356,19 @@ def test_short_lines_in_a_prose_column_make_no_rows_with_a_table_beside_it(tmp_p
                          "Mon 8 April — Event: Summer term begins."]
 
 
-def test_a_small_pdf_that_unpacks_to_a_huge_page_is_refused_at_once(tmp_path):
+def _unpacking_pdf(mb: int, in_form: bool) -> bytes:
+    """A small PDF whose page (or a form it draws) unpacks to `mb` MB: one line of text, then blanks."""
     import zlib
 
-    content = b"BT /F1 12 Tf 72 700 Td (Hello.) Tj ET\n%" + b" " * (9 * 1024 * 1024) + b"\n"
-    stream = zlib.compress(content, 9)
+    stream = zlib.compress(b"BT /F1 12 Tf 72 700 Td (Hello.) Tj ET\n%" + b" " * (mb * 1024 * 1024) + b"\n", 9)
+    packed = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"
+    form = b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> " + packed[3:]
+    drawing = b"<< /Length 10 >>\nstream\nq /X1 Do Q\nendstream"
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
-               b"/Contents 4 0 R >>",
-               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> "
+               b"/XObject << /X1 6 0 R >> >> /Contents 4 0 R >>",
+               drawing if in_form else packed, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               form if in_form else b"<< >>"]
     pdf = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -374,10 +377,18 @@ def test_a_small_pdf_that_unpacks_to_a_huge_page_is_refused_at_once(tmp_path):
     xref = len(pdf)
     pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
     pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    (tmp_path / "bomb.pdf").write_bytes(bytes(pdf))
+    return bytes(pdf)
+
+
+@pytest.mark.parametrize("in_form", [False, True])
+def test_a_small_pdf_that_unpacks_to_a_huge_page_is_refused_at_once(tmp_path, in_form):
+    pdf = _unpacking_pdf(9, in_form)
+    (tmp_path / "bomb.pdf").write_bytes(pdf)
     assert len(pdf) < 100_000
     with pytest.raises(ValueError, match="a page unpacks to over 8 MB"):
         load_document(tmp_path / "bomb.pdf", "bomb.pdf")
+    (tmp_path / "fine.pdf").write_bytes(_unpacking_pdf(1, in_form))
+    assert load_document(tmp_path / "fine.pdf", "fine.pdf").text == "Hello."
 
 
 def test_a_numbered_list_set_in_one_box_is_one_line_per_item_and_wrapped_items_stay_whole(tmp_path):

@@ -165,8 +165,8 @@ MAX_PAGE_CONTENT_MB = 8
 
 
 def check_page_contents(source: Path | bytes) -> None:
-    """ValueError when a page's content unpacks to over MAX_PAGE_CONTENT_MB (measured with pypdf,
-    which unpacks in C and stops at its own limit). A file pypdf cannot open is left to pdfminer,
+    """ValueError when a page's content, with the forms it draws, unpacks to over
+    MAX_PAGE_CONTENT_MB (measured with pypdf, which unpacks in C and stops at its own limit). A file pypdf cannot open is left to pdfminer,
     whose reason for refusing it is the one the user sees."""
     import pypdf
     from pypdf.errors import LimitReachedError
@@ -179,13 +179,31 @@ def check_page_contents(source: Path | bytes) -> None:
             return
         for page in reader.pages:
             contents = page.get_contents()
-            if contents is not None and len(contents.get_data()) > limit:
+            size = len(contents.get_data()) if contents is not None else 0
+            if size + _forms_size(page.get("/Resources"), set(), limit - size) > limit:
                 raise LimitReachedError("page content")
     except LimitReachedError:
         raise ValueError(f"not a readable PDF (a page unpacks to over {MAX_PAGE_CONTENT_MB} MB of drawing "
                          "instructions)") from None
     except Exception:  # pypdf's view of a damaged file: pdfminer says why it cannot be read
         return
+
+
+def _forms_size(resources, seen: set[int], budget: int) -> int:
+    """The unpacked size of the form XObjects a page draws (their text is laid out too), nested
+    ones included, each once; counting stops past `budget`."""
+    total = 0
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    for ref in (xobjects.get_object().values() if xobjects is not None else ()):
+        form = ref.get_object()
+        if id(form) in seen or form.get("/Subtype") != "/Form":
+            continue
+        seen.add(id(form))
+        total += len(form.get_data())
+        if total > budget:
+            return total
+        total += _forms_size(form.get("/Resources"), seen, budget - total)
+    return total
 
 
 def _page_blocks(layout, page: int) -> list[PdfBlock]:
@@ -254,7 +272,11 @@ def _line_style(entry: _LineChars) -> tuple[float, bool]:
 def _in_reading_order(boxes: list[list[_LineChars]]) -> list[list[_LineChars]]:
     if len(boxes) < 2:
         return boxes
-    return [boxes[i] for i in reading_order(_rects(boxes), _line_height(boxes))]
+    try:
+        order = reading_order(_rects(boxes), _line_height(boxes))
+    except RecursionError:  # boxes nested hundreds deep: the layout analysis's own order
+        return boxes
+    return [boxes[i] for i in order]
 
 
 def _find_page_tables(boxes: list[list[_LineChars]]) -> list[PdfTable]:
@@ -367,7 +389,11 @@ def _line_style(entry: _LineChars) -> tuple[float, bool]:
 def _in_reading_order(boxes: list[list[_LineChars]]) -> list[list[_LineChars]]:
     if len(boxes) < 2:
         return boxes
-    return [boxes[i] for i in reading_order(_rects(boxes), _line_height(boxes))]
+    try:
+        order = reading_order(_rects(boxes), _line_height(boxes))
+    except RecursionError:  # boxes nested hundreds deep: the layout analysis's own order
+        return boxes
+    return [boxes[i] for i in order]
 
 
 def _find_page_tables(boxes: list[list[_LineChars]]) -> list[PdfTable]:
