@@ -373,7 +373,8 @@ class Bot:
         if not data:
             raise UsageError(f"{name}: the file is empty")
         if len(upload_file_name(name).encode()) > NAME_MAX:
-            raise UsageError(f"{name[:40]}…: the file name is too long (over {NAME_MAX} bytes); shorten it")
+            raise UsageError(f"{upload_file_name(name)[:40]}…: the file name is too long (over {NAME_MAX} bytes); "
+                             "shorten it")
         return upload_file_name(name)
 
     def _stored_name(self, name: str) -> str:

@@ -162,6 +162,7 @@ def test_an_edge_on_a_joiner_inside_a_token_takes_the_whole_token(given, expecte
     ("Intro\n(b) The tenant pays the rent.", "b", True),
     ("5.4 million people live there.", "5.4", False),  # a figure, not a clause's number
     ("3 million people.", "3", False),
+    ("Storage:\n2.5 GB per user.", "2.5", False),
     ("5.4 Work outside the scope is charged at £950 a day.", "£950", False),
 ])
 def test_a_clauses_number_is_no_answer(text, span, mark):

@@ -392,12 +392,12 @@ def parse_markdown(content: str) -> ParsedText:
 
 # An e-mail's quote marks ("> ", ">> ") before the quoted text.
 _QUOTE_MARKS = re.compile(r"^(?:[ \t]*>)+[ \t]?")
-# A table of contents' line: a title, a dot leader and a page number ("3. Timers ........ 12"). The
-# leader is found from the line's end, so a long line of dots costs one pass, not one per dot.
+# A table of contents' line: a title, a dot leader and a page number ("3. Timers ........ 12"). Only
+# short lines ending in a digit are tried: the leader's pattern is tried from every dot of a line.
 _CONTENTS_END = re.compile(r"(?:\s?\.){4,}\s*\d+\s*$")
 _CONTENTS_MAX_CHARS = 200
 # A numbered section heading's number ("2.", "2.3", "2.3.1."): its depth is the heading's level.
-_SECTION_NUMBER = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})*)(?:\.\s+|\s+(?=\S))")
+_NUMBERED_HEADING = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})*)(?:\.\s+|\s+(?=\S))")
 _LIST_NUMBER = re.compile(r"^\s*(\d{1,3})[.)]\s")
 # A page's own number: "Page 3" or "Page 3 of 12" on a line of its own anywhere; on a page's first
 # or last line, also "- 3 -", "3 of 12", "3/12", "3", or a line ending in "[Page 3]" (a plain-text
@@ -500,8 +500,8 @@ def numbered_heading_level(lines: list[str], i: int) -> int | None:
     None. A loose numbered list ("1. Preheat the oven", a blank line, "2. Mix the flour") is told
     apart by its neighbours: the item before or after is numbered one less or one more."""
     line = lines[i]
-    m = _SECTION_NUMBER.match(line)
-    if not m or "." not in m.group(0) or not looks_like_heading(_SECTION_NUMBER.sub("", line), True, True):
+    m = _NUMBERED_HEADING.match(line)
+    if not m or "." not in m.group(0) or not looks_like_heading(_NUMBERED_HEADING.sub("", line), True, True):
         return None
     number = m.group(1)
     if "." not in number:

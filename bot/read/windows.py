@@ -72,12 +72,12 @@ def _in_row_label(text: str, start: int, end: int) -> bool:
     return len(joints) >= 2 and any(m.start() < end and start < m.end() for m in joints)
 
 
-_SECTION_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
+_HEADING_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
 
 
-# A numbered clause's or item's mark at a line's start, before a capital ("5.4 Work outside…",
-# "(b) The tenant…"): "5.4 million people" is a figure, not a mark.
-_ITEM_MARK = re.compile(r"[ \t]*(?=[\w(]*[.)])\(?(?:\d{1,3}(?:\.\d{1,3})*\.?|[A-Za-z])\)?(?=[ \t]+[A-Z])")
+# A numbered clause's or item's mark at a line's start, before a capitalised word ("5.4 Work
+# outside…", "(b) The tenant…"): "5.4 million people" and "2.5 GB" are figures, not marks.
+_ITEM_MARK = re.compile(r"[ \t]*(?=[\w(]*[.)])\(?(?:\d{1,3}(?:\.\d{1,3})*\.?|[A-Za-z])\)?(?=[ \t]+[A-Z][a-z])")
 
 
 def is_item_mark(text: str, start: int, end: int) -> bool:
@@ -91,7 +91,7 @@ def is_item_mark(text: str, start: int, end: int) -> bool:
 def section_number_end(text: str, heading: int) -> int:
     """Where the number of the heading that `text` starts with ends (0 when it has none): "4" of
     "4 Mileage" is the section's name, not an answer to "What is the mileage rate?"."""
-    m = _SECTION_NUMBER.match(text, 0, heading) if heading else None
+    m = _HEADING_NUMBER.match(text, 0, heading) if heading else None
     return m.end() if m else 0
 
 

@@ -218,7 +218,7 @@ def message_text(message: dict) -> str:
 _ACRONYM = re.compile(r"\b[A-Z][\w'’-]+(?: (?:[A-Z][\w'’-]*|of|for|and|on|the|in|to|de)){1,8} \(([A-Z][A-Z0-9&]{1,9})\)")
 
 
-_SECTION_NUMBER = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+")
+_SECTION_NUMBER_PREFIX = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+")
 
 
 def suggest_questions(chunks, titles: set[str], n: int = 4) -> list[str]:
@@ -228,7 +228,7 @@ def suggest_questions(chunks, titles: set[str], n: int = 4) -> list[str]:
     for chunk in chunks:
         acronyms += [a for a in _ACRONYM.findall(chunk.text) if a not in acronyms]
         # "Fees › Late fees" asks about "Late fees"; "2.1. Scope" about "Scope".
-        section = _SECTION_NUMBER.sub("", " ".join(chunk.section.rsplit(SECTION_SEPARATOR, 1)[-1].split()))
+        section = _SECTION_NUMBER_PREFIX.sub("", " ".join(chunk.section.rsplit(SECTION_SEPARATOR, 1)[-1].split()))
         if section and section not in titles and section not in sections and len(section) <= 60:
             sections.append(section)
     questions = [f"What is the {a}?" for a in acronyms[: max(1, n // 2)]]
