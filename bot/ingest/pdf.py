@@ -159,15 +159,18 @@ def read_pdf_blocks(source: Path | bytes) -> tuple[int, list[PdfBlock]]:
     return pages, blocks
 
 
-# A page whose drawing instructions unpack to more than this is no document to read: the layout
-# analysis reads a few MB a second, so a 50 KB file unpacking to 50 MB held indexing for minutes.
-MAX_PAGE_CONTENT_MB = 8
+# A page whose drawing instructions unpack to more than this, or a file whose pages do, is no
+# document to read: the layout analysis takes some 4–9 s per MB, so a 50 KB file unpacking to 50 MB
+# held indexing for minutes. (A page of dense text is some 50–200 KB.)
+MAX_PAGE_CONTENT_MB = 2
+MAX_FILE_CONTENT_MB = 64
 
 
 def check_page_contents(source: Path | bytes) -> None:
-    """ValueError when a page's content, with the forms it draws, unpacks to over
-    MAX_PAGE_CONTENT_MB (measured with pypdf, which unpacks in C and stops at its own limit). A file pypdf cannot open is left to pdfminer,
-    whose reason for refusing it is the one the user sees."""
+    """ValueError when a page's content, with the forms it draws as often as it draws them, unpacks
+    to over MAX_PAGE_CONTENT_MB, or all pages' to over MAX_FILE_CONTENT_MB (measured with pypdf, which unpacks in C and stops at its own
+    limit). A file pypdf cannot open, or a page it cannot read, is left to pdfminer, whose reason
+    for refusing it is the one the user sees."""
     import pypdf
     from pypdf.errors import LimitReachedError
 
@@ -175,35 +178,65 @@ def check_page_contents(source: Path | bytes) -> None:
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # its complaints about a damaged file are not ours
     try:
         reader = pypdf.PdfReader(io.BytesIO(source) if isinstance(source, bytes) else source)
-        if reader.is_encrypted:
-            return
-        for page in reader.pages:
-            contents = page.get_contents()
-            size = len(contents.get_data()) if contents is not None else 0
-            if size + _forms_size(page.get("/Resources"), set(), limit - size) > limit:
-                raise LimitReachedError("page content")
-    except LimitReachedError:
-        raise ValueError(f"not a readable PDF (a page unpacks to over {MAX_PAGE_CONTENT_MB} MB of drawing "
-                         "instructions)") from None
-    except Exception:  # pypdf's view of a damaged file: pdfminer says why it cannot be read
+        pages = [] if reader.is_encrypted else reader.pages
+    except Exception:
         return
-
-
-def _forms_size(resources, seen: set[int], budget: int) -> int:
-    """The unpacked size of the form XObjects a page draws (their text is laid out too), nested
-    ones included, each once; counting stops past `budget`."""
+    memo: dict[int, int] = {}
     total = 0
-    xobjects = resources.get_object().get("/XObject") if resources is not None else None
-    for ref in (xobjects.get_object().values() if xobjects is not None else ()):
-        form = ref.get_object()
-        if id(form) in seen or form.get("/Subtype") != "/Form":
+    for index in range(len(pages)):
+        try:
+            page = pages[index]
+            contents = page.get_contents()
+            size = _drawn_size(_unpacked(contents), page.get("/Resources"), limit, 0, memo) if contents is not None else 0
+        except LimitReachedError:
+            size = limit + 1
+        except Exception:  # a damaged page
             continue
-        seen.add(id(form))
-        total += len(form.get_data())
-        if total > budget:
+        total += size
+        if size > limit or total > MAX_FILE_CONTENT_MB * 1024 * 1024:
+            where = f"a page unpacks to over {MAX_PAGE_CONTENT_MB}" if size > limit else \
+                f"its pages unpack to over {MAX_FILE_CONTENT_MB}"
+            raise ValueError(f"not a readable PDF ({where} MB of drawing instructions)")
+
+
+_DRAW = re.compile(rb"/([^\s/<>\[\](){}%]+)\s+Do\b")  # "/X1 Do": draw the form named X1
+_MAX_FORM_DEPTH = 20
+
+
+def _drawn_size(data: bytes, resources, limit: int, depth: int, memo: dict[int, int]) -> int:
+    """The unpacked size of a content stream and of the forms it draws, each form as often as it is
+    drawn (its text is laid out each time); counting stops past `limit`."""
+    from pypdf.generic import DictionaryObject, StreamObject
+
+    total = len(data)
+    resources = resources.get_object() if resources is not None else None
+    xobjects = resources.get("/XObject") if isinstance(resources, DictionaryObject) else None
+    xobjects = xobjects.get_object() if xobjects is not None else None
+    if total > limit or not isinstance(xobjects, DictionaryObject):
+        return total
+    draws = Counter(m.group(1).decode("latin-1") for m in _DRAW.finditer(data))
+    for name, count in draws.items():
+        form = xobjects.get("/" + name)
+        form = form.get_object() if form is not None else None
+        if not isinstance(form, StreamObject) or form.get("/Subtype") != "/Form":
+            continue
+        if depth >= _MAX_FORM_DEPTH:
+            return limit + 1  # forms drawn within forms this deep are no document to read
+        if id(form) not in memo:
+            memo[id(form)] = 0  # a form that draws itself adds nothing more
+            memo[id(form)] = _drawn_size(_unpacked(form), form.get("/Resources"), limit, depth + 1, memo)
+        total += count * memo[id(form)]
+        if total > limit:
             return total
-        total += _forms_size(form.get("/Resources"), seen, budget - total)
     return total
+
+
+def _unpacked(stream) -> bytes:
+    """A stream's unpacked bytes, not kept by pypdf afterwards (a page's forms would fill memory)."""
+    data = stream.get_data()
+    if hasattr(stream, "decoded_self"):
+        stream.decoded_self = None
+    return data
 
 
 def _page_blocks(layout, page: int) -> list[PdfBlock]:
