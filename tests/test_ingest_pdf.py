@@ -426,3 +426,22 @@ def test_justified_text_in_a_narrow_column_is_no_table(tmp_path):
                     "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
                    capture_output=True, timeout=120)
     assert load_document(pdf, "minutes.pdf").text == text
+
+
+@pytest.mark.parametrize("rows,expected", [
+    ([("Plan", "Monthly fee", "Joining fee"), ("Basic", "£20", "none"), ("Plus", "£40", "waived"), ("Pro", "£60", "none")],
+     ["Basic — Monthly fee: £20; Joining fee: none.", "Plus — Monthly fee: £40; Joining fee: waived.",
+      "Pro — Monthly fee: £60; Joining fee: none."]),
+    ([("Year", "Sales", "Costs"), ("2021", "1,204", "3,511"), ("2022", "1,310", "3,602"), ("2023", "1,422", "3,750")],
+     ["2021 — Sales: 1,204; Costs: 3,511.", "2022 — Sales: 1,310; Costs: 3,602.", "2023 — Sales: 1,422; Costs: 3,750."]),
+])
+def test_tables_of_words_in_lower_case_or_of_figures_are_tables(tmp_path, rows, expected):
+    from tests.pdf_helper import text_width
+
+    starts = [72.0]
+    for column in list(zip(*rows))[:-1]:
+        starts.append(starts[-1] + max(text_width(text, 11, bold=True) for text in column) + 0.85 * 11)
+    make_pdf(tmp_path / "t.pdf", [[TextLine("Prices", size=16, bold=True, at=720),
+                                   *[TextLine(text, size=11, bold=k == 0, at=680 - 18 * k, x=x)
+                                     for k, row in enumerate(rows) for x, text in zip(starts, row)]]])
+    assert load_document(tmp_path / "t.pdf", "t.pdf").text.split("\n")[1:] == expected

@@ -323,3 +323,8 @@ def test_a_form_feed_closing_the_file_starts_no_page():
 def test_definition_lists_with_an_empty_definition_or_an_unclosed_term():
     assert parse_html("<dl><dt>A</dt><dd></dd></dl><p>Next paragraph.</p>").text == "A\nNext paragraph."
     assert parse_html("<dl><dt>Alpha</dt><dd>first</dd><dt>Beta<dd>second</dl>").text == "Alpha — first\nBeta — second"
+
+
+def test_a_superscript_after_a_name_is_a_note_and_after_ten_an_exponent():
+    page = parse_html("<p>As Smith<sup>3</sup> showed, 10<sup>8</sup> cells; a word<sup> </sup>apart.</p>")
+    assert page.text == "As Smith [3] showed, 10^8 cells; a word apart."

@@ -35,7 +35,8 @@ _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _MD_HIDDEN_OPEN = re.compile(r"<!--|<(script|style)\b[^>]*>", re.IGNORECASE)
 _MD_FRONT_MATTER = re.compile(r"^(?:---|\+\+\+)\s*$")
 _MD_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_MD_SUPERSCRIPT = re.compile(r"(.?)<sup>(.{0,40}?)</sup>", re.IGNORECASE)  # the character before, and the mark
+# A superscript in Markdown's inline HTML: the word it follows, and the mark.
+_MD_SUPERSCRIPT = re.compile(r"([^\s(\[<>]{0,20})<sup>(.{0,40}?)</sup>", re.IGNORECASE)
 _MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
 _MD_TABLE_SEP = re.compile(r"^(?=.*\|)(?=.*-)[\s|:-]+$")
 _MD_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
@@ -235,7 +236,8 @@ def _render_prose(line: str) -> str:
     line = _MD_BOLD.sub(r"\2", line)
     line = _MD_EM.sub(lambda m: m.group(1) or m.group(2), line)
     line = _MD_FOOTNOTE_REF.sub("", line)
-    line = _MD_SUPERSCRIPT.sub(lambda m: m.group(1) + superscript_text(_MD_TAG.sub("", m.group(2)), m.group(1)), line)
+    line = _MD_SUPERSCRIPT.sub(lambda m: m.group(1) + superscript_text(_MD_TAG.sub("", m.group(2)), m.group(1)[-1:],
+                                                                     m.group(1)), line)
     line = html.unescape(_MD_TAG.sub("", line))
 
     def restore(m: re.Match) -> str:
@@ -841,8 +843,8 @@ class _HTMLText(HTMLParser):
             target, at = self.superscript
             self.superscript = None
             if target is self._text_target() and len(target) > at:
-                before = "".join(p.text for p in target[:at])
-                marked = superscript_text("".join(p.text for p in target[at:]), before[-1:])
+                word = _last_word(target, at)
+                marked = superscript_text("".join(p.text for p in target[at:]), word[-1:], word)
                 target[at:] = [Piece(marked, target[at].source_line)]
             return
         if tag == "dt" and self.in_term:
@@ -877,22 +879,36 @@ class _HTMLText(HTMLParser):
 
 
 _MAX_SPAN = 100  # colspan/rowspan beyond this are a page's mistake, not a layout
-_ORDINAL_SUFFIX = re.compile(r"(?:st|nd|rd|th|er|re|e|ème|o|a|º|ª)", re.IGNORECASE)
+_ORDINAL_SUFFIX = re.compile(r"st|nd|rd|th", re.IGNORECASE)
 _EXPONENT = re.compile(r"[-−+]?\d{1,3}")
+# What an exponent follows: a unit ("m", "km", "s", "cm"), or the 10 of "10^8".
+_EXPONENT_BASE = re.compile(r"[A-Za-zµ]{1,2}|10")
 
 
-def superscript_text(text: str, before: str) -> str:
-    """A <sup> as plain text: an ordinal's ending stays on its number ("1st"), an exponent after a
-    unit is marked as one ("m^2"), and anything else is a note's mark, set apart ("165 [4]",
-    "Suction (AW) [2]"): run into the figure before it, "165" would read "1654"."""
+def superscript_text(text: str, before: str, word: str = "") -> str:
+    """A <sup> as plain text, given the character and the word before it: an ordinal's ending stays
+    on its number ("1st"), an exponent after a unit or 10 is marked as one ("m^2", "10^8"), and
+    anything else is a note's mark, set apart ("165 [4]", "Smith [3]"): run into the figure before
+    it, "165" would read "1654"."""
+    if not text.strip():
+        return " " if text else ""
     text = text.strip()
-    if not text:
-        return ""
     if before.isdigit() and _ORDINAL_SUFFIX.fullmatch(text):
         return text
-    if before.isalpha() and _EXPONENT.fullmatch(text):
+    if _EXPONENT.fullmatch(text) and _EXPONENT_BASE.fullmatch(word):
         return f"^{text}"
     return f" [{text}]"
+
+
+def _last_word(pieces: Sequence[Piece], end: int) -> str:
+    """The word pieces[:end] end with ("" after a space), found from the end."""
+    tail = ""
+    for k in range(end - 1, -1, -1):
+        tail = pieces[k].text + tail
+        if re.search(r"\s", tail) or len(tail) > 40:
+            break
+    m = re.search(r"[^\s(\[]*$", tail)
+    return m.group() if m else ""
 
 
 def column_names(header: dict[int, str], columns: range) -> str:

@@ -337,12 +337,13 @@ class _LineChars:
     segments: list[LaidLine]  # the line cut where a table's cells meet (`_cut_at_wide_gaps`)
 
 
-# A gap this wide (in ems of the type) inside a line, and this many times the line's other word
-# gaps, is no word space: the layout analysis joined two cells of a table row ("Check they spin
-# freely" + "6 months") into one line. (Justified text widens all its word gaps alike.)
+# A gap this wide (in ems of the type) inside a line is no word space: the layout analysis joined
+# two cells of a table row ("Check they spin freely" + "6 months") into one line. Justified text,
+# whose word gaps are stretched, is not cut (`_justified`).
 _CELL_GAP_EM = 0.7
-_CELL_GAP_TIMES = 2.0
-_WORD_GAP_EM = 0.1  # narrower gaps are between letters
+# Lines of justified prose hold this many words at least, on average (a table of figures, each
+# right-aligned, also starts and ends its lines at the same places).
+_PROSE_WORDS = 5
 
 
 def _left_to_right(lines: list) -> list:
@@ -360,41 +361,31 @@ def _left_to_right(lines: list) -> list:
 
 
 def _justified(lines: list) -> bool:
-    """Whether a box's lines are set justified: all but the last start and end at the same places
-    (its word gaps are then stretched, and wide ones join no cells)."""
+    """Whether a box's lines are set justified: all but the last start and end at the same places,
+    and hold words enough to be prose (its word gaps are then stretched, and wide ones join no cells)."""
     body = lines[:-1]
     return len(body) >= 2 and max(line.x0 for line in body) - min(line.x0 for line in body) < 1.0 \
-        and max(line.x1 for line in body) - min(line.x1 for line in body) < 1.0
+        and max(line.x1 for line in body) - min(line.x1 for line in body) < 1.0 \
+        and sum(len(line.get_text().split()) for line in body) >= _PROSE_WORDS * len(body)
 
 
 def _cut_at_wide_gaps(line, laid: LaidLine) -> list[LaidLine]:
     """The line in the pieces that wide gaps separate, each where it sits (one piece for most)."""
     from pdfminer.layout import LTChar
 
-    items = list(line)
-    chars = [(k, item) for k, item in enumerate(items) if isinstance(item, LTChar)]
-    gaps = [(k, (item.x0 - previous.x1) / max(previous.size, 1.0))
-            for (_, previous), (k, item) in zip(chars, chars[1:])]
-    words = sorted(gap for _, gap in gaps if gap > _WORD_GAP_EM)
-    cuts = set()
-    for k, gap in gaps:
-        others = list(words)
-        if gap in others:
-            others.remove(gap)
-        typical = others[len(others) // 2] if others else 0.0
-        if gap > _CELL_GAP_EM and gap > _CELL_GAP_TIMES * typical:
-            cuts.add(k)
-    if not cuts:
-        return [laid]
     pieces: list[tuple[list[str], float, float]] = []
-    for k, item in enumerate(items):
+    previous = None
+    for item in line:
         if isinstance(item, LTChar):
-            if not pieces or k in cuts:
+            if previous is None or item.x0 - previous.x1 > _CELL_GAP_EM * max(previous.size, 1.0):
                 pieces.append(([], item.x0, item.x1))
             pieces[-1][0].append(item.get_text())
             pieces[-1] = (pieces[-1][0], pieces[-1][1], item.x1)
+            previous = item
         elif pieces:  # the layout analysis's own space between words
             pieces[-1][0].append(item.get_text())
+    if len(pieces) < 2:
+        return [laid]
     texts = [clean_pdf_line("".join(parts)) for parts, _, _ in pieces]
     return [replace(laid, text=text, x0=x0, x1=x1) for text, (_, x0, x1) in zip(texts, pieces) if text]
 

@@ -148,7 +148,13 @@ CELL_MAX_CHARS = 40
 SHORT_CELL_WORDS = 3
 SHORT_CELL_SHARE = 0.5
 MIN_ROWS = 2
-_LOWER_CASE_WORDS = re.compile(r"[a-z][a-z'’ -]*[.,;:]?")
+_SMALL_WORDS = frozenset("a an the of and or but to at in on by for with from as is are was were be that this "
+                         "which who it its their his her we they not".split())
+
+
+def _small_words(text: str) -> bool:
+    words = [w.strip(".,;:").lower() for w in text.split()]
+    return bool(words) and all(w in _SMALL_WORDS for w in words)
 # Rows further apart than this many line heights are two tables (or a table and a paragraph).
 ROW_GAP_LINES = 2.5
 
@@ -199,8 +205,8 @@ def _table(run: list[list[LaidLine]]) -> list[PdfTable]:
     if short < SHORT_CELL_SHARE * len(cells):
         return []
     # Justified text in a narrow column: the layout analysis splits a line at its stretched gaps,
-    # and the words left at the right margin ("of", "and", "at the") are lower-case prose.
-    if sum(bool(_LOWER_CASE_WORDS.fullmatch(row[-1].text)) for row in run) * 2 >= len(run):
+    # and the words left at the right margin are prose's small words ("of", "and", "at the").
+    if sum(_small_words(row[-1].text) for row in run) * 2 >= len(run):
         return []
     columns = _columns(cells)
     rows = []
