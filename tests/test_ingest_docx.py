@@ -520,3 +520,10 @@ def test_a_table_bold_throughout_has_one_header_row():
     text = word.parse_docx(out.getvalue()).text
     assert text.split("\n")[-3:] == ["Basic — Monthly fee: £20; Joining fee: none.", "Plus — Monthly fee: £40; Joining fee: £10.",
                                      "Pro — Monthly fee: £60; Joining fee: £15."]
+
+
+def test_a_page_number_footer_whose_fields_have_no_numbers_yet_is_left_out(tmp_path):
+    document = docx.Document()
+    document.sections[0].footer.paragraphs[0].text = "Page  of "  # PAGE and NUMPAGES fields not yet updated
+    document.add_paragraph("The body.")
+    assert read_back(document, tmp_path, "f.docx").text == "The body."

@@ -328,3 +328,9 @@ def test_definition_lists_with_an_empty_definition_or_an_unclosed_term():
 def test_a_superscript_after_a_name_is_a_note_and_after_ten_an_exponent():
     page = parse_html("<p>As Smith<sup>3</sup> showed, 10<sup>8</sup> cells; a word<sup> </sup>apart.</p>")
     assert page.text == "As Smith [3] showed, 10^8 cells; a word apart."
+
+
+def test_a_number_at_a_page_edge_is_its_page_number_only_when_close_to_it():
+    parsed = parse_plain("2023\n\nReport text.\n\fMore text.\n\n2\n\fThe total was\n\n250\n")
+    assert parsed.text.split("\n") == ["2023", "", "Report text.", "More text.", "", "The total was", "", "250"]
+    assert parse_html("<dl><dt>A</dt><dd> </dd></dl><p>Next.</p>").text == "A\nNext."

@@ -129,6 +129,8 @@ def test_answers_do_not_run_across_the_cells_of_a_table_row():
     # a line with one such joint may be prose: a definition list's "Term — Definition: …"
     defined = "Grace period — The days allowed after the due date: late fees start after it."
     assert not crosses_break(defined, defined.index("The days"), defined.index(":"))
+    two_columns = "Dyson V15 — Price (USD): 749."  # one joint, a short name: still a row
+    assert crosses_break(two_columns, two_columns.index("USD"), two_columns.index("USD") + 3)
 
 
 def test_a_section_heading_number_is_no_answer():
@@ -163,6 +165,8 @@ def test_an_edge_on_a_joiner_inside_a_token_takes_the_whole_token(given, expecte
     ("5.4 million people live there.", "5.4", False),  # a figure, not a clause's number
     ("3 million people.", "3", False),
     ("Storage:\n2.5 GB per user.", "2.5", False),
+    ("Storage:\n2.5 Mb per user.", "2.5", False),
+    ("4. USB ports are fitted.", "4", True),
     ("5.4 Work outside the scope is charged at £950 a day.", "£950", False),
 ])
 def test_a_clauses_number_is_no_answer(text, span, mark):

@@ -530,7 +530,7 @@ def page_furniture(lines: list[str]) -> set[int]:
     of 12" lines go."""
     furniture = {i for i, line in enumerate(lines) if _PAGE_LABEL.match(line)}
     edges = page_edges(lines)
-    furniture |= {i for i, _ in edges if _PAGE_NUMBER_AT_EDGE.search(lines[i])}
+    furniture |= {i for i, page in edges if _PAGE_NUMBER_AT_EDGE.search(lines[i]) and _near_page(lines[i], page)}
     pages = len({page for _, page in edges})
     if pages >= _RUNNING_MIN_PAGES:
         pages_with: dict[str, set[int]] = {}
@@ -540,6 +540,13 @@ def page_furniture(lines: list[str]) -> set[int]:
         furniture |= {i for i, page in edges if len(pages_with[running_key(lines[i], page)]) >= needed
                       and not _ENDS_SENTENCE.search(lines[i].strip())}
     return furniture
+
+
+def _near_page(line: str, page: int) -> bool:
+    """Whether the first number on a line is close to the page's own: "250" closing page 1 is an
+    answer, not its number."""
+    m = re.search(r"\d{1,6}", line)
+    return m is not None and abs(int(m.group()) - page) <= PAGE_NUMBER_SLACK
 
 
 def page_edges(lines: list[str]) -> list[tuple[int, int]]:
@@ -851,6 +858,8 @@ class _HTMLText(HTMLParser):
             self._end_term()
             return  # the definition follows on this line
         if tag in ("dd", "dl") and self.definition_pending:  # an empty definition: the term stands alone
+            while self.current and not self.current[-1].text.strip():  # "<dd> </dd>" too
+                self.current.pop()
             if self.current and self.current[-1].text == " — ":
                 self.current.pop()
             self.definition_pending = False

@@ -465,7 +465,7 @@ def _furniture_key(block: PdfBlock) -> tuple[float, str]:
     def page_number(m: re.Match) -> str:
         return "#" if abs(int(m.group()) - page) <= PAGE_NUMBER_SLACK else m.group()
 
-    return round(block.bottom), re.sub(r"\d+", page_number, block.text)
+    return round(block.bottom), re.sub(r"\d{1,6}", page_number, block.text)
 
 
 def pdf_body_style(blocks: Sequence[PdfBlock]) -> PdfBody:

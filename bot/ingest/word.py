@@ -625,7 +625,7 @@ def _note_elements(document, relationship: str, tag: str) -> dict[str, _Element]
 
 
 # A header or footer line that holds only a page number ("Page 3 of 12", "- 3 -"; not "2024").
-_PAGE_NUMBER_TEXT = re.compile(r"(?:page\s*)?[-–—]?\s*\d{1,3}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?|page", re.IGNORECASE)
+_PAGE_NUMBER_TEXT = re.compile(r"(?:page\s*)?[-–—]?\s*\d{0,3}\s*[-–—]?(?:\s*(?:of|/)\s*\d{0,4})?", re.IGNORECASE)
 
 
 def _header_footer_texts(document, reading: _Reading) -> Iterator[str]:

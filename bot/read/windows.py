@@ -31,6 +31,7 @@ _BREAK = re.compile(r"\n[ \t]*\n|\?[ \t]*\n")
 # Where a table row's sentence joins two cells ("£180; Boat storage: £75", "Junior — Annual fee:"):
 # the column's name there is the bot's wording, so no answer runs across it.
 _ROW_JOINT = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
+_ROW_LABEL_WORDS = 4  # a column's name is a few words
 # What may stand before a line's own text: indentation and a list item's mark ("- ", "2. ", "(b) ").
 _LINE_LEAD = re.compile(rf"[ \t]*(?:{LIST_MARK}[ \t]+)?")
 
@@ -62,22 +63,27 @@ def _in_row_label(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] runs across a table row's joint ("£180; Boat storage: £75"), or
     takes in part of one on a line that reads as a row (two joints or more: "Dyson — Price (USD):
     749; Weight (kg): 3.1."), whose column names are the bot's wording: "USD" is no answer to "How
-    much does it cost?". A line with one ("Grace period — The days allowed: …") may be prose."""
+    much does it cost?". A line with one joint is taken for a row when its name is short: "Grace
+    period — The days allowed after the due date: …" is prose."""
     if _ROW_JOINT.search(text, start, end) is not None:
         return True
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end == -1 else line_end
     joints = list(_ROW_JOINT.finditer(text, line_start, line_end))
-    return len(joints) >= 2 and any(m.start() < end and start < m.end() for m in joints)
+    if len(joints) == 1 and len(joints[0].group().split()) > _ROW_LABEL_WORDS + 1:
+        return False  # one joint whose "name" is a phrase: prose ("Term — The days allowed after…: ")
+    return any(m.start() < end and start < m.end() for m in joints)
 
 
 _HEADING_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
 
 
-# A numbered clause's or item's mark at a line's start, before a capitalised word ("5.4 Work
-# outside…", "(b) The tenant…"): "5.4 million people" and "2.5 GB" are figures, not marks.
-_ITEM_MARK = re.compile(r"[ \t]*(?=[\w(]*[.)])\(?(?:\d{1,3}(?:\.\d{1,3})*\.?|[A-Za-z])\)?(?=[ \t]+[A-Z][a-z])")
+# A numbered clause's or item's mark at a line's start, before a capital ("2. Mix…", "(b) The
+# tenant…", "4. USB ports…"); a bare decimal only before a capitalised word ("5.4 Work outside…"):
+# "5.4 million people", "2.5 GB" and "2.5 Mb" are figures, not marks.
+_ITEM_MARK = re.compile(r"[ \t]*(?:\(?(?:\d{1,3}(?:\.\d{1,3})*|[A-Za-z])[.)]|\([A-Za-z0-9]{1,3}\))(?=[ \t]+[A-Z])"
+                        r"|[ \t]*\d{1,3}(?:\.\d{1,3})+(?=[ \t]+[A-Z][a-z]{2})")
 
 
 def is_item_mark(text: str, start: int, end: int) -> bool:
