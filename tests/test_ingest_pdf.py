@@ -148,6 +148,16 @@ def test_a_bold_line_inside_a_paragraph_stays_in_it(tmp_path):
                         "would be raised by ten percent this year.") and doc.headings == ()
 
 
+def test_a_heading_set_in_one_box_between_paragraphs_is_still_a_heading(tmp_path):
+    path = tmp_path / "report.pdf"
+    make_pdf(path, [[TextLine("The station logs the weather every day."), TextLine("Results", size=14, bold=True),
+                     TextLine("Rainfall was higher than in any year before.")]])
+    doc = load_document(path, "report.pdf")
+    assert doc.text.split("\n") == ["The station logs the weather every day.", "Results",
+                                     "Rainfall was higher than in any year before."]
+    assert [h for _, h in doc.headings] == ["Results"]
+
+
 def test_a_title_set_in_one_box_with_its_paragraph_is_still_a_heading(tmp_path):
     path = tmp_path / "abstract.pdf"
     make_pdf(path, [[TextLine("Nitrate and Cycling", size=18), TextLine("Sixteen cyclists took part in the trial.")]])

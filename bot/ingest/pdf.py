@@ -283,18 +283,32 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
 
 
 def _split_at_style_changes(entries: list[_LineChars]) -> list[list[_LineChars]]:
-    """A box whose first lines are set larger, or in bold over regular text, cut after them: the
-    layout analysis may put an 18 pt title and the paragraph under it in one box. A bold line
-    inside a paragraph stays in it."""
+    """A box cut around a few lines set larger, or in bold over regular text, at its top or after
+    a line that ends a sentence: the layout analysis may put an 18 pt title, or a heading, in one
+    box with paragraphs. A bold line inside a sentence stays in it."""
+    if not entries:
+        return []
     styles = [_line_style(entry) for entry in entries]
-    k = 1
-    while k < len(entries) and styles[k] == styles[0]:
-        k += 1
-    if k == len(entries) or k > _PDF_HEADING_MAX_LINES:
-        return [entries] if entries else []
-    (size, bold), (rest_size, rest_bold) = styles[0], styles[k]
-    stands_out = size >= rest_size * _PDF_HEADING_SCALE or (bold and not rest_bold and size >= rest_size * 0.95)
-    return [entries[:k], entries[k:]] if stands_out else [entries]
+    runs: list[tuple[int, int]] = []  # (start, end) of each run of lines of one style
+    for k in range(len(entries)):
+        if runs and styles[k] == styles[runs[-1][0]]:
+            runs[-1] = (runs[-1][0], k + 1)
+        else:
+            runs.append((k, k + 1))
+    cuts: set[int] = set()
+    for n, (start, end) in enumerate(runs):
+        around = [styles[runs[m][0]] for m in (n - 1, n + 1) if 0 <= m < len(runs)]
+        after_sentence = start == 0 or _SENTENCE_END.search(entries[start - 1].line.text)
+        if around and end - start <= _PDF_HEADING_MAX_LINES and after_sentence and \
+                all(_stands_out(styles[start], other) for other in around):
+            cuts |= {start, end}
+    bounds = [0, *sorted(cut for cut in cuts if 0 < cut < len(entries)), len(entries)]
+    return [entries[i:j] for i, j in zip(bounds, bounds[1:])]
+
+
+def _stands_out(style: tuple[float, bool], other: tuple[float, bool]) -> bool:
+    (size, bold), (other_size, other_bold) = style, other
+    return size >= other_size * _PDF_HEADING_SCALE or (bold and not other_bold and size >= other_size * 0.95)
 
 
 def _line_style(entry: _LineChars) -> tuple[float, bool]:
