@@ -4,6 +4,7 @@ and the character range it came from, so `document.text[start:end] == text` alwa
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypedDict
 
@@ -40,9 +41,12 @@ class Document:
         return bisect.bisect_right(self.page_starts, offset)
 
     def section_at(self, offset: int) -> str:
-        starts = [h[0] for h in self.headings]
-        i = bisect.bisect_right(starts, offset) - 1
+        i = bisect.bisect_right(self._heading_starts, offset) - 1
         return self.headings[i][1] if i >= 0 else ""
+
+    @functools.cached_property
+    def _heading_starts(self) -> list[int]:  # found once: every chunk asks
+        return [h[0] for h in self.headings]
 
 
 class DocumentInfo(TypedDict):

@@ -334,3 +334,17 @@ def test_a_number_at_a_page_edge_is_its_page_number_only_when_close_to_it():
     parsed = parse_plain("2023\n\nReport text.\n\fMore text.\n\n2\n\fThe total was\n\n250\n")
     assert parsed.text.split("\n") == ["2023", "", "Report text.", "More text.", "", "The total was", "", "250"]
     assert parse_html("<dl><dt>A</dt><dd> </dd></dl><p>Next.</p>").text == "A\nNext."
+
+
+def test_markdown_code_spans_pair_runs_of_equal_length_and_closing_hashes_go():
+    assert render_markdown_inline("Use `a` and ``b ` c`` but `open") == "Use a and b ` c but `open"
+    parsed = parse_markdown("## Fees ##\n\n# C#\n\nText.\n")
+    assert [h for _, h in parsed.headings] == ["Fees", "C#"]
+
+
+def test_a_huge_heading_or_column_name_is_written_again_only_in_short():
+    long = "H" * 10_000
+    page = parse_html(f"<table><tr><th>A</th><th>{long}</th></tr><tr><td>x</td><td>y</td></tr></table>")
+    assert page.text.startswith("x — HHH") and len(page.text) < 200
+    paths = parse_markdown(f"# T\n\n## {long}\n\n### a\n\nb\n").headings
+    assert len(paths[-1][1]) < 200

@@ -22,7 +22,10 @@ _ABBREVIATIONS = {
     "fig", "vol", "pp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
     "dec", "u.s", "u.k", "u.n", "a.m", "p.m", "approx", "dept", "est", "ca",
 }
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+# (Tried only where a run of marks starts: from every dot of "......" it would be quadratic.)
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+_LAST_WORD = re.compile(r"\S+$")
+_WORD_LOOKBACK = 40  # how far back a sentence mark's word is looked for (abbreviations are short)
 
 
 # A list item's mark at the start of a line ("- ", "12. ", "(b) "), as plain text writes one.
@@ -110,13 +113,13 @@ def _split_line(text: str, start: int, end: int, out: list[tuple[int, int]]) -> 
     line = text[start:end]
     cut = 0
     for m in _BOUNDARY.finditer(line):
-        word = re.search(r"(\S+)$", line[cut : m.start()])
-        token = word.group(1).lower().rstrip(".") if word else ""
+        word = _LAST_WORD.search(line, max(cut, m.start() - _WORD_LOOKBACK), m.start())
+        token = word.group().lower().rstrip(".") if word else ""
         # "U.S." / single initials ("J. Smith") / known abbreviations do not end a sentence, and
         # neither does the number of a numbered heading or step ("6. Warranty", "2.1. Fit the lid").
         if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
             continue
-        if re.fullmatch(r"\d{1,3}(?:\.\d{1,3})*", line[cut : m.start()].strip()):
+        if m.start() - cut <= _WORD_LOOKBACK and re.fullmatch(r"\d{1,3}(?:\.\d{1,3})*", line[cut : m.start()].strip()):
             continue
         _append_trimmed(text, start + cut, start + m.end(), out)
         cut = m.end()

@@ -9,6 +9,7 @@ table row is written, are shared with the PDF and Word readers (`pdf.py`, `word.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Mapping, Sequence
@@ -19,14 +20,14 @@ from bot.types import SECTION_SEPARATOR
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _MD_ORDERED = re.compile(r"^(\d{1,9})[.)]\s+")
-_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")  # closing hashes: `_heading_text`
 _MD_SETEXT = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")
 _MD_IMAGE = re.compile(r"!\[([^\]]{0,500})\]\([^)]{0,2000}\)")
 # Inner lengths are bounded: unbounded groups take quadratic time on a long line of "![![![...".
 _MD_LINK = re.compile(r"\[([^\]]{1,500})\]\((?:[^()]|\([^)]{0,500}\)){0,2000}\)")
 _MD_REF_LINK = re.compile(r"\[([^\]]{1,500})\]\[[^\]]{0,500}\]")
 _MD_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+|[^@<>\s]+@[^@<>\s]+)>")
-_MD_CODE = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+_MD_BACKTICKS = re.compile(r"`+")
 _MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.{1,500}?)(?<=\S)\1")
 _MD_EM = re.compile(r"(?<![\w*])\*(?=\S)([^*]{1,500}?)(?<=\S)\*(?![\w*])"
                     r"|(?<![\w_])_(?=\S)([^_]{1,500}?)(?<=\S)_(?![\w_])")
@@ -133,7 +134,7 @@ def section_paths(headings: list[tuple[int, str]], levels: list[int | None]) -> 
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, text))
-        out.append((offset, SECTION_SEPARATOR.join(name for _, name in stack)))
+        out.append((offset, SECTION_SEPARATOR.join(short_name(name) for _, name in stack[-_PATH_DEPTH:])))
     return out
 
 
@@ -215,10 +216,40 @@ def table_cells(line: str) -> list[str]:
 def render_markdown_inline(line: str) -> str:
     """A line's visible text. Code spans are kept as written, and so are backslash-escaped marks."""
     out, last = [], 0
-    for m in _MD_CODE.finditer(line):
-        out.append(_render_prose(line[last : m.start()]) + m.group(2).strip())
-        last = m.end()
+    for start, code, end in code_spans(line):
+        out.append(_render_prose(line[last:start]) + code.strip())
+        last = end
     return "".join(out) + _render_prose(line[last:])
+
+
+def _heading_text(text: str) -> str:
+    """An ATX heading's text, less its closing hashes ("## Fees ##"), found without backtracking."""
+    text = text.rstrip()
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1].isspace()):
+        text = bare.rstrip()
+    return text
+
+
+def code_spans(line: str) -> list[tuple[int, str, int]]:
+    """(start, code, end) of each code span: a run of backticks up to the next run of as many, in
+    one pass over the runs (a pattern trying every run against every other took minutes)."""
+    runs = [(m.start(), m.end()) for m in _MD_BACKTICKS.finditer(line)]
+    by_length: dict[int, list[int]] = {}
+    for k, (s, e) in enumerate(runs):
+        by_length.setdefault(e - s, []).append(k)
+    spans, k = [], 0
+    while k < len(runs):
+        s, e = runs[k]
+        same = by_length[e - s]
+        after = bisect.bisect_right(same, k)
+        if after == len(same):
+            k += 1
+            continue
+        closing = same[after]
+        spans.append((s, line[e : runs[closing][0]], runs[closing][1]))
+        k = closing + 1
+    return spans
 
 
 def _render_prose(line: str) -> str:
@@ -346,7 +377,7 @@ def parse_markdown(content: str) -> ParsedText:
         m = _MD_HEADING.match(raw)
         if m:
             numbers.end()
-            b.add(render_markdown_inline(m.group(2)), n, heading=True, level=len(m.group(1)))
+            b.add(render_markdown_inline(_heading_text(m.group(2))), n, heading=True, level=len(m.group(1)))
             continue
         footnote = _MD_FOOTNOTE_DEF.match(raw)
         if footnote:
@@ -589,7 +620,7 @@ def collapse_whitespace(pieces: Sequence[Piece]) -> list[Piece]:
     """Runs of whitespace as one space, none at either end, as a browser shows them; each word
     keeps its source line. A newline inside a piece moves the words after it to the next line.
     """
-    out: list[Piece] = []
+    lines: list[tuple[int, list[str]]] = []  # (source line, its words), joined once at the end
     pending_space = False
     for piece in pieces:
         for k, segment in enumerate(piece.text.split("\n")):
@@ -598,14 +629,14 @@ def collapse_whitespace(pieces: Sequence[Piece]) -> list[Piece]:
                 if m.group().isspace():
                     pending_space = True
                     continue
-                word = (" " if pending_space and out else "") + m.group()
+                word = (" " if pending_space and lines else "") + m.group()
                 pending_space = False
                 line = piece.source_line + k
-                if out and out[-1].source_line == line:
-                    out[-1] = Piece(out[-1].text + word, line)
+                if lines and lines[-1][0] == line:
+                    lines[-1][1].append(word)
                 else:
-                    out.append(Piece(word, line))
-    return out
+                    lines.append((line, [word]))
+    return [Piece("".join(words), line) for line, words in lines]
 
 
 @dataclass
@@ -676,8 +707,9 @@ class _HTMLTable:
         above; records which of its own cells carry on into the rows below."""
         out: list[tuple[range, list[Piece]]] = []
         column = 0
-        cells = list(zip(self.row, self.spans))
-        while cells or any(c >= column for c in self.carried):
+        cells = list(zip(self.row, self.spans))[::-1]  # popped from the end, first cell first
+        reach = max(self.carried, default=-1)  # carried cells added below lie left of `column`
+        while cells or column <= reach:
             if column in self.carried:
                 cell, rows = self.carried.pop(column)
                 out.append((range(column, column + 1), cell))
@@ -688,7 +720,7 @@ class _HTMLTable:
             if not cells:
                 column += 1
                 continue
-            cell, (colspan, rowspan) = cells.pop(0)
+            cell, (colspan, rowspan) = cells.pop()
             out.append((range(column, column + colspan), cell))
             if rowspan > 1:
                 self.carried[column] = (cell, rowspan - 1)
@@ -815,7 +847,7 @@ class _HTMLText(HTMLParser):
             elif self.term is not None:
                 if not self.term_open:  # a second definition of the term: on a line of its own, named
                     self._flush()
-                    self.current = list(self.term)
+                    self.current = [Piece(short_name("".join(p.text for p in self.term)), self.term[0].source_line)]
                 self.current.append(Piece(" — ", self.getpos()[0]))
                 self.term_open, self.definition_pending = False, True
                 return
@@ -922,7 +954,19 @@ def _last_word(pieces: Sequence[Piece], end: int) -> str:
 
 def column_names(header: dict[int, str], columns: range) -> str:
     """The names of the columns a cell covers: a value over two goes with both ("Adult, Child")."""
-    return ", ".join(dict.fromkeys(header[c] for c in columns if header.get(c)))
+    return ", ".join(dict.fromkeys(short_name(header[c]) for c in columns if header.get(c)))
+
+
+# A name written again where it is used (a heading in a section's path, a column's name in each row,
+# a term before each of its definitions) is cut to this length, and a path to this many headings:
+# a 100 KB heading over thousands of sections, or a 100 KB header cell over thousands of rows,
+# would otherwise multiply a small file into gigabytes of text.
+_NAME_CHARS = 150
+_PATH_DEPTH = 6
+
+
+def short_name(name: str) -> str:
+    return name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1].rstrip() + "…"
 
 
 def _int_attribute(attrs: list[tuple[str, str | None]], name: str, default: int | None) -> int | None:

@@ -30,7 +30,7 @@ _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 # A bold line ending like this is a lead-in or a sentence, not a heading.
 _NOT_HEADING_END = re.compile(r"[.!?:;,][\"'”’)\]]*$")
 # A hyphen after a word or number, or a dash touching its word, at the end of a line ('informa-', '45-', '21–').
-_HYPHEN_BREAK = re.compile(r"(\w+)-$")
+_HYPHEN_BREAK = re.compile(r"(?<!\w)(\w+)-$")  # tried from a word's start only: linear on a long word
 _DASH_BREAK = re.compile(r"\S[–—]$")
 _LEADING_WORD = re.compile(r"^([^\W\d_]+)")
 _SOFT_HYPHEN = "\u00ad"
@@ -84,7 +84,7 @@ class PdfWords:
     def __init__(self, lines: Sequence[str], known: frozenset[str]) -> None:
         text = "\n".join(lines).lower()
         self.words = set(re.findall(r"[^\W\d_]+", text))
-        self.compounds = set(re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)+", text))
+        self.compounds = set(re.findall(r"(?<![^\W\d_])[^\W\d_]+(?:-[^\W\d_]+)+", text))
         self.known = known
 
     def joins(self, left: str, right: str) -> bool:

@@ -13,7 +13,6 @@ a table; and the gaps that run down the whole table split it into columns.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 

@@ -590,6 +590,7 @@ class Notes:
             "footnote": _note_elements(document, RT.FOOTNOTES, "footnote"),
             "endnote": _note_elements(document, RT.ENDNOTES, "endnote")}
         self._marks: dict[tuple[str, str], str] = {}
+        self._counts: dict[str, int] = {}  # notes of each kind marked so far
         self._referenced: list[tuple[str, str]] = []  # (kind, id) referred to, not yet taken
 
     def refer(self, kind: str, note_id: str) -> str:
@@ -598,7 +599,7 @@ class Notes:
             return ""
         key = (kind, note_id)
         if key not in self._marks:
-            count = sum(k == kind for k, _ in self._marks) + 1
+            self._counts[kind] = count = self._counts.get(kind, 0) + 1
             self._marks[key] = str(count) if kind == "footnote" else list_number(count, "i")
             self._referenced.append(key)
         return self._marks[key]

@@ -135,6 +135,10 @@ def _join_length(text: str, i: int, step: int) -> int:
     return len(run)
 
 
+_ABBREVIATION_END = re.compile(r"(?:\b[A-Za-z]\.)+[A-Za-z]$")
+_ABBREVIATION_CHARS = 20  # looked for in the span's last characters only ("U.S", "p.m")
+
+
 def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen to whole words, then trim spaces and trailing punctuation that no answer needs. An
     edge on a joiner inside a token ("https://api" before ".parcelpoint", "@parcelpoint" after
@@ -162,7 +166,7 @@ def align_to_words(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
         end -= 1
     # An abbreviation's last full stop is part of it ("7 p.m.", "the U.S."), even at a sentence's end.
-    if text[end : end + 1] == "." and re.search(r"(?:\b[A-Za-z]\.)+[A-Za-z]$", text[start:end]):
+    if text[end : end + 1] == "." and _ABBREVIATION_END.search(text, max(start, end - _ABBREVIATION_CHARS), end):
         end += 1
     # A final period belongs to "U.S." or "Inc." but not to the end of a sentence.
     if end > start and text[end - 1] == "." and not re.search(r"(\b[A-Za-z]\.|\b(?:Inc|Ltd|Co|Jr|Sr|St)\.)$", text[start:end]):
