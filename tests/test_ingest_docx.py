@@ -527,3 +527,9 @@ def test_a_page_number_footer_whose_fields_have_no_numbers_yet_is_left_out(tmp_p
     document.sections[0].footer.paragraphs[0].text = "Page  of "  # PAGE and NUMPAGES fields not yet updated
     document.add_paragraph("The body.")
     assert read_back(document, tmp_path, "f.docx").text == "The body."
+
+
+def test_a_paragraph_whose_style_the_file_lacks_is_body_text(tmp_path):
+    doc = _load(tmp_path, '<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr>' + _run("Scope") + "</w:p>"
+                          '<w:p><w:pPr><w:pStyle w:val="NoSuchStyle"/></w:pPr>' + _run("Body text.") + "</w:p>")
+    assert doc.text == "Scope\nBody text." and [h for _, h in doc.headings] == ["Scope"]

@@ -107,9 +107,9 @@ def docx_blocks(document) -> Iterator[DocxBlock]:
     """Each paragraph and table row in document order, each followed by the footnotes and endnotes
     it refers to (as Word prints them at the foot of its page: "[1] The Zurich rates also apply to
     Geneva and Basel."), then the text of the page headers and footers, once each."""
-    from docx.text.paragraph import Paragraph
 
     reading = _Reading(_header_row_styles(document), ListNumbering(document), Notes(document))
+    style_names = _ParagraphStyles(document)
     def notes() -> Iterator[DocxBlock]:
         return (DocxBlock(note, "", counted=False) for note in reading.notes.take_referenced(reading))
 
@@ -121,7 +121,7 @@ def docx_blocks(document) -> Iterator[DocxBlock]:
             continue
         yield from table_notes
         table_notes = []
-        yield DocxBlock(text.rstrip(), _style_name(Paragraph(paragraph, document)))
+        yield DocxBlock(text.rstrip(), style_names.of(paragraph))
         yield from notes()
     yield from table_notes
     for text in _header_footer_texts(document, reading):
@@ -568,12 +568,26 @@ def is_heading_style(style: str) -> bool:
     return bool(_HEADING_STYLE.fullmatch(style.strip()) or _TITLE_STYLE.fullmatch(style.strip()))
 
 
-def _style_name(paragraph) -> str:
-    try:
-        style = paragraph.style
-    except Exception:  # a style id the styles part does not define: treated as body text
-        return ""
-    return (style.name or "") if style is not None else ""
+class _ParagraphStyles:
+    """Paragraph style names by style id, read once (python-docx looks each paragraph's style up
+    among all styles, most of the time spent on a long document). A paragraph without a style, or
+    with one the styles part lacks, has the default paragraph style, as Word shows it."""
+
+    def __init__(self, document) -> None:
+        self.names: dict[str, str] = {}
+        self.default = ""
+        try:
+            styles = _styles(document, "paragraph")
+        except Exception:  # no styles part: every paragraph is body text
+            return
+        for style_id, style in styles.items():
+            self.names[style_id] = _attr(style.find(f"{_W}name"), "")
+            if style.get(_W + "default") in ("1", "true", "on"):
+                self.default = self.names[style_id]
+
+    def of(self, paragraph: _Element | None) -> str:
+        mark = paragraph.find(f"{_W}pPr/{_W}pStyle") if paragraph is not None else None
+        return self.names.get(_attr(mark, ""), self.default) if mark is not None else self.default
 
 
 _NOTE_REFERENCES = {_W + "footnoteReference": "footnote", _W + "endnoteReference": "endnote"}
