@@ -423,7 +423,7 @@ def _style_numbering(document) -> dict[str, tuple[str, int]]:
             return None
         return _attr(num_pr.find(f"{_W}numId"), ""), _int_value(num_pr, f"{_W}ilvl", 0)
 
-    found = {style_id: _through_based_on(styles, style_id, numbering) for style_id in styles}
+    found = _through_based_on(styles, numbering)
     return {style_id: value for style_id, value in found.items() if value is not None}
 
 
@@ -432,17 +432,23 @@ def _styles(document, kind: str) -> dict[str, _Element]:
     return {s.get(_W + "styleId"): s for s in document.styles.element.iter(_W + "style") if s.get(_W + "type") == kind}
 
 
-def _through_based_on(styles: dict[str, _Element], style_id: str | None, find: Callable[[_Element], T | None]) -> T | None:
-    """What `find` gives for a style, or else for the style it is based on, and so on up."""
-    seen: set[str] = set()
-    while style_id in styles and style_id not in seen:
-        seen.add(style_id)
-        found = find(styles[style_id])
-        if found is not None:
-            return found
-        based_on = styles[style_id].find(f"{_W}basedOn")
-        style_id = _attr(based_on, "") if based_on is not None else None
-    return None
+def _through_based_on(styles: dict[str, _Element], find: Callable[[_Element], T | None]) -> dict[str, T | None]:
+    """For every style, what `find` gives for it, or else for the style it is based on, and so on
+    up; each style is looked at once (a chain of thousands of styles walked from each was quadratic)."""
+    found: dict[str, T | None] = {}
+    for start in styles:
+        chain: list[str] = []
+        style_id: str | None = start
+        while style_id in styles and style_id not in found and style_id not in chain:
+            chain.append(style_id)
+            based_on = styles[style_id].find(f"{_W}basedOn")
+            style_id = _attr(based_on, "") if based_on is not None else None
+        value = found.get(style_id) if style_id is not None else None  # where the chain met one known, or ended
+        for style_id in reversed(chain):
+            own = find(styles[style_id])
+            value = own if own is not None else value
+            found[style_id] = value
+    return found
 
 
 def _attr(element: _Element | None, default: str) -> str:
@@ -542,7 +548,7 @@ def _header_row_styles(document) -> frozenset[str]:
                 return True
         return None  # not this style: perhaps the one it is based on
 
-    return frozenset(style_id for style_id in styles if _through_based_on(styles, style_id, marks_first_row))
+    return frozenset(style_id for style_id, marked in _through_based_on(styles, marks_first_row).items() if marked)
 
 
 def _int_value(element: _Element, path: str, default: int) -> int:
