@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.errors import first_line
-from bot.ingest.parsing import FURNITURE_SHARE, PAGE_NUMBER_SLACK, ParsedText, Piece, TextBuilder, reads_as_header, table_row
+from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder, reads_as_header, running_key, table_row
 from bot.ingest.pdf_layout import (
     CELL_MAX_CHARS, LaidLine, PdfTable, Rect, find_tables, reading_order, table_regions)
 
@@ -474,12 +474,7 @@ def drop_page_furniture(blocks: Sequence[PdfBlock], pages: int) -> list[PdfBlock
 
 def _furniture_key(block: PdfBlock) -> tuple[float, str]:
     """The same place and the same words on every page, page numbers aside."""
-    page = block.lines[0].page
-
-    def page_number(m: re.Match) -> str:
-        return "#" if abs(int(m.group()) - page) <= PAGE_NUMBER_SLACK else m.group()
-
-    return round(block.bottom), re.sub(r"\d{1,6}", page_number, block.text)
+    return round(block.bottom), running_key(block.text, block.lines[0].page)
 
 
 def pdf_body_style(blocks: Sequence[PdfBlock]) -> PdfBody:

@@ -42,25 +42,26 @@ def table_regions(rects: Sequence[Rect], line_height: float, prose: Sequence[boo
     one of them holds prose, each of its columns. Short lines of a
     letter's signature in one column then never make rows with a table's cells in the other, while
     a table standing alone keeps the gaps between its own columns."""
-    groups: list[list[int]] = []
-    for band in _merge_flows(_split(list(range(len(rects))), rects, vertical=False), rects, line_height):
-        if groups and not any(prose[i] for i in groups[-1] + band):
-            groups[-1] = groups[-1] + band  # a table's rows, each a band of its own
-        else:
-            groups.append(band)
+    bands = _merge_flows(_split(list(range(len(rects))), rects, vertical=False), rects, line_height)
     regions: list[list[int]] = []
-    for group in groups:
-        if not any(prose[i] for i in group):
+    for group, has_prose in _join_without_prose(bands, prose):  # a table's rows, each a band of its own
+        if has_prose:  # its columns apart, a table's own columns together
+            regions += [column for column, _ in _join_without_prose(_split(group, rects, vertical=True), prose)]
+        else:
             regions.append(group)
-            continue
-        columns: list[list[int]] = []
-        for column in _split(group, rects, vertical=True):
-            if columns and not any(prose[i] for i in columns[-1] + column):
-                columns[-1] = columns[-1] + column  # a table's own columns stay together
-            else:
-                columns.append(column)
-        regions += columns
     return regions
+
+
+def _join_without_prose(groups: list[list[int]], prose: Sequence[bool]) -> list[tuple[list[int], bool]]:
+    """Adjacent groups joined while neither holds prose; each with whether it does."""
+    joined: list[tuple[list[int], bool]] = []
+    for group in groups:
+        has_prose = any(prose[i] for i in group)
+        if joined and not has_prose and not joined[-1][1]:
+            joined[-1][0].extend(group)
+        else:
+            joined.append((list(group), has_prose))
+    return joined
 
 
 def _cut(ids: list[int], rects: Sequence[Rect], line_height: float) -> list[int]:
@@ -147,15 +148,11 @@ CELL_MAX_CHARS = 40
 SHORT_CELL_WORDS = 3
 SHORT_CELL_SHARE = 0.5
 MIN_ROWS = 2
-_SMALL_WORDS = frozenset("a an the of and or but to at in on by for with from as is are was were be that this "
-                         "which who it its their his her we they not".split())
-
-
-def _small_words(text: str) -> bool:
-    words = [w.strip(".,;:").lower() for w in text.split()]
-    return bool(words) and all(w in _SMALL_WORDS for w in words)
 # Rows further apart than this many line heights are two tables (or a table and a paragraph).
 ROW_GAP_LINES = 2.5
+# Prose's small words: left at a justified column's right margin, they are no table's cells.
+_SMALL_WORDS = frozenset("a an the of and or but to at in on by for with from as is are was were be that this "
+                         "which who it its their his her we they not".split())
 
 
 def find_tables(lines: Sequence[LaidLine]) -> list[PdfTable]:
@@ -216,6 +213,11 @@ def _table(run: list[list[LaidLine]]) -> list[PdfTable]:
         rows.append(by_column)
     bold_header = all(line.bold for line in run[0]) and not all(line.bold for line in run[1])
     return [PdfTable(rows, bold_header)]
+
+
+def _small_words(text: str) -> bool:
+    words = [w.strip(".,;:").lower() for w in text.split()]
+    return bool(words) and all(w in _SMALL_WORDS for w in words)
 
 
 def _columns(cells: list[LaidLine]) -> list[tuple[float, float]]:
