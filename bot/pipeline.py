@@ -117,6 +117,14 @@ def upload_file_name(filename: str) -> str:
     return "".join("_" if ch in '<>:"|?*' or not (ch.isprintable() or ch == " ") else ch for ch in name)
 
 
+def _same_name(name: str, names, also=None) -> str:
+    """The one of `names` that `name` means under another composition ("Cafe" + accent, as macOS
+    writes it) or, given `also`, as `also` shows it; `name` itself when none or several do."""
+    composed = unicodedata.normalize("NFC", name)
+    same = [n for n in names if unicodedata.normalize("NFC", n) == composed or (also is not None and also(n) == name)]
+    return same[0] if len(same) == 1 else name
+
+
 class Bot:
     def __init__(self, settings: Settings | None = None, embedder: QueryCachingEmbedder | None = None, reader=None,
                  calibration: Calibration | None = None, processor: DocumentProcessor | None = None,
@@ -284,9 +292,7 @@ class Bot:
             if isinstance(name, str) and name not in documents:
                 # Typed "é" may be stored as "e" + accent (macOS names), and a name with a newline is
                 # shown as "a\nb" (`one_line_name`): each is the same name to a reader.
-                same = [d for d in documents if unicodedata.normalize("NFC", d) == unicodedata.normalize("NFC", name)
-                        or one_line_name(d) == name]
-                name = same[0] if len(same) == 1 else name
+                name = _same_name(name, documents, also=one_line_name)
             if name not in documents:
                 known = ", ".join(one_line_name(d) for d in sorted(documents)[:10]) + (", ..." if len(documents) > 10 else "")
                 shown = " ".join(str(name).split()) or "(no name)"  # one line, whatever was typed
@@ -372,10 +378,10 @@ class Bot:
             raise UsageError(f"{name}: {len(data) / 1e6:.1f} MB is over the {self.settings.max_file_mb:g} MB limit")
         if not data:
             raise UsageError(f"{name}: the file is empty")
-        if len(upload_file_name(name).encode()) > NAME_MAX:
-            raise UsageError(f"{upload_file_name(name)[:40]}…: the file name is too long (over {NAME_MAX} bytes); "
-                             "shorten it")
-        return upload_file_name(name)
+        stored = upload_file_name(name)
+        if len(stored.encode()) > NAME_MAX:
+            raise UsageError(f"{stored[:40]}…: the file name is too long (over {NAME_MAX} bytes); shorten it")
+        return stored
 
     def _stored_name(self, name: str) -> str:
         """The name of the file already in the corpus folder that `name` means, if one is there under
@@ -383,11 +389,9 @@ class Bot:
         if (self.settings.corpus_dir / name).exists():
             return name
         try:
-            present = os.listdir(self.settings.corpus_dir)
+            return _same_name(name, os.listdir(self.settings.corpus_dir))
         except OSError:
             return name
-        same = [p for p in present if unicodedata.normalize("NFC", p) == name]
-        return same[0] if len(same) == 1 else name
 
     @staticmethod
     def _restore(target: Path, previous: bytes | None) -> None:

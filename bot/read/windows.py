@@ -76,9 +76,14 @@ def _in_row_label(text: str, start: int, end: int) -> bool:
     return any(m.start() < end and start < m.end() for m in joints)
 
 
+def answerable_span(item: ReadItem, start: int, end: int) -> bool:
+    """Whether item.text[start:end] may be given as an answer: it crosses no break (`crosses_break`)
+    and is not a number that names a section or a clause."""
+    return not (crosses_break(item.text, start, end, item.sentences, item.offset)
+                or end <= section_number_end(item.text, item.heading) or is_item_mark(item.text, start, end))
+
+
 _HEADING_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
-
-
 # A numbered clause's or item's mark at a line's start, before a capital ("2. Mix…", "(b) The
 # tenant…", "4. USB ports…"); a bare decimal only before a capitalised word ("5.4 Work outside…"):
 # "5.4 million people", "2.5 GB" and "2.5 Mb" are figures, not marks.
@@ -375,9 +380,7 @@ class WindowReader:
                 s_tok, e_tok = divmod(index, length)
                 s_char, e_char = windows.offsets[w][s_tok][0], windows.offsets[w][e_tok][1]
                 s_char, e_char = align_to_words(item.text, s_char, e_char)
-                if e_char <= s_char or crosses_break(item.text, s_char, e_char, item.sentences, item.offset) \
-                        or e_char <= section_number_end(item.text, item.heading) \
-                        or is_item_mark(item.text, s_char, e_char):
+                if e_char <= s_char or not answerable_span(item, s_char, e_char):
                     continue
                 candidates[q_index].append((score, float(null[w]), item, s_char, e_char))
 
