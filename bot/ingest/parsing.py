@@ -456,14 +456,14 @@ def parse_plain(content: str) -> ParsedText:
     Numbered headings ("2.3  Results") are headings at their number's depth, and underlined ones
     ("Timeline" over "-----") at the underline's."""
     raw = split_source_lines(content)
-    furniture = page_furniture(raw)
+    pages = _page_numbers(raw)
+    furniture = page_furniture(raw, pages)
     lines = ["" if i in furniture or is_contents_line(line) else _QUOTE_MARKS.sub("", line).replace(_PAGE_BREAK, "")
              for i, line in enumerate(raw)]
     underlined = underlined_headings(lines)
     left_out = furniture | _blanks_inside_paragraphs(raw, lines, furniture) | {i + 1 for i in underlined}
     kept = [i for i in range(len(lines)) if i not in left_out]
     text_lines = [lines[i] for i in kept]
-    pages = _page_numbers(raw)
     b = TextBuilder()
     for k, (i, line) in enumerate(zip(kept, text_lines)):
         prev_blank, next_blank = _standalone(text_lines, k)
@@ -553,22 +553,23 @@ def _neighbour(lines: list[str], i: int, step: int) -> int | None:
     return j if 0 <= j < len(lines) else None
 
 
-def page_furniture(lines: list[str]) -> set[int]:
+def page_furniture(lines: list[str], pages: list[int]) -> set[int]:
     """Indices of the lines that are a page's running header or footer, where form feeds break the
     text into pages: page-number lines (`_PAGE_LABEL`, `_PAGE_NUMBER_AT_EDGE`), and, in a text of
     three pages or more, a page's first or last line when the same one (page numbers aside) opens
     or closes half the pages, two at least, and ends no sentence. Without form feeds only "Page 3
     of 12" lines go."""
     furniture = {i for i, line in enumerate(lines) if _PAGE_LABEL.match(line)}
-    edges = page_edges(lines)
+    edges = page_edges(lines, pages)
     furniture |= {i for i, page in edges if _PAGE_NUMBER_AT_EDGE.search(lines[i]) and _near_page(lines[i], page)}
-    pages = len({page for _, page in edges})
-    if pages >= _RUNNING_MIN_PAGES:
+    page_count = len({page for _, page in edges})
+    if page_count >= _RUNNING_MIN_PAGES:
+        keys = {(i, page): running_key(lines[i], page) for i, page in edges}
         pages_with: dict[str, set[int]] = {}
-        for i, page in edges:
-            pages_with.setdefault(running_key(lines[i], page), set()).add(page)
-        needed = max(2, pages * FURNITURE_SHARE)
-        furniture |= {i for i, page in edges if len(pages_with[running_key(lines[i], page)]) >= needed
+        for (_, page), key in keys.items():
+            pages_with.setdefault(key, set()).add(page)
+        needed = max(2, page_count * FURNITURE_SHARE)
+        furniture |= {i for (i, _), key in keys.items() if len(pages_with[key]) >= needed
                       and not _ENDS_SENTENCE.search(lines[i].strip())}
     return furniture
 
@@ -580,10 +581,9 @@ def _near_page(line: str, page: int) -> bool:
     return m is not None and abs(int(m.group()) - page) <= PAGE_NUMBER_SLACK
 
 
-def page_edges(lines: list[str]) -> list[tuple[int, int]]:
-    """(line index, page) of each page's first and last line with text, where form feeds break
-    the text into pages (none where none do)."""
-    pages = _page_numbers(lines)
+def page_edges(lines: list[str], pages: list[int]) -> list[tuple[int, int]]:
+    """(line index, page) of each page's first and last line with text, given each line's page
+    (`_page_numbers`: none where no form feeds break the text into pages)."""
     first: dict[int, int] = {}
     last: dict[int, int] = {}
     for i, line in enumerate(lines):
