@@ -501,12 +501,7 @@ def _is_header_row(table: _Element, row: _Element, header_styles: frozenset[str]
     style = table.find(f"{_W}tblPr/{_W}tblStyle")
     if style is not None and style.get(_W + "val") in header_styles and _header_row_on(table):
         return True
-    return _marked_as_header(row)
-
-
-def _marked_as_header(row: _Element) -> bool:
-    """A row marked to repeat on each page, or set in bold in every cell."""
-    return _repeats_as_header(row) or _all_bold(row)
+    return _repeats_as_header(row) or _all_bold(row)  # marked to repeat on each page, or bold throughout
 
 
 def _repeats_as_header(row: _Element) -> bool:
