@@ -106,6 +106,38 @@ def test_damaged_index_files_are_detected_and_rebuilt(setup, damage):
     IndexStore(settings.index_dir).verify_files(rebuilt.manifest)
 
 
+@pytest.mark.parametrize("damage", ["truncate", "delete"])
+def test_a_damaged_faiss_file_is_rebuilt_from_the_stored_vectors_without_re_embedding(setup, damage):
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    path = settings.index_dir / first.manifest["shards"][0]["faiss_file"]
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:20])
+    else:
+        path.unlink()
+    emb.encoded = 0
+    notes = []
+    rebuilt = sync_index(settings, emb, notify=notes.append)
+    assert emb.encoded == 0 and "from the stored vectors" in notes[0]
+    assert rebuilt.faiss_index.ntotal == len(rebuilt.chunks) == len(first.chunks)
+    _, ids = rebuilt.faiss_index.search(emb.encode([first.chunks[-1].text]), 1)
+    assert int(ids[0][0]) == len(first.chunks) - 1
+    IndexStore(settings.index_dir).verify_files(rebuilt.manifest)
+    assert not path.exists()  # the damaged generation's file is cleared away
+
+
+def test_a_damaged_faiss_file_beside_damaged_vectors_rebuilds_everything(setup):
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    shard = first.manifest["shards"][0]
+    for name in (shard["faiss_file"], shard["vectors"]):
+        (settings.index_dir / name).write_bytes(b"garbage")
+    emb.encoded = 0
+    notes = []
+    rebuilt = sync_index(settings, emb, notify=notes.append)
+    assert emb.encoded == len(rebuilt.chunks) == len(first.chunks) and "rebuilding the index" in notes[0]
+
+
 @pytest.mark.parametrize("edit", [
     lambda m: next(iter(m["documents"].values())).pop("hash"),
     lambda m: m.pop("files"),

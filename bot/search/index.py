@@ -205,12 +205,20 @@ class IndexStore:
 
     def verify_files(self, manifest: dict) -> None:
         """Raise IndexStoreError unless every data file exists with the recorded checksum."""
+        damaged = self.damaged_files(manifest)
+        if damaged:
+            raise IndexStoreError(next(iter(damaged.values())))
+
+    def damaged_files(self, manifest: dict) -> dict[str, str]:
+        """Data file -> what is wrong with it, for every file missing or unlike its checksum."""
+        damaged: dict[str, str] = {}
         for name, info in manifest["files"].items():
             path = self.dir / name
             if not path.exists():
-                raise IndexStoreError(f"index file {path} is missing")
-            if path.stat().st_size != info["bytes"] or file_sha256(path) != info["sha256"]:
-                raise IndexStoreError(f"index file {path} is corrupted (checksum mismatch)")
+                damaged[name] = f"index file {path} is missing"
+            elif path.stat().st_size != info["bytes"] or file_sha256(path) != info["sha256"]:
+                damaged[name] = f"index file {path} is corrupted (checksum mismatch)"
+        return damaged
 
     def load_chunks(self, manifest: dict) -> list[Chunk]:
         chunks: list[Chunk] = []
@@ -371,6 +379,16 @@ def _schema_problem(manifest: dict) -> str:
     return next((p for p in problems if p), "")
 
 
+def _shards_with_only_faiss_damaged(manifest: dict, damaged: dict[str, str]) -> set[int]:
+    """The shards (by first row) to re-index from their stored vectors: those whose FAISS file is
+    damaged, when every damaged file is a FAISS file. Empty otherwise: damaged chunks or vectors
+    cannot be trusted, and then the whole index is rebuilt."""
+    faiss_files = {shard["faiss_file"]: shard["first_chunk"] for shard in manifest["shards"]}
+    if not damaged or not set(damaged) <= set(faiss_files):
+        return set()
+    return {faiss_files[name] for name in damaged}
+
+
 def shard_layout(manifest: dict) -> list[tuple[int, int]]:
     return [(s["first_chunk"], s["n_chunks"]) for s in manifest["shards"]]
 
@@ -440,17 +458,26 @@ def sync_index(
         report = SyncReport()
         manifest = None
         earlier: dict[str, tuple[str, str]] = {}
+        unsearchable: set[int] = set()  # shards (by first row) whose FAISS file must be made again
         try:
             manifest = store.read_manifest()
             if manifest is not None:
                 earlier = indexed_contents(manifest)  # kept even when the index itself is rebuilt
-                store.verify_files(manifest)
+                damaged = store.damaged_files(manifest)
+                unsearchable = _shards_with_only_faiss_damaged(manifest, damaged)
+                if unsearchable:
+                    # The chunks and vectors check out: the search structure is made again from
+                    # them, with no re-embedding (hours for a large corpus).
+                    notify(f"{next(iter(damaged.values()))}; rebuilding it from the stored vectors")
+                elif damaged:
+                    raise IndexStoreError(next(iter(damaged.values())))
                 # A run killed between publishing and clearing up left the previous generation.
                 store.remove_stale_files(keep=set(manifest["files"]))
         except IndexStoreError as exc:
             notify(f"{exc}; rebuilding the index")
             report.rebuilt_reason = str(exc)
             manifest = None
+            unsearchable = set()
 
         # An index keeps the shard size it was built with unless a new one is asked for: every
         # command that opens it would otherwise re-shard it to the default.
@@ -463,8 +490,8 @@ def sync_index(
                 notify(f"index is stale: {reason}; re-embedding everything")
                 report.rebuilt_reason = reason
                 manifest = None
-            elif _up_to_date(manifest, files) and shard_layout(manifest) == shard_ranges(manifest["n_chunks"],
-                                                                                          shard_size):
+            elif not unsearchable and _up_to_date(manifest, files) and shard_layout(manifest) == shard_ranges(
+                    manifest["n_chunks"], shard_size):
                 index = LoadedIndex(manifest, store.load_chunks(manifest), store.load_vectors(manifest),
                                     store.load_faiss(manifest), report)
                 report.reused = list(manifest["documents"])
@@ -477,7 +504,7 @@ def sync_index(
 
         index = _rebuild(settings, processor or LocalProcessor(embedder), store, manifest=manifest, files=files,
                          expected=expected, versions=versions, report=report, progress=progress, earlier=earlier,
-                         shard_size=shard_size)
+                         shard_size=shard_size, unsearchable=unsearchable)
         report.seconds = time.perf_counter() - t0
         return index
 
@@ -575,8 +602,10 @@ class _Build:
 
 def _rebuild(settings: Settings, processor: DocumentProcessor, store: IndexStore, *, manifest: Manifest | None,
              files: list[CorpusFile], expected: dict, versions: dict[str, str], report: SyncReport, progress: bool,
-             earlier: dict[str, tuple[str, str]], shard_size: int) -> LoadedIndex:
-    """Write a new generation from the corpus files, reusing what the previous one holds."""
+             earlier: dict[str, tuple[str, str]], shard_size: int,
+             unsearchable: frozenset[int] | set[int] = frozenset()) -> LoadedIndex:
+    """Write a new generation from the corpus files, reusing what the previous one holds; the
+    shards in `unsearchable` (by first row) keep their rows but not their FAISS files."""
     old_docs = manifest["documents"] if manifest else {}
     build = _Build()
     unchanged = _keep_unchanged(build, store, manifest, files, report)
@@ -592,7 +621,8 @@ def _rebuild(settings: Settings, processor: DocumentProcessor, store: IndexStore
     report.embedded_chunks = build.n_embedded
 
     stable = _stable_rows(build, old_docs)
-    old_shards = {s["first_chunk"]: s for s in manifest["shards"]} if manifest else {}
+    old_shards = {s["first_chunk"]: s for s in (manifest["shards"] if manifest else [])
+                  if s["first_chunk"] not in unsearchable}
     shards = [_shard(store, old_shards.get(first), first, n, vectors, stable)
               for first, n in shard_ranges(len(build.chunks), shard_size)]
     new_manifest: Manifest = {
