@@ -8,7 +8,9 @@ previous question's key words. After a "who" question answered with a name, "he"
 born?" -> "Where was John Hale born?"), and after a "which ...?" question that names nothing
 itself ("Which company builds warehouse robots?" "Acme Robotics"), any pronoun does, and after one
 that does, "they" and "their" do ("Which team is top of Division 2?" "Harbour Lions" "Who is their
-captain?"). A follow-up of a follow-up leans on the earlier question as it was resolved.
+captain?"). A short follow-up naming something else ("And in Paris?", "What about 2023?") asks
+the previous question again with that name or year in place of its subject or year. A follow-up
+of a follow-up leans on the earlier question as it was resolved.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ _GENERIC_ACRONYMS = {"URL", "PDF", "HTML", "HTTP", "HTTPS", "API", "FAQ", "ID", 
                      "JSON", "XML", "SQL", "UI", "OS", "PC", "IT", "HR", "ETA", "AM", "PM", "VAT", "GB", "MB"}
 _NAME_JOINERS = {"of", "de", "del", "la", "le", "van", "von", "der", "du", "al", "bin"}
 _MAX_NAME_WORDS = 8
+# Words that make "And ..." a new question rather than the last one asked of something else.
+_ASKING_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is", "are", "was",
+                 "were", "do", "does", "did", "can", "could", "should", "will", "would", "has", "have", "had"}
 CHAIN_TURNS = 3  # how far back a chain of follow-ups is followed
+_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_WORDS = re.compile(r"\d+(?:\.\d+)+|[\w'’-]+")  # "3.1" one word
+_NUMBER = re.compile(r"\d+(?:\.\d+)*")  # a number or a version, as part of a name
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what about)\b", re.I)
 # Besides the common stop words: words that never name what a follow-up refers to.
 _STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened", "tell"}
@@ -96,18 +104,19 @@ def is_name(text: str) -> bool:
     words = text.split()
     if not words or len(words) > _MAX_NAME_WORDS or not words[0][:1].isupper():
         return False
-    return all(w[:1].isupper() or w.lower() in _NAME_JOINERS | {"and", "the", "&"} for w in words)
+    return all(w[:1].isupper() or w.lower() in _NAME_JOINERS | {"and", "the", "&"} or _NUMBER.fullmatch(w)
+               for w in words)  # "Tern 3.1", "Division 2"
 
 
 def _names(question: str) -> list[str]:
     """The capitalised names and acronyms in a question, in order (its first word aside)."""
-    words = re.findall(r"[\w'’-]+", question)
+    words = _WORDS.findall(question)
     names: list[str] = []
     current: list[str] = []
     for i, w in enumerate(words):
-        numbered = i + 1 < len(words) and words[i + 1].isdigit()  # "Year 6", "Division 2"
+        numbered = i + 1 < len(words) and _NUMBER.fullmatch(words[i + 1])  # "Year 6", "Division 2", "Tern 3.1"
         capitalised = (w.isupper() and len(w) >= 2) or (w[:1].isupper() and i > 0 and (w.lower() not in _STOP or numbered))
-        if current and w.isdigit():
+        if current and _NUMBER.fullmatch(w):
             current.append(w)
             continue
         # "Bank of England", "University of Aarhus": one name across a short joining word
@@ -154,6 +163,32 @@ def key_words(question: str) -> str:
     return " ".join(w for w in re.findall(r"[\w'’-]+", question) if w.lower() not in _STOP)
 
 
+def _other_subject(question: str, pronouns: set[str]) -> str:
+    """The name or year an "And in Paris?", "What about 2023?" asks the last question of again
+    ('' when the follow-up is not that short or names nothing: "And who founded it?")."""
+    opener = _FOLLOW_UP_START.match(question)
+    if not opener or pronouns:
+        return ""
+    rest = _WORDS.findall(question[opener.end():])
+    if not 1 <= len(rest) <= _MAX_NAME_WORDS or rest[0].lower() in _ASKING_WORDS:
+        return ""
+    years = [w for w in rest if _YEAR.fullmatch(w)]
+    names = _names(" ".join(["x", *rest]))  # the first word of a question is never taken as a name
+    return names[-1] if len(names) == 1 and not years else years[0] if len(years) == 1 and not names else ""
+
+
+def _asked_again(last: str, subject: str, other: str) -> str:
+    """`last` asked of `other` instead: its one year replaced by a year, its subject by a name
+    ('' when `last` has no such place)."""
+    if not other:
+        return ""
+    if _YEAR.fullmatch(other):
+        years = _YEAR.findall(last)
+        return _YEAR.sub(other, last) if len(years) == 1 else ""
+    place = re.compile(rf"\b{re.escape(subject)}(?!\w)")
+    return place.sub(lambda _: other, last) if is_name(subject) and place.search(last) else ""
+
+
 def is_follow_up(question: str) -> bool:
     return bool(_PRONOUN.search(question) or _FOLLOW_UP_START.search(question))
 
@@ -174,6 +209,9 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     subject = name if pronouns else (carried or subject_of(last))
     if not subject or subject.lower() in question.lower():
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
+    swapped = _asked_again(last, subject, _other_subject(question, pronouns))
+    if swapped:
+        return ResolvedQuestion(swapped, swapped, _other_subject(question, pronouns))
 
     replaced = False
 

@@ -20,6 +20,7 @@ from bot.read.answerability import (
     CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, decide, default_calibration,
 )
 from bot.read.passage_prior import rank_with_retrieval
+from bot.read.qualifiers import mismatch, rerank
 from bot.config import Settings, load_settings
 from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
@@ -573,7 +574,8 @@ class Bot:
 
     def read(self, requests: list[tuple[str, list[Passage]]]) -> list[ReaderResult]:
         """Read the best read_k passages of each (question, passages) pair in one batch; a neural
-        reader's spans are then ranked with the passages' retrieval scores."""
+        reader's spans are then ranked with the passages' retrieval scores and whether they name
+        the years, versions... the question asks about (bot/read/qualifiers.py)."""
         results = self.reader.read_batch([
             (question, [ReadItem(x.chunk.text, x.chunk.doc_id, x.chunk.start, i, x.chunk.sentences,
                                  x.chunk.heading_length)
@@ -582,7 +584,13 @@ class Bot:
         ])
         if self.reader.kind != "neural":
             return results
-        return [rank_with_retrieval(result, passages) for result, (_, passages) in zip(results, requests, strict=True)]
+        titles = self._titles()
+        return [rerank(question, rank_with_retrieval(result, passages), passages, titles)
+                for result, (question, passages) in zip(results, requests, strict=True)]
+
+    def _titles(self) -> dict[str, str]:
+        retriever = self._retriever
+        return retriever.titles if retriever is not None else {}
 
     def _prepare(self, question: str, history) -> _Prepared:
         text, notice = clean_question(question, self.settings.max_question_chars)
@@ -612,12 +620,16 @@ class Bot:
 
     def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult, threshold: float) -> Response:
         decision = decide(result, passages, self.calibration, threshold)
+        # The documents hold something like the answer, about another year, version, month...
+        unlike = mismatch(p.reader_question, decision.best, passages, self._titles()) if decision.best else ""
+        if unlike:
+            decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
         response = Response(question=p.question, answer="", abstained=True, score=decision.score,
                             passages=passages, retrieval_query=p.retrieval_query, follow_up=p.follow_up,
                             notice=p.notice, alternatives=result.spans[1:], features=decision.features)
         notices = [p.notice] if p.notice else []
         if decision.refused:
-            why = ("no passage matched the question" if not passages else
+            why = ("no passage matched the question" if not passages else unlike or
                    f"confidence {decision.score:.2f} is below the threshold {threshold:.2f}")
             response.reason = "; ".join(notices + [f"the documents do not appear to contain the answer: {why}"])
             return response

@@ -1,3 +1,5 @@
+import pytest
+
 from bot.conversation import resolve, subject_of
 
 
@@ -108,3 +110,24 @@ def test_after_a_which_question_naming_something_they_means_the_answer_and_it_th
     assert resolve("Who is their captain?", [team]).reader_question == "Who is Harbour Lions's captain?"
     tower = {"question": "Which city is the Eiffel Tower in?", "answer": "Paris"}
     assert resolve("How tall is it?", [tower]).reader_question == "How tall is Eiffel Tower?"
+
+
+@pytest.mark.parametrize("last, follow_up, expected", [
+    ("What is the hotel limit in London?", "And in Paris?", "What is the hotel limit in Paris?"),
+    ("What is the hotel limit in London?", "What about Paris?", "What is the hotel limit in Paris?"),
+    ("How many days of leave were there in 2024?", "And in 2023?", "How many days of leave were there in 2023?"),
+    ("When was Tern 3.1 released?", "What about Tern 4.0?", "When was Tern 4.0 released?"),
+])
+def test_and_in_paris_asks_the_last_question_again_of_the_new_name_or_year(last, follow_up, expected):
+    from bot.conversation import Turn
+
+    resolved = resolve(follow_up, [Turn(last, "an answer")])
+    assert resolved.reader_question == resolved.retrieval_query == expected
+
+
+def test_a_follow_up_asking_something_new_is_not_a_swap():
+    from bot.conversation import Turn
+
+    last = Turn("What is the hotel limit in London?", "GBP 180")
+    assert "London" in resolve("And who approves it?", [last]).reader_question
+    assert "London" in resolve("And for managers?", [last]).retrieval_query  # no name to swap in

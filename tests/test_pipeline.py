@@ -42,6 +42,22 @@ def test_unrelated_question_abstains_but_shows_closest_passages(bot):
     assert "do not appear to contain" in response.reason
 
 
+def test_a_question_about_an_edition_the_documents_lack_is_refused_and_says_why(tmp_path, fake_embedder):
+    from bot.config import load_settings
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", {
+        "leave_2023.md": "# Leave policy 2023\n\nEvery employee gets 25 days of annual leave per year.\n",
+        "travel.md": "# Travel policy\n\nTrains are booked in second class on every trip.\n",
+    })
+    settings = load_settings({"corpus_dir": corpus, "index_dir": tmp_path / "index", "reader": "none"})
+    bot = fake_sentence_bot(settings, fake_embedder)
+    asked = bot.ask("How many days of annual leave does every employee get under the 2022 leave policy?")
+    assert asked.abstained and "about 2023, not 2022" in asked.reason
+    covered = bot.ask("How many days of annual leave does every employee get under the 2023 leave policy?")
+    assert not covered.abstained and "25 days" in covered.answer
+
+
 def test_bad_questions(bot):
     with pytest.raises(UsageError):
         bot.ask("   ")
