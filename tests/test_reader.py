@@ -4,7 +4,7 @@ from bot.config import load_settings
 from tests.conftest import load_corpus
 from bot.pipeline import Bot
 from bot.read.transformer import ReadItem, TransformerReader, align_to_words
-from bot.read.windows import crosses_break, is_item_mark, section_number_end
+from bot.read.windows import answerable_span, crosses_break, is_item_mark
 
 
 @pytest.mark.parametrize("text,start,end,expected", [
@@ -133,16 +133,18 @@ def test_answers_do_not_run_across_the_cells_of_a_table_row():
     assert crosses_break(two_columns, two_columns.index("USD"), two_columns.index("USD") + 3)
 
 
-def test_a_section_heading_number_is_no_answer():
-    from bot.types import Chunk
+def test_nothing_within_the_heading_a_passage_starts_with_is_an_answer():
+    from bot.types import Chunk, ReadItem
 
-    text = "4 Mileage\nThe rate is EUR 0.30 per kilometre."
-    chunk = Chunk(0, "policy.txt", text, 100, 100 + len(text), "Travel › 4 Mileage", 1, None)
-    assert chunk.heading_length == len("4 Mileage")
+    text = "4 Root cause\nThe disk of the database server filled up."
+    chunk = Chunk(0, "incident.txt", text, 100, 100 + len(text), "Outage › 4 Root cause", 1, None)
+    assert chunk.heading_length == len("4 Root cause")
     assert Chunk(0, "p.txt", "The rate is 4 EUR.", 0, 18, "4 Mileage", 1, None).heading_length == 0
-    assert section_number_end(text, chunk.heading_length) == 1  # "4" is left out; "EUR 0.30" is not
-    assert section_number_end("2.3.  Results\nForty species.", 13) == 4
-    assert section_number_end("Mileage\n4 trips.", 7) == 0 and section_number_end(text, 0) == 0
+    item = ReadItem(text, "incident.txt", 100, heading=chunk.heading_length)
+    assert not answerable_span(item, 0, 1) and not answerable_span(item, 2, 6)  # "4", "Root"
+    disk = text.index("The disk")
+    assert answerable_span(item, disk, disk + len("The disk of the database server"))
+    assert answerable_span(ReadItem(text, "incident.txt", 100), 2, 6)  # no heading known: any span
 
 
 @pytest.mark.parametrize("given,expected", [

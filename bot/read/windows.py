@@ -77,13 +77,13 @@ def _in_row_label(text: str, start: int, end: int) -> bool:
 
 
 def answerable_span(item: ReadItem, start: int, end: int) -> bool:
-    """Whether item.text[start:end] may be given as an answer: it crosses no break (`crosses_break`)
-    and is not a number that names a section or a clause."""
+    """Whether item.text[start:end] may be given as an answer: it crosses no break (`crosses_break`),
+    lies not within the heading the text starts with (a label, such as "Root cause" or a document's
+    title, that the citation names anyway) and is not a number that names a clause."""
     return not (crosses_break(item.text, start, end, item.sentences, item.offset)
-                or end <= section_number_end(item.text, item.heading) or is_item_mark(item.text, start, end))
+                or end <= item.heading or is_item_mark(item.text, start, end))
 
 
-_HEADING_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
 # A numbered clause's or item's mark at a line's start, before a capital ("2. Mix…", "(b) The
 # tenant…", "4. USB ports…"); a bare decimal only before a capitalised word ("5.4 Work outside…"):
 # "5.4 million people", "2.5 GB" and "2.5 Mb" are figures, not marks.
@@ -97,13 +97,6 @@ def is_item_mark(text: str, start: int, end: int) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     m = _ITEM_MARK.match(text, line_start)
     return m is not None and end <= m.end()
-
-
-def section_number_end(text: str, heading: int) -> int:
-    """Where the number of the heading that `text` starts with ends (0 when it has none): "4" of
-    "4 Mileage" is the section's name, not an answer to "What is the mileage rate?"."""
-    m = _HEADING_NUMBER.match(text, 0, heading) if heading else None
-    return m.end() if m else 0
 
 
 def _whole_lines(text: str, start: int, end: int) -> bool:
