@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from bot.ingest.page_numbers import PAGE_LABEL, PAGE_NUMBER_AT_EDGE, near_page, running_key
 from bot.types import SECTION_SEPARATOR
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
@@ -432,20 +433,11 @@ _CONTENTS_MAX_CHARS = 200
 # A numbered section heading's number ("2.", "2.3", "2.3.1."): its depth is the heading's level.
 _NUMBERED_HEADING = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})*)(?:\.\s+|\s+(?=\S))")
 _LIST_NUMBER = re.compile(r"^\s*(\d{1,3})[.)]\s")
-# A page's own number: "Page 3" or "Page 3 of 12" on a line of its own anywhere; on a page's first
-# or last line, also "- 3 -", "3 of 12", "3/12", "3", or a line ending in "[Page 3]" (a plain-text
-# standard's footer: "Smith   Informational   [Page 3]").
-_PAGE_LABEL = re.compile(r"^\s*page\s+\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
-_PAGE_NUMBER_AT_EDGE = re.compile(r"^\s*(?:[-–—]\s*\d{1,4}\s*[-–—]|\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|\[page\s+\d{1,4}\])\s*$"
-                                  r"|\S\s{2,}\[page\s+\d{1,4}\]\s*$", re.IGNORECASE)
 _PAGE_BREAK = "\f"
 # Running headers and footers (plain text and PDF): the same text, page numbers aside, on this
 # share of the pages (in plain text, of a text of three pages at least).
 FURNITURE_SHARE = 0.5
 _RUNNING_MIN_PAGES = 3
-# Numbers this close to the page's own number are page numbers ("Page 3", "- 12 -", "3/10"); others
-# ("Results for 2021", "Invoice 1003") are what the page is about.
-PAGE_NUMBER_SLACK = 10
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
 
 
@@ -555,13 +547,13 @@ def _neighbour(lines: list[str], i: int, step: int) -> int | None:
 
 def page_furniture(lines: list[str], pages: list[int]) -> set[int]:
     """Indices of the lines that are a page's running header or footer, where form feeds break the
-    text into pages: page-number lines (`_PAGE_LABEL`, `_PAGE_NUMBER_AT_EDGE`), and, in a text of
+    text into pages: page-number lines (`PAGE_LABEL`, `PAGE_NUMBER_AT_EDGE`), and, in a text of
     three pages or more, a page's first or last line when the same one (page numbers aside) opens
     or closes half the pages, two at least, and ends no sentence. Without form feeds only "Page 3
     of 12" lines go."""
-    furniture = {i for i, line in enumerate(lines) if _PAGE_LABEL.match(line)}
+    furniture = {i for i, line in enumerate(lines) if PAGE_LABEL.match(line)}
     edges = page_edges(lines, pages)
-    furniture |= {i for i, page in edges if _PAGE_NUMBER_AT_EDGE.search(lines[i]) and _near_page(lines[i], page)}
+    furniture |= {i for i, page in edges if PAGE_NUMBER_AT_EDGE.search(lines[i]) and near_page(lines[i], page)}
     page_count = len({page for _, page in edges})
     if page_count >= _RUNNING_MIN_PAGES:
         keys = {(i, page): running_key(lines[i], page) for i, page in edges}
@@ -574,13 +566,6 @@ def page_furniture(lines: list[str], pages: list[int]) -> set[int]:
     return furniture
 
 
-def _near_page(line: str, page: int) -> bool:
-    """Whether the first number on a line is close to the page's own: "250" closing page 1 is an
-    answer, not its number."""
-    m = re.search(r"\d{1,6}", line)
-    return m is not None and abs(int(m.group()) - page) <= PAGE_NUMBER_SLACK
-
-
 def page_edges(lines: list[str], pages: list[int]) -> list[tuple[int, int]]:
     """(line index, page) of each page's first and last line with text, given each line's page
     (`_page_numbers`: none where no form feeds break the text into pages)."""
@@ -591,15 +576,6 @@ def page_edges(lines: list[str], pages: list[int]) -> list[tuple[int, int]]:
             first.setdefault(pages[i], i)
             last[pages[i]] = i
     return sorted({(i, page) for page, i in first.items()} | {(i, page) for page, i in last.items()})
-
-
-def running_key(line: str, page: int) -> str:
-    """A line as a running header is compared from page to page: numbers close to the page's own
-    number stand for it."""
-    def number(m: re.Match) -> str:
-        return "#" if abs(int(m.group()) - page) <= PAGE_NUMBER_SLACK else m.group()
-
-    return re.sub(r"\d{1,6}", number, line.strip(" \t\f"))
 
 
 # ----- HTML -----

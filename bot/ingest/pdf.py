@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.errors import first_line
-from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder, reads_as_header, running_key, table_row
+from bot.ingest.page_numbers import page_number_line, running_key
+from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder, reads_as_header, table_row
 from bot.ingest.pdf_layout import (
     CELL_MAX_CHARS, LaidLine, PdfTable, Rect, find_tables, reading_order, table_regions)
 
@@ -42,8 +43,7 @@ _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\uf
 _MARGIN_SHARE = 0.15
 # A running header needs two pages at least to be told from the text (on half of them: FURNITURE_SHARE).
 _FURNITURE_MIN_PAGES = 2
-_PAGE_NUMBER_LINE = re.compile(r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:of|/)\s*\d{1,4})?$",
-                               re.IGNORECASE)
+_PAGE_NUMBER_LINE = page_number_line()
 
 
 @dataclass(frozen=True)
@@ -461,7 +461,7 @@ def clean_pdf_line(text: str) -> str:
 def drop_page_furniture(blocks: Sequence[PdfBlock], pages: int) -> list[PdfBlock]:
     """Without running headers and footers (titles, dates, page numbers), which would otherwise
     split every paragraph that runs over a page break."""
-    blocks = [b for b in blocks if not (b.in_margin and _PAGE_NUMBER_LINE.match(b.text))]
+    blocks = [b for b in blocks if not (b.in_margin and _PAGE_NUMBER_LINE.fullmatch(b.text))]
     if pages < _FURNITURE_MIN_PAGES:
         return blocks
     pages_with: dict[tuple[float, str], set[int]] = {}

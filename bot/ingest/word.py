@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.errors import first_line
+from bot.ingest.page_numbers import page_number_line
 from bot.ingest.parsing import ParsedText, Piece, TextBuilder, column_names, list_number, reads_as_header, table_row
 
 if TYPE_CHECKING:
@@ -640,8 +641,9 @@ def _note_elements(document, relationship: str, tag: str) -> dict[str, _Element]
             if note.get(_W + "type") not in ("separator", "continuationSeparator", "continuationNotice")}
 
 
-# A header or footer line that holds only a page number ("Page 3 of 12", "- 3 -"; not "2024").
-_PAGE_NUMBER_TEXT = re.compile(r"(?:page\s*)?[-–—]?\s*\d{0,3}\s*[-–—]?(?:\s*(?:of|/)\s*\d{0,4})?", re.IGNORECASE)
+# A header or footer line that holds only a page number ("Page 3 of 12", "- 3 -", "Page  of " from
+# fields never updated; not "2024", a year).
+_PAGE_NUMBER_TEXT = page_number_line(most_digits=3, unfilled_fields=True)
 
 
 def _header_footer_texts(document, reading: _Reading) -> Iterator[str]:
