@@ -455,3 +455,12 @@ def test_tables_of_words_in_lower_case_or_of_figures_are_tables(tmp_path, rows, 
                                    *[TextLine(text, size=11, bold=k == 0, at=680 - 18 * k, x=x)
                                      for k, row in enumerate(rows) for x, text in zip(starts, row)]]])
     assert load_document(tmp_path / "t.pdf", "t.pdf").text.split("\n")[1:] == expected
+
+
+def test_lines_share_a_baseline_when_their_middles_are_within_half_a_height():
+    from bot.ingest.pdf_layout import Rect, same_baseline
+
+    line, level = Rect(0, 100, 50, 110), Rect(60, 101, 90, 111)
+    half_up, higher = Rect(60, 105, 90, 115), Rect(0, 112, 50, 122)
+    assert same_baseline(line, level, 10) and not same_baseline(line, higher, 10)
+    assert same_baseline(line, half_up, 10) and not same_baseline(line, half_up, 10, inclusive=False)

@@ -19,7 +19,7 @@ from bot.errors import first_line
 from bot.ingest.page_numbers import page_number_line, running_key
 from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder, reads_as_header, table_row
 from bot.ingest.pdf_layout import (
-    CELL_MAX_CHARS, LaidLine, PdfTable, Rect, find_tables, reading_order, table_regions)
+    CELL_MAX_CHARS, LaidLine, PdfTable, Rect, find_tables, reading_order, same_baseline, table_regions)
 
 # A text box this much larger than the body text, or bold where the body is not, is a heading.
 _PDF_HEADING_SCALE = 1.15
@@ -366,8 +366,8 @@ def _left_to_right(lines: list) -> list:
     out: list = []
     for line in lines:
         k = len(out)
-        middle = (line.y0 + line.y1) / 2
-        while k > 0 and abs((out[k - 1].y0 + out[k - 1].y1) / 2 - middle) < 0.5 * max(line.height, 1.0) \
+        # The pieces of one cut line are of one height: the placed line's own sets how close.
+        while k > 0 and same_baseline(out[k - 1], line, max(line.height, 1.0), inclusive=False) \
                 and out[k - 1].x0 > line.x0:
             k -= 1
         out.insert(k, line)

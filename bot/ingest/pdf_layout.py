@@ -13,8 +13,11 @@ a table; and the gaps that run down the whole table split it into columns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,16 +84,24 @@ def _split(ids: list[int], rects: Sequence[Rect], vertical: bool) -> list[list[i
         r = rects[i]
         return (r.x0, r.x1) if vertical else (-r.y1, -r.y0)
 
-    groups: list[list[int]] = []
-    reach = None
-    for i in sorted(ids, key=extent):
-        start, end = extent(i)
-        if reach is not None and start < reach:
-            groups[-1].append(i)
-            reach = max(reach, end)
+    # Boxes that only meet leave a gap no box spans between them: a cut passes there.
+    return [group for group, _ in _overlapping(ids, extent, touching=False)]
+
+
+def _overlapping(items: Iterable[T], extent: Callable[[T], tuple[float, float]],
+                 touching: bool) -> list[tuple[list[T], tuple[float, float]]]:
+    """The items in order of their extents (start, end), grouped where the extents overlap, or
+    only meet (one ends where the next starts) when `touching`; each group with its whole extent."""
+    groups: list[tuple[list[T], tuple[float, float]]] = []
+    for item in sorted(items, key=extent):
+        start, end = extent(item)
+        reach = groups[-1][1][1] if groups else None
+        if reach is not None and (start <= reach if touching else start < reach):
+            members, (first, _) = groups[-1]
+            members.append(item)
+            groups[-1] = (members, (first, max(reach, end)))
         else:
-            groups.append([i])
-            reach = end
+            groups.append(([item], (start, end)))
     return groups
 
 
@@ -169,12 +180,30 @@ def find_tables(lines: Sequence[LaidLine]) -> list[PdfTable]:
     return tables
 
 
+class VerticalSpan(Protocol):
+    """A text line's lower and upper edges (PDF points, y upwards): a `LaidLine`, or pdfminer's own."""
+
+    @property
+    def y0(self) -> float: ...
+
+    @property
+    def y1(self) -> float: ...
+
+
+def same_baseline(a: VerticalSpan, b: VerticalSpan, height: float, *, inclusive: bool = True) -> bool:
+    """Whether two lines sit on one baseline: their middles less than half of `height` apart, or
+    exactly half when `inclusive`."""
+    apart = abs((a.y0 + a.y1) / 2 - (b.y0 + b.y1) / 2)
+    return apart <= 0.5 * height if inclusive else apart < 0.5 * height
+
+
 def _baseline_groups(lines: Sequence[LaidLine]) -> list[list[LaidLine]]:
-    """Lines grouped by baseline, top to bottom, each group left to right."""
+    """Lines grouped by baseline, top to bottom, each group left to right. The smaller line's
+    height sets how close: a large line takes no smaller ones above or below it into its row."""
     groups: list[list[LaidLine]] = []
     for line in sorted(lines, key=lambda ln: -ln.middle):
         last = groups[-1] if groups else None
-        if last and abs(last[0].middle - line.middle) <= 0.5 * min(last[0].height, line.height):
+        if last and same_baseline(last[0], line, min(last[0].height, line.height)):
             last.append(line)
         else:
             groups.append([line])
@@ -221,14 +250,9 @@ def _small_words(text: str) -> bool:
 
 
 def _columns(cells: list[LaidLine]) -> list[tuple[float, float]]:
-    """The table's columns: its cells' horizontal extents merged where they overlap."""
-    spans: list[tuple[float, float]] = []
-    for x0, x1 in sorted((line.x0, line.x1) for line in cells):
-        if spans and x0 <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], x1))
-        else:
-            spans.append((x0, x1))
-    return spans
+    """The table's columns: its cells' horizontal extents merged where they overlap or meet
+    (`_column_of` counts a column's ends as inside it)."""
+    return [span for _, span in _overlapping(cells, lambda line: (line.x0, line.x1), touching=True)]
 
 
 def _column_of(line: LaidLine, columns: list[tuple[float, float]]) -> int:
