@@ -312,8 +312,13 @@ def _stands_out(style: tuple[float, bool], other: tuple[float, bool]) -> bool:
 
 
 def _line_style(entry: _LineChars) -> tuple[float, bool]:
-    sizes = Counter(round(c.size, 1) for c in entry.chars)
-    return (sizes.most_common(1)[0][0] if sizes else 0.0), entry.line.bold
+    return _main_size(entry.chars), entry.line.bold
+
+
+def _main_size(chars: Sequence) -> float:
+    """The font size most of the characters have, to a tenth of a point (0 for none)."""
+    sizes = Counter(round(c.size, 1) for c in chars)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
 
 
 def _in_reading_order(boxes: list[list[_LineChars]]) -> list[list[_LineChars]]:
@@ -410,7 +415,7 @@ def _block(entries: Sequence[_LineChars], page: int, layout, row: str | None = N
     chars = [c for entry in entries for c in entry.chars]
     if not entries or not chars:
         return []
-    size = Counter(round(c.size, 1) for c in chars).most_common(1)[0][0]
+    size = _main_size(chars)
     bottom, top = min(e.line.y0 for e in entries), max(e.line.y1 for e in entries)
     band = layout.height * _MARGIN_SHARE
     in_margin = bottom >= layout.y1 - band or top <= layout.y0 + band
@@ -496,7 +501,7 @@ def is_pdf_heading(block: PdfBlock, body: PdfBody) -> bool:
         return False
     if block.size >= body.size * _PDF_HEADING_SCALE:
         return True
-    return block.bold and not body.bold and block.size >= body.size * 0.95 and not _NOT_HEADING_END.search(text)
+    return _stands_out((block.size, block.bold), (body.size, body.bold)) and not _NOT_HEADING_END.search(text)
 
 
 def pdf_paragraphs(blocks: Sequence[PdfBlock], body: PdfBody) -> Iterator[tuple[list[PdfLine], bool]]:

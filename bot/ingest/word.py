@@ -514,13 +514,17 @@ def _all_bold(row: _Element) -> bool:
     return bool(runs) and all(_on(run.find(f"{_W}rPr/{_W}b")) for run in runs)
 
 
+# An on/off attribute (w:firstRow, w:default) that is set: absent or any other value is off.
+_ON_VALUES = ("1", "true", "on")
+
+
 def _header_row_on(table: _Element) -> bool:
     """Table Design's "Header Row" option (w:tblLook), in its attribute or its older bit mask."""
     look = table.find(f"{_W}tblPr/{_W}tblLook")
     if look is None:
         return False
     if look.get(_W + "firstRow") is not None:
-        return look.get(_W + "firstRow") in ("1", "true", "on")
+        return look.get(_W + "firstRow") in _ON_VALUES
     try:
         return bool(int(look.get(_W + "val", "0"), 16) & 0x0020)
     except ValueError:
@@ -584,7 +588,7 @@ class _ParagraphStyles:
             return
         for style_id, style in styles.items():
             self.names[style_id] = _attr(style.find(f"{_W}name"), "")
-            if style.get(_W + "default") in ("1", "true", "on"):
+            if style.get(_W + "default") in _ON_VALUES:
                 self.default = self.names[style_id]
 
     def of(self, paragraph: _Element | None) -> str:
