@@ -348,3 +348,38 @@ def test_a_huge_heading_or_column_name_is_written_again_only_in_short():
     assert page.text.startswith("x — HHH") and len(page.text) < 200
     paths = parse_markdown(f"# T\n\n## {long}\n\n### a\n\nb\n").headings
     assert len(paths[-1][1]) < 200
+
+
+def test_html_left_open_at_its_end_is_no_text_and_is_read_once():
+    # Older versions of html.parser turn an unterminated tag into text and try every later "<"
+    # against all the rest of the input: this page took minutes.
+    assert parse_html("<p>Intro</p>" + "<a " * 100_000).text == "Intro"
+    assert parse_html("<p>Intro</p>" + "<!--" * 50_000).text == "Intro"
+    assert parse_html("<p>Intro</p>" + "</a " * 50_000).text == "Intro"
+    # A truncated page: its half-written tag is not text, as in a browser; a lone "</" or "<" is.
+    assert parse_html('<p>Intro</p><a href="https://exam').text == "Intro"
+    assert parse_html("<p>Intro</p></").text == "Intro\n</"
+
+
+def test_a_definitions_term_is_named_again_on_each_of_its_lines():
+    term = "Premium " * 50
+    page = parse_html(f"<dl><dt>{term}</dt>" + "<dd>x" * 3 + "</dl>")
+    lines = page.text.split("\n")
+    assert lines[0] == term.strip() + " — x" and len(lines) == 3
+    assert lines[1] == lines[2] == term.strip()[:149].rstrip() + "… — x"
+
+
+def test_markdown_lines_of_unclosed_marks_are_read_in_linear_time():
+    # Patterns tried from each mark scanned on to the line's end (or 500 characters) and failed:
+    # these lines took minutes.
+    lines = ["<http:" * 30_000, "[^" * 100_000, "<a" * 100_000, "<script" * 20_000, "**a " * 20_000, "[a](()" * 20_000]
+    parsed = parse_markdown("\n".join(lines) + "\n")
+    assert parsed.text.split("\n") == [line.strip() for line in lines]  # none of them closes a mark
+
+
+def test_markdown_link_labels_hold_no_bracket():
+    # CommonMark: an unclosed "[" before a link is text, not the start of the link's label.
+    assert render_markdown_inline("The interval [0, 1) is in [the docs](http://x.org/a_(b)).") == \
+        "The interval [0, 1) is in the docs."
+    assert render_markdown_inline("[![build](https://ci/x.svg)](https://ci) and [ref][1]") == "build and ref"
+    assert render_markdown_inline("Name: __________ and ****") == "Name: __ and ****"  # as before

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import html
 import re
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -23,22 +24,38 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _MD_ORDERED = re.compile(r"^(\d{1,9})[.)]\s+")
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")  # closing hashes: `_heading_text`
 _MD_SETEXT = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")
-_MD_IMAGE = re.compile(r"!\[([^\]]{0,500})\]\([^)]{0,2000}\)")
-# Inner lengths are bounded: unbounded groups take quadratic time on a long line of "![![![...".
-_MD_LINK = re.compile(r"\[([^\]]{1,500})\]\((?:[^()]|\([^)]{0,500}\)){0,2000}\)")
-_MD_REF_LINK = re.compile(r"\[([^\]]{1,500})\]\[[^\]]{0,500}\]")
-_MD_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+|[^@<>\s]+@[^@<>\s]+)>")
+# A link's or image's label holds no bracket, and a parenthesised part of its destination
+# ("wiki/Foo_(bar)") no parenthesis, as in CommonMark: each scan then stops at the next bracket or
+# parenthesis. Labels that could hold "[" were scanned up to 500 characters from every "[" of a
+# line ("[[[[…"), and destinations from every "](" ("[a](()[a](()…"): seconds per 100 KB. The
+# destination's parts repeat possessively: each part is the only way to read its characters.
+_MD_DESTINATION = r"\((?:[^()]|\([^()]{0,500}\)){0,2000}+\)"
+_MD_IMAGE = re.compile(r"!\[([^\[\]]{0,500})\]" + _MD_DESTINATION)
+_MD_LINK = re.compile(r"\[([^\[\]]{1,500})\]" + _MD_DESTINATION)
+_MD_REF_LINK = re.compile(r"\[([^\[\]]{1,500})\]\[[^\[\]]{0,500}\]")
+# An address in angle brackets (group 1). The last alternative takes a "<http:" whose run of
+# characters meets a space or the line's end before any ">", to be kept as it is: no address can
+# start inside that run, and each "<http:" in it would otherwise scan it again.
+_MD_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+|[^@<>\s]+@[^@<>\s]+)>"
+                          r"|<(?:https?|mailto):[^>\s]*+(?=\s|\Z)")
 _MD_BACKTICKS = re.compile(r"`+")
-_MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.{1,500}?)(?<=\S)\1")
+# What every inline pattern needs to match: a line without any of these reads as it is written.
+_MD_INLINE_SYNTAX = re.compile(r"[\\`\[<*_&]")
+# Where a pair of strong emphasis's marks stands ("**", "__"), pairs overlapping (see `_strong`).
+_MD_STRONG_MARKS = re.compile(r"(?=(\*\*|__))")
+_STRONG_MAX_CHARS = 500
 _MD_EM = re.compile(r"(?<![\w*])\*(?=\S)([^*]{1,500}?)(?<=\S)\*(?![\w*])"
                     r"|(?<![\w_])_(?=\S)([^_]{1,500}?)(?<=\S)_(?![\w_])")
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Raw HTML whose content no reader sees: comments (an author's private notes), scripts, styles.
 _MD_HIDDEN_OPEN = re.compile(r"<!--|<(script|style)\b[^>]*>", re.IGNORECASE)
+_MD_COMMENT_OPEN = "<!--"
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _MD_FRONT_MATTER = re.compile(r"^(?:---|\+\+\+)\s*$")
 _MD_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 # A superscript in Markdown's inline HTML: the word it follows, and the mark.
 _MD_SUPERSCRIPT = re.compile(r"([^\s(\[<>]{0,20})<sup>(.{0,40}?)</sup>", re.IGNORECASE)
+_MD_SUPERSCRIPT_OPEN = re.compile(r"<sup>", re.IGNORECASE)
 _MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
 _MD_TABLE_SEP = re.compile(r"^(?=.*\|)(?=.*-)[\s|:-]+$")
 _MD_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
@@ -216,6 +233,8 @@ def table_cells(line: str) -> list[str]:
 
 def render_markdown_inline(line: str) -> str:
     """A line's visible text. Code spans are kept as written, and so are backslash-escaped marks."""
+    if not _MD_INLINE_SYNTAX.search(line):  # most lines: a dozen patterns would find nothing
+        return line
     out, last = [], 0
     for start, code, end in code_spans(line):
         out.append(_render_prose(line[last:start]) + code.strip())
@@ -264,19 +283,50 @@ def _render_prose(line: str) -> str:
     line = _MD_IMAGE.sub(r"\1", line)
     line = _MD_LINK.sub(r"\1", line)
     line = _MD_REF_LINK.sub(r"\1", line)
-    line = _MD_AUTOLINK.sub(r"\1", line)
-    line = _MD_BOLD.sub(r"\2", line)
+    line = _MD_AUTOLINK.sub(lambda m: m.group() if m.group(1) is None else m.group(1), line)
+    line = _strong(line)
     line = _MD_EM.sub(lambda m: m.group(1) or m.group(2), line)
-    line = _MD_FOOTNOTE_REF.sub("", line)
-    line = _MD_SUPERSCRIPT.sub(lambda m: m.group(1) + superscript_text(_MD_TAG.sub("", m.group(2)), m.group(1)[-1:],
-                                                                     m.group(1)), line)
-    line = html.unescape(_MD_TAG.sub("", line))
+    line = _sub_to_last(_MD_FOOTNOTE_REF, "", line, "]")
+    if _MD_SUPERSCRIPT_OPEN.search(line):  # that pattern is tried from every character of a line
+        line = _MD_SUPERSCRIPT.sub(lambda m: m.group(1) + superscript_text(_MD_TAG.sub("", m.group(2)), m.group(1)[-1:],
+                                                                         m.group(1)), line)
+    line = html.unescape(_sub_to_last(_MD_TAG, "", line, ">"))
 
     def restore(m: re.Match) -> str:
         k = ord(m.group()) - 0xE000
         return escaped[k] if k < len(escaped) else m.group()
 
     return re.sub("[\ue000-\uf8ff]", restore, line)
+
+
+def _strong(line: str) -> str:
+    """Strong emphasis ("**text**", "__text__") as its text: from a pair of marks before a non-space,
+    the shortest text of up to 500 characters ending in a non-space and the same pair. The closing
+    pairs are looked up, not scanned for from each opening pair: a pattern doing that ran on for 500
+    characters from every pair of "**a **a **a …"."""
+    marks = [(m.start(), m.group(1)) for m in _MD_STRONG_MARKS.finditer(line)]
+    closings: dict[str, list[int]] = {"**": [], "__": []}
+    for at, mark in marks:
+        if at and not line[at - 1].isspace():
+            closings[mark].append(at)
+    out, done = [], 0
+    for at, mark in marks:
+        if at < done or at + 2 >= len(line) or line[at + 2].isspace():
+            continue
+        ends = closings[mark]
+        k = bisect.bisect_left(ends, at + 3)  # the text holds one character at least
+        if k < len(ends) and ends[k] - (at + 2) <= _STRONG_MAX_CHARS:
+            out += [line[done:at], line[at + 2 : ends[k]]]
+            done = ends[k] + 2
+    return "".join(out) + line[done:]
+
+
+def _sub_to_last(pattern: re.Pattern[str], repl: str, line: str, closing: str) -> str:
+    """pattern.sub over the line up to its last `closing` character, which ends every match of the
+    pattern: past it, a match tried from each opening mark would scan to the line's end and fail,
+    quadratic time on a long line of "<a<a<a…" or "[^[^[^…"."""
+    end = line.rfind(closing) + 1
+    return pattern.sub(repl, line[:end]) + line[end:]
 
 
 def fence_opening(line: str) -> str | None:
@@ -298,20 +348,34 @@ def closes_fence(line: str, fence: str) -> bool:
 
 def strip_hidden_html(line: str, hidden: str | None) -> tuple[str, str | None]:
     """The part of a line outside HTML comments, scripts and styles, and the closing mark still
-    awaited when one of them runs on past the line (`hidden`: the one awaited from earlier lines)."""
-    visible = ""
+    awaited when one of them runs on past the line (`hidden`: the one awaited from earlier lines).
+    The line is read once from a moving position, not cut and lowered again after each comment."""
+    if hidden is None and "<" not in line:
+        return line, None
+    lowered = line.lower()
+    if len(lowered) != len(line):  # "İ" lowers to two characters; the closing marks are ASCII
+        lowered = line.translate(_ASCII_LOWER)
+    tags_end = line.rfind(">") + 1  # a script or style tag ends at a ">": past the last, only "<!--" opens
+    visible: list[str] = []
+    at = 0
     while True:
         if hidden is not None:
-            end = line.lower().find(hidden)
+            end = lowered.find(hidden, at)
             if end == -1:
-                return visible, hidden
-            line, hidden = line[end + len(hidden):], None
-        m = _MD_HIDDEN_OPEN.search(line)
-        if not m:
-            return visible + line, None
-        visible += line[: m.start()]
-        hidden = "-->" if m.group() == "<!--" else f"</{m.group(1).lower()}>"
-        line = line[m.end():]
+                return "".join(visible), hidden
+            at, hidden = end + len(hidden), None
+        m = _MD_HIDDEN_OPEN.search(line, at, max(at, tags_end))
+        if m:
+            start, end = m.span()
+            hidden = "-->" if m.group() == _MD_COMMENT_OPEN else f"</{m.group(1).lower()}>"
+        else:
+            start = line.find(_MD_COMMENT_OPEN, max(at, tags_end))
+            if start == -1:
+                visible.append(line[at:])
+                return "".join(visible), None
+            end, hidden = start + len(_MD_COMMENT_OPEN), "-->"
+        visible.append(line[at:start])
+        at = end
 
 
 def front_matter(lines: list[str]) -> tuple[int, str]:
@@ -587,6 +651,9 @@ _BLOCK_TAGS = {
     "details", "summary",
 }
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg"}
+# What html.parser leaves unread at the end of the input when a tag, comment, declaration or
+# processing instruction there is not closed ("</" alone is text, as in a browser).
+_UNTERMINATED = re.compile(r"<(?:[a-zA-Z!?]|/.)", re.DOTALL)
 # What may stand in <head>; any other start tag (or visible text) ends the head without </head>.
 _HEAD_TAGS = {"title", "meta", "link", "style", "script", "noscript", "base", "template", "head"}
 _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -595,23 +662,24 @@ _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 def collapse_whitespace(pieces: Sequence[Piece]) -> list[Piece]:
     """Runs of whitespace as one space, none at either end, as a browser shows them; each word
     keeps its source line. A newline inside a piece moves the words after it to the next line.
-    """
+    Words are split off by str.split, not one regex match at a time: a definition's term is
+    collapsed again on the line of each of its definitions."""
     lines: list[tuple[int, list[str]]] = []  # (source line, its words), joined once at the end
     pending_space = False
     for piece in pieces:
         for k, segment in enumerate(piece.text.split("\n")):
-            pending_space = pending_space or k > 0
-            for m in re.finditer(r"\S+|\s+", segment):
-                if m.group().isspace():
-                    pending_space = True
-                    continue
-                word = (" " if pending_space and lines else "") + m.group()
-                pending_space = False
-                line = piece.source_line + k
-                if lines and lines[-1][0] == line:
-                    lines[-1][1].append(word)
-                else:
-                    lines.append((line, [word]))
+            words = segment.split()
+            if not words:
+                pending_space = pending_space or k > 0 or bool(segment)
+                continue
+            lead = " " if (pending_space or k > 0 or segment[0].isspace()) and lines else ""
+            text = lead + " ".join(words)
+            pending_space = segment[-1].isspace()
+            line = piece.source_line + k
+            if lines and lines[-1][0] == line:
+                lines[-1][1].append(text)
+            else:
+                lines.append((line, [text]))
     return [Piece("".join(words), line) for line, words in lines]
 
 
@@ -725,15 +793,27 @@ class _HTMLText(HTMLParser):
         # for a <ul>. An ordered item's number is written before it, as a browser shows it.
         self.lists: list[_OrderedList | None] = []
         # A definition list's last term: its definitions are written on its line ("Churn rate —
-        # The share of …"), so that a definition is never read apart from what it defines.
-        self.term: list[Piece] | None = None
+        # The share of …"), so that a definition is never read apart from what it defines. Kept as
+        # the name a further definition's line starts with, made once: a long term over many lines
+        # was joined again for each of thousands of definitions.
+        self.term: Piece | None = None
         self.term_open = False  # the term's line is still the current one
         self.definition_pending = False  # "Term — " written, the definition's text not yet
         self.in_term = False  # inside a <dt>
         self.superscript: tuple[list[Piece], int] | None = None  # where an open <sup>'s text starts
 
+    def close(self) -> None:
+        # A tag, comment or declaration left open at the end of the input is no text, as in a browser
+        # and in later versions of html.parser. Older versions turn it into text up to the next ">"
+        # and read on, trying every later "<" against all the rest of the input ("<a <a <a …" with
+        # no ">"): quadratic time.
+        if not self.cdata_elem and _UNTERMINATED.match(self.rawdata):
+            self.rawdata = ""
+        super().close()
+
     def _end_term(self) -> None:
-        self.term = collapse_whitespace(self.current) or None
+        pieces = collapse_whitespace(self.current)
+        self.term = Piece(short_name("".join(p.text for p in pieces)), pieces[0].source_line) if pieces else None
         self.term_open = self.term is not None
         self.in_term = False
 
@@ -823,7 +903,7 @@ class _HTMLText(HTMLParser):
             elif self.term is not None:
                 if not self.term_open:  # a second definition of the term: on a line of its own, named
                     self._flush()
-                    self.current = [Piece(short_name("".join(p.text for p in self.term)), self.term[0].source_line)]
+                    self.current = [self.term]
                 self.current.append(Piece(" — ", self.getpos()[0]))
                 self.term_open, self.definition_pending = False, True
                 return
