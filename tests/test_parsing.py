@@ -383,3 +383,9 @@ def test_markdown_link_labels_hold_no_bracket():
         "The interval [0, 1) is in the docs."
     assert render_markdown_inline("[![build](https://ci/x.svg)](https://ci) and [ref][1]") == "build and ref"
     assert render_markdown_inline("Name: __________ and ****") == "Name: __ and ****"  # as before
+
+
+def test_a_marked_section_html_parser_does_not_know_is_skipped_not_fatal():
+    # html.parser raises AssertionError on "<![x]>"; the page around it is still read
+    text = parse_html("<p>Hello there.</p><![x]><p>More text.</p><![if !IE]><p>End.</p><![endif]>").text
+    assert text.split("\n") == ["Hello there.", "More text.", "End."]

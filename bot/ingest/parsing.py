@@ -811,6 +811,15 @@ class _HTMLText(HTMLParser):
             self.rawdata = ""
         super().close()
 
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        # html.parser raises AssertionError on a marked section of a keyword it does not know
+        # ("<![x]>"), which would lose the whole file; a browser takes it for a comment.
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            end = self.rawdata.find(">", i)
+            return -1 if end == -1 else end + 1
+
     def _end_term(self) -> None:
         pieces = collapse_whitespace(self.current)
         self.term = Piece(short_name("".join(p.text for p in pieces)), pieces[0].source_line) if pieces else None
