@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.words import STOP_WORDS
+from bot.words import MONTHS, QUESTION_WORDS, STOP_WORDS, WEEKDAYS, YEAR
 
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|he|him|his|she|her|this|that|these|those|there)\b", re.I)
 _POSSESSIVE = {"its", "their", "his", "her"}
@@ -35,14 +35,11 @@ _GENERIC_ACRONYMS = {"URL", "PDF", "HTML", "HTTP", "HTTPS", "API", "FAQ", "ID", 
                      "JSON", "XML", "SQL", "UI", "OS", "PC", "IT", "HR", "ETA", "AM", "PM", "VAT", "GB", "MB"}
 _NAME_JOINERS = {"of", "de", "del", "la", "le", "van", "von", "der", "du", "al", "bin"}
 _MAX_NAME_WORDS = 8
-# Words that make "And ..." a new question rather than the last one asked of something else.
-_ASKING_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is", "are", "was",
-                 "were", "do", "does", "did", "can", "could", "should", "will", "would", "has", "have", "had"}
 CHAIN_TURNS = 3  # how far back a chain of follow-ups is followed
-_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _WORDS = re.compile(r"\d+(?:\.\d+)+|[\w'’-]+")  # "3.1" one word
+_CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")  # a number or a version, as part of a name
-_FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what about)\b", re.I)
+_FOLLOW_UP_START = re.compile(r"^\s*(and what about|and how about|what about|how about|and|also)\b", re.I)
 # Besides the common stop words: words that never name what a follow-up refers to.
 _STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened", "tell"}
 # Words that end a noun phrase when taking the subject from a question.
@@ -115,7 +112,8 @@ def _names(question: str) -> list[str]:
     current: list[str] = []
     for i, w in enumerate(words):
         numbered = i + 1 < len(words) and _NUMBER.fullmatch(words[i + 1])  # "Year 6", "Division 2", "Tern 3.1"
-        capitalised = (w.isupper() and len(w) >= 2) or (w[:1].isupper() and i > 0 and (w.lower() not in _STOP or numbered))
+        capitalised = ((w.isupper() and len(w) >= 2) or (w[:1].isupper() and i > 0 and (w.lower() not in _STOP or numbered))
+                       ) and w.lower() not in _CALENDAR  # "March 2024" is when, not what
         if current and _NUMBER.fullmatch(w):
             current.append(w)
             continue
@@ -164,29 +162,45 @@ def key_words(question: str) -> str:
 
 
 def _other_subject(question: str, pronouns: set[str]) -> str:
-    """The name or year an "And in Paris?", "What about 2023?" asks the last question of again
+    """The name, year or month an "And in Paris?", "What about 2023?" asks the last question of again
     ('' when the follow-up is not that short or names nothing: "And who founded it?")."""
     opener = _FOLLOW_UP_START.match(question)
     if not opener or pronouns:
         return ""
     rest = _WORDS.findall(question[opener.end():])
-    if not 1 <= len(rest) <= _MAX_NAME_WORDS or rest[0].lower() in _ASKING_WORDS:
+    if not 1 <= len(rest) <= _MAX_NAME_WORDS or rest[0].lower() in QUESTION_WORDS:
         return ""
-    years = [w for w in rest if _YEAR.fullmatch(w)]
+    times = [w for w in rest if YEAR.fullmatch(w) or w.lower() in _CALENDAR]  # "2023", "June"
     names = _names(" ".join(["x", *rest]))  # the first word of a question is never taken as a name
-    return names[-1] if len(names) == 1 and not years else years[0] if len(years) == 1 and not names else ""
+    if len(names) == 1 and not times:
+        return names[0]
+    return times[0] if len(times) == 1 and not names else ""
+
+
+def _swappable(name: str) -> bool:
+    """Whether a name can stand in for another in a re-asked question: a proper name ("Paris",
+    "Tern 3.1", "Bank of England"), not an acronym, a title or a unit ("CEO", "EUR", "Q4": another
+    kind of detail than the place or product asked about) nor a month or a weekday."""
+    words = name.split()
+    return (is_name(name) and not any(w.isupper() and len(w) > 1 for w in words)
+            and not any(w.lower() in MONTHS or w.lower() in WEEKDAYS for w in words))
 
 
 def _asked_again(last: str, subject: str, other: str) -> str:
-    """`last` asked of `other` instead: its one year replaced by a year, its subject by a name
-    ('' when `last` has no such place)."""
+    """`last` asked of `other` instead: its one year, month or weekday replaced by another, its
+    subject by a name of the same kind ('' when `last` has no such place)."""
     if not other:
         return ""
-    if _YEAR.fullmatch(other):
-        years = _YEAR.findall(last)
-        return _YEAR.sub(other, last) if len(years) == 1 else ""
+    if YEAR.fullmatch(other):
+        return YEAR.sub(other, last) if len(YEAR.findall(last)) == 1 else ""
+    if other.lower() in _CALENDAR:
+        same_kind = MONTHS if other.lower() in MONTHS else WEEKDAYS
+        words = re.compile(rf"\b(?:{'|'.join(same_kind)})\b", re.I)
+        return words.sub(other, last) if len(words.findall(last)) == 1 else ""
     place = re.compile(rf"\b{re.escape(subject)}(?!\w)")
-    return place.sub(lambda _: other, last) if is_name(subject) and place.search(last) else ""
+    if _swappable(subject) and _swappable(other) and place.search(last):
+        return place.sub(lambda _: other, last)
+    return ""
 
 
 def is_follow_up(question: str) -> bool:
@@ -209,9 +223,10 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     subject = name if pronouns else (carried or subject_of(last))
     if not subject or subject.lower() in question.lower():
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
-    swapped = _asked_again(last, subject, _other_subject(question, pronouns))
+    other = _other_subject(question, pronouns)
+    swapped = _asked_again(last, subject, other)
     if swapped:
-        return ResolvedQuestion(swapped, swapped, _other_subject(question, pronouns))
+        return ResolvedQuestion(swapped, swapped, other)
 
     replaced = False
 

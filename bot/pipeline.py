@@ -20,7 +20,7 @@ from bot.read.answerability import (
     CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, decide, default_calibration,
 )
 from bot.read.passage_prior import rank_with_retrieval
-from bot.read.qualifiers import mismatch, rerank
+from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
 from bot.config import Settings, load_settings
 from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
@@ -141,6 +141,7 @@ class Bot:
         self.read_only = read_only
         self._index: LoadedIndex | None = None
         self._retriever: Retriever | None = None
+        self._facts = DocumentFacts()  # titles and details of the indexed documents (bot/read/qualifiers.py)
         self._calibration: Calibration | None = calibration
         self._reader_only_calibration: Calibration | None = None
         self._sync_lock = threading.Lock()
@@ -221,10 +222,17 @@ class Bot:
         self._install(load_published(self.settings, self.embedder), stamp)
 
     def _install(self, index: LoadedIndex, signature) -> None:
-        titles = {d: info.get("title", "") for d, info in index.manifest["documents"].items()}
+        documents = index.manifest["documents"]
+        titles = {d: info.get("title", "") for d, info in documents.items()}
         retriever = Retriever(index.chunks, index.vectors, index.faiss_index, self.embedder, titles)
-        # Swap both at once so concurrent questions see either the old or the new index.
-        self._index, self._retriever = index, retriever
+
+        def text_of(doc_id: str) -> str:
+            info = documents.get(doc_id)
+            first, n = (info["first_chunk"], info["n_chunks"]) if info else (0, 0)
+            return "\n".join(c.text for c in index.chunks[first: first + n])
+
+        # Swap all at once so concurrent questions see either the old or the new index.
+        self._index, self._retriever, self._facts = index, retriever, DocumentFacts(titles, text_of)
         self._signature = signature
 
     def _current_signature(self):
@@ -584,13 +592,9 @@ class Bot:
         ])
         if self.reader.kind != "neural":
             return results
-        titles = self._titles()
-        return [rerank(question, rank_with_retrieval(result, passages), passages, titles)
+        facts = self._facts
+        return [rank_with_retrieval(result, passages, penalty=detail_penalty(question, passages, facts))
                 for result, (question, passages) in zip(results, requests, strict=True)]
-
-    def _titles(self) -> dict[str, str]:
-        retriever = self._retriever
-        return retriever.titles if retriever is not None else {}
 
     def _prepare(self, question: str, history) -> _Prepared:
         text, notice = clean_question(question, self.settings.max_question_chars)
@@ -621,7 +625,7 @@ class Bot:
     def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult, threshold: float) -> Response:
         decision = decide(result, passages, self.calibration, threshold)
         # The documents hold something like the answer, about another year, version, month...
-        unlike = mismatch(p.reader_question, decision.best, passages, self._titles()) if decision.best else ""
+        unlike = mismatch(p.reader_question, decision.best, passages, self._facts) if decision.best else ""
         if unlike:
             decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
         response = Response(question=p.question, answer="", abstained=True, score=decision.score,
@@ -659,9 +663,7 @@ def citations_for(spans: list[Span], passages: list[Passage]) -> list[Citation]:
 def cite(span: Span, passage: Passage) -> Citation:
     """Quote the sentence(s) of the passage that contain the span."""
     chunk = passage.chunk
-    inside = [(s, e) for s, e in chunk.sentences if s < span.end and span.start < e] or [(chunk.start, chunk.end)]
-    q_start, q_end = min(s for s, _ in inside), max(e for _, e in inside)
-    q_start, q_end = min(q_start, span.start), max(q_end, span.end)
+    q_start, q_end = chunk.sentences_around(span.start, span.end)
     quote = chunk.text[q_start - chunk.start : q_end - chunk.start]
     return Citation(doc=span.doc_id, section=chunk.section, start=span.start, end=span.end, quote=quote,
                     quote_start=q_start, quote_end=q_end, line=chunk.line_at(span.start), page=chunk.page_at(span.start),

@@ -85,6 +85,12 @@ class Chunk:
         name = self.section.rsplit(SECTION_SEPARATOR, 1)[-1]
         return len(first_line) if name and " ".join(first_line.split()) == name else 0
 
+    def sentences_around(self, start: int, end: int) -> tuple[int, int]:
+        """Document offsets of the chunk's sentences that hold start..end (the whole chunk when
+        its sentences are not known), widened to start..end itself."""
+        inside = [(s, e) for s, e in self.sentences if s < end and start < e] or [(self.start, self.end)]
+        return min(min(s for s, _ in inside), start), max(max(e for _, e in inside), end)
+
     def line_at(self, offset: int) -> int | None:
         return _lookup(self.line_map, offset, self.line)
 
@@ -137,7 +143,7 @@ class ReadItem:
     # answer may run over a line break inside one of them, not between two.
     sentences: tuple[tuple[int, int], ...] = ()
     # The length of the section heading the text starts with (0: none): its number ("4 Mileage",
-    # "2.3 Results") names the section and answers nothing.
+    # "2.3 Results") and its words without a figure name the section and answer nothing.
     heading: int = 0
 
 

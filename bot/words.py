@@ -1,4 +1,7 @@
-"""Words that carry no subject: one list for every place that looks for content words."""
+"""Words that carry no subject, and the calendar words and years that pin a question to a time:
+one list for every place that looks for them."""
+
+import re
 
 QUESTION_WORDS = frozenset({
     "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "is", "are",
@@ -10,3 +13,10 @@ STOP_WORDS = QUESTION_WORDS | frozenset({
     "she", "her", "they", "them", "these", "those", "there", "about", "into", "than", "much", "many", "some",
     "any",
 })
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# A year of the last two centuries as documents write one: not a decade ("the 1990s"), an amount
+# ("$2000", "2000 EUR", "2000%") or part of a longer number ("2,000", "2024.5").
+# "FY2024" is the year 2024 too.
+YEAR = re.compile(r"(?<![$€£¥\d.,])(?:\b|(?<=FY))(?:19|20)\d\d\b(?!['’]?s\b|[.,]\d|\s?%|\s?(?:EUR|USD|GBP|CHF)\b)")

@@ -117,6 +117,9 @@ def test_after_a_which_question_naming_something_they_means_the_answer_and_it_th
     ("What is the hotel limit in London?", "What about Paris?", "What is the hotel limit in Paris?"),
     ("How many days of leave were there in 2024?", "And in 2023?", "How many days of leave were there in 2023?"),
     ("When was Tern 3.1 released?", "What about Tern 4.0?", "When was Tern 4.0 released?"),
+    ("What is the hotel limit in London?", "And what about Paris?", "What is the hotel limit in Paris?"),
+    ("How many branches did Manchester count in May?", "And in June?", "How many branches did Manchester count in June?"),
+    ("How much rain did Leeds record in March 2024?", "And in York?", "How much rain did York record in March 2024?"),
 ])
 def test_and_in_paris_asks_the_last_question_again_of_the_new_name_or_year(last, follow_up, expected):
     from bot.conversation import Turn
@@ -131,3 +134,9 @@ def test_a_follow_up_asking_something_new_is_not_a_swap():
     last = Turn("What is the hotel limit in London?", "GBP 180")
     assert "London" in resolve("And who approves it?", [last]).reader_question
     assert "London" in resolve("And for managers?", [last]).retrieval_query  # no name to swap in
+    # a unit, an acronym, a month: another kind of detail than the city asked about
+    for follow_up in ("And in EUR?", "And for the CEO?", "And in December?"):
+        assert "London" in resolve(follow_up, [last]).reader_question
+    # a subject that is no proper name ("CEO of Acme", a month) is not swapped either
+    assert "Acme" in resolve("And of Globex?", [Turn("Who is the CEO of Acme?", "Jo")]).reader_question
+    assert "March" in resolve("And Sven?", [Turn("Who chaired the March meeting?", "Ana")]).reader_question

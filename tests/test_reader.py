@@ -4,7 +4,7 @@ from bot.config import load_settings
 from tests.conftest import load_corpus
 from bot.pipeline import Bot
 from bot.read.transformer import ReadItem, TransformerReader, align_to_words
-from bot.read.windows import answerable_span, crosses_break, is_item_mark
+from bot.read.windows import answerable_span, crosses_break, is_item_mark, section_number_end
 
 
 @pytest.mark.parametrize("text,start,end,expected", [
@@ -145,6 +145,11 @@ def test_nothing_within_the_heading_a_passage_starts_with_is_an_answer():
     disk = text.index("The disk")
     assert answerable_span(item, disk, disk + len("The disk of the database server"))
     assert answerable_span(ReadItem(text, "incident.txt", 100), 2, 6)  # no heading known: any span
+    assert section_number_end("2.3.  Results\nForty species.", 13) == 4
+    # a heading's date answers "When was the board meeting?"
+    dated = "Board meeting, 12 March 2024\nPresent: all members."
+    date = dated.index("12")
+    assert answerable_span(ReadItem(dated, "minutes.txt", 0, heading=dated.index("\n")), date, date + 13)
 
 
 @pytest.mark.parametrize("given,expected", [

@@ -3,57 +3,94 @@ a name) against the place its answer comes from.
 
 A folder of similar documents (two editions of a policy, the minutes of three months, release
 notes of three versions, a table with one row per person) hands the reader passages that differ
-only in such a detail, often stated in the document's title rather than in the passage. The
-reader scores a span on its own words and picks the one it likes best whichever passage it is in.
+only in such a detail, often stated in the document's title or file name rather than in the
+passage. The reader scores a span on its own words and picks the one it likes best whichever
+passage it is in.
 
-- `rerank`: spans whose passage (with its document's title, file name and section) names the
-  question's years, months, versions and codes come first, and in a table the row that names
-  them all, names included;
-- `mismatch`: why the chosen span cannot answer: its passage names another year, month, version
-  or code than the one asked about, and not that one ("the 2022 leave policy" asked of the 2023
-  edition), or its own sentence is about another version or code. The documents then hold
-  something like the answer, not the answer.
+- `detail_penalty`: what a span loses for each year, month, version or code of the question that
+  its passage (with its document's title, file name and section) does not name, and in a table
+  for each detail, names included, that its row does not name while another row does;
+- `mismatch`: why the chosen span cannot answer: the passage's label (title, file name, section)
+  names another year, month, version or code, and the passage names not the one asked about
+  ("the 2022 leave policy" asked of the 2023 edition), or the answer's own sentence names
+  another version or code. The documents then hold something like the answer, not the answer.
 
-Names take part only within a table: questions often name people and places in other words than
-the text ("Cam Newton" for "Newton"), and across passages that cost right answers on SQuAD.
+A detail counts as named when the passage's document names it anywhere (its introduction often
+states the year once). Only the label can rule a passage out: a passage's own text names the years
+of its story ("the firm, bought in 1997, ...") as well as the one it is about. Names count only
+within a table: questions name people and places in other words than the text ("Cam Newton" for
+"Newton").
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
-from bot.read.passage_prior import RETRIEVAL_PRIOR
-from bot.types import Passage, ReaderResult, Span
-from bot.words import STOP_WORDS
+from bot.types import Passage, Span
+from bot.words import MONTHS, STOP_WORDS, YEAR
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
-_MONTH_OF = {m: m for m in _MONTHS} | {m[:3]: m for m in _MONTHS} | {"sept": "september"}
-_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d(?!['’]?s\b)\b")  # "the 1950's" is a decade, not a year
-# "1973–74", "1961-1972", "1962 to 1966": every year between counts as named.
-_YEAR_RANGE = re.compile(r"\b((?:1[5-9]|20)\d\d) ?(?:[-–—]|to|until|through) ?(\d\d(?:\d\d)?)\b")
-_VERSION = re.compile(r"\b[vV]?\d+(?:\.\d+)+\b|\b[vV]\d+\b")
-_CODE = re.compile(r"\b[A-Z]{1,3}-?\d{1,4}\b")
+_MONTH_OF = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS} | {"sept": "september"}
+# "1973–74", "2024/25" (at most ten years), "1961-1972", "1962 to 1966", "between 2019 and 2023":
+# every year between counts as named.
+_YEAR_RANGE = re.compile(r"\b((?:19|20)\d\d)(?:[-–/](\d\d)\b(?![-–/.]\d)|\s?(?:[-–—]|to|until|through|and)\s?((?:19|20)\d\d)\b)")
+# A number that may be a version: "v3", "version 3.1", or a dotted number after a word; whether
+# that word makes it one is decided in `_versions`.
+_VERSION_CANDIDATE = re.compile(r"\b(?:[vV](?P<v>\d+(?:\.\d+)*)|(?P<word>[A-Za-z][\w+]*) (?P<n>\d+(?:\.\d+)*))\b(?![.,:]?\d)")
+# Words before a dotted number that make it no version: a document's parts and currencies
+# ("section 4.2", "EUR 42.50").
+_NOT_PRODUCTS = frozenset({"section", "clause", "article", "chapter", "part", "paragraph", "item", "table",
+                           "figure", "page", "step", "rule", "schedule", "annex", "appendix", "no", "eur", "usd",
+                           "gbp", "chf", "jpy", "at", "on", "from", "to", "until", "by", "about", "approximately",
+                           "of", "and", "or", "is", "was", "costs", "cost", "pay", "paid"})
+_CODE = re.compile(r"\b(?!FY)[A-Z]{1,3}-?\d{1,4}\b(?![.,]\d)")  # "FY2024" is a year
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _TOKEN = re.compile(r"\w+(?:[.,]\w+)*")
-_NUMERIC_DATE = re.compile(r"\b(?:1[5-9]|20)\d\d[-/](\d\d)\b|\b\d{1,2}[./](\d{1,2})[./](?:1[5-9]|20)\d\d\b")
+# "2024-03-15", "15.03.2024", "03/15/2024": the month is whichever of the two numbers can be one.
+_NUMERIC_DATE = re.compile(r"\b(?:19|20)\d\d[-/](\d\d)\b|\b(\d{1,2})[./](\d{1,2})[./](?:19|20)\d\d\b")
+_QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th) quarter\b", re.I)
+_QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 # Capitalised words that name nothing in particular.
-_GENERIC = {"eur", "usd", "gbp", "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "please"}
+_GENERIC = frozenset({"eur", "usd", "gbp", "what", "who", "whom", "whose", "which", "when", "where", "why", "how",
+                      "please"})
 # Rows of a table as the parsers write them: "Label — Column: value; Column: value."
 _TABLE_ROW = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
-# What a span loses, in the reader's logits, per detail its passage does not name, and per
-# detail its table row does not name while another row of the same passage does.
+# What a span loses, in the reader's logits (a span's score against another's differs by a few),
+# per detail its passage does not name, and per detail its table row does not name while another
+# row of the same passage does.
 PASSAGE_PENALTY = 4.0
 ROW_PENALTY = 3.0
 CHECKED_KINDS = ("year", "month", "version", "code")  # the kinds a passage must agree on
 
 
+class DocumentFacts:
+    """What the check knows of the indexed documents: each one's title, and every form of detail
+    its whole text names (worked out when first asked for, for the last 1,024 documents asked)."""
+
+    def __init__(self, titles: dict[str, str] | None = None, text_of: Callable[[str], str] | None = None) -> None:
+        self.titles = titles or {}
+        self._text_of = text_of
+        self.terms = lru_cache(maxsize=1024)(self._terms)
+
+    def title(self, doc_id: str) -> str:
+        return self.titles.get(doc_id, "")
+
+    def _terms(self, doc_id: str) -> frozenset[str]:
+        return frozenset(context_terms(self._text_of(doc_id))) if self._text_of else frozenset()
+
+
 @dataclass(frozen=True)
 class Qualifier:
     kind: str  # year | month | version | code | name
-    text: str  # as compared: lower case, months in full, versions without "v", names stemmed
+    text: str  # as compared: lower case, months in full, versions without "v" or ".0", names stemmed
+    shown: str  # as the question writes it
+
+    @property
+    def term(self) -> str:
+        """How `context_terms` holds it."""
+        return f"version:{self.text}" if self.kind == "version" else self.text
 
 
 @lru_cache(maxsize=1)
@@ -67,73 +104,105 @@ def _stem(word: str) -> str:
     return _stemmer().stemWord(word.lower().strip("'’-").removesuffix("'s").removesuffix("’s"))
 
 
-def _is_version(text: str) -> bool:
-    return "." in text or text[0] in "vV"
+def _version_key(number: str) -> str:
+    """"3.0" and "3" are one version; "3.1" another."""
+    parts = number.split(".")
+    while len(parts) > 1 and parts[-1].strip("0") == "":
+        parts.pop()
+    return ".".join(parts)
 
 
-def question_qualifiers(question: str) -> list[Qualifier]:
+def _versions(text: str, whole_numbers: bool = False) -> dict[str, tuple[int, int]]:
+    """The versions `text` names (compared form -> where), by `_VERSION_CANDIDATE`: "v3", a number
+    after "version" or "release", or a dotted number after a name ("Tern 3.1", "iOS 17.2"), not
+    after a part of a document or a currency. `whole_numbers`: "Tern 3" too (a text naming a
+    version asked for as "3.0"; a question's "Windows 10" is no version to check)."""
+    found: dict[str, tuple[int, int]] = {}
+    for m in _VERSION_CANDIDATE.finditer(text):
+        if m.group("v") is not None:
+            found.setdefault(_version_key(m.group("v")), m.span())
+            continue
+        word, number = m.group("word"), m.group("n")
+        named = word[0].isupper() or any(c.isupper() for c in word[1:])  # "Tern", "iOS"
+        if word.lower() in {"version", "release"} or ("." in number or whole_numbers) and named \
+                and word.lower() not in _NOT_PRODUCTS:
+            found.setdefault(_version_key(number), m.span("n"))
+    return found
+
+
+def _values(text: str, kind: str) -> dict[str, str]:
+    """The values of one kind of detail that `text` names: compared form -> as written."""
+    if kind == "version":
+        return {key: text[s:e] for key, (s, e) in _versions(text).items()}
+    if kind == "month":
+        return {_MONTH_OF[m.group().lower()]: m.group() for m in _WORD.finditer(text)
+                if m.group().lower() in _MONTH_OF and m.group()[0].isupper()}  # not "may", "to march"
+    if kind == "code":
+        return {_code_key(m.group()): m.group() for m in _CODE.finditer(text)}
+    return {m.group(): m.group() for m in YEAR.finditer(text)}
+
+
+def _code_key(code: str) -> str:
+    return code.lower().replace("-", "")  # "B-12" is "B12"
+
+
+@lru_cache(maxsize=256)
+def question_qualifiers(question: str) -> tuple[Qualifier, ...]:
     """The details `question` names, in order, each once."""
-    found: dict[Qualifier, None] = {}
+    found: dict[str, Qualifier] = {}
     taken: list[tuple[int, int]] = []
-    for kind, pattern in (("version", _VERSION), ("year", _YEAR), ("code", _CODE)):
-        for m in pattern.finditer(question):
-            if any(s < m.end() and m.start() < e for s, e in taken) or kind == "version" and not _is_version(m.group()):
-                continue
-            taken.append((m.start(), m.end()))
-            found[Qualifier(kind, m.group().lower().lstrip("v") if kind == "version" else m.group().lower())] = None
+
+    def add(kind: str, text: str, start: int, end: int) -> None:
+        if any(s < end and start < e for s, e in taken):
+            return
+        taken.append((start, end))
+        found.setdefault(f"{kind}:{text}", Qualifier(kind, text, question[start:end]))
+
+    for key, (start, end) in _versions(question).items():
+        add("version", key, start, end)
+    for m in YEAR.finditer(question):
+        add("year", m.group(), m.start(), m.end())
+    for m in _CODE.finditer(question):
+        add("code", _code_key(m.group()), m.start(), m.end())
     for n, m in enumerate(_WORD.finditer(question)):
         word, low = m.group(), m.group().lower()
-        if any(s <= m.start() < e for s, e in taken):
-            continue
         if low in _MONTH_OF and word[0].isupper() and (low != "may" or n > 0):  # not "May I ...", "to march"
-            found[Qualifier("month", _MONTH_OF[low])] = None
+            add("month", _MONTH_OF[low], m.start(), m.end())
         elif (n > 0 and word[0].isupper() and not word.isupper() and len(word) > 2
               and low not in _GENERIC and low not in STOP_WORDS):
-            found[Qualifier("name", _stem(word))] = None
-    return list(found)
+            add("name", _stem(word), m.start(), m.end())
+    return tuple(found.values())
 
 
 def context_terms(text: str) -> set[str]:
-    """Every form in which `text` may name a detail: tokens and their parts, stems, months in
-    full (also from numeric dates), versions without "v", the years of year ranges."""
-    terms = {m.group().lower() for m in _CODE.finditer(text)}  # "AS-202" whole
-    for m in _TOKEN.finditer(text):
-        low = m.group().lower()
-        terms.add(low)
-        terms.update(p for p in re.split(r"[.,_]", low) if p)
-        if _VERSION.fullmatch(low):
-            terms.add(low.lstrip("v"))
+    """Every form in which `text` may name a detail: its tokens ("3.1", "b12", a file name's
+    parts), word stems, years (also "FY2024" and the years of a range), months in full (also from
+    numeric dates), quarters ("the first quarter": q1), versions in their compared form."""
+    terms = {_code_key(m.group()) for m in _CODE.finditer(text)}  # "AS-202" whole
+    # Versions in their compared form: "3.0" in a question finds "Tern 3" and "v3.0", not "3.1"
+    # nor a bare "3" (a day, a count).
+    terms.update(f"version:{key}" for key in _versions(text, whole_numbers=True))
+    terms.update(m.group() for m in YEAR.finditer(text))  # "FY2024" names 2024
+    terms.update(m.group().lower() for m in _TOKEN.finditer(text.replace("_", " ")))  # a file name's parts
     for m in _WORD.finditer(text.replace("_", " ")):
         low = m.group().lower()
         terms.add(_stem(low))
         if low in _MONTH_OF:
             terms.add(_MONTH_OF[low])
+    terms.update(f"q{_QUARTERS[m.group(1).lower()]}" for m in _QUARTER.finditer(text))  # "the first quarter": Q1
     for m in _NUMERIC_DATE.finditer(text):
-        month = int(m.group(1) or m.group(2))
-        if 1 <= month <= 12:
-            terms.add(_MONTHS[month - 1])
+        terms.update(MONTHS[int(n) - 1] for n in m.groups() if n is not None and 1 <= int(n) <= 12)
     for m in _YEAR_RANGE.finditer(text):
-        first, last = int(m.group(1)), m.group(2)
-        last = int(last) if len(last) == 4 else first // 100 * 100 + int(last)
-        if 0 < last - first <= 200:
+        first = int(m.group(1))
+        last = first // 100 * 100 + int(m.group(2)) if m.group(2) else int(m.group(3))
+        if 0 < last - first <= (10 if m.group(2) else 200):
             terms.update(str(y) for y in range(first, last + 1))
     return terms
 
 
-def _kind_values(text: str, kind: str) -> set[str]:
-    """The values of one kind of detail that `text` names."""
-    if kind == "month":
-        return {_MONTH_OF[m.group().lower()] for m in _WORD.finditer(text)
-                if m.group().lower() in _MONTH_OF and m.group()[0].isupper()}  # not "may", "to march"
-    pattern = {"year": _YEAR, "version": _VERSION, "code": _CODE}[kind]
-    return {m.group().lower().lstrip("v") if kind == "version" else m.group().lower()
-            for m in pattern.finditer(text) if kind != "version" or _is_version(m.group())}
-
-
-def passage_context(passage: Passage, title: str) -> str:
-    """What names a passage's details: its document's title and file name, its section, its text."""
-    chunk = passage.chunk
-    return " ".join((title, chunk.doc_id, chunk.section, chunk.text))
+def passage_label(passage: Passage, title: str) -> str:
+    """What a passage's document and section are called: its title, file name and section."""
+    return " ".join((title, passage.chunk.doc_id.replace("_", " "), passage.chunk.section))
 
 
 def _line_of(text: str, start: int, end: int) -> str:
@@ -142,7 +211,7 @@ def _line_of(text: str, start: int, end: int) -> str:
     return text[s: len(text) if e == -1 else e]
 
 
-def _row_misses(qualifiers: list[Qualifier], span: Span, passage: Passage) -> int:
+def _row_misses(qualifiers: tuple[Qualifier, ...], span: Span, passage: Passage) -> int:
     """Details the span's table row does not name while another row of its passage does."""
     chunk = passage.chunk
     line = _line_of(chunk.text, span.start - chunk.start, span.end - chunk.start)
@@ -150,50 +219,82 @@ def _row_misses(qualifiers: list[Qualifier], span: Span, passage: Passage) -> in
         return 0
     here = context_terms(line)
     others = [context_terms(row) for row in chunk.text.split("\n") if row != line and _TABLE_ROW.search(row)]
-    return sum(q.text not in here and any(q.text in row for row in others) for q in qualifiers)
+    return sum(q.term not in here and any(q.term in row for row in others) for q in qualifiers)
 
 
-def rerank(question: str, result: ReaderResult, passages: list[Passage], titles: dict[str, str]) -> ReaderResult:
-    """The spans reordered by reader score + retrieval prior, less a penalty per detail of the
-    question their passage or table row does not name; the order given is kept on ties."""
+def _named_terms(passage: Passage, label: str, facts: DocumentFacts) -> set[str] | frozenset[str]:
+    """The details a passage counts as naming: its label's, its own and its whole document's."""
+    return context_terms(f"{label}\n{passage.chunk.text}") | facts.terms(passage.chunk.doc_id)
+
+
+def detail_penalty(question: str, passages: list[Passage], facts: DocumentFacts) -> Callable[[Span], float] | None:
+    """A span's penalty for the details of `question` its passage (its document) or table row
+    does not name (None when the question names none)."""
     qualifiers = question_qualifiers(question)
-    if not qualifiers or len(result.spans) < 2:
-        return result
+    if not qualifiers:
+        return None
     checked = [q for q in qualifiers if q.kind in CHECKED_KINDS]
-    terms: dict[int, set[str]] = {}
+    missing: dict[int, int] = {}
 
-    def key(span: Span) -> float:
+    def penalty(span: Span) -> float:
         passage = passages[span.passage_index]
-        if span.passage_index not in terms:
-            terms[span.passage_index] = context_terms(passage_context(passage, titles.get(passage.chunk.doc_id, "")))
-        missing = sum(q.text not in terms[span.passage_index] for q in checked)
-        return (span.score + RETRIEVAL_PRIOR * passage.score - PASSAGE_PENALTY * missing
-                - ROW_PENALTY * _row_misses(qualifiers, span, passage))
+        if span.passage_index not in missing:
+            missing[span.passage_index] = _unnamed(checked, passage, facts)
+        return PASSAGE_PENALTY * missing[span.passage_index] + ROW_PENALTY * _row_misses(qualifiers, span, passage)
 
-    return replace(result, spans=sorted(result.spans, key=lambda s: -key(s)))  # stable: ties keep their order
+    return penalty
 
 
-def mismatch(question: str, span: Span, passages: list[Passage], titles: dict[str, str]) -> str:
-    """Why `span` cannot answer `question` ('' when nothing shows it): its passage names another
-    year, month, version or code and not the one asked about, or its sentence names another
-    version or code."""
+def _unnamed(checked: list[Qualifier], passage: Passage, facts: DocumentFacts) -> int:
+    """How many of the question's details a passage does not name. Its label decides first (the
+    2023 edition is not about 2024, whatever dates its text gives); a label silent on a kind of
+    detail leaves it to the passage and its document."""
+    label = passage_label(passage, facts.title(passage.chunk.doc_id))
+    label_terms = context_terms(label)  # "2024/25" names 2025 too
+    terms: set[str] | frozenset[str] | None = None
+    count = 0
+    for q in checked:
+        if _values(label, q.kind):
+            count += q.term not in label_terms
+            continue
+        if terms is None:
+            terms = _named_terms(passage, label, facts)
+        count += q.term not in terms
+    return count
+
+
+def mismatch(question: str, span: Span, passages: list[Passage], facts: DocumentFacts) -> str:
+    """Why `span` cannot answer `question` ('' when nothing shows it): the passage's label names
+    another year, month, version or code and the passage not the one asked about, or the span's
+    sentence names another version or code (the span itself aside: "SHA-256" answers "What
+    replaced SHA-1?") and neither it nor the label the one asked about."""
     asked = [q for q in question_qualifiers(question) if q.kind in CHECKED_KINDS]
     if not asked:
         return ""
     passage = passages[span.passage_index]
-    context = passage_context(passage, titles.get(passage.chunk.doc_id, ""))
-    terms = context_terms(context)
-    for q in asked:
-        others = _kind_values(context, q.kind) - {q.text}
-        if q.text not in terms and others:
-            return f"the passage found is about {', '.join(sorted(others)[:3])}, not {q.text}"
     chunk = passage.chunk
-    inside = [(s, e) for s, e in chunk.sentences if s < span.end and span.start < e]
-    sentence = (chunk.text[min(s for s, _ in inside) - chunk.start: max(e for _, e in inside) - chunk.start]
-                if inside else _line_of(chunk.text, span.start - chunk.start, span.end - chunk.start))
+    label = passage_label(passage, facts.title(chunk.doc_id))
+    # The passage itself, not its whole document: the March minutes' "next meeting: 18 April"
+    # does not make them the April minutes.
+    terms = context_terms(f"{label}\n{chunk.text}")
+    for kind in CHECKED_KINDS:
+        wanted = [q for q in asked if q.kind == kind]
+        named = _values(label, kind)
+        if wanted and named and not any(q.text in named for q in wanted) and any(q.term not in terms for q in wanted):
+            return _unlike("the passage found", named, wanted)
+    start, end = chunk.sentences_around(span.start, span.end)
+    sentence = (chunk.text[start - chunk.start: span.start - chunk.start] + " "
+                + chunk.text[span.end - chunk.start: end - chunk.start])
     for kind in ("version", "code"):
-        wanted = {q.text for q in asked if q.kind == kind}
-        there = _kind_values(sentence, kind)
-        if wanted and there and not there & wanted:
-            return f"the answer's sentence is about {', '.join(sorted(there)[:3])}, not {', '.join(sorted(wanted))}"
+        wanted = [q for q in asked if q.kind == kind]
+        named = _values(sentence, kind)
+        # The asked one named in the sentence in other words ("the first quarter ..., up from Q4")
+        # or in the label ("Since 3.0, ..." in the 3.1 notes) lets the sentence compare.
+        if wanted and named and not any(q.text in named for q in wanted) \
+                and not any(q.term in context_terms(sentence) or q.text in _values(label, kind) for q in wanted):
+            return _unlike("the answer's sentence", named, wanted)
     return ""
+
+
+def _unlike(where: str, named: dict[str, str], wanted: list[Qualifier]) -> str:
+    return f"{where} is about {', '.join(list(named.values())[:3])}, not {', '.join(q.shown for q in wanted)}"

@@ -78,10 +78,22 @@ def _in_row_label(text: str, start: int, end: int) -> bool:
 
 def answerable_span(item: ReadItem, start: int, end: int) -> bool:
     """Whether item.text[start:end] may be given as an answer: it crosses no break (`crosses_break`),
-    lies not within the heading the text starts with (a label, such as "Root cause" or a document's
-    title, that the citation names anyway) and is not a number that names a clause."""
+    is not a number that names a section or a clause, and is not words of the heading the text
+    starts with that hold no figure: a label ("Root cause", a document's title) names the section
+    and answers nothing, where a heading's date or version ("Minutes, 12 March 2024") may."""
     return not (crosses_break(item.text, start, end, item.sentences, item.offset)
-                or end <= item.heading or is_item_mark(item.text, start, end))
+                or end <= section_number_end(item.text, item.heading) or is_item_mark(item.text, start, end)
+                or end <= item.heading and not any(c.isdigit() for c in item.text[start:end]))
+
+
+_HEADING_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
+
+
+def section_number_end(text: str, heading: int) -> int:
+    """Where the number of the heading that `text` starts with ends (0 when it has none): "4" of
+    "4 Mileage" is the section's name, not an answer to "What is the mileage rate?"."""
+    m = _HEADING_NUMBER.match(text, 0, heading) if heading else None
+    return m.end() if m else 0
 
 
 # A numbered clause's or item's mark at a line's start, before a capital ("2. Mix…", "(b) The

@@ -109,8 +109,7 @@ class Retriever:
         self.vectors = vectors
         self.faiss_index = faiss_index
         self.embedder = embedder
-        self.titles = titles or {}  # document -> title
-        titles = self.titles
+        titles = titles or {}
         self.bm25 = BM25Index([f"{titles.get(c.doc_id, '')} {c.section} {c.text}" for c in chunks])
 
     def retrieve(self, query: str, top_k: int = 5, candidates: int | None = None,
