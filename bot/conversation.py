@@ -112,8 +112,10 @@ def _names(question: str) -> list[str]:
     current: list[str] = []
     for i, w in enumerate(words):
         numbered = i + 1 < len(words) and _NUMBER.fullmatch(words[i + 1])  # "Year 6", "Division 2", "Tern 3.1"
+        # "March 2024", "the March meeting" say when, not what; "April Ryan" is a name
+        calendar = w.lower() in _CALENDAR and not (i + 1 < len(words) and words[i + 1][:1].isupper())
         capitalised = ((w.isupper() and len(w) >= 2) or (w[:1].isupper() and i > 0 and (w.lower() not in _STOP or numbered))
-                       ) and w.lower() not in _CALENDAR  # "March 2024" is when, not what
+                       ) and not calendar
         if current and _NUMBER.fullmatch(w):
             current.append(w)
             continue
@@ -177,13 +179,26 @@ def _other_subject(question: str, pronouns: set[str]) -> str:
     return times[0] if len(times) == 1 and not names else ""
 
 
+def _in_its_place(question: str, other: str, last: str) -> bool:
+    """Whether `other` stands where the last question's subject or time stood: after the same
+    word ("And in Paris?" for "... in London?", not "And on Sundays?"), or after "what about",
+    which may stand for any ("What about Paris?"); "And the Meal Allowance?" is another question."""
+    opener = _FOLLOW_UP_START.match(question)
+    rest = question[opener.end():] if opener else question
+    before = re.search(rf"\b(?!(?:the|a|an)\b)(\w+)\s+(?:(?:the|a|an)\s+)?{re.escape(other)}", rest, re.I)
+    if before is None:
+        return bool(opener) and opener.group(1).lower().endswith("about")
+    word = before.group(1).lower()
+    return re.search(rf"\b{re.escape(word)}\s+(?:the\s+)?[\w'’.-]", last, re.I) is not None
+
+
 def _swappable(name: str) -> bool:
     """Whether a name can stand in for another in a re-asked question: a proper name ("Paris",
     "Tern 3.1", "Bank of England"), not an acronym, a title or a unit ("CEO", "EUR", "Q4": another
     kind of detail than the place or product asked about) nor a month or a weekday."""
     words = name.split()
     return (is_name(name) and not any(w.isupper() and len(w) > 1 for w in words)
-            and not any(w.lower() in MONTHS or w.lower() in WEEKDAYS for w in words))
+            and not any(w.lower().removesuffix("s") in _CALENDAR for w in words))  # "Sundays"
 
 
 def _asked_again(last: str, subject: str, other: str) -> str:
@@ -224,7 +239,7 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     if not subject or subject.lower() in question.lower():
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
     other = _other_subject(question, pronouns)
-    swapped = _asked_again(last, subject, other)
+    swapped = _asked_again(last, subject, other) if other and _in_its_place(question, other, last) else ""
     if swapped:
         return ResolvedQuestion(swapped, swapped, other)
 

@@ -134,9 +134,13 @@ def test_a_follow_up_asking_something_new_is_not_a_swap():
     last = Turn("What is the hotel limit in London?", "GBP 180")
     assert "London" in resolve("And who approves it?", [last]).reader_question
     assert "London" in resolve("And for managers?", [last]).retrieval_query  # no name to swap in
-    # a unit, an acronym, a month: another kind of detail than the city asked about
-    for follow_up in ("And in EUR?", "And for the CEO?", "And in December?"):
+    # a unit, an acronym, a month, another place in the sentence: not the city asked about
+    for follow_up in ("And in EUR?", "And for the CEO?", "And in December?", "And on Sundays?",
+                      "And the Meal Allowance?", "And Rome?"):
         assert "London" in resolve(follow_up, [last]).reader_question
+    # a first name that is a month is still a name
+    assert resolve("What does she do?", [Turn("When did April Ryan join?", "2019")]).reader_question \
+        == "What does April Ryan do?"
     # a subject that is no proper name ("CEO of Acme", a month) is not swapped either
     assert "Acme" in resolve("And of Globex?", [Turn("Who is the CEO of Acme?", "Jo")]).reader_question
     assert "March" in resolve("And Sven?", [Turn("Who chaired the March meeting?", "Ana")]).reader_question

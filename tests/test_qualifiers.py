@@ -128,3 +128,24 @@ def test_the_label_decides_which_edition_a_passage_is_from_whatever_dates_its_te
     result = ReaderResult([_span(passages, 0, "10:00", 13.2), _span(passages, 1, "09:30", 12.6)])
     assert _ranked("Under the 2024 leave policy, by what time must I report sick?", result, passages)[0] == "09:30"
     assert _ranked("Under the 2025 leave policy, by what time must I report sick?", result, passages)[0] == "09:30"
+
+
+@pytest.mark.parametrize("question, title, text, answer", [
+    # a year of something else than what the title names: the staff's, the car's
+    ("How many days of leave do staff hired in 2019 get?", "Leave policy 2024", "Staff hired before 2020 get 28 days.",
+     "28 days"),
+    ("What is the mileage rate for a car bought in 2015?", "Expense policy 2024", "Any car is paid EUR 0.30 a km.",
+     "EUR 0.30"),
+    # "May" in a title is no month; a model is not the guide's model
+    ("When are visa fees paid back in December?", "Costs You May Claim Abroad", "Visa fees are paid back at once.",
+     "at once"),
+    ("Which port charges a PS4 controller?", "PS5 guide", "Any controller charges from the rear USB port.",
+     "rear USB port"),
+    # codes of other letters are not compared
+    ("How much CO2 does the plant emit?", "Bristol plant", "It emits 40 tonnes of carbon dioxide and 2 tonnes of SO2.",
+     "40 tonnes"),
+])
+def test_a_detail_that_does_not_qualify_what_the_title_names_is_no_reason_to_refuse(question, title, text, answer):
+    passages = [_passage(0, text, "doc.md")]
+    facts = DocumentFacts({"doc.md": title})
+    assert mismatch(question, _span(passages, 0, answer, 5.0), passages, facts) == ""

@@ -50,7 +50,8 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _TOKEN = re.compile(r"\w+(?:[.,]\w+)*")
 # "2024-03-15", "15.03.2024", "03/15/2024": the month is whichever of the two numbers can be one.
 _NUMERIC_DATE = re.compile(r"\b(?:19|20)\d\d[-/](\d\d)\b|\b(\d{1,2})[./](\d{1,2})[./](?:19|20)\d\d\b")
-_QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th) quarter\b", re.I)
+_DATED_MONTH = re.compile(r"(\b\d{1,2}\.? )?\b([A-Za-z]{3,9})\b\.?(,? (?:\d{1,2}\b|(?:19|20)\d\d\b))?")
+_QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[- ]quarter\b", re.I)
 _QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 # Capitalised words that name nothing in particular.
 _GENERIC = frozenset({"eur", "usd", "gbp", "what", "who", "whom", "whose", "which", "when", "where", "why", "how",
@@ -63,6 +64,7 @@ _TABLE_ROW = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
 PASSAGE_PENALTY = 4.0
 ROW_PENALTY = 3.0
 CHECKED_KINDS = ("year", "month", "version", "code")  # the kinds a passage must agree on
+EDITION_REACH = 1  # the content word on each side of a detail that can tie it to a document's name
 
 
 class DocumentFacts:
@@ -86,6 +88,8 @@ class Qualifier:
     kind: str  # year | month | version | code | name
     text: str  # as compared: lower case, months in full, versions without "v" or ".0", names stemmed
     shown: str  # as the question writes it
+    start: int = 0  # where in the question
+    end: int = 0
 
     @property
     def term(self) -> str:
@@ -134,9 +138,9 @@ def _values(text: str, kind: str) -> dict[str, str]:
     """The values of one kind of detail that `text` names: compared form -> as written."""
     if kind == "version":
         return {key: text[s:e] for key, (s, e) in _versions(text).items()}
-    if kind == "month":
-        return {_MONTH_OF[m.group().lower()]: m.group() for m in _WORD.finditer(text)
-                if m.group().lower() in _MONTH_OF and m.group()[0].isupper()}  # not "may", "to march"
+    if kind == "month":  # "12 March", "March 2024", "FEBRUARY 2024"; not "Costs You May Claim"
+        return {_MONTH_OF[m.group(2).lower()]: m.group(2) for m in _DATED_MONTH.finditer(text)
+                if m.group(2).lower() in _MONTH_OF and m.group(2)[0].isupper() and (m.group(1) or m.group(3))}
     if kind == "code":
         return {_code_key(m.group()): m.group() for m in _CODE.finditer(text)}
     return {m.group(): m.group() for m in YEAR.finditer(text)}
@@ -156,7 +160,7 @@ def question_qualifiers(question: str) -> tuple[Qualifier, ...]:
         if any(s < end and start < e for s, e in taken):
             return
         taken.append((start, end))
-        found.setdefault(f"{kind}:{text}", Qualifier(kind, text, question[start:end]))
+        found.setdefault(f"{kind}:{text}", Qualifier(kind, text, question[start:end], start, end))
 
     for key, (start, end) in _versions(question).items():
         add("version", key, start, end)
@@ -200,6 +204,19 @@ def context_terms(text: str) -> set[str]:
     return terms
 
 
+def _about_document(q: Qualifier, question: str, label: str) -> bool:
+    """Whether detail `q` qualifies something `label` names: one of the content words right
+    beside it in the question is a word of the label ("the 2022 leave policy" against "Leave
+    policy 2023"; not "staff hired in 2019" against it, a year of the staff's, not the policy's)."""
+    label_stems = {_stem(m.group()) for m in _WORD.finditer(label.replace("_", " "))}
+    details = [(d.start, d.end) for d in question_qualifiers(question) if d.kind in CHECKED_KINDS]
+    words = [(m.start(), _stem(m.group())) for m in _WORD.finditer(question)
+             if m.group().lower() not in STOP_WORDS and not any(s <= m.start() < e for s, e in details)]
+    before = [w for at, w in words if at < q.start][-EDITION_REACH:]
+    after = [w for at, w in words if at >= q.end][:EDITION_REACH]
+    return any(w in label_stems for w in before + after)
+
+
 def passage_label(passage: Passage, title: str) -> str:
     """What a passage's document and section are called: its title, file name and section."""
     return " ".join((title, passage.chunk.doc_id.replace("_", " "), passage.chunk.section))
@@ -239,22 +256,23 @@ def detail_penalty(question: str, passages: list[Passage], facts: DocumentFacts)
     def penalty(span: Span) -> float:
         passage = passages[span.passage_index]
         if span.passage_index not in missing:
-            missing[span.passage_index] = _unnamed(checked, passage, facts)
+            missing[span.passage_index] = _unnamed(checked, question, passage, facts)
         return PASSAGE_PENALTY * missing[span.passage_index] + ROW_PENALTY * _row_misses(qualifiers, span, passage)
 
     return penalty
 
 
-def _unnamed(checked: list[Qualifier], passage: Passage, facts: DocumentFacts) -> int:
-    """How many of the question's details a passage does not name. Its label decides first (the
-    2023 edition is not about 2024, whatever dates its text gives); a label silent on a kind of
-    detail leaves it to the passage and its document."""
+def _unnamed(checked: list[Qualifier], question: str, passage: Passage, facts: DocumentFacts) -> int:
+    """How many of the question's details a passage does not name. Where a detail qualifies what
+    the passage's label names and the label names details of its kind, the label decides (the
+    2023 edition is not about 2024, whatever dates its text gives); otherwise the passage and its
+    document do."""
     label = passage_label(passage, facts.title(passage.chunk.doc_id))
     label_terms = context_terms(label)  # "2024/25" names 2025 too
     terms: set[str] | frozenset[str] | None = None
     count = 0
     for q in checked:
-        if _values(label, q.kind):
+        if _values(label, q.kind) and _about_document(q, question, label):
             count += q.term not in label_terms
             continue
         if terms is None:
@@ -264,10 +282,12 @@ def _unnamed(checked: list[Qualifier], passage: Passage, facts: DocumentFacts) -
 
 
 def mismatch(question: str, span: Span, passages: list[Passage], facts: DocumentFacts) -> str:
-    """Why `span` cannot answer `question` ('' when nothing shows it): the passage's label names
-    another year, month, version or code and the passage not the one asked about, or the span's
-    sentence names another version or code (the span itself aside: "SHA-256" answers "What
-    replaced SHA-1?") and neither it nor the label the one asked about."""
+    """Why `span` cannot answer `question` ('' when nothing shows it): a detail of the question
+    qualifies what the passage's label names, the label names another one of its kind and the
+    passage not the asked one ("the 2022 leave policy" asked of "Leave policy 2023"), or the span's
+    sentence names another version, or another code of the same letters ("P1" for "P4"), and
+    neither it nor the label the asked one (the span itself aside: "SHA-256" answers "What
+    replaced SHA-1?")."""
     asked = [q for q in question_qualifiers(question) if q.kind in CHECKED_KINDS]
     if not asked:
         return ""
@@ -278,22 +298,29 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
     # does not make them the April minutes.
     terms = context_terms(f"{label}\n{chunk.text}")
     for kind in CHECKED_KINDS:
-        wanted = [q for q in asked if q.kind == kind]
         named = _values(label, kind)
-        if wanted and named and not any(q.text in named for q in wanted) and any(q.term not in terms for q in wanted):
+        wanted = [q for q in asked if q.kind == kind and named and _about_document(q, question, label)]
+        if wanted and not any(q.text in named for q in wanted) and any(q.term not in terms for q in wanted):
             return _unlike("the passage found", named, wanted)
     start, end = chunk.sentences_around(span.start, span.end)
     sentence = (chunk.text[start - chunk.start: span.start - chunk.start] + " "
                 + chunk.text[span.end - chunk.start: end - chunk.start])
+    sentence_terms = context_terms(sentence)
     for kind in ("version", "code"):
         wanted = [q for q in asked if q.kind == kind]
-        named = _values(sentence, kind)
+        # Codes compare within one family: "P1" against "P4", not "SO2" against "CO2".
+        named = {key: shown for key, shown in _values(sentence, kind).items()
+                 if kind == "version" or any(_family(key) == _family(q.text) for q in wanted)}
         # The asked one named in the sentence in other words ("the first quarter ..., up from Q4")
         # or in the label ("Since 3.0, ..." in the 3.1 notes) lets the sentence compare.
         if wanted and named and not any(q.text in named for q in wanted) \
-                and not any(q.term in context_terms(sentence) or q.text in _values(label, kind) for q in wanted):
+                and not any(q.term in sentence_terms or q.text in _values(label, kind) for q in wanted):
             return _unlike("the answer's sentence", named, wanted)
     return ""
+
+
+def _family(code: str) -> str:
+    return code.rstrip("0123456789")
 
 
 def _unlike(where: str, named: dict[str, str], wanted: list[Qualifier]) -> str:
