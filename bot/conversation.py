@@ -8,9 +8,10 @@ previous question's key words. After a "who" question answered with a name, "he"
 born?" -> "Where was John Hale born?"), and after a "which ...?" question that names nothing
 itself ("Which company builds warehouse robots?" "Acme Robotics"), any pronoun does, and after one
 that does, "they" and "their" do ("Which team is top of Division 2?" "Harbour Lions" "Who is their
-captain?"). A short follow-up naming something else ("And in Paris?", "What about 2023?") asks
-the previous question again with that name or year in place of its subject or year. A follow-up
-of a follow-up leans on the earlier question as it was resolved.
+captain?"). A short follow-up naming something else in the same place ("And in Paris?", "What
+about 2023?", "And in June?") asks the previous question again with that name, year or month in
+place of its subject, year or month. A follow-up of a follow-up leans on the earlier question as
+it was resolved.
 """
 
 from __future__ import annotations
