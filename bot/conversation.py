@@ -39,6 +39,8 @@ _MAX_NAME_WORDS = 8
 CHAIN_TURNS = 3  # how far back a chain of follow-ups is followed
 _WORDS = re.compile(r"\d+(?:\.\d+)+|[\w'’-]+")  # "3.1" one word
 _CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
+_PREPOSITIONS = frozenset({"in", "on", "at", "for", "of", "from", "to", "by", "with", "about", "during", "under",
+                           "over", "near", "after", "before", "since", "until", "into", "within", "per"})
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")  # a number or a version, as part of a name
 _FOLLOW_UP_START = re.compile(r"^\s*(and what about|and how about|what about|how about|and|also)\b", re.I)
 # Besides the common stop words: words that never name what a follow-up refers to.
@@ -161,7 +163,7 @@ def subject_of(question: str) -> str:
 
 
 def key_words(question: str) -> str:
-    return " ".join(w for w in re.findall(r"[\w'’-]+", question) if w.lower() not in _STOP)
+    return " ".join(w for w in _WORDS.findall(question) if w.lower() not in _STOP)
 
 
 def _other_subject(question: str, pronouns: set[str]) -> str:
@@ -180,17 +182,22 @@ def _other_subject(question: str, pronouns: set[str]) -> str:
     return times[0] if len(times) == 1 and not names else ""
 
 
-def _in_its_place(question: str, other: str, last: str) -> bool:
-    """Whether `other` stands where the last question's subject or time stood: after the same
-    word ("And in Paris?" for "... in London?", not "And on Sundays?"), or after "what about",
-    which may stand for any ("What about Paris?"); "And the Meal Allowance?" is another question."""
+def _in_its_place(question: str, other: str, last: str, subject: str) -> bool:
+    """Whether a name `other` stands where the last question's subject stood: after "what about",
+    bare ("And Paris?"), after the same word ("And in Paris?" for "... in London?"), or anywhere
+    when the subject followed no preposition ("And in Paris?" for "Who runs the London office?",
+    "And in York?" for "How much rain did Leeds record?"). Not "And at Christmas?" or "And the
+    Meal Allowance?" for "... in London?": another part of the question."""
     opener = _FOLLOW_UP_START.match(question)
+    if opener and opener.group(1).lower().endswith("about"):
+        return True
     rest = question[opener.end():] if opener else question
-    before = re.search(rf"\b(?!(?:the|a|an)\b)(\w+)\s+(?:(?:the|a|an)\s+)?{re.escape(other)}", rest, re.I)
-    if before is None:
-        return bool(opener) and opener.group(1).lower().endswith("about")
-    word = before.group(1).lower()
-    return re.search(rf"\b{re.escape(word)}\s+(?:the\s+)?[\w'’.-]", last, re.I) is not None
+    before_other = re.search(rf"(\w+)\s+{re.escape(other)}", rest)
+    if before_other is None:
+        return True
+    before_subject = re.search(rf"(\w+)\s+{re.escape(subject)}", last)
+    said, was = before_other.group(1).lower(), before_subject.group(1).lower() if before_subject else ""
+    return said == was or was not in _PREPOSITIONS
 
 
 def _swappable(name: str) -> bool:
@@ -240,9 +247,16 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     if not subject or subject.lower() in question.lower():
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
     other = _other_subject(question, pronouns)
-    swapped = _asked_again(last, subject, other) if other and _in_its_place(question, other, last) else ""
+    timed = bool(other) and (YEAR.fullmatch(other) is not None or other.lower() in _CALENDAR)
+    swapped = (_asked_again(last, subject, other)
+               if other and (timed or _in_its_place(question, other, last, subject)) else "")
     if swapped:
         return ResolvedQuestion(swapped, swapped, other)
+    if other and not timed and _swappable(other) and _swappable(subject):
+        # The follow-up names a subject of its own ("And at Christmas?"): it keeps it, and the
+        # last question lends it only its other words.
+        lent = " ".join(w for w in key_words(last).split() if w.lower() not in subject.lower().split())
+        return ResolvedQuestion(question, f"{question} {lent}".strip(), other)
 
     replaced = False
 

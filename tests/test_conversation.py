@@ -120,6 +120,9 @@ def test_after_a_which_question_naming_something_they_means_the_answer_and_it_th
     ("What is the hotel limit in London?", "And what about Paris?", "What is the hotel limit in Paris?"),
     ("How many branches did Manchester count in May?", "And in June?", "How many branches did Manchester count in June?"),
     ("How much rain did Leeds record in March 2024?", "And in York?", "How much rain did York record in March 2024?"),
+    ("What was revenue in 2023?", "And 2022?", "What was revenue in 2022?"),
+    ("Who runs the London office?", "And in Paris?", "Who runs the Paris office?"),
+    ("What changed in Tern 3.1?", "And Tern 3.2?", "What changed in Tern 3.2?"),
 ])
 def test_and_in_paris_asks_the_last_question_again_of_the_new_name_or_year(last, follow_up, expected):
     from bot.conversation import Turn
@@ -134,10 +137,14 @@ def test_a_follow_up_asking_something_new_is_not_a_swap():
     last = Turn("What is the hotel limit in London?", "GBP 180")
     assert "London" in resolve("And who approves it?", [last]).reader_question
     assert "London" in resolve("And for managers?", [last]).retrieval_query  # no name to swap in
-    # a unit, an acronym, a month, another place in the sentence: not the city asked about
-    for follow_up in ("And in EUR?", "And for the CEO?", "And in December?", "And on Sundays?",
-                      "And the Meal Allowance?", "And Rome?"):
+    # a unit, an acronym, a month, a weekday: about London still
+    for follow_up in ("And in EUR?", "And for the CEO?", "And in December?", "And on Sundays?"):
         assert "London" in resolve(follow_up, [last]).reader_question
+    # a name of its own in another place: asked as it is, without London
+    for follow_up in ("And the Meal Allowance?", "And at Christmas?"):
+        resolved = resolve(follow_up, [last])
+        assert resolved.reader_question == follow_up and "London" not in resolved.retrieval_query
+        assert "hotel limit" in resolved.retrieval_query
     # a first name that is a month is still a name
     assert resolve("What does she do?", [Turn("When did April Ryan join?", "2019")]).reader_question \
         == "What does April Ryan do?"

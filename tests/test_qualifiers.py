@@ -32,6 +32,7 @@ def _details(question: str) -> list[tuple[str, str]]:
     ("Who pays claims above 1500 EUR or $2000?", []),
     ("Is the 2.5 GB plan open at 10.30 on 12.03.2024?", []),
     ("What was FY2024 revenue in room B-12?", [("year", "2024"), ("code", "b12")]),
+    ("What did the 2024 staff survey find?", [("year", "2024")]),
     ("What is new in version 4?", [("version", "4")]),
 ])
 def test_the_details_a_question_names(question, expected):
@@ -144,8 +145,10 @@ def test_the_label_decides_which_edition_a_passage_is_from_whatever_dates_its_te
     # codes of other letters are not compared
     ("How much CO2 does the plant emit?", "Bristol plant", "It emits 40 tonnes of carbon dioxide and 2 tonnes of SO2.",
      "40 tonnes"),
+    # a section's name does not make its topic the document's edition
+    ("Does Tern run on Python 3.12?", "Tern 3.1 release notes", "Python 3.9 or later is required.", "3.9 or later"),
 ])
 def test_a_detail_that_does_not_qualify_what_the_title_names_is_no_reason_to_refuse(question, title, text, answer):
-    passages = [_passage(0, text, "doc.md")]
+    passages = [_passage(0, text, "doc.md", "Python support")]
     facts = DocumentFacts({"doc.md": title})
     assert mismatch(question, _span(passages, 0, answer, 5.0), passages, facts) == ""

@@ -204,11 +204,13 @@ def context_terms(text: str) -> set[str]:
     return terms
 
 
-def _about_document(q: Qualifier, question: str, label: str) -> bool:
-    """Whether detail `q` qualifies something `label` names: one of the content words right
-    beside it in the question is a word of the label ("the 2022 leave policy" against "Leave
-    policy 2023"; not "staff hired in 2019" against it, a year of the staff's, not the policy's)."""
-    label_stems = {_stem(m.group()) for m in _WORD.finditer(label.replace("_", " "))}
+def _about_document(q: Qualifier, question: str, name: str) -> bool:
+    """Whether detail `q` qualifies what a document's `name` (its title and file name) names: one
+    of the content words right beside it in the question is a word of the name ("the 2022 leave
+    policy" against "Leave policy 2023"; not "staff hired in 2019" against it, a year of the
+    staff's, not the policy's). Section names are left out: "Python 3.12" is not about "Tern 3.1"
+    for standing under "Python support"."""
+    label_stems = {_stem(m.group()) for m in _WORD.finditer(name.replace("_", " "))}
     details = [(d.start, d.end) for d in question_qualifiers(question) if d.kind in CHECKED_KINDS]
     words = [(m.start(), _stem(m.group())) for m in _WORD.finditer(question)
              if m.group().lower() not in STOP_WORDS and not any(s <= m.start() < e for s, e in details)]
@@ -219,7 +221,12 @@ def _about_document(q: Qualifier, question: str, label: str) -> bool:
 
 def passage_label(passage: Passage, title: str) -> str:
     """What a passage's document and section are called: its title, file name and section."""
-    return " ".join((title, passage.chunk.doc_id.replace("_", " "), passage.chunk.section))
+    return " ".join((document_name(passage, title), passage.chunk.section))
+
+
+def document_name(passage: Passage, title: str) -> str:
+    """What a passage's document is called: its title and file name."""
+    return f"{title} {passage.chunk.doc_id.replace('_', ' ')}"
 
 
 def _line_of(text: str, start: int, end: int) -> str:
@@ -267,12 +274,13 @@ def _unnamed(checked: list[Qualifier], question: str, passage: Passage, facts: D
     the passage's label names and the label names details of its kind, the label decides (the
     2023 edition is not about 2024, whatever dates its text gives); otherwise the passage and its
     document do."""
-    label = passage_label(passage, facts.title(passage.chunk.doc_id))
+    title = facts.title(passage.chunk.doc_id)
+    label = passage_label(passage, title)
     label_terms = context_terms(label)  # "2024/25" names 2025 too
     terms: set[str] | frozenset[str] | None = None
     count = 0
     for q in checked:
-        if _values(label, q.kind) and _about_document(q, question, label):
+        if _values(label, q.kind) and _about_document(q, question, document_name(passage, title)):
             count += q.term not in label_terms
             continue
         if terms is None:
@@ -293,13 +301,15 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
         return ""
     passage = passages[span.passage_index]
     chunk = passage.chunk
-    label = passage_label(passage, facts.title(chunk.doc_id))
+    title = facts.title(chunk.doc_id)
+    label = passage_label(passage, title)
     # The passage itself, not its whole document: the March minutes' "next meeting: 18 April"
     # does not make them the April minutes.
     terms = context_terms(f"{label}\n{chunk.text}")
     for kind in CHECKED_KINDS:
         named = _values(label, kind)
-        wanted = [q for q in asked if q.kind == kind and named and _about_document(q, question, label)]
+        wanted = [q for q in asked
+                  if q.kind == kind and named and _about_document(q, question, document_name(passage, title))]
         if wanted and not any(q.text in named for q in wanted) and any(q.term not in terms for q in wanted):
             return _unlike("the passage found", named, wanted)
     start, end = chunk.sentences_around(span.start, span.end)
