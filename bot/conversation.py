@@ -117,8 +117,8 @@ def _names(question: str) -> list[str]:
         numbered = i + 1 < len(words) and _NUMBER.fullmatch(words[i + 1])  # "Year 6", "Division 2", "Tern 3.1"
         # "March 2024", "the March meeting" say when, not what; "April Ryan" is a name
         calendar = w.lower() in _CALENDAR and not (i + 1 < len(words) and words[i + 1][:1].isupper())
-        capitalised = ((w.isupper() and len(w) >= 2) or (w[:1].isupper() and i > 0 and (w.lower() not in _STOP or numbered))
-                       ) and not calendar
+        titled = w[:1].isupper() and i > 0 and (w.lower() not in _STOP or numbered)
+        capitalised = ((w.isupper() and len(w) >= 2) or titled) and not calendar
         if current and _NUMBER.fullmatch(w):
             current.append(w)
             continue

@@ -46,15 +46,17 @@ def test_a_passage_names_the_years_of_a_range_the_month_of_a_numeric_date_and_a_
     assert "2025" not in context_terms("Valid from 1 January 2024 to 31 December. Invoice 2019-45.")
 
 
-def _ranked(question, result, passages, facts=DocumentFacts()):
-    return [s.text for s in rank_with_retrieval(result, passages, penalty=detail_penalty(question, passages, facts)).spans]
+def _ranked(question, result, passages):
+    penalty = detail_penalty(question, passages, DocumentFacts())
+    return [s.text for s in rank_with_retrieval(result, passages, penalty=penalty).spans]
 
 
 def test_the_passage_naming_the_asked_year_wins_a_close_call_between_editions():
     passages = [_passage(0, "Report sick before 10:00 on the first day.", "leave_2023.md", "Leave policy 2023"),
                 _passage(1, "Report sick before 09:30 on the first day.", "leave_2024.md", "Leave policy 2024")]
     result = ReaderResult([_span(passages, 0, "10:00", 13.2), _span(passages, 1, "09:30", 12.6)])
-    assert _ranked("Under the 2024 leave policy, by what time must I report sick?", result, passages) == ["09:30", "10:00"]
+    question = "Under the 2024 leave policy, by what time must I report sick?"
+    assert _ranked(question, result, passages) == ["09:30", "10:00"]
     # without a year in the question, the reader's preference stands
     assert _ranked("By what time must I report sick?", result, passages) == ["10:00", "09:30"]
 

@@ -35,10 +35,12 @@ from bot.words import MONTHS, STOP_WORDS, YEAR
 _MONTH_OF = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS} | {"sept": "september"}
 # "1973–74", "2024/25" (at most ten years), "1961-1972", "1962 to 1966", "between 2019 and 2023":
 # every year between counts as named.
-_YEAR_RANGE = re.compile(r"\b((?:19|20)\d\d)(?:[-–/](\d\d)\b(?![-–/.]\d)|\s?(?:[-–—]|to|until|through|and)\s?((?:19|20)\d\d)\b)")
+_YEAR_RANGE = re.compile(r"\b((?:19|20)\d\d)(?:[-–/](\d\d)\b(?![-–/.]\d)"
+                         r"|\s?(?:[-–—]|to|until|through|and)\s?((?:19|20)\d\d)\b)")
 # A number that may be a version: "v3", "version 3.1", or a dotted number after a word; whether
 # that word makes it one is decided in `_versions`.
-_VERSION_CANDIDATE = re.compile(r"\b(?:[vV](?P<v>\d+(?:\.\d+)*)|(?P<word>[A-Za-z][\w+]*) (?P<n>\d+(?:\.\d+)*))\b(?![.,:]?\d)")
+_VERSION_CANDIDATE = re.compile(r"\b(?:[vV](?P<v>\d+(?:\.\d+)*)|(?P<word>[A-Za-z][\w+]*) (?P<n>\d+(?:\.\d+)*))"
+                                r"\b(?![.,:]?\d)")
 # Words before a dotted number that make it no version: a document's parts and currencies
 # ("section 4.2", "EUR 42.50").
 _NOT_PRODUCTS = frozenset({"section", "clause", "article", "chapter", "part", "paragraph", "item", "table",
