@@ -662,8 +662,8 @@ _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 def collapse_whitespace(pieces: Sequence[Piece]) -> list[Piece]:
     """Runs of whitespace as one space, none at either end, as a browser shows them; each word
     keeps its source line. A newline inside a piece moves the words after it to the next line.
-    Words are split off by str.split, not one regex match at a time: a definition's term is
-    collapsed again on the line of each of its definitions."""
+    Words are split off by str.split, not one regex match at a time (a 1 MB paragraph took
+    seconds)."""
     lines: list[tuple[int, list[str]]] = []  # (source line, its words), joined once at the end
     pending_space = False
     for piece in pieces:

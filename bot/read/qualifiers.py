@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
+from bot.read.windows import ROW_JOINT, line_bounds
 from bot.types import Passage, Span
 from bot.words import MONTHS, STOP_WORDS, YEAR
 
@@ -58,8 +59,6 @@ _QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 
 # Capitalised words that name nothing in particular.
 _GENERIC = frozenset({"eur", "usd", "gbp", "what", "who", "whom", "whose", "which", "when", "where", "why", "how",
                       "please"})
-# Rows of a table as the parsers write them: "Label — Column: value; Column: value."
-_TABLE_ROW = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
 # What a span loses, in the reader's logits (a span's score against another's differs by a few),
 # per detail its passage does not name, and per detail its table row does not name while another
 # row of the same passage does.
@@ -212,13 +211,30 @@ def _about_document(q: Qualifier, question: str, name: str) -> bool:
     policy" against "Leave policy 2023"; not "staff hired in 2019" against it, a year of the
     staff's, not the policy's). Section names are left out: "Python 3.12" is not about "Tern 3.1"
     for standing under "Python support"."""
-    label_stems = {_stem(m.group()) for m in _WORD.finditer(name.replace("_", " "))}
-    details = [(d.start, d.end) for d in question_qualifiers(question) if d.kind in CHECKED_KINDS]
+    return not _neighbours(question)[q].isdisjoint(_stems(name))
+
+
+@lru_cache(maxsize=256)
+def _neighbours(question: str) -> dict[Qualifier, frozenset[str]]:
+    """Each detail of `question` -> the stems of the content words right beside it (other
+    details aside), worked out once per question for all the passages it is checked against."""
+    details = [d for d in question_qualifiers(question) if d.kind in CHECKED_KINDS]
     words = [(m.start(), _stem(m.group())) for m in _WORD.finditer(question)
-             if m.group().lower() not in STOP_WORDS and not any(s <= m.start() < e for s, e in details)]
-    before = [w for at, w in words if at < q.start][-EDITION_REACH:]
-    after = [w for at, w in words if at >= q.end][:EDITION_REACH]
-    return any(w in label_stems for w in before + after)
+             if m.group().lower() not in STOP_WORDS and not any(d.start <= m.start() < d.end for d in details)]
+    return {d: frozenset([w for at, w in words if at < d.start][-EDITION_REACH:]
+                         + [w for at, w in words if at >= d.end][:EDITION_REACH])
+            for d in details}
+
+
+@lru_cache(maxsize=1024)
+def _stems(name: str) -> frozenset[str]:
+    return frozenset(_stem(m.group()) for m in _WORD.finditer(name.replace("_", " ")))
+
+
+@lru_cache(maxsize=256)
+def _passage_terms(label: str, text: str) -> frozenset[str]:
+    """`context_terms` of a passage with its label: the ranking and `mismatch` both read them."""
+    return frozenset(context_terms(f"{label}\n{text}"))
 
 
 def passage_label(passage: Passage, title: str) -> str:
@@ -231,26 +247,21 @@ def document_name(passage: Passage, title: str) -> str:
     return f"{title} {passage.chunk.doc_id.replace('_', ' ')}"
 
 
-def _line_of(text: str, start: int, end: int) -> str:
-    s = text.rfind("\n", 0, start) + 1
-    e = text.find("\n", end)
-    return text[s: len(text) if e == -1 else e]
-
-
 def _row_misses(qualifiers: tuple[Qualifier, ...], span: Span, passage: Passage) -> int:
     """Details the span's table row does not name while another row of its passage does."""
     chunk = passage.chunk
-    line = _line_of(chunk.text, span.start - chunk.start, span.end - chunk.start)
-    if not _TABLE_ROW.search(line):
+    start, end = line_bounds(chunk.text, span.start - chunk.start, span.end - chunk.start)
+    line = chunk.text[start:end]
+    if not ROW_JOINT.search(line):  # a table row as the parsers write it: "Label — Column: value; …"
         return 0
     here = context_terms(line)
-    others = [context_terms(row) for row in chunk.text.split("\n") if row != line and _TABLE_ROW.search(row)]
+    others = [context_terms(row) for row in chunk.text.split("\n") if row != line and ROW_JOINT.search(row)]
     return sum(q.term not in here and any(q.term in row for row in others) for q in qualifiers)
 
 
-def _named_terms(passage: Passage, label: str, facts: DocumentFacts) -> set[str] | frozenset[str]:
+def _named_terms(passage: Passage, label: str, facts: DocumentFacts) -> frozenset[str]:
     """The details a passage counts as naming: its label's, its own and its whole document's."""
-    return context_terms(f"{label}\n{passage.chunk.text}") | facts.terms(passage.chunk.doc_id)
+    return _passage_terms(label, passage.chunk.text) | facts.terms(passage.chunk.doc_id)
 
 
 def detail_penalty(question: str, passages: list[Passage], facts: DocumentFacts) -> Callable[[Span], float] | None:
@@ -279,7 +290,7 @@ def _unnamed(checked: list[Qualifier], question: str, passage: Passage, facts: D
     title = facts.title(passage.chunk.doc_id)
     label = passage_label(passage, title)
     label_terms = context_terms(label)  # "2024/25" names 2025 too
-    terms: set[str] | frozenset[str] | None = None
+    terms: frozenset[str] | None = None
     count = 0
     for q in checked:
         if _values(label, q.kind) and _about_document(q, question, document_name(passage, title)):
@@ -307,7 +318,7 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
     label = passage_label(passage, title)
     # The passage itself, not its whole document: the March minutes' "next meeting: 18 April"
     # does not make them the April minutes.
-    terms = context_terms(f"{label}\n{chunk.text}")
+    terms = _passage_terms(label, chunk.text)
     for kind in CHECKED_KINDS:
         named = _values(label, kind)
         wanted = [q for q in asked

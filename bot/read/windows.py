@@ -30,7 +30,7 @@ WINDOW_STRIDE = 64
 _BREAK = re.compile(r"\n[ \t]*\n|\?[ \t]*\n")
 # Where a table row's sentence joins two cells ("£180; Boat storage: £75", "Junior — Annual fee:"):
 # the column's name there is the bot's wording, so no answer runs across it.
-_ROW_JOINT = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
+ROW_JOINT = re.compile(r"(?:; | — )[^;:—\n]{1,40}: ")
 _ROW_LABEL_WORDS = 4  # a column's name is a few words
 # What may stand before a line's own text: indentation and a list item's mark ("- ", "2. ", "(b) ").
 _LINE_LEAD = re.compile(rf"[ \t]*(?:{LIST_MARK}[ \t]+)?")
@@ -59,18 +59,21 @@ def crosses_break(text: str, start: int, end: int, sentences: Sequence[tuple[int
     return not inside and not _whole_lines(text, start, end)
 
 
+def line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the line(s) holding text[start:end] start and end (their newlines left out)."""
+    line_end = text.find("\n", end)
+    return text.rfind("\n", 0, start) + 1, len(text) if line_end == -1 else line_end
+
+
 def _in_row_label(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] runs across a table row's joint ("£180; Boat storage: £75"), or
     takes in part of one on a line that reads as a row (two joints or more: "Dyson — Price (USD):
     749; Weight (kg): 3.1."), whose column names are the bot's wording: "USD" is no answer to "How
     much does it cost?". A line with one joint is taken for a row when its name is short: "Grace
     period — The days allowed after the due date: …" is prose."""
-    if _ROW_JOINT.search(text, start, end) is not None:
+    if ROW_JOINT.search(text, start, end) is not None:
         return True
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end == -1 else line_end
-    joints = list(_ROW_JOINT.finditer(text, line_start, line_end))
+    joints = list(ROW_JOINT.finditer(text, *line_bounds(text, start, end)))
     if len(joints) == 1 and len(joints[0].group().split()) > _ROW_LABEL_WORDS + 1:
         return False  # one joint whose "name" is a phrase: prose ("Term — The days allowed after…: ")
     return any(m.start() < end and start < m.end() for m in joints)
@@ -114,8 +117,7 @@ def is_item_mark(text: str, start: int, end: int) -> bool:
 def _whole_lines(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] starts where its first line's text does and ends where its last
     line's text does (a closing full stop or bracket aside)."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end) if "\n" in text[end:] else len(text)
+    line_start, line_end = line_bounds(text, start, end)
     return (_LINE_LEAD.fullmatch(text[line_start:start]) is not None
             and not text[end:line_end].strip(" \t.,;:!?)]”’\"'"))
 
