@@ -10,8 +10,8 @@ itself ("Which company builds warehouse robots?" "Acme Robotics"), any pronoun d
 that does, "they" and "their" do ("Which team is top of Division 2?" "Harbour Lions" "Who is their
 captain?"). A short follow-up naming something else in the same place ("And in Paris?", "What
 about 2023?", "And in June?") asks the previous question again with that name, year or month in
-place of its subject, year or month. A follow-up of a follow-up leans on the earlier question as
-it was resolved.
+place of its subject, year or month ("And in the Paris office?": that phrase; "And in Paris in 2023?":
+both). A follow-up of a follow-up leans on the earlier question as it was resolved.
 """
 
 from __future__ import annotations
@@ -166,20 +166,21 @@ def key_words(question: str) -> str:
     return " ".join(w for w in _WORDS.findall(question) if w.lower() not in _STOP)
 
 
-def _other_subject(question: str, pronouns: set[str]) -> str:
-    """The name, year or month an "And in Paris?", "What about 2023?" asks the last question of again
-    ('' when the follow-up is not that short or names nothing: "And who founded it?")."""
+def _others(question: str, pronouns: set[str]) -> tuple[str, str]:
+    """The name and the year or month an "And in Paris?", "What about 2023?", "And in Paris in 2023?"
+    asks the last question of again (each '' when the follow-up names none; both when it is not that
+    short or names more: "And who founded it?")."""
     opener = _FOLLOW_UP_START.match(question)
     if not opener or pronouns:
-        return ""
+        return "", ""
     rest = _WORDS.findall(question[opener.end():])
     if not 1 <= len(rest) <= _MAX_NAME_WORDS or rest[0].lower() in QUESTION_WORDS:
-        return ""
+        return "", ""
     times = [w for w in rest if YEAR.fullmatch(w) or w.lower() in _CALENDAR]  # "2023", "June"
     names = _names(" ".join(["x", *rest]))  # the first word of a question is never taken as a name
-    if len(names) == 1 and not times:
-        return names[0]
-    return times[0] if len(times) == 1 and not names else ""
+    if len(names) > 1 or len(times) > 1:
+        return "", ""
+    return (names or [""])[0], (times or [""])[0]
 
 
 def _in_its_place(question: str, other: str, last: str, subject: str) -> bool:
@@ -207,6 +208,37 @@ def _swappable(name: str) -> bool:
     words = name.split()
     return (is_name(name) and not any(w.isupper() and len(w) > 1 for w in words)
             and not any(w.lower().removesuffix("s") in _CALENDAR for w in words))  # "Sundays"
+
+
+def _phrase_in_its_place(question: str, other: str, last: str, subject: str) -> str:
+    """`last` with the follow-up's phrase around `other` in place of its subject, when the subject
+    ends `last` after a preposition and the follow-up says more than the name, after the same
+    preposition or after "what about": "And in the Paris office?" after "What is the hotel limit in
+    London?" asks about "the Paris office", not about "Paris" ('' otherwise)."""
+    opener = _FOLLOW_UP_START.match(question)
+    if opener is None:
+        return ""
+    words = question[opener.end():].strip().rstrip("?!. ").split()
+    said = "" if opener.group(1).lower().endswith("about") else (words or [""])[0].lower()
+    phrase = words[1:] if said else words
+    if said not in _PREPOSITIONS | {""} or phrase == other.split() or len(phrase) > _MAX_NAME_WORDS:
+        return ""  # the bare name is swapped as a name
+    ending = re.search(rf"\b(\w+)\s+{re.escape(subject)}(?=[?!.\s]*$)", last)
+    if ending is None or ending.group(1).lower() not in _PREPOSITIONS or said not in ("", ending.group(1).lower()):
+        return ""
+    return f"{last[:ending.end(1)]} {' '.join(phrase)}{last[ending.end():]}"
+
+
+def _with_time(question: str, when: str) -> str:
+    """`question` with a year or month added at its end, when it names none of that kind ('' when it
+    does: that one is swapped instead)."""
+    same_kind = MONTHS if when.lower() in MONTHS else WEEKDAYS if when.lower() in WEEKDAYS else None
+    named = (re.search(rf"\b(?:{'|'.join(same_kind)})\b", question, re.I) if same_kind
+             else YEAR.search(question))
+    if named:
+        return ""
+    body = question.rstrip().rstrip("?!.")
+    return f"{body} {'on' if when.lower() in WEEKDAYS else 'in'} {when}{question.rstrip()[len(body):]}"
 
 
 def _asked_again(last: str, subject: str, other: str) -> str:
@@ -246,13 +278,17 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     subject = name if pronouns else (carried or subject_of(last))
     if not subject or subject.lower() in question.lower():
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
-    other = _other_subject(question, pronouns)
-    timed = bool(other) and (YEAR.fullmatch(other) is not None or other.lower() in _CALENDAR)
-    swapped = (_asked_again(last, subject, other)
-               if other and (timed or _in_its_place(question, other, last, subject)) else "")
+    other, when = _others(question, pronouns)
+    swapped = _asked_again(last, subject, when) if when and not other else ""
+    if other and _swappable(other) and _swappable(subject) and not when:
+        swapped = _phrase_in_its_place(question, other, last, subject)
+    if other and not swapped and _in_its_place(question, other, last, subject):
+        swapped = _asked_again(last, subject, other)
+        if swapped and when:  # "And in Paris in 2023?": both, or neither
+            swapped = _asked_again(swapped, subject, when) or _with_time(swapped, when)
     if swapped:
-        return ResolvedQuestion(swapped, swapped, other)
-    if other and not timed and _swappable(other) and _swappable(subject):
+        return ResolvedQuestion(swapped, swapped, other or when)
+    if other and _swappable(other) and _swappable(subject):
         # The follow-up names a subject of its own ("And at Christmas?"): it keeps it, and the
         # last question lends it only its other words.
         lent = " ".join(w for w in key_words(last).split() if w.lower() not in subject.lower().split())

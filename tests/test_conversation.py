@@ -123,6 +123,15 @@ def test_after_a_which_question_naming_something_they_means_the_answer_and_it_th
     ("What was revenue in 2023?", "And 2022?", "What was revenue in 2022?"),
     ("Who runs the London office?", "And in Paris?", "Who runs the Paris office?"),
     ("What changed in Tern 3.1?", "And Tern 3.2?", "What changed in Tern 3.2?"),
+    # the follow-up's whole phrase, where the name ended the last question after the same word
+    ("What is the hotel limit in London?", "And in the Paris office?", "What is the hotel limit in the Paris office?"),
+    ("What is the hotel limit in London?", "What about the Paris office?",
+     "What is the hotel limit in the Paris office?"),
+    ("Who runs the London office?", "And in the Paris office?", "Who runs the Paris office?"),
+    # a name and a year at once: both swapped, or the year added where the last question had none
+    ("What is the hotel limit in London in 2024?", "And in Paris in 2023?", "What is the hotel limit in Paris in 2023?"),
+    ("What is the hotel limit in London?", "And in Paris in 2023?", "What is the hotel limit in Paris in 2023?"),
+    ("How many branches did Manchester count?", "And Leeds in June?", "How many branches did Leeds count in June?"),
 ])
 def test_and_in_paris_asks_the_last_question_again_of_the_new_name_or_year(last, follow_up, expected):
     from bot.conversation import Turn
@@ -141,7 +150,7 @@ def test_a_follow_up_asking_something_new_is_not_a_swap():
     for follow_up in ("And in EUR?", "And for the CEO?", "And in December?", "And on Sundays?"):
         assert "London" in resolve(follow_up, [last]).reader_question
     # a name of its own in another place: asked as it is, without London
-    for follow_up in ("And the Meal Allowance?", "And at Christmas?"):
+    for follow_up in ("And the Meal Allowance?", "And at Christmas?", "And at the Paris office?"):
         resolved = resolve(follow_up, [last])
         assert resolved.reader_question == follow_up and "London" not in resolved.retrieval_query
         assert "hotel limit" in resolved.retrieval_query
