@@ -1,15 +1,19 @@
 """Where a trained reader is written: a folder that is a reader's (or new), replaced in one step.
 
-An export replaces the files it writes (weights, tokenizer, training record) and keeps the others
-already there (the model card, calibrations, earlier stages' records). A folder that holds no reader
-is refused before any training starts, so that a mistyped --out never deletes anything.
+An export holds the weights (fp16 safetensors), the tokenizer and the training record; it replaces
+those files and keeps the others already there (the model card, calibrations, earlier stages'
+records). A folder that holds no reader is refused before any training starts, so that a mistyped
+--out never deletes anything.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 from bot.errors import UsageError
@@ -53,3 +57,31 @@ def swap_in(staging: Path, out: Path) -> Path:
     else:
         os.replace(staging, out)
     return out
+
+
+def export_reader(model, tokenizer, out_dir: Path, config) -> Path:
+    """Write the model as fp16 safetensors (half the size, same answers) plus its tokenizer.
+
+    `config` is recorded as training_config.json (a dataclass, or the dict to write). Other files
+    already in out_dir (model card, calibrations) are kept."""
+    out_dir = Path(out_dir).resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        _write_export(model, tokenizer, tmp, config)
+        return swap_in(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_export(model, tokenizer, tmp: Path, config) -> None:
+    import torch  # here, so that checking a folder before training stays quick
+
+    state = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
+    model.save_pretrained(tmp, state_dict=state, safe_serialization=True)
+    # Training left its window settings on the tokenizer; readers pass their own, so ship it clean.
+    tokenizer.backend_tokenizer.no_truncation()
+    tokenizer.backend_tokenizer.no_padding()
+    tokenizer.save_pretrained(tmp)
+    record = config if isinstance(config, dict) else asdict(config)
+    (tmp / "training_config.json").write_text(json.dumps(record, indent=2))

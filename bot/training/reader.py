@@ -12,8 +12,6 @@ import hashlib
 import json
 import math
 import random
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,10 +20,12 @@ import numpy as np
 import torch
 
 from bot.errors import DataError
-from bot.files import atomic_write, atomic_write_text
-from bot.hardware import training_device
+from bot.files import atomic_write
 from bot.read.windows import WINDOW_STRIDE, WINDOW_TOKENS
-from bot.training.export_folder import swap_in
+from bot.training.export_folder import export_reader
+from bot.training.loop import (
+    CHECKPOINT, BatchLoss, StepLoop, load_reader, read_checkpoint, settings_record, start_run,
+)
 from bot.model_paths import DEFAULT_EMBEDDING_MODEL, resolve_model
 from bot.evaluation.squad import SquadExample, load_squad
 
@@ -155,97 +155,6 @@ def collate(feats: Features, idx: np.ndarray, pad_id: int) -> dict[str, torch.Te
     }
 
 
-def make_optimizer(model, learning_rate: float, weight_decay: float, warmup_ratio: float, total_steps: int):
-    """AdamW (no decay on biases and layer norms) and a linear schedule with warm-up."""
-    from transformers import get_linear_schedule_with_warmup
-
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm")
-    optimizer = torch.optim.AdamW([
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
-         "weight_decay": weight_decay},
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
-    ], lr=learning_rate)
-    return optimizer, get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
-
-
-def optimizer_step(loss, model, optimizer, scheduler) -> None:
-    """Backpropagate, clip the gradient norm at 1, then step the optimizer and the schedule."""
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    optimizer.step()
-    scheduler.step()
-    optimizer.zero_grad(set_to_none=True)
-
-
-@dataclass
-class Progress:
-    """The smoothed loss and time per window, written to train.log every LOG_EVERY steps."""
-
-    log_file: object
-    total_steps: int
-    started: float = field(default_factory=time.time)
-    windows: int = 0
-    running: float = 0.0
-
-    def update(self, step: int, epoch: int, loss: float, n_windows: int, lr: float, force: bool = False) -> None:
-        self.windows += n_windows
-        self.running = 0.98 * self.running + 0.02 * loss if step > 1 else loss
-        if step % LOG_EVERY == 0 or force:
-            rate = (time.time() - self.started) / max(self.windows, 1) * 1000
-            self.log_file.write(f"step {step}/{self.total_steps} epoch {epoch} loss {self.running:.3f} "
-                                f"lr {lr:.2e} {rate:.0f} ms/window\n")
-            self.log_file.flush()
-
-
-LOG_EVERY = 20
-
-
-def save_checkpoint(path: Path, model, optimizer, scheduler, step: int, extra: dict | None = None) -> None:
-    # The random generators too (dropout, shuffles): a resumed run then goes on as an uninterrupted one.
-    rng = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
-    if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state_all()
-    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-             "scheduler": scheduler.state_dict(), "step": step, "extra": extra or {}, "rng": rng}
-    atomic_write(path, lambda tmp: torch.save(state, tmp), durable=True)
-
-
-def settings_record(config) -> dict:
-    """A run's settings (a dataclass) as its config.json and training_config.json record them."""
-    return json.loads(json.dumps(asdict(config)))
-
-
-def check_same_run(work: Path, config, keys: tuple[str, ...]) -> None:
-    """DataError if the checkpoint in `work` belongs to a run with other settings: resuming it would
-    keep the old schedule and data order while the export recorded the new settings."""
-    settings = settings_record(config)
-    try:
-        saved = json.loads((work / "config.json").read_text())
-    except (OSError, ValueError):
-        return  # no record (an older run): nothing to compare
-    differing = [k for k in keys if k in saved and saved[k] != settings[k]]
-    if differing:
-        changes = ", ".join(f"{k} {saved[k]!r} -> {settings[k]!r}" for k in differing)
-        raise DataError(f"{work} holds a checkpoint of a run with other settings ({changes}): run again with "
-                        f"its settings to resume it, or choose another --work-dir")
-
-
-def resume(path: Path, model, optimizer, scheduler) -> tuple[int, dict]:
-    """Load a checkpoint into model, optimizer and schedule; returns (step, the run's extra record)."""
-    state = torch.load(path, weights_only=False, map_location="cpu")  # resumable on another device
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    rng = state.get("rng")  # absent in checkpoints written before it was saved
-    if rng:
-        torch.set_rng_state(rng["torch"])
-        np.random.set_state(rng["numpy"])
-        random.setstate(rng["python"])
-        if "cuda" in rng and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-    return state["step"], state.get("extra", {})
-
-
 def load_training_examples(files: list[str], limit: int | None, seed: int) -> list[SquadExample]:
     paths: list[Path] = []
     for f in files:
@@ -287,64 +196,35 @@ def _size(path: str) -> int:
 
 def train_reader(config: TrainConfig, log=print) -> Path:
     """Train (or resume) and export fp16 safetensors to config.output_dir. Returns that folder."""
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-    work = Path(config.work_dir)
-    work.mkdir(parents=True, exist_ok=True)
-    random.seed(config.seed)
-    np.random.seed(config.seed)
-    torch.manual_seed(config.seed)
-    device, use_bf16 = training_device(config.bf16, log)
-    base = resolve_model(config.base_model, "base")
-    tokenizer = AutoTokenizer.from_pretrained(base)
-
-    feats = _load_features(config, tokenizer, work, log)
+    run = start_run(config, log)
+    feats = _load_features(config, run.tokenizer, run.work, log)
     lengths = np.array([len(x) for x in feats.input_ids])
 
-    # fp32 master weights, even from an fp16 export
-    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32).to(device)
+    model = load_reader(run.base, run.device)
     steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
-    total_steps = int(steps_per_epoch * config.epochs)
-    optimizer, scheduler = make_optimizer(model, config.learning_rate, config.weight_decay, config.warmup_ratio,
-                                          total_steps)
-
-    checkpoint = work / "checkpoint.pt"
-    step = 0
-    if checkpoint.exists():
-        check_same_run(work, config, _RUN_IDENTITY)
-        step, extra = resume(checkpoint, model, optimizer, scheduler)
-        config.extra = dict(extra, **config.extra)
-        log(f"resumed from step {step}")
+    loop = StepLoop.create(model, config, steps_per_epoch, int(steps_per_epoch * config.epochs))
+    resumed = loop.resume(_RUN_IDENTITY, log)
+    if resumed is not None:
+        config.extra = dict(resumed, **config.extra)
     elif config.continue_from:
-        step = _continue_from_export(config, model, scheduler)
-        log(f"continued from the step-{step} export in {config.continue_from} (optimizer moments restarted)")
-    atomic_write_text(work / "config.json", json.dumps(asdict(config), indent=2))
+        loop.step = _continue_from_export(config, model, loop.scheduler)
+        log(f"continued from the step-{loop.step} export in {config.continue_from} (optimizer moments restarted)")
 
-    model.train()
-    with (work / "train.log").open("a") as log_file:
-        progress = Progress(log_file, total_steps)
-        end = min(total_steps, config.stop_at_step or total_steps)
-        while step < end:
-            epoch, in_epoch = divmod(step, steps_per_epoch)
-            batches = epoch_batches(lengths, config.batch_size, config.seed, epoch)
-            for idx in batches[in_epoch:]:
-                if step >= end:
-                    break
-                batch = {k: v.to(device) for k, v in collate(feats, idx, tokenizer.pad_token_id).items()}
-                with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_bf16):
-                    loss = model(**batch).loss
-                optimizer_step(loss, model, optimizer, scheduler)
-                step += 1
-                progress.update(step, epoch, loss.item(), len(idx), scheduler.get_last_lr()[0],
-                                force=step == total_steps)
-                if step % config.save_every == 0 or step == end:
-                    save_checkpoint(checkpoint, model, optimizer, scheduler, step, config.extra)
-                if step % steps_per_epoch == 0:
-                    export_reader(model, tokenizer, work / f"epoch-{step // steps_per_epoch}", config)
+    def batch_loss(idx: np.ndarray) -> BatchLoss:
+        batch = {k: v.to(run.device) for k, v in collate(feats, idx, run.tokenizer.pad_token_id).items()}
+        with torch.autocast(device_type=run.device, dtype=torch.bfloat16, enabled=run.use_bf16):
+            return BatchLoss(model(**batch).loss, len(idx))
+
+    def export_epoch(step: int) -> None:
+        if step % steps_per_epoch == 0:
+            export_reader(model, run.tokenizer, run.work / f"epoch-{step // steps_per_epoch}", config)
+
+    step = loop.run(lambda epoch: epoch_batches(lengths, config.batch_size, config.seed, epoch), batch_loss,
+                    after_step=export_epoch, checkpoint_extra=config.extra)
     config.extra = {k: v for k, v in config.extra.items() if k != "exported_step"}
-    if step < total_steps:
+    if step < loop.total_steps:
         config.extra["exported_step"] = step
-    return export_reader(model, tokenizer, Path(config.output_dir), config)
+    return export_reader(model, run.tokenizer, Path(config.output_dir), config)
 
 
 # Settings that must match for an export to be a point on this run's path.
@@ -389,38 +269,12 @@ def export_checkpoint(config: TrainConfig) -> Path:
     """Export the latest checkpoint of a (possibly unfinished) run, e.g. to evaluate it midway."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    checkpoint = Path(config.work_dir) / "checkpoint.pt"
+    checkpoint = Path(config.work_dir) / CHECKPOINT
     if not checkpoint.exists():
         raise DataError(f"no checkpoint in {config.work_dir}: train first")
     base = resolve_model(config.base_model, "base")
     model = AutoModelForQuestionAnswering.from_pretrained(base)
-    state = torch.load(checkpoint, weights_only=False, map_location="cpu")
+    state = read_checkpoint(checkpoint)
     model.load_state_dict(state["model"])
     config.extra = dict(config.extra, exported_step=state["step"])
     return export_reader(model, AutoTokenizer.from_pretrained(base), Path(config.output_dir), config)
-
-
-def export_reader(model, tokenizer, out_dir: Path, config: TrainConfig | dict) -> Path:
-    """Write the model as fp16 safetensors (half the size, same answers) plus its tokenizer.
-
-    `config` is recorded as training_config.json (a dataclass, or the dict to write). Other files
-    already in out_dir (model card, calibrations) are kept."""
-    out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
-        _write_export(model, tokenizer, tmp, config)
-        return swap_in(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _write_export(model, tokenizer, tmp: Path, config: TrainConfig | dict) -> None:
-    state = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
-    model.save_pretrained(tmp, state_dict=state, safe_serialization=True)
-    # Training left its window settings on the tokenizer; readers pass their own, so ship it clean.
-    tokenizer.backend_tokenizer.no_truncation()
-    tokenizer.backend_tokenizer.no_padding()
-    tokenizer.save_pretrained(tmp)
-    record = config if isinstance(config, dict) else asdict(config)
-    (tmp / "training_config.json").write_text(json.dumps(record, indent=2))

@@ -9,8 +9,6 @@ reader compares its best span with the combined [CLS] score of all windows it re
 
 from __future__ import annotations
 
-import json
-import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,8 +17,10 @@ import numpy as np
 import torch
 
 from bot.errors import DataError
-from bot.files import atomic_write_text
+from bot.model_paths import resolve_model
 from bot.read.windows import WINDOW_STRIDE, WINDOW_TOKENS
+from bot.training.export_folder import export_reader
+from bot.training.loop import BatchLoss, StepLoop, load_reader, start_run
 from bot.training.passage_groups import Group, GroupSpec
 
 
@@ -268,68 +268,36 @@ def train_multi_passage(config: MultiPassageConfig, log=print, embedder=None) ->
     """Train (or resume) with shared normalisation and export fp16 to config.output_dir.
 
     `embedder` ranks the passages (default: the bot's default embedding model)."""
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    run = start_run(config, log, seed_numpy=False)
+    data = _prepare(config, run.tokenizer, run.work, log, embedder)
 
-    from bot.hardware import training_device
-    from bot.model_paths import resolve_model
-    from bot.training.reader import (
-        Progress, check_same_run, export_reader, make_optimizer, optimizer_step, resume, save_checkpoint,
-    )
-
-    work = Path(config.work_dir)
-    work.mkdir(parents=True, exist_ok=True)
-    random.seed(config.seed)
-    torch.manual_seed(config.seed)
-    device, use_bf16 = training_device(config.bf16, log)
-    base = resolve_model(config.base_model, "base")
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    data = _prepare(config, tokenizer, work, log, embedder)
-
-    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32).to(device)
+    model = load_reader(run.base, run.device)
     teacher = None
     if config.distil_from:
-        teacher = AutoModelForQuestionAnswering.from_pretrained(resolve_model(config.distil_from, "teacher"),
-                                                                dtype=torch.float32).to(device).eval()
+        teacher = load_reader(resolve_model(config.distil_from, "teacher"), run.device).eval()
     steps_per_epoch = len(group_batches(data, config.groups_per_batch, config.seed, 0))
-    total_steps = max(1, int(steps_per_epoch * config.epochs))
-    optimizer, scheduler = make_optimizer(model, config.learning_rate, config.weight_decay, config.warmup_ratio,
-                                          total_steps)
+    loop = StepLoop.create(model, config, steps_per_epoch, max(1, int(steps_per_epoch * config.epochs)))
+    loop.resume(_RUN_IDENTITY, log)
 
-    checkpoint = work / "checkpoint.pt"
-    step = 0
-    if checkpoint.exists():
-        check_same_run(work, config, _RUN_IDENTITY)
-        step, _ = resume(checkpoint, model, optimizer, scheduler)
-        log(f"resumed from step {step}")
-    atomic_write_text(work / "config.json", json.dumps(asdict(config), indent=2))
+    def batch_loss(group_ids: list[int]) -> BatchLoss:
+        batch = {k: v.to(run.device) for k, v in collate_groups(data, group_ids, run.tokenizer.pad_token_id).items()}
+        inputs = {k: batch[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
+        with torch.autocast(device_type=run.device, dtype=torch.bfloat16, enabled=run.use_bf16):
+            out = model(**inputs)
+        loss = shared_norm_loss(out.start_logits, out.end_logits, batch)
+        if teacher is not None:
+            loss = loss + config.distil_weight * distillation_loss(
+                (out.start_logits, out.end_logits), _teacher_logits(teacher, inputs, batch, run.use_bf16), batch)
+        return BatchLoss(loss, len(batch["input_ids"]))
 
-    model.train()
-    end = min(total_steps, config.stop_at_step or total_steps)
-    with (work / "train.log").open("a") as log_file:
-        progress = Progress(log_file, total_steps)
-        while step < end:
-            epoch, in_epoch = divmod(step, steps_per_epoch)
-            for group_ids in group_batches(data, config.groups_per_batch, config.seed, epoch)[in_epoch:]:
-                if step >= end:
-                    break
-                batch = {k: v.to(device) for k, v in collate_groups(data, group_ids, tokenizer.pad_token_id).items()}
-                inputs = {k: batch[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
-                with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_bf16):
-                    out = model(**inputs)
-                loss = shared_norm_loss(out.start_logits, out.end_logits, batch)
-                if teacher is not None:
-                    loss = loss + config.distil_weight * distillation_loss(
-                        (out.start_logits, out.end_logits), _teacher_logits(teacher, inputs, batch, use_bf16), batch)
-                optimizer_step(loss, model, optimizer, scheduler)
-                step += 1
-                progress.update(step, epoch, loss.item(), len(batch["input_ids"]), scheduler.get_last_lr()[0],
-                                force=step == end)
-                if step % config.save_every == 0 or step == end:
-                    save_checkpoint(checkpoint, model, optimizer, scheduler, step)
-                if config.export_every and step % config.export_every == 0 and step < total_steps:
-                    export_reader(model, tokenizer, work / f"step-{step}", _export_config(config, step))
-    final_step = step if step < total_steps else None
-    return export_reader(model, tokenizer, Path(config.output_dir), _export_config(config, final_step))
+    def export_step(step: int) -> None:
+        if config.export_every and step % config.export_every == 0 and step < loop.total_steps:
+            export_reader(model, run.tokenizer, run.work / f"step-{step}", _export_config(config, step))
+
+    step = loop.run(lambda epoch: group_batches(data, config.groups_per_batch, config.seed, epoch), batch_loss,
+                    after_step=export_step, log_stop=True)
+    final_step = step if step < loop.total_steps else None
+    return export_reader(model, run.tokenizer, Path(config.output_dir), _export_config(config, final_step))
 
 
 def _teacher_logits(teacher, inputs: dict[str, torch.Tensor], batch: dict[str, torch.Tensor],
