@@ -2,7 +2,7 @@ import pytest
 
 from bot.ingest.chunking import chunk_document, sentence_spans
 from bot.ingest.corpus import load_document
-from bot.ingest.parsing import parse_markdown
+from bot.ingest.markdown import parse_markdown
 from bot.types import Document
 
 

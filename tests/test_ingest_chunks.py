@@ -9,8 +9,7 @@ import pytest
 
 from bot.ingest.chunking import chunk_document, sentence_spans
 from bot.ingest.corpus import load_document
-from bot.ingest.parsing import SECTION_SEPARATOR
-from bot.types import Document
+from bot.types import SECTION_SEPARATOR, Document
 
 WORDS = ("river bridge station museum council harbour winter report survey garden tower engine "
          "market village letter ferry school orchard signal canal archive chapel meadow quarry").split()

@@ -2,8 +2,10 @@ import pytest
 
 from bot.ingest.chunking import chunk_document
 from bot.ingest.corpus import load_document
+from bot.ingest.html import parse_html
+from bot.ingest.markdown import parse_markdown, render_markdown_inline
+from bot.ingest.plain_text import parse_plain
 from tests.conftest import load_corpus
-from bot.ingest.parsing import parse_html, parse_markdown, parse_plain, render_markdown_inline
 
 
 def test_markdown_links_emphasis_and_code_render_as_text():
@@ -175,8 +177,6 @@ def test_an_svg_title_is_not_the_page_title():
 
 def test_ordered_list_items_keep_their_numbers_as_a_viewer_shows_them():
     """"What is the first step?" needs the step's number; bullets carry no meaning and go."""
-    from bot.ingest.parsing import parse_html, parse_markdown
-
     markdown = parse_markdown("# Brewing\n\n1. Fill the tank.\n1. Add coffee.\n   - medium grind\n1. Press BREW.\n\n"
                               "Then wait.\n\n3) Third\n- a bullet\n")
     assert markdown.text.split("\n") == ["Brewing", "", "1. Fill the tank.", "2. Add coffee.", "medium grind",
@@ -188,8 +188,6 @@ def test_ordered_list_items_keep_their_numbers_as_a_viewer_shows_them():
 
 
 def test_list_numbers_follow_the_lists_own_attributes():
-    from bot.ingest.parsing import parse_html, parse_markdown
-
     html = parse_html('<ol type="a"><li>x</li><li>y</li></ol><ol type="I" start="3"><li>p</li><li>q</li></ol>'
                       '<ol reversed start="3"><li>t</li><li>u</li></ol><ol reversed><li>r</li></ol>')
     assert html.text.split("\n") == ["a. x", "b. y", "III. p", "IV. q", "3. t", "2. u", "r"]
@@ -200,8 +198,6 @@ def test_list_numbers_follow_the_lists_own_attributes():
 
 
 def test_html_table_cells_spanning_columns_or_rows_keep_their_columns():
-    from bot.ingest.parsing import parse_html
-
     parsed = parse_html("<table><tr><th>Ticket</th><th>Adult</th><th>Child</th><th>Bicycle</th></tr>"
                         "<tr><th scope=row>Single</th><td colspan=2>£12 flat fare</td><td>£3</td></tr>"
                         "<tr><th scope=row rowspan=2>Season</th><td>£280</td><td>£140</td><td>free</td></tr>"
@@ -214,8 +210,6 @@ def test_html_table_cells_spanning_columns_or_rows_keep_their_columns():
 def test_a_section_is_named_with_the_headings_above_it():
     """"Fixed" alone says little; under "[3.2.0] - 2024-05-02" it says which release. A lone top
     heading is the document's title and stays out of the names."""
-    from bot.ingest.parsing import parse_html, parse_markdown
-
     changelog = parse_markdown("# Changelog\n\n## [3.2.0] - 2024-05-02\n\n### Added\n\n- retries\n\n"
                                "### Fixed\n\n- a leak\n\n## [3.1.0]\n\n### Fixed\n\n- a crash\n")
     assert [h for _, h in changelog.headings] == ["Changelog", "[3.2.0] - 2024-05-02", "[3.2.0] - 2024-05-02 › Added",

@@ -15,8 +15,11 @@ from pathlib import Path
 from bot.errors import CorpusError, first_line
 from bot.files import file_sha256
 from bot.ingest.corpus_watch import ignored_path
-from bot.ingest.parsing import ParsedText, parse_html, parse_markdown, parse_plain
+from bot.ingest.html import parse_html
+from bot.ingest.markdown import parse_markdown
+from bot.ingest.parsed_text import ParsedText
 from bot.ingest.pdf import parse_pdf
+from bot.ingest.plain_text import parse_plain
 from bot.ingest.word import parse_docx
 from bot.types import Document
 

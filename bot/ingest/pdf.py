@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.errors import first_line
 from bot.ingest.page_numbers import page_number_line, running_key
-from bot.ingest.parsing import FURNITURE_SHARE, ParsedText, Piece, TextBuilder, reads_as_header, table_row
+from bot.ingest.parsed_text import FURNITURE_SHARE, ParsedText, Piece, TextBuilder, reads_as_header, table_row
 from bot.ingest.pdf_layout import (
     CELL_MAX_CHARS, LaidLine, PdfTable, Rect, find_tables, reading_order, same_baseline, table_regions)
 

@@ -7,7 +7,7 @@ row becomes one line, written as the Markdown and HTML readers write one (`table
 table has a header row, "Aurora — Tonnage: 1200 tons; Launched: 1901."; otherwise its cells joined
 by "; ". A first row is the header when Word treats it as one (marked to repeat on each page, set in
 bold in every cell, or shown as a header by the table's style with Table Design's "Header Row"
-ticked), or when it plainly holds column names (`parsing.reads_as_header`); rows after it marked
+ticked), or when it plainly holds column names (`parsed_text.reads_as_header`); rows after it marked
 by hand (repeated on each page, or bold) are header rows too, and a column takes the names it has in
 each ("Daily allowance (EUR) – Meals"). Footnotes and endnotes follow the paragraph that refers to
 them, marked "[1]" and "[i]" as Word numbers them; page headers and footers close the text, once each.
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bot.errors import first_line
 from bot.ingest.page_numbers import page_number_line
-from bot.ingest.parsing import ParsedText, Piece, TextBuilder, column_names, list_number, reads_as_header, table_row
+from bot.ingest.parsed_text import ParsedText, Piece, TextBuilder, column_names, list_number, reads_as_header, table_row
 
 if TYPE_CHECKING:
     from lxml.etree import _Element

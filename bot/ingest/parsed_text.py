@@ -1,0 +1,244 @@
+"""What every reader makes of a file: the text a reader sees, with maps back to the source.
+
+Each piece of output text remembers the source line (and page) it came from, and headings become
+sections named with the headings above them. The readers (Markdown, plain text, HTML, PDF, Word)
+share the builder of that text and the rules that should read alike whatever the file type: a
+table row written as a sentence, a list item's number, a superscript as plain text, and a short
+stand-alone line taken for a heading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bot.types import SECTION_SEPARATOR
+
+# A list item's mark: a bullet, or a number of up to three digits.
+BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
+# Only these end a line in an editor; str.splitlines also splits on \f, \v, \x1c-\x1e, \x85,
+# U+2028 and U+2029, which would shift every later line number.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Running headers and footers (plain text and PDF): the same text, page numbers aside, on this
+# share of the pages (in plain text, of a text of three pages at least).
+FURNITURE_SHARE = 0.5
+
+
+@dataclass
+class ParsedText:
+    text: str = ""
+    line_starts: list[int] = field(default_factory=list)
+    source_lines: list[int] = field(default_factory=list)
+    page_starts: list[int] = field(default_factory=list)
+    headings: list[tuple[int, str]] = field(default_factory=list)
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of output text and where it came from (page only for PDFs)."""
+
+    text: str
+    source_line: int
+    page: int | None = None
+
+
+class TextBuilder:
+    """Appends rendered lines, keeping offsets, source lines, pages and headings in step."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.page = 0
+        self.out = ParsedText()
+        self.levels: list[int | None] = []  # each heading's level (1 = "#", <h1>), None where unknown
+
+    def add(self, line: str, source_line: int, heading: bool = False, level: int | None = None) -> None:
+        self.add_pieces([Piece(line, source_line)], heading, level)
+
+    def add_pieces(self, pieces: Sequence[Piece], heading: bool = False, level: int | None = None) -> None:
+        """One output line made of pieces; the line map gains an entry wherever the source line changes."""
+        if self.parts:
+            self.parts.append("\n")
+            self.length += 1
+        line_start = self.length
+        for k, piece in enumerate(pieces):
+            self._reach_page(piece.page)
+            if k == 0 or (piece.text and piece.source_line != self.out.source_lines[-1]):
+                self.out.line_starts.append(self.length)
+                self.out.source_lines.append(piece.source_line)
+            self.parts.append(piece.text)
+            self.length += len(piece.text)
+        text = " ".join("".join(p.text for p in pieces).split())  # "2.  Scope" is named "2. Scope"
+        if heading and text:
+            self.out.headings.append((line_start, text))
+            self.levels.append(level)
+            if not self.out.title:
+                self.out.title = text
+
+    def _reach_page(self, page: int | None) -> None:
+        while page is not None and self.page < page:
+            self.page += 1
+            self.out.page_starts.append(self.length)
+
+    def finish(self, pages: int = 0) -> ParsedText:
+        self._reach_page(pages or None)
+        self.out.text = "".join(self.parts)
+        self.out.headings = section_paths(self.out.headings, self.levels)
+        return self.out
+
+
+def section_paths(headings: list[tuple[int, str]], levels: list[int | None]) -> list[tuple[int, str]]:
+    """Each heading named with the headings it sits under ("[3.2.0] - 2024-05-02 › Fixed"), where
+    the format gives levels: a section called "Fixed" in a changelog, or "Late fees" in a lease,
+    says little alone, and the path also lets search find it by its parent's words. A lone heading
+    at the top level is the document's title and is left out of the paths. A heading without a
+    level (a short stand-alone line) is named alone and leaves the others' paths as they were."""
+    known = [level for level in levels if level is not None]
+    if not known:
+        return headings
+    top = min(known)
+    title_only = known.count(top) == 1 and known[0] == top
+    out, stack = [], []  # stack: (level, text) of the headings above the current one
+    for (offset, text), level in zip(headings, levels):
+        if level is None or (title_only and level == top):
+            out.append((offset, text))
+            continue
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, text))
+        out.append((offset, SECTION_SEPARATOR.join(short_name(name) for _, name in stack[-_PATH_DEPTH:])))
+    return out
+
+
+def split_source_lines(content: str) -> list[str]:
+    """The lines of a file as a text editor numbers them."""
+    lines = _LINE_BREAK.split(content)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def looks_like_heading(line: str, prev_blank: bool, next_blank: bool) -> bool:
+    """A short stand-alone line without sentence punctuation, e.g. 'Domestic Security Initiatives'."""
+    s = line.strip()
+    if not s or len(s) > 80 or not prev_blank or not next_blank:
+        return False
+    # Closing quotes, brackets and footnote marks after the punctuation still end a sentence.
+    end = re.sub(r"(?:\[\^[^\]]*\])+$", "", s).rstrip("\"'”’)]*_")
+    if BULLET.match(line) or not end or end[-1] in ".!?,;:" or s.startswith(("|", ">")):
+        return False
+    if "@" in s or "://" in s:  # "Corresponding author: H. Petersen, hjp@example.org" is no heading
+        return False
+    return s[0].isupper() or s[0].isdigit()
+
+
+def blank_around(lines: list[str], i: int) -> tuple[bool, bool]:
+    """Whether the lines before and after line i are blank (or absent)."""
+    prev_blank = i == 0 or not lines[i - 1].strip()
+    next_blank = i + 1 >= len(lines) or not lines[i + 1].strip()
+    return prev_blank, next_blank
+
+
+# ----- tables -----
+
+def table_row(cells: Sequence[Sequence[Piece]], header: Sequence[str] | None) -> list[Piece]:
+    """One table row as a sentence a reader can answer from: the first cell names the row and
+    each other cell follows its column's header ("Plus — Monthly fee: £40; Joining fee: none.").
+    Cells one per line, or joined by pipes, lose which value belongs to which row and column."""
+    texts = ["".join(p.text for p in cell).strip() for cell in cells]
+    filled = [k for k, text in enumerate(texts) if text]
+    pieces: list[Piece] = []
+    for n, k in enumerate(filled):
+        lead = "" if n == 0 else " — " if n == 1 and filled[0] == 0 and header is not None else "; "
+        if n and lead == "; " and texts[filled[n - 1]].endswith(":"):
+            lead = " "  # a label cell and its value: "Policy number: A-1234"
+        name = header[k].strip() if header is not None and 0 < k < len(header) else ""
+        lead += f"{name}: " if name else ""
+        if lead:
+            pieces.append(Piece(lead, cells[k][0].source_line))
+        pieces.extend(cells[k])
+    if pieces and not re.search(r"[.!?]$", pieces[-1].text):
+        pieces.append(Piece(".", pieces[-1].source_line))
+    return pieces
+
+
+_LABEL_MAX_CHARS = 40  # a column name is short
+
+
+def reads_as_header(first: Mapping[int, str], below: Sequence[Mapping[int, str]]) -> bool:
+    """Whether a table's first row, unmarked, plainly holds column names (cells by column): three
+    or more short labels, none with a digit or a full stop, over a column whose every other cell
+    holds a figure ("Period | Monthly rent | Due date" over "$2,150.00", "$2,250.00"). A table of
+    names whose last column has a room number in one row is not enough, and two columns are left
+    alone: "Name | Ada" over "Age | 36" is a list of fields, not a header."""
+    if len(first) < 3 or not all(0 < len(cell) <= _LABEL_MAX_CHARS and not re.search(r"[\d.]", cell)
+                                 for cell in first.values()):
+        return False
+    return bool(below) and any(all(re.search(r"\d", cells.get(column, "")) for cells in below)
+                               for column in first)
+
+
+def column_names(header: dict[int, str], columns: range) -> str:
+    """The names of the columns a cell covers: a value over two goes with both ("Adult, Child")."""
+    return ", ".join(dict.fromkeys(short_name(header[c]) for c in columns if header.get(c)))
+
+
+# ----- lists -----
+
+def list_number(n: int, kind: str) -> str:
+    """A list item's number as a list of `kind` shows it: "1" digits, "a"/"A" letters, "i"/"I"
+    Roman numerals (HTML's <ol type>); digits where letters or numerals run out."""
+    if kind in ("a", "A") and 1 <= n <= 26:
+        text = chr(ord("a") + n - 1)
+    elif kind in ("i", "I") and 1 <= n < 4000:
+        text = _roman_numeral(n)
+    else:
+        text = str(n)
+    return text.upper() if kind in ("A", "I") else text
+
+
+def _roman_numeral(n: int) -> str:
+    """n in lower-case Roman numerals ("iv")."""
+    out = []
+    for value, numeral in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
+                           (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        count, n = divmod(n, value)
+        out.append(numeral * count)
+    return "".join(out)
+
+
+# ----- names and marks -----
+
+_ORDINAL_SUFFIX = re.compile(r"st|nd|rd|th", re.IGNORECASE)
+_EXPONENT = re.compile(r"[-−+]?\d{1,3}")
+# What an exponent follows: a unit ("m", "km", "s", "cm"), or the 10 of "10^8".
+_EXPONENT_BASE = re.compile(r"[A-Za-zµ]{1,2}|10")
+
+
+def superscript_text(text: str, before: str, word: str = "") -> str:
+    """A <sup> as plain text, given the character and the word before it: an ordinal's ending stays
+    on its number ("1st"), an exponent after a unit or 10 is marked as one ("m^2", "10^8"), and
+    anything else is a note's mark, set apart ("165 [4]", "Smith [3]"): run into the figure before
+    it, "165" would read "1654"."""
+    if not text.strip():
+        return " " if text else ""
+    text = text.strip()
+    if before.isdigit() and _ORDINAL_SUFFIX.fullmatch(text):
+        return text
+    if _EXPONENT.fullmatch(text) and _EXPONENT_BASE.fullmatch(word):
+        return f"^{text}"
+    return f" [{text}]"
+
+
+# A name written again where it is used (a heading in a section's path, a column's name in each row,
+# a term before each of its definitions) is cut to this length, and a path to this many headings:
+# a 100 KB heading over thousands of sections, or a 100 KB header cell over thousands of rows,
+# would otherwise multiply a small file into gigabytes of text.
+_NAME_CHARS = 150
+_PATH_DEPTH = 6
+
+
+def short_name(name: str) -> str:
+    return name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1].rstrip() + "…"
