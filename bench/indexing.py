@@ -141,10 +141,10 @@ def main() -> int:
             "edit": "one more paragraph of the same shards appended to one document",
         },
         "notes": [
-            "chunks_per_s = chunks / wall time of Bot.sync() (scan, parse, chunk, embed, FAISS build, write, "
-            "BM25 build); the embedding model is loaded before timing",
+            "chunks_per_s = chunks / wall time of Bot.sync() (scan, parse, chunk, embed, FAISS and BM25 build, "
+            "write); the embedding model is loaded before timing",
             "unchanged_resync: the start-up path when nothing changed (hash the corpus, verify index checksums, "
-            "load, rebuild BM25)",
+            "load the stored FAISS and BM25 files)",
         ],
     }
     emit("indexing", result, args.save, started)

@@ -55,6 +55,34 @@ def atomic_write(path: Path, write: Callable[[Path], None], durable: bool = Fals
         _sync_folder(path.parent)
 
 
+def atomic_write_files(folder: Path, names: list[str], write: Callable[[Path], None], durable: bool = False) -> None:
+    """atomic_write for a writer that saves several files into a folder it is given (a library's
+    own save): `write` fills a hidden staging folder next to them, under their final names, and
+    each is then renamed into `folder`. A failed write leaves none of them and no staging folder."""
+    import shutil
+
+    staging = staging_path(folder / names[0])
+    moved: list[Path] = []
+    try:
+        staging.mkdir()
+        write(staging)
+        if durable:
+            for name in names:
+                with open(staging / name, "rb") as f:
+                    os.fsync(f.fileno())
+        for name in names:
+            os.replace(staging / name, folder / name)
+            moved.append(folder / name)
+    except BaseException:
+        for path in moved:
+            path.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if durable:
+        _sync_folder(folder)
+
+
 def _sync_folder(folder: Path) -> None:
     """Flush a folder's entries (a rename) to disk, where the system allows it."""
     try:

@@ -224,7 +224,7 @@ class Bot:
     def _install(self, index: LoadedIndex, signature) -> None:
         documents = index.manifest["documents"]
         titles = {d: info.get("title", "") for d, info in documents.items()}
-        retriever = Retriever(index.chunks, index.vectors, index.faiss_index, self.embedder, titles)
+        retriever = Retriever(index.chunks, index.vectors, index.faiss_index, self.embedder, titles, index.bm25)
 
         def text_of(doc_id: str) -> str:
             info = documents.get(doc_id)

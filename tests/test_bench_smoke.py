@@ -1,4 +1,4 @@
-"""The two cheapest benchmarks run end to end at toy sizes and print the JSON they promise.
+"""The cheapest benchmarks run end to end at toy sizes and print the JSON they promise.
 (Timings are not checked: a test cannot know how busy the machine is.)"""
 
 from __future__ import annotations
@@ -54,3 +54,10 @@ def test_replicas_smoke():
     result = run_bench("replicas.py", "--quick")
     row = result["figures"]["by_replicas"]["1"]
     assert row["latency_ms"]["n"] == 8 and row["questions_per_s"] > 0
+
+
+def test_bm25_load_smoke():
+    result = run_bench("bm25_load.py", "--quick")
+    row = result["figures"]["by_chunks"]["2000"]
+    assert row["identical_results"] is True and result["targets"]["identical_results"]["met"] is True
+    assert row["stored_bytes"] > 0 and row["stored_load_s"]["n"] == row["rebuilt_s"]["n"] == 1

@@ -259,14 +259,15 @@ def test_an_index_kept_inside_the_corpus_folder_is_not_read_as_documents(tmp_pat
 def test_the_index_removes_only_the_files_it_wrote(setup):
     settings, corpus, emb = setup
     settings.index_dir.mkdir()
-    mine = ["chunks-of-bread.md", "vectors-notes.txt", "faiss-intro.txt", ".draft.tmp"]
+    mine = ["chunks-of-bread.md", "vectors-notes.txt", "faiss-intro.txt", "bm25-notes.json", ".draft.tmp"]
     for name in mine:
         (settings.index_dir / name).write_text("the user's own file")
     sync_index(settings, emb)
     (corpus / "bridges.txt").write_text("Completely different text about ferries.")
     sync_index(settings, emb)  # a new generation: the old one's files go
     assert all((settings.index_dir / name).exists() for name in mine)
-    named = set(json.loads((settings.index_dir / "manifest.json").read_text())["files"])
+    manifest = json.loads((settings.index_dir / "manifest.json").read_text())
+    named = set(manifest["files"]) | set(manifest["bm25"]["files"])
     generated = {p.name for p in settings.index_dir.iterdir()} - set(mine) - {"manifest.json", ".lock"}
     assert generated == named
 
@@ -300,9 +301,13 @@ def test_a_generation_left_behind_by_a_killed_run_is_cleared_next_time(setup):
     settings, corpus, emb = setup
     first = sync_index(settings, emb)
     leftover = [settings.index_dir / name for name in ("chunks-18f00000000-0000.jsonl", "faiss-18f00000000-0000.index",
-                                                       ".manifest.json.4242.tmp")]
+                                                       ".manifest.json.4242.tmp", "bm25-18f00000000-vocab.json")]
     for path in leftover:
         path.write_text("what a killed run left")
+    staging = settings.index_dir / ".bm25-18f00000000-data.npy.4242.17.tmp"  # files.atomic_write_files's
+    staging.mkdir()
+    (staging / "bm25-18f00000000-data.npy").write_text("half of it")
+    leftover.append(staging)
     again = sync_index(settings, emb)
     assert again.report.embedded_chunks == 0 and not any(path.exists() for path in leftover)
     assert again.manifest["files"] == first.manifest["files"]

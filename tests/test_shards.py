@@ -8,7 +8,7 @@ import pytest
 
 import bot.search.shards as shards_module
 from bot.config import load_settings
-from bot.search.index import DEFAULT_SHARD_SIZE, IndexStore, sync_index
+from bot.search.index import DEFAULT_SHARD_SIZE, IndexStore, named_files, sync_index
 from bot.search.retrieval import Retriever
 from bot.search.shards import ShardedRows, ShardedSearch, build_faiss, pq_codes, shard_ranges
 from tests.conftest import FakeEmbedder, write_corpus
@@ -88,7 +88,7 @@ def test_adding_a_document_keeps_the_full_shards_files(corpus, tmp_path):
     full = [s for s in first.manifest["shards"] if s["n_chunks"] == 10]
     assert full and all(s in second.manifest["shards"] for s in full)  # same files, same checksums
     IndexStore(settings.index_dir).verify_files(second.manifest)
-    assert set(p.name for p in settings.index_dir.glob("*-*")) == set(second.manifest["files"])
+    assert set(p.name for p in settings.index_dir.glob("*-*")) == named_files(second.manifest)
     top = _ranking(second, embedder, "glaciers retreat 1850", k=1)[0][0]
     assert second.chunks[top].doc_id == "zz-new.txt"
 

@@ -5,12 +5,17 @@ Layout of the index folder (rows are cut into shards of `shard_size` chunks; one
     chunks-<gen>-<shard>.jsonl    one chunk per line (text, offsets, section, line/page)
     vectors-<gen>-<shard>.npy     normalised embeddings, one row per chunk (reused incrementally)
     faiss-<gen>-<shard>.index     the shard's FAISS index, its type chosen by its size
+    bm25-<gen>-<part>             the BM25 index over all rows (bot/search/lexical.py): its statistics
+                                  span every shard, so it is one set of files, rewritten by every build
 
 Every build writes a new generation of data files, then swaps manifest.json atomically
 (temp file + rename). A build killed at any moment leaves the previous manifest pointing at
 the previous, untouched files; a shard whose rows did not change keeps its files. A manifest whose checksums, model or settings do not match is
-never used: the index is rebuilt, reusing what can be trusted. The module keeps the manifest
-schema, the store, the checks and the build together because each depends on the others' format.
+never used: the index is rebuilt, reusing what can be trusted. BM25 files that are missing,
+damaged or made with other tokenisation settings cost less: BM25 alone is built again from the
+chunks, and stored with the generation where the folder may be written. The module keeps the
+manifest schema, the store, the checks and the build together because each depends on the
+others' format.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from bot.files import atomic_write, atomic_write_text, file_sha256
 from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus
 from bot.search.documents import DocumentProcessor, LocalProcessor, ProcessedDocument
 from bot.search.embedding import QueryCachingEmbedder
+from bot.search.lexical import PARTS, BM25Index, bm25_file_names, lexical_settings, lexical_texts
 from bot.search.shards import (ShardedRows, apply_search_parameters, build_faiss, combine, index_type_for,
                                shard_ranges)
 from bot.errors import IndexStoreError
@@ -47,7 +53,8 @@ DEFAULT_SHARD_SIZE = 1_000_000  # chunks; a one-machine corpus stays in one shar
 # The files a generation is made of, and their staging copies: the only files the index removes,
 # so that a folder shared with other files (even the corpus itself) keeps them.
 _GENERATED = re.compile(r"(?:chunks-[0-9a-f]+(?:-\d{4})?\.jsonl|vectors-[0-9a-f]+(?:-\d{4})?\.npy"
-                        r"|faiss-[0-9a-f]+(?:-\d{4})?\.index)")
+                        r"|faiss-[0-9a-f]+(?:-\d{4})?\.index"
+                        r"|bm25-[0-9a-f]+-(?:" + "|".join(re.escape(suffix) for suffix in PARTS.values()) + "))")
 _STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+(?:\.\d+)?\.tmp")  # files.staging_path
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
 CHUNKER_VERSION = 10
@@ -95,6 +102,16 @@ class ShardEntry(TypedDict):
     faiss: dict  # index type and its parameters, chosen for this shard's size
 
 
+class LexicalEntry(TypedDict):
+    """The generation's BM25 index in the manifest: bm25s's files by part, their checksums, and
+    what they were made with; files that do not match are rebuilt from the chunks."""
+
+    settings: dict  # lexical_settings() when they were written
+    n_chunks: int
+    parts: dict[str, str]  # part (data, indices, indptr, vocab, params) -> file name
+    files: dict[str, dict]  # file name -> {sha256, bytes}
+
+
 class Manifest(TypedDict, total=False):
     """manifest.json: what was built, from what, and the checksums of the data files."""
 
@@ -111,6 +128,9 @@ class Manifest(TypedDict, total=False):
     skipped: list[list]  # [file, reason, sha256 or None]
     versions: dict[str, str]  # libraries that built it
     files: dict[str, dict]  # data file -> {sha256, bytes}
+    # The BM25 files, with checksums of their own rather than in `files`: a damaged one costs a BM25
+    # build, not a rebuild of the index. Absent in indexes written before BM25 was stored.
+    bm25: LexicalEntry
 
 
 @dataclass
@@ -120,6 +140,7 @@ class LoadedIndex:
     vectors: np.ndarray | ShardedRows  # one normalised row per chunk (memory-mapped when loaded from disk)
     faiss_index: object
     report: SyncReport = field(default_factory=SyncReport)
+    bm25: BM25Index | None = None  # over every chunk, with its document's title
 
 
 def library_versions() -> dict[str, str]:
@@ -211,8 +232,11 @@ class IndexStore:
 
     def damaged_files(self, manifest: dict) -> dict[str, str]:
         """Data file -> what is wrong with it, for every file missing or unlike its checksum."""
+        return self._damaged(manifest["files"])
+
+    def _damaged(self, files: dict[str, dict]) -> dict[str, str]:
         damaged: dict[str, str] = {}
-        for name, info in manifest["files"].items():
+        for name, info in files.items():
             path = self.dir / name
             if not path.exists():
                 damaged[name] = f"index file {path} is missing"
@@ -244,14 +268,55 @@ class IndexStore:
         """One search over all shards, reporting global row numbers."""
         return combine([self.load_shard_faiss(shard) for shard in manifest["shards"]])
 
-    def write(self, manifest: dict, chunks: list[Chunk], vectors: np.ndarray, shards: list[ShardBuild],
-              old_files: dict[str, dict] | None = None) -> dict:
-        """Write the new generation's shards, then swap the manifest; files no manifest names any
-        more are removed after. A reused shard keeps its files (their checksums from old_files)."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        gen = f"{int(time.time() * 1000):x}"
+    def load_bm25(self, manifest: dict) -> tuple[BM25Index | None, str]:
+        """The generation's stored BM25 index, or None and why it cannot be used ('' when the
+        index has none: it predates stored BM25 files)."""
+        entry = manifest.get("bm25")
+        if entry is None:
+            return None, ""
         try:
-            manifest = self._write_generation(gen, manifest, chunks, vectors, shards, old_files or {})
+            if entry["settings"] != lexical_settings():
+                return None, "the BM25 index was made with other tokenisation settings"
+            if entry["n_chunks"] != manifest["n_chunks"] or set(entry["files"]) != set(entry["parts"].values()):
+                return None, "the BM25 index does not match the chunks"
+            damaged = self._damaged(entry["files"])
+            if damaged:
+                return None, next(iter(damaged.values()))
+            index = BM25Index.load(self.dir, entry["parts"])
+        except (KeyError, TypeError, AttributeError, ValueError, OSError) as exc:
+            return None, f"the BM25 index is unreadable ({type(exc).__name__}: {exc})"
+        if index.size != manifest["n_chunks"]:
+            return None, "the BM25 index does not match the chunks"
+        return index, ""
+
+    def write(self, manifest: dict, chunks: list[Chunk], vectors: np.ndarray, shards: list[ShardBuild],
+              old_files: dict[str, dict] | None = None, bm25: BM25Index | None = None) -> dict:
+        """Write the new generation's shards and BM25 files, then swap the manifest; files no
+        manifest names any more are removed after. A reused shard keeps its files (their checksums
+        from old_files)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        gen = _new_generation()
+        with self._publishing(gen):
+            manifest = self._write_generation(gen, manifest, chunks, vectors, shards, old_files or {}, bm25)
+        self.remove_stale_files(keep=named_files(manifest))
+        return manifest
+
+    def add_bm25(self, manifest: dict, bm25: BM25Index) -> dict:
+        """Store `bm25` with the published generation and name it in its manifest: for an index
+        whose BM25 files are absent (written before they were stored), damaged or stale."""
+        gen = _new_generation()
+        with self._publishing(gen):
+            manifest = dict(manifest, format_version=FORMAT_VERSION, bm25=self._write_bm25(gen, bm25))
+            atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1), durable=True)
+        self.remove_stale_files(keep=named_files(manifest))
+        return manifest
+
+    @contextlib.contextmanager
+    def _publishing(self, gen: str):
+        """Writing generation `gen`'s files and the manifest naming them: an error leaves the
+        published generation as it was, and says why in words."""
+        try:
+            yield
         except BaseException as exc:
             # Nothing of a generation that was not published stays behind (a full disk would
             # otherwise fill up more with every try); the published one is untouched.
@@ -262,8 +327,6 @@ class IndexStore:
             if isinstance(exc, (OSError, RuntimeError)):  # faiss reports a failed write as RuntimeError
                 raise IndexStoreError(f"cannot write the index in {self.dir}: {_write_problem(exc)}") from None
             raise
-        self.remove_stale_files(keep=set(manifest["files"]))
-        return manifest
 
     def _published(self, gen: str) -> bool:
         """Whether the manifest in place names generation `gen`."""
@@ -273,7 +336,7 @@ class IndexStore:
             return False
 
     def _write_generation(self, gen: str, manifest: dict, chunks: list[Chunk], vectors: np.ndarray,
-                          shards: list[ShardBuild], old_files: dict[str, dict]) -> dict:
+                          shards: list[ShardBuild], old_files: dict[str, dict], bm25: BM25Index | None) -> dict:
         import faiss
 
         entries: list[ShardEntry] = []
@@ -301,18 +364,46 @@ class IndexStore:
             atomic_write(self.dir / names["faiss_file"],
                          lambda tmp, index=shard.faiss_index: faiss.write_index(index, str(tmp)), durable=True)
             entries.append({"first_chunk": shard.first, "n_chunks": shard.n, **names, "faiss": shard.faiss_info})
-            files.update({name: {"sha256": file_sha256(self.dir / name), "bytes": (self.dir / name).stat().st_size}
-                          for name in names.values()})
+            files.update(self._checksums(names.values()))
         manifest = dict(manifest, shards=entries, files=files)
+        if bm25 is not None:
+            manifest["bm25"] = self._write_bm25(gen, bm25)
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1), durable=True)
         return manifest
 
+    def _write_bm25(self, gen: str, bm25: BM25Index) -> LexicalEntry:
+        names = bm25_file_names(gen)
+        bm25.save(self.dir, names)
+        return {"settings": lexical_settings(), "n_chunks": bm25.size, "parts": names,
+                "files": self._checksums(names.values())}
+
+    def _checksums(self, names) -> dict[str, dict]:
+        return {name: {"sha256": file_sha256(self.dir / name), "bytes": (self.dir / name).stat().st_size}
+                for name in names}
+
     def remove_stale_files(self, keep: set[str]) -> None:
         """Remove the generated files no manifest names (never anything else in the folder)."""
+        import shutil
+
         for path in self.dir.iterdir():
             if (_GENERATED.fullmatch(path.name) and path.name not in keep) or _STAGING.fullmatch(path.name):
+                if path.is_dir() and not path.is_symlink():  # files.atomic_write_files's staging folder
+                    shutil.rmtree(path, ignore_errors=True)
+                    continue
                 with contextlib.suppress(OSError):
                     path.unlink()
+
+
+def named_files(manifest: dict) -> set[str]:
+    """Every file the manifest names: the data files, and the BM25 files when it has any."""
+    bm25 = manifest.get("bm25")
+    bm25_files = bm25.get("files") if isinstance(bm25, dict) else None
+    return set(manifest["files"]) | (set(bm25_files) if isinstance(bm25_files, dict) else set())
+
+
+def _new_generation() -> str:
+    """A name for the files of a new generation: the time in milliseconds, in hex."""
+    return f"{int(time.time() * 1000):x}"
 
 
 @dataclass
@@ -472,7 +563,7 @@ def sync_index(
                 elif damaged:
                     raise IndexStoreError(next(iter(damaged.values())))
                 # A run killed between publishing and clearing up left the previous generation.
-                store.remove_stale_files(keep=set(manifest["files"]))
+                store.remove_stale_files(keep=named_files(manifest))
         except IndexStoreError as exc:
             notify(f"{exc}; rebuilding the index")
             report.rebuilt_reason = str(exc)
@@ -492,8 +583,10 @@ def sync_index(
                 manifest = None
             elif not unsearchable and _up_to_date(manifest, files) and shard_layout(manifest) == shard_ranges(
                     manifest["n_chunks"], shard_size):
-                index = LoadedIndex(manifest, store.load_chunks(manifest), store.load_vectors(manifest),
-                                    store.load_faiss(manifest), report)
+                chunks = store.load_chunks(manifest)
+                bm25, manifest = _stored_or_rebuilt_bm25(store, manifest, chunks, notify)
+                index = LoadedIndex(manifest, chunks, store.load_vectors(manifest), store.load_faiss(manifest), report,
+                                    bm25)
                 report.reused = list(manifest["documents"])
                 report.skipped = [(s[0], s[1]) for s in manifest.get("skipped", [])]  # the manifest adds a hash
                 report.seconds = time.perf_counter() - t0
@@ -526,6 +619,7 @@ def load_published(settings: Settings, embedder: QueryCachingEmbedder, attempts:
     store = IndexStore(settings.index_dir)
     expected = settings_fingerprint(settings, embedder.dimension, vector_source(embedder))
     for attempt in range(attempts):
+        stamp = manifest_stamp(store.dir)
         manifest = store.read_manifest()
         if manifest is None:
             raise IndexStoreError(f"no index in {store.dir}: build it first (bot index)")
@@ -534,8 +628,16 @@ def load_published(settings: Settings, embedder: QueryCachingEmbedder, attempts:
             raise IndexStoreError(f"the index in {store.dir} does not suit this bot ({reason}): rebuild it (bot index)")
         try:
             store.verify_files(manifest)
-            return LoadedIndex(manifest, store.load_chunks(manifest), store.load_vectors(manifest),
-                               store.load_faiss(manifest))
+            chunks = store.load_chunks(manifest)
+            bm25, problem = store.load_bm25(manifest)
+            if bm25 is None and attempt < attempts - 1 and manifest_stamp(store.dir) != stamp:
+                continue  # the writer published since (a newer generation, or this one's BM25 stored)
+            if bm25 is None:
+                if problem:
+                    log.warning("%s; rebuilding it from the chunks", problem)
+                # In memory only: this reader leaves the folder to its one writer.
+                bm25 = _build_bm25(chunks, manifest["documents"])
+            return LoadedIndex(manifest, chunks, store.load_vectors(manifest), store.load_faiss(manifest), bm25=bm25)
         except (IndexStoreError, OSError, RuntimeError):
             # The writer published a newer generation and removed these files meanwhile: read
             # the manifest again. (FAISS reports an unreadable file as RuntimeError.)
@@ -543,6 +645,28 @@ def load_published(settings: Settings, embedder: QueryCachingEmbedder, attempts:
                 raise
             time.sleep(0.05)
     raise AssertionError("unreachable")
+
+
+def _stored_or_rebuilt_bm25(store: IndexStore, manifest: Manifest, chunks: list[Chunk],
+                            notify: Callable[[str], None]) -> tuple[BM25Index, Manifest]:
+    """The generation's BM25 index as stored, or built from its chunks when the files are absent,
+    damaged or stale and then stored for the next load where the folder allows it. Returns the
+    manifest as published after."""
+    bm25, problem = store.load_bm25(manifest)
+    if bm25 is not None:
+        return bm25, manifest
+    if problem:  # none for an index from before BM25 was stored: nothing is wrong with it
+        notify(f"{problem}; rebuilding it from the chunks")
+    bm25 = _build_bm25(chunks, manifest["documents"])
+    try:
+        manifest = store.add_bm25(manifest, bm25)
+    except IndexStoreError as exc:  # a folder this user may only read: built again at the next load
+        log.info("the BM25 index is not stored: %s", exc)
+    return bm25, manifest
+
+
+def _build_bm25(chunks: list[Chunk], documents: dict[str, DocumentEntry]) -> BM25Index:
+    return BM25Index(lexical_texts(chunks, {d: info.get("title", "") for d, info in documents.items()}))
 
 
 def _up_to_date(manifest: dict, files: list[CorpusFile]) -> bool:
@@ -635,9 +759,11 @@ def _rebuild(settings: Settings, processor: DocumentProcessor, store: IndexStore
         "skipped": build.skipped,
         "versions": versions,
     }
-    new_manifest = store.write(new_manifest, build.chunks, vectors, shards, manifest["files"] if manifest else {})
+    # BM25's statistics span every row: any change to the rows builds it anew.
+    bm25 = _build_bm25(build.chunks, build.documents)
+    new_manifest = store.write(new_manifest, build.chunks, vectors, shards, manifest["files"] if manifest else {}, bm25)
     indexes = [s.faiss_index if s.reused is None else store.load_shard_faiss(s.reused) for s in shards]
-    return LoadedIndex(new_manifest, build.chunks, vectors, combine(indexes), report)
+    return LoadedIndex(new_manifest, build.chunks, vectors, combine(indexes), report, bm25)
 
 
 def _keep_unchanged(build: _Build, store: IndexStore, manifest: Manifest | None, files: list[CorpusFile],

@@ -1,15 +1,14 @@
-"""Dense (FAISS) and BM25 retrieval, fused by standard scores over their candidates."""
+"""Dense (FAISS) and BM25 (bot/search/lexical.py) retrieval, fused by standard scores over their candidates."""
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 import numpy as np
 
 from bot.search.embedding import QueryCachingEmbedder
+from bot.search.lexical import BM25Index, lexical_texts
 from bot.types import Chunk, Passage
-from bot.words import STOP_WORDS
 
 # Each ranker contributes this many candidates per wanted passage (at least MIN_CANDIDATES), so
 # a passage ranked well by only one of them can still reach the fused top k.
@@ -20,24 +19,6 @@ MIN_CANDIDATES = 40
 # recall@1/@3/@5 81.7 / 93.3 / 96.0%, where reciprocal rank fusion (k = 60, 20 candidates from
 # each ranker) reached 75.9 / 90.7 / 94.4%.
 DENSE_WEIGHT = 0.5
-# BM25 over Snowball-stemmed English words ("erupted" finds "eruption"), with a weaker term
-# saturation (k1) and length normalisation (b) than the usual 1.5 / 0.75. Chosen on part A as
-# above: recall@1/@3/@5 81.7 / 93.3 / 96.0% -> 83.7 / 94.6 / 96.7% (k1 0.4-0.9 and b 0.3-0.5 all
-# within 0.5 point of it; stemming alone gave +0.3 / +0.7 / +0.4).
-BM25_K1 = 0.6
-BM25_B = 0.4
-# Words of two or more characters (bm25s's own rule), and also single digits and numbers with
-# dots, commas or colons kept whole: "version 2.9.4", "clause 2.4", "Type 3" and "10:30" are
-# searchable (the default split "2.9.4" into nothing). Such a number is also indexed by its parts
-# (`with_number_parts`), so "$2,150" still finds "$2,150.00" and "2024" finds "12.05.2024". On
-# part A: recall@1/3/5 83.9 / 94.9 / 96.7 -> 84.0 / 94.9 / 96.8.
-TOKEN_PATTERN = r"(?u)\d+(?:[.,:]\d+)+|\b\w\w+\b|\b\d\b"
-_GROUPED_NUMBER = re.compile(r"\d+(?:[.,:]\d+)+")
-
-
-def with_number_parts(text: str) -> str:
-    """`text` with each dotted or grouped number followed by its parts ("2,150.00" -> "2,150.00 2 150 00")."""
-    return _GROUPED_NUMBER.sub(lambda m: f"{m.group()} {' '.join(re.split(r'[.,:]', m.group()))}", text)
 
 
 def _standardised(values: np.ndarray) -> np.ndarray:
@@ -69,48 +50,16 @@ def standard_score_fusion(candidates: list[int], dense: dict[int, float], lexica
     return [(candidates[j], float(fused[j])) for j in order]
 
 
-class BM25Index:
-    """Lexical search over chunk texts (bm25s); catches names, numbers and rare terms that a
-    small embedding model blurs."""
-
-    def __init__(self, texts: list[str]) -> None:
-        import logging
-
-        import bm25s
-        import Stemmer
-
-        logging.getLogger("bm25s").setLevel(logging.ERROR)
-        self._bm25s = bm25s
-        self._stemmer = Stemmer.Stemmer("english")
-        self.size = len(texts)
-        self.retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        tokens = bm25s.tokenize([with_number_parts(t) for t in texts], stopwords="en", stemmer=self._stemmer, show_progress=False,
-                                token_pattern=TOKEN_PATTERN)
-        self.retriever.index(tokens, show_progress=False)
-        self.vocab = set(self.retriever.vocab_dict)
-        # A question's own words ("what", "how much", "do I") are in every FAQ: matching them
-        # would rank the passages that ask questions above those that answer them.
-        self._query_stop_words = sorted(STOP_WORDS | set(bm25s.stopwords.STOPWORDS_EN))
-
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        words = self._bm25s.tokenize([with_number_parts(query)], stopwords=self._query_stop_words, stemmer=self._stemmer,
-                                     return_ids=False, show_progress=False, token_pattern=TOKEN_PATTERN)[0]
-        words = [w for w in words if w in self.vocab]
-        if not words or self.size == 0:
-            return []
-        ids, scores = self.retriever.retrieve([words], k=min(k, self.size), show_progress=False, n_threads=1)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
-
-
 class Retriever:
     def __init__(self, chunks: list[Chunk], vectors, faiss_index, embedder: QueryCachingEmbedder,
-                 titles: dict[str, str] | None = None) -> None:
+                 titles: dict[str, str] | None = None, bm25: BM25Index | None = None) -> None:
+        """`bm25`: the chunks' BM25 index when the caller has it (stored with the index), else it
+        is built here from the chunks and their documents' `titles`."""
         self.chunks = chunks
         self.vectors = vectors
         self.faiss_index = faiss_index
         self.embedder = embedder
-        titles = titles or {}
-        self.bm25 = BM25Index([f"{titles.get(c.doc_id, '')} {c.section} {c.text}" for c in chunks])
+        self.bm25 = bm25 if bm25 is not None else BM25Index(lexical_texts(chunks, titles or {}))
 
     def retrieve(self, query: str, top_k: int = 5, candidates: int | None = None,
                  vector: np.ndarray | None = None, exclude: Callable[[Chunk], bool] | None = None) -> list[Passage]:
