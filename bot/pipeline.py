@@ -19,6 +19,7 @@ from typing import Callable
 from bot.read.answerability import (
     CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, decide, default_calibration,
 )
+from bot.read.extent import widen
 from bot.read.passage_prior import rank_with_retrieval
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
 from bot.config import Settings, load_settings
@@ -637,10 +638,11 @@ class Bot:
                    f"confidence {decision.score:.2f} is below the threshold {threshold:.2f}")
             response.reason = "; ".join(notices + [f"the documents do not appear to contain the answer: {why}"])
             return response
-        best = decision.best
-        response.answer = best.text
+        # The answer as long as the question asks: a whole list, the named row, a sentence's end.
+        spans = widen(p.reader_question, result.spans, passages)
+        response.answer, response.alternatives = spans[0].text, spans[1:]
         response.abstained = False
-        response.citations = citations_for(result.spans, passages)
+        response.citations = citations_for(spans, passages)
         response.reason = "; ".join(notices)
         return response
 

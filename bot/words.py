@@ -2,6 +2,7 @@
 one list for every place that looks for them."""
 
 import re
+from functools import lru_cache
 
 QUESTION_WORDS = frozenset({
     "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "is", "are",
@@ -21,3 +22,16 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 # "2024.5"). "FY2024" is the year 2024 too. Counts are left alone: "the 2024 staff survey".
 _COUNTED = r"eur|usd|gbp|chf|euros?|dollars?|pounds?|francs?|yen|km|kg|cm|mm|miles?|metres?|meters?|tonnes?|tons?"
 YEAR = re.compile(rf"(?<![$€£¥\d.,])(?:\b|(?<=FY))(?:19|20)\d\d\b(?!['’]?s\b|[.,]\d|\s?%|\s?(?i:{_COUNTED})\b)")
+
+
+@lru_cache(maxsize=4)
+def stemmer(language: str = "english"):
+    """The Snowball stemmer (PyStemmer) that BM25, the details check and the answer's extent share."""
+    import Stemmer
+
+    return Stemmer.Stemmer(language)
+
+
+def stem(word: str) -> str:
+    """An English word's stem, lower-cased: "changed" and "changes" are "chang"."""
+    return stemmer().stemWord(word.lower())

@@ -31,7 +31,7 @@ from typing import Callable
 
 from bot.read.windows import ROW_JOINT, line_bounds
 from bot.types import Passage, Span
-from bot.words import MONTHS, STOP_WORDS, YEAR
+from bot.words import MONTHS, STOP_WORDS, YEAR, stem
 
 _MONTH_OF = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS} | {"sept": "september"}
 # "1973–74", "2024/25" (at most ten years), "1961-1972", "1962 to 1966", "between 2019 and 2023":
@@ -98,15 +98,8 @@ class Qualifier:
         return f"version:{self.text}" if self.kind == "version" else self.text
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 def _stem(word: str) -> str:
-    return _stemmer().stemWord(word.lower().strip("'’-").removesuffix("'s").removesuffix("’s"))
+    return stem(word.lower().strip("'’-").removesuffix("'s").removesuffix("’s"))
 
 
 def _version_key(number: str) -> str:

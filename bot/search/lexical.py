@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.files import atomic_write_files
 from bot.types import Chunk
-from bot.words import STOP_WORDS
+from bot.words import STOP_WORDS, stemmer
 
 # BM25 over Snowball-stemmed English words ("erupted" finds "eruption"), with a weaker term
 # saturation (k1) and length normalisation (b) than the usual 1.5 / 0.75. Chosen on SQuAD v1.1 dev
@@ -133,9 +133,7 @@ class BM25Index:
 
 
 def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer(STEMMER_LANGUAGE)
+    return stemmer(STEMMER_LANGUAGE)
 
 
 def _quiet() -> None:

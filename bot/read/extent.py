@@ -1,0 +1,358 @@
+"""How much of its passage an answer takes: the reader's span widened to what the question asks for.
+
+The reader learnt from SQuAD, whose answers are short phrases inside running prose. Asked for the
+documents to attach, the steps of a procedure or why a rule changed, it gives the first item or
+the first clause. The passage's layout, which the reader's tokens do not show, settles these after
+reading:
+
+- **list**: a question for several things ("What are the steps...", "Which documents...", "What
+  do I need...") answered inside one item of a list takes the whole list;
+- **row**: a question naming one row of a table, or one line of a labelled list ("jury service",
+  "flashing red"), answered from another row takes the named row's value, in the same column;
+- **sentence**: a why / how / what-is question answered under a line of the document that asks
+  that question (an FAQ's "Q:", a heading "Why the carry-over rule changed") takes its sentence
+  to the end. In running prose a short answer sits inside a longer sentence, so the rule waits
+  for the document to show that the sentence is the answer.
+
+Whether to answer at all is decided on the reader's own span; widening only shapes what is shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot.ingest.chunking import LIST_MARK
+from bot.read.windows import ROW_JOINT
+from bot.types import Passage, Span
+from bot.words import STOP_WORDS, stem
+
+_MARKED_LINE = re.compile(rf"[ \t]*({LIST_MARK})[ \t]+\S")
+_SENTENCE_BREAK = re.compile(r"[.!?][\"”’)]?\s+[A-Z]")
+_MAX_ITEM_CHARS = 200  # a list item is a line of a phrase or a short sentence
+_MAX_ITEMS = 20
+_MAX_ADDED_WORDS = 40  # a sentence's end: the rest of one sentence, not a paragraph
+_WORD = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
+
+# What a question asks for.
+_AUXILIARIES = frozenset("is was does did do has had can could should would will must may might".split())
+_VERBS_IN_S = frozenset("happens means causes makes takes goes comes gets needs uses says works costs lasts "
+                        "includes contains requires".split())
+_SEVERAL = re.compile(r"^(?:list|name|enumerate)\b|\b(?:steps|stages)\b"
+                      r"|\bwhat (?:do|does|will|should|must) \w+ (?:need|bring|require)\b")
+# "Why...", "What causes...", "How does X work?", "How do I...", "What is OpenTherm?", "What does X
+# mean?"; not "What is the name / price / date of...", which want a value.
+_DESCRIPTION = re.compile(
+    r"^(?:why\b|what (?:causes|happens)\b|how (?:does|do) .+\bwork\b|how (?:do|can|should) (?:i|you|we)\b"
+    r"|what (?:is|are) (?:an? |the )?(?!(?:\w+ )?(?:name|address|number|date|time|price|cost|rate|size|age|url"
+    r"|email|phone)\b)[\w'-]+(?: [\w'-]+)?\?*$|what does .{1,60} (?:mean|do)\?*$)", re.I)
+_QUESTION_WORDS = ("why", "how", "what", "which", "when", "where", "who")
+# Before a question line's own words: "Q:", "Question.", a section number "4.5".
+_QUESTION_LEAD = re.compile(r"^\s*(?:q(?:uestion)?\s*[:.]\s*|\d{1,3}(?:\.\d{1,3})*\.?\s+)?", re.I)
+# "Blue - heating", "Flashing red – the thermostat has lost its connection": a label, a dash, a value.
+_LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)[ \t]+[-–—][ \t]+(?P<value>\S.*)$")
+
+
+def asks_for_several(question: str) -> bool:
+    """Whether a question asks for several things: "What are the steps...", "Which documents must
+    be attached?", "List the...", "What do I need to bring?"."""
+    lowered = " ".join(question.lower().split())
+    words = re.findall(r"[a-z][a-z'-]*", lowered)
+    if not words:
+        return False
+    if _SEVERAL.search(lowered):
+        return True
+    if words[0] in ("what", "which"):
+        for word in words[1:4]:
+            if word in ("are", "were"):
+                return True
+            if word in _AUXILIARIES or word in _VERBS_IN_S:
+                return False
+            if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+                return True  # a plural: "Which documents", "What risks"
+    return False
+
+
+def asks_for_description(question: str) -> bool:
+    return _DESCRIPTION.match(" ".join(question.split())) is not None
+
+
+def widen(question: str, spans: list[Span], passages: list[Passage]) -> list[Span]:
+    """The reader's ranked spans, the first (the answer) widened or moved as the rules above say;
+    the others as they were."""
+    if not spans or spans[0].passage_index >= len(passages):
+        return spans
+    best, rest = spans[0], spans[1:]
+    passage = passages[best.passage_index]
+    moved = _named_row_value(question, best, passage)
+    if moved is not None:
+        return [_respan(best, passage, *moved), *rest]
+    if not _in_named_line(question, best, passage):
+        # A lower span in the row the question names answers it, where the best one lies in no row
+        # it names ("Who approves jury service leave?" answered from the bereavement row).
+        for k, other in enumerate(rest):
+            if other.passage_index < len(passages) and _in_named_line(question, other, passages[other.passage_index]):
+                return [other, *rest[:k], *rest[k + 1:]]
+    chunk = passage.chunk
+    start, end = best.start - chunk.start, best.end - chunk.start
+    if asks_for_several(question):
+        items = list_around(chunk.text, start, end, chunk.heading_length)
+        if items is not None:
+            return [_respan(best, passage, *items), *rest]
+    if asks_for_description(question) and under_same_question(question, best, passage):
+        sentence_end = _sentence_end(best, passage)
+        if sentence_end is not None:
+            return [_respan(best, passage, start, sentence_end), *rest]
+    return spans
+
+
+def _respan(span: Span, passage: Passage, start: int, end: int) -> Span:
+    """`span` moved to chunk offsets start..end of its passage."""
+    chunk = passage.chunk
+    return replace(span, text=chunk.text[start:end], start=chunk.start + start, end=chunk.start + end)
+
+
+class _Lines:
+    """A passage's lines, as (start, end) offsets into its text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.bounds: list[tuple[int, int]] = []
+        at = 0
+        for line in text.split("\n"):
+            self.bounds.append((at, at + len(line)))
+            at += len(line) + 1
+
+    def __len__(self) -> int:
+        return len(self.bounds)
+
+    def __getitem__(self, i: int) -> str:
+        start, end = self.bounds[i]
+        return self.text[start:end]
+
+    def index(self, offset: int) -> int:
+        """The line holding `offset`."""
+        for i, (_, end) in enumerate(self.bounds):
+            if offset <= end:
+                return i
+        return len(self.bounds) - 1
+
+
+# --- lists ----------------------------------------------------------------------------------------
+
+def _mark_kind(line: str) -> str | None:
+    """"digit", "letter" or "bullet" for a line starting with a list's mark; None without one."""
+    m = _MARKED_LINE.match(line)
+    if m is None:
+        return None
+    mark = m.group(1)
+    if mark[:1].isdigit() or mark[1:2].isdigit():
+        return "digit"
+    return "letter" if mark.strip("().").isalpha() else "bullet"
+
+
+def _reads_as_item(line: str) -> bool:
+    """A line a list may hold: marked, or short and one sentence at most."""
+    body = line.strip()
+    return _mark_kind(line) is not None or (0 < len(body) <= _MAX_ITEM_CHARS and not _SENTENCE_BREAK.search(body))
+
+
+def list_around(text: str, start: int, end: int, heading: int = 0) -> tuple[int, int] | None:
+    """Offsets of the list text[start:end] lies in, from its first item's first word to its last
+    item's end: lines with the same kind of mark, or unmarked lines after a lead-in that ends with a
+    colon (or after the heading the text starts with, `heading` its length), up to a blank line or a
+    line of prose. None when it lies in no list of two items or more. (Readers drop bullets, as a
+    page shows no "-", so many lists are told by their lead-in alone.)"""
+    lines = _Lines(text)
+    first, last = lines.index(start), lines.index(max(start, end - 1))
+    kind = _mark_kind(lines[first])
+    if kind is not None:
+        lo, hi = first, max(first, last)
+        while lo > 0 and _mark_kind(lines[lo - 1]) == kind:
+            lo -= 1
+        while hi + 1 < len(lines) and _mark_kind(lines[hi + 1]) == kind:
+            hi += 1
+    else:
+        span = _unmarked_list(lines, first, heading)
+        if span is None or last > span[1]:
+            return None
+        lo, hi = span
+    if hi == lo:
+        return None
+    list_start = lines.bounds[lo][0] + len(lines[lo]) - len(lines[lo].lstrip())
+    list_end = lines.bounds[hi][1]
+    while list_end > list_start and text[list_end - 1] in " \t.;,":
+        list_end -= 1
+    return list_start, list_end
+
+
+def _unmarked_list(lines: _Lines, first: int, heading: int) -> tuple[int, int] | None:
+    """(first, last) lines of the unmarked list whose line `first` is an item, or None."""
+    if not _reads_as_item(lines[first]):
+        return None
+    lo = first
+    while lo > 0 and lines[lo - 1].strip() and not lines[lo - 1].rstrip().endswith(":"):
+        lo -= 1
+        if first - lo > _MAX_ITEMS or not _reads_as_item(lines[lo]):
+            return None
+    lead_in = lo - 1
+    if lead_in > 0 and not lines[lead_in].strip():
+        lead_in -= 1  # a blank line between the lead-in and its items (Markdown)
+    if lead_in < 0 or not (lines[lead_in].rstrip().endswith(":") or (lead_in == 0 and heading > 0)):
+        return None  # no "You will need:" nor a heading above: lines of prose
+    items = [lines[i].strip() for i in range(lo, first + 1)]
+    bare = not any(item.endswith((".", ";", ",")) for item in items)
+    longest = max(len(item) for item in items)
+    hi = first
+    while hi + 1 < len(lines) and lines[hi + 1].strip() and _reads_as_item(lines[hi + 1]) and hi - lo < _MAX_ITEMS:
+        following = lines[hi + 1].strip()
+        lower_case_items = all(item[:1].islower() for item in items)
+        if bare and following.endswith(".") and (len(following) > 2 * longest
+                                                 or (lower_case_items and following[:1].isupper())):
+            break  # the prose after a list of bare phrases
+        hi += 1
+    return lo, hi
+
+
+# --- labelled lines and table rows ----------------------------------------------------------------
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS}
+
+
+def _row_cells(line: str) -> tuple[str, list[tuple[int, int, str]]] | None:
+    """A table row as the readers write one ("Jury service — Approved by: HR Business Partner; Paid:
+    yes."): its label, and each cell's (start, end, column name) in the line; None for another line."""
+    joints = list(ROW_JOINT.finditer(line))
+    if not joints or not joints[0].group().startswith(" — "):
+        return None
+    cells = []
+    for k, joint in enumerate(joints):
+        end = joints[k + 1].start() if k + 1 < len(joints) else len(line.rstrip().rstrip("."))
+        cells.append((joint.end(), end, joint.group().strip(" —;:")))
+    return line[:joints[0].start()].strip(), cells
+
+
+def _label(line: str) -> tuple[str, int, int] | None:
+    """(label, value start, value end) of a table row (its cells as the value) or of a line
+    "Label - value"; None for another line."""
+    row = _row_cells(line)
+    if row is not None:
+        return row[0], line.index(" — ") + len(" — "), len(line)
+    m = _LABELLED.match(line)
+    if m is None:
+        return None
+    value_end = len(line)
+    while value_end > m.start("value") and line[value_end - 1] in " \t.;,":
+        value_end -= 1
+    return m.group("label").strip(), m.start("value"), value_end
+
+
+def _labelled_group(lines: _Lines, i: int) -> range | None:
+    """The labelled lines (two or more in a row) around line i."""
+    if _label(lines[i]) is None:
+        return None
+    lo, hi = i, i
+    while lo > 0 and _label(lines[lo - 1]) is not None:
+        lo -= 1
+    while hi + 1 < len(lines) and _label(lines[hi + 1]) is not None:
+        hi += 1
+    return range(lo, hi + 1) if hi > lo else None
+
+
+def _named_line(question: str, lines: _Lines, group: range) -> int | None:
+    """The line of `group` whose label the question names (all its words), the longest label
+    winning; None when it names none, or two equally long ones."""
+    asked = _content_words(question)
+    named = sorted(((len(words), i) for i in group
+                    if (words := _content_words(_label(lines[i])[0])) and words <= asked), reverse=True)
+    if not named or (len(named) > 1 and named[0][0] == named[1][0]):
+        return None
+    return named[0][1]
+
+
+def _named_row_value(question: str, span: Span, passage: Passage) -> tuple[int, int] | None:
+    """Chunk offsets of the value of the line the question names, or of the named row's cell in the
+    span's column, when the span lies in another line of the same labelled group or over the named
+    line's label; None otherwise."""
+    chunk = passage.chunk
+    start, end = span.start - chunk.start, span.end - chunk.start
+    lines = _Lines(chunk.text)
+    first, last = lines.index(start), lines.index(max(start, end - 1))
+    group = _labelled_group(lines, first)
+    if group is None or last not in group:
+        return None
+    target = _named_line(question, lines, group)
+    if target is None or first == last == target:
+        return None
+    line_start = lines.bounds[target][0]
+    row = _row_cells(lines[target])
+    if row is not None:
+        own = _row_cells(lines[first]) if first == last else None
+        offset = lines.bounds[first][0]
+        column = next((name for s, e, name in (own[1] if own else []) if offset + s <= start and end <= offset + e),
+                      None)
+        return next(((line_start + s, line_start + e) for s, e, name in row[1] if name == column), None)
+    _, value_start, value_end = _label(lines[target])
+    return line_start + value_start, line_start + value_end
+
+
+def _in_named_line(question: str, span: Span, passage: Passage) -> bool:
+    """Whether the span is the value of a labelled line whose label the question names."""
+    chunk = passage.chunk
+    start, end = span.start - chunk.start, span.end - chunk.start
+    lines = _Lines(chunk.text)
+    i = lines.index(start)
+    labelled = _label(lines[i]) if lines.index(max(start, end - 1)) == i else None
+    if labelled is None:
+        return False
+    words = _content_words(labelled[0])
+    return bool(words) and words <= _content_words(question) and start >= lines.bounds[i][0] + labelled[1]
+
+
+# --- sentences ------------------------------------------------------------------------------------
+
+def under_same_question(question: str, span: Span, passage: Passage) -> bool:
+    """Whether the span lies under a line of its passage that asks the user's question: an FAQ's
+    question, or a heading such as "How does split tunnelling work?" or "4.5 Why the carry-over
+    rule changed". The text under such a line is written as its answer."""
+    chunk = passage.chunk
+    lines = _Lines(chunk.text)
+    for j in range(lines.index(span.start - chunk.start) - 1, -1, -1):
+        line = lines[j].strip()
+        if line.endswith("?") or (j == 0 and chunk.heading_length > 0):
+            break
+    else:
+        return False
+    asks = _QUESTION_LEAD.sub("", line).lower()
+    question_word = (asks.split() or [""])[0]
+    if question_word not in _QUESTION_WORDS:
+        return False
+    asked = {stem(w) for w in _content_words(question)}
+    named = {stem(w) for w in _content_words(asks)}
+    shared = len(asked & named)
+    same_word = question.strip().lower().startswith(question_word)
+    return shared >= 2 or (shared >= 1 and same_word) or (bool(named) and shared >= 0.5 * len(named))
+
+
+def _sentence_end(span: Span, passage: Passage) -> int | None:
+    """Chunk offset where the sentence the span starts in ends, when it goes on after the span by a
+    few words at most (a table row's cell ends at the row's next column); None otherwise."""
+    chunk = passage.chunk
+    start, end = span.start - chunk.start, span.end - chunk.start
+    lines = _Lines(chunk.text)
+    i = lines.index(start)
+    row = _row_cells(lines[i])
+    if row is not None:
+        offset = lines.bounds[i][0]
+        cell_end = next((offset + e for s, e, _ in row[1] if offset + s <= start < offset + e), None)
+        return cell_end if cell_end is not None and end < cell_end else None
+    for s, e in chunk.sentences:
+        if s <= span.start < e and span.end < e:
+            if len(chunk.text[end:e - chunk.start].split()) > _MAX_ADDED_WORDS:
+                return None
+            sentence_end = e - chunk.start
+            while sentence_end > end and chunk.text[sentence_end - 1] in " \t\n.;,:":
+                sentence_end -= 1
+            return sentence_end if sentence_end > end else None
+    return None
