@@ -639,8 +639,10 @@ class Bot:
             response.reason = "; ".join(notices + [f"the documents do not appear to contain the answer: {why}"])
             return response
         # The answer as long as the question asks: a whole list, the named row, a sentence's end.
-        spans = widen(p.reader_question, result.spans, passages)
+        spans, rule = widen(p.reader_question, result.spans, passages)
         response.answer, response.alternatives = spans[0].text, spans[1:]
+        if rule == "list":
+            response.answer_items = [item.strip() for item in response.answer.splitlines() if item.strip()]
         response.abstained = False
         response.citations = citations_for(spans, passages)
         response.reason = "; ".join(notices)

@@ -209,6 +209,9 @@ class Response:
     notice: str = ""  # about the question itself, answered or not (it was shortened); also in `reason`
     # The answerability features behind `score` (what the calibration was given).
     features: dict[str, float] = field(default_factory=dict)
+    # The answer's items, one a line of the document, when the answer is a whole list ([] otherwise):
+    # shown one per line, where a span over wrapped lines of prose is shown as one line.
+    answer_items: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -269,3 +269,7 @@ def test_an_answer_over_two_lines_is_printed_on_one():
 
     out = format_response(Response(question="What to bring?", answer="a towel\na padlock", abstained=False, score=0.5))
     assert out.splitlines()[0] == "a towel a padlock"
+    # a list answer: an item a line
+    out = format_response(Response(question="What to bring?", answer="a towel\na padlock", abstained=False, score=0.5,
+                                   answer_items=["a towel", "a padlock"]))
+    assert out.splitlines()[:2] == ["  a towel", "  a padlock"]

@@ -7,6 +7,10 @@ from bot.read.extent import asks_for_description, asks_for_several, list_around,
 from bot.types import Chunk, Passage, Span
 
 
+def answer_of(question: str, spans: list[Span], passages: list[Passage]) -> list[Span]:
+    return widen(question, spans, passages).spans
+
+
 def passage(text: str, section: str = "", offset: int = 100) -> Passage:
     """A passage whose chunk starts at document offset `offset`, with the chunker's sentences."""
     sentences = tuple((offset + s, offset + e) for s, e in sentence_spans(text))
@@ -53,18 +57,20 @@ def test_a_question_for_several_things_gets_the_whole_list():
             "a copy of your boarding pass\nClaims are paid with the next salary.")
     p = passage(text, section="Attachments")
     best = span_of(p, "the original receipts")
-    answer = widen("Which documents must be attached to the claim?", [best], [p])[0]
+    extent = widen("Which documents must be attached to the claim?", [best], [p])
+    assert extent.rule == "list"
+    answer = extent.spans[0]
     assert answer.text == "the original receipts\nthe approved travel request\na copy of your boarding pass"
     assert p.chunk.text[answer.start - p.chunk.start: answer.end - p.chunk.start] == answer.text  # still a quote
     # a question for one thing keeps the reader's span
-    assert widen("What must be attached first?", [best], [p])[0] == best
+    assert answer_of("What must be attached first?", [best], [p])[0] == best
 
 
 def test_a_numbered_list_is_taken_whole_and_prose_is_not_a_list():
     steps = "Steps\n1. Check the team calendar.\n2. Submit the request in PeopleHub.\n3. Wait for approval.\n"
     p = passage(steps, section="Steps")
     best = span_of(p, "Submit the request in PeopleHub")
-    assert widen("What are the steps to request leave?", [best], [p])[0].text == (
+    assert answer_of("What are the steps to request leave?", [best], [p])[0].text == (
         "1. Check the team calendar.\n2. Submit the request in PeopleHub.\n3. Wait for approval")
     prose = "The office opened in 2019. It moved twice since then.\nThe current lease runs to 2030."
     assert list_around(prose, prose.index("moved"), prose.index("moved") + 5) is None
@@ -76,16 +82,16 @@ def test_the_named_row_of_a_table_answers_in_the_same_column():
              "Moving house — Days: 1; Approved by: Line manager.")
     p = passage(table, section="Leave types")
     wrong_row = span_of(p, "Line manager")  # the bereavement row's
-    answer = widen("Who approves jury service leave?", [wrong_row], [p])[0]
+    answer = answer_of("Who approves jury service leave?", [wrong_row], [p])[0]
     assert answer.text == "HR Business Partner"
     # a row the question does not name keeps the reader's span
-    assert widen("Who approves special leave?", [wrong_row], [p])[0] == wrong_row
+    assert answer_of("Who approves special leave?", [wrong_row], [p])[0] == wrong_row
 
 
 def test_a_labelled_line_the_question_names_answers_it():
     text = "LED colours\nBlue - heating\nGreen - idle\nFlashing red - the thermostat has lost its connection"
     p = passage(text, section="LED colours")
-    answer = widen("What does a flashing red LED mean?", [span_of(p, "heating")], [p])[0]
+    answer = answer_of("What does a flashing red LED mean?", [span_of(p, "heating")], [p])[0]
     assert answer.text == "the thermostat has lost its connection"
 
 
@@ -93,7 +99,7 @@ def test_a_lower_span_in_the_named_line_is_preferred():
     text = "Contacts\nReception - ext. 100\nStores - ext. 214\nThe building opens at 7:30."
     p = passage(text, section="Contacts")
     first, second = span_of(p, "7:30", 6.0), span_of(p, "ext. 214", 4.0)
-    assert widen("What is the Stores extension?", [first, second], [p])[0] == second
+    assert answer_of("What is the Stores extension?", [first, second], [p])[0] == second
 
 
 def test_a_why_question_under_the_same_question_takes_the_sentence_to_its_end():
@@ -101,17 +107,17 @@ def test_a_why_question_under_the_same_question_takes_the_sentence_to_its_end():
            "be patched against new attacks.")
     p = passage(faq)
     best = span_of(p, "The vendor ended security updates")
-    answer = widen("Why was AnyLink replaced?", [best], [p])[0]
+    answer = answer_of("Why was AnyLink replaced?", [best], [p])[0]
     assert answer.text == ("The vendor ended security updates, so the client could no longer be patched "
                            "against new attacks")
     # in running prose the short answer stays as the reader gave it
     prose = passage("AnyLink was replaced because the vendor ended security updates, which the board noted in May.")
     short = span_of(prose, "the vendor ended security updates")
-    assert widen("Why was AnyLink replaced?", [short], [prose])[0] == short
+    assert answer_of("Why was AnyLink replaced?", [short], [prose])[0] == short
 
 
 def test_nothing_to_widen_leaves_the_spans_as_they_are():
     p = passage("The museum opened in 1902 and was extended in 1965.")
     best = span_of(p, "1902")
-    assert widen("When did the museum open?", [best], [p]) == [best]
-    assert widen("When did the museum open?", [], [p]) == []
+    assert answer_of("When did the museum open?", [best], [p]) == [best]
+    assert answer_of("When did the museum open?", [], [p]) == []

@@ -84,6 +84,19 @@ def test_a_short_span_is_shown_then_marked_inside_its_sentence():
     assert_safe(sources)
 
 
+def test_a_list_answer_is_shown_an_item_a_line():
+    text = "Bring these:\na towel\na <padlock>"
+    chunk = Chunk(0, "a.md", text, 0, len(text), "Gym", 1, None)
+    answer = text[text.index("a towel"):]
+    cite = Citation("a.md", "Gym", text.index("a towel"), len(text), answer, text.index("a towel"), len(text), line=2)
+    response = Response("What should I bring?", answer, False, 0.9, [cite], [Passage(chunk, 1.0, 1)],
+                        answer_items=["a towel", "a <padlock>"])
+    message = render_answer(response)
+    assert ('<div class="qa-lead"><ul class="qa-items"><li>a towel</li><li>a &#60;padlock&#62;</li></ul>'
+            '<sup class="qa-ref">[1]</sup></div>') in message
+    assert_safe(message)
+
+
 def test_document_html_is_escaped_everywhere(page):
     message, sources = page.reply("Who built the Harbour Lighthouse?")
     assert "Thomas Ward" in message

@@ -68,7 +68,10 @@ def format_response(response, color: bool = False) -> str:
                 lines.append(f"  - {where}")
                 lines.append(textwrap.indent(textwrap.fill(shorten(p.chunk.text, 300), 96), "      "))
         return "\n".join(lines)
-    lines.append(_bold(" ".join(response.answer.split()), color))  # a span over lines, as one line
+    if response.answer_items:  # a list: an item a line
+        lines.extend(_bold(f"  {item}", color) for item in response.answer_items)
+    else:
+        lines.append(_bold(" ".join(response.answer.split()), color))  # a span over lines, as one line
     if response.reason:
         lines.append(f"  (note: {response.reason})")
     lines.append("")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import NamedTuple
 
 from bot.ingest.chunking import LIST_MARK
 from bot.read.windows import ROW_JOINT
@@ -77,33 +78,38 @@ def asks_for_description(question: str) -> bool:
     return _DESCRIPTION.match(" ".join(question.split())) is not None
 
 
-def widen(question: str, spans: list[Span], passages: list[Passage]) -> list[Span]:
+class Extent(NamedTuple):
+    spans: list[Span]  # the reader's ranked spans, the answer first
+    rule: str = ""  # which rule shaped the answer: "list", "row", "sentence"; '' for none
+
+
+def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     """The reader's ranked spans, the first (the answer) widened or moved as the rules above say;
     the others as they were."""
     if not spans or spans[0].passage_index >= len(passages):
-        return spans
+        return Extent(spans)
     best, rest = spans[0], spans[1:]
     passage = passages[best.passage_index]
     moved = _named_row_value(question, best, passage)
     if moved is not None:
-        return [_respan(best, passage, *moved), *rest]
+        return Extent([_respan(best, passage, *moved), *rest], "row")
     if not _in_named_line(question, best, passage):
         # A lower span in the row the question names answers it, where the best one lies in no row
         # it names ("Who approves jury service leave?" answered from the bereavement row).
         for k, other in enumerate(rest):
             if other.passage_index < len(passages) and _in_named_line(question, other, passages[other.passage_index]):
-                return [other, *rest[:k], *rest[k + 1:]]
+                return Extent([other, *rest[:k], *rest[k + 1:]], "row")
     chunk = passage.chunk
     start, end = best.start - chunk.start, best.end - chunk.start
     if asks_for_several(question):
         items = list_around(chunk.text, start, end, chunk.heading_length)
         if items is not None:
-            return [_respan(best, passage, *items), *rest]
+            return Extent([_respan(best, passage, *items), *rest], "list")
     if asks_for_description(question) and under_same_question(question, best, passage):
         sentence_end = _sentence_end(best, passage)
         if sentence_end is not None:
-            return [_respan(best, passage, start, sentence_end), *rest]
-    return spans
+            return Extent([_respan(best, passage, start, sentence_end), *rest], "sentence")
+    return Extent(spans)
 
 
 def _respan(span: Span, passage: Passage, start: int, end: int) -> Span:

@@ -211,6 +211,7 @@ class ChatPage:
 CSS = """
 .qa-msg p, .qa-sources p { margin: 0 0 .45em; }
 .qa-lead { font-weight: 600; font-size: 1.05em; }
+.qa-items { list-style: none; padding-left: 0; margin: 0 0 0.4em 0; }  /* a list answer keeps its own numbers */
 .qa-quote { margin: .35em 0; padding: .25em .75em; border-left: 3px solid #e0b000; font-style: normal; }
 .qa-where { display: block; margin-top: .25em; font-size: .85em; opacity: .8; }
 .qa-doc { font-weight: 600; }

@@ -89,7 +89,10 @@ def render_answer(response: Response, show_scores: bool = False) -> str:
     cites = response.citations
     refs = "".join(f'<sup class="qa-ref">[{n}]</sup>' for n in range(1, len(cites) + 1))
     out = ['<div class="qa-msg qa-found">']
-    if not cites or _flat(response.answer).strip() != _flat(cites[0].quote).strip():
+    if response.answer_items:  # a list: an item a line
+        items = "".join(f"<li>{esc(_flat(item))}</li>" for item in response.answer_items)
+        out.append(f'<div class="qa-lead"><ul class="qa-items">{items}</ul>{refs}</div>')
+    elif not cites or _flat(response.answer).strip() != _flat(cites[0].quote).strip():
         out.append(f'<p class="qa-lead">{esc(_flat(response.answer))} {refs}</p>')
     for n, c in enumerate(cites, start=1):
         quote = highlight(c.quote, c.start - c.quote_start, c.end - c.quote_start, flat=True)
