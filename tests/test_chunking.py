@@ -190,3 +190,14 @@ def test_an_e_mail_shows_its_wrap_width_despite_headers_lists_and_a_long_quote_l
     assert wrap_width(text) == 72
     sentences = [text[s:e] for s, e in sentence_spans(text)]
     assert "She is in the office on Mondays to\nWednesdays and can be reached on +31 20 555 0192." in sentences
+
+
+def test_a_sentence_broken_off_before_a_figure_runs_on_and_a_numbered_item_does_not():
+    text = ("If you are ill, you must notify your line manager by phone before\n"
+            "9:30 a.m. on the first day of absence.\n"
+            "1. Call your manager, and\n2. Record the absence in the HR portal\n")
+    sentences = [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
+    assert sentences[0] == ("If you are ill, you must notify your line manager by phone before 9:30 a.m. "
+                            "on the first day of absence.")
+    assert sentences[1:] == ["1. Call your manager, and", "2. Record the absence in the HR portal"]
+

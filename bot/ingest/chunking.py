@@ -96,7 +96,8 @@ def runs_on(line: str, next_start: str, width: int | None = None) -> bool:
     """Whether a sentence runs on into the next line: this one does not end a sentence, a clause
     or a lead-in, and either the next begins in lower case after a line that reads as broken off
     (a long one, or one ending in a comma or a word such as "in" or "the"; a short item of a list,
-    "Python 3.9 or newer" / "requests 2.28", is not), or, in text hard-wrapped at `width`, this one
+    "Python 3.9 or newer" / "requests 2.28", is not) or with a figure ("by phone before" / "9:30 a.m.
+    on your first day": a numbered item is told by its mark), or, in text hard-wrapped at `width`, this one
     reaches the width (the next word did not fit: "paid for by the" / "European Maritime Fund.").
     The reader keeps its answers to the same rule."""
     stripped = line.rstrip()
@@ -106,7 +107,7 @@ def runs_on(line: str, next_start: str, width: int | None = None) -> bool:
         return True
     last_word = stripped.rsplit(None, 1)[-1].lower()
     broken_off = len(stripped) >= _LONG_LINE or stripped[-1] == "," or last_word in STOP_WORDS
-    return next_start[:1].islower() and broken_off
+    return (next_start[:1].islower() or next_start[:1].isdigit()) and broken_off
 
 
 def _split_line(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
