@@ -173,3 +173,17 @@ def seed_corpus(tmp_path):
     target = tmp_path / "corpus"
     shutil.copytree(REPO / "corpus", target)
     return target
+
+
+def deny_writes(monkeypatch, folder: Path) -> None:
+    """Every open() for writing inside `folder` fails, as for a user without write rights there."""
+    import builtins
+
+    real_open = builtins.open
+
+    def read_only_open(file, mode="r", *args, **kwargs):
+        if str(file).startswith(str(folder)) and any(m in mode for m in "wax+"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", read_only_open)

@@ -12,7 +12,7 @@ from bot.config import load_settings
 from bot.search.index import IndexStore, load_published, sync_index
 from bot.search.lexical import BM25Index, lexical_texts
 from bot.search.retrieval import Retriever
-from tests.conftest import FakeEmbedder, write_corpus
+from tests.conftest import FakeEmbedder, deny_writes, write_corpus
 
 QUESTIONS = ["When was the bridge over river 3 opened?", "glacier retreat since 1850", "clause 2.4 refunds",
              "What did the survey of lake 7 find?", "How long is span 12?", "$2,150 rent", "zzzz qqqq"]
@@ -173,8 +173,6 @@ def test_an_index_from_before_bm25_was_stored_is_used_and_then_stored(setup, bui
 
 @pytest.mark.parametrize("state", ["absent", "damaged"])
 def test_a_read_only_index_folder_builds_bm25_in_memory_and_writes_nothing(setup, builds, monkeypatch, state):
-    import builtins
-
     settings, corpus, emb = setup
     first = sync_index(settings, emb)
     if state == "absent":
@@ -182,14 +180,7 @@ def test_a_read_only_index_folder_builds_bm25_in_memory_and_writes_nothing(setup
     else:
         (settings.index_dir / first.manifest["bm25"]["parts"]["vocab"]).write_text("{}")
     before = {p.name: p.read_bytes() for p in settings.index_dir.iterdir() if p.is_file()}
-    real_open = builtins.open
-
-    def read_only_open(file, mode="r", *args, **kwargs):  # as for a user without write rights
-        if str(file).startswith(str(settings.index_dir)) and any(m in mode for m in "wax+"):
-            raise PermissionError(13, "Permission denied", str(file))
-        return real_open(file, mode, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "open", read_only_open)
+    deny_writes(monkeypatch, settings.index_dir)
     again = sync_index(settings, FakeEmbedder())
     published = load_published(settings, FakeEmbedder())  # a replica's way in
     assert builds["n"] == 3 and again.report.reused

@@ -6,7 +6,7 @@ from bot.config import load_settings
 from bot.errors import IndexStoreError, UsageError
 from bot.search.index import IndexStore, sync_index
 from bot.search.shards import choose_faiss_index
-from tests.conftest import FakeEmbedder, SAMPLE_DOCS, write_corpus
+from tests.conftest import FakeEmbedder, SAMPLE_DOCS, deny_writes, write_corpus
 
 
 @pytest.fixture
@@ -227,20 +227,11 @@ def test_adding_documents_extends_the_stored_faiss_index_instead_of_rebuilding_i
 
 @pytest.mark.parametrize("lock_file_exists", [True, False])
 def test_an_index_folder_that_may_only_be_read_is_still_used(setup, monkeypatch, lock_file_exists):
-    import builtins
-
     settings, corpus, emb = setup
     first = sync_index(settings, emb)
     if not lock_file_exists:
         (settings.index_dir / ".lock").unlink()
-    real_open = builtins.open
-
-    def read_only_open(file, mode="r", *args, **kwargs):  # as for a user without write rights
-        if str(file).startswith(str(settings.index_dir)) and any(m in mode for m in "wax+"):
-            raise PermissionError(13, "Permission denied", str(file))
-        return real_open(file, mode, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "open", read_only_open)
+    deny_writes(monkeypatch, settings.index_dir)
     again = sync_index(settings, FakeEmbedder())
     assert again.report.reused and [c.text for c in again.chunks] == [c.text for c in first.chunks]
 
