@@ -1,6 +1,6 @@
 """Loading the BM25 index: read from the files stored with an index generation, against built
-again from every chunk's text (what each start of the page, each CLI call and each replica did
-before BM25 was stored, and what a missing or damaged file still costs).
+again from every chunk's text (what a start costs without the stored files: an index written
+without them, or one whose files are missing or damaged).
 
     .venv/bin/python bench/bm25_load.py [--chunks 20000,100000] [--runs 3] [--save]
 

@@ -82,7 +82,7 @@ def test_a_stored_bm25_index_loads_and_ranks_exactly_as_a_fresh_build(setup, bui
     assert _hits(again.bm25) == _hits(fresh) == _hits(first.bm25)  # same ids, same float scores
     assert any(_hits(fresh)) and _hits(fresh)[-1] == []
     assert _ranking(again, emb) == _ranking(first, emb)
-    # as Retriever builds it itself when given none (the ranking code before BM25 was stored)
+    # as Retriever builds it itself when given none (an index without stored BM25 files)
     built_here = Retriever(again.chunks, again.vectors, again.faiss_index, emb,
                            {d: i["title"] for d, i in again.manifest["documents"].items()})
     assert _hits(built_here.bm25) == _hits(again.bm25)
@@ -196,3 +196,18 @@ def test_a_replica_loads_the_stored_bm25_index_and_never_writes_one(setup, build
     before = sorted(p.name for p in settings.index_dir.iterdir())
     assert _hits(load_published(settings, emb).bm25) == _hits(first.bm25) and builds["n"] == 2
     assert sorted(p.name for p in settings.index_dir.iterdir()) == before and "bm25" not in _manifest(settings)
+
+
+def test_a_replica_that_cannot_read_the_files_says_so_in_words(setup, monkeypatch):
+    from bot.errors import IndexStoreError
+    from bot.search.index import IndexStore
+
+    settings, corpus, emb = setup
+    sync_index(settings, emb)
+
+    def unreadable(self, manifest):
+        raise FileNotFoundError(2, "No such file or directory", "chunks-0001.jsonl")
+
+    monkeypatch.setattr(IndexStore, "load_chunks", unreadable)
+    with pytest.raises(IndexStoreError, match="cannot read the index in .*No such file"):
+        load_published(settings, emb)

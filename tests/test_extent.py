@@ -121,3 +121,43 @@ def test_nothing_to_widen_leaves_the_spans_as_they_are():
     best = span_of(p, "1902")
     assert answer_of("When did the museum open?", [best], [p]) == [best]
     assert answer_of("When did the museum open?", [], [p]) == []
+
+
+def test_a_named_row_in_another_passage_does_not_replace_the_answer():
+    prose = passage("The hotel limit in Paris is 250 euros a night from 2024.")
+    table = passage("Hotel limits\nParis — Limit: 180 euros.\nLondon — Limit: 200 euros.", section="Hotel limits",
+                    offset=500)
+    best = span_of(prose, "250 euros", 6.0)
+    other = span_of(table, "180 euros", 3.0)
+    other = Span(other.text, "other.md", other.start, other.end, other.score, passage_index=1)
+    assert answer_of("What is the hotel limit in Paris?", [best, other], [prose, table])[0] == best
+
+
+def test_prose_with_dashes_is_no_labelled_list():
+    text = ("The Leeds office – later moved to York – opened in 1990.\n"
+            "Staff – about forty engineers in all – work in the Leeds office today.")
+    p = passage(text)
+    best = span_of(p, "forty")
+    assert answer_of("How many engineers work in the Leeds office today?", [best], [p])[0] == best
+
+
+def test_a_question_for_one_item_of_a_list_keeps_that_item():
+    text = "Opening hours:\nMonday to Friday 8:00-20:00\nSaturday 10:00-14:00\nSunday closed"
+    p = passage(text)
+    best = span_of(p, "10:00-14:00")
+    assert answer_of("What are the opening hours on Saturday?", [best], [p])[0] == best
+    assert not asks_for_several("Which Windows version is required on your own laptop?")
+    # but the steps of a procedure are all its steps, whatever one of them names
+    steps = passage("Steps:\n1. Open PeopleHub.\n2. Choose the dates.\n3. Send the request.")
+    first = span_of(steps, "Open PeopleHub")
+    assert answer_of("What are the steps to request leave in PeopleHub?", [first], [steps])[0].text.endswith(
+        "Send the request")
+
+
+def test_a_sentence_wrapped_after_a_colon_is_no_list():
+    text = ("The pump order is late for two causes, as Maria explained:\n"
+            "the supplier sent the wrong valves and the replacement ones\n"
+            "will only arrive in March, after the plant's shutdown.\nRegards\nTom")
+    p = passage(text)
+    best = span_of(p, "wrong valves")
+    assert answer_of("What are the causes of the delay of the pump order?", [best], [p])[0] == best

@@ -253,10 +253,15 @@ def test_the_index_removes_only_the_files_it_wrote(setup):
     mine = ["chunks-of-bread.md", "vectors-notes.txt", "faiss-intro.txt", "bm25-notes.json", ".draft.tmp"]
     for name in mine:
         (settings.index_dir / name).write_text("the user's own file")
+    folder = settings.index_dir / "faiss-cafe.index"  # a folder named like the index's files
+    folder.mkdir()
+    (folder / "notes.txt").write_text("the user's own file")
+    mine.append("faiss-cafe.index")
     sync_index(settings, emb)
     (corpus / "bridges.txt").write_text("Completely different text about ferries.")
     sync_index(settings, emb)  # a new generation: the old one's files go
     assert all((settings.index_dir / name).exists() for name in mine)
+    assert (folder / "notes.txt").read_text() == "the user's own file"
     manifest = json.loads((settings.index_dir / "manifest.json").read_text())
     named = set(manifest["files"]) | set(manifest["bm25"]["files"])
     generated = {p.name for p in settings.index_dir.iterdir()} - set(mine) - {"manifest.json", ".lock"}

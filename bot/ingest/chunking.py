@@ -84,6 +84,12 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None, width: int
     return spans
 
 
+# Words a sentence may stop at before a figure on the next line: "before" / "9:30", "of" / "2,000".
+_BEFORE_FIGURE = frozenset(STOP_WORDS | {"before", "after", "until", "since", "between", "than", "around", "under",
+                                         "over", "about", "approximately", "per", "up", "least", "most", "only"})
+_NUMBERED_LINE = re.compile(r"\d+(?:\.\d+)+\.?\s+[A-Z]|\d+\s+[A-Z]")  # "2.1 Scope", "1.0 Initial", "2023 Q1"
+
+
 def next_line_start(text: str, start: int, end: int | None = None) -> str:
     """The first few characters of the line at `start`, after its indentation ("" for a blank
     line): enough to tell a list's mark ("12. ", "(b) ") from a number ("100.000 visitors")."""
@@ -96,8 +102,8 @@ def runs_on(line: str, next_start: str, width: int | None = None) -> bool:
     """Whether a sentence runs on into the next line: this one does not end a sentence, a clause
     or a lead-in, and either the next begins in lower case after a line that reads as broken off
     (a long one, or one ending in a comma or a word such as "in" or "the"; a short item of a list,
-    "Python 3.9 or newer" / "requests 2.28", is not) or with a figure ("by phone before" / "9:30 a.m.
-    on your first day": a numbered item is told by its mark), or, in text hard-wrapped at `width`, this one
+    "Python 3.9 or newer" / "requests 2.28", is not), or the next begins with a figure after a comma
+    or a word that needs one ("by phone before" / "9:30 a.m."), or, in text hard-wrapped at `width`, this one
     reaches the width (the next word did not fit: "paid for by the" / "European Maritime Fund.").
     The reader keeps its answers to the same rule."""
     stripped = line.rstrip()
@@ -107,7 +113,11 @@ def runs_on(line: str, next_start: str, width: int | None = None) -> bool:
         return True
     last_word = stripped.rsplit(None, 1)[-1].lower()
     broken_off = len(stripped) >= _LONG_LINE or stripped[-1] == "," or last_word in STOP_WORDS
-    return (next_start[:1].islower() or next_start[:1].isdigit()) and broken_off
+    if next_start[:1].isdigit():
+        # A figure goes on a sentence that stops at a word it needs ("by phone before" / "9:30
+        # a.m."), not a caption or a heading before a numbered line ("...by the company" / "2.1 Scope").
+        return (stripped[-1] == "," or last_word in _BEFORE_FIGURE) and not _NUMBERED_LINE.match(next_start)
+    return next_start[:1].islower() and broken_off
 
 
 def _split_line(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:

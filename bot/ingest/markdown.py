@@ -21,9 +21,8 @@ _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")  # closing hashes: `_headi
 _MD_SETEXT = re.compile(r"^\s{0,3}(?:=+|-+)\s*$")
 # A link's or image's label holds no bracket, and a parenthesised part of its destination
 # ("wiki/Foo_(bar)") no parenthesis, as in CommonMark: each scan then stops at the next bracket or
-# parenthesis. Labels that could hold "[" were scanned up to 500 characters from every "[" of a
-# line ("[[[[…"), and destinations from every "](" ("[a](()[a](()…"): seconds per 100 KB. The
-# destination's parts repeat possessively: each part is the only way to read its characters.
+# parenthesis, so a line of "[[[[…" or "[a](()[a](()…" is read in one pass. The destination's
+# parts repeat possessively: each part is the only way to read its characters.
 _MD_DESTINATION = r"\((?:[^()]|\([^()]{0,500}\)){0,2000}+\)"
 _MD_IMAGE = re.compile(r"!\[([^\[\]]{0,500})\]" + _MD_DESTINATION)
 _MD_LINK = re.compile(r"\[([^\[\]]{1,500})\]" + _MD_DESTINATION)

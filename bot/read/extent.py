@@ -51,7 +51,10 @@ _QUESTION_WORDS = ("why", "how", "what", "which", "when", "where", "who")
 # Before a question line's own words: "Q:", "Question.", a section number "4.5".
 _QUESTION_LEAD = re.compile(r"^\s*(?:q(?:uestion)?\s*[:.]\s*|\d{1,3}(?:\.\d{1,3})*\.?\s+)?", re.I)
 # "Blue - heating", "Flashing red – the thermostat has lost its connection": a label, a dash, a value.
-_LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)[ \t]+[-–—][ \t]+(?P<value>\S.*)$")
+# The value holds no second dash and no second sentence: "The Leeds office – later moved to York –
+# opened in 1990." is prose with an aside.
+_LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)[ \t]+[-–—][ \t]+"
+                       r"(?P<value>(?![^\n]*\s[-–—]\s)(?![^\n]*[.!?]\s+[A-Z])\S[^\n]{0,120})$")
 
 
 def asks_for_several(question: str) -> bool:
@@ -64,14 +67,30 @@ def asks_for_several(question: str) -> bool:
     if _SEVERAL.search(lowered):
         return True
     if words[0] in ("what", "which"):
-        for word in words[1:4]:
+        cased = re.findall(r"[A-Za-z][A-Za-z'-]*", " ".join(question.split()))
+        for word, as_written in zip(words[1:4], cased[1:4], strict=False):
             if word in ("are", "were"):
                 return True
             if word in _AUXILIARIES or word in _VERBS_IN_S:
                 return False
-            if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-                return True  # a plural: "Which documents", "What risks"
+            if (len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
+                    and not as_written[:1].isupper()):
+                return True  # a plural: "Which documents", "What risks"; not "Which Windows version"
     return False
+
+
+def _picks_one_item(question: str, text: str, items: tuple[int, int], start: int) -> bool:
+    """Whether a name or a figure of the question ("on Saturday", "Windows", "in 2002") stands in
+    the answer's item of the list and in no other: the question asks for that item, not the list."""
+    specific = {w.lower() for w in re.findall(r"\b(?:[A-Z][\w'-]*|\d[\w.,:/-]*)", question)[1:]}
+    specific |= {w.lower() for w in re.findall(r"\b\d[\w.,:/-]*", question)}
+    if not specific:
+        return False
+    lines = _Lines(text)
+    first, last = lines.index(items[0]), lines.index(items[1])
+    own = lines.index(start)
+    holding = [i for i in range(first, last + 1) if specific & set(_WORD.findall(lines[i].lower()))]
+    return holding == [own]
 
 
 def asks_for_description(question: str) -> bool:
@@ -92,18 +111,21 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     passage = passages[best.passage_index]
     moved = _named_row_value(question, best, passage)
     if moved is not None:
-        return Extent([_respan(best, passage, *moved), *rest], "row")
+        return Extent([_respan(best, passage, *moved), best, *rest], "row")
     if not _in_named_line(question, best, passage):
-        # A lower span in the row the question names answers it, where the best one lies in no row
-        # it names ("Who approves jury service leave?" answered from the bereavement row).
+        # A lower span of the same passage in the row the question names answers it, where the best
+        # one lies in no row it names ("Who approves jury service leave?" answered from the
+        # bereavement row). Another passage's is another document's, or another edition's.
         for k, other in enumerate(rest):
-            if other.passage_index < len(passages) and _in_named_line(question, other, passages[other.passage_index]):
-                return Extent([other, *rest[:k], *rest[k + 1:]], "row")
+            if other.passage_index == best.passage_index and _in_named_line(question, other, passage):
+                return Extent([other, best, *rest[:k], *rest[k + 1:]], "row")
     chunk = passage.chunk
     start, end = best.start - chunk.start, best.end - chunk.start
     if asks_for_several(question):
-        items = list_around(chunk.text, start, end, chunk.heading_length)
-        if items is not None:
+        sentences = [(s - chunk.start, e - chunk.start) for s, e in chunk.sentences]
+        items = list_around(chunk.text, start, end, chunk.heading_length, sentences)
+        explicit = _SEVERAL.search(" ".join(question.lower().split())) is not None  # "the steps", "List..."
+        if items is not None and (explicit or not _picks_one_item(question, chunk.text, items, start)):
             return Extent([_respan(best, passage, *items), *rest], "list")
     if asks_for_description(question) and under_same_question(question, best, passage):
         sentence_end = _sentence_end(best, passage)
@@ -163,12 +185,14 @@ def _reads_as_item(line: str) -> bool:
     return _mark_kind(line) is not None or (0 < len(body) <= _MAX_ITEM_CHARS and not _SENTENCE_BREAK.search(body))
 
 
-def list_around(text: str, start: int, end: int, heading: int = 0) -> tuple[int, int] | None:
-    """Offsets of the list text[start:end] lies in, from its first item's first word to its last
-    item's end: lines with the same kind of mark, or unmarked lines after a lead-in that ends with a
-    colon (or after the heading the text starts with, `heading` its length), up to a blank line or a
-    line of prose. None when it lies in no list of two items or more. (Readers drop bullets, as a
-    page shows no "-", so many lists are told by their lead-in alone.)"""
+def list_around(text: str, start: int, end: int, heading: int = 0,
+                sentences: list[tuple[int, int]] | None = None) -> tuple[int, int] | None:
+    """Offsets of the list text[start:end] lies in, from its first item's start (its mark, if any)
+    to its last item's end: lines with the same kind of mark, or unmarked lines after a lead-in that
+    ends with a colon (or after the heading the text starts with, `heading` its length), up to a
+    blank line or a line of prose, and not one sentence wrapped over lines (`sentences`: the
+    sentences of the text, as offsets into it). None when it lies in no list of two items or more.
+    (Readers drop bullets, as a page shows no "-", so many lists are told by their lead-in alone.)"""
     lines = _Lines(text)
     first, last = lines.index(start), lines.index(max(start, end - 1))
     kind = _mark_kind(lines[first])
@@ -183,6 +207,9 @@ def list_around(text: str, start: int, end: int, heading: int = 0) -> tuple[int,
         if span is None or last > span[1]:
             return None
         lo, hi = span
+        breaks = [lines.bounds[i][1] for i in range(lo, hi)]  # the newlines between items
+        if any(s < at < e for s, e in sentences or () for at in breaks):
+            return None  # a sentence wrapped over lines: prose after a colon, not items
     if hi == lo:
         return None
     list_start = lines.bounds[lo][0] + len(lines[lo]) - len(lines[lo].lstrip())

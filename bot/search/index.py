@@ -43,7 +43,7 @@ from bot.search.embedding import QueryCachingEmbedder
 from bot.search.lexical import PARTS, BM25Index, bm25_file_names, lexical_settings, lexical_texts
 from bot.search.shards import (ShardedRows, apply_search_parameters, build_faiss, combine, index_type_for,
                                shard_ranges)
-from bot.errors import IndexStoreError
+from bot.errors import IndexStoreError, first_line
 from bot.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -387,9 +387,10 @@ class IndexStore:
 
         for path in self.dir.iterdir():
             if (_GENERATED.fullmatch(path.name) and path.name not in keep) or _STAGING.fullmatch(path.name):
-                if path.is_dir() and not path.is_symlink():  # files.atomic_write_files's staging folder
-                    shutil.rmtree(path, ignore_errors=True)
-                    continue
+                if path.is_dir() and not path.is_symlink():
+                    if _STAGING.fullmatch(path.name):  # files.atomic_write_files's staging folder
+                        shutil.rmtree(path, ignore_errors=True)
+                    continue  # a folder of that name the index did not make
                 with contextlib.suppress(OSError):
                     path.unlink()
 
@@ -629,6 +630,7 @@ def load_published(settings: Settings, embedder: QueryCachingEmbedder, attempts:
         try:
             store.verify_files(manifest)
             chunks = store.load_chunks(manifest)
+            vectors, faiss_index = store.load_vectors(manifest), store.load_faiss(manifest)
             bm25, problem = store.load_bm25(manifest)
             if bm25 is None and attempt < attempts - 1 and manifest_stamp(store.dir) != stamp:
                 continue  # the writer published since (a newer generation, or this one's BM25 stored)
@@ -637,12 +639,14 @@ def load_published(settings: Settings, embedder: QueryCachingEmbedder, attempts:
                     log.warning("%s; rebuilding it from the chunks", problem)
                 # In memory only: this reader leaves the folder to its one writer.
                 bm25 = _build_bm25(chunks, manifest["documents"])
-            return LoadedIndex(manifest, chunks, store.load_vectors(manifest), store.load_faiss(manifest), bm25=bm25)
-        except (IndexStoreError, OSError, RuntimeError):
+            return LoadedIndex(manifest, chunks, vectors, faiss_index, bm25=bm25)
+        except (IndexStoreError, OSError, RuntimeError) as exc:
             # The writer published a newer generation and removed these files meanwhile: read
             # the manifest again. (FAISS reports an unreadable file as RuntimeError.)
             if attempt == attempts - 1:
-                raise
+                if isinstance(exc, IndexStoreError):
+                    raise
+                raise IndexStoreError(f"cannot read the index in {store.dir}: {first_line(exc)}") from None
             time.sleep(0.05)
     raise AssertionError("unreachable")
 
