@@ -42,6 +42,7 @@ _CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
 _PREPOSITIONS = frozenset({"in", "on", "at", "for", "of", "from", "to", "by", "with", "about", "during", "under",
                            "over", "near", "after", "before", "since", "until", "into", "within", "per"})
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")  # a number or a version, as part of a name
+_TIME_WORD = rf"(?:(?:19|20)\d\d|{'|'.join(MONTHS + WEEKDAYS)})\b"  # "in London in 2024?": London ends it
 _FOLLOW_UP_START = re.compile(r"^\s*(and what about|and how about|what about|how about|and|also)\b", re.I)
 # Besides the common stop words: words that never name what a follow-up refers to.
 _STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened", "tell"}
@@ -223,7 +224,8 @@ def _phrase_in_its_place(question: str, other: str, last: str, subject: str) -> 
     phrase = words[1:] if said else words
     if said not in _PREPOSITIONS | {""} or phrase == other.split() or len(phrase) > _MAX_NAME_WORDS:
         return ""  # the bare name is swapped as a name
-    ending = re.search(rf"\b(\w+)\s+{re.escape(subject)}(?=[?!.\s]*$)", last)
+    ending = re.search(rf"\b(\w+)\s+{re.escape(subject)}(?=(?:\s+(?:in|on|during|for)\s+{_TIME_WORD})?[?!.\s]*$)",
+                       last, re.I)
     if ending is None or ending.group(1).lower() not in _PREPOSITIONS or said not in ("", ending.group(1).lower()):
         return ""
     return f"{last[:ending.end(1)]} {' '.join(phrase)}{last[ending.end():]}"
@@ -280,8 +282,13 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
     other, when = _others(question, pronouns)
     swapped = _asked_again(last, subject, when) if when and not other else ""
-    if other and _swappable(other) and _swappable(subject) and not when:
-        swapped = _phrase_in_its_place(question, other, last, subject)
+    if other and _swappable(other) and _swappable(subject):
+        # "And in the Paris office in 2023?": the phrase in the subject's place, then the year
+        untimed = (re.sub(rf"\s+(?:in|on|during|for)\s+{re.escape(when)}(?=[?!.\s]*$)", "", question)
+                   if when else question)
+        swapped = _phrase_in_its_place(untimed, other, last, subject)
+        if swapped and when:
+            swapped = _asked_again(swapped, subject, when) or _with_time(swapped, when)
     if other and not swapped and _in_its_place(question, other, last, subject):
         swapped = _asked_again(last, subject, other)
         if swapped and when:  # "And in Paris in 2023?": both, or neither

@@ -132,6 +132,14 @@ def test_after_a_which_question_naming_something_they_means_the_answer_and_it_th
     ("What is the hotel limit in London in 2024?", "And in Paris in 2023?", "What is the hotel limit in Paris in 2023?"),
     ("What is the hotel limit in London?", "And in Paris in 2023?", "What is the hotel limit in Paris in 2023?"),
     ("How many branches did Manchester count?", "And Leeds in June?", "How many branches did Leeds count in June?"),
+    ("What is the hotel limit in London?", "And in the Paris office in 2023?",
+     "What is the hotel limit in the Paris office in 2023?"),
+    ("What is the hotel limit in London?", "What about the Paris office in June?",
+     "What is the hotel limit in the Paris office in June?"),
+    ("What is the hotel limit in London in 2024?", "And in the Paris office?",
+     "What is the hotel limit in the Paris office in 2024?"),
+    ("What is the hotel limit in London in 2024?", "And in the Paris office in 2023?",
+     "What is the hotel limit in the Paris office in 2023?"),
 ])
 def test_and_in_paris_asks_the_last_question_again_of_the_new_name_or_year(last, follow_up, expected):
     from bot.conversation import Turn
