@@ -42,7 +42,9 @@ _CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
 _PREPOSITIONS = frozenset({"in", "on", "at", "for", "of", "from", "to", "by", "with", "about", "during", "under",
                            "over", "near", "after", "before", "since", "until", "into", "within", "per"})
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")  # a number or a version, as part of a name
-_TIME_WORD = rf"(?:(?:19|20)\d\d|{'|'.join(MONTHS + WEEKDAYS)})\b"  # "in London in 2024?": London ends it
+_TIME_PREPOSITION = r"(?:in|on|during|for)"
+# "in London in 2024?": London still ends the question
+_TIME_AFTER = rf"\s+{_TIME_PREPOSITION}\s+(?:{YEAR.pattern}|(?:{'|'.join(MONTHS + WEEKDAYS)})\b)"
 _FOLLOW_UP_START = re.compile(r"^\s*(and what about|and how about|what about|how about|and|also)\b", re.I)
 # Besides the common stop words: words that never name what a follow-up refers to.
 _STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened", "tell"}
@@ -224,20 +226,25 @@ def _phrase_in_its_place(question: str, other: str, last: str, subject: str) -> 
     phrase = words[1:] if said else words
     if said not in _PREPOSITIONS | {""} or phrase == other.split() or len(phrase) > _MAX_NAME_WORDS:
         return ""  # the bare name is swapped as a name
-    ending = re.search(rf"\b(\w+)\s+{re.escape(subject)}(?=(?:\s+(?:in|on|during|for)\s+{_TIME_WORD})?[?!.\s]*$)",
+    ending = re.search(rf"\b(\w+)\s+{re.escape(subject)}(?=(?:{_TIME_AFTER})?[?!.\s]*$)",
                        last, re.I)
     if ending is None or ending.group(1).lower() not in _PREPOSITIONS or said not in ("", ending.group(1).lower()):
         return ""
     return f"{last[:ending.end(1)]} {' '.join(phrase)}{last[ending.end():]}"
 
 
+def _same_kind(when: str) -> re.Pattern[str]:
+    """What finds a time of the kind of `when` (a year, a month or a weekday) in a question."""
+    if YEAR.fullmatch(when):
+        return YEAR
+    same_kind = MONTHS if when.lower() in MONTHS else WEEKDAYS
+    return re.compile(rf"\b(?:{'|'.join(same_kind)})\b", re.I)
+
+
 def _with_time(question: str, when: str) -> str:
     """`question` with a year or month added at its end, when it names none of that kind ('' when it
     does: that one is swapped instead)."""
-    same_kind = MONTHS if when.lower() in MONTHS else WEEKDAYS if when.lower() in WEEKDAYS else None
-    named = (re.search(rf"\b(?:{'|'.join(same_kind)})\b", question, re.I) if same_kind
-             else YEAR.search(question))
-    if named:
+    if _same_kind(when).search(question):
         return ""
     body = question.rstrip().rstrip("?!.")
     return f"{body} {'on' if when.lower() in WEEKDAYS else 'in'} {when}{question.rstrip()[len(body):]}"
@@ -248,12 +255,9 @@ def _asked_again(last: str, subject: str, other: str) -> str:
     subject by a name of the same kind ('' when `last` has no such place)."""
     if not other:
         return ""
-    if YEAR.fullmatch(other):
-        return YEAR.sub(other, last) if len(YEAR.findall(last)) == 1 else ""
-    if other.lower() in _CALENDAR:
-        same_kind = MONTHS if other.lower() in MONTHS else WEEKDAYS
-        words = re.compile(rf"\b(?:{'|'.join(same_kind)})\b", re.I)
-        return words.sub(other, last) if len(words.findall(last)) == 1 else ""
+    if YEAR.fullmatch(other) or other.lower() in _CALENDAR:
+        times = _same_kind(other)
+        return times.sub(other, last) if len(times.findall(last)) == 1 else ""
     place = re.compile(rf"\b{re.escape(subject)}(?!\w)")
     if _swappable(subject) and _swappable(other) and place.search(last):
         return place.sub(lambda _: other, last)
@@ -282,15 +286,14 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
     other, when = _others(question, pronouns)
     swapped = _asked_again(last, subject, when) if when and not other else ""
-    if other and _swappable(other) and _swappable(subject):
-        # "And in the Paris office in 2023?": the phrase in the subject's place, then the year
-        untimed = (re.sub(rf"\s+(?:in|on|during|for)\s+{re.escape(when)}(?=[?!.\s]*$)", "", question)
-                   if when else question)
-        swapped = _phrase_in_its_place(untimed, other, last, subject)
-        if swapped and when:
-            swapped = _asked_again(swapped, subject, when) or _with_time(swapped, when)
-    if other and not swapped and _in_its_place(question, other, last, subject):
-        swapped = _asked_again(last, subject, other)
+    if other:
+        if _swappable(other) and _swappable(subject):
+            # "And in the Paris office in 2023?": the phrase in the subject's place, then the year
+            untimed = (re.sub(rf"\s+{_TIME_PREPOSITION}\s+{re.escape(when)}(?=[?!.\s]*$)", "", question)
+                       if when else question)
+            swapped = _phrase_in_its_place(untimed, other, last, subject)
+        if not swapped and _in_its_place(question, other, last, subject):
+            swapped = _asked_again(last, subject, other)
         if swapped and when:  # "And in Paris in 2023?": both, or neither
             swapped = _asked_again(swapped, subject, when) or _with_time(swapped, when)
     if swapped:

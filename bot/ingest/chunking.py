@@ -85,8 +85,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None, width: int
 
 
 # Words a sentence may stop at before a figure on the next line: "before" / "9:30", "of" / "2,000".
-_BEFORE_FIGURE = frozenset(STOP_WORDS | {"before", "after", "until", "since", "between", "than", "around", "under",
-                                         "over", "about", "approximately", "per", "up", "least", "most", "only"})
+_BEFORE_FIGURE = STOP_WORDS | {"before", "after", "until", "since", "between", "than", "around", "under", "over",
+                               "approximately", "per", "up", "least", "most", "only"}
 _NUMBERED_LINE = re.compile(r"\d+(?:\.\d+)+\.?\s+[A-Z]|\d+\s+[A-Z]")  # "2.1 Scope", "1.0 Initial", "2023 Q1"
 
 

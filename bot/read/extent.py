@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from bot.ingest.chunking import LIST_MARK
 from bot.read.windows import ROW_JOINT
-from bot.types import Passage, Span
+from bot.types import Chunk, Passage, Span
 from bot.words import STOP_WORDS, stem
 
 _MARKED_LINE = re.compile(rf"[ \t]*({LIST_MARK})[ \t]+\S")
@@ -47,7 +47,7 @@ _DESCRIPTION = re.compile(
     r"^(?:why\b|what (?:causes|happens)\b|how (?:does|do) .+\bwork\b|how (?:do|can|should) (?:i|you|we)\b"
     r"|what (?:is|are) (?:an? |the )?(?!(?:\w+ )?(?:name|address|number|date|time|price|cost|rate|size|age|url"
     r"|email|phone)\b)[\w'-]+(?: [\w'-]+)?\?*$|what does .{1,60} (?:mean|do)\?*$)", re.I)
-_QUESTION_WORDS = ("why", "how", "what", "which", "when", "where", "who")
+_WH_WORDS = ("why", "how", "what", "which", "when", "where", "who")
 # Before a question line's own words: "Q:", "Question.", a section number "4.5".
 _QUESTION_LEAD = re.compile(r"^\s*(?:q(?:uestion)?\s*[:.]\s*|\d{1,3}(?:\.\d{1,3})*\.?\s+)?", re.I)
 # "Blue - heating", "Flashing red – the thermostat has lost its connection": a label, a dash, a value.
@@ -57,18 +57,21 @@ _LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)[ 
                        r"(?P<value>(?![^\n]*\s[-–—]\s)(?![^\n]*[.!?]\s+[A-Z])\S[^\n]{0,120})$")
 
 
+def asks_explicitly_for_several(question: str) -> bool:
+    """"What are the steps...", "List the...", "What do I need to bring?": several things, whatever
+    one of them names."""
+    return _SEVERAL.search(" ".join(question.lower().split())) is not None
+
+
 def asks_for_several(question: str) -> bool:
-    """Whether a question asks for several things: "What are the steps...", "Which documents must
-    be attached?", "List the...", "What do I need to bring?"."""
-    lowered = " ".join(question.lower().split())
-    words = re.findall(r"[a-z][a-z'-]*", lowered)
-    if not words:
-        return False
-    if _SEVERAL.search(lowered):
+    """Whether a question asks for several things: explicitly, or by a plural ("Which documents
+    must be attached?", "What are the risks?")."""
+    if asks_explicitly_for_several(question):
         return True
-    if words[0] in ("what", "which"):
-        cased = re.findall(r"[A-Za-z][A-Za-z'-]*", " ".join(question.split()))
-        for word, as_written in zip(words[1:4], cased[1:4], strict=False):
+    written = re.findall(r"[A-Za-z][A-Za-z'-]*", question)
+    if written and written[0].lower() in ("what", "which"):
+        for as_written in written[1:4]:
+            word = as_written.lower()
             if word in ("are", "were"):
                 return True
             if word in _AUXILIARIES or word in _VERBS_IN_S:
@@ -79,18 +82,16 @@ def asks_for_several(question: str) -> bool:
     return False
 
 
-def _picks_one_item(question: str, text: str, items: tuple[int, int], start: int) -> bool:
+def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start: int) -> bool:
     """Whether a name or a figure of the question ("on Saturday", "Windows", "in 2002") stands in
     the answer's item of the list and in no other: the question asks for that item, not the list."""
-    specific = {w.lower() for w in re.findall(r"\b(?:[A-Z][\w'-]*|\d[\w.,:/-]*)", question)[1:]}
-    specific |= {w.lower() for w in re.findall(r"\b\d[\w.,:/-]*", question)}
+    after_first_word = question.strip().partition(" ")[2]
+    specific = {w.lower() for w in re.findall(r"\b(?:[A-Z][\w'-]*|\d[\w.,:/-]*)", after_first_word)}
     if not specific:
         return False
-    lines = _Lines(text)
     first, last = lines.index(items[0]), lines.index(items[1])
-    own = lines.index(start)
     holding = [i for i in range(first, last + 1) if specific & set(_WORD.findall(lines[i].lower()))]
-    return holding == [own]
+    return holding == [lines.index(start)]
 
 
 def asks_for_description(question: str) -> bool:
@@ -109,26 +110,28 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
         return Extent(spans)
     best, rest = spans[0], spans[1:]
     passage = passages[best.passage_index]
-    moved = _named_row_value(question, best, passage)
+    chunk = passage.chunk
+    lines = _Lines(chunk.text)
+    start, end = best.start - chunk.start, best.end - chunk.start
+    moved = _named_row_value(question, start, end, lines)
     if moved is not None:
         return Extent([_respan(best, passage, *moved), best, *rest], "row")
-    if not _in_named_line(question, best, passage):
+    if not _in_named_line(question, start, end, lines):
         # A lower span of the same passage in the row the question names answers it, where the best
         # one lies in no row it names ("Who approves jury service leave?" answered from the
         # bereavement row). Another passage's is another document's, or another edition's.
         for k, other in enumerate(rest):
-            if other.passage_index == best.passage_index and _in_named_line(question, other, passage):
+            if other.passage_index == best.passage_index and _in_named_line(
+                    question, other.start - chunk.start, other.end - chunk.start, lines):
                 return Extent([other, best, *rest[:k], *rest[k + 1:]], "row")
-    chunk = passage.chunk
-    start, end = best.start - chunk.start, best.end - chunk.start
     if asks_for_several(question):
         sentences = [(s - chunk.start, e - chunk.start) for s, e in chunk.sentences]
-        items = list_around(chunk.text, start, end, chunk.heading_length, sentences)
-        explicit = _SEVERAL.search(" ".join(question.lower().split())) is not None  # "the steps", "List..."
-        if items is not None and (explicit or not _picks_one_item(question, chunk.text, items, start)):
+        items = _list_in(lines, start, end, chunk.heading_length, sentences)
+        if items is not None and (asks_explicitly_for_several(question)
+                                  or not _picks_one_item(question, lines, items, start)):
             return Extent([_respan(best, passage, *items), *rest], "list")
-    if asks_for_description(question) and under_same_question(question, best, passage):
-        sentence_end = _sentence_end(best, passage)
+    if asks_for_description(question) and _under_same_question(question, start, lines, chunk.heading_length):
+        sentence_end = _sentence_end(best, chunk, lines)
         if sentence_end is not None:
             return Extent([_respan(best, passage, start, sentence_end), *rest], "sentence")
     return Extent(spans)
@@ -193,7 +196,11 @@ def list_around(text: str, start: int, end: int, heading: int = 0,
     blank line or a line of prose, and not one sentence wrapped over lines (`sentences`: the
     sentences of the text, as offsets into it). None when it lies in no list of two items or more.
     (Readers drop bullets, as a page shows no "-", so many lists are told by their lead-in alone.)"""
-    lines = _Lines(text)
+    return _list_in(_Lines(text), start, end, heading, sentences)
+
+
+def _list_in(lines: _Lines, start: int, end: int, heading: int,
+             sentences: list[tuple[int, int]] | None) -> tuple[int, int] | None:
     first, last = lines.index(start), lines.index(max(start, end - 1))
     kind = _mark_kind(lines[first])
     if kind is not None:
@@ -214,7 +221,7 @@ def list_around(text: str, start: int, end: int, heading: int = 0,
         return None
     list_start = lines.bounds[lo][0] + len(lines[lo]) - len(lines[lo].lstrip())
     list_end = lines.bounds[hi][1]
-    while list_end > list_start and text[list_end - 1] in " \t.;,":
+    while list_end > list_start and lines.text[list_end - 1] in " \t.;,":
         list_end -= 1
     return list_start, list_end
 
@@ -304,13 +311,10 @@ def _named_line(question: str, lines: _Lines, group: range) -> int | None:
     return named[0][1]
 
 
-def _named_row_value(question: str, span: Span, passage: Passage) -> tuple[int, int] | None:
-    """Chunk offsets of the value of the line the question names, or of the named row's cell in the
-    span's column, when the span lies in another line of the same labelled group or over the named
-    line's label; None otherwise."""
-    chunk = passage.chunk
-    start, end = span.start - chunk.start, span.end - chunk.start
-    lines = _Lines(chunk.text)
+def _named_row_value(question: str, start: int, end: int, lines: _Lines) -> tuple[int, int] | None:
+    """Offsets of the value of the line the question names, or of the named row's cell in the
+    column of start..end, when that lies in another line of the same labelled group or over the
+    named line's label; None otherwise."""
     first, last = lines.index(start), lines.index(max(start, end - 1))
     group = _labelled_group(lines, first)
     if group is None or last not in group:
@@ -330,11 +334,8 @@ def _named_row_value(question: str, span: Span, passage: Passage) -> tuple[int, 
     return line_start + value_start, line_start + value_end
 
 
-def _in_named_line(question: str, span: Span, passage: Passage) -> bool:
-    """Whether the span is the value of a labelled line whose label the question names."""
-    chunk = passage.chunk
-    start, end = span.start - chunk.start, span.end - chunk.start
-    lines = _Lines(chunk.text)
+def _in_named_line(question: str, start: int, end: int, lines: _Lines) -> bool:
+    """Whether start..end is the value of a labelled line whose label the question names."""
     i = lines.index(start)
     labelled = _label(lines[i]) if lines.index(max(start, end - 1)) == i else None
     if labelled is None:
@@ -345,21 +346,20 @@ def _in_named_line(question: str, span: Span, passage: Passage) -> bool:
 
 # --- sentences ------------------------------------------------------------------------------------
 
-def under_same_question(question: str, span: Span, passage: Passage) -> bool:
-    """Whether the span lies under a line of its passage that asks the user's question: an FAQ's
-    question, or a heading such as "How does split tunnelling work?" or "4.5 Why the carry-over
-    rule changed". The text under such a line is written as its answer."""
-    chunk = passage.chunk
-    lines = _Lines(chunk.text)
-    for j in range(lines.index(span.start - chunk.start) - 1, -1, -1):
+def _under_same_question(question: str, start: int, lines: _Lines, heading: int) -> bool:
+    """Whether offset `start` lies under a line of the passage that asks the user's question: an
+    FAQ's question, or a heading (`heading`: its length, at the passage's start) such as "How does
+    split tunnelling work?" or "4.5 Why the carry-over rule changed". The text under such a line
+    is written as its answer."""
+    for j in range(lines.index(start) - 1, -1, -1):
         line = lines[j].strip()
-        if line.endswith("?") or (j == 0 and chunk.heading_length > 0):
+        if line.endswith("?") or (j == 0 and heading > 0):
             break
     else:
         return False
     asks = _QUESTION_LEAD.sub("", line).lower()
     question_word = (asks.split() or [""])[0]
-    if question_word not in _QUESTION_WORDS:
+    if question_word not in _WH_WORDS:
         return False
     asked = {stem(w) for w in _content_words(question)}
     named = {stem(w) for w in _content_words(asks)}
@@ -368,12 +368,10 @@ def under_same_question(question: str, span: Span, passage: Passage) -> bool:
     return shared >= 2 or (shared >= 1 and same_word) or (bool(named) and shared >= 0.5 * len(named))
 
 
-def _sentence_end(span: Span, passage: Passage) -> int | None:
+def _sentence_end(span: Span, chunk: Chunk, lines: _Lines) -> int | None:
     """Chunk offset where the sentence the span starts in ends, when it goes on after the span by a
     few words at most (a table row's cell ends at the row's next column); None otherwise."""
-    chunk = passage.chunk
     start, end = span.start - chunk.start, span.end - chunk.start
-    lines = _Lines(chunk.text)
     i = lines.index(start)
     row = _row_cells(lines[i])
     if row is not None:

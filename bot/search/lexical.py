@@ -83,7 +83,7 @@ class BM25Index:
         _quiet()
         retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         tokens = bm25s.tokenize([with_number_parts(t) for t in texts], stopwords=STOP_WORDS_LANGUAGE,
-                                stemmer=_stemmer(), show_progress=False, token_pattern=TOKEN_PATTERN)
+                                stemmer=stemmer(STEMMER_LANGUAGE), show_progress=False, token_pattern=TOKEN_PATTERN)
         retriever.index(tokens, show_progress=False)
         self._use(retriever, len(texts))
 
@@ -114,7 +114,7 @@ class BM25Index:
         import bm25s
 
         self._bm25s = bm25s
-        self._stemmer = _stemmer()
+        self._stemmer = stemmer(STEMMER_LANGUAGE)
         self.retriever = retriever
         self.size = size
         self.vocab = set(retriever.vocab_dict)
@@ -130,10 +130,6 @@ class BM25Index:
             return []
         ids, scores = self.retriever.retrieve([words], k=min(k, self.size), show_progress=False, n_threads=1)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
-
-
-def _stemmer():
-    return stemmer(STEMMER_LANGUAGE)
 
 
 def _quiet() -> None:
