@@ -22,6 +22,7 @@ from bot.read.answerability import (
 from bot.read.extent import widen
 from bot.read.passage_prior import rank_with_retrieval
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
+from bot.read.unknown_names import CorpusVocabulary, unknown_name
 from bot.config import Settings, load_settings
 from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
@@ -143,6 +144,7 @@ class Bot:
         self._index: LoadedIndex | None = None
         self._retriever: Retriever | None = None
         self._facts = DocumentFacts()  # titles and details of the indexed documents (bot/read/qualifiers.py)
+        self._vocabulary: CorpusVocabulary | None = None  # their words (bot/read/unknown_names.py)
         self._calibration: Calibration | None = calibration
         self._reader_only_calibration: Calibration | None = None
         self._sync_lock = threading.Lock()
@@ -233,7 +235,9 @@ class Bot:
             return "\n".join(c.text for c in index.chunks[first: first + n])
 
         # Swap all at once so concurrent questions see either the old or the new index.
-        self._index, self._retriever, self._facts = index, retriever, DocumentFacts(titles, text_of)
+        vocabulary = CorpusVocabulary(retriever.bm25.vocab, retriever.bm25.left_out)
+        self._index, self._retriever, self._facts, self._vocabulary = (index, retriever, DocumentFacts(titles, text_of),
+                                                                       vocabulary)
         self._signature = signature
 
     def _current_signature(self):
@@ -627,6 +631,9 @@ class Bot:
         decision = decide(result, passages, self.calibration, threshold)
         # The documents hold something like the answer, about another year, version, month...
         unlike = mismatch(p.reader_question, decision.best, passages, self._facts) if decision.best else ""
+        # ... or never name what it is about ("the Amsterdam office" of a firm in Paris and Rome).
+        unknown = unknown_name(p.reader_question, self._vocabulary) if decision.best and self._vocabulary else ""
+        unlike = unlike or (f"no document mentions {unknown}" if unknown else "")
         if unlike:
             decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
         response = Response(question=p.question, answer="", abstained=True, score=decision.score,

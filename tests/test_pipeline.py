@@ -58,6 +58,22 @@ def test_a_question_about_an_edition_the_documents_lack_is_refused_and_says_why(
     assert not covered.abstained and "25 days" in covered.answer
 
 
+def test_a_question_about_a_name_no_document_mentions_is_refused_and_says_why(tmp_path, fake_embedder):
+    from bot.config import load_settings
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", {
+        "offices.md": "# Offices\n\nThe lease on the Paris office ends on 30 June 2026.\n"
+                      "The lease on the Rome office ends on 31 March 2027.\n",
+    })
+    settings = load_settings({"corpus_dir": corpus, "index_dir": tmp_path / "index", "reader": "none"})
+    bot = fake_sentence_bot(settings, fake_embedder)
+    asked = bot.ask("When does the lease on the Amsterdam office end?")
+    assert asked.abstained and "no document mentions Amsterdam" in asked.reason
+    covered = bot.ask("When does the lease on the Rome office end?")
+    assert not covered.abstained and "31 March 2027" in covered.answer
+
+
 def test_bad_questions(bot):
     with pytest.raises(UsageError):
         bot.ask("   ")

@@ -118,6 +118,7 @@ class BM25Index:
         self.retriever = retriever
         self.size = size
         self.vocab = set(retriever.vocab_dict)
+        self.left_out = frozenset(bm25s.stopwords.STOPWORDS_EN)  # words of the text not in `vocab`
         # A question's own words ("what", "how much", "do I") are in every FAQ: matching them
         # would rank the passages that ask questions above those that answer them.
         self._query_stop_words = sorted(STOP_WORDS | set(bm25s.stopwords.STOPWORDS_EN))

@@ -1,0 +1,117 @@
+"""Names a question asks about that no indexed document has a word of.
+
+"When does the lease on the Amsterdam office end?" asked of documents that never say
+"Amsterdam" cannot be answered from them, however sure the reader is of some other office's date.
+A name counts as known when any of its words is a word of the corpus (BM25's vocabulary: title,
+section and text of every chunk), so "Cam Newton" is known to documents that say "Newton". Words
+compare by their stems without accents, and a word of five or more letters also matches a corpus
+word one typing slip away ("Univeristy" is not refused for a misspelling of a word the documents
+do have, "Chemstry" finds "chemistry").
+
+How often it speaks, on tune data (`unknown_name` alone, the corpus being the file's paragraphs):
+7 of SQuAD v1.1 dev part A's 4,961 answerable questions name something its paragraphs never do,
+mostly misspelt ("Superbowl", "Ghandi's", "Caucasas"); the SQuAD 2.0 part-A tune file, none of
+866 answerable questions and 14 of 825 unanswerable ones ("Saturn", "Lutheran"); Amazon reviews,
+2 of 3,000 answerable ones.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import cached_property
+
+from bot.read.qualifiers import question_qualifiers
+from bot.words import stem
+
+# Letters, digits, hyphens and apostrophes around a detected name word: "Temüjin's", "Zia-ul-Haq".
+_NAME_CHARACTER = re.compile(r"[\w'’-]")
+_PART = re.compile(r"[^\W_]+")
+_POSSESSIVE = re.compile(r"['’]s\b")
+# An acronym's plural ("DSMs", "TDs"): acronyms are not checked, since a question may shorten what
+# the documents spell out ("the Distinguished Service Medals").
+_ACRONYM = re.compile(r"[A-Z]{2,}s?")
+FUZZY_MIN_LETTERS = 5  # shorter words are too often one letter away from another word
+
+
+def fold(word: str) -> str:
+    """`word` without accents: "Schrödinger" -> "Schrodinger"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether one substitution, insertion, deletion or swap of neighbours turns `a` into `b`."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1:]
+
+
+class CorpusVocabulary:
+    """The corpus's words as BM25 stored them (lower-case Snowball stems, stop words left out)."""
+
+    def __init__(self, stems: Iterable[str], stop_words: Iterable[str] = ()) -> None:
+        self._stems = stems if isinstance(stems, (set, frozenset)) else set(stems)
+        self._stop_words = frozenset(stop_words)
+
+    @cached_property
+    def _folded(self) -> frozenset[str]:
+        return frozenset(fold(s) for s in self._stems if not s.isascii())
+
+    @cached_property
+    def _by_shape(self) -> dict[tuple[int, str], list[str]]:
+        """Words by (length, first letter) and (length, last letter): a word one edit away from
+        another shares its first or its last letter, and its length differs by at most one."""
+        shapes: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for s in self._stems:
+            s = fold(s)
+            if len(s) >= FUZZY_MIN_LETTERS - 1:
+                shapes[len(s), "^" + s[0]].append(s)
+                shapes[len(s), s[-1] + "$"].append(s)
+        return shapes
+
+    def knows(self, word: str) -> bool:
+        low = word.lower()
+        if low in self._stop_words:
+            return True
+        forms = {stem(low), stem(fold(low)), fold(stem(low)), low, fold(low)}
+        if any(f in self._stems or f in self._folded for f in forms):
+            return True
+        folded = fold(stem(fold(low)))
+        if len(folded) < FUZZY_MIN_LETTERS:
+            return False
+        return any(one_edit_apart(folded, other)
+                   for n in (len(folded) - 1, len(folded), len(folded) + 1)
+                   for key in ((n, "^" + folded[0]), (n, folded[-1] + "$"))
+                   for other in self._by_shape.get(key, ()))
+
+
+def unknown_name(question: str, vocabulary: CorpusVocabulary) -> str:
+    """The first name in `question` (capitalised words in a row, as the details check finds them)
+    of which the corpus has no word, as the question writes it; "" when there is none."""
+    names = [q for q in question_qualifiers(question) if q.kind == "name"]
+    groups: list[tuple[int, int]] = []
+    for q in names:
+        if groups and question[groups[-1][1]:q.start] == " ":
+            groups[-1] = (groups[-1][0], q.end)
+        else:
+            groups.append((q.start, q.end))
+    for start, end in groups:
+        while start > 0 and _NAME_CHARACTER.match(question[start - 1]):
+            start -= 1
+        while end < len(question) and _NAME_CHARACTER.match(question[end]):
+            end += 1
+        name = question[start:end].strip("'’-")
+        parts = [p for p in _PART.findall(_POSSESSIVE.sub("", name)) if len(p) > 1 and not _ACRONYM.fullmatch(p)]
+        if parts and not any(vocabulary.knows(p) for p in parts):
+            return name
+    return ""
