@@ -76,11 +76,17 @@ class Chunk:
     # so a citation can name the line or page of the exact answer, not just the chunk's start.
     line_map: tuple[tuple[int, int], ...] = ()
     page_map: tuple[tuple[int, int], ...] = ()
+    # Where the heading lines the chunk starts with end (characters from its start), set by the
+    # chunker: a section's heading, or several where a heading with nothing under it joined the
+    # section below ("2.3.1 — 2026-01-19" above "Fixed"). None: worked out from the first line.
+    heading_end: int | None = None
 
     @property
     def heading_length(self) -> int:
-        """The length of the section heading the chunk starts with, 0 when it starts elsewhere (a
-        section's first chunk starts with its heading line)."""
+        """The length of the section heading(s) the chunk starts with, 0 when it starts elsewhere
+        (a section's first chunk starts with its heading line)."""
+        if self.heading_end is not None:
+            return self.heading_end
         first_line = self.text.split("\n", 1)[0]
         name = self.section.rsplit(SECTION_SEPARATOR, 1)[-1]
         return len(first_line) if name and " ".join(first_line.split()) == name else 0

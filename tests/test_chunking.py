@@ -201,3 +201,16 @@ def test_a_sentence_broken_off_before_a_figure_runs_on_and_a_numbered_item_does_
                             "on the first day of absence.")
     assert sentences[1:] == ["1. Call your manager, and", "2. Record the absence in the HR portal"]
 
+
+
+def test_a_heading_with_nothing_under_it_and_its_first_subsection_head_one_chunk():
+    doc = make_doc("# Changelog\n\n## 2.3.1 — 2026-01-19\n\n### Fixed\n- Uploads over 2 GB timed out.\n- Search lost focus.\n\n"
+                   "### Security\n- A path traversal was closed.\n")
+    first, *rest = chunk_document(doc)
+    # A run of headings with nothing between them heads one chunk, named by the innermost (the
+    # title is in no path); all of them are its heading: no answer, no list item.
+    assert first.section == "2.3.1 — 2026-01-19 › Fixed"
+    assert first.text[:first.heading_length] == "Changelog\n\n2.3.1 — 2026-01-19\n\nFixed"
+    assert first.text.endswith("Search lost focus.")
+    security = next(c for c in chunk_document(doc) if c.text.startswith("Security"))
+    assert security.section.endswith("› Security") and security.text[:security.heading_length] == "Security"

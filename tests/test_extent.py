@@ -11,11 +11,11 @@ def answer_of(question: str, spans: list[Span], passages: list[Passage]) -> list
     return widen(question, spans, passages).spans
 
 
-def passage(text: str, section: str = "", offset: int = 100) -> Passage:
+def passage(text: str, section: str = "", offset: int = 100, heading_end: int | None = None) -> Passage:
     """A passage whose chunk starts at document offset `offset`, with the chunker's sentences."""
     sentences = tuple((offset + s, offset + e) for s, e in sentence_spans(text))
     chunk = Chunk(chunk_id=0, doc_id="doc.md", text=text, start=offset, end=offset + len(text), section=section,
-                  line=1, page=None, sentences=sentences)
+                  line=1, page=None, sentences=sentences, heading_end=heading_end)
     return Passage(chunk=chunk, score=1.0, rank=1)
 
 
@@ -34,6 +34,8 @@ def span_of(p: Passage, words: str, score: float = 5.0) -> Span:
     ("Which team does Ana lead?", False),
     ("What does the policy say about taxis?", False),
     ("How many days of leave do I get?", False),
+    ("What format are thumbnails saved in since 2.4.0?", False),  # "are" of the subject, not of what is asked
+    ("What kinds of documents are accepted?", True),
 ])
 def test_which_questions_ask_for_several_things(question, several):
     assert asks_for_several(question) is several
@@ -161,3 +163,19 @@ def test_a_sentence_wrapped_after_a_colon_is_no_list():
     p = passage(text)
     best = span_of(p, "wrong valves")
     assert answer_of("What are the causes of the delay of the pump order?", [best], [p])[0] == best
+
+
+def test_a_list_right_under_the_heading_is_a_list_without_a_blank_line_between():
+    # HTML and Word headings are followed by their first item on the next line.
+    p = passage("Ingredients\n1 whole chicken\n2 unwaxed lemons\n3 sprigs of thyme", section="Roast › Ingredients")
+    spans = answer_of("What ingredients do I need for the roast?", [span_of(p, "2 unwaxed lemons")], [p])
+    assert spans[0].text == "1 whole chicken\n2 unwaxed lemons\n3 sprigs of thyme"
+
+
+def test_a_list_under_a_heading_the_question_names_is_the_answer():
+    text = "2.3.1 — 2026-01-19\n\nFixed\nUploads over 2 GB timed out.\nDuplicate detection ignored case.\nSearch lost focus."
+    p = passage(text, section="2.3.1 — 2026-01-19 › Fixed", heading_end=text.index("\nUploads"))
+    spans = answer_of("What was fixed in 2.3.1?", [span_of(p, "Uploads")], [p])
+    assert spans[0].text == "Uploads over 2 GB timed out.\nDuplicate detection ignored case.\nSearch lost focus"
+    # The heading's line is no item of it, and a question in other words keeps the reader's span.
+    assert answer_of("When did uploads time out?", [span_of(p, "Uploads over 2 GB")], [p])[0].text == "Uploads over 2 GB"

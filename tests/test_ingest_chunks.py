@@ -98,4 +98,8 @@ def test_chunks_keep_the_offset_contract_and_size(documents):
         for c in chunk_document(doc, size, overlap):
             assert doc.text[c.start:c.end] == c.text
             assert 0 < len(c.text) <= size
-            assert c.line == doc.line_at(c.start) and c.section == doc.section_at(c.start)
+            assert c.line == doc.line_at(c.start)
+            # The section is the innermost of the headings the chunk starts with (one, or a
+            # heading with nothing under it and its own first subsection's).
+            assert c.section == doc.section_at(c.start + max(c.heading_length - 1, 0))
+            assert c.section.startswith(doc.section_at(c.start))

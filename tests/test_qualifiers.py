@@ -34,6 +34,9 @@ def _details(question: str) -> list[tuple[str, str]]:
     ("What was FY2024 revenue in room B-12?", [("year", "2024"), ("code", "b12")]),
     ("What did the 2024 staff survey find?", [("year", "2024")]),
     ("What is new in version 4?", [("version", "4")]),
+    ("What was fixed in 2.3.1?", [("version", "2.3.1")]),  # two dots: a version wherever it stands
+    ("What is at 10.0.0.1 since 15.03.2024?", []),  # an address and a date
+    ("Which release removed the /api/v1 endpoints?", []),  # a path's part
 ])
 def test_the_details_a_question_names(question, expected):
     assert _details(question) == expected
@@ -93,6 +96,26 @@ def test_a_passage_from_another_edition_or_version_cannot_answer():
     released = _span(notes, 0, "14 November 2023", 9.0)
     assert "about 3.1, not 3.0" in mismatch("When was Tern 3.0 released?", released, notes, DocumentFacts())
     assert mismatch("When was Tern 3.1 released?", released, notes, DocumentFacts()) == ""
+
+
+def test_in_a_changelog_the_version_heading_a_section_decides_what_it_is_about():
+    passages = [_passage(0, "Deprecated\nThe --legacy-thumbs flag will be removed.", "CHANGELOG.md",
+                         "2.2.0 — 2025-09-30 › Deprecated"),
+                _passage(1, "Fixed\nUploads over 2 GB timed out.", "CHANGELOG.md", "2.3.1 — 2026-01-19 › Fixed"),
+                _passage(2, "Fixed\nThe map view froze.", "CHANGELOG.md", "[2.4.0] - 2026-03-02 › Fixed")]
+    # every version is named somewhere in the document: only the section tells them apart
+    facts = DocumentFacts({"CHANGELOG.md": "Changelog"}, lambda doc: "2.2.0 2.3.1 2.4.0")
+    flag = _span(passages, 0, "The --legacy-thumbs flag", 9.0)
+    assert "about 2.2.0, not 2.3.0" in mismatch("What was deprecated in version 2.3.0?", flag, passages, facts)
+    assert mismatch("What was deprecated in 2.2.0?", flag, passages, facts) == ""
+    # a line under one version naming another is about its own version's change
+    removal = [_passage(0, "Deprecated\nThe --legacy-thumbs flag will be removed in 2.4.0.", "CHANGELOG.md",
+                        "2.2.0 — 2025-09-30 › Deprecated")]
+    assert "not 2.4.0" in mismatch("What changed in 2.4.0?", _span(removal, 0, "The --legacy-thumbs flag", 9.0),
+                                   removal, facts)
+    penalty = detail_penalty("What was fixed in 2.3.1?", passages, facts)
+    assert penalty(_span(passages, 1, "Uploads over 2 GB timed out", 5.0)) == 0
+    assert penalty(_span(passages, 2, "The map view froze", 5.0)) > 0
 
 
 @pytest.mark.parametrize("question, text, answer", [

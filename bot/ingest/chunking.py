@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from bot.types import Chunk, Document
+from bot.types import SECTION_SEPARATOR, Chunk, Document
 from bot.words import STOP_WORDS
 
 # Words that end with a period without ending the sentence.
@@ -198,10 +198,12 @@ def _sections(doc: Document) -> list[tuple[int, int]]:
     A heading with nothing under it ("5. Troubleshooting" right before "5.1 Filter light") joins
     the section after it: alone it would be a passage that answers nothing yet takes a reading slot.
     """
-    boundaries = sorted({0, *(off for off, _ in doc.headings), len(doc.text)})
+    heading_starts = {off for off, _ in doc.headings}
+    boundaries = sorted({0, *heading_starts, len(doc.text)})
     starts = [boundaries[0]]
-    for boundary in boundaries[1:-1]:
-        if "\n" in doc.text[starts[-1]:boundary].strip():
+    for previous, boundary in zip(boundaries, boundaries[1:-1], strict=False):
+        # A run of headings with nothing under them ("Changelog", "2.3.1") joins the section below.
+        if previous not in heading_starts or "\n" in doc.text[previous:boundary].strip():
             starts.append(boundary)
     return list(zip(starts, starts[1:] + [len(doc.text)]))
 
@@ -230,18 +232,45 @@ def pack_units(units: list[tuple[int, int]], chunk_size: int, chunk_overlap: int
     return spans
 
 
+def _leading_headings(doc: Document, start: int, end: int) -> tuple[int, int]:
+    """(where the heading lines doc.text[start:end] starts with end, the offset of the last of
+    them); (start, start) when it starts with no heading. A heading with nothing under it joins
+    the section below (`_sections`); where that section is one of its own ("2.3.1" above "Fixed",
+    in a format with heading levels), all their lines are the chunk's heading."""
+    i = bisect.bisect_left(doc.headings, start, key=lambda h: h[0])
+    if i == len(doc.headings) or doc.headings[i][0] != start:
+        return start, start
+    last, path = doc.headings[i]
+    # The document's title heads every section, though paths leave it out (`section_paths`).
+    title = i == 0 and any(SECTION_SEPARATOR in name for _, name in doc.headings)
+    block_end = _line_end(doc.text, start, end)
+    for offset, inner in doc.headings[i + 1:]:
+        if offset >= end or doc.text[block_end:offset].strip() or not (title or inner.startswith(path + SECTION_SEPARATOR)):
+            break
+        last, path, block_end, title = offset, inner, _line_end(doc.text, offset, end), False
+    return block_end, last
+
+
+def _line_end(text: str, offset: int, limit: int) -> int:
+    newline = text.find("\n", offset, limit)
+    return limit if newline < 0 else newline
+
+
 def _make_chunk(doc: Document, units: list[tuple[int, int]], chunk_id: int) -> Chunk:
     start, end = units[0][0], units[-1][1]
+    heading_end, last_heading = _leading_headings(doc, start, end)
     return Chunk(
         chunk_id=chunk_id,
         doc_id=doc.doc_id,
         text=doc.text[start:end],
         start=start,
         end=end,
-        section=doc.section_at(start),
+        # The innermost heading of the block it starts with: "2.3.1 — 2026-01-19 › Fixed".
+        section=doc.section_at(last_heading),
         line=doc.line_at(start),
         page=doc.page_at(start),
         sentences=tuple(units),
         line_map=_changes(doc.line_starts, doc.source_lines, start, end),
         page_map=_changes(doc.page_starts, tuple(range(1, len(doc.page_starts) + 1)), start, end),
+        heading_end=heading_end - start,
     )

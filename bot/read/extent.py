@@ -70,10 +70,10 @@ def asks_for_several(question: str) -> bool:
         return True
     written = re.findall(r"[A-Za-z][A-Za-z'-]*", question)
     if written and written[0].lower() in ("what", "which"):
-        for as_written in written[1:4]:
+        for n, as_written in enumerate(written[1:4]):
             word = as_written.lower()
             if word in ("are", "were"):
-                return True
+                return n == 0  # "What are the risks?"; not "What format are thumbnails saved in?"
             if word in _AUXILIARIES or word in _VERBS_IN_S:
                 return False
             if (len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
@@ -92,6 +92,19 @@ def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start:
     first, last = lines.index(items[0]), lines.index(items[1])
     holding = [i for i in range(first, last + 1) if specific & set(_WORD.findall(lines[i].lower()))]
     return holding == [lines.index(start)]
+
+
+def _heading_asked(question: str, lines: _Lines, list_start: int, heading: int) -> bool:
+    """Whether the list at `list_start` stands right under the heading the passage starts with
+    (`heading`: its length), and the question asks with that heading's words: "What was fixed in
+    2.3.1?" of a list headed "Fixed", "What is needed?" of "Needed". Such a list is the answer."""
+    above = lines.index(list_start) - 1
+    while above >= 0 and not lines[above].strip():
+        above -= 1
+    if heading == 0 or above < 0 or lines.bounds[above][1] != heading:
+        return False
+    named = {stem(w) for w in _content_words(lines[above])}
+    return bool(named) and named <= {stem(w) for w in _content_words(question)}
 
 
 def asks_for_description(question: str) -> bool:
@@ -124,11 +137,12 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
             if other.passage_index == best.passage_index and _in_named_line(
                     question, other.start - chunk.start, other.end - chunk.start, lines):
                 return Extent([other, best, *rest[:k], *rest[k + 1:]], "row")
-    if asks_for_several(question):
+    several = asks_for_several(question)
+    if several or chunk.heading_length:
         sentences = [(s - chunk.start, e - chunk.start) for s, e in chunk.sentences]
         items = _list_in(lines, start, end, chunk.heading_length, sentences)
-        if items is not None and (asks_explicitly_for_several(question)
-                                  or not _picks_one_item(question, lines, items, start)):
+        if (items is not None and (several or _heading_asked(question, lines, items[0], chunk.heading_length))
+                and (asks_explicitly_for_several(question) or not _picks_one_item(question, lines, items, start))):
             return Extent([_respan(best, passage, *items), *rest], "list")
     if asks_for_description(question) and _under_same_question(question, start, lines, chunk.heading_length):
         sentence_end = _sentence_end(best, chunk, lines)
@@ -228,17 +242,20 @@ def _list_in(lines: _Lines, start: int, end: int, heading: int,
 
 def _unmarked_list(lines: _Lines, first: int, heading: int) -> tuple[int, int] | None:
     """(first, last) lines of the unmarked list whose line `first` is an item, or None."""
-    if not _reads_as_item(lines[first]):
+    if not _reads_as_item(lines[first]) or lines.bounds[first][0] < heading:
         return None
+
+    def under(i: int) -> bool:  # line i is (the last line of) the heading the text starts with
+        return heading > 0 and lines.bounds[i][1] == heading
     lo = first
-    while lo > 0 and lines[lo - 1].strip() and not lines[lo - 1].rstrip().endswith(":"):
-        lo -= 1
+    while lo > 0 and lines[lo - 1].strip() and not lines[lo - 1].rstrip().endswith(":") and not under(lo - 1):
+        lo -= 1  # up to the lead-in, or the heading the text starts with (HTML puts no blank line after one)
         if first - lo > _MAX_ITEMS or not _reads_as_item(lines[lo]):
             return None
     lead_in = lo - 1
     if lead_in > 0 and not lines[lead_in].strip():
         lead_in -= 1  # a blank line between the lead-in and its items (Markdown)
-    if lead_in < 0 or not (lines[lead_in].rstrip().endswith(":") or (lead_in == 0 and heading > 0)):
+    if lead_in < 0 or not (lines[lead_in].rstrip().endswith(":") or under(lead_in)):
         return None  # no "You will need:" nor a heading above: lines of prose
     items = [lines[i].strip() for i in range(lo, first + 1)]
     bare = not any(item.endswith((".", ";", ",")) for item in items)
@@ -353,7 +370,7 @@ def _under_same_question(question: str, start: int, lines: _Lines, heading: int)
     is written as its answer."""
     for j in range(lines.index(start) - 1, -1, -1):
         line = lines[j].strip()
-        if line.endswith("?") or (j == 0 and heading > 0):
+        if line.endswith("?") or (heading > 0 and lines.bounds[j][1] == heading):
             break
     else:
         return False

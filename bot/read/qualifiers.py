@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Callable
 
 from bot.read.windows import ROW_JOINT, line_bounds
-from bot.types import Passage, Span
+from bot.types import SECTION_SEPARATOR, Passage, Span
 from bot.words import MONTHS, STOP_WORDS, YEAR, stem
 
 _MONTH_OF = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS} | {"sept": "september"}
@@ -40,7 +40,7 @@ _YEAR_RANGE = re.compile(r"\b((?:19|20)\d\d)(?:[-–/](\d\d)\b(?![-–/.]\d)"
                          r"|\s?(?:[-–—]|to|until|through|and)\s?((?:19|20)\d\d)\b)")
 # A number that may be a version: "v3", "version 3.1", or a dotted number after a word; whether
 # that word makes it one is decided in `_versions`.
-_VERSION_CANDIDATE = re.compile(r"\b(?:[vV](?P<v>\d+(?:\.\d+)*)|(?P<word>[A-Za-z][\w+]*) (?P<n>\d+(?:\.\d+)*))"
+_VERSION_CANDIDATE = re.compile(r"(?<!/)\b(?:[vV](?P<v>\d+(?:\.\d+)*)|(?P<word>[A-Za-z][\w+]*) (?P<n>\d+(?:\.\d+)*))"
                                 r"\b(?![.,:]?\d)")
 # Words before a dotted number that make it no version: a document's parts and currencies
 # ("section 4.2", "EUR 42.50").
@@ -48,6 +48,12 @@ _NOT_PRODUCTS = frozenset({"section", "clause", "article", "chapter", "part", "p
                            "figure", "page", "step", "rule", "schedule", "annex", "appendix", "no", "eur", "usd",
                            "gbp", "chf", "jpy", "at", "on", "from", "to", "until", "by", "about", "approximately",
                            "of", "and", "or", "is", "was", "costs", "cost", "pay", "paid"})
+# A number with two dots is a version wherever it stands ("fixed in 2.3.1"): not a date
+# ("15.03.2024") nor an address ("10.0.0.1").
+_DOTTED_VERSION = re.compile(r"(?<![\d.])\d{1,3}\.\d{1,3}\.\d{1,3}(?![.,]?\d)")
+# A section headed by a version, as changelogs and release notes are: "2.3.1 — 2026-01-19",
+# "[3.2.0] - 2024-05-02", "Version 2.4", "v1.8.0".
+_VERSION_HEADED = re.compile(r"\s*\[?(?:(?:version|release)\s+|v)?\d{1,3}\.\d", re.I)
 _CODE = re.compile(r"\b(?!FY)[A-Z]{1,3}-?\d{1,4}\b(?![.,]\d)")  # "FY2024" is a year
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _TOKEN = re.compile(r"\w+(?:[.,]\w+)*")
@@ -116,6 +122,8 @@ def _versions(text: str, whole_numbers: bool = False) -> dict[str, tuple[int, in
     after a part of a document or a currency. `whole_numbers`: "Tern 3" too (a text naming a
     version asked for as "3.0"; a question's "Windows 10" is no version to check)."""
     found: dict[str, tuple[int, int]] = {}
+    for m in _DOTTED_VERSION.finditer(text):
+        found.setdefault(_version_key(m.group()), m.span())
     for m in _VERSION_CANDIDATE.finditer(text):
         if m.group("v") is not None:
             found.setdefault(_version_key(m.group("v")), m.span())
@@ -196,6 +204,19 @@ def context_terms(text: str) -> set[str]:
         if 0 < last - first <= (10 if m.group(2) else 200):
             terms.update(str(y) for y in range(first, last + 1))
     return terms
+
+
+def _label_decides(q: Qualifier, question: str, passage: Passage, title: str) -> bool:
+    """Whether the passage's label (title, file name, section) decides what detail `q` the passage
+    is about: `q` qualifies what the document's name names, or it is a version and the passage's
+    section is headed by one (a changelog's "2.3.1 — 2026-01-19 › Fixed": the version of every
+    line under it)."""
+    return _about_document(q, question, document_name(passage, title)) or (
+        q.kind == "version" and _version_headed(passage.chunk.section))
+
+
+def _version_headed(section: str) -> bool:
+    return any(_VERSION_HEADED.match(part) for part in section.split(SECTION_SEPARATOR))
 
 
 def _about_document(q: Qualifier, question: str, name: str) -> bool:
@@ -286,7 +307,7 @@ def _unnamed(checked: list[Qualifier], question: str, passage: Passage, facts: D
     terms: frozenset[str] | None = None
     count = 0
     for q in checked:
-        if _values(label, q.kind) and _about_document(q, question, document_name(passage, title)):
+        if _values(label, q.kind) and _label_decides(q, question, passage, title):
             count += q.term not in label_terms
             continue
         if terms is None:
@@ -314,9 +335,11 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
     terms = _passage_terms(label, chunk.text)
     for kind in CHECKED_KINDS:
         named = _values(label, kind)
-        wanted = [q for q in asked
-                  if q.kind == kind and named and _about_document(q, question, document_name(passage, title))]
-        if wanted and not any(q.text in named for q in wanted) and any(q.term not in terms for q in wanted):
+        wanted = [q for q in asked if q.kind == kind and named and _label_decides(q, question, passage, title)]
+        # Under a changelog's version heading, a line naming another version is still about its
+        # own ("Deprecated: the flag will be removed in 2.4.0" is no change of 2.4.0).
+        named_here = context_terms(label) if kind == "version" and _version_headed(chunk.section) else terms
+        if wanted and not any(q.text in named for q in wanted) and any(q.term not in named_here for q in wanted):
             return _unlike("the passage found", named, wanted)
     start, end = chunk.sentences_around(span.start, span.end)
     sentence = (chunk.text[start - chunk.start: span.start - chunk.start] + " "

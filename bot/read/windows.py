@@ -114,6 +114,30 @@ def is_item_mark(text: str, start: int, end: int) -> bool:
     return m is not None and end <= m.end()
 
 
+_LEADING_MARK = re.compile(rf"[ \t]*{LIST_MARK}[ \t]+")  # "2. ", "(b) ", "- "
+_LEADING_CLAUSE_NUMBER = re.compile(r"[ \t]*((\d{1,3}(?:\.\d{1,3})*)\.\d{1,3})[ \t]+")  # "4.2 "
+
+
+def after_item_mark(text: str, start: int, end: int) -> int:
+    """Where a span that starts with its line's item or clause mark starts without it: "4.2 not to
+    keep any pet..." answers "Can I keep a pet?" as "not to keep any pet...". A dotted number
+    counts as a clause's only where another line starts with a number of the same clause ("4.1",
+    "4.3"): "5.4 million people" at a line's start is a figure. A span over several marked items
+    keeps its marks."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip() or any(_LEADING_MARK.match(text, i + 1) or _LEADING_CLAUSE_NUMBER.match(text, i + 1)
+                                             for i in range(start, end) if text[i] == "\n"):
+        return start
+    m = _LEADING_MARK.match(text, line_start)
+    if m is None:
+        m = _LEADING_CLAUSE_NUMBER.match(text, line_start)
+        if m is not None:
+            sibling = re.compile(rf"(?m)^[ \t]*{re.escape(m.group(2))}\.\d{{1,3}}[ \t]")
+            if not any(s.group().strip() != m.group(1) for s in sibling.finditer(text)):
+                m = None
+    return m.end() if m is not None and m.end() < end else start
+
+
 def _whole_lines(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] starts where its first line's text does and ends where its last
     line's text does (a closing full stop or bracket aside)."""
@@ -387,6 +411,7 @@ class WindowReader:
                 s_tok, e_tok = divmod(index, length)
                 s_char, e_char = windows.offsets[w][s_tok][0], windows.offsets[w][e_tok][1]
                 s_char, e_char = align_to_words(item.text, s_char, e_char)
+                s_char = after_item_mark(item.text, s_char, e_char)
                 if e_char <= s_char or not answerable_span(item, s_char, e_char):
                     continue
                 candidates[q_index].append((score, float(null[w]), item, s_char, e_char))

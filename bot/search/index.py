@@ -57,7 +57,7 @@ _GENERATED = re.compile(r"(?:chunks-[0-9a-f]+(?:-\d{4})?\.jsonl|vectors-[0-9a-f]
                         r"|bm25-[0-9a-f]+-(?:" + "|".join(re.escape(suffix) for suffix in PARTS.values()) + "))")
 _STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+(?:\.\d+)?\.tmp")  # files.staging_path
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
-CHUNKER_VERSION = 11
+CHUNKER_VERSION = 12
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
 PARSER_VERSION = 35
 # Libraries whose upgrade can change the text or the vectors of an unchanged file: the model's own
