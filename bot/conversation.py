@@ -11,7 +11,9 @@ that does, "they" and "their" do ("Which team is top of Division 2?" "Harbour Li
 captain?"). A short follow-up naming something else in the same place ("And in Paris?", "What
 about 2023?", "And in June?") asks the previous question again with that name, year or month in
 place of its subject, year or month ("And in the Paris office?": that phrase; "And in Paris in 2023?":
-both). A follow-up of a follow-up leans on the earlier question as it was resolved.
+both); a common noun phrase or a version does so for the words after the last question's last
+preposition ("What about the banana bread?", "And in 2.2.0?"). A follow-up of a follow-up leans on
+the earlier question as it was resolved.
 """
 
 from __future__ import annotations
@@ -233,6 +235,39 @@ def _phrase_in_its_place(question: str, other: str, last: str, subject: str) -> 
     return f"{last[:ending.end(1)]} {' '.join(phrase)}{last[ending.end():]}"
 
 
+_OBJECT_FOLLOW_UP = re.compile(rf"^\s*(?:and what about|and how about|what about|how about|and)\s+"
+                               rf"(?:(?P<said>{'|'.join(sorted(_PREPOSITIONS))})\s+)?(?P<phrase>[^?!]+?)[?!.\s]*$", re.I)
+_LAST_OBJECT = re.compile(rf"\b({'|'.join(sorted(_PREPOSITIONS))})\s+(?P<object>[^?!]+?)(?=[?!.\s]*$)", re.I)
+_MAX_PHRASE_WORDS = 4
+
+
+def _object_in_its_place(question: str, last: str) -> str:
+    """`last` with the follow-up's phrase in place of the words after its last preposition, where
+    the follow-up names no proper name or time to swap: "What about the banana bread?" after "How
+    hot should the oven be for the roast chicken?", "And in 2.2.0?" after "What was fixed in
+    2.3.1?", "And of Globex?" after "Who is the CEO of Acme?". A preposition the follow-up says must
+    be the same ("And for managers?" is not "in London"); a bare phrase must be common words ("And
+    the Meal Allowance?" names a subject of its own). '' otherwise."""
+    m = _OBJECT_FOLLOW_UP.match(question)
+    if m is None:
+        return ""
+    phrase = m.group("phrase").strip()
+    words = phrase.split()
+    if not 1 <= len(words) <= _MAX_PHRASE_WORDS or any(w.lower() in QUESTION_WORDS or _PRONOUN.fullmatch(w)
+                                                        or (w.isupper() and len(w) > 1) for w in words):
+        return ""  # a new question, or a unit or an acronym ("And in EUR?"): another kind of detail
+    said = (m.group("said") or "").lower()
+    if not said and any(w[:1].isupper() for w in words):
+        return ""
+    ending = None
+    for ending in _LAST_OBJECT.finditer(last):
+        pass
+    if ending is None or len(ending.group("object").split()) > _MAX_NAME_WORDS \
+            or (said and said != ending.group(1).lower()):
+        return ""
+    return f"{last[:ending.start('object')]}{phrase}{last[ending.end('object'):]}"
+
+
 def _same_kind(when: str) -> re.Pattern[str]:
     """What finds a time of the kind of `when` (a year, a month or a weekday) in a question."""
     if YEAR.fullmatch(when):
@@ -296,6 +331,8 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
             swapped = _asked_again(last, subject, other)
         if swapped and when:  # "And in Paris in 2023?": both, or neither
             swapped = _asked_again(swapped, subject, when) or _with_time(swapped, when)
+    if not swapped and not pronouns and not when and (not other or _swappable(other) and not _swappable(subject)):
+        swapped = _object_in_its_place(question, last)  # "What about the banana bread?"
     if swapped:
         return ResolvedQuestion(swapped, swapped, other or when)
     if other and _swappable(other) and _swappable(subject):

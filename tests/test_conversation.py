@@ -140,6 +140,12 @@ def test_after_a_which_question_naming_something_they_means_the_answer_and_it_th
      "What is the hotel limit in the Paris office in 2024?"),
     ("What is the hotel limit in London in 2024?", "And in the Paris office in 2023?",
      "What is the hotel limit in the Paris office in 2023?"),
+    # a common noun phrase or a version after the last question's preposition, or the same one
+    ("How hot should the oven be for the roast chicken?", "What about the banana bread?",
+     "How hot should the oven be for the banana bread?"),
+    ("Who is the manager of the sales team?", "And the marketing team?", "Who is the manager of the marketing team?"),
+    ("What was fixed in 2.3.1?", "And in 2.2.0?", "What was fixed in 2.2.0?"),
+    ("Who is the CEO of Acme?", "And of Globex?", "Who is the CEO of Globex?"),
 ])
 def test_and_in_paris_asks_the_last_question_again_of_the_new_name_or_year(last, follow_up, expected):
     from bot.conversation import Turn
@@ -165,6 +171,5 @@ def test_a_follow_up_asking_something_new_is_not_a_swap():
     # a first name that is a month is still a name
     assert resolve("What does she do?", [Turn("When did April Ryan join?", "2019")]).reader_question \
         == "What does April Ryan do?"
-    # a subject that is no proper name ("CEO of Acme", a month) is not swapped either
-    assert "Acme" in resolve("And of Globex?", [Turn("Who is the CEO of Acme?", "Jo")]).reader_question
+    # a subject that is no proper name (a month) is not swapped either
     assert "March" in resolve("And Sven?", [Turn("Who chaired the March meeting?", "Ana")]).reader_question
