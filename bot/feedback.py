@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bot.errors import DataError, UsageError
 from bot.types import Response
+from bot.words import STOP_WORDS
 
 try:  # POSIX; elsewhere the in-process lock and O_APPEND remain
     import fcntl
@@ -173,6 +174,13 @@ def find_in_texts(answer: str, texts: Iterable[str]) -> bool:
     return any(pattern.search(_normalise(t)) for t in texts)
 
 
+def _usable_as_gold(answer: str) -> bool:
+    """Whether a correction can be a gold answer: it says something ("x", "the" or "?" are found in
+    any document, and say nothing)."""
+    words = re.findall(r"\w+", answer.casefold())
+    return any(len(w) > 1 or w.isdigit() for w in words) and not all(w in STOP_WORDS for w in words)
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -188,10 +196,11 @@ def rate(reply: RatedReply, rating: str, correction: str = "", texts: Iterable[s
     """
     if rating not in RATINGS:
         raise UsageError(f"a rating is one of {', '.join(RATINGS)} (got {rating!r})")
-    correction = " ".join(correction.split()) if rating == DOWN else ""
+    # Lone surrogates (a browser can send one) cannot be written as UTF-8: dropped like spaces.
+    correction = " ".join(re.sub("[\ud800-\udfff]", "", correction).split()) if rating == DOWN else ""
     if len(correction) > MAX_CORRECTION_CHARS:
         raise UsageError(f"the answer is too long: at most {MAX_CORRECTION_CHARS} characters")
-    found = bool(correction) and find_in_texts(correction, texts)
+    found = _usable_as_gold(correction) and find_in_texts(correction, texts)
     answerable: bool | None = None
     answers: tuple[str, ...] = ()
     if rating == UP:

@@ -149,6 +149,8 @@ class Bot:
         self._reader_only_calibration: Calibration | None = None
         self._sync_lock = threading.Lock()
         self.messages: list[str] = []  # notices from the last index sync (rebuilds, skipped files)
+        # Why the index could not be brought up to date, while answers come from it as it was ('' when up to date).
+        self.out_of_date = ""
         self._signature: Signature | None = None  # the corpus folder as of the last sync
 
     @property
@@ -197,6 +199,7 @@ class Bot:
         """Answer from the index in memory, and try to update it again only once the folder
         changes again (not before every question)."""
         self._signature = self._current_signature()
+        self.out_of_date = str(failure)
         self.messages = [f"{failure}; answering from the index as it was"]
 
     def sync(self, force: bool = False, progress: bool = False) -> SyncReport:
@@ -217,7 +220,7 @@ class Bot:
                            processor=self.processor)
         self._install(index, signature)
         messages += [f"skipped {one_line_name(rel)}: {reason}" for rel, reason in index.report.skipped]
-        self.messages = messages
+        self.messages, self.out_of_date = messages, ""
         return index.report
 
     def _adopt_published(self) -> None:

@@ -91,6 +91,14 @@ def test_a_correction_is_gold_only_when_the_documents_hold_it(bot):
     assert "answers" not in record and "answerable" not in record and record["gold"] is False
     bare = rate(reply, DOWN)
     assert not bare.gold and bare.answerable is None
+    # a letter or a stop word is found in any document and says nothing; a year does
+    for empty in ("x", "the", "in the", "?"):
+        assert not rate(reply, DOWN, empty, texts).gold, empty
+    assert rate(reply, DOWN, "1894", texts).gold
+    # a lone surrogate (a browser may send one) cannot be stored as UTF-8: it is dropped
+    odd = rate(reply, DOWN, "in 1894 \udc80", texts)
+    assert odd.correction == "in 1894" and odd.gold
+    odd.to_record() and json.dumps(odd.to_record(), ensure_ascii=False).encode("utf-8")
 
 
 def test_refusals_right_or_wrong(bot):

@@ -80,15 +80,33 @@ def targets(server) -> dict[str, tuple[Path, bytes]]:
     return {name: (path, sample(path)) for name, path in found.items() if path.exists()}
 
 
+def post_to_upload_route(server, filename: str, data: bytes) -> str:
+    """Post a file to Gradio's upload route alone (no upload event): the path of its cached copy."""
+    sent = httpx.post(f"{server.url}/gradio_api/upload", files=[("files", (filename, data, "text/plain"))],
+                      timeout=60)
+    assert sent.status_code == 200, sent.text
+    return sent.json()[0]
+
+
 def test_the_probe_reaches_the_file_route(server):
-    """A file this session uploaded is served: a refusal below is the route saying no, not a bad URL."""
+    """A file posted to the upload route is served back: a refusal below is the route saying no, not
+    a bad URL."""
     data = b"Probe file for the file route.\n"
-    result = upload_file(server.url, "probe.txt", data)
-    status, body = get(server, f"/gradio_api/file={result['path']}")
+    path = post_to_upload_route(server, "probe.txt", data)
+    status, body = get(server, f"/gradio_api/file={path}")
     assert status == 200 and body == data
     # ...and climbing out of that upload's folder is refused.
-    status, body = get(server, f"/gradio_api/file={result['path']}/../../../server.log")
+    status, body = get(server, f"/gradio_api/file={path}/../../../server.log")
     assert status != 200 and b"Chat page" not in body
+
+
+def test_a_document_s_uploaded_copy_is_not_kept_once_added(server):
+    """The corpus holds an added document; Gradio's copy would stay served after its removal."""
+    data = b"Probe document for the upload cache: the canal opened in 1820.\n"
+    result = upload_file(server.url, f"probe-{uuid.uuid4().hex[:8]}.txt", data)
+    assert "Added" in result["outputs"][0]
+    status, body = get(server, f"/gradio_api/file={result['path']}")
+    assert status != 200 and data not in body
 
 
 @pytest.mark.parametrize("name", ["/etc/passwd", "a corpus document", "the index manifest",
@@ -111,9 +129,9 @@ def test_no_route_serves_files_outside_the_page(server, name):
 
 def test_an_uploaded_html_file_is_served_as_a_download_not_a_page(server):
     """Anyone can post a file to Gradio's upload route; served back, it must not run in the page's origin."""
-    result = upload_file(server.url, "trap.html", b"<script>alert(document.domain)</script>")
+    path = post_to_upload_route(server, "trap.html", b"<script>alert(document.domain)</script>")
     headers: dict = {}
-    status, _ = get(server, f"/gradio_api/file={result['path']}", headers=headers)
+    status, _ = get(server, f"/gradio_api/file={path}", headers=headers)
     assert status != 200 or ("text/html" not in headers.get("content-type", "")
                              and headers.get("content-disposition", "").startswith("attachment"))
 
@@ -294,3 +312,19 @@ def test_an_upload_cannot_destroy_or_silently_replace_a_document_of_the_same_nam
     plain = upload_file(server.url, target.name, b"Replacement text that nobody confirmed.\n")
     assert "replace it explicitly" in plain["outputs"][0]
     assert target.read_bytes() == original and sorted(p.name for p in server.corpus.iterdir()) == before
+
+
+@pytest.mark.parametrize("host, allowed", [("rebind.attacker.example", False), ("127.0.0.1.nip.io", False),
+                                           ("localhost", True), ("127.0.0.1", True), ("[::1]", True)])
+def test_a_page_on_this_computer_answers_only_requests_addressed_to_it_by_a_loopback_name(server, host, allowed):
+    # A web page elsewhere can point a name of its own at 127.0.0.1 (DNS rebinding); the browser then
+    # sends that name as the Host and treats the page as the attacker's own origin.
+    parts = urlsplit(server.url)
+    for path in ("/", "/gradio_api/info"):
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        try:
+            conn.request("GET", path, headers={"Host": f"{host}:{parts.port}"})
+            status = conn.getresponse().status
+        finally:
+            conn.close()
+        assert (status == 200) is allowed and (status == 403) is not allowed, (host, path, status)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
+from pathlib import Path
 
 from bot.types import Chunk, Citation, Passage, Response
 from bot.ui.page import ChatPage, build_app
@@ -187,6 +188,27 @@ def test_upload_is_answerable_at_once(page, tmp_path):
     assert "Not added" in status and "Danube" in page.reply("Which river flows through ten countries?")[0]
     status, _ = page.upload([str(upload)], replace=True)
     assert "Updated rivers.md" in status and "Rhine" in page.reply("Which river flows through six countries?")[0]
+
+
+def test_gradio_s_copy_of_an_upload_is_deleted_added_or_refused(page, tmp_path, monkeypatch):
+    # Gradio keeps each upload in its folder and serves it at a /file= address: a copy left there
+    # would outlive the document's removal.
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    from gradio.utils import get_upload_folder
+
+    copies = []
+    for name, data in (("canals.md", b"# Canals\n\nThe canal opened in 1820.\n"), ("empty.md", b"  \n")):
+        copy = Path(get_upload_folder()) / f"upload-{name}" / name
+        copy.parent.mkdir(parents=True)
+        copy.write_bytes(data)
+        copies.append(copy)
+    status, _ = page.upload([str(c) for c in copies])
+    assert "Added canals.md" in status and "empty.md" in status
+    assert not any(c.exists() or c.parent.exists() for c in copies)
+    own = tmp_path / "mine" / "locks.md"  # a file of the caller's own (the Python API) stays
+    own.parent.mkdir()
+    own.write_bytes(b"# Locks\n\nThe lock was rebuilt in 1901.\n")
+    assert "Added locks.md" in page.upload([str(own)])[0] and own.exists()
 
 
 def test_first_upload_into_an_empty_corpus(tmp_path, fake_embedder):
@@ -392,3 +414,22 @@ def test_an_upload_name_shows_what_it_is(name, stored):
     from bot.pipeline import upload_file_name
 
     assert upload_file_name(name) == stored
+
+
+def test_files_left_out_of_the_index_and_an_index_that_could_not_follow_are_shown(page, small_settings,
+                                                                                   monkeypatch):
+    from tests.conftest import deny_writes
+
+    (small_settings.corpus_dir / "scan.pdf").write_bytes(b"%PDF-1.4 not really a PDF")
+    page.bot.sync()
+    listed = page.documents_html()
+    assert "scan.pdf" in listed and "Notes from the last indexing" in listed
+    assert_safe(listed)
+    message, _ = page.reply("When was the Harbour Lighthouse built?")
+    assert "could not be indexed again" not in message
+    # The index folder cannot be written: answers come from the index as it was, and say so.
+    deny_writes(monkeypatch, small_settings.index_dir)
+    (small_settings.corpus_dir / "new.txt").write_text("The new pier opened in 1990.\n")
+    message, _ = page.reply("When was the Harbour Lighthouse built?")
+    assert "1872" in message and "could not be indexed again" in message
+    assert "answering from the index as it was" in page.documents_html()

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 from bot.ui.feedback import FeedbackPanel
 from bot.ui.render import (
     LINK_REFUSED, SOURCES_EMPTY, UPLOAD_TYPES, UPLOADS_OFF, _full_stop, _sentence_case, chat_turns, esc,
-    notice_html, render_answer, render_documents, render_sources, suggest_questions,
+    notice_html, render_answer, render_documents, render_index_notes, render_sources, suggest_questions,
 )
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,11 @@ class ChatPage:
             log.exception("answering %r failed", question)
             return (notice_html("Something went wrong while answering; the server log has the details"),
                     SOURCES_EMPTY, None)
-        return render_answer(response, bool(show_scores)), render_sources(response, bool(show_scores)), response
+        message = render_answer(response, bool(show_scores))
+        if self.bot.out_of_date:  # the folder changed, but the index could not follow
+            message += notice_html(f"The documents could not be indexed again ({self.bot.out_of_date}); "
+                                   "this reply comes from the index as it was")
+        return message, render_sources(response, bool(show_scores)), response
 
     def examples(self) -> list[str]:
         if self._examples is None:
@@ -125,9 +129,11 @@ class ChatPage:
     # ----- documents -----
     def documents_html(self) -> str:
         try:
-            return render_documents(self.bot.documents(), self.settings.corpus_dir, self.uploads)
+            listed = render_documents(self.bot.documents(), self.settings.corpus_dir, self.uploads)
         except BotError as exc:
             return notice_html(str(exc))
+        # Files of the folder that are not indexed, and why; an index that could not follow the folder.
+        return listed + render_index_notes(self.bot.messages)
 
     def upload(self, files, replace: bool = False) -> tuple[str, str]:
         """Add uploaded files to the corpus; (status HTML, documents HTML). Never raises.
@@ -139,7 +145,11 @@ class ChatPage:
             return "", self.documents_html()
         lines = []
         for f in files if isinstance(files, list) else [files]:
-            ok, message = self._add(Path(str(getattr(f, "name", f))), bool(replace))
+            path = Path(str(getattr(f, "name", f)))
+            try:
+                ok, message = self._add(path, bool(replace))
+            finally:
+                _discard_upload_copy(path)
             lines.append(f'<p class="{"qa-ok" if ok else "qa-error"}">{esc(message)}</p>')
         return "".join(lines), self.documents_html()
 
@@ -257,6 +267,23 @@ def file_links(value: Any) -> list[str]:
     return []
 
 
+def _discard_upload_copy(path: Path) -> None:
+    """Delete Gradio's copy of an uploaded file (in its upload folder; a path elsewhere is the
+    caller's own file and stays): the corpus holds the document now, or it was refused, and a copy
+    left there would still be served at its /file= address after the document is removed."""
+    from gradio.utils import get_upload_folder
+
+    try:
+        folder = Path(get_upload_folder()).resolve()
+        copy = path.resolve()
+        if copy.is_relative_to(folder) and copy != folder:
+            copy.unlink(missing_ok=True)
+            if copy.parent != folder:
+                copy.parent.rmdir()  # the upload's own folder, when nothing else is in it
+    except OSError:
+        pass  # gone already, or not empty: Gradio's own clean-up (`delete_cache`) takes the rest
+
+
 class PageBlocks(gr.Blocks):
     """The page's Blocks. Gradio downloads any file input whose path is an http(s) URL before the
     event's function sees it; every event of every route passes through `preprocess_data`, so a
@@ -271,7 +298,9 @@ class PageBlocks(gr.Blocks):
 
 def build_app(page: ChatPage) -> gr.Blocks:
     settings = page.settings
-    with PageBlocks(title="Ask the documents", analytics_enabled=False) as app:
+    # Gradio's temporary copies (uploads, and anything else it caches) are deleted after an hour
+    # and when the server starts: nothing on the page needs them longer.
+    with PageBlocks(title="Ask the documents", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.HTML(
             '<div class="qa-intro"><h2>Ask the documents</h2><p>Answers are copied word for word from the '
             "documents listed in the Documents tab. The <mark>highlighted</mark> words are the answer; "
@@ -283,14 +312,15 @@ def build_app(page: ChatPage) -> gr.Blocks:
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=340):
                     chat = gr.Chatbot(
-                        elem_id="chat", label="Conversation", show_label=False, height=460, buttons=["copy"],
+                        elem_id="chat", label="Conversation", show_label=False, height=460, buttons=[],
                         feedback_options=("Like", "Dislike"), latex_delimiters=[], allow_tags=False,
                         placeholder="Ask a question below, or pick an example. "
                                     "When the documents do not hold the answer, the bot says so.",
                         examples=[{"text": q} for q in page.examples()] or None,
                     )
                     with gr.Row():
-                        question = gr.Textbox(elem_id="question", show_label=False, scale=5, min_width=180,
+                        question = gr.Textbox(elem_id="question", label="Your question", show_label=False,
+                                              scale=5, min_width=180,
                                               placeholder="Type your question…", lines=1,
                                               max_lines=4, autofocus=True)
                         ask = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
@@ -339,14 +369,17 @@ def build_app(page: ChatPage) -> gr.Blocks:
 
         unlock = dict(fn=lambda: (gr.Textbox(interactive=True), gr.Button(interactive=True)), inputs=None,
                       outputs=[question, ask], queue=False, api_visibility="private")
+        # Typing goes on in the box once it is open again: locking it took the focus away.
+        refocus = dict(fn=None, inputs=None, outputs=None, queue=False, api_visibility="private",
+                       js="() => { document.querySelector('#question textarea')?.focus(); }")
         gr.on([ask.click, question.submit], submit_locked, [question, chat], [chat, question, pending, ask],
-              queue=False, api_visibility="private").then(**turn).then(**unlock)
+              queue=False, api_visibility="private").then(**turn).then(**unlock).then(**refocus)
 
         def pick_example(history, event: gr.SelectData):
             return submit_locked(event.value.get("text", ""), history)
 
         chat.example_select(pick_example, chat, [chat, question, pending, ask],
-                            queue=False, api_visibility="private").then(**turn).then(**unlock)
+                            queue=False, api_visibility="private").then(**turn).then(**unlock).then(**refocus)
         clear.click(lambda: ([], SOURCES_EMPTY, "", ""), None, [chat, sources, question, pending],
                     queue=False, api_visibility="private")
         # The chat's own trash icon clears only the messages; the sources belong to them.

@@ -190,6 +190,15 @@ def render_documents(documents: list[dict], folder: Path, can_add: bool = True) 
             f"<th>Passages</th><th>Size</th><th>Added</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
+def render_index_notes(messages: list[str]) -> str:
+    """The last indexing's notes under the documents table: files skipped and why, a rebuild, an
+    index that could not be updated ('' when there are none)."""
+    if not messages:
+        return ""
+    items = "".join(f"<li>{esc(_flat(m))}</li>" for m in messages)
+    return f'<div class="qa-note"><p>Notes from the last indexing:</p><ul>{items}</ul></div>'
+
+
 def chat_turns(messages) -> list[Turn]:
     """Gradio's chat messages as the core's history: each question with the answer the reply
     gave (the span marked in its first quote; "" for a refusal or a notice)."""

@@ -25,13 +25,25 @@ from bot.ui.render import UPLOADS_OFF
 class PageGuard:
     """ASGI middleware. Gradio's `/file=` route, given an http(s) URL instead of a path, fetches it
     on the server's behalf; this page only ever serves local files, so such requests end here. On a
-    read-only page, Gradio's generic upload route is closed too: nothing on the page uses it."""
+    read-only page, Gradio's generic upload route is closed too: nothing on the page uses it.
 
-    def __init__(self, app, uploads: bool = True) -> None:
+    A page listening on this computer only (`local_only`) answers only requests addressed to it by
+    a loopback name (Host: localhost, 127.0.0.1, [::1]). A web page elsewhere could otherwise point
+    a name of its own at 127.0.0.1 ("DNS rebinding") and, counting as that page's own origin in the
+    browser, read the documents and add or remove them."""
+
+    def __init__(self, app, uploads: bool = True, local_only: bool = False) -> None:
         self.app = app
         self.uploads = uploads
+        self.local_only = local_only
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] in ("http", "websocket") and self.local_only and not is_loopback(_host_name(scope)):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+            else:
+                await PlainTextResponse("This page answers only at localhost.", status_code=403)(scope, receive, send)
+            return
         if scope["type"] == "http":
             path = scope.get("path", "")
             _, found, target = path.partition("/file=")
@@ -42,6 +54,15 @@ class PageGuard:
                 await PlainTextResponse(UPLOADS_OFF, status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _host_name(scope) -> str:
+    """The name a request was addressed to (its Host header without the port); '' without one."""
+    host = next((value.decode("latin-1") for key, value in scope.get("headers", ()) if key == b"host"), "")
+    host = host.strip()
+    if host.startswith("["):  # "[::1]:7860"
+        return host[1:host.find("]")] if "]" in host else ""
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 class _NoDownloads(httpx.AsyncBaseTransport):
@@ -92,7 +113,7 @@ def launch_options(settings: Settings, uploads: bool = True,
         show_error=False, quiet=True, enable_monitoring=False, mcp_server=False, pwa=False,
         ssr_mode=False, run_history=False, footer_links=["api"], blocked_paths=folders,
         max_file_size=int(settings.max_file_mb * 1024 * 1024), css=CSS,
-        app_kwargs={"middleware": [Middleware(PageGuard, uploads=uploads)]},
+        app_kwargs={"middleware": [Middleware(PageGuard, uploads=uploads, local_only=is_loopback(settings.host))]},
         # System fonts: nothing to download, and they read well on every platform.
         theme=gr.themes.Default(primary_hue="blue", font=["ui-sans-serif", "system-ui", "sans-serif"],
                                 font_mono=["ui-monospace", "monospace"]),
