@@ -90,6 +90,23 @@ def test_the_named_row_of_a_table_answers_in_the_same_column():
     assert answer_of("Who approves special leave?", [wrong_row], [p])[0] == wrong_row
 
 
+def test_the_column_the_question_names_is_taken_in_the_named_row():
+    fares = ("Fares\nSingle — Adult: £2.50; Student: £1.80; Child (5–15): £1.20.\n"
+             "Day return — Adult: £4.20; Student: £3.00; Child (5–15): £2.00.")
+    p = passage(fares, section="Fares")
+    # the right row, the wrong column: moved to the named one
+    assert answer_of("How much is a student day return?", [span_of(p, "£2.00")], [p])[0].text == "£3.00"
+    # the wrong row and column
+    assert answer_of("How much is a student day return?", [span_of(p, "£1.20")], [p])[0].text == "£3.00"
+    # no column named: the reader's column in the named row
+    assert answer_of("How much is a day return?", [span_of(p, "£2.50")], [p])[0].text == "£4.20"
+    times = ("Monday to Friday\nHanover Street — First bus: 06:16; Last bus: 22:46.\n"
+             "Central Station — First bus: 06:24; Last bus: 22:54.")
+    p = passage(times, section="Monday to Friday")
+    asked = "When does the last bus leave Central Station?"
+    assert answer_of(asked, [span_of(p, "06:24")], [p])[0].text == "22:54"
+
+
 def test_a_labelled_line_the_question_names_answers_it():
     text = "LED colours\nBlue - heating\nGreen - idle\nFlashing red - the thermostat has lost its connection"
     p = passage(text, section="LED colours")

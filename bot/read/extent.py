@@ -337,18 +337,36 @@ def _named_row_value(question: str, start: int, end: int, lines: _Lines) -> tupl
     if group is None or last not in group:
         return None
     target = _named_line(question, lines, group)
-    if target is None or first == last == target:
+    if target is None:
         return None
     line_start = lines.bounds[target][0]
     row = _row_cells(lines[target])
     if row is not None:
         own = _row_cells(lines[first]) if first == last else None
         offset = lines.bounds[first][0]
-        column = next((name for s, e, name in (own[1] if own else []) if offset + s <= start and end <= offset + e),
+        chosen = next((name for s, e, name in (own[1] if own else []) if offset + s <= start and end <= offset + e),
                       None)
+        # The column the question names ("the last bus", "a student day return"), else the reader's.
+        named = _named_column(question, [name for _, _, name in row[1]])
+        if first == last == target and named in (None, chosen):
+            return None
+        column = named or chosen
         return next(((line_start + s, line_start + e) for s, e, name in row[1] if name == column), None)
+    if first == last == target:
+        return None
     _, value_start, value_end = _label(lines[target])
     return line_start + value_start, line_start + value_end
+
+
+def _named_column(question: str, columns: list[str]) -> str | None:
+    """The column whose name the question says (all its words, as stems), the longest name winning;
+    None when it names none, or two equally long ones."""
+    asked = {stem(w) for w in _content_words(question)}
+    named = sorted(((len(words), name) for name in columns
+                    if (words := {stem(w) for w in _content_words(name)}) and words <= asked), reverse=True)
+    if not named or (len(named) > 1 and named[0][0] == named[1][0]):
+        return None
+    return named[0][1]
 
 
 def _in_named_line(question: str, start: int, end: int, lines: _Lines) -> bool:
