@@ -8,7 +8,8 @@ reading:
 - **list**: a question for several things ("What are the steps...", "Which documents...", "What
   do I need...") answered inside one item of a list takes the whole list;
 - **row**: a question naming one row of a table, or one line of a labelled list ("jury service",
-  "flashing red"), answered from another row takes the named row's value, in the same column;
+  "flashing red"), answered from another row takes the named row's value, in the column the
+  question names ("a student day return") or else the same column;
 - **sentence**: a why / how / what-is question answered under a line of the document that asks
   that question (an FAQ's "Q:", a heading "Why the carry-over rule changed") takes its sentence
   to the end. In running prose a short answer sits inside a longer sentence, so the rule waits
