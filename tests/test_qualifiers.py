@@ -77,6 +77,16 @@ def test_in_a_table_the_row_naming_the_asked_code_or_person_wins():
     assert _ranked("What is Sven Lindqvist's extension?", result, passages)[0] == "4400"
 
 
+def test_a_table_without_the_row_asked_about_loses_to_another_passage_s_row_naming_it():
+    weekdays = ("Kingsmead Park — First bus: 06:10; Last bus: 22:40.\n"
+                "Royal Infirmary — First bus: 06:31; Last bus: 23:01.\n")
+    saturday = ("Kingsmead Park — First bus: 07:30; Last bus: 21:30.\n"
+                "University Campus — First bus: 08:05; Last bus: 22:05.\n")
+    passages = [_passage(0, saturday, "timetable.md", "Saturday"), _passage(1, weekdays, "timetable.md", "Weekdays")]
+    result = ReaderResult([_span(passages, 0, "22:05", 11.0), _span(passages, 1, "23:01", 8.0)])
+    assert _ranked("When is the last bus at the Royal Infirmary?", result, passages)[0] == "23:01"
+
+
 def test_a_passage_from_another_edition_or_version_cannot_answer():
     passages = [_passage(0, "Staff get 25 days of annual leave.", "leave.md", score=1.0)]
     span = _span(passages, 0, "25 days", 9.0)

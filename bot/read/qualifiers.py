@@ -261,16 +261,23 @@ def document_name(passage: Passage, title: str) -> str:
     return f"{title} {passage.chunk.doc_id.replace('_', ' ')}"
 
 
-def _row_misses(qualifiers: tuple[Qualifier, ...], span: Span, passage: Passage) -> int:
-    """Details the span's table row does not name while another row of its passage does."""
+def _row_misses(qualifiers: tuple[Qualifier, ...], span: Span, passage: Passage, in_rows: frozenset[str]) -> int:
+    """Details the span's table row does not name while another row does, of any passage read
+    (`in_rows`: the details some row names): a timetable's Saturday table, without the stop
+    asked about, must not win over the weekday table's row that names it."""
     chunk = passage.chunk
     start, end = line_bounds(chunk.text, span.start - chunk.start, span.end - chunk.start)
     line = chunk.text[start:end]
     if not ROW_JOINT.search(line):  # a table row as the parsers write it: "Label — Column: value; …"
         return 0
     here = context_terms(line)
-    others = [context_terms(row) for row in chunk.text.split("\n") if row != line and ROW_JOINT.search(row)]
-    return sum(q.term not in here and any(q.term in row for row in others) for q in qualifiers)
+    return sum(q.term not in here and q.term in in_rows for q in qualifiers)
+
+
+def _named_in_rows(qualifiers: tuple[Qualifier, ...], passages: list[Passage]) -> frozenset[str]:
+    """The details of `qualifiers` that some table row of the passages names."""
+    rows = [context_terms(row) for p in passages for row in p.chunk.text.split("\n") if ROW_JOINT.search(row)]
+    return frozenset(q.term for q in qualifiers if any(q.term in row for row in rows))
 
 
 def _named_terms(passage: Passage, label: str, facts: DocumentFacts) -> frozenset[str]:
@@ -286,12 +293,14 @@ def detail_penalty(question: str, passages: list[Passage], facts: DocumentFacts)
         return None
     checked = [q for q in qualifiers if q.kind in CHECKED_KINDS]
     missing: dict[int, int] = {}
+    in_rows = _named_in_rows(qualifiers, passages)
 
     def penalty(span: Span) -> float:
         passage = passages[span.passage_index]
         if span.passage_index not in missing:
             missing[span.passage_index] = _unnamed(checked, question, passage, facts)
-        return PASSAGE_PENALTY * missing[span.passage_index] + ROW_PENALTY * _row_misses(qualifiers, span, passage)
+        return (PASSAGE_PENALTY * missing[span.passage_index]
+                + ROW_PENALTY * _row_misses(qualifiers, span, passage, in_rows))
 
     return penalty
 
