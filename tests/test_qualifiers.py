@@ -37,6 +37,8 @@ def _details(question: str) -> list[tuple[str, str]]:
     ("What was fixed in 2.3.1?", [("version", "2.3.1")]),  # two dots: a version wherever it stands
     ("What is at 10.0.0.1 since 15.03.2024?", []),  # an address and a date
     ("Which release removed the /api/v1 endpoints?", []),  # a path's part
+    ("When is the first bus on Route 22?", [("version", "22"), ("name", "rout")]),  # a name's number
+    ("What is on in Hall 3 on March 3?", [("version", "3"), ("name", "hall"), ("month", "march")]),
 ])
 def test_the_details_a_question_names(question, expected):
     assert _details(question) == expected
@@ -106,6 +108,12 @@ def test_a_passage_from_another_edition_or_version_cannot_answer():
     released = _span(notes, 0, "14 November 2023", 9.0)
     assert "about 3.1, not 3.0" in mismatch("When was Tern 3.0 released?", released, notes, DocumentFacts())
     assert mismatch("When was Tern 3.1 released?", released, notes, DocumentFacts()) == ""
+    # a numbered name in the document's title: "Route 17" is not "Route 22"
+    route = [_passage(0, "Saturday — First bus: 07:30.", "timetable.md", "Saturday")]
+    first = _span(route, 0, "07:30", 9.0)
+    facts = DocumentFacts({"timetable.md": "Route 17 timetable"})
+    assert "about Route 17, not 22" in mismatch("When is the first bus on Route 22?", first, route, facts)
+    assert mismatch("When is the first bus on Route 17?", first, route, facts) == ""
 
 
 def test_in_a_changelog_the_version_heading_a_section_decides_what_it_is_about():

@@ -31,7 +31,7 @@ from typing import Callable
 
 from bot.read.windows import ROW_JOINT, line_bounds
 from bot.types import SECTION_SEPARATOR, Passage, Span
-from bot.words import MONTHS, STOP_WORDS, YEAR, stem
+from bot.words import MONTHS, STOP_WORDS, WEEKDAYS, YEAR, stem
 
 _MONTH_OF = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS} | {"sept": "september"}
 # "1973–74", "2024/25" (at most ten years), "1961-1972", "1962 to 1966", "between 2019 and 2023":
@@ -136,10 +136,24 @@ def _versions(text: str, whole_numbers: bool = False) -> dict[str, tuple[int, in
     return found
 
 
+def _numbered_names(text: str, question: bool = True) -> dict[str, tuple[int, int]]:
+    """Numbers of 1-3 digits that a name carries ("Route 22", "Gate 5", "Building 3"), compared
+    as versions: a document naming "Route 17" does not answer for "Route 22". Not after a month
+    or weekday ("March 3"), a part of a document ("section 4"), nor a question's first word."""
+    found: dict[str, tuple[int, int]] = {}
+    for m in _VERSION_CANDIDATE.finditer(text):
+        word, number = m.group("word"), m.group("n")
+        if (word and word[0].isupper() and (m.start() > 0 or not question) and number.isdigit() and len(number) <= 3
+                and word.lower() not in _NOT_PRODUCTS and word.lower() not in _MONTH_OF
+                and word.lower() not in WEEKDAYS):
+            found.setdefault(_version_key(number), m.span("n") if question else m.span())  # "Route 17" shown whole
+    return found
+
+
 def _values(text: str, kind: str) -> dict[str, str]:
     """The values of one kind of detail that `text` names: compared form -> as written."""
     if kind == "version":
-        return {key: text[s:e] for key, (s, e) in _versions(text).items()}
+        return {key: text[s:e] for key, (s, e) in (_versions(text) | _numbered_names(text, question=False)).items()}
     if kind == "month":  # "12 March", "March 2024", "FEBRUARY 2024"; not "Costs You May Claim"
         return {_MONTH_OF[m.group(2).lower()]: m.group(2) for m in _DATED_MONTH.finditer(text)
                 if m.group(2).lower() in _MONTH_OF and m.group(2)[0].isupper() and (m.group(1) or m.group(3))}
@@ -164,7 +178,7 @@ def question_qualifiers(question: str) -> tuple[Qualifier, ...]:
         taken.append((start, end))
         found.setdefault(f"{kind}:{text}", Qualifier(kind, text, question[start:end], start, end))
 
-    for key, (start, end) in _versions(question).items():
+    for key, (start, end) in (_versions(question) | _numbered_names(question)).items():
         add("version", key, start, end)
     for m in YEAR.finditer(question):
         add("year", m.group(), m.start(), m.end())
