@@ -66,6 +66,8 @@ class Settings:
                 object.__setattr__(self, name, Path(getattr(self, name)))
 
     def validate(self) -> "Settings":
+        if self.max_top_k < 1:
+            raise UsageError(f"max_top_k must be >= 1 (got {self.max_top_k})")
         if not 1 <= self.top_k <= self.max_top_k:
             raise UsageError(f"top_k must be between 1 and max_top_k={self.max_top_k} (got {self.top_k})")
         if self.read_k < 1:
@@ -124,5 +126,7 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
             values[f.name] = _coerce(f.name, f.type, raw.strip())
     for key, value in (overrides or {}).items():
         if value is not None:
+            if key.endswith("_dir") and not str(value).strip():  # Path("") is the current folder
+                raise UsageError(f"the {key.removesuffix('_dir')} folder is empty: name a folder")
             values[key] = Path(value) if key.endswith("_dir") else value
     return replace(Settings(), **values).validate()

@@ -26,8 +26,8 @@ NAME_MAX = 255
 
 
 def staging_path(path: Path, kind: str = "tmp") -> Path:
-    """The hidden temporary name a new version of `path` is written under (or, kind "remove.tmp",
-    the name it is moved aside to), next to it, so the final rename stays on one file system.
+    """The hidden temporary name a new version of `path` is written under, next to it, so the
+    final rename stays on one file system.
     Unique per process and thread: two uploads of the same name at once do not write into one
     file. A name too long to take the additions is stood in for by its digest."""
     tag = f"{os.getpid()}.{threading.get_ident()}.{kind}"

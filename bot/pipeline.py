@@ -29,7 +29,7 @@ from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
 from bot.errors import CorpusError, IndexStoreError, UsageError, first_line
-from bot.files import NAME_MAX, atomic_write_bytes, staging_path
+from bot.files import NAME_MAX, atomic_write_bytes
 from bot.formatting import one_line_name
 from bot.search.documents import DocumentProcessor
 from bot.search.index import LoadedIndex, SyncReport, iso_time, load_published, manifest_stamp, sync_index
@@ -211,13 +211,14 @@ class Bot:
         if self.read_only:
             raise UsageError("this bot answers from an index another process maintains; it cannot change it")
 
-    def _sync_holding_lock(self, force: bool = False, progress: bool = False) -> SyncReport:
+    def _sync_holding_lock(self, force: bool = False, progress: bool = False,
+                           leave_out: frozenset[str] = frozenset()) -> SyncReport:
         self._check_writable()
         # Taken first: edits made during the sync are seen next time.
         signature = corpus_signature(self.settings.corpus_dir, self.settings.index_dir)
         messages: list[str] = []
         index = sync_index(self.settings, self.embedder, progress=progress, force=force, notify=messages.append,
-                           processor=self.processor)
+                           processor=self.processor, leave_out=leave_out)
         self._install(index, signature)
         messages += [f"skipped {one_line_name(rel)}: {reason}" for rel, reason in index.report.skipped]
         self.messages, self.out_of_date = messages, ""
@@ -297,9 +298,9 @@ class Bot:
     def remove_document(self, name: str) -> SyncReport:
         """Take a document out of the corpus folder and the index together.
 
-        The file is first moved aside under a hidden name (the scan ignores it), the index is
-        synced without it, and only then is it deleted: if the sync fails, the file is put back
-        and the index still holds it, so folder and index never disagree.
+        The index is synced as if the file were gone, and only then is the file deleted: a removal
+        stopped at any point (a failed sync, a killed process) leaves the file in the folder, and
+        the index either still holds it or gets it back on the next sync. Nothing is lost.
         """
         self._check_writable()
         with self._sync_lock:
@@ -319,17 +320,14 @@ class Bot:
             target = self.settings.corpus_dir / name
             if not os.path.lexists(target):  # already deleted on disk: the index only has to follow
                 return self._sync_holding_lock()
-            aside = staging_path(target, "remove.tmp")
-            os.replace(target, aside)
+            if not os.access(target.parent, os.W_OK):
+                raise UsageError(f"cannot remove {name}: its folder {target.parent} is read-only")
+            report = self._sync_holding_lock(leave_out=frozenset({name}))
             try:
-                report = self._sync_holding_lock()
-            except BaseException:
-                os.replace(aside, target)
-                raise
-            try:
-                aside.unlink()
-            except OSError as exc:  # the document is already out of the index and hidden from the scan
-                log.warning("could not delete %s after removing %s from the index: %s", aside, name, exc)
+                target.unlink()
+            except OSError as exc:  # the index goes back to holding it, as the folder still does
+                self._sync_holding_lock()
+                raise UsageError(f"cannot remove {name}: {exc.strerror or exc}") from None
             return report
 
     def add_document(self, filename: str, data: bytes, replace: bool = False) -> SyncReport:
@@ -643,6 +641,9 @@ class Bot:
                             passages=passages, retrieval_query=p.retrieval_query, follow_up=p.follow_up,
                             notice=p.notice, alternatives=result.spans[1:], features=decision.features)
         notices = [p.notice] if p.notice else []
+        if self.out_of_date:  # the folder changed, but the index could not follow
+            notices.append(f"answered from the index as it was: the documents could not be indexed again "
+                           f"({self.out_of_date})")
         if decision.refused:
             why = ("no passage matched the question" if not passages else unlike or
                    f"confidence {decision.score:.2f} is below the threshold {threshold:.2f}")

@@ -3,6 +3,7 @@ the real embedding model loaded once per session, and a tiny random QA model bui
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -175,15 +176,16 @@ def seed_corpus(tmp_path):
     return target
 
 
-def deny_writes(monkeypatch, folder: Path) -> None:
-    """Every open() for writing inside `folder` fails, as for a user without write rights there."""
+def deny_writes(monkeypatch, folder: Path, code: int = errno.EACCES) -> None:
+    """Every open() for writing inside `folder` fails, as for a user without write rights there
+    (or, `code` errno.EROFS, on a read-only file system such as a container's read-only volume)."""
     import builtins
 
     real_open = builtins.open
 
     def read_only_open(file, mode="r", *args, **kwargs):
         if str(file).startswith(str(folder)) and any(m in mode for m in "wax+"):
-            raise PermissionError(13, "Permission denied", str(file))
+            raise OSError(code, os.strerror(code), str(file))
         return real_open(file, mode, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", read_only_open)

@@ -29,10 +29,17 @@ def test_flags_override_the_environment_which_overrides_the_defaults(tmp_path):
     ({"BOT_MAX_FILE_MB": "nan"}, "max_file_mb must be a size in MB"),
     ({"BOT_MAX_FILE_MB": "inf"}, "max_file_mb must be a size in MB"),
     ({"BOT_MAX_FILE_MB": "0"}, "max_file_mb must be a size in MB"),
+    ({"BOT_MAX_TOP_K": "0"}, "max_top_k must be >= 1"),
 ])
 def test_bad_values_are_usage_errors_that_name_the_setting(env, message):
     with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_settings(environ=env)
+
+
+@pytest.mark.parametrize("key", ["index_dir", "corpus_dir"])
+def test_an_empty_folder_name_is_refused_not_taken_for_the_current_folder(key):
+    with pytest.raises(UsageError, match="folder is empty: name a folder"):
+        load_settings({key: ""}, environ={})
 
 
 def test_a_folder_setting_that_names_a_file_is_refused(tmp_path):

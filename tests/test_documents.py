@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import os
+from pathlib import Path
 from datetime import datetime
 
 import pytest
@@ -126,6 +127,43 @@ def test_a_failed_removal_leaves_folder_and_index_as_they_were(docs_bot, small_s
     assert "bridges.txt" in {d["doc"] for d in docs_bot.documents()}
     assert docs_bot.ask(BRIDGE_QUESTION).citations[0].doc == "bridges.txt"
     assert not docs_bot.refresh()  # the folder is as the index last saw it
+
+
+def test_a_removal_stopped_after_the_index_left_the_document_out_loses_nothing(docs_bot, small_settings,
+                                                                               monkeypatch, fake_embedder):
+    docs_bot.ask(BRIDGE_QUESTION)
+    target = small_settings.corpus_dir / "bridges.txt"
+    real_unlink = Path.unlink
+
+    def killed(path, *args, **kwargs):  # the process dies between publishing the index and deleting
+        if path == target:
+            raise SystemExit("killed")
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", killed)
+    with pytest.raises(SystemExit):
+        docs_bot.remove_document("bridges.txt")
+    monkeypatch.undo()
+    assert target.exists()  # the document itself is untouched, under its own name
+    restarted = fake_sentence_bot(small_settings, fake_embedder)
+    assert restarted.ask(BRIDGE_QUESTION).citations[0].doc == "bridges.txt"  # and indexed again
+
+
+def test_a_file_that_cannot_be_deleted_stays_a_document(docs_bot, small_settings, monkeypatch):
+    docs_bot.ask(BRIDGE_QUESTION)
+    target = small_settings.corpus_dir / "bridges.txt"
+    real_unlink = Path.unlink
+
+    def refused(path, *args, **kwargs):
+        if path == target:
+            raise PermissionError(13, "Permission denied")
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    with pytest.raises(UsageError, match="cannot remove bridges.txt: Permission denied"):
+        docs_bot.remove_document("bridges.txt")
+    monkeypatch.undo()
+    assert target.exists() and docs_bot.ask(BRIDGE_QUESTION).citations[0].doc == "bridges.txt"
 
 
 def test_a_document_deleted_on_disk_can_still_be_removed_from_the_list(docs_bot, small_settings):

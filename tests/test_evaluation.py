@@ -111,6 +111,10 @@ def test_csv_with_list_and_pipe_answers_and_multiline_cells(tmp_path):
     ("bad.json", '{"version": "1.1", "data": [{"title": "t", "paragraphs": [{"qas": []}]}]}', "a paragraph lacks context"),
     ("empty.jsonl", "\n\n", "no questions to evaluate"),
     ("notes.md", "# Notes\n\nThe bridge opened in 1937.\n", "notes.md: not a questions file: expected JSONL"),
+    ("deep.jsonl", '{"question": "q?", "answers": ["a"]}\n{"question": "q?", "answers": ' + "[" * 100_000
+     + "]" * 100_000 + "}\n", "deep.jsonl line 2: JSON nested too deeply"),
+    ("deep.json", '{"data": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply to read"),
+    ("bad.json", '{"version": "1.1", "data": {"title": "t"}}', "its 'data' is a dict, not a list of articles"),
 ])
 def test_malformed_input_is_a_data_error_naming_file_and_line(tmp_path, name, content, message):
     path = tmp_path / name

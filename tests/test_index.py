@@ -1,3 +1,4 @@
+import errno
 import json
 
 import pytest
@@ -225,13 +226,14 @@ def test_adding_documents_extends_the_stored_faiss_index_instead_of_rebuilding_i
     assert len(builds) == 1  # an edited document changes rows in the middle: built anew
 
 
+@pytest.mark.parametrize("code", [errno.EACCES, errno.EROFS])  # no write rights; a read-only file system
 @pytest.mark.parametrize("lock_file_exists", [True, False])
-def test_an_index_folder_that_may_only_be_read_is_still_used(setup, monkeypatch, lock_file_exists):
+def test_an_index_folder_that_may_only_be_read_is_still_used(setup, monkeypatch, lock_file_exists, code):
     settings, corpus, emb = setup
     first = sync_index(settings, emb)
     if not lock_file_exists:
         (settings.index_dir / ".lock").unlink()
-    deny_writes(monkeypatch, settings.index_dir)
+    deny_writes(monkeypatch, settings.index_dir, code)
     again = sync_index(settings, FakeEmbedder())
     assert again.report.reused and [c.text for c in again.chunks] == [c.text for c in first.chunks]
 
@@ -250,7 +252,8 @@ def test_an_index_kept_inside_the_corpus_folder_is_not_read_as_documents(tmp_pat
 def test_the_index_removes_only_the_files_it_wrote(setup):
     settings, corpus, emb = setup
     settings.index_dir.mkdir()
-    mine = ["chunks-of-bread.md", "vectors-notes.txt", "faiss-intro.txt", "bm25-notes.json", ".draft.tmp"]
+    mine = ["chunks-of-bread.md", "vectors-notes.txt", "faiss-intro.txt", "bm25-notes.json", ".draft.tmp",
+            "chunks-2024.jsonl", "vectors-2023.npy", "faiss-1.index"]  # hex-like, but no generation's name
     for name in mine:
         (settings.index_dir / name).write_text("the user's own file")
     folder = settings.index_dir / "faiss-cafe.index"  # a folder named like the index's files
@@ -329,3 +332,23 @@ def test_a_sync_that_must_wait_for_another_writer_says_so_at_once(setup, caplog)
         other_writer.close()
         waiter.join(timeout=30)
     assert not waiter.is_alive() and result["index"].report.embedded_chunks == 0
+
+
+@pytest.mark.parametrize("content", ['{"manifest_version": 3, "name": "My extension"}\n', "not json at all\n"])
+def test_a_folder_holding_someone_else_s_manifest_is_refused_not_overwritten(setup, content):
+    settings, corpus, emb = setup
+    settings.index_dir.mkdir()
+    theirs = settings.index_dir / "manifest.json"
+    theirs.write_text(content)
+    with pytest.raises(UsageError, match="not an index of this bot"):
+        sync_index(settings, emb)
+    assert theirs.read_text() == content
+
+
+def test_a_damaged_manifest_of_this_bot_s_index_is_rebuilt(setup):
+    settings, corpus, emb = setup
+    sync_index(settings, emb)
+    (settings.index_dir / "manifest.json").write_text("{ cut short")
+    notes = []
+    index = sync_index(settings, emb, notify=notes.append)
+    assert index.report.rebuilt_reason and any("rebuilding the index" in n for n in notes)

@@ -426,10 +426,10 @@ def test_files_left_out_of_the_index_and_an_index_that_could_not_follow_are_show
     assert "scan.pdf" in listed and "Notes from the last indexing" in listed
     assert_safe(listed)
     message, _ = page.reply("When was the Harbour Lighthouse built?")
-    assert "could not be indexed again" not in message
+    assert "could not be indexed again" not in message and "as it was" not in message
     # The index folder cannot be written: answers come from the index as it was, and say so.
     deny_writes(monkeypatch, small_settings.index_dir)
     (small_settings.corpus_dir / "new.txt").write_text("The new pier opened in 1990.\n")
     message, _ = page.reply("When was the Harbour Lighthouse built?")
-    assert "1872" in message and "could not be indexed again" in message
+    assert "1872" in message and "answered from the index as it was" in message
     assert "answering from the index as it was" in page.documents_html()

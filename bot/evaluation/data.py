@@ -81,7 +81,7 @@ def load_dataset(path: str | Path, skip_invalid: bool = False) -> Dataset:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    squad = _as_squad(text)
+    squad = _as_squad(text, path)
     if squad is not None:
         dataset = _load_squad(path, squad)
     elif path.suffix.lower() == ".csv":
@@ -102,12 +102,12 @@ def load_dataset(path: str | Path, skip_invalid: bool = False) -> Dataset:
 def _is_json(line: str) -> bool:
     try:
         json.loads(line)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return True
 
 
-def _as_squad(text: str) -> dict | None:
+def _as_squad(text: str, path: Path) -> dict | None:
     """The parsed file if it is one JSON object with a 'data' list (the SQuAD layout)."""
     if not text.lstrip().startswith("{"):
         return None
@@ -115,8 +115,13 @@ def _as_squad(text: str) -> dict | None:
         data = json.loads(text)
     except json.JSONDecodeError:
         return None  # e.g. JSONL: several objects
+    except RecursionError:
+        raise DataError(f"{path}: its JSON is nested too deeply to read") from None
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         return data
+    if isinstance(data, dict) and "data" in data and "question" not in data:
+        raise DataError(f"{path}: this looks like a SQuAD file, but its 'data' is a {type(data['data']).__name__}, "
+                        "not a list of articles")
     return None
 
 
@@ -150,6 +155,8 @@ def _load_jsonl(path: Path, text: str, skip_invalid: bool) -> Dataset:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+            except RecursionError:
+                raise ValueError("JSON nested too deeply") from None
             if not isinstance(record, dict):
                 raise ValueError(f"expected a JSON object, got {type(record).__name__}")
             items.append(_item(record, number, f"line{number}"))
@@ -200,6 +207,8 @@ def _csv_answers(cell: str) -> list:
             value = json.loads(cell)
         except json.JSONDecodeError as exc:
             raise ValueError(f"answers look like a JSON list but are not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ValueError("answers are a JSON list nested too deeply") from None
         return value
     return [a.strip() for a in cell.split("|") if a.strip()]
 

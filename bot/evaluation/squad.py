@@ -55,6 +55,8 @@ def load_squad(path: str | Path, titles: set[str] | None = None) -> list[SquadEx
         raise DataError(f"{path}: file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise DataError(f"{path}: its JSON is nested too deeply to read") from None
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         raise DataError(f"{path}: not a SQuAD file (no top-level 'data' list)")
     squad_version(data, path)

@@ -204,11 +204,13 @@ def check_corpus_folder(root: Path) -> None:
 _EDITOR_LEFTOVER = re.compile(r"^~\$|~$|\.sw[a-p]$")
 
 
-def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = None) -> list[CorpusFile]:
+def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = None,
+                leave_out: frozenset[str] = frozenset()) -> list[CorpusFile]:
     """Every file under root (sorted, hidden ones ignored) with its hash or the reason it is refused.
 
     Symlinks that leave the folder are not followed; identical files are kept once. `ignore`: a
-    folder inside root that is not part of the corpus (an index kept there).
+    folder inside root that is not part of the corpus (an index kept there). `leave_out`: names
+    (relative paths) scanned as if they were not there (a document being removed).
     """
     root = Path(root)
     check_corpus_folder(root)
@@ -221,6 +223,8 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = Non
         found.append(CorpusFile(_display_name(folder, root), folder, skip_reason=f"folder could not be read: {reason}"))
     for path in paths:
         rel = _display_name(path, root)
+        if rel in leave_out:
+            continue
         if rel != "/".join(path.relative_to(root).parts):
             found.append(CorpusFile(rel, path, skip_reason="the file name is not valid UTF-8 (rename the file)"))
             continue

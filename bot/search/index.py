@@ -37,13 +37,13 @@ import numpy as np
 import bot
 from bot.config import Settings
 from bot.files import atomic_write, atomic_write_text, file_sha256
-from bot.ingest.corpus import CorpusFile, empty_corpus_error, scan_corpus
+from bot.ingest.corpus import CorpusFile, check_corpus_folder, empty_corpus_error, scan_corpus
 from bot.search.documents import DocumentProcessor, LocalProcessor, ProcessedDocument
 from bot.search.embedding import QueryCachingEmbedder
 from bot.search.lexical import PARTS, BM25Index, bm25_file_names, lexical_settings, lexical_texts
 from bot.search.shards import (ShardedRows, apply_search_parameters, build_faiss, combine, index_type_for,
                                shard_ranges)
-from bot.errors import IndexStoreError, first_line
+from bot.errors import IndexStoreError, UsageError, first_line
 from bot.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -52,9 +52,12 @@ FORMAT_VERSION = 2  # 2: rows in shards; version 1 (one set of files) is still r
 DEFAULT_SHARD_SIZE = 1_000_000  # chunks; a one-machine corpus stays in one shard
 # The files a generation is made of, and their staging copies: the only files the index removes,
 # so that a folder shared with other files (even the corpus itself) keeps them.
-_GENERATED = re.compile(r"(?:chunks-[0-9a-f]+(?:-\d{4})?\.jsonl|vectors-[0-9a-f]+(?:-\d{4})?\.npy"
-                        r"|faiss-[0-9a-f]+(?:-\d{4})?\.index"
-                        r"|bm25-[0-9a-f]+-(?:" + "|".join(re.escape(suffix) for suffix in PARTS.values()) + "))")
+# A generation is named by the time in milliseconds in hex (`_new_generation`): 11 digits and more
+# since 2004, so a user's "chunks-2024.jsonl" is not taken for one (and deleted as stale).
+_GENERATION = r"[0-9a-f]{10,}"
+_GENERATED = re.compile(rf"(?:chunks-{_GENERATION}(?:-\d{{4}})?\.jsonl|vectors-{_GENERATION}(?:-\d{{4}})?\.npy"
+                        rf"|faiss-{_GENERATION}(?:-\d{{4}})?\.index"
+                        rf"|bm25-{_GENERATION}-(?:" + "|".join(re.escape(suffix) for suffix in PARTS.values()) + "))")
 _STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+(?:\.\d+)?\.tmp")  # files.staging_path
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
 CHUNKER_VERSION = 12
@@ -167,6 +170,9 @@ def chunk_from_json(d: dict) -> Chunk:
     return Chunk(**d)
 
 
+_NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
 @contextlib.contextmanager
 def index_lock(index_dir: Path, on_wait: Callable[[], None] | None = None):
     """One writer at a time per index folder (two terminals, or the UI and the CLI). `on_wait` is
@@ -174,9 +180,12 @@ def index_lock(index_dir: Path, on_wait: Callable[[], None] | None = None):
     index_dir.mkdir(parents=True, exist_ok=True)
     try:
         handle = open(index_dir / ".lock", "a")
-    except PermissionError:
-        # A folder this user may only read: an index that is up to date is still usable, and a
-        # lock taken on a read-only handle still waits for a writer with more rights.
+    except OSError as exc:
+        if exc.errno not in _NOT_WRITABLE:
+            raise
+        # A folder this user may only read, or a read-only file system (a container's read-only
+        # volume): an index that is up to date is still usable, and a lock taken on a read-only
+        # handle still waits for a writer with more rights.
         try:
             handle = open(index_dir / ".lock")
         except OSError:
@@ -223,6 +232,21 @@ class IndexStore:
         if problem:  # valid JSON, but a field the index needs is missing or of the wrong kind
             raise IndexStoreError(f"index manifest {self.manifest_path} is malformed ({problem})")
         return manifest
+
+    def holds_this_bots_files(self) -> bool:
+        """Whether the folder's manifest, readable or not, is one this bot wrote: it names an index
+        format, or the folder holds a generation's files. A manifest.json of something else is
+        never rebuilt over."""
+        try:
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            if isinstance(manifest, dict) and "format_version" in manifest:
+                return True
+        except (OSError, UnicodeDecodeError, ValueError):
+            pass
+        try:
+            return any(_GENERATED.fullmatch(p.name) for p in self.dir.iterdir())
+        except OSError:
+            return False
 
     def verify_files(self, manifest: dict) -> None:
         """Raise IndexStoreError unless every data file exists with the recorded checksum."""
@@ -535,18 +559,23 @@ def sync_index(
     force: bool = False,
     notify: Callable[[str], None] = log.info,
     processor: DocumentProcessor | None = None,
+    leave_out: frozenset[str] = frozenset(),
 ) -> LoadedIndex:
     """Bring the index in line with the corpus and return it, embedding only what changed.
 
     `processor` parses, chunks and embeds the new and changed files (default: in this process
-    with `embedder`); `embedder` names the vectors' source either way."""
+    with `embedder`); `embedder` names the vectors' source either way. `leave_out`: documents
+    indexed as if they were not in the folder (one being removed)."""
     t0 = time.perf_counter()
     store = IndexStore(settings.index_dir)
-    files = scan_corpus(settings.corpus_dir, settings.max_file_mb, ignore=settings.index_dir)
+    check_corpus_folder(settings.corpus_dir)  # before the index folder is made for the lock
+
     def say_waiting() -> None:  # at once, as a log warning that reaches the terminal: a build can take minutes
         log.warning("waiting for another writer to finish updating the index in %s", store.dir)
 
     with index_lock(store.dir, on_wait=say_waiting):
+        # Scanned once the folder is this writer's: an edit made while another writer held it is seen.
+        files = scan_corpus(settings.corpus_dir, settings.max_file_mb, ignore=settings.index_dir, leave_out=leave_out)
         report = SyncReport()
         manifest = None
         earlier: dict[str, tuple[str, str]] = {}
@@ -566,6 +595,9 @@ def sync_index(
                 # A run killed between publishing and clearing up left the previous generation.
                 store.remove_stale_files(keep=named_files(manifest))
         except IndexStoreError as exc:
+            if not store.holds_this_bots_files():
+                raise UsageError(f"{store.manifest_path} is not an index of this bot: choose another index "
+                                 "folder (--index), or an empty one") from None
             notify(f"{exc}; rebuilding the index")
             report.rebuilt_reason = str(exc)
             manifest = None

@@ -111,11 +111,7 @@ class ChatPage:
             log.exception("answering %r failed", question)
             return (notice_html("Something went wrong while answering; the server log has the details"),
                     SOURCES_EMPTY, None)
-        message = render_answer(response, bool(show_scores))
-        if self.bot.out_of_date:  # the folder changed, but the index could not follow
-            message += notice_html(f"The documents could not be indexed again ({self.bot.out_of_date}); "
-                                   "this reply comes from the index as it was")
-        return message, render_sources(response, bool(show_scores)), response
+        return render_answer(response, bool(show_scores)), render_sources(response, bool(show_scores)), response
 
     def examples(self) -> list[str]:
         if self._examples is None:
