@@ -37,7 +37,7 @@ from bot.model_paths import BUNDLED_READER_DIR
 from bot.questions import as_question, clean_question
 from bot.search.retrieval import Retriever
 from bot.read.sentence import SentenceReader
-from bot.types import Chunk, Citation, DocumentInfo, Passage, ReaderResult, ReadItem, Response, Span
+from bot.types import SECTION_SEPARATOR, Chunk, Citation, DocumentInfo, Passage, ReaderResult, ReadItem, Response, Span
 
 log = logging.getLogger(__name__)
 
@@ -591,9 +591,7 @@ class Bot:
         reader's spans are then ranked with the passages' retrieval scores and whether they name
         the years, versions... the question asks about (bot/read/qualifiers.py)."""
         results = self.reader.read_batch([
-            (question, [ReadItem(x.chunk.text, x.chunk.doc_id, x.chunk.start, i, x.chunk.sentences,
-                                 x.chunk.heading_length)
-                        for i, x in enumerate(passages[: self.settings.read_k])])
+            (question, [read_item(x.chunk, i) for i, x in enumerate(passages[: self.settings.read_k])])
             for question, passages in requests
         ])
         if self.reader.kind != "neural":
@@ -658,6 +656,18 @@ class Bot:
         response.citations = citations_for(spans, passages)
         response.reason = "; ".join(notices)
         return response
+
+
+def read_item(chunk: Chunk, passage_index: int) -> ReadItem:
+    """What the reader reads of a passage: its text, after the headings of its section that it does
+    not show itself ("2.3.0 — 2025-12-08" above a chunk starting at "Removed"; every heading above a
+    section's second chunk), as a context line never answered from. A list or a table row cut off
+    from its heading by the chunking still says what it belongs to."""
+    shown = " ".join(chunk.text[:chunk.heading_length].split())
+    missing = [h for h in chunk.section.split(SECTION_SEPARATOR) if h and h not in shown]
+    context = f"{SECTION_SEPARATOR.join(missing)}\n" if missing else ""
+    return ReadItem(context + chunk.text, chunk.doc_id, chunk.start - len(context), passage_index, chunk.sentences,
+                    len(context) + chunk.heading_length, len(context))
 
 
 def citations_for(spans: list[Span], passages: list[Passage]) -> list[Citation]:

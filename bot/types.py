@@ -151,6 +151,10 @@ class ReadItem:
     # The length of the section heading the text starts with (0: none): its number ("4 Mileage",
     # "2.3 Results") and its words without a figure name the section and answer nothing.
     heading: int = 0
+    # The length of a context line put before the passage's own text (its section's headings, which
+    # the passage does not show), read but never answered from: `text[context:]` is the document's
+    # text at `offset + context`. `heading` counts from the start of `text`, context included.
+    context: int = 0
 
 
 @dataclass

@@ -84,18 +84,19 @@ def answerable_span(item: ReadItem, start: int, end: int) -> bool:
     is not a number that names a section or a clause, and is not words of the heading the text
     starts with that hold no figure: a label ("Root cause", a document's title) names the section
     and answers nothing, where a heading's date or version ("Minutes, 12 March 2024") may."""
-    return not (crosses_break(item.text, start, end, item.sentences, item.offset)
-                or end <= section_number_end(item.text, item.heading) or is_item_mark(item.text, start, end)
+    return not (start < item.context or crosses_break(item.text, start, end, item.sentences, item.offset)
+                or end <= section_number_end(item.text, item.heading, item.context)
+                or is_item_mark(item.text, start, end)
                 or end <= item.heading and not any(c.isdigit() for c in item.text[start:end]))
 
 
 _HEADING_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
 
 
-def section_number_end(text: str, heading: int) -> int:
-    """Where the number of the heading that `text` starts with ends (0 when it has none): "4" of
-    "4 Mileage" is the section's name, not an answer to "What is the mileage rate?"."""
-    m = _HEADING_NUMBER.match(text, 0, heading) if heading else None
+def section_number_end(text: str, heading: int, start: int = 0) -> int:
+    """Where the number of the heading that `text` starts with (at `start`) ends (0 when it has
+    none): "4" of "4 Mileage" is the section's name, not an answer to "What is the mileage rate?"."""
+    m = _HEADING_NUMBER.match(text, start, heading) if heading > start else None
     return m.end() if m else 0
 
 
