@@ -353,3 +353,23 @@ def test_a_new_bot_answers_from_the_published_index_when_it_cannot_update_it(sma
     assert not response.abstained and "Hekla" in response.citations[0].quote
     assert later.messages == [f"cannot write the index in {small_settings.index_dir}: permission denied; "
                               "answering from the index as it was"]
+
+
+def test_the_reader_reads_a_passage_after_the_headings_it_does_not_show_and_never_answers_from_them():
+    from bot.pipeline import read_item
+    from bot.read.windows import answerable_span
+
+    text = "Removed\nThe legacy /api/v1 endpoints have been removed."
+    chunk = Chunk(chunk_id=0, doc_id="CHANGELOG.md", text=text, start=500, end=500 + len(text),
+                  section="2.3.0 — 2025-12-08 › Removed", line=40, page=None, heading_end=len("Removed"))
+    item = read_item(chunk, 2)
+    assert item.text == "2.3.0 — 2025-12-08\n" + text and item.context == len("2.3.0 — 2025-12-08\n")
+    # offsets past the context are the document's: the chunk's text starts at its start
+    assert item.offset + item.context == chunk.start and item.passage_index == 2
+    assert not answerable_span(item, 0, len("2.3.0"))  # the context, though it holds a figure
+    at = item.text.index("The legacy")
+    assert answerable_span(item, at, at + len("The legacy /api/v1 endpoints"))
+    assert not answerable_span(item, item.context, item.context + len("Removed"))  # the shown heading
+    # a chunk showing its whole section, or with none, is read as it is
+    plain = Chunk(chunk_id=1, doc_id="a.txt", text="Some text.", start=0, end=10, section="", line=1, page=None)
+    assert read_item(plain, 0).text == "Some text." and read_item(plain, 0).context == 0
