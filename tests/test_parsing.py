@@ -43,6 +43,18 @@ def test_html_keeps_visible_text_drops_scripts_and_records_lines():
     assert parsed.source_lines[1] == 3
 
 
+def test_a_page_s_navigation_is_left_out_and_the_lines_after_it_keep_their_numbers():
+    html = ("<body><nav class='menu'>\n<a href='/'>Home</a> |\n<a href='/r'>Recipes</a>\n</nav>\n"
+            "<h1>Roast chicken</h1>\n<p>Heat the oven to 200°C.</p>\n<NAV><nav>Next</nav> | Back</NAV>\n"
+            "<footer>Contact: cook@example.org</footer></body>")
+    parsed = parse_html(html)
+    assert parsed.text.split("\n") == ["Roast chicken", "Heat the oven to 200°C.", "Contact: cook@example.org"]
+    assert parsed.source_lines[:2] == [5, 6]
+    # a <nav> never closed may hold the page's content in a broken page: it stays
+    broken = parse_html("<body><nav>Menu</nav><nav>\n<h1>Title</h1><p>All the content</p>")
+    assert broken.text.split("\n") == ["Title", "All the content"]
+
+
 # ----- line numbers -----
 
 # str.splitlines() breaks lines at each of these; an editor (and a citation) does not.

@@ -353,9 +353,35 @@ def _int_attribute(attrs: list[tuple[str, str | None]], name: str, default: int 
         return default
 
 
+_NAV_TAG = re.compile(r"<(/?)nav\b[^>]*>", re.I)
+
+
+def without_navigation(content: str) -> str:
+    """`content` with each closed <nav>...</nav> (a site's menu, breadcrumbs, a sidebar of links:
+    "Home | Recipes | About") emptied, its line breaks kept so that the lines after it keep their
+    numbers. A <nav> never closed is left as it is: in a broken page it may run to the end and hold
+    the content."""
+    regions: list[tuple[int, int]] = []
+    opened: list[int] = []
+    for m in _NAV_TAG.finditer(content):
+        if not m.group(1):
+            opened.append(m.start())
+        elif opened:
+            start = opened.pop()
+            if not opened:  # the outermost one closed
+                regions.append((start, m.end()))
+    if not regions:
+        return content
+    parts, at = [], 0
+    for start, end in regions:
+        parts += [content[at:start], "\n" * content.count("\n", start, end)]
+        at = end
+    return "".join(parts) + content[at:]
+
+
 def parse_html(content: str) -> ParsedText:
     parser = _HTMLText()
-    parser.feed(content)
+    parser.feed(without_navigation(content))
     parser.close()
     parser._flush()
     out = parser.builder.finish()
