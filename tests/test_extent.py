@@ -196,3 +196,15 @@ def test_a_list_under_a_heading_the_question_names_is_the_answer():
     assert spans[0].text == "Uploads over 2 GB timed out.\nDuplicate detection ignored case.\nSearch lost focus"
     # The heading's line is no item of it, and a question in other words keeps the reader's span.
     assert answer_of("When did uploads time out?", [span_of(p, "Uploads over 2 GB")], [p])[0].text == "Uploads over 2 GB"
+
+
+def test_a_figure_in_words_takes_its_digits_in_brackets_and_what_it_counts():
+    p = passage("3.2 The Landlord shall protect the Deposit within thirty (30) days of receiving it.\n"
+                "4.5 Access on at least twenty-four (24)\nhours' written notice. Rent rises by five (5%) a year.")
+    assert answer_of("Within how many days?", [span_of(p, "thirty")], [p])[0].text == "thirty (30) days"
+    assert answer_of("How much notice?", [span_of(p, "twenty-four")], [p])[0].text == "twenty-four (24)\nhours"
+    assert answer_of("By how much?", [span_of(p, "five")], [p])[0].text == "five (5%)"
+    # digits, or a word that is no figure, stay as the reader gave them
+    q = passage("The fee is 30 (thirty) euros. See clause (4) below.")
+    assert answer_of("What is the fee?", [span_of(q, "30")], [q])[0].text == "30"
+    assert answer_of("Which clause?", [span_of(q, "See clause")], [q])[0].text == "See clause"

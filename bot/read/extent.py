@@ -114,7 +114,7 @@ def asks_for_description(question: str) -> bool:
 
 class Extent(NamedTuple):
     spans: list[Span]  # the reader's ranked spans, the answer first
-    rule: str = ""  # which rule shaped the answer: "list", "row", "sentence"; '' for none
+    rule: str = ""  # which rule shaped the answer: "list", "row", "sentence", "figure"; '' for none
 
 
 def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
@@ -149,7 +149,26 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
         sentence_end = _sentence_end(best, chunk, lines)
         if sentence_end is not None:
             return Extent([_respan(best, passage, start, sentence_end), *rest], "sentence")
+    figure_end = _bracketed_figure_end(chunk.text, end)
+    if figure_end is not None and _NUMBER_WORD_END.search(chunk.text, start, end):
+        return Extent([_respan(best, passage, start, figure_end), *rest], "figure")
     return Extent(spans)
+
+
+# A figure written in words, then in digits in brackets, then what it counts, as contracts write
+# them: "thirty (30) days", "twenty-four (24) hours' notice". The reader takes the word alone.
+_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                 "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+                 "hundred thousand million").split()
+_NUMBER_WORD_END = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})$", re.I)
+_BRACKETED_FIGURE = re.compile(r"[ \t]*\(\d[\d,.]*%?\)(?:[ \t\n]+(?:(?:working|business|calendar|clear)[ \t\n]+)?"
+                               r"(?:days?|weeks?|months?|years?|hours?|minutes?|per[ \t]cent|percent)\b)?")
+
+
+def _bracketed_figure_end(text: str, end: int) -> int | None:
+    """Where "(30) days" after a figure in words ending at `end` ends (None when none follows)."""
+    m = _BRACKETED_FIGURE.match(text, end)
+    return m.end() if m else None
 
 
 def _respan(span: Span, passage: Passage, start: int, end: int) -> Span:
