@@ -13,7 +13,9 @@ reading:
 - **sentence**: a why / how / what-is question answered under a line of the document that asks
   that question (an FAQ's "Q:", a heading "Why the carry-over rule changed") takes its sentence
   to the end. In running prose a short answer sits inside a longer sentence, so the rule waits
-  for the document to show that the sentence is the answer.
+  for the document to show that the sentence is the answer;
+- **figure**: a figure in words followed by its digits in brackets takes them and what it counts
+  ("thirty (30) days").
 
 Whether to answer at all is decided on the reader's own span; widening only shapes what is shown.
 """
