@@ -42,36 +42,30 @@ def test_unrelated_question_abstains_but_shows_closest_passages(bot):
     assert "do not appear to contain" in response.reason
 
 
-def test_a_question_about_an_edition_the_documents_lack_is_refused_and_says_why(tmp_path, fake_embedder):
+@pytest.mark.parametrize("files, refused, reason, covered, answer", [
+    # an edition the documents lack
+    ({"leave_2023.md": "# Leave policy 2023\n\nEvery employee gets 25 days of annual leave per year.\n",
+      "travel.md": "# Travel policy\n\nTrains are booked in second class on every trip.\n"},
+     "How many days of annual leave does every employee get under the 2022 leave policy?", "about 2023, not 2022",
+     "How many days of annual leave does every employee get under the 2023 leave policy?", "25 days"),
+    # a name no document mentions
+    ({"offices.md": "# Offices\n\nThe lease on the Paris office ends on 30 June 2026.\n"
+                    "The lease on the Rome office ends on 31 March 2027.\n"},
+     "When does the lease on the Amsterdam office end?", "no document mentions Amsterdam",
+     "When does the lease on the Rome office end?", "31 March 2027"),
+])
+def test_a_question_the_documents_hold_only_something_like_is_refused_and_says_why(
+        tmp_path, fake_embedder, files, refused, reason, covered, answer):
     from bot.config import load_settings
     from tests.conftest import write_corpus
 
-    corpus = write_corpus(tmp_path / "corpus", {
-        "leave_2023.md": "# Leave policy 2023\n\nEvery employee gets 25 days of annual leave per year.\n",
-        "travel.md": "# Travel policy\n\nTrains are booked in second class on every trip.\n",
-    })
+    corpus = write_corpus(tmp_path / "corpus", files)
     settings = load_settings({"corpus_dir": corpus, "index_dir": tmp_path / "index", "reader": "none"})
     bot = fake_sentence_bot(settings, fake_embedder)
-    asked = bot.ask("How many days of annual leave does every employee get under the 2022 leave policy?")
-    assert asked.abstained and "about 2023, not 2022" in asked.reason
-    covered = bot.ask("How many days of annual leave does every employee get under the 2023 leave policy?")
-    assert not covered.abstained and "25 days" in covered.answer
-
-
-def test_a_question_about_a_name_no_document_mentions_is_refused_and_says_why(tmp_path, fake_embedder):
-    from bot.config import load_settings
-    from tests.conftest import write_corpus
-
-    corpus = write_corpus(tmp_path / "corpus", {
-        "offices.md": "# Offices\n\nThe lease on the Paris office ends on 30 June 2026.\n"
-                      "The lease on the Rome office ends on 31 March 2027.\n",
-    })
-    settings = load_settings({"corpus_dir": corpus, "index_dir": tmp_path / "index", "reader": "none"})
-    bot = fake_sentence_bot(settings, fake_embedder)
-    asked = bot.ask("When does the lease on the Amsterdam office end?")
-    assert asked.abstained and "no document mentions Amsterdam" in asked.reason
-    covered = bot.ask("When does the lease on the Rome office end?")
-    assert not covered.abstained and "31 March 2027" in covered.answer
+    asked = bot.ask(refused)
+    assert asked.abstained and reason in asked.reason
+    answered = bot.ask(covered)
+    assert not answered.abstained and answer in answered.answer
 
 
 def test_bad_questions(bot):
