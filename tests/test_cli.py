@@ -83,6 +83,10 @@ def test_index_reports_skipped_files_and_rebuilds_corrupt_index(dirs, capsys):
     (index / manifest["shards"][0]["faiss_file"]).write_bytes(b"garbage")
     assert main(["index"]) == 0
     assert "corrupted" in capsys.readouterr().err
+    # A rebuild embeds the same documents again: they are not reported as added.
+    assert main(["index", "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "rebuilt: 2 documents embedded again" in out and "added" not in out
 
 
 def test_bad_setting_values_are_clear(dirs, capsys, monkeypatch):

@@ -141,9 +141,13 @@ def run_index(args) -> int:
     manifest = bot.index.manifest
     print(f"index {settings.index_dir}: {len(manifest['documents'])} documents, {manifest['n_chunks']} chunks "
           f"({faiss_summary(manifest)}, {manifest['embedding_model']})")
-    print(f"  added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
-          f"unchanged {len(report.reused)}, skipped {len(report.skipped)}; "
-          f"embedded {report.embedded_chunks} chunks in {report.seconds:.1f}s")
+    if report.rebuilt_reason:  # every document was embedded again, not added
+        print(f"  rebuilt: {len(report.added) + len(report.changed)} documents embedded again, "
+              f"skipped {len(report.skipped)}; embedded {report.embedded_chunks} chunks in {report.seconds:.1f}s")
+    else:
+        print(f"  added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
+              f"unchanged {len(report.reused)}, skipped {len(report.skipped)}; "
+              f"embedded {report.embedded_chunks} chunks in {report.seconds:.1f}s")
     return 0
 
 
