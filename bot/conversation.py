@@ -237,7 +237,10 @@ def _phrase_in_its_place(question: str, other: str, last: str, subject: str) -> 
 
 _OBJECT_FOLLOW_UP = re.compile(rf"^\s*(?:and what about|and how about|what about|how about|and)\s+"
                                rf"(?:(?P<said>{'|'.join(sorted(_PREPOSITIONS))})\s+)?(?P<phrase>[^?!]+?)[?!.\s]*$", re.I)
-_LAST_OBJECT = re.compile(rf"\b({'|'.join(sorted(_PREPOSITIONS))})\s+(?P<object>[^?!]+?)(?=[?!.\s]*$)", re.I)
+# The last preposition of a question and the words after it (greedy before it: the last one).
+_LAST_OBJECT = re.compile(rf"^.*\b({'|'.join(sorted(_PREPOSITIONS))})\s+(?P<object>[^?!]+?)[?!.\s]*$", re.I | re.S)
+# Words that carry a follow-up along without naming anything ("And then?", "And also the receipts?").
+_FILLERS = frozenset({"then", "also", "please", "so", "now", "too", "again", "else", "more"})
 _MAX_PHRASE_WORDS = 4
 
 
@@ -254,17 +257,22 @@ def _object_in_its_place(question: str, last: str) -> str:
     phrase = m.group("phrase").strip()
     words = phrase.split()
     if not 1 <= len(words) <= _MAX_PHRASE_WORDS or any(w.lower() in QUESTION_WORDS or _PRONOUN.fullmatch(w)
+                                                        or w.lower() in _FILLERS
                                                         or (w.isupper() and len(w) > 1) for w in words):
-        return ""  # a new question, or a unit or an acronym ("And in EUR?"): another kind of detail
+        return ""  # a new question, a filler, or a unit or an acronym ("And in EUR?"): another kind of detail
     said = (m.group("said") or "").lower()
-    if not said and any(w[:1].isupper() for w in words):
+    # Without a preposition only "what about ..." swaps, and only common words: "And the
+    # refund?" may ask anything of it, and "And the Meal Allowance?" names a subject of its own.
+    if not said and (not question.lower().lstrip().startswith(("what about", "how about", "and what about",
+                                                                 "and how about"))
+                     or any(w[:1].isupper() for w in words)):
         return ""
-    ending = None
-    for ending in _LAST_OBJECT.finditer(last):
-        pass
+    ending = _LAST_OBJECT.search(last)
     if ending is None or len(ending.group("object").split()) > _MAX_NAME_WORDS \
             or (said and said != ending.group(1).lower()):
         return ""
+    if not said and (YEAR.search(ending.group("object")) or _NUMBER.fullmatch(ending.group("object"))):
+        return ""  # a phrase for a year or a figure: not the same kind of thing
     return f"{last[:ending.start('object')]}{phrase}{last[ending.end('object'):]}"
 
 

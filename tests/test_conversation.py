@@ -143,7 +143,9 @@ def test_after_a_which_question_naming_something_they_means_the_answer_and_it_th
     # a common noun phrase or a version after the last question's preposition, or the same one
     ("How hot should the oven be for the roast chicken?", "What about the banana bread?",
      "How hot should the oven be for the banana bread?"),
-    ("Who is the manager of the sales team?", "And the marketing team?", "Who is the manager of the marketing team?"),
+    ("Who is the manager of the sales team?", "What about the marketing team?",
+     "Who is the manager of the marketing team?"),
+    ("Can I keep a pet in the flat with a cat?", "And with a dog?", "Can I keep a pet in the flat with a dog?"),
     ("What was fixed in 2.3.1?", "And in 2.2.0?", "What was fixed in 2.2.0?"),
     ("Who is the CEO of Acme?", "And of Globex?", "Who is the CEO of Globex?"),
 ])
@@ -172,4 +174,11 @@ def test_a_follow_up_asking_something_new_is_not_a_swap():
     assert resolve("What does she do?", [Turn("When did April Ryan join?", "2019")]).reader_question \
         == "What does April Ryan do?"
     # a subject that is no proper name (a month) is not swapped either
+    # a bare phrase, a filler or a phrase for a year's place swaps nothing
+    for last_asked, follow_up in (("How long does it take to get a replacement for a damaged item?", "And the refund?"),
+                                  ("Do I need to submit the form?", "And also the receipts?"),
+                                  ("What do I do after the alarm?", "And then?"),
+                                  ("How many days of annual leave do I get in 2024?", "And sick leave?"),
+                                  ("How many days of annual leave do I get in 2024?", "What about sick leave?")):
+        assert resolve(follow_up, [Turn(last_asked, "x")]).reader_question.startswith(follow_up)
     assert "March" in resolve("And Sven?", [Turn("Who chaired the March meeting?", "Ana")]).reader_question

@@ -208,3 +208,13 @@ def test_a_figure_in_words_takes_its_digits_in_brackets_and_what_it_counts():
     q = passage("The fee is 30 (thirty) euros. See clause (4) below.")
     assert answer_of("What is the fee?", [span_of(q, "30")], [q])[0].text == "30"
     assert answer_of("Which clause?", [span_of(q, "See clause")], [q])[0].text == "See clause"
+
+
+@pytest.mark.parametrize("question, heading, text, answer", [
+    ("What is the deadline?", "Deadline", "Applications close on 30 June.\nLate applications are not accepted.",
+     "30 June"),
+    ("What is the standard fee?", "Fees", "Standard: £40\nReduced: £20\nStudents: free", "£40"),
+])
+def test_a_question_for_a_value_under_a_heading_it_names_keeps_the_value(question, heading, text, answer):
+    p = passage(f"{heading}\n{text}", section=heading, heading_end=len(heading))
+    assert answer_of(question, [span_of(p, answer)], [p])[0].text == answer

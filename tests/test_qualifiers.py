@@ -126,6 +126,14 @@ def test_in_a_changelog_the_version_heading_a_section_decides_what_it_is_about()
     flag = _span(passages, 0, "The --legacy-thumbs flag", 9.0)
     assert "about 2.2.0, not 2.3.0" in mismatch("What was deprecated in version 2.3.0?", flag, passages, facts)
     assert mismatch("What was deprecated in 2.2.0?", flag, passages, facts) == ""
+    # a numbered section is no version heading: its label does not decide
+    python = [_passage(0, "Python 3.12 is supported on every platform.", "notes.md", "2.1 Requirements")]
+    supported = _span(python, 0, "every platform", 9.0)
+    assert mismatch("Is Python 3.12 supported?", supported, python,
+                    DocumentFacts({"notes.md": "Tern 3.1 release notes"})) == ""
+    gates = [_passage(0, "Gate 22 is past security, on the left.", "guide.md", "3.2 Gates")]
+    assert mismatch("Where is Gate 22?", _span(gates, 0, "past security", 9.0), gates,
+                    DocumentFacts({"guide.md": "Terminal 2 guide"})) == ""
     # a line under one version naming another is about its own version's change
     removal = [_passage(0, "Deprecated\nThe --legacy-thumbs flag will be removed in 2.4.0.", "CHANGELOG.md",
                         "2.2.0 — 2025-09-30 › Deprecated")]

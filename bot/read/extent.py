@@ -60,6 +60,10 @@ _LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)[ 
                        r"(?P<value>(?![^\n]*\s[-–—]\s)(?![^\n]*[.!?]\s+[A-Z])\S[^\n]{0,120})$")
 
 
+# "What was fixed", "What has been added", "What changed": what was done, in a past participle.
+_WHAT_WAS_DONE = re.compile(r"(?:what|which \w+)\s+(?:(?:was|were|has been|have been|got|is|are)\s+)?([a-z]+ed)\b", re.I)
+
+
 def asks_explicitly_for_several(question: str) -> bool:
     """"What are the steps...", "List the...", "What do I need to bring?": several things, whatever
     one of them names."""
@@ -99,15 +103,19 @@ def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start:
 
 def _heading_asked(question: str, lines: _Lines, list_start: int, heading: int) -> bool:
     """Whether the list at `list_start` stands right under the heading the passage starts with
-    (`heading`: its length), and the question asks with that heading's words: "What was fixed in
-    2.3.1?" of a list headed "Fixed", "What is needed?" of "Needed". Such a list is the answer."""
+    (`heading`: its length), and the question asks what was done with that heading's word: "What
+    was fixed in 2.3.1?" of a list headed "Fixed", "What changed?" of "Changed". Such a list is the
+    answer; "What is the deadline?" under "Deadline" asks for a value of it."""
+    done = _WHAT_WAS_DONE.match(" ".join(question.split()))
+    if done is None:
+        return False
     above = lines.index(list_start) - 1
     while above >= 0 and not lines[above].strip():
         above -= 1
     if heading == 0 or above < 0 or lines.bounds[above][1] != heading:
         return False
     named = {stem(w) for w in _content_words(lines[above])}
-    return bool(named) and named <= {stem(w) for w in _content_words(question)}
+    return stem(done.group(1)) in named and named <= {stem(w) for w in _content_words(question)}
 
 
 def asks_for_description(question: str) -> bool:

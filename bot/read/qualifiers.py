@@ -53,7 +53,10 @@ _NOT_PRODUCTS = frozenset({"section", "clause", "article", "chapter", "part", "p
 _DOTTED_VERSION = re.compile(r"(?<![\d.])\d{1,3}\.\d{1,3}\.\d{1,3}(?![.,]?\d)")
 # A section headed by a version, as changelogs and release notes are: "2.3.1 — 2026-01-19",
 # "[3.2.0] - 2024-05-02", "Version 2.4", "v1.8.0".
-_VERSION_HEADED = re.compile(r"\s*\[?(?:(?:version|release)\s+|v)?\d{1,3}\.\d", re.I)
+_VERSION_HEADED = re.compile(r"\s*\[?(?:(?:version|release)\s+|v)?\d{1,3}(?:\.\d{1,3})+\]?", re.I)
+# Words a version heading may hold besides the version and its date ("[Unreleased]", "released
+# on 2 March 2026"); a word of a title ("2.1 Requirements") makes it a numbered section instead.
+_RELEASE_WORDS = frozenset(MONTHS) | {m[:3] for m in MONTHS} | {"sept", "released", "unreleased", "on", "release"}
 _CODE = re.compile(r"\b(?!FY)[A-Z]{1,3}-?\d{1,4}\b(?![.,]\d)")  # "FY2024" is a year
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _TOKEN = re.compile(r"\w+(?:[.,]\w+)*")
@@ -120,7 +123,8 @@ def _versions(text: str, whole_numbers: bool = False) -> dict[str, tuple[int, in
     """The versions `text` names (compared form -> where), by `_VERSION_CANDIDATE`: "v3", a number
     after "version" or "release", or a dotted number after a name ("Tern 3.1", "iOS 17.2"), not
     after a part of a document or a currency. `whole_numbers`: "Tern 3" too (a text naming a
-    version asked for as "3.0"; a question's "Windows 10" is no version to check)."""
+    version asked for as "3.0"). A question's "Windows 10" is checked as a numbered name
+    (`_numbered_names`)."""
     found: dict[str, tuple[int, int]] = {}
     for m in _DOTTED_VERSION.finditer(text):
         found.setdefault(_version_key(m.group()), m.span())
@@ -230,7 +234,13 @@ def _label_decides(q: Qualifier, question: str, passage: Passage, title: str) ->
 
 
 def _version_headed(section: str) -> bool:
-    return any(_VERSION_HEADED.match(part) for part in section.split(SECTION_SEPARATOR))
+    """Whether a part of the section's name is a version alone, or with its date: "2.4.0 —
+    2026-03-02", "[3.2.0] - 2024-05-02", "Version 2.4 (released 2 March 2026)"; not "2.1 Requirements"."""
+    for part in section.split(SECTION_SEPARATOR):
+        m = _VERSION_HEADED.match(part)
+        if m and all(w.lower() in _RELEASE_WORDS for w in re.findall(r"[A-Za-z]+", part[m.end():])):
+            return True
+    return False
 
 
 def _about_document(q: Qualifier, question: str, name: str) -> bool:
