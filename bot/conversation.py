@@ -236,7 +236,8 @@ def _phrase_in_its_place(question: str, other: str, last: str, subject: str) -> 
 
 
 _OBJECT_FOLLOW_UP = re.compile(rf"^\s*(?:and what about|and how about|what about|how about|and)\s+"
-                               rf"(?:(?P<said>{'|'.join(sorted(_PREPOSITIONS))})\s+)?(?P<phrase>[^?!]+?)[?!.\s]*$", re.I)
+                               rf"(?:(?P<said>{'|'.join(sorted(_PREPOSITIONS))})\s+)?"
+                               r"(?P<phrase>[^?!]+?)[?!.\s]*$", re.I)
 # The last preposition of a question and the words after it (greedy before it: the last one).
 _LAST_OBJECT = re.compile(rf"^.*\b({'|'.join(sorted(_PREPOSITIONS))})\s+(?P<object>[^?!]+?)[?!.\s]*$", re.I | re.S)
 # Words that carry a follow-up along without naming anything ("And then?", "And also the receipts?").

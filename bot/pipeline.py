@@ -239,7 +239,7 @@ class Bot:
             return "\n".join(c.text for c in index.chunks[first: first + n])
 
         # Swap all at once so concurrent questions see either the old or the new index.
-        vocabulary = CorpusVocabulary(retriever.bm25.vocab, retriever.bm25.left_out)
+        vocabulary = CorpusVocabulary(retriever.bm25.vocab, retriever.bm25.left_out, file_names=documents)
         self._index, self._retriever, self._facts, self._vocabulary = (index, retriever, DocumentFacts(titles, text_of),
                                                                        vocabulary)
         self._signature = signature

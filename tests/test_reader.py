@@ -179,3 +179,20 @@ def test_an_edge_on_a_joiner_inside_a_token_takes_the_whole_token(given, expecte
 def test_a_clauses_number_is_no_answer(text, span, mark):
     start = text.index(span)
     assert is_item_mark(text, start, start + len(span)) is mark
+
+
+@pytest.mark.parametrize("text, span, shown", [
+    ("The Tenant agrees:\n4.1 to keep it clean;\n4.2 not to keep any pet;", "4.2 not to keep any pet", "not to keep any pet"),
+    ("Steps\n2. Enter the portal address.", "2. Enter the portal", "Enter the portal"),
+    ("(a) the first\n(b) the second", "(b) the second", "the second"),
+    # an initial, or a figure beside no clause of its number in its block, is no mark
+    ("J. Smith will chair the meeting.", "J. Smith will chair", "J. Smith will chair"),
+    ("5.1 Method\nWe counted.\n\n5.4 million people live there.", "5.4 million people", "5.4 million people"),
+    # a span over several items keeps their marks
+    ("1. Open the client.\n2. Enter the portal.", "1. Open the client.\n2. Enter the portal", None),
+])
+def test_an_answer_leaves_out_the_mark_of_the_item_it_starts(text, span, shown):
+    from bot.read.windows import after_item_mark
+
+    start = text.index(span)
+    assert text[after_item_mark(text, start, start + len(span)):start + len(span)] == (shown or span)

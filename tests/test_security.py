@@ -315,7 +315,8 @@ def test_an_upload_cannot_destroy_or_silently_replace_a_document_of_the_same_nam
 
 
 @pytest.mark.parametrize("host, allowed", [("rebind.attacker.example", False), ("127.0.0.1.nip.io", False),
-                                           ("localhost", True), ("127.0.0.1", True), ("[::1]", True)])
+                                           ("localhost", True), ("LOCALHOST.", True), ("docs.localhost", True),
+                                           ("127.0.0.1", True), ("[::1]", True)])
 def test_a_page_on_this_computer_answers_only_requests_addressed_to_it_by_a_loopback_name(server, host, allowed):
     # A web page elsewhere can point a name of its own at 127.0.0.1 (DNS rebinding); the browser then
     # sends that name as the Host and treats the page as the attacker's own origin.

@@ -205,6 +205,8 @@ def test_gradio_s_copy_of_an_upload_is_deleted_added_or_refused(page, tmp_path, 
     status, _ = page.upload([str(c) for c in copies])
     assert "Added canals.md" in status and "empty.md" in status
     assert not any(c.exists() or c.parent.exists() for c in copies)
+    # The same file sent twice while the first was being added shares its copy: the second is told so.
+    assert "Added canals.md" in page.upload([str(copies[0])])[0]
     own = tmp_path / "mine" / "locks.md"  # a file of the caller's own (the Python API) stays
     own.parent.mkdir()
     own.write_bytes(b"# Locks\n\nThe lock was rebuilt in 1901.\n")

@@ -56,3 +56,16 @@ def test_short_words_must_match_exactly():
 def test_one_edit_apart(a, b, near):
     assert one_edit_apart(a, b) is near
     assert one_edit_apart(b, a) is near
+
+
+@pytest.mark.parametrize("question", ["What is the Wi-Fi password?", "Who staffs the Helpdesk?",
+                                      "Does the Health Care plan cover glasses?", "Where does the Coop meet?"])
+def test_a_name_written_as_one_word_or_two_is_known(question):
+    words = {stem(w) for w in ("wifi", "help", "desk", "healthcare", "co", "op")}
+    assert unknown_name(question, CorpusVocabulary(words)) == ""
+
+
+def test_the_words_of_a_document_s_file_name_are_known():
+    vocabulary = CorpusVocabulary({"leav", "day"}, file_names=["policies/acme_handbook.docx"])
+    assert unknown_name("How many leave days does the Acme handbook give?", vocabulary) == ""
+    assert unknown_name("How many leave days does the Globex handbook give?", vocabulary) == "Globex"

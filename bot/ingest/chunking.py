@@ -201,11 +201,24 @@ def _sections(doc: Document) -> list[tuple[int, int]]:
     heading_starts = {off for off, _ in doc.headings}
     boundaries = sorted({0, *heading_starts, len(doc.text)})
     starts = [boundaries[0]]
-    for previous, boundary in zip(boundaries, boundaries[1:-1], strict=False):
-        # A run of headings with nothing under them ("Changelog", "2.3.1") joins the section below.
-        if previous not in heading_starts or "\n" in doc.text[previous:boundary].strip():
+    for boundary in boundaries[1:-1]:
+        # One line so far ("ACME Corp" above "1. Introduction"), or a run of headings with nothing
+        # under them ("Changelog", "2.3.1"): it joins the section below.
+        if not _only_headings(doc.text, starts[-1], boundary, heading_starts):
             starts.append(boundary)
     return list(zip(starts, starts[1:] + [len(doc.text)]))
+
+
+def _only_headings(text: str, start: int, end: int, heading_starts: set[int]) -> bool:
+    """Whether text[start:end] is one line, or lines that each start a heading."""
+    if "\n" not in text[start:end].strip():
+        return True
+    at = start
+    for line in text[start:end].split("\n"):
+        if line.strip() and at not in heading_starts:
+            return False
+        at += len(line) + 1
+    return True
 
 
 def pack_units(units: list[tuple[int, int]], chunk_size: int, chunk_overlap: int) -> list[tuple[int, int]]:
@@ -244,8 +257,10 @@ def _leading_headings(doc: Document, start: int, end: int) -> tuple[int, int]:
     # The document's title heads every section, though paths leave it out (`section_paths`).
     title = i == 0 and any(SECTION_SEPARATOR in name for _, name in doc.headings)
     block_end = _line_end(doc.text, start, end)
-    for offset, inner in doc.headings[i + 1:]:
-        if offset >= end or doc.text[block_end:offset].strip() or not (title or inner.startswith(path + SECTION_SEPARATOR)):
+    for j in range(i + 1, len(doc.headings)):  # stops at the first heading past the block: no copy of the rest
+        offset, inner = doc.headings[j]
+        nested = title or inner.startswith(path + SECTION_SEPARATOR)
+        if offset >= end or doc.text[block_end:offset].strip() or not nested:
             break
         last, path, block_end, title = offset, inner, _line_end(doc.text, offset, end), False
     return block_end, last

@@ -61,7 +61,8 @@ _LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)[ 
 
 
 # "What was fixed", "What has been added", "What changed": what was done, in a past participle.
-_WHAT_WAS_DONE = re.compile(r"(?:what|which \w+)\s+(?:(?:was|were|has been|have been|got|is|are)\s+)?([a-z]+ed)\b", re.I)
+_WHAT_WAS_DONE = re.compile(r"(?:what|which \w+)\s+(?:(?:was|were|has been|have been|got|is|are)\s+)?([a-z]+ed)\b",
+                            re.I)
 
 
 def asks_explicitly_for_several(question: str) -> bool:

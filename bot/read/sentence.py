@@ -38,8 +38,9 @@ class SentenceReader:
 
     def read_batch(self, requests: list[tuple[str, list[ReadItem]]]) -> list[ReaderResult]:
         """One embedding call for all questions and all their sentences."""
-        per_request = [[(item, s, e) for item in items for s, e in sentence_spans(item.text) if s >= item.context]
-                       for _, items in requests]  # the context line before a passage is no answer
+        # The context line before a passage is no answer, nor part of its first sentence.
+        per_request = [[(item, s, e) for item in items for s, e in sentence_spans(item.text, item.context)]
+                       for _, items in requests]
         live = [i for i, (q, _) in enumerate(requests) if q.strip() and per_request[i]]
         questions = [requests[i][0] for i in live]
         sentences = [item.text[s:e] for i in live for item, s, e in per_request[i]]

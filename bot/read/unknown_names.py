@@ -3,7 +3,8 @@
 "When does the lease on the Amsterdam office end?" asked of documents that never say
 "Amsterdam" cannot be answered from them, however sure the reader is of some other office's date.
 A name counts as known when any of its words is a word of the corpus (BM25's vocabulary: title,
-section and text of every chunk), so "Cam Newton" is known to documents that say "Newton". Words
+section and text of every chunk; and the documents' file names), so "Cam Newton" is known to
+documents that say "Newton", and so is "Wi-Fi" to "WiFi" and "Helpdesk" to "help desk". Words
 compare by their stems without accents, and a word of five or more letters also matches a corpus
 word one typing slip away ("Univeristy" is not refused for a misspelling of a word the documents
 do have, "Chemstry" finds "chemistry").
@@ -59,8 +60,10 @@ def one_edit_apart(a: str, b: str) -> bool:
 class CorpusVocabulary:
     """The corpus's words as BM25 stored them (lower-case Snowball stems, stop words left out)."""
 
-    def __init__(self, stems: Iterable[str], stop_words: Iterable[str] = ()) -> None:
-        self._stems = stems if isinstance(stems, (set, frozenset)) else set(stems)
+    def __init__(self, stems: Iterable[str], stop_words: Iterable[str] = (), file_names: Iterable[str] = ()) -> None:
+        # The words of the documents' file names too: "the Acme handbook" of acme_handbook.docx.
+        named = {stem(w) for name in file_names for w in _PART.findall(name) if not w.isdigit()}
+        self._stems = set(stems) | named if named or not isinstance(stems, (set, frozenset)) else stems
         self._stop_words = frozenset(stop_words)
 
     @cached_property
@@ -112,6 +115,16 @@ def unknown_name(question: str, vocabulary: CorpusVocabulary) -> str:
             end += 1
         name = question[start:end].strip("'’-")
         parts = [p for p in _PART.findall(_POSSESSIVE.sub("", name)) if len(p) > 1 and not _ACRONYM.fullmatch(p)]
-        if parts and not any(vocabulary.knows(p) for p in parts):
+        if parts and not _known(parts, vocabulary):
             return name
     return ""
+
+
+def _known(parts: list[str], vocabulary: CorpusVocabulary) -> bool:
+    """Whether the corpus has a word of the name: one of its parts, the parts written as one word
+    ("Wi-Fi" for "WiFi", "Health Care" for "healthcare"), or a part written as two ("Helpdesk" for
+    "help desk", "WiFi" for "Wi-Fi")."""
+    if any(vocabulary.knows(p) for p in parts) or (len(parts) > 1 and vocabulary.knows("".join(parts))):
+        return True
+    return any(vocabulary.knows(p[:k]) and vocabulary.knows(p[k:])
+               for p in parts if len(p) >= 4 for k in range(2, len(p) - 1))

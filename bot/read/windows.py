@@ -116,6 +116,7 @@ def is_item_mark(text: str, start: int, end: int) -> bool:
 
 
 _LEADING_MARK = re.compile(rf"[ \t]*{LIST_MARK}[ \t]+")  # "2. ", "(b) ", "- "
+_LETTER_MARK = re.compile(r"(?m)^[ \t]*\(?[A-Za-z][.)][ \t]+")  # "a. ", "(b) ", "C) "
 _LEADING_CLAUSE_NUMBER = re.compile(r"[ \t]*((\d{1,3}(?:\.\d{1,3})*)\.\d{1,3})[ \t]+")  # "4.2 "
 
 
@@ -126,16 +127,24 @@ def after_item_mark(text: str, start: int, end: int) -> int:
     "4.3"): "5.4 million people" at a line's start is a figure. A span over several marked items
     keeps its marks."""
     line_start = text.rfind("\n", 0, start) + 1
-    if text[line_start:start].strip() or any(_LEADING_MARK.match(text, i + 1) or _LEADING_CLAUSE_NUMBER.match(text, i + 1)
-                                             for i in range(start, end) if text[i] == "\n"):
+    later_marks = any(_LEADING_MARK.match(text, i + 1) or _LEADING_CLAUSE_NUMBER.match(text, i + 1)
+                      for i in range(start, end) if text[i] == "\n")
+    if text[line_start:start].strip() or later_marks:
         return start
+    # The marks of its neighbours: the lines of its block (up to a blank line either side).
+    block_start = max(text.rfind("\n\n", 0, line_start) + 2, 0)
+    block_end = text.find("\n\n", line_start)
+    block = text[block_start: len(text) if block_end < 0 else block_end]
+    # A letter ("J. Smith") or a dotted number ("5.4 million") is a mark only beside another of its
+    # kind: "(b)" beside "(a)", "4.3" beside "4.2".
     m = _LEADING_MARK.match(text, line_start)
+    sibling = _LETTER_MARK if m is not None and m.group().strip()[:1].isalpha() else None
     if m is None:
         m = _LEADING_CLAUSE_NUMBER.match(text, line_start)
         if m is not None:
             sibling = re.compile(rf"(?m)^[ \t]*{re.escape(m.group(2))}\.\d{{1,3}}[ \t]")
-            if not any(s.group().strip() != m.group(1) for s in sibling.finditer(text)):
-                m = None
+    if sibling is not None and not any(other.group().strip() != m.group().strip() for other in sibling.finditer(block)):
+        m = None
     return m.end() if m is not None and m.end() < end else start
 
 

@@ -55,6 +55,9 @@ class ChatPage:
         self.uploads = uploads  # False: read-only, the corpus cannot be changed from the page
         self.replicas = replicas
         self.concurrency = replicas.size if replicas is not None else 1  # questions answered at once
+        # Gradio keeps two uploads of one file at one path: the copy the first one deleted
+        # (`_discard_upload_copy`) -> what became of it, for a second one still waiting.
+        self._handled_copies: dict[str, tuple[bool, str]] = {}
 
     def _ask(self, question, history=None, top_k=None):
         if self.replicas is None:
@@ -142,10 +145,16 @@ class ChatPage:
         lines = []
         for f in files if isinstance(files, list) else [files]:
             path = Path(str(getattr(f, "name", f)))
-            try:
-                ok, message = self._add(path, bool(replace))
-            finally:
-                _discard_upload_copy(path)
+            if not path.exists() and str(path) in self._handled_copies:
+                ok, message = self._handled_copies[str(path)]  # the same file, sent again meanwhile
+            else:
+                ok, message = False, f"{path.name} was not added."
+                try:
+                    ok, message = self._add(path, bool(replace))
+                finally:
+                    if _discard_upload_copy(path):
+                        recent = list(self._handled_copies.items())[-99:]
+                        self._handled_copies = dict(recent) | {str(path): (ok, message)}
             lines.append(f'<p class="{"qa-ok" if ok else "qa-error"}">{esc(message)}</p>')
         return "".join(lines), self.documents_html()
 
@@ -263,21 +272,24 @@ def file_links(value: Any) -> list[str]:
     return []
 
 
-def _discard_upload_copy(path: Path) -> None:
+def _discard_upload_copy(path: Path) -> bool:
     """Delete Gradio's copy of an uploaded file (in its upload folder; a path elsewhere is the
     caller's own file and stays): the corpus holds the document now, or it was refused, and a copy
-    left there would still be served at its /file= address after the document is removed."""
+    left there would still be served at its /file= address after the document is removed. Whether
+    it was one of Gradio's copies."""
     from gradio.utils import get_upload_folder
 
     try:
         folder = Path(get_upload_folder()).resolve()
         copy = path.resolve()
-        if copy.is_relative_to(folder) and copy != folder:
-            copy.unlink(missing_ok=True)
-            if copy.parent != folder:
-                copy.parent.rmdir()  # the upload's own folder, when nothing else is in it
+        if not copy.is_relative_to(folder) or copy == folder:
+            return False
+        copy.unlink(missing_ok=True)
+        if copy.parent != folder:
+            copy.parent.rmdir()  # the upload's own folder, when nothing else is in it
     except OSError:
         pass  # gone already, or not empty: Gradio's own clean-up (`delete_cache`) takes the rest
+    return True
 
 
 class PageBlocks(gr.Blocks):
@@ -295,7 +307,7 @@ class PageBlocks(gr.Blocks):
 def build_app(page: ChatPage) -> gr.Blocks:
     settings = page.settings
     # Gradio's temporary copies (uploads, and anything else it caches) are deleted after an hour
-    # and when the server starts: nothing on the page needs them longer.
+    # and when the page stops: nothing on the page needs them longer.
     with PageBlocks(title="Ask the documents", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.HTML(
             '<div class="qa-intro"><h2>Ask the documents</h2><p>Answers are copied word for word from the '

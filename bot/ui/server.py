@@ -38,7 +38,7 @@ class PageGuard:
         self.local_only = local_only
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] in ("http", "websocket") and self.local_only and not is_loopback(_host_name(scope)):
+        if scope["type"] in ("http", "websocket") and self.local_only and not _loopback_name(_host_name(scope)):
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             else:
@@ -54,6 +54,13 @@ class PageGuard:
                 await PlainTextResponse(UPLOADS_OFF, status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _loopback_name(host: str) -> bool:
+    """A name that can only mean this computer: a loopback address, "localhost" (with its root dot),
+    or a name under .localhost, which browsers resolve to loopback themselves (RFC 6761)."""
+    host = host.lower().rstrip(".")
+    return is_loopback(host) or host.endswith(".localhost")
 
 
 def _host_name(scope) -> str:
