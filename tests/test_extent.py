@@ -36,6 +36,9 @@ def span_of(p: Passage, words: str, score: float = 5.0) -> Span:
     ("How many days of leave do I get?", False),
     ("What format are thumbnails saved in since 2.4.0?", False),  # "are" of the subject, not of what is asked
     ("What kinds of documents are accepted?", True),
+    ("What safety documents must be signed?", True),
+    ("What command checks the installation?", False),  # a verb in -s
+    ("Which office handles complaints?", False),
 ])
 def test_which_questions_ask_for_several_things(question, several):
     assert asks_for_several(question) is several
@@ -218,3 +221,13 @@ def test_a_figure_in_words_takes_its_digits_in_brackets_and_what_it_counts():
 def test_a_question_for_a_value_under_a_heading_it_names_keeps_the_value(question, heading, text, answer):
     p = passage(f"{heading}\n{text}", section=heading, heading_end=len(heading))
     assert answer_of(question, [span_of(p, answer)], [p])[0].text == answer
+
+
+def test_a_span_pointing_to_the_list_below_its_lead_in_takes_the_list():
+    p = passage("Escalation\nThe following people must be informed of every SEV1 incident:\n"
+                "- the on-call engineer\n- the duty manager\n- the head of IT")
+    answer = answer_of("Who must be informed of every SEV1 incident?", [span_of(p, "The following people")], [p])
+    assert answer[0].text == "- the on-call engineer\n- the duty manager\n- the head of IT"
+    # a value inside a lead-in is an answer of its own
+    q = passage("Send the form to HR by Friday, together with:\n- your payslip\n- a copy of your ID")
+    assert answer_of("Who do I send the form to?", [span_of(q, "HR")], [q])[0].text == "HR"

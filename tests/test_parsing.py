@@ -244,6 +244,15 @@ def test_plain_text_drops_quote_marks_and_contents_lines_but_keeps_line_numbers(
     assert parsed.source_lines[line] == 8  # cited at its own line of the file
 
 
+def test_an_e_mail_is_called_by_its_subject_and_a_quoted_sign_off_is_no_heading():
+    text = ("From: Declan Moorcroft\nSubject: Re: Fwd: Offsite venue for Q3 planning\n\nHi all,\n\n"
+            "The offsite is on 17-18 July.\n\nOn Mon, 7 Apr 2025, Nadia wrote:\n> Thanks for the quotes.\n>\n"
+            "> Nadia\n>\n> Booking Manager\n")
+    parsed = parse_plain(text)
+    assert parsed.title == "Offsite venue for Q3 planning"
+    assert [h for _, h in parsed.headings] == []
+
+
 def test_plain_text_numbered_headings_have_levels_but_loose_numbered_lists_do_not():
     text = ("1.  Introduction\n\nWhy clocks drift.\n\n2.  Terminology\n\n2.1.  Requirements Language\n\n"
             "Words as usual.\n\n3. Steps\n\n1. Preheat the oven\n\n2. Mix the flour\n\n3. Bake it\n")

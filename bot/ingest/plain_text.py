@@ -46,11 +46,22 @@ def parse_plain(content: str) -> ParsedText:
     for k, (i, line) in enumerate(zip(kept, text_lines)):
         prev_blank, next_blank = blank_around(text_lines, k)
         level = underlined.get(i) or (numbered_heading_level(text_lines, k) if prev_blank and next_blank else None)
-        heading = level is not None or looks_like_heading(line, prev_blank, next_blank)
+        # A quoted line is the earlier message's ("> Nadia" signing it), never a heading of this one.
+        heading = _QUOTE_MARKS.match(raw[i]) is None and (level is not None or looks_like_heading(line, prev_blank, next_blank))
         page = pages[i] if pages and line.strip() else None  # a blank line starts no page
         b.add_pieces([Piece(line.rstrip(), i + 1, page)], heading=heading, level=level)
     last_page = max((pages[i] for i in kept if lines[i].strip()), default=0) if pages else 0
-    return b.finish(last_page)  # a form feed closing the file starts no page
+    out = b.finish(last_page)  # a form feed closing the file starts no page
+    subject = next((m.group(1) for line in raw[:_HEADER_LINES] if (m := _SUBJECT.match(line))), "")
+    if subject.strip():  # an e-mail is called by its subject, not by a line of its body
+        out.title = " ".join(_REPLY_PREFIXES.sub("", subject).split())
+    return out
+
+
+# An e-mail's subject among its first lines, and the "Re: Fwd: " before it.
+_HEADER_LINES = 15
+_SUBJECT = re.compile(r"^\s*Subject:\s*(.+)$", re.I)
+_REPLY_PREFIXES = re.compile(r"^(?:\s*(?:re|fwd?|aw|sv)\s*:\s*)+", re.I)
 
 
 _UNDERLINE = re.compile(r"^\s*(?:(=){3,}|-{3,})\s*$")

@@ -86,7 +86,10 @@ def asks_for_several(question: str) -> bool:
                 return False
             if (len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
                     and not as_written[:1].isupper()):
-                return True  # a plural: "Which documents", "What risks"; not "Which Windows version"
+                # A plural: "Which documents", "What risks", "What safety documents must..."; not
+                # "Which Windows version", nor the verb of "What command checks the install?".
+                following = written[n + 2].lower() if n + 2 < len(written) else ""
+                return n == 0 or following in _AUXILIARIES or following in ("are", "were", "need", "")
     return False
 
 
@@ -100,6 +103,28 @@ def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start:
     first, last = lines.index(items[0]), lines.index(items[1])
     holding = [i for i in range(first, last + 1) if specific & set(_WORD.findall(lines[i].lower()))]
     return holding == [lines.index(start)]
+
+
+# Words by which a list's lead-in points to it: "The following people must be told:".
+_POINTING = re.compile(r"\b(?:the following|following|below|as follows|these|those)\b", re.I)
+
+
+def _list_pointed_to(lines: _Lines, start: int, end: int, heading: int,
+                     sentences: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The list a span points to from its lead-in ("The following people" of "The following people
+    must be informed:" above four names), or None: the reader chose the words that stand for it."""
+    i = lines.index(start)
+    if lines.index(max(start, end - 1)) != i or not lines[i].rstrip().endswith(":"):
+        return None
+    if not _POINTING.search(lines.text[start:end]):
+        return None
+    following = i + 1
+    while following < len(lines) and not lines[following].strip():
+        following += 1
+    if following >= len(lines):
+        return None
+    item = lines.bounds[following][0] + len(lines[following]) - len(lines[following].lstrip())
+    return _list_in(lines, item, item + 1, heading, sentences)
 
 
 def _heading_asked(question: str, lines: _Lines, list_start: int, heading: int) -> bool:
@@ -149,9 +174,12 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
             if other.passage_index == best.passage_index and _in_named_line(
                     question, other.start - chunk.start, other.end - chunk.start, lines):
                 return Extent([other, best, *rest[:k], *rest[k + 1:]], "row")
+    sentences = [(s - chunk.start, e - chunk.start) for s, e in chunk.sentences]
+    pointed = _list_pointed_to(lines, start, end, chunk.heading_length, sentences)
+    if pointed is not None:
+        return Extent([_respan(best, passage, *pointed), *rest], "list")
     several = asks_for_several(question)
     if several or chunk.heading_length:
-        sentences = [(s - chunk.start, e - chunk.start) for s, e in chunk.sentences]
         items = _list_in(lines, start, end, chunk.heading_length, sentences)
         if (items is not None and (several or _heading_asked(question, lines, items[0], chunk.heading_length))
                 and (asks_explicitly_for_several(question) or not _picks_one_item(question, lines, items, start))):
