@@ -231,3 +231,17 @@ def test_a_span_pointing_to_the_list_below_its_lead_in_takes_the_list():
     # a value inside a lead-in is an answer of its own
     q = passage("Send the form to HR by Friday, together with:\n- your payslip\n- a copy of your ID")
     assert answer_of("Who do I send the form to?", [span_of(q, "HR")], [q])[0].text == "HR"
+
+
+def test_a_numbered_list_goes_on_past_an_item_s_code_block():
+    text = ("Installation\n\n1. Make sure Python 3.11 is installed.\n2. Install the package:\n\n\n"
+            "   pip install quillmate\n\n\n3. Run quillmate login.\n4. Check it with quillmate doctor.\n\nUsage\n\nRun it.")
+    p = passage(text, section="Installation")
+    answer = answer_of("What are the installation steps?", [span_of(p, "Run quillmate login")], [p])[0]
+    assert answer.text.startswith("1. Make sure") and answer.text.endswith("quillmate doctor")
+    assert "pip install quillmate" in answer.text and "Usage" not in answer.text
+
+
+def test_two_numbered_lists_a_blank_line_apart_stay_two():
+    p = passage("Before you start\n1. Charge the battery.\n2. Find the manual.\n\n1. Open the lid.\n2. Press start.")
+    assert answer_of("What are the steps?", [span_of(p, "Open the lid")], [p])[0].text == "1. Open the lid.\n2. Press start"

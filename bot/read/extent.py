@@ -278,10 +278,10 @@ def _list_in(lines: _Lines, start: int, end: int, heading: int,
     kind = _mark_kind(lines[first])
     if kind is not None:
         lo, hi = first, max(first, last)
-        while lo > 0 and _mark_kind(lines[lo - 1]) == kind:
-            lo -= 1
-        while hi + 1 < len(lines) and _mark_kind(lines[hi + 1]) == kind:
-            hi += 1
+        while (before := _next_item(lines, lo, kind, -1)) is not None:
+            lo = before
+        while (after := _next_item(lines, hi, kind, 1)) is not None:
+            hi = after
     else:
         span = _unmarked_list(lines, first, heading)
         if span is None or last > span[1]:
@@ -297,6 +297,31 @@ def _list_in(lines: _Lines, start: int, end: int, heading: int,
     while list_end > list_start and lines.text[list_end - 1] in " \t.;,":
         list_end -= 1
     return list_start, list_end
+
+
+_MAX_ITEM_BODY_LINES = 12  # a code block or a wrapped paragraph inside one item
+
+
+def _next_item(lines: _Lines, i: int, kind: str, step: int) -> int | None:
+    """The line of the item of mark `kind` next to line i (step 1: after, -1: before), over blank
+    and indented lines between (an item's code block: "3. Install it:" / "   pip install x" /
+    "4. Log in"); None where the list ends."""
+    j = i + step
+    while 0 <= j < len(lines) and abs(j - i) <= _MAX_ITEM_BODY_LINES:
+        if _mark_kind(lines[j]) == kind:
+            # Beyond a gap, numbers must run on: "1. a / 2. b" then "1. c" is another list.
+            here, there = _item_number(lines[i]), _item_number(lines[j])
+            adjacent = abs(j - i) == 1
+            return j if adjacent or here is None or there is None or there == here + step else None
+        if lines[j].strip() and not lines[j][:1].isspace():
+            return None
+        j += step
+    return None
+
+
+def _item_number(line: str) -> int | None:
+    m = re.match(r"\s*\(?(\d{1,3})[.)]", line)
+    return int(m.group(1)) if m else None
 
 
 def _unmarked_list(lines: _Lines, first: int, heading: int) -> tuple[int, int] | None:
