@@ -148,6 +148,19 @@ def test_a_bold_line_inside_a_paragraph_stays_in_it(tmp_path):
                         "would be raised by ten percent this year.") and doc.headings == ()
 
 
+def test_widely_spaced_lines_of_prose_run_on_into_a_capital_but_rows_of_figures_do_not(tmp_path):
+    # At wide line spacing the layout analysis puts each line in a box of its own.
+    path = tmp_path / "bulletin.pdf"
+    make_pdf(path, [[TextLine("To sign up for five-a-side, message Declan"),
+                     TextLine("Moorcroft before the end of March.", gap=6),
+                     TextLine("Dose by age", gap=20, bold=True),
+                     TextLine("3 to 6 months (over 5 kg) 2.5 ml", gap=6),
+                     TextLine("6 to 12 months 5 ml", gap=6)]])
+    lines = load_document(path, "bulletin.pdf").text.split("\n")
+    assert "To sign up for five-a-side, message Declan Moorcroft before the end of March." in lines
+    assert "6 to 12 months 5 ml" in lines
+
+
 def test_a_heading_set_in_one_box_between_paragraphs_is_still_a_heading(tmp_path):
     path = tmp_path / "report.pdf"
     make_pdf(path, [[TextLine("The station logs the weather every day."), TextLine("Results", size=14, bold=True),

@@ -550,13 +550,16 @@ def list_items(lines: list[PdfLine]) -> Iterator[list[PdfLine]]:
 
 
 _NEXT_LINE_GAP = 1.0  # at most this many type sizes between a box and the box that runs on below it
+_PROSE_WORDS = 4  # a line of at least this many words is prose, not a label ("Attendees") above a list
 _ENDS_ITEM = re.compile(r"[.!?:;][\"'”’)\]]*$")
 
 
 def _continues_overleaf(previous: PdfBlock, last_line: PdfLine, block: PdfBlock) -> bool:
     """Whether a paragraph runs on from `previous` into `block`: the next page's first box, or the
     next column's (a box set higher up the same page) or the box right below that starts in lower
-    case, in the same type size, after a line that ends no sentence."""
+    case, in the same type size, after a line that ends no sentence. Right below, a line of prose
+    (a few words) also runs on into a capital: at wide line spacing each line is a box of its own,
+    and a name may wrap ("message Declan" / "Moorcroft to sign up")."""
     if abs(block.size - previous.size) >= 0.5 or _SENTENCE_END.search(last_line.text):
         return False
     if block.lines[0].page == last_line.page + 1:
@@ -565,7 +568,11 @@ def _continues_overleaf(previous: PdfBlock, last_line: PdfLine, block: PdfBlock)
     next_column = same_page and block.top > previous.top
     # A list item's hanging indent can put its wrapped lines in a box of their own, right below.
     next_line = same_page and 0 <= previous.bottom - block.top <= _NEXT_LINE_GAP * previous.size
-    return (next_column or next_line) and block.lines[0].text[:1].islower()
+    if block.lines[0].text[:1].islower():
+        return next_column or next_line
+    # A figure starting the next box is a table's next row as often as prose ("6 to 12 months").
+    return (next_line and block.lines[0].text[:1].isupper() and not block.bold
+            and len(last_line.text.split()) >= _PROSE_WORDS)
 
 
 def reflow(lines: Sequence[PdfLine], words: PdfWords) -> list[Piece]:
