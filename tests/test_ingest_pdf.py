@@ -161,6 +161,24 @@ def test_widely_spaced_lines_of_prose_run_on_into_a_capital_but_rows_of_figures_
     assert "6 to 12 months 5 ml" in lines
 
 
+def test_a_left_column_running_on_below_the_right_one_s_end_is_read_before_it(tmp_path):
+    left = ["The Glasgow team moves into a new", "office at 44 Candleriggs on 2 June,", "after eighteen months of looking.",
+            "The lease on Bath Street ends on", "30 June, which leaves four weeks", "for the move, and the new space has",
+            "room for sixty desks in all, twice", "the size of the current office.", None,
+            "Our longest customer, Harrowgate", "Water, renewed its contract in", "February for another three years."]
+    right = ["Twelve teams took part in this", "year's hackathon, held over two", "days in March."]
+    lines = []
+    for k, text in enumerate(left):
+        if text:
+            lines.append(TextLine(text, size=10, at=700 - 13 * k, x=72))
+        if k < len(right):
+            lines.append(TextLine(right[k], size=10, at=700 - 13 * k, x=320))
+    path = tmp_path / "bulletin.pdf"
+    make_pdf(path, [lines])
+    paragraphs = load_document(path, "bulletin.pdf").text.split("\n")
+    assert [p[:12] for p in paragraphs] == ["The Glasgow ", "Our longest ", "Twelve teams"]
+
+
 def test_a_heading_set_in_one_box_between_paragraphs_is_still_a_heading(tmp_path):
     path = tmp_path / "report.pdf"
     make_pdf(path, [[TextLine("The station logs the weather every day."), TextLine("Results", size=14, bold=True),

@@ -115,7 +115,12 @@ def _merge_flows(bands: list[list[int]], rects: Sequence[Rect], line_height: flo
     for band in bands[1:]:
         previous = merged[-1]
         columns = _split(previous, rects, vertical=True)
-        first_end = max(min(rects[i].y0 for i in column) for column in columns)
+        # Where the column the band sits under ends (a left column running on below the right
+        # one's end), or, for a band across them, where the first of them ended.
+        left, right = min(rects[i].x0 for i in band), max(rects[i].x1 for i in band)
+        under = [c for c in columns if min(rects[i].x0 for i in c) < right and left < max(rects[i].x1 for i in c)]
+        ends = [min(rects[i].y0 for i in column) for column in (under if len(under) == 1 else columns)]
+        first_end = max(ends)
         top = max(rects[i].y1 for i in band)
         together = len(_split(previous + band, rects, vertical=True))
         close = first_end - top <= FLOW_GAP_LINES * line_height
