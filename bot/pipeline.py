@@ -630,9 +630,10 @@ class Bot:
         decision = decide(result, passages, self.calibration, threshold)
         # The documents hold something like the answer, about another year, version, month...
         unlike = mismatch(p.reader_question, decision.best, passages, self._facts) if decision.best else ""
-        # ... or never name what it is about ("the Amsterdam office" of a firm in Paris and Rome).
-        unknown = unknown_name(p.reader_question, self._vocabulary) if decision.best and self._vocabulary else ""
-        unlike = unlike or (f"no document mentions {unknown}" if unknown else "")
+        if decision.best and not unlike and self._vocabulary is not None:
+            # ... or never name what it is about ("the Amsterdam office" of a firm in Paris and Rome).
+            unknown = unknown_name(p.reader_question, self._vocabulary)
+            unlike = f"no document mentions {unknown}" if unknown else ""
         if unlike:
             decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
         response = Response(question=p.question, answer="", abstained=True, score=decision.score,

@@ -123,7 +123,7 @@ def _list_pointed_to(lines: _Lines, start: int, end: int, heading: int,
         following += 1
     if following >= len(lines):
         return None
-    item = lines.bounds[following][0] + len(lines[following]) - len(lines[following].lstrip())
+    item = lines.text_start(following)
     return _list_in(lines, item, item + 1, heading, sentences)
 
 
@@ -138,7 +138,7 @@ def _heading_asked(question: str, lines: _Lines, list_start: int, heading: int) 
     above = lines.index(list_start) - 1
     while above >= 0 and not lines[above].strip():
         above -= 1
-    if heading == 0 or above < 0 or lines.bounds[above][1] != heading:
+    if above < 0 or not lines.ends_heading(above, heading):
         return False
     named = {stem(w) for w in _content_words(lines[above])}
     return stem(done.group(1)) in named and named <= {stem(w) for w in _content_words(question)}
@@ -234,6 +234,14 @@ class _Lines:
         start, end = self.bounds[i]
         return self.text[start:end]
 
+    def text_start(self, i: int) -> int:
+        """Where line i's text starts, past its indent."""
+        return self.bounds[i][0] + len(self[i]) - len(self[i].lstrip())
+
+    def ends_heading(self, i: int, heading: int) -> bool:
+        """Whether line i is the (last) line of the heading the text starts with, `heading` long."""
+        return heading > 0 and self.bounds[i][1] == heading
+
     def index(self, offset: int) -> int:
         """The line holding `offset`."""
         for i, (_, end) in enumerate(self.bounds):
@@ -292,7 +300,7 @@ def _list_in(lines: _Lines, start: int, end: int, heading: int,
             return None  # a sentence wrapped over lines: prose after a colon, not items
     if hi == lo:
         return None
-    list_start = lines.bounds[lo][0] + len(lines[lo]) - len(lines[lo].lstrip())
+    list_start = lines.text_start(lo)
     list_end = lines.bounds[hi][1]
     while list_end > list_start and lines.text[list_end - 1] in " \t.;,":
         list_end -= 1
@@ -328,18 +336,16 @@ def _unmarked_list(lines: _Lines, first: int, heading: int) -> tuple[int, int] |
     """(first, last) lines of the unmarked list whose line `first` is an item, or None."""
     if not _reads_as_item(lines[first]) or lines.bounds[first][0] < heading:
         return None
-
-    def under(i: int) -> bool:  # line i is (the last line of) the heading the text starts with
-        return heading > 0 and lines.bounds[i][1] == heading
     lo = first
-    while lo > 0 and lines[lo - 1].strip() and not lines[lo - 1].rstrip().endswith(":") and not under(lo - 1):
+    while (lo > 0 and lines[lo - 1].strip() and not lines[lo - 1].rstrip().endswith(":")
+           and not lines.ends_heading(lo - 1, heading)):
         lo -= 1  # up to the lead-in, or the heading the text starts with (HTML puts no blank line after one)
         if first - lo > _MAX_ITEMS or not _reads_as_item(lines[lo]):
             return None
     lead_in = lo - 1
     if lead_in > 0 and not lines[lead_in].strip():
         lead_in -= 1  # a blank line between the lead-in and its items (Markdown)
-    if lead_in < 0 or not (lines[lead_in].rstrip().endswith(":") or under(lead_in)):
+    if lead_in < 0 or not (lines[lead_in].rstrip().endswith(":") or lines.ends_heading(lead_in, heading)):
         return None  # no "You will need:" nor a heading above: lines of prose
     items = [lines[i].strip() for i in range(lo, first + 1)]
     bare = not any(item.endswith((".", ";", ",")) for item in items)
@@ -472,7 +478,7 @@ def _under_same_question(question: str, start: int, lines: _Lines, heading: int)
     is written as its answer."""
     for j in range(lines.index(start) - 1, -1, -1):
         line = lines[j].strip()
-        if line.endswith("?") or (heading > 0 and lines.bounds[j][1] == heading):
+        if line.endswith("?") or lines.ends_heading(j, heading):
             break
     else:
         return False

@@ -285,17 +285,18 @@ def document_name(passage: Passage, title: str) -> str:
     return f"{title} {passage.chunk.doc_id.replace('_', ' ')}"
 
 
-def _row_misses(qualifiers: tuple[Qualifier, ...], span: Span, passage: Passage, in_rows: frozenset[str]) -> int:
+def _row_misses(qualifiers: tuple[Qualifier, ...], span: Span, passage: Passage,
+                in_rows: Callable[[], frozenset[str]]) -> int:
     """Details the span's table row does not name while another row does, of any passage read
-    (`in_rows`: the details some row names): a timetable's Saturday table, without the stop
-    asked about, must not win over the weekday table's row that names it."""
+    (`in_rows`: the details some row names, worked out when first needed): a timetable's Saturday
+    table, without the stop asked about, must not win over the weekday table's row that names it."""
     chunk = passage.chunk
     start, end = line_bounds(chunk.text, span.start - chunk.start, span.end - chunk.start)
     line = chunk.text[start:end]
     if not ROW_JOINT.search(line):  # a table row as the parsers write it: "Label — Column: value; …"
         return 0
     here = context_terms(line)
-    return sum(q.term not in here and q.term in in_rows for q in qualifiers)
+    return sum(q.term not in here and q.term in in_rows() for q in qualifiers)
 
 
 def _named_in_rows(qualifiers: tuple[Qualifier, ...], passages: list[Passage]) -> frozenset[str]:
@@ -317,7 +318,8 @@ def detail_penalty(question: str, passages: list[Passage], facts: DocumentFacts)
         return None
     checked = [q for q in qualifiers if q.kind in CHECKED_KINDS]
     missing: dict[int, int] = {}
-    in_rows = _named_in_rows(qualifiers, passages)
+    # Only a span in a table row needs the rows of every passage: most questions never ask.
+    in_rows = lru_cache(maxsize=1)(lambda: _named_in_rows(qualifiers, passages))
 
     def penalty(span: Span) -> float:
         passage = passages[span.passage_index]

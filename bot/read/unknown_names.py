@@ -61,21 +61,28 @@ class CorpusVocabulary:
     """The corpus's words as BM25 stored them (lower-case Snowball stems, stop words left out)."""
 
     def __init__(self, stems: Iterable[str], stop_words: Iterable[str] = (), file_names: Iterable[str] = ()) -> None:
+        self._stems = stems if isinstance(stems, (set, frozenset)) else set(stems)  # BM25's own set: not copied
         # The words of the documents' file names too: "the Acme handbook" of acme_handbook.docx.
-        named = {stem(w) for name in file_names for w in _PART.findall(name) if not w.isdigit()}
-        self._stems = set(stems) | named if named or not isinstance(stems, (set, frozenset)) else stems
+        self._named = frozenset(stem(w) for name in file_names for w in _PART.findall(name) if not w.isdigit())
         self._stop_words = frozenset(stop_words)
+
+    def _all(self) -> Iterable[str]:
+        yield from self._stems
+        yield from self._named
+
+    def _has(self, form: str) -> bool:
+        return form in self._stems or form in self._named or form in self._folded
 
     @cached_property
     def _folded(self) -> frozenset[str]:
-        return frozenset(fold(s) for s in self._stems if not s.isascii())
+        return frozenset(fold(s) for s in self._all() if not s.isascii())
 
     @cached_property
     def _by_shape(self) -> dict[tuple[int, str], list[str]]:
         """Words by (length, first letter) and (length, last letter): a word one edit away from
         another shares its first or its last letter, and its length differs by at most one."""
         shapes: dict[tuple[int, str], list[str]] = defaultdict(list)
-        for s in self._stems:
+        for s in self._all():
             s = fold(s)
             if len(s) >= FUZZY_MIN_LETTERS - 1:
                 shapes[len(s), "^" + s[0]].append(s)
@@ -87,7 +94,7 @@ class CorpusVocabulary:
         if low in self._stop_words:
             return True
         forms = {stem(low), stem(fold(low)), fold(stem(low)), low, fold(low)}
-        if any(f in self._stems or f in self._folded for f in forms):
+        if any(self._has(f) for f in forms):
             return True
         folded = fold(stem(fold(low)))
         if len(folded) < FUZZY_MIN_LETTERS:

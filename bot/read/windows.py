@@ -131,10 +131,6 @@ def after_item_mark(text: str, start: int, end: int) -> int:
                       for i in range(start, end) if text[i] == "\n")
     if text[line_start:start].strip() or later_marks:
         return start
-    # The marks of its neighbours: the lines of its block (up to a blank line either side).
-    block_start = max(text.rfind("\n\n", 0, line_start) + 2, 0)
-    block_end = text.find("\n\n", line_start)
-    block = text[block_start: len(text) if block_end < 0 else block_end]
     # A letter ("J. Smith") or a dotted number ("5.4 million") is a mark only beside another of its
     # kind: "(b)" beside "(a)", "4.3" beside "4.2".
     m = _LEADING_MARK.match(text, line_start)
@@ -143,8 +139,12 @@ def after_item_mark(text: str, start: int, end: int) -> int:
         m = _LEADING_CLAUSE_NUMBER.match(text, line_start)
         if m is not None:
             sibling = re.compile(rf"(?m)^[ \t]*{re.escape(m.group(2))}\.\d{{1,3}}[ \t]")
-    if sibling is not None and not any(other.group().strip() != m.group().strip() for other in sibling.finditer(block)):
-        m = None
+    if sibling is not None:
+        # The marks of its neighbours: the lines of its block (up to a blank line either side).
+        before, after = text.rfind("\n\n", 0, line_start), text.find("\n\n", line_start)
+        block = text[0 if before < 0 else before + 2: len(text) if after < 0 else after]
+        if not any(other.group().strip() != m.group().strip() for other in sibling.finditer(block)):
+            m = None
     return m.end() if m is not None and m.end() < end else start
 
 
