@@ -3,6 +3,7 @@ place a citation points to, and text cut short."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 
@@ -52,3 +53,14 @@ def one_line_name(name: str) -> str:
     """A file name as one printable line: a newline or other control character in it is shown as
     its escape ("tower\\nnotes.txt"), so that terminal output keeps one document per line."""
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal gives the text: wide East Asian characters take two, combining marks
+    none, so that tables of names in any script stay aligned."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width

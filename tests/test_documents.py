@@ -340,6 +340,19 @@ def test_a_name_with_a_newline_stays_on_one_line_of_the_listing():
     assert len(table.splitlines()) == 3 and "tower\\nnotes.txt" in table
 
 
+def test_wide_and_accented_names_keep_the_listing_columns_aligned():
+    from bot.cli.docs import documents_table
+    from bot.formatting import display_width
+
+    table = documents_table([{"doc": "報告書.txt", "chunks": 2, "bytes": 10, "added_at": ""},
+                             {"doc": "Cafe\u0301.txt", "chunks": 1, "bytes": 5, "added_at": ""},
+                             {"doc": "plain.txt", "chunks": 1, "bytes": 5, "added_at": ""}])
+    lines = table.splitlines()
+    # The chunks column ends at the same terminal column on every line.
+    ends = {display_width(line[: line.index(count) + len(count)]) for line, count in zip(lines, ["chunks", "2", "1", "1"])}
+    assert len(ends) == 1
+
+
 def test_replacing_a_decomposed_name_replaces_that_file_and_leaves_no_twin(docs_bot, small_settings):
     (small_settings.corpus_dir / "Cafe\u0301.txt").write_text("The cafe opens at nine.")
     docs_bot.sync()

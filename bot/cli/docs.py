@@ -7,7 +7,7 @@ import sys
 
 from bot.cli.options import add_embedding_flags, add_location_flags, settings_from
 from bot.errors import UsageError
-from bot.formatting import added_text, one_line_name, size_text
+from bot.formatting import added_text, display_width, one_line_name, size_text
 from bot.types import DocumentInfo
 
 EXAMPLES_DOCS = """examples:
@@ -51,11 +51,12 @@ def documents_table(documents: list[DocumentInfo]) -> str:
     """Aligned columns: name, passages (chunks), size and time added."""
     header = ("name", "chunks", "size", "added")
     rows = [(one_line_name(d["doc"]), str(d["chunks"]), size_text(d["bytes"]), added_text(d["added_at"])) for d in documents]
-    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
+    widths = [max(display_width(r[k]) for r in [header, *rows]) for k in range(len(header))]
     right = (False, True, True, False)  # numbers line up on the right
 
     def line(row: tuple[str, ...]) -> str:
-        cells = [c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right)]
+        pads = [" " * (w - display_width(c)) for c, w in zip(row, widths)]
+        cells = [p + c if r else c + p for c, p, r in zip(row, pads, right)]
         return "  ".join(cells).rstrip()
 
     return "\n".join([line(header), *(line(r) for r in rows)])
