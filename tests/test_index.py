@@ -352,3 +352,35 @@ def test_a_damaged_manifest_of_this_bot_s_index_is_rebuilt(setup):
     notes = []
     index = sync_index(settings, emb, notify=notes.append)
     assert index.report.rebuilt_reason and any("rebuilding the index" in n for n in notes)
+
+
+def test_a_renamed_or_copied_document_keeps_its_vectors_instead_of_being_embedded_again(setup):
+    settings, corpus, emb = setup
+    first = sync_index(settings, emb)
+    (corpus / "archive").mkdir()
+    (corpus / "bridges.txt").rename(corpus / "archive" / "old bridges.txt")
+    (corpus / "volcanoes copy.md").write_bytes((corpus / "volcanoes.md").read_bytes())
+    emb.encoded = 0
+    second = sync_index(settings, emb)
+    assert emb.encoded == second.report.embedded_chunks == 0
+    assert sorted(second.report.added) == ["archive/old bridges.txt", "volcanoes copy.md"]
+    assert second.report.removed == ["bridges.txt"]
+    moved = [c for c in second.chunks if c.doc_id == "archive/old bridges.txt"]
+    assert [c.text for c in moved] == [c.text for c in first.chunks if c.doc_id == "bridges.txt"]
+    # The rows are what embedding the file under its new name gives.
+    rebuilt = sync_index(settings, emb, force=True)
+    assert [(c.doc_id, c.text) for c in rebuilt.chunks] == [(c.doc_id, c.text) for c in second.chunks]
+    assert (rebuilt.vectors == second.vectors).all()
+    assert rebuilt.manifest["documents"]["volcanoes copy.md"]["title"] == "Volcanoes of Iceland"
+
+
+@pytest.mark.parametrize("new_name", ["tide_times.md", "harbour tides.txt"])
+def test_a_renamed_document_is_embedded_again_where_its_name_shaped_its_passages(setup, new_name):
+    settings, corpus, emb = setup
+    # No heading: the title embedded with every passage is the file name's.
+    (corpus / "tide_times.txt").write_text("High water at the harbour is at 06:40 and 19:05 on weekdays.\n")
+    sync_index(settings, emb)
+    (corpus / "tide_times.txt").rename(corpus / new_name)
+    emb.encoded = 0
+    index = sync_index(settings, emb)
+    assert index.report.added == [new_name] and emb.encoded == index.report.embedded_chunks > 0

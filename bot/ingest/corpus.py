@@ -157,6 +157,11 @@ def parse_file(kind: str, raw: bytes) -> ParsedText:
     return parse_plain(text)
 
 
+def title_from_name(name: str) -> str:
+    """The title of a document whose text names none: its file name, without the suffix."""
+    return Path(name).stem.replace("_", " ")
+
+
 def load_document(path: Path, doc_id: str, raw: bytes | None = None) -> Document:
     """Parse one file into a Document (raises ValueError/OSError with a reason on failure)."""
     kind = SUPPORTED_SUFFIXES[path.suffix.lower()]
@@ -164,7 +169,7 @@ def load_document(path: Path, doc_id: str, raw: bytes | None = None) -> Document
     parsed = parse_file(kind, raw)
     if not parsed.text.strip():
         raise ValueError("no text found")
-    title = parsed.title or path.stem.replace("_", " ")
+    title = parsed.title or title_from_name(path.name)
     return Document(
         doc_id=doc_id,
         text=parsed.text,

@@ -27,7 +27,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, TypedDict
@@ -37,7 +37,8 @@ import numpy as np
 import bot
 from bot.config import Settings
 from bot.files import atomic_write, atomic_write_text, file_sha256
-from bot.ingest.corpus import CorpusFile, check_corpus_folder, empty_corpus_error, scan_corpus
+from bot.ingest.corpus import (SUPPORTED_SUFFIXES, CorpusFile, check_corpus_folder, empty_corpus_error, scan_corpus,
+                               title_from_name)
 from bot.search.documents import DocumentProcessor, LocalProcessor, ProcessedDocument
 from bot.search.embedding import QueryCachingEmbedder
 from bot.search.lexical import PARTS, BM25Index, bm25_file_names, lexical_settings, lexical_texts
@@ -768,9 +769,11 @@ def _rebuild(settings: Settings, processor: DocumentProcessor, store: IndexStore
     shards in `unsearchable` (by first row) keep their rows but not their FAISS files."""
     old_docs = manifest["documents"] if manifest else {}
     build = _Build()
-    unchanged = _keep_unchanged(build, store, manifest, files, report)
+    previous = _PreviousRows(store, manifest)
+    unchanged = _keep_unchanged(build, previous, files, report)
     dim = expected["embedding_dimension"]
-    todo = [f for f in files if f.rel not in unchanged]
+    moved = _reuse_moved(build, previous, [f for f in files if f.rel not in unchanged], report, earlier)
+    todo = [f for f in files if f.rel not in unchanged and f.rel not in moved]
     processed = processor.process(todo, settings, dim, progress) if todo else {}
     for file in todo:
         _add_document(build, file, processed[file.rel], old_docs, report, earlier)
@@ -802,33 +805,74 @@ def _rebuild(settings: Settings, processor: DocumentProcessor, store: IndexStore
     return LoadedIndex(new_manifest, build.chunks, vectors, combine(indexes), report, bm25)
 
 
-def _keep_unchanged(build: _Build, store: IndexStore, manifest: Manifest | None, files: list[CorpusFile],
-                    report: SyncReport) -> set[str]:
+class _PreviousRows:
+    """The previous generation's chunks (by document) and vectors, read from disk once, when a
+    build first reuses some."""
+
+    def __init__(self, store: IndexStore, manifest: Manifest | None) -> None:
+        self.store, self.manifest = store, manifest
+        self.documents: dict[str, DocumentEntry] = manifest["documents"] if manifest else {}
+        self._chunks: dict[str, list[Chunk]] | None = None
+        self._vectors = None
+
+    def of(self, doc: str) -> tuple[list[Chunk], np.ndarray]:
+        if self._chunks is None:
+            self._vectors = self.store.load_vectors(self.manifest)
+            self._chunks = {}
+            for c in self.store.load_chunks(self.manifest):
+                self._chunks.setdefault(c.doc_id, []).append(c)
+        chunks = self._chunks.get(doc, [])
+        return chunks, np.asarray(self._vectors[[c.chunk_id for c in chunks]], dtype=np.float32)
+
+
+def _keep_unchanged(build: _Build, previous: _PreviousRows, files: list[CorpusFile], report: SyncReport) -> set[str]:
     """Carry over the chunks and vectors of documents whose bytes did not change.
 
     They keep their place at the front, in their old order, and new documents follow: when nothing
     was changed or removed, the old shards are a prefix of the new ones and only the new vectors
     need adding (rebuilding an HNSW graph of a large corpus takes minutes)."""
-    if manifest is None:
-        return set()
-    old_docs = manifest["documents"]
+    old_docs = previous.documents
     unchanged = [f for f in files
                  if not f.skip_reason and f.rel in old_docs and old_docs[f.rel]["hash"] == f.content_hash]
-    if not unchanged:
-        return set()
-    old_vectors = store.load_vectors(manifest)
-    old_chunks: dict[str, list[Chunk]] = {}
-    for c in store.load_chunks(manifest):
-        old_chunks.setdefault(c.doc_id, []).append(c)
     for file in sorted(unchanged, key=lambda f: old_docs[f.rel]["first_chunk"]):
-        reused = old_chunks.get(file.rel, [])
+        chunks, vectors = previous.of(file.rel)
         first = len(build.chunks)
-        build.chunks.extend(_renumber(c, first + i) for i, c in enumerate(reused))
-        build.vector_parts.append(np.asarray(old_vectors[[c.chunk_id for c in reused]], dtype=np.float32))
+        build.chunks.extend(_renumber(c, first + i) for i, c in enumerate(chunks))
+        build.vector_parts.append(vectors)
         build.documents[file.rel] = dict(old_docs[file.rel], first_chunk=first)
         report.reused.append(file.rel)
     build.n_kept = len(build.chunks)
     return {f.rel for f in unchanged}
+
+
+def _reuse_moved(build: _Build, previous: _PreviousRows, files: list[CorpusFile], report: SyncReport,
+                 earlier: dict[str, tuple[str, str]]) -> set[str]:
+    """Give a file whose bytes the previous generation holds under another name (a document
+    renamed, moved to a subfolder or copied) that document's chunks and vectors under its new
+    name, instead of parsing and embedding it again. Only where the name cannot have shaped them:
+    the same kind of file, and a title its text gave rather than its file name (the title is
+    embedded with every passage)."""
+    by_content: dict[str, str] = {}
+    for name, entry in previous.documents.items():
+        by_content.setdefault(entry["hash"], name)
+    moved = set()
+    for file in files:
+        source = by_content.get(file.content_hash) if not file.skip_reason else None
+        if source is None:
+            continue
+        entry = previous.documents[source]
+        kind = SUPPORTED_SUFFIXES.get(Path(file.rel).suffix.lower())
+        named_title = entry.get("title") == title_from_name(source)
+        if kind != entry.get("kind") or (named_title and title_from_name(file.rel) != entry.get("title")):
+            continue
+        chunks, vectors = previous.of(source)
+        first = len(build.chunks)
+        build.chunks.extend(replace(c, chunk_id=first + i, doc_id=file.rel) for i, c in enumerate(chunks))
+        build.vector_parts.append(vectors)
+        build.documents[file.rel] = dict(entry, first_chunk=first, bytes=file.size, added_at=added_at(file, earlier))
+        (report.changed if file.rel in previous.documents else report.added).append(file.rel)
+        moved.add(file.rel)
+    return moved
 
 
 def _add_document(build: _Build, file: CorpusFile, doc: ProcessedDocument, old_docs: dict,
@@ -887,6 +931,4 @@ def _grow_faiss(store: IndexStore, old: ShardEntry, new_rows: np.ndarray):
 
 
 def _renumber(c: Chunk, chunk_id: int) -> Chunk:
-    from dataclasses import replace
-
     return c if c.chunk_id == chunk_id else replace(c, chunk_id=chunk_id)
