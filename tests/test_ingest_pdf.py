@@ -197,6 +197,20 @@ def test_a_title_set_in_one_box_with_its_paragraph_is_still_a_heading(tmp_path):
     assert [h for _, h in doc.headings] == ["Nitrate and Cycling"]
 
 
+def test_a_heading_wrapped_into_a_box_of_its_own_stays_one_heading(tmp_path):
+    path = tmp_path / "handbook.pdf"
+    make_pdf(path, [[TextLine("Employee Handbook: Leave, Hours and Expenses", 20, True),
+                     TextLine("Policy", 20, True, gap=6),
+                     TextLine("Version 4.2, effective from April.", gap=10),
+                     TextLine("2. Scope", 14, True, gap=12),
+                     TextLine("Annual Leave", 14, True, gap=14),  # a heading of its own, further down
+                     TextLine("Staff get 28 days of leave a year.", gap=4)]])
+    doc = load_document(path, "handbook.pdf")
+    assert doc.title == "Employee Handbook: Leave, Hours and Expenses Policy"
+    assert [h.rsplit(" › ", 1)[-1] for _, h in doc.headings] == [
+        "Employee Handbook: Leave, Hours and Expenses Policy", "2. Scope", "Annual Leave"]
+
+
 def test_ligatures_are_spelled_out(tmp_path):
     path = tmp_path / "flowers.pdf"
     make_pdf(path, [[TextLine("The \ufb01eld team counted \ufb02owers.")]])

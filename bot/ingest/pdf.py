@@ -509,14 +509,25 @@ def pdf_paragraphs(blocks: Sequence[PdfBlock], body: PdfBody) -> Iterator[tuple[
     (`_continues_overleaf`)."""
     current: list[PdfLine] = []
     current_block: PdfBlock | None = None
+    heading_lines: list[PdfLine] = []
+    last_heading: PdfBlock | None = None
     for block in blocks:
         heading = is_pdf_heading(block, body)
         if heading:
             if current:
                 yield current, False
                 current, current_block = [], None
-            yield list(block.lines), True
+            if last_heading is not None and _heading_wraps_into(last_heading, block):
+                heading_lines.extend(block.lines)
+            else:
+                if heading_lines:
+                    yield heading_lines, True
+                heading_lines = list(block.lines)
+            last_heading = block
             continue
+        if heading_lines:
+            yield heading_lines, True
+            heading_lines, last_heading = [], None
         if current_block is not None and _continues_overleaf(current_block, current[-1], block):
             current.extend(block.lines)
         else:
@@ -524,8 +535,21 @@ def pdf_paragraphs(blocks: Sequence[PdfBlock], body: PdfBody) -> Iterator[tuple[
                 yield current, False
             current = list(block.lines)
         current_block = block
+    if heading_lines:
+        yield heading_lines, True
     if current:
         yield current, False
+
+
+def _heading_wraps_into(previous: PdfBlock, block: PdfBlock) -> bool:
+    """Whether heading box `block` is the next line of heading box `previous`, wrapped ("Employee
+    Handbook: Leave, Hours and Expenses" / "Policy"): the same size and weight, right below it on
+    the same page at the spacing of lines, after a line that ends no sentence."""
+    return (abs(block.size - previous.size) < 0.5 and block.bold == previous.bold
+            and block.lines[0].page == previous.lines[-1].page
+            and 0 <= previous.bottom - block.top <= _NEXT_LINE_GAP * previous.size
+            and not _NOT_HEADING_END.search(previous.lines[-1].text)
+            and len(previous.lines) + len(block.lines) <= _PDF_HEADING_MAX_LINES)
 
 
 # A list item's mark at the start of a line: a bullet, or a number or letter with "." or ")". (A
