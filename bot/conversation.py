@@ -301,11 +301,41 @@ def _asked_again(last: str, subject: str, other: str) -> str:
         return ""
     if YEAR.fullmatch(other) or other.lower() in _CALENDAR:
         times = _same_kind(other)
-        return times.sub(other, last) if len(times.findall(last)) == 1 else ""
+        if len(times.findall(last)) != 1:
+            return ""
+        if other.lower() in MONTHS:  # "And in May?" after "... on 1 April 2024?": May 2024, not 1 May
+            times = re.compile(rf"(?:\b\d{{1,2}}(?:st|nd|rd|th)?\s+)?{times.pattern}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b,?)?",
+                               re.I)
+        return times.sub(other, last)
     place = re.compile(rf"\b{re.escape(subject)}(?!\w)")
     if _swappable(subject) and _swappable(other) and place.search(last):
         return place.sub(lambda _: other, last)
     return ""
+
+
+# "Week 14", "RX-300", "R-11": a name that is one of a numbered series.
+_SERIES_MEMBER = re.compile(r"(?P<series>[A-Za-z][A-Za-z]*(?:[ -]|(?=\d)))(?P<number>\d+(?:\.\d+)*)")
+
+
+def _other_of_series(question: str, last: str) -> tuple[str, str]:
+    """(the member, `last` asked of it) for a follow-up naming another member of a numbered series
+    that `last` names once: "And in Week 14?" after "How much of the Kestrel budget was spent in
+    Week 10?", "And R-11?" after "Who owns risk R-09?"; ('', '') when the follow-up names no such
+    member, or `last` none or several of its series."""
+    opener = _FOLLOW_UP_START.match(question)
+    if opener is None:
+        return "", ""
+    rest = question[opener.end():].strip().rstrip("?!. ")
+    rest = re.sub(rf"^(?:{'|'.join(sorted(_PREPOSITIONS))})\s+(?:the\s+)?", "", rest, flags=re.I)
+    rest = re.sub(r"^the\s+", "", rest, flags=re.I)
+    member = _SERIES_MEMBER.fullmatch(rest)
+    if member is None:
+        return "", ""
+    series = member.group("series")
+    same = list(re.finditer(rf"(?<![\w-]){re.escape(series)}\d+(?:\.\d+)*(?![\w-])", last, re.I))
+    if len(same) != 1:
+        return "", ""
+    return rest, f"{last[:same[0].start()]}{rest}{last[same[0].end():]}"
 
 
 def is_follow_up(question: str) -> bool:
@@ -328,6 +358,9 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     subject = name if pronouns else (carried or subject_of(last))
     if not subject or subject.lower() in question.lower():
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
+    member, in_series = ("", "") if pronouns else _other_of_series(question, last)
+    if in_series:  # "And in Week 14?" after "... in Week 10?": not the subject's place
+        return ResolvedQuestion(in_series, in_series, member)
     other, when = _others(question, pronouns)
     swapped = _asked_again(last, subject, when) if when and not other else ""
     if other:

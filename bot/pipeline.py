@@ -22,7 +22,7 @@ from bot.read.answerability import (
 from bot.read.extent import widen
 from bot.read.passage_prior import rank_with_retrieval
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
-from bot.read.unknown_names import CorpusVocabulary, unknown_name
+from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.config import Settings, load_settings
 from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
@@ -37,6 +37,7 @@ from bot.model_paths import BUNDLED_READER_DIR
 from bot.questions import as_question, clean_question
 from bot.search.retrieval import Retriever
 from bot.read.sentence import SentenceReader
+from bot.read.windows import line_bounds
 from bot.types import SECTION_SEPARATOR, Chunk, Citation, DocumentInfo, Passage, ReaderResult, ReadItem, Response, Span
 
 log = logging.getLogger(__name__)
@@ -239,7 +240,8 @@ class Bot:
             return "\n".join(c.text for c in index.chunks[first: first + n])
 
         # Swap all at once so concurrent questions see either the old or the new index.
-        vocabulary = CorpusVocabulary(retriever.bm25.vocab, retriever.bm25.left_out, file_names=documents)
+        vocabulary = CorpusVocabulary(retriever.bm25.vocab, retriever.bm25.left_out, file_names=documents,
+                                      texts=lambda: [*titles.values(), *(c.text for c in index.chunks)])
         self._index, self._retriever, self._facts, self._vocabulary = (index, retriever, DocumentFacts(titles, text_of),
                                                                        vocabulary)
         self._signature = signature
@@ -633,7 +635,8 @@ class Bot:
         if decision.best and not unlike and self._vocabulary is not None:
             # ... or never name what it is about ("the Amsterdam office" of a firm in Paris and Rome).
             unknown = unknown_name(p.reader_question, self._vocabulary)
-            unlike = f"no document mentions {unknown}" if unknown else ""
+            if unknown and not answers_for_the_rest(_line_of(decision.best, passages)):
+                unlike = f"no document mentions {unknown}"
         if unlike:
             decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
         response = Response(question=p.question, answer="", abstained=True, score=decision.score,
@@ -657,6 +660,13 @@ class Bot:
         response.citations = citations_for(spans, passages)
         response.reason = "; ".join(notices)
         return response
+
+
+def _line_of(span: Span, passages: list[Passage]) -> str:
+    """The line of its passage a span lies on."""
+    chunk = passages[span.passage_index].chunk
+    start, end = line_bounds(chunk.text, span.start - chunk.start, span.end - chunk.start)
+    return chunk.text[start:end]
 
 
 def read_item(chunk: Chunk, passage_index: int) -> ReadItem:

@@ -214,3 +214,12 @@ def test_a_heading_with_nothing_under_it_and_its_first_subsection_head_one_chunk
     assert first.text.endswith("Search lost focus.")
     security = next(c for c in chunk_document(doc) if c.text.startswith("Security"))
     assert security.section.endswith("› Security") and security.text[:security.heading_length] == "Security"
+
+
+def test_a_title_right_above_the_first_section_heads_its_chunk_with_it():
+    doc = make_doc("# Leave FAQ 2024\n\n## Carry-over\n\nUp to 10 unused days may be carried over.\n\n"
+                   "## Sick leave\n\nA certificate is needed from the fourth day.\n")
+    first, second = chunk_document(doc, chunk_size=80, chunk_overlap=0)
+    assert first.section == "Carry-over"
+    assert first.text[:first.heading_length] == "Leave FAQ 2024\n\nCarry-over"
+    assert second.section == "Sick leave"

@@ -182,3 +182,17 @@ def test_a_follow_up_asking_something_new_is_not_a_swap():
                                   ("How many days of annual leave do I get in 2024?", "What about sick leave?")):
         assert resolve(follow_up, [Turn(last_asked, "x")]).reader_question.startswith(follow_up)
     assert "March" in resolve("And Sven?", [Turn("Who chaired the March meeting?", "Ana")]).reader_question
+
+
+@pytest.mark.parametrize("last, follow_up, asked", [
+    ("How much of the Kestrel budget had been spent in Week 10?", "And in Week 14?",
+     "How much of the Kestrel budget had been spent in Week 14?"),   # not "the Week 14 budget"
+    ("What was the status in week 10?", "And in week 14?", "What was the status in week 14?"),
+    ("What is the noise level of the RX-300?", "And the RX-200?", "What is the noise level of the RX-200?"),
+    ("Who owns risk R-09?", "And R-11?", "Who owns risk R-11?"),
+    ("Is Windows 10 supported?", "What about Windows 11?", "Is Windows 11 supported?"),
+    ("Who chaired the meeting on 1 April 2024?", "And in May?", "Who chaired the meeting on May 2024?"),
+])
+def test_a_follow_up_naming_another_of_a_numbered_series_or_another_month_swaps_that(last, follow_up, asked):
+    assert resolve(follow_up, [last]).reader_question == asked
+

@@ -81,6 +81,28 @@ def test_a_numbered_list_is_taken_whole_and_prose_is_not_a_list():
     assert list_around(prose, prose.index("moved"), prose.index("moved") + 5) is None
 
 
+def test_a_list_keeps_an_item_wrapped_without_indent_and_an_item_of_two_sentences():
+    claims = ("The following documents must be attached to every claim:\n\n1. The original invoice.\n"
+              "2. Photos of the damage, with a ruler\nor coin next to it for scale.\n3. The serial number.\n")
+    p = passage(claims)
+    assert answer_of("Which documents must be attached to a claim?", [span_of(p, "The original invoice")],
+                     [p])[0].text == ("1. The original invoice.\n2. Photos of the damage, with a ruler\n"
+                                      "or coin next to it for scale.\n3. The serial number")
+    safety = ("Safety instructions\nUse only the dock supplied.\nDo not use the robot outdoors.\n"
+              "The robot is not a toy. Children under 8 must be supervised near it.")
+    p = passage(safety, section="Safety instructions", heading_end=len("Safety instructions"))
+    answer = answer_of("What are the safety instructions?", [span_of(p, "Use only the dock supplied")], [p])[0]
+    assert answer.text.endswith("Children under 8 must be supervised near it")
+
+
+def test_lines_of_prose_whose_sentence_runs_on_below_are_no_list():
+    text = ("Preparing a room\nPick up cables and toys before starting.\nClose doors to other rooms, or draw a\n"
+            "no-go zone in the app. Open the curtains.")
+    p = passage(text, section="Preparing a room", heading_end=len("Preparing a room"))
+    best = span_of(p, "cables and toys")
+    assert answer_of("What items should be picked up?", [best], [p])[0] == best
+
+
 def test_the_named_row_of_a_table_answers_in_the_same_column():
     table = ("Leave types\nBereavement — Days: 5; Approved by: Line manager.\n"
              "Jury service — Days: as summoned; Approved by: HR Business Partner.\n"
@@ -110,11 +132,33 @@ def test_the_column_the_question_names_is_taken_in_the_named_row():
     assert answer_of(asked, [span_of(p, "06:24")], [p])[0].text == "22:54"
 
 
+def test_a_doer_s_column_is_named_by_its_verb_and_a_tie_keeps_the_reader_s_column():
+    risks = ("Risks\nR-04 — Risk: Storage migration delays the beta; Owner: Daniel Kim.\n"
+             "R-09 — Risk: Security finding blocks the beta; Owner: Tom Okafor.")
+    p = passage(risks, section="Risks")
+    owner = span_of(p, "Tom Okafor")
+    # "risk" names the Risk column and "owns" the Owner column: the reader's choice stands
+    assert answer_of("Who owns risk R-09?", [owner], [p])[0] == owner
+    assert answer_of("Who owns R-09?", [span_of(p, "Security finding blocks the beta")], [p])[0].text == "Tom Okafor"
+
+
 def test_a_labelled_line_the_question_names_answers_it():
     text = "LED colours\nBlue - heating\nGreen - idle\nFlashing red - the thermostat has lost its connection"
     p = passage(text, section="LED colours")
     answer = answer_of("What does a flashing red LED mean?", [span_of(p, "heating")], [p])[0]
     assert answer.text == "the thermostat has lost its connection"
+
+
+def test_a_line_labelled_with_a_colon_answers_as_one_with_a_dash_does():
+    text = ("Special leave\nOwn wedding or civil partnership: 3 days\nMoving house: 2 days\n"
+            "Jury service: as required by the court")
+    p = passage(text, section="Special leave")
+    answer = answer_of("How many days of special leave are given for moving house?", [span_of(p, "3 days")], [p])
+    assert answer[0].text == "2 days"
+    # a time is no label, and prose after a colon is no labelled line
+    times = passage("Timetable\n10:30 coffee in the hall\n11:00 talks begin")
+    best = span_of(times, "coffee in the hall")
+    assert answer_of("When do the talks begin?", [best], [times])[0] == best
 
 
 def test_a_lower_span_in_the_named_line_is_preferred():
@@ -136,6 +180,52 @@ def test_a_why_question_under_the_same_question_takes_the_sentence_to_its_end():
     prose = passage("AnyLink was replaced because the vendor ended security updates, which the board noted in May.")
     short = span_of(prose, "the vendor ended security updates")
     assert answer_of("Why was AnyLink replaced?", [short], [prose])[0] == short
+
+
+def test_a_kinds_question_takes_the_items_of_a_sentence_s_list_that_name_the_kind():
+    p = passage("The course gave the crews training in first aid, rope rescue, water rescue, swift-water rescue, "
+                "radio procedure, and fire safety.")
+    answer = answer_of("What kinds of rescue training did the crews get?", [span_of(p, "first aid")], [p])
+    assert answer[0].text == "rope rescue, water rescue, swift-water rescue"
+    # an item naming the kind is what the reader chose: "intense" of "the most rigorous, intense
+    # learning experience" for "What kind of learning experience...?"
+    named = span_of(p, "water")
+    assert answer_of("What kinds of rescue training did the crews get?", [named], [p])[0] == named
+    # a kind no item names, items apart from each other, or no list: the reader's span
+    for question in ("What kinds of training did the crews get?", "What kinds of medical training were given?"):
+        assert answer_of(question, [span_of(p, "first aid")], [p])[0].text == "first aid"
+    several = span_of(p, "first aid, rope rescue")
+    assert answer_of("What kinds of rescue training did the crews get?", [several], [p])[0] == several
+    apart = passage("Stock: red apples, pears, green apples, and plums.")
+    assert answer_of("What kinds of apples are in stock?", [span_of(apart, "pears")], [apart])[0].text == "pears"
+
+
+def test_an_answer_naming_only_what_is_asked_takes_what_the_sentence_says_it_is():
+    p = passage("The agreement aims to develop mutual expertise in the areas of crisis management, border "
+                "security, and investigations to strengthen regional capability.")
+    answer = answer_of("What expertise does the agreement aim to develop?", [span_of(p, "mutual expertise")], [p])
+    assert answer[0].text == ("mutual expertise in the areas of crisis management, border security, and "
+                              "investigations")
+    listed = passage("Members bring skills such as welding, wiring and joinery. They meet weekly.")
+    assert answer_of("What skills do members bring?", [span_of(listed, "skills")],
+                     [listed])[0].text == "skills such as welding, wiring and joinery"
+    # an answer that says more than the question, or nothing after it: the reader's span
+    named = passage("The agreement covers mutual training exercises including sea drills.")
+    best = span_of(named, "mutual training exercises")
+    assert answer_of("What does the agreement cover?", [best], [named])[0] == best
+    plain = passage("The Onon River runs near the site.")
+    assert answer_of("What river is near the site?", [span_of(plain, "Onon River")], [plain])[0].text == "Onon River"
+
+
+def test_an_answer_only_repeating_the_question_takes_the_noun_it_completes():
+    p = passage("In June, Parliament enacted amendments to the criminal code to address foreign fighters.")
+    echo = span_of(p, "the criminal code")
+    assert answer_of("Which criminal code changes addressed foreign fighters?", [echo],
+                     [p])[0].text == "amendments to the criminal code"
+    # a choice the question offers is answered in its own words
+    choice = passage("Use of the old code is declining in the south.")
+    best = span_of(choice, "declining")
+    assert answer_of("Is the old code increasing or declining?", [best], [choice])[0] == best
 
 
 def test_nothing_to_widen_leaves_the_spans_as_they_are():

@@ -53,6 +53,16 @@ def test_unrelated_question_abstains_but_shows_closest_passages(bot):
                     "The lease on the Rome office ends on 31 March 2027.\n"},
      "When does the lease on the Amsterdam office end?", "no document mentions Amsterdam",
      "When does the lease on the Rome office end?", "31 March 2027"),
+    # a model no document names, though every word of its code is known
+    ({"rx200.md": "# RX-200 manual\n\nThe RX-200 runs for 120 minutes on one charge.\n",
+      "rx300.md": "# RX-300 manual\n\nThe RX-300 runs for 150 minutes on one charge.\n"},
+     "How long does the RX-250 run on one charge?", "no document mentions RX-250",
+     "How long does the RX-300 run on one charge?", "150 minutes"),
+    # a name no document mentions, where a line answers for every other one
+    ({"hotel_limits.txt": "Other cities — Limit: EUR 120 a night.\n",
+      "travel.md": "# Travel policy\n\nTrains are booked in second class on every trip.\n"},
+     "Which class are trains booked in for trips to Leipzig?", "no document mentions Leipzig",
+     "What is the limit a night in other cities, Leipzig say?", "EUR 120"),
 ])
 def test_a_question_the_documents_hold_only_something_like_is_refused_and_says_why(
         tmp_path, fake_embedder, files, refused, reason, covered, answer):

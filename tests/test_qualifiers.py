@@ -39,6 +39,12 @@ def _details(question: str) -> list[tuple[str, str]]:
     ("Which release removed the /api/v1 endpoints?", []),  # a path's part
     ("When is the first bus on Route 22?", [("version", "22"), ("name", "rout")]),  # a name's number
     ("What is on in Hall 3 on March 3?", [("version", "3"), ("name", "hall"), ("month", "march")]),
+    # in lower case, a word that numbers a series, or a product's version; a code written with a space
+    ("What was the status in week 13?", [("version", "13")]),
+    ("What did firmware 2.2 fix?", [("version", "2.2")]),
+    ("How loud is the RX 250?", [("code", "rx250")]),
+    ("What did the UK 2024 report say?", [("year", "2024")]),
+    ("Can I take up to 3 days at 2.5 pay?", []),
 ])
 def test_the_details_a_question_names(question, expected):
     assert _details(question) == expected

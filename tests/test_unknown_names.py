@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from bot.read.unknown_names import CorpusVocabulary, one_edit_apart, unknown_name
+from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, one_edit_apart, unknown_name
 from bot.words import stem
 
 TEXT = ("The lease on the Paris office ends in June. Cam Newton joined in 2019. Schrödinger wrote the equation. "
@@ -69,3 +69,33 @@ def test_the_words_of_a_document_s_file_name_are_known():
     vocabulary = CorpusVocabulary({"leav", "day"}, file_names=["policies/acme_handbook.docx"])
     assert unknown_name("How many leave days does the Acme handbook give?", vocabulary) == ""
     assert unknown_name("How many leave days does the Globex handbook give?", vocabulary) == "Globex"
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("What is the noise level of the RX-250?", "RX-250"),   # words "RX" and "250" are known, the code is not
+    ("What is the noise level of the RX-200?", ""),
+    ("How heavy is the RX 300?", ""),                       # named by the file name only, written with a space
+    ("What was the status in week 13?", "week 13"),         # said with the word it numbers
+    ("What was the status in Week 10?", ""),
+    ("What did firmware 2.2 fix?", "firmware 2.2"),
+    ("What did firmware 2.1.0 fix?", ""),                   # 2.1.0 is 2.1
+    ("What was revenue in Q3?", ""),                        # "the third quarter"
+    ("What was revenue in Q4?", "Q4"),
+])
+def test_a_code_or_version_no_document_names_is_unknown(question, unknown):
+    texts = ["Norhaven RX-200 Robot Vacuum", "Noise level: 62 dB.", "Kestrel status, week 10",
+             "Firmware 2.1 fixed the dock. 250 units shipped.", "Revenue rose in the third quarter."]
+    words = {stem(w) for t in texts for w in re.findall(r"\w\w+", t.lower())}
+    read = []
+    vocabulary = CorpusVocabulary(words, file_names=["manuals/vacuum_rx300.md"], texts=lambda: read.append(1) or texts)
+    assert unknown_name(question, vocabulary) == unknown
+    assert len(read) <= 1  # the texts are read once, when a question first names a code or version
+
+
+@pytest.mark.parametrize("line, for_the_rest", [
+    ("Other cities — Limit: EUR 120", True), ("All other countries: 30 days", True),
+    ("Elsewhere — 2 hours", True), ("Paris — Limit: EUR 180", False),
+    ("The Leeds lease ends in 2027; other offices rent monthly.", False),
+])
+def test_a_line_for_everything_it_does_not_name(line, for_the_rest):
+    assert answers_for_the_rest(line) is for_the_rest

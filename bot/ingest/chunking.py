@@ -254,8 +254,9 @@ def _leading_headings(doc: Document, start: int, end: int) -> tuple[int, int]:
     if i == len(doc.headings) or doc.headings[i][0] != start:
         return start, start
     last, path = doc.headings[i]
-    # The document's title heads every section, though paths leave it out (`section_paths`).
-    title = i == 0 and any(SECTION_SEPARATOR in name for _, name in doc.headings)
+    # The document's first heading, with nothing under it, is its title (it heads every section,
+    # though paths leave it out: `section_paths`) or an empty section: the one below is named.
+    title = i == 0
     block_end = _line_end(doc.text, start, end)
     for j in range(i + 1, len(doc.headings)):  # stops at the first heading past the block: no copy of the rest
         offset, inner = doc.headings[j]

@@ -15,7 +15,15 @@ reading:
   to the end. In running prose a short answer sits inside a longer sentence, so the rule waits
   for the document to show that the sentence is the answer;
 - **figure**: a figure in words followed by its digits in brackets takes them and what it counts
-  ("thirty (30) days").
+  ("thirty (30) days");
+- **kind**: "What kinds of forensics training..." answered from an item of a list written in a
+  sentence ("training in investigating incidents, cyber forensics, crime scene forensics, and...")
+  takes the items that name the kind asked for;
+- **complement**: an answer that only names what the question asks for ("mutual expertise" for
+  "What expertise...?") takes what the sentence says it is ("...in the areas of crisis management,
+  border security, and terrorism investigations"); one that only repeats the question's words
+  ("the criminal code" for "Which criminal code changes...?") takes the noun it completes
+  ("amendments to the criminal code").
 
 Whether to answer at all is decided on the reader's own span; widening only shapes what is shown.
 """
@@ -53,10 +61,10 @@ _DESCRIPTION = re.compile(
 _WH_WORDS = ("why", "how", "what", "which", "when", "where", "who")
 # Before a question line's own words: "Q:", "Question.", a section number "4.5".
 _QUESTION_LEAD = re.compile(r"^\s*(?:q(?:uestion)?\s*[:.]\s*|\d{1,3}(?:\.\d{1,3})*\.?\s+)?", re.I)
-# "Blue - heating", "Flashing red – the thermostat has lost its connection": a label, a dash, a value.
-# The value holds no second dash and no second sentence: "The Leeds office – later moved to York –
-# opened in 1990." is prose with an aside.
-_LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)[ \t]+[-–—][ \t]+"
+# "Blue - heating", "Flashing red – the thermostat has lost its connection", "Moving house: 2 days":
+# a label, a dash or a colon, a value. The value holds no second dash and no second sentence: "The
+# Leeds office – later moved to York – opened in 1990." is prose with an aside.
+_LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)(?:[ \t]+[-–—]|[ \t]*:)[ \t]+"
                        r"(?P<value>(?![^\n]*\s[-–—]\s)(?![^\n]*[.!?]\s+[A-Z])\S[^\n]{0,120})$")
 
 
@@ -178,6 +186,9 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     pointed = _list_pointed_to(lines, start, end, chunk.heading_length, sentences)
     if pointed is not None:
         return Extent([_respan(best, passage, *pointed), *rest], "list")
+    kinds = _items_of_kind(question, chunk.text, start, end, sentences)
+    if kinds is not None:
+        return Extent([_respan(best, passage, *kinds), *rest], "kind")
     several = asks_for_several(question)
     if several or chunk.heading_length:
         items = _list_in(lines, start, end, chunk.heading_length, sentences)
@@ -191,6 +202,12 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     figure_end = _bracketed_figure_end(chunk.text, end)
     if figure_end is not None and _NUMBER_WORD_END.search(chunk.text, start, end):
         return Extent([_respan(best, passage, start, figure_end), *rest], "figure")
+    head_start = _head_start(question, chunk.text, start, end)
+    if head_start is not None:
+        return Extent([_respan(best, passage, head_start, end), *rest], "complement")
+    complement_end = _complement_end(question, chunk.text, start, end)
+    if complement_end is not None:
+        return Extent([_respan(best, passage, start, complement_end), *rest], "complement")
     return Extent(spans)
 
 
@@ -264,9 +281,11 @@ def _mark_kind(line: str) -> str | None:
 
 
 def _reads_as_item(line: str) -> bool:
-    """A line a list may hold: marked, or short and one sentence at most."""
+    """A line a list may hold: marked, or short and two sentences at most ("The robot is not a toy.
+    Children under 8 must be supervised near it.")."""
     body = line.strip()
-    return _mark_kind(line) is not None or (0 < len(body) <= _MAX_ITEM_CHARS and not _SENTENCE_BREAK.search(body))
+    return _mark_kind(line) is not None or (0 < len(body) <= _MAX_ITEM_CHARS
+                                            and len(_SENTENCE_BREAK.findall(body)) <= 1)
 
 
 def list_around(text: str, start: int, end: int, heading: int = 0,
@@ -295,7 +314,8 @@ def _list_in(lines: _Lines, start: int, end: int, heading: int,
         if span is None or last > span[1]:
             return None
         lo, hi = span
-        breaks = [lines.bounds[i][1] for i in range(lo, hi)]  # the newlines between items
+        # The newlines between items, and after the last one: a list ends where a sentence does.
+        breaks = [lines.bounds[i][1] for i in range(lo, min(hi + 1, len(lines) - 1))]
         if any(s < at < e for s, e in sentences or () for at in breaks):
             return None  # a sentence wrapped over lines: prose after a colon, not items
     if hi == lo:
@@ -321,8 +341,8 @@ def _next_item(lines: _Lines, i: int, kind: str, step: int) -> int | None:
             here, there = _item_number(lines[i]), _item_number(lines[j])
             adjacent = abs(j - i) == 1
             return j if adjacent or here is None or there is None or there == here + step else None
-        if lines[j].strip() and not lines[j][:1].isspace():
-            return None
+        if lines[j].strip() and not lines[j][:1].isspace() and not lines[j][:1].islower():
+            return None  # a line of its own; one in lower case runs on from the item's (Markdown's lazy wrap)
         j += step
     return None
 
@@ -453,10 +473,17 @@ def _named_column(question: str, columns: list[str]) -> str | None:
     None when it names none, or two equally long ones."""
     asked = {stem(w) for w in _content_words(question)}
     named = sorted(((len(words), name) for name in columns
-                    if (words := {stem(w) for w in _content_words(name)}) and words <= asked), reverse=True)
+                    if (words := _content_words(name)) and all(_column_word_asked(w, asked) for w in words)),
+                   reverse=True)
     if not named or (len(named) > 1 and named[0][0] == named[1][0]):
         return None
     return named[0][1]
+
+
+def _column_word_asked(word: str, asked: set[str]) -> bool:
+    """Whether the question says a column's word, or the verb of a doer's ("owns" for "Owner",
+    "approves" for "Approver")."""
+    return stem(word) in asked or (len(word) > 4 and word.endswith(("er", "or")) and stem(word[:-2]) in asked)
 
 
 def _in_named_line(question: str, start: int, end: int, lines: _Lines) -> bool:
@@ -512,3 +539,104 @@ def _sentence_end(span: Span, chunk: Chunk, lines: _Lines) -> int | None:
                 sentence_end -= 1
             return sentence_end if sentence_end > end else None
     return None
+
+
+# --- lists written in a sentence, and what an answer names ----------------------------------------
+
+# "What kinds of forensics training...", "Which types of vehicle...": the kind asked for.
+_KIND_ASKED = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+([a-z][\w'-]*)", re.I)
+_MAX_KIND_ITEM_WORDS = 6
+
+
+def _items_of_kind(question: str, text: str, start: int, end: int,
+                   sentences: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """Offsets of the items naming the kind a "What kinds of W..." question asks for, in the list
+    written in the sentence that holds start..end (items between commas: "training in A, cyber
+    forensics, crime scene forensics, and B"), when the span lies in one item that does not name
+    it and the naming items are one run of short ones; None otherwise."""
+    asked = _KIND_ASKED.search(question)
+    if asked is None or asked.group(1).lower() in STOP_WORDS:
+        return None
+    kind = stem(asked.group(1).lower())
+    sentence = next(((s, e) for s, e in sentences if s <= start < e and end <= e), None)
+    if sentence is None:
+        return None
+    items = _comma_items(text, *sentence)
+    holding = next((k for k, (s, e) in enumerate(items) if s <= start and end <= e), None)
+    if len(items) < 3 or holding is None:
+        return None  # no list, or a span over several items: the reader chose them
+
+    def names_kind(k: int) -> bool:
+        return kind in {stem(w) for w in _WORD.findall(text[items[k][0]:items[k][1]].lower())}
+
+    if names_kind(holding):
+        return None  # "intense learning experience" of "What kind of learning experience...?"
+    naming = [k for k in range(len(items)) if names_kind(k)
+              and len(text[items[k][0]:items[k][1]].split()) <= _MAX_KIND_ITEM_WORDS]
+    if not naming or naming != list(range(naming[0], naming[-1] + 1)):
+        return None
+    return items[naming[0]][0], items[naming[-1]][1]
+
+
+def _comma_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The parts of text[start:end] between commas, as offsets, without a leading "and"/"or" nor
+    the punctuation and quotes that end the sentence."""
+    items = []
+    at = start
+    for m in [*re.finditer(r",\s+", text[start:end]), None]:
+        item_end = start + m.start() if m else end
+        s, e = at, item_end
+        lead = re.match(r"(?:and|or)\s+", text[s:e])
+        if lead:
+            s += lead.end()
+        while e > s and text[e - 1] in " \t\n.;:!?\"'”’)":
+            e -= 1
+        items.append((s, e))
+        at = start + m.end() if m else end
+    return items
+
+
+# Before a span: the noun it completes ("amendments" of "amendments to the criminal code").
+_COMPLETED_NOUN = re.compile(r"(?<![\w'-])([A-Za-z][\w-]*)[ \t]+(?:to|of|for|on)[ \t]+(?:(?:the|an?)[ \t]+)?$")
+
+
+def _head_start(question: str, text: str, start: int, end: int) -> int | None:
+    """Where the noun that a span only repeating the question's words completes starts ("the
+    criminal code" of "Which criminal code changes...?" in "enacted amendments to the criminal
+    code"); None when the span says anything the question does not, or no such noun stands before
+    it. A question offering a choice ("increasing or declining?") is answered by its own words."""
+    words = [w for w in _WORD.findall(text[start:end].lower()) if w not in STOP_WORDS]
+    asked = {stem(w) for w in _content_words(question)}
+    if not words or len(words) > 3 or any(stem(w) not in asked for w in words) or re.search(r"\bor\b", question, re.I):
+        return None
+    noun = _COMPLETED_NOUN.search(text, max(0, start - 60), start)
+    if noun is None or noun.group(1).lower() in STOP_WORDS or stem(noun.group(1).lower()) in asked:
+        return None
+    return noun.start(1)
+
+
+# After a span that only names what is asked: where the sentence says what it is.
+_COMPLEMENT_LEAD = re.compile(r"[ \t]+(?:in the (?:areas?|fields?|domains?) of|such as|including|namely)[ \t]+"
+                              r"|[ \t]*:[ \t]+", re.I)
+# Where that ends: the sentence's or a clause's end, a purpose ("to strengthen..."), a closing quote.
+_COMPLEMENT_STOP = re.compile(r"[.;!?](?=\s|$)|\s(?:to|that|which|who|where|while|because|so that)\s|[\"”)\]\n]")
+_MAX_COMPLEMENT_WORDS = 25
+
+
+def _complement_end(question: str, text: str, start: int, end: int) -> int | None:
+    """Where what a span names is said to be ends ("mutual expertise" + " in the areas of crisis
+    management, border security, and terrorism investigations"), when the span adds at most one
+    word to the question's and ends with one of them; None otherwise."""
+    words = [w for w in _WORD.findall(text[start:end].lower()) if w not in STOP_WORDS]
+    asked = {stem(w) for w in _content_words(question)}
+    if not words or len(words) > 4 or stem(words[-1]) not in asked or sum(stem(w) not in asked for w in words) > 1:
+        return None
+    lead = _COMPLEMENT_LEAD.match(text, end)
+    if lead is None:
+        return None
+    stop = _COMPLEMENT_STOP.search(text, lead.end())
+    complement_end = stop.start() if stop else len(text)
+    while complement_end > lead.end() and text[complement_end - 1] in " \t,":
+        complement_end -= 1
+    added = len(text[lead.end():complement_end].split())
+    return complement_end if 0 < added <= _MAX_COMPLEMENT_WORDS else None

@@ -57,7 +57,16 @@ _VERSION_HEADED = re.compile(r"\s*\[?(?:(?:version|release)\s+|v)?\d{1,3}(?:\.\d
 # Words a version heading may hold besides the version and its date ("[Unreleased]", "released
 # on 2 March 2026"); a word of a title ("2.1 Requirements") makes it a numbered section instead.
 _RELEASE_WORDS = frozenset(MONTHS) | {m[:3] for m in MONTHS} | {"sept", "released", "unreleased", "on", "release"}
+# Words in lower case whose dotted number is a version all the same ("firmware 2.2", "the app 4.1").
+_VERSIONED = frozenset({"firmware", "software", "app", "build", "update", "patch", "driver", "api", "sdk",
+                        "kernel", "plugin", "edition", "model", "protocol", "client", "server"})
+# Words in lower case whose whole number names one of a series ("week 13", "room 4", "phase 2").
+_NUMBERED_NOUNS = frozenset({"week", "sprint", "phase", "stage", "room", "gate", "route", "building", "floor",
+                             "platform", "zone", "unit", "bay", "dock", "wave", "cohort", "batch", "milestone",
+                             "iteration", "lane", "terminal", "hall", "wing", "ward", "lab", "line", "bus"})
 _CODE = re.compile(r"\b(?!FY)[A-Z]{1,3}-?\d{1,4}\b(?![.,]\d)")  # "FY2024" is a year
+# "RX 250", as a text may write "RX-250"; not "UK 2024", a year.
+_SPACED_CODE = re.compile(r"\b([A-Z]{2,3}) (?!(?:19|20)\d\d\b)(\d{1,4})\b(?![.,]\d)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _TOKEN = re.compile(r"\w+(?:[.,]\w+)*")
 # "2024-03-15", "15.03.2024", "03/15/2024": the month is whichever of the two numbers can be one.
@@ -133,7 +142,7 @@ def _versions(text: str, whole_numbers: bool = False) -> dict[str, tuple[int, in
             found.setdefault(_version_key(m.group("v")), m.span())
             continue
         word, number = m.group("word"), m.group("n")
-        named = word[0].isupper() or any(c.isupper() for c in word[1:])  # "Tern", "iOS"
+        named = word[0].isupper() or any(c.isupper() for c in word[1:]) or word.lower() in _VERSIONED  # "Tern", "iOS"
         if word.lower() in {"version", "release"} or ("." in number or whole_numbers) and named \
                 and word.lower() not in _NOT_PRODUCTS:
             found.setdefault(_version_key(number), m.span("n"))
@@ -141,13 +150,15 @@ def _versions(text: str, whole_numbers: bool = False) -> dict[str, tuple[int, in
 
 
 def _numbered_names(text: str, question: bool = True) -> dict[str, tuple[int, int]]:
-    """Numbers of 1-3 digits that a name carries ("Route 22", "Gate 5", "Building 3"), compared
-    as versions: a document naming "Route 17" does not answer for "Route 22". Not after a month
-    or weekday ("March 3"), a part of a document ("section 4"), nor a question's first word."""
+    """Numbers of 1-3 digits that a name carries ("Route 22", "Gate 5", "Building 3", "week 13"),
+    compared as versions: a document naming "Route 17" does not answer for "Route 22". Not after
+    a month or weekday ("March 3"), a part of a document ("section 4"), nor a question's first
+    word; in lower case only after a word that numbers a series (`_NUMBERED_NOUNS`)."""
     found: dict[str, tuple[int, int]] = {}
     for m in _VERSION_CANDIDATE.finditer(text):
         word, number = m.group("word"), m.group("n")
-        if (word and word[0].isupper() and (m.start() > 0 or not question) and number.isdigit() and len(number) <= 3
+        if (word and (word[0].isupper() or word in _NUMBERED_NOUNS) and (m.start() > 0 or not question)
+                and number.isdigit() and len(number) <= 3
                 and word.lower() not in _NOT_PRODUCTS and word.lower() not in _MONTH_OF
                 and word.lower() not in WEEKDAYS):
             found.setdefault(_version_key(number), m.span("n") if question else m.span())  # "Route 17" shown whole
@@ -182,6 +193,8 @@ def question_qualifiers(question: str) -> tuple[Qualifier, ...]:
         taken.append((start, end))
         found.setdefault(f"{kind}:{text}", Qualifier(kind, text, question[start:end], start, end))
 
+    for m in _SPACED_CODE.finditer(question):
+        add("code", _code_key(m.group(1) + m.group(2)), m.start(), m.end())
     for key, (start, end) in (_versions(question) | _numbered_names(question)).items():
         add("version", key, start, end)
     for m in YEAR.finditer(question):
@@ -206,6 +219,7 @@ def context_terms(text: str) -> set[str]:
     # Versions in their compared form: "3.0" in a question finds "Tern 3" and "v3.0", not "3.1"
     # nor a bare "3" (a day, a count).
     terms.update(f"version:{key}" for key in _versions(text, whole_numbers=True))
+    terms.update(f"version:{key}" for key in _numbered_names(text, question=False))  # "week 13" too
     terms.update(m.group() for m in YEAR.finditer(text))  # "FY2024" names 2024
     terms.update(m.group().lower() for m in _TOKEN.finditer(text.replace("_", " ")))  # a file name's parts
     for m in _WORD.finditer(text.replace("_", " ")):
@@ -222,6 +236,17 @@ def context_terms(text: str) -> set[str]:
         if 0 < last - first <= (10 if m.group(2) else 200):
             terms.update(str(y) for y in range(first, last + 1))
     return terms
+
+
+def named_details(text: str) -> set[str]:
+    """The codes and versions `text` names, as `Qualifier.term` holds them: what a question's
+    "RX-250" or "firmware 2.2" is looked for in the whole corpus by."""
+    details = {_code_key(m.group()) for m in _CODE.finditer(text)}
+    details.update(_code_key(m.group(1) + m.group(2)) for m in _SPACED_CODE.finditer(text))
+    details.update(f"version:{key}" for key in _versions(text, whole_numbers=True))
+    details.update(f"version:{key}" for key in _numbered_names(text, question=False))
+    details.update(f"q{_QUARTERS[m.group(1).lower()]}" for m in _QUARTER.finditer(text))  # "the first quarter": Q1
+    return details
 
 
 def _label_decides(q: Qualifier, question: str, passage: Passage, title: str) -> bool:

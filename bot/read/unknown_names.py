@@ -1,4 +1,4 @@
-"""Names a question asks about that no indexed document has a word of.
+"""Names, codes and versions a question asks about that no indexed document has.
 
 "When does the lease on the Amsterdam office end?" asked of documents that never say
 "Amsterdam" cannot be answered from them, however sure the reader is of some other office's date.
@@ -8,6 +8,10 @@ documents that say "Newton", and so is "Wi-Fi" to "WiFi" and "Helpdesk" to "help
 compare by their stems without accents, and a word of five or more letters also matches a corpus
 word one typing slip away ("Univeristy" is not refused for a misspelling of a word the documents
 do have, "Chemstry" finds "chemistry").
+
+A code or a numbered version ("the RX-250", "firmware 2.2", "week 13") must be named as such
+somewhere: documents on the RX-200 and the RX-300 have words of "RX-250", and a table of their
+specifications would answer for it.
 
 How often it speaks, on tune data (`unknown_name` alone, the corpus being the file's paragraphs):
 7 of SQuAD v1.1 dev part A's 4,961 answerable questions name something its paragraphs never do,
@@ -21,10 +25,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 
-from bot.read.qualifiers import question_qualifiers
+from bot.read.qualifiers import named_details, question_qualifiers
 from bot.words import stem
 
 # Letters, digits, hyphens and apostrophes around a detected name word: "Temüjin's", "Zia-ul-Haq".
@@ -34,6 +38,7 @@ _POSSESSIVE = re.compile(r"['’]s\b")
 # An acronym's plural ("DSMs", "TDs"): acronyms are not checked, since a question may shorten what
 # the documents spell out ("the Distinguished Service Medals").
 _ACRONYM = re.compile(r"[A-Z]{2,}s?")
+_NUMBERED = re.compile(r"[^\W\d_][\w-]* (?:[vV])?\d[\d.]*$")
 FUZZY_MIN_LETTERS = 5  # shorter words are too often one letter away from another word
 
 
@@ -60,11 +65,24 @@ def one_edit_apart(a: str, b: str) -> bool:
 class CorpusVocabulary:
     """The corpus's words as BM25 stored them (lower-case Snowball stems, stop words left out)."""
 
-    def __init__(self, stems: Iterable[str], stop_words: Iterable[str] = (), file_names: Iterable[str] = ()) -> None:
+    def __init__(self, stems: Iterable[str], stop_words: Iterable[str] = (), file_names: Iterable[str] = (),
+                 texts: Callable[[], Iterable[str]] = tuple) -> None:
         self._stems = stems if isinstance(stems, (set, frozenset)) else set(stems)  # BM25's own set: not copied
         # The words of the documents' file names too: "the Acme handbook" of acme_handbook.docx.
+        file_names = list(file_names)
         self._named = frozenset(stem(w) for name in file_names for w in _PART.findall(name) if not w.isdigit())
+        self._file_name_parts = frozenset(p.lower() for name in file_names for p in _PART.findall(name))
         self._stop_words = frozenset(stop_words)
+        self._texts = texts  # the documents' texts, read for their codes and versions when first asked
+
+    @cached_property
+    def details(self) -> frozenset[str]:
+        """The codes and versions the documents name (`named_details`), and their file names'
+        parts ("rx200" of vacuum_rx200_manual.md)."""
+        found: set[str] = set(self._file_name_parts)
+        for text in self._texts():
+            found |= named_details(text)
+        return frozenset(found)
 
     def _all(self) -> Iterable[str]:
         yield from self._stems
@@ -105,10 +123,28 @@ class CorpusVocabulary:
                    for other in self._by_shape.get(key, ()))
 
 
+# A line that answers for whatever it does not name: "Other cities — Limit: EUR 120".
+_FOR_THE_REST = re.compile(r"^\W*(?:(?:all|any)\s+)?(?:other|others|elsewhere|everywhere\s+else|rest\s+of)\b", re.I)
+
+
+def answers_for_the_rest(line: str) -> bool:
+    """Whether a line (a table row, a labelled line) gives the rule for everything it does not
+    name: a name the documents never mention is answered by it ("the hotel limit in Leipzig" by
+    "Other cities — Limit: EUR 120")."""
+    return _FOR_THE_REST.match(line) is not None
+
+
 def unknown_name(question: str, vocabulary: CorpusVocabulary) -> str:
-    """The first name in `question` (capitalised words in a row, as the details check finds them)
-    of which the corpus has no word, as the question writes it; "" when there is none."""
-    names = [q for q in question_qualifiers(question) if q.kind == "name"]
+    """The first code or version in `question` that the corpus never names, else the first name
+    (capitalised words in a row, as the details check finds them) of which it has no word, as the
+    question writes it; "" when there is none."""
+    qualifiers = question_qualifiers(question)
+    for q in qualifiers:
+        if q.kind in ("code", "version") and q.term not in vocabulary.details:
+            # A number alone says little: "week 13", "firmware 2.2", with the word it numbers.
+            named = _NUMBERED.search(question, 0, q.end) if q.shown[:1].isdigit() else None
+            return named.group() if named else q.shown
+    names = [q for q in qualifiers if q.kind == "name"]
     groups: list[tuple[int, int]] = []
     for q in names:
         if groups and question[groups[-1][1]:q.start] == " ":

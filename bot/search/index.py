@@ -61,7 +61,7 @@ _GENERATED = re.compile(rf"(?:chunks-{_GENERATION}(?:-\d{{4}})?\.jsonl|vectors-{
                         rf"|bm25-{_GENERATION}-(?:" + "|".join(re.escape(suffix) for suffix in PARTS.values()) + "))")
 _STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+(?:\.\d+)?\.tmp")  # files.staging_path
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
-CHUNKER_VERSION = 12
+CHUNKER_VERSION = 13
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
 PARSER_VERSION = 40
 # Libraries whose upgrade can change the text or the vectors of an unchanged file: the model's own
