@@ -98,9 +98,27 @@ def answered_name(turn: Turn) -> tuple[str, frozenset[str]]:
         return answer, frozenset(_PERSONAL)
     if _ASKS_WHICH.search(turn.question):
         # "Which city is the Eiffel Tower in?" "Paris": "it" is still the tower; but "Which team is
-        # top of Division 2?" "Harbour Lions": "their captain" is the team's
-        return answer, frozenset(_THINGS if not _names(turn.question) else _PLURAL)
+        # top of Division 2?" "Harbour Lions": "their captain" is the team's, and after "Which
+        # company is based in Leeds?" "Acme", "it" is the company
+        subject = not _names(turn.question) or _answer_is_subject(turn.question)
+        return answer, frozenset(_THINGS if subject else _PLURAL)
     return "", frozenset()
+
+
+_AUXILIARY = frozenset("is are was were does do did has have had can will".split())
+
+
+def _answer_is_subject(question: str) -> bool:
+    """Whether a "which ..." question's answer is the subject of its sentence ("Which company is
+    based in Leeds?", "Which company makes the Picker 3000?") rather than the name it holds
+    ("Which city is the Eiffel Tower in?": the tower is)."""
+    words = re.findall(r"[\w'’-]+", question)
+    at = next((i for i, w in enumerate(words) if w.lower() == "which"), None)
+    if at is None or at + 2 >= len(words):
+        return False
+    verb, following = words[at + 2], words[at + 3] if at + 3 < len(words) else ""
+    named_next = following.lower() in ("the", "a", "an") or following[:1].isupper()
+    return not (verb.lower() in _AUXILIARY and named_next)
 
 
 def is_name(text: str) -> bool:

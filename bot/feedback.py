@@ -65,6 +65,7 @@ class RatedReply:
     citation: RatedCitation | None = None
     # A follow-up was read with earlier questions; alone, its words do not say what was asked.
     follow_up: bool = False
+    asked_as: str = ""  # a follow-up as the bot read it, for whoever reads the ratings
     reader: str = ""  # the reader and embedder whose scores `features` are
     embedding_model: str = ""
     features: dict[str, float] = field(default_factory=dict)
@@ -76,7 +77,7 @@ class RatedReply:
         return cls(id=uuid.uuid4().hex, question=response.question,
                    answer="" if response.abstained else response.answer, refused=response.abstained,
                    score=round(float(response.score), 6), citation=citation,
-                   follow_up=response.follow_up,
+                   follow_up=response.follow_up, asked_as=response.asked_as,
                    reader=reader, embedding_model=embedding_model,
                    features={k: round(float(v), 6) for k, v in response.features.items()})
 
@@ -127,7 +128,7 @@ class Rating:
             "citation": None if r.citation is None else {"doc": r.citation.doc, "line": r.citation.line,
                                                          "quote": r.citation.quote},
             "correction": self.correction, "correction_found": self.correction_found,
-            "follow_up": r.follow_up, "reader": r.reader, "embedding_model": r.embedding_model,
+            "follow_up": r.follow_up, "asked_as": r.asked_as, "reader": r.reader, "embedding_model": r.embedding_model,
             "features": r.features, "time": self.time,
         })
         return record
@@ -144,6 +145,7 @@ class Rating:
                 id=str(record["id"]), question=str(record["question"]), answer=str(record.get("bot_answer", "")),
                 refused=bool(record.get("refused", False)), score=float(record.get("score", 0.0)),
                 citation=citation, follow_up=bool(record.get("follow_up", False)),
+                asked_as=record.get("asked_as") if isinstance(record.get("asked_as"), str) else "",
                 reader=str(record.get("reader", "")), embedding_model=str(record.get("embedding_model", "")),
                 features={str(k): float(v) for k, v in (record.get("features") or {}).items()})
             rating = str(record["rating"])
@@ -154,7 +156,10 @@ class Rating:
         if not reply.question.strip():  # the page never stores one: a hand edit
             raise ValueError("the question is empty")
         answerable = record.get("answerable") if record.get("gold") else None
-        answers = tuple(a for a in record.get("answers") or () if isinstance(a, str)) if record.get("gold") else ()
+        answers = record.get("answers") if record.get("gold") else None
+        if isinstance(answers, str):  # one answer, as the eval loader reads it: not its characters
+            answers = [answers]
+        answers = tuple(a for a in answers if isinstance(a, str)) if isinstance(answers, list) else ()
         return cls(reply, rating, str(record.get("time", "")), str(record.get("correction", "")),
                    bool(record.get("correction_found", False)),
                    None if answerable is None else bool(answerable), answers)
@@ -277,7 +282,7 @@ class FeedbackStore:
                 continue
             try:
                 out.append(Rating.from_record(json.loads(line)))
-            except (json.JSONDecodeError, ValueError) as exc:
+            except (json.JSONDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
                 self.unreadable_lines += 1
                 log.warning("%s line %d skipped: %s", self.path, number, exc)
         return out

@@ -22,9 +22,11 @@ from bot.read.answerability import (
 from bot.read.extent import widen
 from bot.read.passage_prior import rank_with_retrieval
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
+from bot.read.opposite_events import opposite_event
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.config import Settings, load_settings
 from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
+from bot.ingest.chunking import sentence_spans
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
@@ -42,6 +44,30 @@ from bot.types import SECTION_SEPARATOR, Chunk, Citation, DocumentInfo, Passage,
 
 log = logging.getLogger(__name__)
 
+
+
+# How long a question waits for documents changed on disk to be indexed before it is answered
+# from the index as it was (`Bot.refresh`).
+REFRESH_WAIT_S = 5.0
+
+
+class _Refresh(threading.Thread):
+    """A sync of changes found on disk, run beside the questions; it holds the bot's sync lock,
+    taken for it by `Bot.refresh`, and releases it when done."""
+
+    def __init__(self, bot: "Bot") -> None:
+        super().__init__(name="index-refresh", daemon=True)
+        self.bot = bot
+        self.refreshed = False
+        self.failure: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.refreshed = self.bot._refresh_holding_lock()
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it (no usable documents...)
+            self.failure = exc
+        finally:
+            self.bot._sync_lock.release()
 
 
 def make_reader(settings: Settings, embedder):
@@ -153,6 +179,7 @@ class Bot:
         # Why the index could not be brought up to date, while answers come from it as it was ('' when up to date).
         self.out_of_date = ""
         self._signature: Signature | None = None  # the corpus folder as of the last sync
+        self._refresher: _Refresh | None = None  # the background sync of changes found on disk
 
     @property
     def reader(self):
@@ -253,23 +280,45 @@ class Bot:
             return manifest_stamp(self.settings.index_dir)
         return corpus_signature(self.settings.corpus_dir, self.settings.index_dir)
 
-    def refresh(self) -> bool:
+    def refresh(self, wait: float | None = None) -> bool:
         """Re-sync if files in the corpus folder were added, edited or deleted on disk since the
         last sync (a stat scan, cheap enough to run before every question); a read-only bot
-        instead loads a newly published index generation. True if it did."""
+        instead loads a newly published index generation. True if it did.
+
+        The sync runs in a thread of its own, waited for `wait` seconds at most (default
+        REFRESH_WAIT_S): a large file dropped into the folder takes minutes to embed, and
+        questions meanwhile are answered from the index as it was (`indexing` says so) instead of
+        queueing behind it."""
         if self._index is None or self._current_signature() == self._signature:
             return False
-        # A sync already running (an upload) picks the change up; meanwhile questions are answered
-        # from the current index rather than waiting for it.
-        if not self._sync_lock.acquire(blocking=False):
+        worker = self._refresher
+        if worker is None or not worker.is_alive():
+            # A sync already running (an upload) picks the change up; meanwhile questions are
+            # answered from the current index rather than waiting for it.
+            if not self._sync_lock.acquire(blocking=False):
+                return False
+            worker = self._refresher = _Refresh(self)
+            worker.start()  # it releases the lock when done
+        worker.join(REFRESH_WAIT_S if wait is None else wait)
+        if worker.is_alive():
             return False
+        if worker.failure is not None:
+            raise worker.failure
+        return worker.refreshed
+
+    @property
+    def indexing(self) -> bool:
+        """Whether documents changed on disk are being indexed in the background now."""
+        worker = self._refresher
+        return worker is not None and worker.is_alive()
+
+    def _refresh_holding_lock(self) -> bool:
+        """The sync `refresh` starts, in its thread; False when the index could not follow."""
         try:
             self._adopt_published() if self.read_only else self._sync_holding_lock()
         except IndexStoreError as exc:  # the folder cannot take a new generation
             self._keep_answering(exc)
             return False
-        finally:
-            self._sync_lock.release()
         return True
 
     def wait_for_sync(self, timeout: float | None = None) -> bool:
@@ -371,19 +420,22 @@ class Bot:
                 if info.get("hash") == document.content_hash and d != name] if self._index is not None else []
         if same:
             raise UsageError(f"{name} has the same content as {same[0]}, which is already in the documents")
-        previous = target.read_bytes() if target.exists() else None
-        atomic_write_bytes(target, data)
-        try:
-            report = self.sync()
-        except BaseException:  # the folder goes back as it was, whatever stopped the indexing
-            self._restore(target, previous)
-            raise
-        skipped = dict(report.skipped)
-        if name in skipped:  # refused on indexing after all: put the folder back as it was
-            self._restore(target, previous)
-            self.sync()
-            raise UsageError(f"{name}: {skipped[name]}")
-        return report
+        # Written and indexed under one lock: a question's refresh in between would index the
+        # upload itself, and this report would then show nothing added.
+        with self._sync_lock:
+            previous = target.read_bytes() if target.exists() else None
+            atomic_write_bytes(target, data)
+            try:
+                report = self._sync_holding_lock()
+            except BaseException:  # the folder goes back as it was, whatever stopped the indexing
+                self._restore(target, previous)
+                raise
+            skipped = dict(report.skipped)
+            if name in skipped:  # refused on indexing after all: put the folder back as it was
+                self._restore(target, previous)
+                self._sync_holding_lock()
+                raise UsageError(f"{name}: {skipped[name]}")
+            return report
 
     def _upload_name(self, filename: str, data: bytes) -> str:
         name = Path(filename.replace("\\", "/")).name
@@ -498,11 +550,12 @@ class Bot:
                                       or not 0 <= threshold <= 1):
             raise UsageError(f"threshold must be a probability from 0 to 1 (got {threshold!r})")
         top_k = self._checked_top_k(top_k)
+        # Checked first: an empty question is refused before an index or a reader is built for it.
+        prepared = [self._prepare(q, h) for q, h in zip(questions, histories)]
         if not self.refresh():
             self.load_index()  # before timing the question
         self.reader.warm_up()
         t_start = time.perf_counter()
-        prepared = [self._prepare(q, h) for q, h in zip(questions, histories)]
         retriever = self._retriever
         timings = [dict() for _ in questions]
         passages: list[list[Passage]] = []
@@ -545,10 +598,13 @@ class Bot:
         for (question, text, name), result in zip(requests, results):
             t1 = time.perf_counter()
             decision = decide(result, None, calibration, threshold)
+            unlike = opposite_event(question, _sentence_in(text, decision.best)) if decision.best else ""
+            if unlike:
+                decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
             response = Response(question=question, answer="", abstained=True, score=decision.score,
                                 alternatives=result.spans[1:], features=decision.features)
             if decision.refused:
-                response.reason = "the text does not appear to contain the answer"
+                response.reason = "; ".join(["the text does not appear to contain the answer", *filter(None, [unlike])])
             else:
                 best = decision.best
                 response.answer, response.abstained = best.text, False
@@ -632,6 +688,8 @@ class Bot:
         decision = decide(result, passages, self.calibration, threshold)
         # The documents hold something like the answer, about another year, version, month...
         unlike = mismatch(p.reader_question, decision.best, passages, self._facts) if decision.best else ""
+        if decision.best and not unlike:  # ... about the opposite event ("established" for "dissolved")
+            unlike = opposite_event(p.reader_question, _sentence_of(decision.best, passages))
         if decision.best and not unlike and self._vocabulary is not None:
             # ... or never name what it is about ("the Amsterdam office" of a firm in Paris and Rome).
             unknown = unknown_name(p.reader_question, self._vocabulary)
@@ -639,13 +697,16 @@ class Bot:
                 unlike = f"no document mentions {unknown}"
         if unlike:
             decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
-        response = Response(question=p.question, answer="", abstained=True, score=decision.score,
-                            passages=passages, retrieval_query=p.retrieval_query, follow_up=p.follow_up,
-                            notice=p.notice, alternatives=result.spans[1:], features=decision.features)
         notices = [p.notice] if p.notice else []
+        if self.indexing:  # the folder changed, and the index is catching up
+            notices.append("answered from the index as it was: documents changed in the folder are being indexed")
         if self.out_of_date:  # the folder changed, but the index could not follow
             notices.append(f"answered from the index as it was: the documents could not be indexed again "
                            f"({self.out_of_date})")
+        response = Response(question=p.question, answer="", abstained=True, score=decision.score,
+                            passages=passages, retrieval_query=p.retrieval_query, follow_up=p.follow_up,
+                            asked_as=p.reader_question if p.follow_up else "", notice="; ".join(notices), not_held=unlike if decision.refused else "",
+                            alternatives=result.spans[1:], features=decision.features)
         if decision.refused:
             why = ("no passage matched the question" if not passages else unlike or
                    f"confidence {decision.score:.2f} is below the threshold {threshold:.2f}")
@@ -660,6 +721,19 @@ class Bot:
         response.citations = citations_for(spans, passages)
         response.reason = "; ".join(notices)
         return response
+
+
+def _sentence_in(text: str, span: Span) -> str:
+    """The sentence(s) of a given text a span lies in."""
+    inside = [(s, e) for s, e in sentence_spans(text) if s < span.end and span.start < e]
+    return text[min(s for s, _ in inside):max(e for _, e in inside)] if inside else text[span.start:span.end]
+
+
+def _sentence_of(span: Span, passages: list[Passage]) -> str:
+    """The sentence(s) of its passage a span lies in."""
+    chunk = passages[span.passage_index].chunk
+    start, end = chunk.sentences_around(span.start, span.end)
+    return chunk.text[start - chunk.start:end - chunk.start]
 
 
 def _line_of(span: Span, passages: list[Passage]) -> str:

@@ -216,7 +216,13 @@ class Response:
     alternatives: list[Span] = field(default_factory=list)
     retrieval_query: str = ""
     follow_up: bool = False  # read with the conversation before it ("When was it built?")
-    notice: str = ""  # about the question itself, answered or not (it was shortened); also in `reason`
+    asked_as: str = ""  # a follow-up as it was read, made to stand alone ("When was the lighthouse built?")
+    # About the question or the index, answered or not (the question was shortened, the index is
+    # catching up with the folder); also in `reason`.
+    notice: str = ""
+    # What shows the documents hold only something like the answer ("no document mentions Peru");
+    # '' when nothing does (a refusal for low confidence alone, or an answer).
+    not_held: str = ""
     # The answerability features behind `score` (what the calibration was given).
     features: dict[str, float] = field(default_factory=dict)
     # The answer's items, one a line of the document, when the answer is a whole list ([] otherwise):

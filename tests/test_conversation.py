@@ -196,3 +196,15 @@ def test_a_follow_up_asking_something_new_is_not_a_swap():
 def test_a_follow_up_naming_another_of_a_numbered_series_or_another_month_swaps_that(last, follow_up, asked):
     assert resolve(follow_up, [last]).reader_question == asked
 
+
+
+@pytest.mark.parametrize("last, answer, follow_up, asked", [
+    ("Which company is based in Leeds?", "Acme Robotics", "When was it founded?", "When was Acme Robotics founded?"),
+    ("Which company makes the Picker 3000?", "Acme Robotics", "Who is its chief executive?",
+     "Who is Acme Robotics's chief executive?"),
+    ("Which city is the Eiffel Tower in?", "Paris", "When was it built?", "When was Eiffel Tower built?"),
+])
+def test_after_a_which_question_it_means_the_answer_where_the_answer_is_the_subject(last, answer, follow_up, asked):
+    from bot.conversation import Turn
+
+    assert resolve(follow_up, [Turn(last, answer)]).reader_question == asked

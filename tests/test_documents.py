@@ -378,3 +378,29 @@ def test_a_name_shown_with_an_escaped_newline_removes_that_document(docs_bot, sm
     with pytest.raises(UsageError) as error:
         docs_bot.remove_document("missing.txt")
     assert "\n" not in str(error.value)
+
+
+def test_a_file_dropped_into_the_folder_is_indexed_beside_the_questions(docs_bot, small_settings, monkeypatch):
+    import threading
+
+    import bot.pipeline
+
+    docs_bot.ask(BRIDGE_QUESTION)
+    embedding_may_finish = threading.Event()
+    encode = docs_bot.embedder.encode
+
+    def slow_encode(texts, *args, **kwargs):  # a large document: minutes of embedding
+        if any("Narwhals" in t for t in texts):
+            embedding_may_finish.wait(30)
+        return encode(texts, *args, **kwargs)
+
+    monkeypatch.setattr(docs_bot.embedder, "encode", slow_encode)
+    monkeypatch.setattr(bot.pipeline, "REFRESH_WAIT_S", 0.2)
+    (small_settings.corpus_dir / "whales.txt").write_text("Narwhals live in Arctic waters around Greenland.\n")
+    meanwhile = docs_bot.ask(BRIDGE_QUESTION)  # answered at once, from the index as it was
+    assert meanwhile.citations[0].doc == "bridges.txt" and "being indexed" in meanwhile.reason
+    assert docs_bot.indexing
+    embedding_may_finish.set()
+    assert docs_bot.wait_for_sync(30) and not docs_bot.indexing
+    after = docs_bot.ask("Where do narwhals live?")
+    assert after.citations[0].doc == "whales.txt" and "being indexed" not in after.reason

@@ -164,6 +164,19 @@ def test_a_hand_edited_rating_with_an_empty_question_is_skipped(tmp_path, bot):
     assert [r.id for r in store.read()] == [record["id"]] and store.unreadable_lines == 1
 
 
+def test_a_line_nested_too_deeply_is_skipped_and_a_single_answer_is_read_whole(tmp_path, bot):
+    store = write_ratings(tmp_path, [rate(reply_to(bot, ANSWERED), UP)])
+    record = json.loads(store.path.read_text())
+    with open(store.path, "a", encoding="utf-8") as f:
+        f.write("[" * 100_000 + "\n")
+        f.write(json.dumps({**record, "id": "one-answer", "answers": "5521"}) + "\n")
+        f.write(json.dumps({**record, "id": "a-number", "answers": 5521}) + "\n")
+    ratings = {r.id: r for r in store.read()}
+    assert store.unreadable_lines == 1 and set(ratings) == {record["id"], "one-answer", "a-number"}
+    assert ratings["one-answer"].answers == ("5521",) and ratings["one-answer"].gold
+    assert ratings["a-number"].answers == () and not ratings["a-number"].gold
+
+
 # ----- many writers -----
 
 def test_concurrent_appends_from_threads_keep_every_line(tmp_path):
@@ -230,6 +243,20 @@ def test_the_page_stores_thumbs_and_a_correction(panel, bot):
     assert ratings[1].answers == ("with 70 stations",)
     assert "Rating removed" in panel.like(turns, answer_at, "").status
     assert len(FeedbackStore(bot.settings.index_dir).read()) == 1
+
+
+def test_a_correction_of_a_follow_up_promises_no_test_and_keeps_what_was_read(panel, bot):
+    page = panel.page
+    history, turns = [], {}
+    for question in (ANSWERED, "And when was it completed?"):
+        history, _, pending = page.submit(question, history)
+        history, _, turns = panel.answer(pending, history, None, False, turns)
+    follow_up_at = max(i for i, m in enumerate(history) if m["role"] == "assistant")
+    view = panel.like(turns, follow_up_at, False)
+    view = panel.send(turns, view.target, "with 70 stations")  # found in the documents, but a follow-up's
+    assert "kept as a note and not used to test" in view.status
+    stored = FeedbackStore(bot.settings.index_dir).read()[-1]
+    assert not stored.gold and stored.reply.follow_up and stored.reply.asked_as not in ("", stored.question)
 
 
 def test_sending_without_a_thumbs_down_or_text_is_a_friendly_message(panel):

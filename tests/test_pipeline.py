@@ -58,6 +58,11 @@ def test_unrelated_question_abstains_but_shows_closest_passages(bot):
       "rx300.md": "# RX-300 manual\n\nThe RX-300 runs for 150 minutes on one charge.\n"},
      "How long does the RX-250 run on one charge?", "no document mentions RX-250",
      "How long does the RX-300 run on one charge?", "150 minutes"),
+    # the opposite event
+    ({"bureau.txt": "In May 2015, the ministry established the bureau.\n",
+      "travel.md": "# Travel policy\n\nTrains are booked in second class on every trip.\n"},
+     "When was the bureau dissolved?", "the passage says established, not dissolved",
+     "When was the bureau established?", "May 2015"),
     # a name no document mentions, where a line answers for every other one
     ({"hotel_limits.txt": "Other cities — Limit: EUR 120 a night.\n",
       "travel.md": "# Travel policy\n\nTrains are booked in second class on every trip.\n"},
@@ -377,3 +382,18 @@ def test_the_reader_reads_a_passage_after_the_headings_it_does_not_show_and_neve
     # a chunk showing its whole section, or with none, is read as it is
     plain = Chunk(chunk_id=1, doc_id="a.txt", text="Some text.", start=0, end=10, section="", line=1, page=None)
     assert read_item(plain, 0).text == "Some text." and read_item(plain, 0).context == 0
+
+
+def test_gold_context_reading_refuses_an_answer_about_the_opposite_event(bot):
+    text = "In May 2015, the ministry established the bureau. Its budget was doubled in 2017."
+    dissolved, established = bot.read_texts([("When was the bureau dissolved?", text, "t"),
+                                             ("When was the bureau established?", text, "t")], threshold=0.01)
+    assert dissolved.abstained and "says established, not dissolved" in dissolved.reason
+    assert not established.abstained and "May 2015" in established.answer
+
+
+def test_an_empty_question_is_refused_before_an_index_is_built(small_settings, fake_embedder):
+    bot = fake_sentence_bot(small_settings, fake_embedder)
+    with pytest.raises(UsageError, match="empty"):
+        bot.ask("   ")
+    assert not (small_settings.index_dir / "manifest.json").exists()

@@ -179,6 +179,24 @@ def test_a_sentence_comparing_with_another_quarter_or_version_still_answers():
                                           DocumentFacts())
 
 
+def test_an_answer_from_a_sentence_dated_another_month_does_not_answer():
+    notes = [_passage(0, "Fixed the outage of 12 February, caused by a full disk.", "release_notes.txt", "Bug fixes")]
+    span = _span(notes, 0, "a full disk", 5.0)
+    assert "about February, not March" in mismatch("What caused the outage on 3 March 2024?", span, notes,
+                                                   DocumentFacts())
+    assert mismatch("What caused the outage on 12 February?", span, notes, DocumentFacts()) == ""
+    # the notes' own date (their section) names March: the outage is still dated February
+    dated = [_passage(0, "Fixed the outage of 12 February, caused by a full disk.", "notes.txt",
+                      "Release date: 5 March 2024")]
+    assert "about February, not March" in mismatch("What caused the outage on 3 March 2024?",
+                                                   _span(dated, 0, "a full disk", 5.0), dated, DocumentFacts())
+    assert mismatch("What shipped on 5 March 2024?", _span(dated, 0, "a full disk", 5.0), dated,
+                    DocumentFacts()) == ""
+    # a sentence naming the asked month beside another still answers
+    both = [_passage(0, "The plan drafted on 4 January was approved on 9 March.", "minutes.md")]
+    assert mismatch("What was approved in March?", _span(both, 0, "The plan", 5.0), both, DocumentFacts()) == ""
+
+
 def test_the_label_decides_which_edition_a_passage_is_from_whatever_dates_its_text_gives():
     passages = [_passage(0, "Report sick before 10:00. This edition applies until 31 January 2024.", "leave_2023.md",
                          "Leave policy 2023"),

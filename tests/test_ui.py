@@ -124,6 +124,26 @@ def test_not_found_says_so_and_lists_the_closest_passages(page):
     assert_safe(message)
 
 
+def test_not_found_says_what_the_documents_lack_and_that_the_index_is_catching_up():
+    from bot.ui.render import render_not_found
+
+    refused = Response("Where is the Lima office?", "", True, 0.0, reason="…: no document mentions Lima",
+                       not_held="no document mentions Lima",
+                       notice="answered from the index as it was: documents changed in the folder are being indexed")
+    message = render_not_found(refused)  # scores not shown
+    assert "No document mentions Lima." in message and "being indexed" in message
+    assert "No document mentions" not in render_not_found(replace(refused, not_held=""))
+
+
+def test_the_sources_say_what_a_follow_up_was_read_as():
+    from bot.ui.render import render_sources
+
+    follow_up = Response("When was it built?", "", True, 0.0, follow_up=True, asked_as="When was the <b>pier</b> built?")
+    sources = render_sources(follow_up)
+    assert "read as “When was the &#60;b&#62;pier&#60;/b&#62; built?”" in sources
+    assert "read as" not in render_sources(replace(follow_up, follow_up=False, asked_as=""))
+
+
 @pytest.mark.parametrize("question", ["", "   ", None, "\x00\x07\x1b"])
 def test_empty_question_gets_a_friendly_message(page, question):
     history, _, pending = page.submit(question, [])
@@ -296,18 +316,21 @@ def test_a_read_only_page_has_no_way_to_add_documents(small_settings, fake_embed
     assert "turned off" in status and not (small_settings.corpus_dir / "note.txt").exists()
 
 
-def test_examples_come_from_the_corpus(page):
+def test_examples_come_from_the_corpus_and_are_answered(page, monkeypatch):
     chunks = page.bot.index.chunks
-    questions = suggest_questions(chunks, set())
-    assert questions and all(q.endswith("?") for q in questions)
-    assert any("Famous Bridges" in q or "Monitoring" in q for q in questions)
     text = "The Central Bureau of Judicial Investigation (BCIJ) was set up."
     assert suggest_questions([replace(chunks[0], text=text)], set())[0] == "What is the BCIJ?"
-    nested = replace(chunks[0], text="No acronyms here.", section="Fees › Late fees")
-    assert suggest_questions([nested], set()) == ["What does the document say about Late fees?"]
-    numbered = replace(nested, section="2. Terminology › 2.1. Requirements Language")
-    assert suggest_questions([numbered], set()) == ["What does the document say about Requirements Language?"]
+    # a heading that asks a question is one; a topic ("Late fees") makes none a span answers
+    faq = replace(chunks[0], text="No acronyms here.", section="FAQ › 2.1. How do I pay a late fee?")
+    assert suggest_questions([faq], set()) == ["How do I pay a late fee?"]
+    assert suggest_questions([replace(faq, section="Fees › Late fees")], set()) == []
     assert ChatPage(page.bot, examples=["Custom?"]).examples() == ["Custom?"]
+    # only the suggestions the bot answers with some confidence are shown
+    import bot.ui.page
+
+    suggested = ["When was the Tower Bridge in London completed?", "Zebra quantum marmalade?"]
+    monkeypatch.setattr(bot.ui.page, "suggest_questions", lambda *args, **kwargs: suggested)
+    assert ChatPage(page.bot).examples() == suggested[:1]
 
 
 def test_the_page_builds_with_one_public_endpoint(page):

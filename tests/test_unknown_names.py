@@ -99,3 +99,12 @@ def test_a_code_or_version_no_document_names_is_unknown(question, unknown):
 ])
 def test_a_line_for_everything_it_does_not_name(line, for_the_rest):
     assert answers_for_the_rest(line) is for_the_rest
+
+
+def test_a_word_for_a_kind_of_organisation_does_not_make_a_name_known():
+    words = {stem(w) for w in ("stark", "industries", "acme", "robotics", "founded")}
+    vocabulary = CorpusVocabulary(words)
+    assert unknown_name("Who founded Oscorp Industries?", vocabulary) == "Oscorp Industries"
+    assert unknown_name("Who is the chief executive of Hooli Robotics?", vocabulary) == "Hooli Robotics"
+    assert unknown_name("Who founded Stark Industries?", vocabulary) == ""
+    assert unknown_name("Where is Robotics based?", vocabulary) == ""  # the word alone is still the name

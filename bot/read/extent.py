@@ -284,8 +284,11 @@ def _reads_as_item(line: str) -> bool:
     """A line a list may hold: marked, or short and two sentences at most ("The robot is not a toy.
     Children under 8 must be supervised near it.")."""
     body = line.strip()
-    return _mark_kind(line) is not None or (0 < len(body) <= _MAX_ITEM_CHARS
-                                            and len(_SENTENCE_BREAK.findall(body)) <= 1)
+    if _mark_kind(line) is not None:
+        return True
+    breaks = len(_SENTENCE_BREAK.findall(body))
+    # Two sentences end as sentences do: "Instructor: Dr. Tomasz Wierzbicki" is a label's line.
+    return 0 < len(body) <= _MAX_ITEM_CHARS and (breaks == 0 or breaks == 1 and body.endswith((".", "!", "?")))
 
 
 def list_around(text: str, start: int, end: int, heading: int = 0,

@@ -382,7 +382,8 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
     passage not the asked one ("the 2022 leave policy" asked of "Leave policy 2023"), or the span's
     sentence names another version, or another code of the same letters ("P1" for "P4"), and
     neither it nor the label the asked one (the span itself aside: "SHA-256" answers "What
-    replaced SHA-1?")."""
+    replaced SHA-1?"), or another dated month ("the outage of 12 February" for "the outage on 3
+    March")."""
     asked = [q for q in question_qualifiers(question) if q.kind in CHECKED_KINDS]
     if not asked:
         return ""
@@ -405,17 +406,34 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
     sentence = (chunk.text[start - chunk.start: span.start - chunk.start] + " "
                 + chunk.text[span.end - chunk.start: end - chunk.start])
     sentence_terms = context_terms(sentence)
-    for kind in ("version", "code"):
+    for kind in ("version", "code", "month"):
         wanted = [q for q in asked if q.kind == kind]
         # Codes compare within one family: "P1" against "P4", not "SO2" against "CO2".
         named = {key: shown for key, shown in _values(sentence, kind).items()
-                 if kind == "version" or any(_family(key) == _family(q.text) for q in wanted)}
+                 if kind != "code" or any(_family(key) == _family(q.text) for q in wanted)}
         # The asked one named in the sentence in other words ("the first quarter ..., up from Q4")
         # or in the label ("Since 3.0, ..." in the 3.1 notes) lets the sentence compare.
         if wanted and named and not any(q.text in named for q in wanted) \
                 and not any(q.term in sentence_terms or q.text in _values(label, kind) for q in wanted):
             return _unlike("the answer's sentence", named, wanted)
+        # The sentence dates the very thing asked about otherwise ("the outage of 12 February" for
+        # "the outage on 3 March"), whatever month its label names (release notes of 5 March).
+        if kind == "month" and wanted and named and not any(q.term in sentence_terms for q in wanted) \
+                and any(_dated_things(sentence, shown) & _neighbours(question)[q]
+                        for q in wanted for shown in named.values()):
+            return _unlike("the answer's sentence", named, wanted)
     return ""
+
+
+def _dated_things(text: str, month: str) -> frozenset[str]:
+    """The stems of the word a date in `month` follows in `text` ("outage" of "the outage of 12
+    February"), a day, a preposition and an article between them aside."""
+    things = set()
+    for m in re.finditer(rf"\b{re.escape(month)}\b", text):
+        before = [w for w in _WORD.findall(text[max(0, m.start() - 60):m.start()]) if w.lower() not in STOP_WORDS]
+        if before:
+            things.add(_stem(before[-1]))
+    return frozenset(things)
 
 
 def _family(code: str) -> str:

@@ -4,8 +4,9 @@
 "Amsterdam" cannot be answered from them, however sure the reader is of some other office's date.
 A name counts as known when any of its words is a word of the corpus (BM25's vocabulary: title,
 section and text of every chunk; and the documents' file names), so "Cam Newton" is known to
-documents that say "Newton", and so is "Wi-Fi" to "WiFi" and "Helpdesk" to "help desk". Words
-compare by their stems without accents, and a word of five or more letters also matches a corpus
+documents that say "Newton" (though not by a word that only says what kind of organisation it
+is: "Oscorp Industries" is not known to documents on "Stark Industries"), and so is "Wi-Fi" to
+"WiFi" and "Helpdesk" to "help desk". Words compare by their stems without accents, and a word of five or more letters also matches a corpus
 word one typing slip away ("Univeristy" is not refused for a misspelling of a word the documents
 do have, "Chemstry" finds "chemistry").
 
@@ -39,7 +40,12 @@ _POSSESSIVE = re.compile(r"['’]s\b")
 # the documents spell out ("the Distinguished Service Medals").
 _ACRONYM = re.compile(r"[A-Z]{2,}s?")
 _NUMBERED = re.compile(r"[^\W\d_][\w-]* (?:[vV])?\d[\d.]*$")
-FUZZY_MIN_LETTERS = 5  # shorter words are too often one letter away from another word
+FUZZY_MIN_LETTERS = 5
+# Words that say what kind of organisation a name is, not which one.
+_KINDS_OF_ORGANISATION = frozenset(
+    "industries industry corporation corp incorporated inc ltd limited llc plc gmbh company co group holdings "
+    "holding systems technologies technology tech solutions services international global partners associates "
+    "enterprises labs laboratories robotics software networks media energy foundation trust".split())  # shorter words are too often one letter away from another word
 
 
 def fold(word: str) -> str:
@@ -158,6 +164,8 @@ def unknown_name(question: str, vocabulary: CorpusVocabulary) -> str:
             end += 1
         name = question[start:end].strip("'’-")
         parts = [p for p in _PART.findall(_POSSESSIVE.sub("", name)) if len(p) > 1 and not _ACRONYM.fullmatch(p)]
+        # "Oscorp Industries" is not known for "Stark Industries": a kind of firm names none.
+        parts = [p for p in parts if p.lower() not in _KINDS_OF_ORGANISATION] or parts
         if parts and not _known(parts, vocabulary):
             return name
     return ""

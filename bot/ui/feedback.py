@@ -103,9 +103,12 @@ class FeedbackPanel:
         stored, failure = self._store(reply, DOWN, text)
         if failure:
             return FeedbackView(_status(failure, ok=False), True, label, target, clear_text=False)
-        if stored.correction_found:
+        if stored.correction_found and not reply.follow_up:
             return FeedbackView(_status("Thanks: your answer was found in the documents and will be used to test "
                                         "and tune the bot."))
+        if reply.follow_up:  # its words alone do not say what was asked: never a labelled question
+            return FeedbackView(_status("Thanks: saved. A follow-up question depends on the conversation before "
+                                        "it, so your answer is kept as a note and not used to test the bot."))
         return FeedbackView(_status("Thanks: saved. Your answer was not found word for word in the documents, "
                                     "so it is kept as a note and not used to test the bot."))
 

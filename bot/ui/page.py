@@ -31,6 +31,8 @@ from bot.ui.render import (
 log = logging.getLogger(__name__)
 
 REMOVAL_OFF = "Removing documents is turned off on this page."
+EXAMPLES = 4  # example questions shown under an empty chat
+EXAMPLE_MIN_SCORE = 0.5  # the confidence an example's answer must have
 
 
 def _failure(name: str, verb: str, exc: Exception, file_problem: str) -> str:
@@ -117,10 +119,15 @@ class ChatPage:
         return render_answer(response, bool(show_scores)), render_sources(response, bool(show_scores)), response
 
     def examples(self) -> list[str]:
+        """Example questions for the chat: those of `suggest_questions` the bot answers with some
+        confidence, so that a new user's first click is not "not found"."""
         if self._examples is None:
             try:
                 titles = {d["title"] for d in self.bot.documents()}
-                self._examples = suggest_questions(self.bot.index.chunks, titles)
+                candidates = suggest_questions(self.bot.index.chunks, titles, n=3 * EXAMPLES)
+                answers = self.bot.ask_many(candidates) if candidates else []
+                self._examples = [q for q, r in zip(candidates, answers)
+                                  if not r.abstained and r.score >= EXAMPLE_MIN_SCORE][:EXAMPLES]
             except BotError:
                 self._examples = []
         return self._examples

@@ -118,6 +118,8 @@ def render_not_found(response: Response, show_scores: bool = False) -> str:
         out.append("</ul>")
     else:
         out.append("<p>No passage matched the question.</p>")
+    if response.not_held:  # "no document mentions Peru": what the documents lack, scores or not
+        out.append(f"<p>{esc(_flat(_sentence_case(response.not_held)))}</p>")
     if response.notice:  # e.g. only the start of a long question was read: say so, scores or not
         out.append(f'<p class="qa-note">Note: {esc(_flat(response.notice))}</p>')
     if show_scores:
@@ -149,6 +151,8 @@ def render_sources(response: Response, show_scores: bool = False) -> str:
     """The sources panel: each cited passage with the answer marked, then the other passages."""
     out = ['<div class="qa-sources"><p class="qa-title">Sources</p>',
            f'<p class="qa-asked">for “{esc(_flat(response.question))}”</p>']
+    if response.asked_as and response.asked_as != response.question:  # a follow-up: what it was taken to ask
+        out.append(f'<p class="qa-asked">read as “{esc(_flat(response.asked_as))}”</p>')
     cited: list[Passage] = []
     if not response.abstained:
         for n, cite in enumerate(response.citations, start=1):
@@ -234,17 +238,19 @@ _SECTION_NUMBER_PREFIX = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+")
 
 
 def suggest_questions(chunks, titles: set[str], n: int = 4) -> list[str]:
-    """Example questions built from the corpus: the acronyms it defines, then its section headings."""
+    """Example questions the corpus may answer: what the acronyms it defines stand for, then its
+    section headings that are questions themselves (an FAQ's "How do I reset my password?"). A
+    heading that names a topic ("Regional Cooperation") makes no question a span answers."""
     acronyms: list[str] = []
-    sections: list[str] = []
+    asked: list[str] = []
     for chunk in chunks:
         acronyms += [a for a in _ACRONYM.findall(chunk.text) if a not in acronyms]
-        # "Fees › Late fees" asks about "Late fees"; "2.1. Scope" about "Scope".
+        # "FAQ › 2.1. How do I reset my password?" asks "How do I reset my password?"
         section = _SECTION_NUMBER_PREFIX.sub("", " ".join(chunk.section.rsplit(SECTION_SEPARATOR, 1)[-1].split()))
-        if section and section not in titles and section not in sections and len(section) <= 60:
-            sections.append(section)
+        if section.endswith("?") and section not in titles and section not in asked and len(section) <= 80:
+            asked.append(section)
     questions = [f"What is the {a}?" for a in acronyms[: max(1, n // 2)]]
-    questions += [f"What does the document say about {s}?" for s in sections]
+    questions += asked
     return questions[:n]
 
 

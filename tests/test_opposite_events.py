@@ -1,0 +1,28 @@
+"""Questions about one event answered from a sentence about its opposite (bot/read/opposite_events.py)."""
+
+import pytest
+
+from bot.read.opposite_events import opposite_event
+
+
+@pytest.mark.parametrize("question, sentence, reason", [
+    ("When was the BCIJ dissolved?", "In May 2015, Morocco established the BCIJ.", "says established, not dissolved"),
+    ("When was the bureau abolished?", "The bureau was founded in 1908.", "says founded, not abolished"),
+    ("When did she die?", "She was born in 1901 in Paris.", "says born, not die"),
+    ("When did he resign?", "He joined the board in 2010.", "says joined, not resign"),
+    ("By how much did sales fall?", "Sales rose by 4% in 2023.", "says rose, not fall"),
+])
+def test_an_answer_about_the_opposite_event_is_refused(question, sentence, reason):
+    assert reason in opposite_event(question, sentence)
+
+
+@pytest.mark.parametrize("question, sentence", [
+    ("When was the BCIJ established?", "In May 2015, Morocco established the BCIJ."),
+    ("When was the BCIJ created?", "In May 2015, Morocco established the BCIJ."),   # no opposite said
+    ("When was the club dissolved?", "Founded in 1890, the club was dissolved in 1931."),  # both said
+    ("What was found in the cave?", "The cave was abolished as a site in 1990."),  # "found": of "find"
+    ("When does the shop close?", "The shop opens at 9:00 and is open until 17:30."),  # hours, not events
+    ("Who won the cup in 1990?", "Leeds defeated Arsenal in the 1990 final."),  # sides swap with the subject
+])
+def test_a_sentence_that_may_answer_is_not_refused(question, sentence):
+    assert opposite_event(question, sentence) == ""
