@@ -197,6 +197,15 @@ def test_an_answer_from_a_sentence_dated_another_month_does_not_answer():
     assert mismatch("What was approved in March?", _span(both, 0, "The plan", 5.0), both, DocumentFacts()) == ""
 
 
+def test_minutes_dated_to_the_day_are_not_another_meeting_s_for_naming_its_date():
+    may = [_passage(0, "Action: book the venue. Owner: Priya Raman. Due: 3 June 2024.", "minutes_may.md", "Actions")]
+    facts = DocumentFacts({"minutes_may.md": "Steering meeting minutes — 6 May 2024"})
+    span = _span(may, 0, "Priya Raman", 5.0)
+    assert "about May, not June" in mismatch("What was decided at the 3 June 2024 steering meeting?", span, may, facts)
+    # a month without its day is still found in the passage's own text
+    assert mismatch("Who books the venue due in June for the steering meeting?", span, may, facts) == ""
+
+
 def test_the_label_decides_which_edition_a_passage_is_from_whatever_dates_its_text_gives():
     passages = [_passage(0, "Report sick before 10:00. This edition applies until 31 January 2024.", "leave_2023.md",
                          "Leave policy 2023"),

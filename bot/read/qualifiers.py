@@ -72,6 +72,10 @@ _TOKEN = re.compile(r"\w+(?:[.,]\w+)*")
 # "2024-03-15", "15.03.2024", "03/15/2024": the month is whichever of the two numbers can be one.
 _NUMERIC_DATE = re.compile(r"\b(?:19|20)\d\d[-/](\d\d)\b|\b(\d{1,2})[./](\d{1,2})[./](?:19|20)\d\d\b")
 _DATED_MONTH = re.compile(r"(\b\d{1,2}\.? )?\b([A-Za-z]{3,9})\b\.?(,? (?:\d{1,2}\b|(?:19|20)\d\d\b))?")
+# A date to the day: "3 June 2024", "June 3", "2024-06-03", "03.06.2024".
+_DAY_DATED = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\.? (?:{'|'.join(MONTHS)})\b|\b(?:{'|'.join(MONTHS)}) \d{{1,2}}"
+                        r"(?:st|nd|rd|th)?\b(?![\d:])|\b(?:19|20)\d\d-\d\d-\d\d\b|\b\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d\b",
+                        re.I)
 _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[- ]quarter\b", re.I)
 _QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 # Capitalised words that name nothing in particular.
@@ -398,8 +402,11 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
         named = _values(label, kind)
         wanted = [q for q in asked if q.kind == kind and named and _label_decides(q, question, passage, title)]
         # Under a changelog's version heading, a line naming another version is still about its
-        # own ("Deprecated: the flag will be removed in 2.4.0" is no change of 2.4.0).
-        named_here = context_terms(label) if kind == "version" and _version_headed(chunk.section) else terms
+        # own ("Deprecated: the flag will be removed in 2.4.0" is no change of 2.4.0); and minutes
+        # dated 6 May are not those of the 3 June meeting for naming a task due on 3 June.
+        own_label = (kind == "version" and _version_headed(chunk.section)) or (
+            kind == "month" and _DAY_DATED.search(question) is not None and _DAY_DATED.search(label) is not None)
+        named_here = context_terms(label) if own_label else terms
         if wanted and not any(q.text in named for q in wanted) and any(q.term not in named_here for q in wanted):
             return _unlike("the passage found", named, wanted)
     start, end = chunk.sentences_around(span.start, span.end)
