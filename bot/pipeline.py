@@ -381,12 +381,13 @@ class Bot:
                 raise UsageError(f"cannot remove {name}: {exc.strerror or exc}") from None
             return report
 
-    def add_document(self, filename: str, data: bytes, replace: bool = False) -> SyncReport:
+    def add_document(self, filename: str, data: bytes, replace: bool = False, progress: bool = False) -> SyncReport:
         """Add an uploaded file to the corpus folder and index it.
 
         The upload is read and checked before anything in the folder changes: a file that cannot
         be read, or that repeats a document already there, is refused and the folder stays as it
-        was. A document of the same name is replaced only when `replace` says so.
+        was. A document of the same name is replaced only when `replace` says so. `progress`
+        shows the embedding's progress bar (on stderr, and on the chat page, which follows it).
         """
         self._check_writable()
         name = self._upload_name(filename, data)
@@ -426,7 +427,7 @@ class Bot:
             previous = target.read_bytes() if target.exists() else None
             atomic_write_bytes(target, data)
             try:
-                report = self._sync_holding_lock()
+                report = self._sync_holding_lock(progress=progress)
             except BaseException:  # the folder goes back as it was, whatever stopped the indexing
                 self._restore(target, previous)
                 raise

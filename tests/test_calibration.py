@@ -69,6 +69,25 @@ def test_user_calibration_is_stored_with_the_index_and_used(tmp_path, small_sett
     assert Bot(small_settings, embedder=emb, reader=SentenceReader(emb)).calibration.fitted_on != "for another reader"
 
 
+def test_a_calibration_needs_answerable_and_unanswerable_questions(tmp_path, small_settings):
+    from bot.errors import DataError
+    from bot.training.calibration import Example, fit
+
+    rows = [json.loads(line) for line in _questions(tmp_path).read_text().splitlines()]
+    only_answerable = tmp_path / "answerable.jsonl"
+    only_answerable.write_text("".join(json.dumps(r) + "\n" for r in rows if r.get("answerable", True)))
+    emb = FakeEmbedder()
+    bot = Bot(small_settings, embedder=emb, reader=SentenceReader(emb))
+    with pytest.raises(DataError, match=r"answerable\.jsonl: calibration needs answerable and unanswerable "
+                                        r"questions \(got 12 answerable and 0 unanswerable\)"):
+        calibrate_on_corpus(bot, load_dataset(only_answerable))
+    assert not small_settings.index_dir.exists()  # refused before a question was asked
+    # Nor is a threshold fitted when every unanswerable question went without a candidate answer.
+    answered = [Example({"span_score": k / 20}, float(k % 2), True) for k in range(20)]
+    with pytest.raises(DataError, match=r"got 20 answerable and 0 unanswerable"):
+        fit(answered, "sentence", "pairs.jsonl", ("span_score",))
+
+
 def test_model_calibrations_are_fitted_and_shipped_with_the_reader(tmp_path, tiny_qa_model, monkeypatch):
     import shutil
 

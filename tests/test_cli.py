@@ -48,6 +48,27 @@ def test_ask_stdin_writes_one_json_object_per_input_line(dirs, capsys, monkeypat
     assert "empty" in out[1]["error"] and "empty" in out[2]["error"]
 
 
+def test_ask_stdin_goes_on_when_the_documents_are_gone_between_lines(dirs, capsys, monkeypatch):
+    corpus, _ = dirs
+    saved = {p.name: p.read_bytes() for p in corpus.iterdir()}
+
+    def lines():
+        yield "When did the Golden Gate Bridge open?\n"
+        for p in corpus.iterdir():  # every document deleted between two questions
+            p.unlink()
+        yield "When did Hekla erupt?\n"
+        for name, data in saved.items():  # and put back
+            (corpus / name).write_bytes(data)
+        yield "When did the Golden Gate Bridge open?\n"
+
+    monkeypatch.setattr(sys, "stdin", lines())
+    assert main(["ask", "-"]) == 0
+    out = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+    assert len(out) == 3  # every line answered or given its error: the run did not stop
+    assert "1937" in out[0]["answer"] and "1937" in out[2]["answer"]
+    assert out[1]["question"] == "When did Hekla erupt?" and "no usable documents" in out[1]["error"]
+
+
 @pytest.mark.parametrize("argv", [["ask", ""], ["ask", "   "], ["ask"]])
 def test_empty_question_is_a_one_line_error_with_exit_2(dirs, capsys, argv):
     assert main(argv) == 2
@@ -109,6 +130,47 @@ def test_an_index_path_that_is_a_file_is_a_clear_usage_error(dirs, tmp_path, cap
     err = capsys.readouterr().err.strip()
     assert err == f"error: the index folder {not_a_folder} is a file, not a folder: choose a folder"
     assert not_a_folder.read_text() == "a file\n"
+
+
+def test_an_index_path_that_is_not_utf8_is_refused_before_anything_is_built(dirs, tmp_path, capsys):
+    import os
+
+    index = os.fsdecode(bytes(tmp_path) + b"/idx_\xff")
+    assert main(["index", "--index", index]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: the index folder") and "idx_\\xff" in err and "not valid UTF-8" in err
+    assert "\n" not in err and not os.path.lexists(index)
+
+
+def test_an_unexpected_error_is_reported_in_its_first_line_only(capsys):
+    from bot.cli.options import run_reporting_errors
+
+    def work():
+        raise TypeError("Wrong number or type of arguments for overloaded function 'write_index'.\n"
+                        "  Possible C/C++ prototypes are:\n    faiss::write_index(faiss::Index const *,char const *)")
+
+    assert run_reporting_errors(work) == 3
+    err = capsys.readouterr().err
+    assert err == ("error: unexpected TypeError: Wrong number or type of arguments for overloaded function "
+                   "'write_index'. (set BOT_DEBUG=1 for details)\n")
+
+
+def test_docs_list_of_an_index_that_cannot_be_updated_says_so(dirs, capsys, monkeypatch):
+    import faiss
+
+    corpus, index = dirs
+    assert main(["index"]) == 0
+    (corpus / "new.txt").write_text("The Eiffel Tower was finished in 1889.", encoding="utf-8")
+
+    def read_only(index, path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(faiss, "write_index", read_only)
+    capsys.readouterr()
+    assert main(["docs", "list"]) == 0
+    captured = capsys.readouterr()
+    assert "bridges.txt" in captured.out and "new.txt" not in captured.out  # the list as the index holds it
+    assert captured.err.startswith(f"note: cannot write the index in {index}: permission denied")
 
 
 def test_refitting_a_reader_without_a_calibration_says_what_to_do(tmp_path, capsys):

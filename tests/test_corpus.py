@@ -183,6 +183,20 @@ def test_a_log_with_ansi_colours_is_read_without_the_escape_codes(tmp_path):
         decode_text(b"\x1b\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f" * 20)
 
 
+def test_terminal_escapes_and_control_characters_never_reach_the_text(tmp_path):
+    raw = ("The vault code is 4417.\x1b]0;HACKED\x07 \x1bc Terminal reset \x1b]8;;http://x\x1b\\above\x1b]8;;\x1b\\.\n"
+           "Bell\x07 and DEL\x7f and C1\x9b31m gone;\ttab\vand\x1eseparators\x85spaced.\n"
+           "Page one.\n\fPage two.\r\nA lone ESC\x1b at the end\x1b").encode("utf-8")
+    text = decode_text(raw)
+    assert text == ("The vault code is 4417.  Terminal reset above.\n"
+                    "Bell and DEL and C131m gone;\ttab and separators spaced.\n"
+                    "Page one.\n\fPage two.\r\nA lone ESC at the end")  # tab, form feed and line breaks stay
+    corpus = write_corpus(tmp_path / "c", {"esc.txt": raw})
+    doc = load_corpus(corpus).documents[0]
+    assert not any(ord(ch) < 32 and ch not in "\t\n" or 0x7f <= ord(ch) <= 0x9f for ch in doc.text)
+    assert "HACKED" not in doc.text and "The vault code is 4417." in doc.text
+
+
 def test_the_folder_fingerprint_sees_a_file_replaced_with_its_old_size_and_time(tmp_path):
     from bot.ingest.corpus_watch import corpus_signature
 

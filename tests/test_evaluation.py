@@ -115,6 +115,7 @@ def test_csv_with_list_and_pipe_answers_and_multiline_cells(tmp_path):
      + "]" * 100_000 + "}\n", "deep.jsonl line 2: JSON nested too deeply"),
     ("deep.json", '{"data": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply to read"),
     ("bad.json", '{"version": "1.1", "data": {"title": "t"}}', "its 'data' is a dict, not a list of articles"),
+    ("twice.csv", 'question,answers,answers\nq?,5521,9999\n', "twice.csv line 1: column 'answers' appears more than once"),
 ])
 def test_malformed_input_is_a_data_error_naming_file_and_line(tmp_path, name, content, message):
     path = tmp_path / name
@@ -154,6 +155,19 @@ def test_a_squad_file_is_recognised_by_its_structure_whatever_its_version_says(t
     path = tmp_path / "shift-v2.json"
     path.write_text(json.dumps(unanswerable))
     assert load_dataset(path).format == "squad-2.0"
+
+
+def test_a_one_line_jsonl_file_whose_record_has_a_data_field_is_read_as_jsonl(tmp_path):
+    record = {"question": "What is the gate code?", "answers": ["5521"], "data": []}
+    path = write_jsonl(tmp_path / "one.jsonl", [record])
+    ds = load_dataset(path)
+    assert ds.format == "jsonl" and [i.answers for i in ds.items] == [("5521",)]
+
+
+def test_a_csv_column_the_bot_does_not_read_may_appear_twice(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("question,notes,answers,notes\nWhat is the gate code?,a,5521,b\n", encoding="utf-8")
+    assert [i.answers for i in load_dataset(path).items] == [("5521",)]
 
 
 def _squad_v2():
@@ -341,6 +355,31 @@ def test_cli_malformed_line_exits_2_and_writes_nothing(tmp_path, fake_cli, capsy
     assert main(["eval", str(path), "--skip-invalid", "--out", str(out)]) == 0
     assert json.loads((out / "metrics.json").read_text())["invalid"]["skipped"] == 1
     assert "line 7" in capsys.readouterr().err
+
+
+def test_cli_out_with_an_output_name_taken_by_a_folder_is_refused_before_the_run(tmp_path, fake_cli, capsys,
+                                                                                  monkeypatch, factory):
+    out = tmp_path / "out"
+    (out / "metrics.json").mkdir(parents=True)
+    (out / "results.jsonl").write_text("earlier")
+    path = write_jsonl(tmp_path / "q.jsonl", QUESTIONS)
+    assert main(["eval", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: --out {out}: {out / 'metrics.json'} exists and is not a file (move it away, or choose " \
+                  "another --out)"
+    assert (out / "results.jsonl").read_text() == "earlier" and sorted(p.name for p in out.iterdir()) == [
+        "metrics.json", "results.jsonl"]
+    # A folder put there while the questions were asked: still nothing is replaced.
+    (out / "metrics.json").rmdir()
+
+    def folder_meanwhile(settings):
+        (out / "report.html").mkdir()
+        return factory(settings)
+
+    monkeypatch.setattr(evaluation_run, "default_bot_factory", folder_meanwhile)
+    assert main(["eval", str(path), "--out", str(out)]) == 2
+    assert "report.html exists and is not a file" in capsys.readouterr().err
+    assert (out / "results.jsonl").read_text() == "earlier" and list(tmp_path.glob("out/.out*")) == []
 
 
 def test_cli_squad_needs_a_mode_and_recall_needs_retrieval(tmp_path, fake_cli, capsys):

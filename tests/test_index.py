@@ -67,6 +67,31 @@ def _embedded_text(chunk):
     return embedding_text(chunk, title)
 
 
+def test_a_file_that_failed_to_read_is_tried_again_at_the_next_sync(setup, monkeypatch):
+    from pathlib import Path
+
+    settings, corpus, emb = setup
+    (corpus / "empty-text.md").write_text("# \n")  # no text: skipped until it changes
+    real_read_bytes = Path.read_bytes
+    failures = []
+
+    def read_bytes_failing_once(path):  # the scan hashes through open(): only the parse's read fails
+        if path.name == "bridges.txt" and not failures:
+            failures.append(path)
+            raise OSError(errno.EIO, "Input/output error")
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes_failing_once)
+    first = sync_index(settings, emb)
+    skipped = dict(first.report.skipped)
+    assert failures and skipped["bridges.txt"] == "read error: Input/output error"
+    assert "could not be read" in skipped["empty-text.md"]
+    second = sync_index(settings, emb)
+    assert second.report.added == ["bridges.txt"] and any(c.doc_id == "bridges.txt" for c in second.chunks)
+    assert dict(second.report.skipped) == {"empty-text.md": skipped["empty-text.md"]}
+    assert not sync_index(settings, emb).report.added  # and then it is up to date
+
+
 def test_other_embedding_model_in_manifest_forces_full_reembedding(setup):
     settings, corpus, emb = setup
     sync_index(settings, emb)

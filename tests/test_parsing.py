@@ -152,6 +152,22 @@ def test_html_table_rows_keep_their_cells_together():
                                         "After."]
 
 
+def test_html_tables_left_open_at_the_end_keep_their_last_row():
+    assert parse_html("<table><tr><td>Ann<td>31<tr><td>Bob<td>45").text.split("\n") == ["Ann; 31.", "Bob; 45."]
+    # Nested tables left open read as if closed: the innermost first
+    closed = "<p>Ages</p><table><tr><td>Ann<td><table><tr><td>31<td>years</table></table>"
+    assert parse_html(closed.removesuffix("</table></table>")).text == parse_html(closed).text
+
+
+def test_html_pre_keeps_its_line_breaks_and_indentation():
+    page = "<p>Run:</p>\n<pre>\nmake build\n  --jobs <b>4</b>   \n\nmake test</pre>\n<p>After.</p>\n"
+    parsed = parse_html(page)
+    assert parsed.text.split("\n") == ["Run:", "make build", "  --jobs 4", "make test", "After."]
+    assert parsed.source_lines == [1, 3, 4, 6, 7]
+    # In a table cell a <pre> stays in its row
+    assert parse_html("<table><tr><td><pre>a\nb</pre><td>c</table>").text == "a b; c."
+
+
 def test_markdown_entities_footnotes_comments_and_scripts():
     parsed = parse_markdown("Sync every 15&nbsp;minutes &amp; more.[^1]\n\n[^1]: Measured by Clifford Paine.\n\n"
                             "<!-- internal: the launch code is 4471 -->\nBefore <!-- a\nnote --> after.\n"

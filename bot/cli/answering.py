@@ -9,7 +9,7 @@ import textwrap
 
 from bot.cli.options import (add_answering_flags, add_embedding_flags, add_location_flags, add_ray_flags,
                              check_ray_flags, settings_from)
-from bot.errors import CorpusError, UsageError
+from bot.errors import BotError, CorpusError, UsageError
 from bot.formatting import one_line_name, place_text, shorten
 
 EXAMPLES_ASK = """examples:
@@ -105,7 +105,7 @@ def run_ask(args) -> int:
         for line in sys.stdin:  # one output line per input line, a blank one included, so they pair up
             try:
                 out = bot.ask(line).to_dict()
-            except UsageError as exc:
+            except BotError as exc:  # a blank line, or every document deleted meanwhile: the next line may work
                 out = {"question": line.rstrip("\n"), "error": str(exc)}
             print(json.dumps(out, ensure_ascii=False), flush=True)
         _print_messages(bot)  # on stderr: stdout stays one JSON object per line

@@ -37,14 +37,20 @@ def run_docs(args) -> int:
         raise UsageError(f"say what to do: {ACTIONS}")
     bot = Bot(settings_from(args))
     if args.docs_action == "list":
-        print(documents_table(bot.documents()))
+        documents = bot.documents()
+        _print_messages(bot)  # e.g. an index that could not be brought up to date: the list is its old one
+        print(documents_table(documents))
         return 0
     report = bot.remove_document(args.name)
-    for message in bot.messages:
-        print(f"note: {message}", file=sys.stderr)
+    _print_messages(bot)
     print(f"removed {one_line_name(args.name)}; {len(bot.documents())} documents remain "
           f"({report.seconds:.1f}s)")
     return 0
+
+
+def _print_messages(bot) -> None:
+    for message in bot.messages:
+        print(f"note: {message}", file=sys.stderr)
 
 
 def documents_table(documents: list[DocumentInfo]) -> str:

@@ -11,7 +11,7 @@ import threading
 from typing import Callable
 
 from bot.config import EMBEDDING_BACKENDS, READER_BACKENDS
-from bot.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, BotError, UsageError
+from bot.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, BotError, UsageError, first_line
 
 
 def add_location_flags(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +70,20 @@ def settings_from(args: argparse.Namespace, **extra):
         "abstain_threshold": getattr(args, "abstain_threshold", None),
         **extra,
     }
-    return load_settings(overrides)
+    settings = load_settings(overrides)
+    check_index_path(settings.index_dir)
+    return settings
+
+
+def check_index_path(index_dir) -> None:
+    """FAISS takes file names as UTF-8 text: a folder name with other bytes (which Python keeps as
+    surrogate escapes) would fail only when the first index file is written, after the embedding."""
+    try:
+        str(index_dir).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = str(index_dir).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise UsageError(f"the index folder {shown} has a name that is not valid UTF-8, which FAISS cannot "
+                         "use: choose another (--index or BOT_INDEX_DIR)") from None
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -118,10 +131,12 @@ def _run(work: Callable[[], int]) -> int:
         if os.environ.get("BOT_DEBUG"):
             raise
         where = f" {exc.filename}" if exc.filename else ""
-        print(f"error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"error: cannot use{where}: {exc.strerror or first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # never a traceback for the user
         if os.environ.get("BOT_DEBUG"):
             raise
-        print(f"error: unexpected {type(exc).__name__}: {exc} (set BOT_DEBUG=1 for details)", file=sys.stderr)
+        # Libraries put C++ prototypes or a traceback after the reason: the first line says it.
+        print(f"error: unexpected {type(exc).__name__}: {first_line(exc)} (set BOT_DEBUG=1 for details)",
+              file=sys.stderr)
         return EXIT_FAILED

@@ -18,6 +18,7 @@ MODES = ("corpus", "squad-open", "gold-context")
 STAGES = ("not_retrieved", "misread", "wrongly_refused", "answered_unanswerable")
 _TRUE = {"true", "1", "yes", "y", ""}
 _FALSE = {"false", "0", "no", "n"}
+_FIELDS = ("question", "answers", "answerable", "evidence", "id")  # what a JSONL record or CSV row is read for
 
 
 
@@ -108,7 +109,8 @@ def _is_json(line: str) -> bool:
 
 
 def _as_squad(text: str, path: Path) -> dict | None:
-    """The parsed file if it is one JSON object with a 'data' list (the SQuAD layout)."""
+    """The parsed file if it is one JSON object with a 'data' list (the SQuAD layout), and no
+    'question': that is a JSONL file of one line whose record has a field named 'data'."""
     if not text.lstrip().startswith("{"):
         return None
     try:
@@ -117,9 +119,11 @@ def _as_squad(text: str, path: Path) -> dict | None:
         return None  # e.g. JSONL: several objects
     except RecursionError:
         raise DataError(f"{path}: its JSON is nested too deeply to read") from None
-    if isinstance(data, dict) and isinstance(data.get("data"), list):
+    if not isinstance(data, dict) or "question" in data:
+        return None
+    if isinstance(data.get("data"), list):
         return data
-    if isinstance(data, dict) and "data" in data and "question" not in data:
+    if "data" in data:
         raise DataError(f"{path}: this looks like a SQuAD file, but its 'data' is a {type(data['data']).__name__}, "
                         "not a list of articles")
     return None
@@ -173,6 +177,9 @@ def _load_csv(path: Path, text: str, skip_invalid: bool) -> Dataset:
         raise DataError(f"{path}: the file is empty") from None
     except csv.Error as exc:
         raise DataError(f"{path} line 1: {exc}") from None
+    twice = sorted({c for c in header if c in _FIELDS and header.count(c) > 1})
+    if twice:  # which of the two cells would count is anyone's guess
+        raise DataError(f"{path} line 1: column {twice[0]!r} appears more than once")
     missing = [c for c in ("question", "answers") if c not in header]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(header) or 'none'})")

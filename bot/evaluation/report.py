@@ -104,10 +104,20 @@ def check_output_folder(out_dir: str | Path) -> None:
     existing = out if out.exists() else next(p for p in out.absolute().parents if p.exists())
     if not existing.is_dir():
         raise UsageError(f"--out {out}: {existing} is a file, not a folder")
+    _check_output_names(out)
     try:  # what write_outputs does first: a temporary folder in the nearest existing folder
         os.rmdir(tempfile.mkdtemp(prefix=".bot-eval-check.", dir=existing))
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot write in {existing} ({exc.strerror or exc})") from None
+
+
+def _check_output_names(out: Path) -> None:
+    """An output's name taken by a folder (or anything not a file) in `out`: write_outputs replaces
+    the files one by one, and would stop half-way with the others already replaced."""
+    for name in OUTPUT_FILES:
+        path = out / name
+        if path.exists() and not path.is_file():
+            raise UsageError(f"--out {out}: {path} exists and is not a file (move it away, or choose another --out)")
 
 
 def write_outputs(run: EvalRun, out_dir: str | Path) -> Path:
@@ -130,6 +140,7 @@ def write_outputs(run: EvalRun, out_dir: str | Path) -> Path:
             tmp.chmod(0o755)
             os.replace(tmp, out)
         else:
+            _check_output_names(out)  # again: the run took a while, and all are replaced or none
             for name in OUTPUT_FILES:
                 os.replace(tmp / name, out / name)
     finally:

@@ -29,12 +29,25 @@ SUPPORTED_SUFFIXES = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "
                       ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
 # The main suffix of each kind, for messages that say what can be added.
 ALLOWED_TYPES = ".txt, .md, .html, .pdf or .docx"
+# The start of the reason a file is skipped for when reading it failed (EIO, a network share gone,
+# a lock held by another program): that says nothing of its content, so it is tried again at the
+# next sync, where a file the bot cannot use (no text, an encrypted PDF) waits until it changes.
+READ_FAILED = "read error: "
 
 
 _UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 _SNIFF_BYTES = 8192
-# ANSI terminal escapes (CSI: ESC [ parameters intermediates final), e.g. the colours of a log.
-_ANSI_CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+# ANSI terminal escapes, e.g. the colours of a log or a script's window title: CSI (ESC [ parameters
+# intermediates final), OSC and the other strings (ESC ] ... up to BEL or ESC \\; not across lines, so
+# an unterminated one cannot swallow the text), and the short ones (ESC c: reset). Left in, they
+# would reach the index, the answers and the user's terminal. (Their one-byte C1 forms are not
+# matched: in text decoded as Latin-1 those bytes are stray, and the letters after them text.)
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[\]PX^_][^\x07\x1b\n]*(?:\x07|\x1b\\)|\x1b[!-/]*[0-~]")
+# The control characters left after those: C0 but tab, line breaks (\r is read as one) and form
+# feed (a page break in plain text), DEL and C1. Those that separate words (\v, \x1c-\x1f, NEL)
+# become a space, the rest (NUL, BEL, a lone ESC...) go.
+_SPACING_CONTROLS = re.compile(r"[\x0b\x1c-\x1f\x85]")
+_OTHER_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x9f]")
 # Bytes that were not UTF-8, as decoding with "surrogateescape" leaves them.
 _ESCAPED_BYTES = re.compile(r"[\udc80-\udcff]+")
 # A file counts as UTF-8 with a few bad bytes when its valid multi-byte characters outnumber the
@@ -67,9 +80,9 @@ def decode_text(raw: bytes, declared: str | None = None) -> str:
         text = raw.decode("utf-16", errors="replace")
     else:
         text = _decode_unmarked(raw, declared)
-    # Binary content is judged on the first 8 KB, NULs and control characters alike; a NUL further
-    # on is a stray byte in a file judged to be text, and never text itself: it is dropped.
-    return _ANSI_CSI.sub("", text).replace("\x00", "")
+    # Binary content is judged on the first 8 KB, NULs and control characters alike; one further
+    # on is a stray byte in a file judged to be text, and never text itself.
+    return _OTHER_CONTROLS.sub("", _SPACING_CONTROLS.sub(" ", _ANSI_ESCAPE.sub("", text)))
 
 
 def _decode_unmarked(raw: bytes, declared: str | None) -> str:
@@ -84,7 +97,7 @@ def _decode_unmarked(raw: bytes, declared: str | None) -> str:
         raise ValueError("binary content (NUL bytes)")
     text = _decode_8bit(raw, declared)
     # Colour codes are markup of a log, not binary: they are removed before the count.
-    head = _ANSI_CSI.sub("", text[:_SNIFF_BYTES])
+    head = _ANSI_ESCAPE.sub("", text[:_SNIFF_BYTES])
     controls = sum(1 for ch in head if ord(ch) < 32 and ch not in "\t\n\r\f")
     if controls > max(8, len(head) // 50):
         raise ValueError("binary content (control characters)")
@@ -269,7 +282,7 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = Non
                 continue
             digest = file_sha256(path)
         except OSError as exc:
-            found.append(CorpusFile(rel, path, skip_reason=f"could not be read: {exc.strerror or exc}"))
+            found.append(CorpusFile(rel, path, skip_reason=f"{READ_FAILED}{exc.strerror or first_line(exc)}"))
             continue
         if digest in seen:
             found.append(CorpusFile(rel, path, digest, skip_reason=f"duplicate of {seen[digest]}"))
@@ -304,12 +317,21 @@ def _display_name(path: Path, root: Path) -> str:
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def is_read_failure(reason: str) -> bool:
+    """Whether a skip reason is a failed read, worth trying again, rather than a verdict on the content."""
+    return reason.startswith(READ_FAILED)
+
+
 def try_load(file: CorpusFile) -> tuple[Document | None, str]:
     """Parse one scanned file: (document, "") or (None, reason it was skipped)."""
     if file.skip_reason:
         return None, file.skip_reason
     try:
-        return load_document(file.path, file.rel), ""
+        raw = file.path.read_bytes()
+    except OSError as exc:
+        return None, f"{READ_FAILED}{exc.strerror or first_line(exc)}"
+    try:
+        return load_document(file.path, file.rel, raw), ""
     except Exception as exc:  # a broken file must never stop the others from loading
         reason = first_line(exc)
         return None, f"could not be read: {reason}"

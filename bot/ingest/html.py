@@ -1,8 +1,9 @@
 """HTML reduced to the text a browser shows: the head, scripts and styles left out, whitespace
-collapsed, list items numbered as their <ol> says, a table's rows laid out on its grid (colspan,
-rowspan) and written as sentences, and a definition written on its term's line. Headings keep
-their <hN> level, and <title> is the document's title. The reader is built on html.parser, and
-works around its failures and quadratic cases on malformed input.
+collapsed (a <pre> keeps its lines and indentation), list items numbered as their <ol> says, a
+table's rows laid out on its grid (colspan, rowspan) and written as sentences, and a definition
+written on its term's line. Headings keep their <hN> level, and <title> is the document's title.
+The reader is built on html.parser, and works around its failures and quadratic cases on
+malformed input.
 """
 
 from __future__ import annotations
@@ -151,6 +152,7 @@ class _HTMLText(HTMLParser):
         self.definition_pending = False  # "Term — " written, the definition's text not yet
         self.in_term = False  # inside a <dt>
         self.superscript: tuple[list[Piece], int] | None = None  # where an open <sup>'s text starts
+        self.pre_depth = 0  # inside <pre>: each source line is a line, its indentation kept
 
     def close(self) -> None:
         # A tag, comment or declaration left open at the end of the input is no text, as in a browser
@@ -176,8 +178,15 @@ class _HTMLText(HTMLParser):
         self.term_open = self.term is not None
         self.in_term = False
 
+    def finish(self) -> None:
+        """Write what the end of the input leaves open: the current line, then the rows of tables
+        never closed (a browser shows them), innermost first as their </table> would."""
+        self._flush()
+        while self.tables:
+            self._emit_row(self.tables.pop())
+
     def _flush(self) -> None:
-        pieces = collapse_whitespace(self.current)
+        pieces = _preformatted(self.current) if self.pre_depth else collapse_whitespace(self.current)
         if pieces:
             self.builder.add_pieces(pieces, heading=self.heading_depth > 0, level=self.heading_level)
         self.current = []
@@ -269,6 +278,8 @@ class _HTMLText(HTMLParser):
         self.term_open = False
         if tag in _BLOCK_TAGS:
             self._block_boundary()
+        if tag == "pre":
+            self.pre_depth += 1
         if tag in _HEADING_TAGS:
             self.heading_depth += 1
             self.heading_level = int(tag[1])
@@ -313,7 +324,9 @@ class _HTMLText(HTMLParser):
         if tag == "dl":
             self.term, self.term_open, self.in_term = None, False, False
         if tag in _BLOCK_TAGS:
-            self._block_boundary()
+            self._block_boundary()  # within the <pre> still: its last line is kept as it is
+        if tag == "pre":
+            self.pre_depth = max(0, self.pre_depth - 1)
         if tag in _HEADING_TAGS:
             self.heading_depth = max(0, self.heading_depth - 1)
         if tag in ("ol", "ul") and self.lists:
@@ -331,7 +344,28 @@ class _HTMLText(HTMLParser):
             self.in_head = False  # visible text cannot be in <head>: the body has begun
         if data.strip():
             self.definition_pending = False
-        self._text_target().append(Piece(data, self.getpos()[0]))
+        target = self._text_target()
+        if self.pre_depth and target is self.current:  # in a table cell, a <pre> stays in its row
+            line = self.getpos()[0]
+            for k, segment in enumerate(data.split("\n")):
+                if k:
+                    self._flush()
+                if segment:
+                    self.current.append(Piece(segment, line + k))
+            return
+        target.append(Piece(data, self.getpos()[0]))
+
+
+def _preformatted(pieces: Sequence[Piece]) -> list[Piece]:
+    """One line of a <pre> as a browser shows it, its indentation kept and its trailing spaces not;
+    none for a blank line (this reader writes no blank lines: a block is a line)."""
+    if not "".join(p.text for p in pieces).strip():
+        return []
+    out = list(pieces)
+    while not out[-1].text.strip():
+        out.pop()
+    out[-1] = Piece(out[-1].text.rstrip(), out[-1].source_line, out[-1].page)
+    return out
 
 
 def _last_word(pieces: Sequence[Piece], end: int) -> str:
@@ -383,7 +417,7 @@ def parse_html(content: str) -> ParsedText:
     parser = _HTMLText()
     parser.feed(without_navigation(content))
     parser.close()
-    parser._flush()
+    parser.finish()
     out = parser.builder.finish()
     if parser.title.strip():
         out.title = re.sub(r"\s+", " ", parser.title).strip()

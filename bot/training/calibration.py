@@ -84,6 +84,8 @@ class Example:
 def fit(examples: list[Example], identity: str, fitted_on: str, features: tuple[str, ...],
         answerable_share: float | None = None, embedding_model: str = DEFAULT_EMBEDDING_MODEL,
         max_answerable_loss: float | None = None) -> Calibration:
+    n_answerable = sum(e.answerable for e in examples)
+    check_both_kinds(n_answerable, len(examples) - n_answerable, f"{fitted_on}, of the questions given an answer")
     calibration = fit_calibration([e.features for e in examples], [e.answer_f1 for e in examples],
                                   [e.answerable for e in examples], reader_identity=identity, fitted_on=fitted_on,
                                   features=features, answerable_share=answerable_share,
@@ -91,6 +93,14 @@ def fit(examples: list[Example], identity: str, fitted_on: str, features: tuple[
                                   max_answerable_loss=max_answerable_loss)
     calibration.per_source = refusals_by_source(calibration, examples)
     return calibration
+
+
+def check_both_kinds(answerable: int, unanswerable: int, where: str) -> None:
+    """A threshold trades answers to one kind of question against refusals of the other: fitted
+    on one kind alone it would refuse nothing (or everything), and be saved as if it were fitted."""
+    if not answerable or not unanswerable:
+        raise DataError(f"{where}: calibration needs answerable and unanswerable questions "
+                        f"(got {answerable} answerable and {unanswerable} unanswerable)")
 
 
 def refusals_by_source(calibration: Calibration, examples: list[Example]) -> list[dict]:
@@ -131,6 +141,8 @@ def features_for(reader_kind: str) -> tuple[str, ...]:
 
 def calibrate_on_corpus(bot, dataset: Dataset, progress: bool = False) -> Calibration:
     """Fit on a user's Q&A pairs asked of the bot's own corpus."""
+    n_answerable = sum(i.answerable for i in dataset.items)
+    check_both_kinds(n_answerable, len(dataset.items) - n_answerable, str(dataset.path))  # before asking them
     bot.sync(progress=progress)
     results = ask_dataset(dataset.items, bot, threshold=0.0, progress=progress)
     return fit(examples_from_results(results, sentence_mode=bot.reader.kind == "sentence"), bot.reader.identity,

@@ -141,10 +141,11 @@ class ChatPage:
         # Files of the folder that are not indexed, and why; an index that could not follow the folder.
         return listed + render_index_notes(self.bot.messages)
 
-    def upload(self, files, replace: bool = False) -> tuple[str, str]:
+    def upload(self, files, replace: bool = False, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
         """Add uploaded files to the corpus; (status HTML, documents HTML). Never raises.
 
-        A document of the same name is replaced only when `replace` is ticked."""
+        A document of the same name is replaced only when `replace` is ticked. The embedding's
+        progress bar shows on the page (`progress`: Gradio follows it): a large file takes minutes."""
         if not self.uploads:
             return f'<p class="qa-error">{UPLOADS_OFF}</p>', self.documents_html()
         if not files:
@@ -178,7 +179,7 @@ class ChatPage:
                 self.bot.load_index()  # first, so the sync report below is about this file only
             except CorpusError:
                 pass  # no usable documents yet: this upload may be the first
-            report = self.bot.add_document(name, path.read_bytes(), replace=replace)
+            report = self.bot.add_document(name, path.read_bytes(), replace=replace, progress=True)
         except Exception as exc:  # every failure becomes one friendly line
             return False, _failure(name, "added", exc, "the upload could not be read")
         docs = report.added + report.changed
