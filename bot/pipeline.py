@@ -719,7 +719,8 @@ class Bot:
         if rule == "list":
             response.answer_items = [item.strip() for item in response.answer.splitlines() if item.strip()]
         response.abstained = False
-        response.citations = citations_for(spans, passages)
+        response.citations = citations_for(
+            spans, passages, supports=lambda span: not mismatch(p.reader_question, span, passages, self._facts))
         response.reason = "; ".join(notices)
         return response
 
@@ -756,17 +757,19 @@ def read_item(chunk: Chunk, passage_index: int) -> ReadItem:
                     len(context) + chunk.heading_length, len(context))
 
 
-def citations_for(spans: list[Span], passages: list[Passage]) -> list[Citation]:
+def citations_for(spans: list[Span], passages: list[Passage],
+                  supports: Callable[[Span], bool] = lambda span: True) -> list[Citation]:
     """The answer's (spans[0]) own location first, then other documents giving the same answer as
-    the reader's next choices. A same-worded span ranked below some other answer is a coincidence
-    ("three months" of a probation period, for a question about returns), not support."""
+    the reader's next choices, where `supports` accepts them (the 2024 policy does not support an
+    answer about the 2023 one). A same-worded span ranked below some other answer is a
+    coincidence ("three months" of a probation period, for a question about returns), not support."""
     best = spans[0]
     norm = " ".join(best.text.lower().split())
     chosen = [best]
     for span in spans[1:]:
         if " ".join(span.text.lower().split()) != norm:
             break
-        if span.doc_id not in {c.doc_id for c in chosen}:
+        if span.doc_id not in {c.doc_id for c in chosen} and supports(span):
             chosen.append(span)
     return [cite(s, passages[s.passage_index]) for s in chosen]
 

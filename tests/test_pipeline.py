@@ -318,6 +318,20 @@ def test_other_documents_are_cited_only_while_the_reader_gives_the_same_answer_n
     assert [c.doc for c in citations_for(coincidence, passages)] == ["shop.md"]
     agreement = [best, span("hr.md", "three months", 11.5, 1), span("shop.md", "Customers", 9.6, 0)]
     assert [c.doc for c in citations_for(agreement, passages)] == ["shop.md", "hr.md"]
+    # a document the details check rules out (another edition) gives no support
+    assert [c.doc for c in citations_for(agreement, passages, supports=lambda s: s.doc_id != "hr.md")] == ["shop.md"]
+
+
+def test_the_other_edition_of_a_policy_is_not_cited_as_support(tmp_path, fake_embedder):
+    from bot.config import load_settings
+    from tests.conftest import write_corpus
+
+    rule = "Unpaid leave requests are approved by the HR Business Partner.\n"
+    corpus = write_corpus(tmp_path / "corpus", {"leave_policy_2023.txt": rule, "leave_policy_2024.txt": rule + "\n"})
+    settings = load_settings({"corpus_dir": corpus, "index_dir": tmp_path / "index", "reader": "none"})
+    response = fake_sentence_bot(settings, fake_embedder).ask("Who approves unpaid leave requests under the 2023 "
+                                                             "leave policy?")
+    assert [c.doc for c in response.citations] == ["leave_policy_2023.txt"]
 
 
 def test_settings_built_in_code_are_checked_when_the_bot_is_made(small_settings, fake_embedder):
