@@ -264,6 +264,12 @@ def test_a_question_for_one_item_of_a_list_keeps_that_item():
     first = span_of(steps, "Open PeopleHub")
     assert answer_of("What are the steps to request leave in PeopleHub?", [first], [steps])[0].text.endswith(
         "Send the request")
+    # a name the passage also gives outside the list says which document, not which item
+    safety = passage("Norhaven RX-300 manual\nSafety instructions:\nUse only the dock supplied (model CD-30) "
+                     "with the RX-300.\nDo not use the robot outdoors.\nKeep cables off the floor.")
+    dock = span_of(safety, "model CD-30")
+    assert answer_of("What are the safety instructions for the RX-300?", [dock], [safety])[0].text.endswith(
+        "Keep cables off the floor")
 
 
 def test_a_sentence_wrapped_after_a_colon_is_no_list():

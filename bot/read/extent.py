@@ -101,14 +101,19 @@ def asks_for_several(question: str) -> bool:
     return False
 
 
-def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start: int) -> bool:
+def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start: int, doc_id: str = "") -> bool:
     """Whether a name or a figure of the question ("on Saturday", "Windows", "in 2002") stands in
-    the answer's item of the list and in no other: the question asks for that item, not the list."""
+    the answer's item of the list and in no other: the question asks for that item, not the list.
+    A name the passage or the file name also gives outside the list ("the RX-300" of the RX-300's
+    manual) says which document is asked about, not which item."""
     after_first_word = question.strip().partition(" ")[2]
     specific = {w.lower() for w in re.findall(r"\b(?:[A-Z][\w'-]*|\d[\w.,:/-]*)", after_first_word)}
+    first, last = lines.index(items[0]), lines.index(items[1])
+    outside = lines.text[:lines.bounds[first][0]] + "\n" + lines.text[lines.bounds[last][1]:] + "\n" + doc_id
+    around = {w.replace("-", "") for w in _WORD.findall(outside.lower().replace("_", " "))}
+    specific = {w for w in specific if w.replace("-", "") not in around}
     if not specific:
         return False
-    first, last = lines.index(items[0]), lines.index(items[1])
     holding = [i for i in range(first, last + 1) if specific & set(_WORD.findall(lines[i].lower()))]
     return holding == [lines.index(start)]
 
@@ -193,7 +198,8 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     if several or chunk.heading_length:
         items = _list_in(lines, start, end, chunk.heading_length, sentences)
         if (items is not None and (several or _heading_asked(question, lines, items[0], chunk.heading_length))
-                and (asks_explicitly_for_several(question) or not _picks_one_item(question, lines, items, start))):
+                and (asks_explicitly_for_several(question)
+                     or not _picks_one_item(question, lines, items, start, chunk.doc_id))):
             return Extent([_respan(best, passage, *items), *rest], "list")
     if asks_for_description(question) and _under_same_question(question, start, lines, chunk.heading_length):
         sentence_end = _sentence_end(best, chunk, lines)
