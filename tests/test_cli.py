@@ -48,20 +48,24 @@ def test_ask_stdin_writes_one_json_object_per_input_line(dirs, capsys, monkeypat
     assert "empty" in out[1]["error"] and "empty" in out[2]["error"]
 
 
+def documents_gone_for_the_second(corpus, questions):
+    """The questions one by one, every document of `corpus` deleted before the second one is read
+    and put back before the third."""
+    saved = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    yield questions[0]
+    for p in corpus.iterdir():
+        p.unlink()
+    yield questions[1]
+    for name, data in saved.items():
+        (corpus / name).write_bytes(data)
+    yield from questions[2:]
+
+
 def test_ask_stdin_goes_on_when_the_documents_are_gone_between_lines(dirs, capsys, monkeypatch):
     corpus, _ = dirs
-    saved = {p.name: p.read_bytes() for p in corpus.iterdir()}
-
-    def lines():
-        yield "When did the Golden Gate Bridge open?\n"
-        for p in corpus.iterdir():  # every document deleted between two questions
-            p.unlink()
-        yield "When did Hekla erupt?\n"
-        for name, data in saved.items():  # and put back
-            (corpus / name).write_bytes(data)
-        yield "When did the Golden Gate Bridge open?\n"
-
-    monkeypatch.setattr(sys, "stdin", lines())
+    lines = ["When did the Golden Gate Bridge open?\n", "When did Hekla erupt?\n",
+             "When did the Golden Gate Bridge open?\n"]
+    monkeypatch.setattr(sys, "stdin", documents_gone_for_the_second(corpus, lines))
     assert main(["ask", "-"]) == 0
     out = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
     assert len(out) == 3  # every line answered or given its error: the run did not stop
@@ -229,19 +233,7 @@ def test_training_flags_the_chosen_kind_of_training_would_ignore_are_usage_error
 
 def test_the_interactive_prompt_goes_on_when_the_documents_are_gone(dirs, capsys, monkeypatch):
     corpus, _ = dirs
-    saved = {p.name: p.read_bytes() for p in corpus.iterdir()}
-
-    def answers():
-        yield "When did the Golden Gate Bridge open?"
-        for p in corpus.iterdir():  # every document deleted between two questions
-            p.unlink()
-        yield "When did the Golden Gate Bridge open?"
-        for name, data in saved.items():  # and put back
-            (corpus / name).write_bytes(data)
-        yield "When did the Golden Gate Bridge open?"
-        yield ""
-
-    questions = answers()
+    questions = documents_gone_for_the_second(corpus, ["When did the Golden Gate Bridge open?"] * 3 + [""])
     monkeypatch.setattr("builtins.input", lambda prompt="": next(questions))
     assert main(["chat"]) == 0
     captured = capsys.readouterr()

@@ -506,39 +506,23 @@ def is_pdf_heading(block: PdfBlock, body: PdfBody) -> bool:
 
 def pdf_paragraphs(blocks: Sequence[PdfBlock], body: PdfBody) -> Iterator[tuple[list[PdfLine], bool]]:
     """(lines, is heading) per paragraph. A paragraph cut by a page or column break is joined again
-    (`_continues_overleaf`)."""
+    (`_continues_overleaf`), and so is a heading wrapped into a box of its own (`_heading_wraps_into`)."""
     current: list[PdfLine] = []
     current_block: PdfBlock | None = None
-    heading_lines: list[PdfLine] = []
-    last_heading: PdfBlock | None = None
+    current_heading = False
     for block in blocks:
         heading = is_pdf_heading(block, body)
-        if heading:
-            if current:
-                yield current, False
-                current, current_block = [], None
-            if last_heading is not None and _heading_wraps_into(last_heading, block):
-                heading_lines.extend(block.lines)
-            else:
-                if heading_lines:
-                    yield heading_lines, True
-                heading_lines = list(block.lines)
-            last_heading = block
-            continue
-        if heading_lines:
-            yield heading_lines, True
-            heading_lines, last_heading = [], None
-        if current_block is not None and _continues_overleaf(current_block, current[-1], block):
+        if current_block is not None and heading == current_heading and (
+                _heading_wraps_into(current_block, block) if heading
+                else _continues_overleaf(current_block, current[-1], block)):
             current.extend(block.lines)
         else:
             if current:
-                yield current, False
+                yield current, current_heading
             current = list(block.lines)
-        current_block = block
-    if heading_lines:
-        yield heading_lines, True
+        current_block, current_heading = block, heading
     if current:
-        yield current, False
+        yield current, current_heading
 
 
 def _heading_wraps_into(previous: PdfBlock, block: PdfBlock) -> bool:
