@@ -410,8 +410,10 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
                 (pronouns and word.lower() not in stands_for):  # "it" is not the person named
             return word
         replaced = True
-        # a common noun keeps its article, so that a later follow-up finds it again
-        named = subject if subject[:1].isupper() or subject[:1].isdigit() else f"the {subject}"
+        # a common noun keeps its article, so that a later follow-up finds it again, and so does a
+        # name the last question gave one ("the BCIJ")
+        with_article = re.search(rf"\bthe\s+{re.escape(subject)}\b", last, re.I) is not None
+        named = subject if (subject[:1].isupper() or subject[:1].isdigit()) and not with_article else f"the {subject}"
         return f"{named}'s" if word.lower() in _POSSESSIVE else named
 
     reader_question = _PRONOUN.sub(substitute, question)
