@@ -285,20 +285,25 @@ class Bot:
         last sync (a stat scan, cheap enough to run before every question); a read-only bot
         instead loads a newly published index generation. True if it did.
 
-        The sync runs in a thread of its own, waited for `wait` seconds at most (default
-        REFRESH_WAIT_S): a large file dropped into the folder takes minutes to embed, and
-        questions meanwhile are answered from the index as it was (`indexing` says so) instead of
-        queueing behind it."""
+        The sync runs in a thread of its own, which the call that starts it waits for `wait`
+        seconds at most (default REFRESH_WAIT_S): a large file dropped into the folder takes
+        minutes to embed, and questions meanwhile are answered from the index as it was
+        (`indexing` says so) instead of queueing behind it."""
         if self._index is None or self._current_signature() == self._signature:
             return False
         worker = self._refresher
-        if worker is None or not worker.is_alive():
-            # A sync already running (an upload) picks the change up; meanwhile questions are
-            # answered from the current index rather than waiting for it.
-            if not self._sync_lock.acquire(blocking=False):
-                return False
-            worker = self._refresher = _Refresh(self)
+        if worker is not None and worker.is_alive():
+            return False  # the question that started it waited; the others are answered at once
+        # A sync already running (an upload) picks the change up; meanwhile questions are
+        # answered from the current index rather than waiting for it.
+        if not self._sync_lock.acquire(blocking=False):
+            return False
+        worker = self._refresher = _Refresh(self)
+        try:
             worker.start()  # it releases the lock when done
+        except BaseException:
+            self._sync_lock.release()
+            raise
         worker.join(REFRESH_WAIT_S if wait is None else wait)
         if worker.is_alive():
             return False
@@ -599,7 +604,7 @@ class Bot:
         for (question, text, name), result in zip(requests, results):
             t1 = time.perf_counter()
             decision = decide(result, None, calibration, threshold)
-            unlike = opposite_event(question, _sentence_in(text, decision.best)) if decision.best else ""
+            unlike = opposite_event(question, *_sentence_in(text, decision.best)) if decision.best else ""
             if unlike:
                 decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
             response = Response(question=question, answer="", abstained=True, score=decision.score,
@@ -690,7 +695,7 @@ class Bot:
         # The documents hold something like the answer, about another year, version, month...
         unlike = mismatch(p.reader_question, decision.best, passages, self._facts) if decision.best else ""
         if decision.best and not unlike:  # ... about the opposite event ("established" for "dissolved")
-            unlike = opposite_event(p.reader_question, _sentence_of(decision.best, passages))
+            unlike = opposite_event(p.reader_question, *_sentence_of(decision.best, passages))
         if decision.best and not unlike and self._vocabulary is not None:
             # ... or never name what it is about ("the Amsterdam office" of a firm in Paris and Rome).
             unknown = unknown_name(p.reader_question, self._vocabulary)
@@ -725,17 +730,19 @@ class Bot:
         return response
 
 
-def _sentence_in(text: str, span: Span) -> str:
-    """The sentence(s) of a given text a span lies in."""
+def _sentence_in(text: str, span: Span) -> tuple[str, tuple[int, int]]:
+    """The sentence(s) of a given text a span lies in, and the span's offsets in them."""
     inside = [(s, e) for s, e in sentence_spans(text) if s < span.end and span.start < e]
-    return text[min(s for s, _ in inside):max(e for _, e in inside)] if inside else text[span.start:span.end]
+    start, end = (min(s for s, _ in inside), max(e for _, e in inside)) if inside else (span.start, span.end)
+    start, end = min(start, span.start), max(end, span.end)
+    return text[start:end], (span.start - start, span.end - start)
 
 
-def _sentence_of(span: Span, passages: list[Passage]) -> str:
-    """The sentence(s) of its passage a span lies in."""
+def _sentence_of(span: Span, passages: list[Passage]) -> tuple[str, tuple[int, int]]:
+    """The sentence(s) of its passage a span lies in, and the span's offsets in them."""
     chunk = passages[span.passage_index].chunk
     start, end = chunk.sentences_around(span.start, span.end)
-    return chunk.text[start - chunk.start:end - chunk.start]
+    return chunk.text[start - chunk.start:end - chunk.start], (span.start - start, span.end - start)
 
 
 def _line_of(span: Span, passages: list[Passage]) -> str:

@@ -26,3 +26,18 @@ def test_an_answer_about_the_opposite_event_is_refused(question, sentence, reaso
 ])
 def test_a_sentence_that_may_answer_is_not_refused(question, sentence):
     assert opposite_event(question, sentence) == ""
+
+
+@pytest.mark.parametrize("question, sentence, answer, refused", [
+    # the answer's clause names the asked event, or no event at all: the other clause is another event's
+    ("When does the lease start?", "The lease commences on 1 June 2024 and terminates on 31 May 2025.",
+     "1 June 2024", False),
+    ("When did she join?", "She worked there from 2010 until she retired in 2019.", "2010", False),
+    # a phrase set apart by a comma is still the clause's: "In May 2015, Morocco established..."
+    ("When was the BCIJ dissolved?", "In May 2015, Morocco established the BCIJ.", "May 2015", True),
+    ("When was the club founded?", "The club, founded in 1890, was dissolved in 1931.", "1931", True),
+    ("When was the club dissolved?", "The club, founded in 1890, was dissolved in 1931.", "1931", False),
+])
+def test_the_answer_s_own_clause_decides(question, sentence, answer, refused):
+    at = sentence.index(answer)
+    assert bool(opposite_event(question, sentence, (at, at + len(answer)))) is refused

@@ -104,13 +104,14 @@ def asks_for_several(question: str) -> bool:
 def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start: int, doc_id: str = "") -> bool:
     """Whether a name or a figure of the question ("on Saturday", "Windows", "in 2002") stands in
     the answer's item of the list and in no other: the question asks for that item, not the list.
-    A name the passage or the file name also gives outside the list ("the RX-300" of the RX-300's
-    manual) says which document is asked about, not which item."""
+    A name the passage gives above the list, or the file name ("the RX-300" of the RX-300's manual),
+    says which document is asked about, not which item."""
     after_first_word = question.strip().partition(" ")[2]
     specific = {w.lower() for w in re.findall(r"\b(?:[A-Z][\w'-]*|\d[\w.,:/-]*)", after_first_word)}
     first, last = lines.index(items[0]), lines.index(items[1])
-    outside = lines.text[:lines.bounds[first][0]] + "\n" + lines.text[lines.bounds[last][1]:] + "\n" + doc_id
-    around = {w.replace("-", "") for w in _WORD.findall(outside.lower().replace("_", " "))}
+    # What heads the list (the title, its heading, its lead-in) and the file name: not a note below it.
+    heading = lines.text[:lines.bounds[first][0]] + "\n" + doc_id
+    around = {w.replace("-", "") for w in _WORD.findall(heading.lower().replace("_", " "))}
     specific = {w for w in specific if w.replace("-", "") not in around}
     if not specific:
         return False
@@ -287,14 +288,9 @@ def _mark_kind(line: str) -> str | None:
 
 
 def _reads_as_item(line: str) -> bool:
-    """A line a list may hold: marked, or short and two sentences at most ("The robot is not a toy.
-    Children under 8 must be supervised near it.")."""
+    """A line a list may hold: marked, or short and one sentence at most."""
     body = line.strip()
-    if _mark_kind(line) is not None:
-        return True
-    breaks = len(_SENTENCE_BREAK.findall(body))
-    # Two sentences end as sentences do: "Instructor: Dr. Tomasz Wierzbicki" is a label's line.
-    return 0 < len(body) <= _MAX_ITEM_CHARS and (breaks == 0 or breaks == 1 and body.endswith((".", "!", "?")))
+    return _mark_kind(line) is not None or (0 < len(body) <= _MAX_ITEM_CHARS and not _SENTENCE_BREAK.search(body))
 
 
 def list_around(text: str, start: int, end: int, heading: int = 0,
@@ -580,6 +576,13 @@ def _items_of_kind(question: str, text: str, start: int, end: int,
 
     if names_kind(holding):
         return None  # "intense learning experience" of "What kind of learning experience...?"
+    # The first part holds the sentence's lead-in too ("Staff can take annual leave"): its item is
+    # its last words, as many as the next item has.
+    if holding != 0 and names_kind(0) and names_kind(1):
+        words = list(re.finditer(r"\S+", text[items[0][0]:items[0][1]]))
+        n = len(text[items[1][0]:items[1][1]].split())
+        if len(words) > n:
+            items[0] = (items[0][0] + words[-n].start(), items[0][1])
     naming = [k for k in range(len(items)) if names_kind(k)
               and len(text[items[k][0]:items[k][1]].split()) <= _MAX_KIND_ITEM_WORDS]
     if not naming or naming != list(range(naming[0], naming[-1] + 1)):
@@ -605,6 +608,9 @@ def _comma_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return items
 
 
+# Words before "to the ..." that are verbs, not the noun it completes: "sent", "escalated", "going".
+_LIKE_A_VERB = re.compile(r"(?:ed|ing|en)$|^(?:sent|made|put|kept|held|paid|set|led|brought|told|left|sold|built|"
+                          r"went|came|got|gave|took|moved|passed|returned|referred|switched)$", re.I)
 # Before a span: the noun it completes ("amendments" of "amendments to the criminal code").
 _COMPLETED_NOUN = re.compile(r"(?<![\w'-])([A-Za-z][\w-]*)[ \t]+(?:to|of|for|on)[ \t]+(?:(?:the|an?)[ \t]+)?$")
 
@@ -620,6 +626,8 @@ def _head_start(question: str, text: str, start: int, end: int) -> int | None:
         return None
     noun = _COMPLETED_NOUN.search(text, max(0, start - 60), start)
     if noun is None or noun.group(1).lower() in STOP_WORDS or stem(noun.group(1).lower()) in asked:
+        return None
+    if _LIKE_A_VERB.search(noun.group(1)):  # "sent to the complaints office": the span is the answer
         return None
     return noun.start(1)
 

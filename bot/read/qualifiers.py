@@ -25,6 +25,7 @@ within a table: questions name people and places in other words than the text ("
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
@@ -46,7 +47,8 @@ _VERSION_CANDIDATE = re.compile(r"(?<!/)\b(?:[vV](?P<v>\d+(?:\.\d+)*)|(?P<word>[
 # ("section 4.2", "EUR 42.50").
 _NOT_PRODUCTS = frozenset({"section", "clause", "article", "chapter", "part", "paragraph", "item", "table",
                            "figure", "page", "step", "rule", "schedule", "annex", "appendix", "no", "eur", "usd",
-                           "gbp", "chf", "jpy", "at", "on", "from", "to", "until", "by", "about", "approximately",
+                           "gbp", "chf", "jpy", "cad", "aud", "sek", "nok", "dkk", "inr", "cny", "vat", "gst", "tax",
+                           "at", "on", "from", "to", "until", "by", "about", "approximately",
                            "of", "and", "or", "is", "was", "costs", "cost", "pay", "paid"})
 # A number with two dots is a version wherever it stands ("fixed in 2.3.1"): not a date
 # ("15.03.2024") nor an address ("10.0.0.1").
@@ -65,8 +67,9 @@ _NUMBERED_NOUNS = frozenset({"week", "sprint", "phase", "stage", "room", "gate",
                              "platform", "zone", "unit", "bay", "dock", "wave", "cohort", "batch", "milestone",
                              "iteration", "lane", "terminal", "hall", "wing", "ward", "lab", "line", "bus"})
 _CODE = re.compile(r"\b(?!FY)[A-Z]{1,3}-?\d{1,4}\b(?![.,]\d)")  # "FY2024" is a year
-# "RX 250", as a text may write "RX-250"; not "UK 2024", a year.
-_SPACED_CODE = re.compile(r"\b([A-Z]{2,3}) (?!(?:19|20)\d\d\b)(\d{1,4})\b(?![.,]\d)")
+# "RX 250", as a text may write "RX-250"; not "UK 2024", a year, nor "USD 800" or "VAT 20%", amounts.
+_SPACED_CODE = re.compile(r"\b(?!(?:USD|EUR|GBP|CHF|JPY|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|INR|CNY|RMB|HKD|SGD|ZAR|BRL"
+                          r"|MXN|VAT|GST|TAX|AM|PM|NO|ID)\b)([A-Z]{2,3}) (?!(?:19|20)\d\d\b)(\d{1,4})\b(?![.,]\d|\s?%)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _TOKEN = re.compile(r"\w+(?:[.,]\w+)*")
 # "2024-03-15", "15.03.2024", "03/15/2024": the month is whichever of the two numbers can be one.
@@ -77,6 +80,11 @@ _DAY_DATED = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\.? (?:{'|'.join(MONTHS)})
                         r"(?:st|nd|rd|th)?\b(?![\d:])|\b(?:19|20)\d\d-\d\d-\d\d\b|\b\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d\b",
                         re.I)
 _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[- ]quarter\b", re.I)
+_HALF = re.compile(r"\b(first|second|1st|2nd)[- ]half\b", re.I)
+_DOTTED_NUMBER = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3})+(?![\d.]\d)")
+_ORDINALS = {w: str(n) for n, w in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth".split(),
+                                             start=1)}
+_ORDINAL = re.compile(rf"\b(?:{'|'.join(_ORDINALS)})\b", re.I)
 _QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 # Capitalised words that name nothing in particular.
 _GENERIC = frozenset({"eur", "usd", "gbp", "what", "who", "whom", "whose", "which", "when", "where", "why", "how",
@@ -162,7 +170,7 @@ def _numbered_names(text: str, question: bool = True) -> dict[str, tuple[int, in
     for m in _VERSION_CANDIDATE.finditer(text):
         word, number = m.group("word"), m.group("n")
         if (word and (word[0].isupper() or word in _NUMBERED_NOUNS) and (m.start() > 0 or not question)
-                and number.isdigit() and len(number) <= 3
+                and number.isdigit() and len(number) <= 3 and not text.startswith("%", m.end())
                 and word.lower() not in _NOT_PRODUCTS and word.lower() not in _MONTH_OF
                 and word.lower() not in WEEKDAYS):
             found.setdefault(_version_key(number), m.span("n") if question else m.span())  # "Route 17" shown whole
@@ -245,11 +253,17 @@ def context_terms(text: str) -> set[str]:
 def named_details(text: str) -> set[str]:
     """The codes and versions `text` names, as `Qualifier.term` holds them: what a question's
     "RX-250" or "firmware 2.2" is looked for in the whole corpus by."""
+    text = unicodedata.normalize("NFKC", text)  # "CO₂" is "CO2"
     details = {_code_key(m.group()) for m in _CODE.finditer(text)}
     details.update(_code_key(m.group(1) + m.group(2)) for m in _SPACED_CODE.finditer(text))
     details.update(f"version:{key}" for key in _versions(text, whole_numbers=True))
     details.update(f"version:{key}" for key in _numbered_names(text, question=False))
+    # Found more loosely than a question's: any dotted number ("4.1 Requirements" names requirement
+    # 4.1) and ordinals ("the third floor" names floor 3).
+    details.update(f"version:{_version_key(m.group())}" for m in _DOTTED_NUMBER.finditer(text))
+    details.update(f"version:{_ORDINALS[m.group().lower()]}" for m in _ORDINAL.finditer(text))
     details.update(f"q{_QUARTERS[m.group(1).lower()]}" for m in _QUARTER.finditer(text))  # "the first quarter": Q1
+    details.update(f"h{_QUARTERS[m.group(1).lower()]}" for m in _HALF.finditer(text))  # "the first half": H1
     return details
 
 
@@ -415,6 +429,13 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
     sentence_terms = context_terms(sentence)
     for kind in ("version", "code", "month"):
         wanted = [q for q in asked if q.kind == kind]
+        if kind == "month":  # a sentence names the months of other things too: only the thing asked about counts
+            named = _values(sentence, kind)
+            if wanted and named and not any(q.term in sentence_terms for q in wanted) \
+                    and any(_dated_things(sentence, shown) & _neighbours(question)[q]
+                            for q in wanted for shown in named.values()):
+                return _unlike("the answer's sentence", named, wanted)
+            continue
         # Codes compare within one family: "P1" against "P4", not "SO2" against "CO2".
         named = {key: shown for key, shown in _values(sentence, kind).items()
                  if kind != "code" or any(_family(key) == _family(q.text) for q in wanted)}
@@ -422,12 +443,6 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
         # or in the label ("Since 3.0, ..." in the 3.1 notes) lets the sentence compare.
         if wanted and named and not any(q.text in named for q in wanted) \
                 and not any(q.term in sentence_terms or q.text in _values(label, kind) for q in wanted):
-            return _unlike("the answer's sentence", named, wanted)
-        # The sentence dates the very thing asked about otherwise ("the outage of 12 February" for
-        # "the outage on 3 March"), whatever month its label names (release notes of 5 March).
-        if kind == "month" and wanted and named and not any(q.term in sentence_terms for q in wanted) \
-                and any(_dated_things(sentence, shown) & _neighbours(question)[q]
-                        for q in wanted for shown in named.values()):
             return _unlike("the answer's sentence", named, wanted)
     return ""
 

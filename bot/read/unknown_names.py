@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from functools import cached_property
 
 from bot.read.qualifiers import named_details, question_qualifiers
-from bot.words import stem
+from bot.words import STOP_WORDS, stem
 
 # Letters, digits, hyphens and apostrophes around a detected name word: "Temüjin's", "Zia-ul-Haq".
 _NAME_CHARACTER = re.compile(r"[\w'’-]")
@@ -39,7 +39,7 @@ _POSSESSIVE = re.compile(r"['’]s\b")
 # An acronym's plural ("DSMs", "TDs"): acronyms are not checked, since a question may shorten what
 # the documents spell out ("the Distinguished Service Medals").
 _ACRONYM = re.compile(r"[A-Z]{2,}s?")
-_NUMBERED = re.compile(r"[^\W\d_][\w-]* (?:[vV])?\d[\d.]*$")
+_NUMBERED = re.compile(r"([^\W\d_][\w-]*) (?:[vV])?\d[\d.]*$")
 FUZZY_MIN_LETTERS = 5
 # Words that say what kind of organisation a name is, not which one.
 _KINDS_OF_ORGANISATION = frozenset(
@@ -147,9 +147,11 @@ def unknown_name(question: str, vocabulary: CorpusVocabulary) -> str:
     qualifiers = question_qualifiers(question)
     for q in qualifiers:
         if q.kind in ("code", "version") and q.term not in vocabulary.details:
-            # A number alone says little: "week 13", "firmware 2.2", with the word it numbers.
+            # A number alone says little: "week 13", "firmware 2.2", with the word it numbers (not
+            # "in 2.2.0").
             named = _NUMBERED.search(question, 0, q.end) if q.shown[:1].isdigit() else None
-            return named.group() if named else q.shown
+            numbers = named is not None and named.group(1).lower() not in STOP_WORDS
+            return named.group() if numbers else q.shown
     names = [q for q in qualifiers if q.kind == "name"]
     groups: list[tuple[int, int]] = []
     for q in names:
