@@ -349,7 +349,7 @@ def test_wide_and_accented_names_keep_the_listing_columns_aligned():
                              {"doc": "plain.txt", "chunks": 1, "bytes": 5, "added_at": ""}])
     lines = table.splitlines()
     # The chunks column ends at the same terminal column on every line.
-    ends = {display_width(line[: line.index(count) + len(count)]) for line, count in zip(lines, ["chunks", "2", "1", "1"])}
+    ends = {display_width(line[: line.index(count) + len(count)]) for line, count in zip(lines, ["chunks", "2", "1", "1"], strict=True)}
     assert len(ends) == 1
 
 

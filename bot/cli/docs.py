@@ -61,8 +61,8 @@ def documents_table(documents: list[DocumentInfo]) -> str:
     right = (False, True, True, False)  # numbers line up on the right
 
     def line(row: tuple[str, ...]) -> str:
-        pads = [" " * (w - display_width(c)) for c, w in zip(row, widths)]
-        cells = [p + c if r else c + p for c, p, r in zip(row, pads, right)]
+        pads = [" " * (w - display_width(c)) for c, w in zip(row, widths, strict=True)]
+        cells = [p + c if r else c + p for c, p, r in zip(row, pads, right, strict=True)]
         return "  ".join(cells).rstrip()
 
     return "\n".join([line(header), *(line(r) for r in rows)])

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 REMOVAL_OFF = "Removing documents is turned off on this page."
 EXAMPLES = 4  # example questions shown under an empty chat
 EXAMPLE_MIN_SCORE = 0.5  # the confidence an example's answer must have
+# Gradio shows an event's tqdm bars (the embedding of an upload) on the page when its handler
+# takes one of these as a default argument.
+_EMBEDDING_PROGRESS = gr.Progress(track_tqdm=True)
 
 
 def _failure(name: str, verb: str, exc: Exception, file_problem: str) -> str:
@@ -126,7 +129,7 @@ class ChatPage:
                 titles = {d["title"] for d in self.bot.documents()}
                 candidates = suggest_questions(self.bot.index.chunks, titles, n=3 * EXAMPLES)
                 answers = self.bot.ask_many(candidates) if candidates else []
-                self._examples = [q for q, r in zip(candidates, answers)
+                self._examples = [q for q, r in zip(candidates, answers, strict=True)
                                   if not r.abstained and r.score >= EXAMPLE_MIN_SCORE][:EXAMPLES]
             except BotError:
                 self._examples = []
@@ -141,7 +144,7 @@ class ChatPage:
         # Files of the folder that are not indexed, and why; an index that could not follow the folder.
         return listed + render_index_notes(self.bot.messages)
 
-    def upload(self, files, replace: bool = False, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
+    def upload(self, files, replace: bool = False, progress=_EMBEDDING_PROGRESS) -> tuple[str, str]:
         """Add uploaded files to the corpus; (status HTML, documents HTML). Never raises.
 
         A document of the same name is replaced only when `replace` is ticked. The embedding's
