@@ -711,8 +711,9 @@ class Bot:
                            f"({self.out_of_date})")
         response = Response(question=p.question, answer="", abstained=True, score=decision.score,
                             passages=passages, retrieval_query=p.retrieval_query, follow_up=p.follow_up,
-                            asked_as=p.reader_question if p.follow_up else "", notice="; ".join(notices), not_held=unlike if decision.refused else "",
-                            alternatives=result.spans[1:], features=decision.features)
+                            asked_as=p.reader_question if p.follow_up else "", notice="; ".join(notices),
+                            not_held=unlike if decision.refused else "", alternatives=result.spans[1:],
+                            features=decision.features)
         if decision.refused:
             why = ("no passage matched the question" if not passages else unlike or
                    f"confidence {decision.score:.2f} is below the threshold {threshold:.2f}")
