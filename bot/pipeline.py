@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Callable
 
 from bot.read.answerability import (
-    CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, decide, default_calibration,
+    CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, decide, default_calibration, refuses,
 )
-from bot.read.extent import widen
+from bot.read.extent import fills_a_named_cell, widen
 from bot.read.passage_prior import rank_with_retrieval
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
 from bot.read.opposite_events import opposite_event
@@ -703,6 +703,12 @@ class Bot:
                 unlike = f"no document mentions {unknown}"
         if unlike:
             decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
+        elif decision.best and fills_a_named_cell(p.reader_question, decision.best,
+                                                  passages[decision.best.passage_index]):
+            # The table says what the span answers, whatever the reader scored it: answerable at the
+            # configured threshold at least (an evaluation, asking at 0, judges it there too).
+            score = max(decision.score, self.threshold)
+            decision = replace(decision, score=score, refused=refuses(score, True, threshold))
         notices = [p.notice] if p.notice else []
         if self.indexing:  # the folder changed, and the index is catching up
             notices.append("answered from the index as it was: documents changed in the folder are being indexed")

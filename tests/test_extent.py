@@ -137,6 +137,22 @@ def test_a_doer_s_column_is_named_by_its_verb_and_a_tie_keeps_the_reader_s_colum
     assert answer_of("Who owns R-09?", [span_of(p, "Security finding blocks the beta")], [p])[0].text == "Tom Okafor"
 
 
+def test_a_span_filling_the_cell_the_question_names_is_told_apart_from_one_of_another_row():
+    from bot.read.extent import fills_a_named_cell
+
+    specs = passage("Specifications\nBattery — Value: 3,200 mAh lithium-ion.\nNoise level — Value: 62 dB.",
+                    section="Specifications")
+    asked = "What is the battery capacity of the RX-200?"
+    assert fills_a_named_cell(asked, span_of(specs, "3,200 mAh lithium-ion"), specs)
+    assert not fills_a_named_cell(asked, span_of(specs, "62 dB"), specs)  # another row
+    assert not fills_a_named_cell(asked, span_of(specs, "lithium-ion"), specs)  # a word of the cell
+    assert not fills_a_named_cell("How loud is it?", span_of(specs, "62 dB"), specs)  # no row named
+    labelled = passage("Error codes\nE4 - Battery temperature too high\nE6 - LiDAR blocked")
+    assert fills_a_named_cell("What does error E6 mean?", span_of(labelled, "LiDAR blocked"), labelled)
+    heading = passage("2.3.1 — 2026-01-19\nFixed\nA path traversal issue.")
+    assert not fills_a_named_cell("Which CVE was fixed in 2.3.1?", span_of(heading, "2026-01-19"), heading)
+
+
 def test_a_labelled_line_the_question_names_answers_it():
     text = "LED colours\nBlue - heating\nGreen - idle\nFlashing red - the thermostat has lost its connection"
     p = passage(text, section="LED colours")

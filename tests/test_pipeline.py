@@ -411,3 +411,29 @@ def test_an_empty_question_is_refused_before_an_index_is_built(small_settings, f
     with pytest.raises(UsageError, match="empty"):
         bot.ask("   ")
     assert not (small_settings.index_dir / "manifest.json").exists()
+
+
+def test_a_low_scored_span_filling_the_named_cell_of_a_table_is_answered(tmp_path, fake_embedder, monkeypatch):
+    import bot.pipeline
+    from bot.config import load_settings
+    from bot.read.answerability import Decision
+    from bot.types import ReaderResult
+    from tests.conftest import write_corpus
+
+    table = "| Specification | Value |\n|---|---|\n| Battery | 3,200 mAh lithium-ion |\n| Noise level | 62 dB |\n"
+    corpus = write_corpus(tmp_path / "corpus", {"rx200.md": f"# RX-200 manual\n\n{table}"})
+    settings = load_settings({"corpus_dir": corpus, "index_dir": tmp_path / "index", "reader": "none"})
+    asked = fake_sentence_bot(settings, fake_embedder)
+    chunk = asked.index.chunks[0]
+
+    def reader_scores_it_low(cell):
+        at = chunk.start + chunk.text.index(cell)
+        span = Span(cell, chunk.doc_id, at, at + len(cell), 1.0, passage_index=0)
+        monkeypatch.setattr(asked, "read", lambda requests: [ReaderResult([span]) for _ in requests])
+        return lambda result, passages, calibration, threshold: Decision(span, 0.01, {}, 0.01 < threshold)
+
+    monkeypatch.setattr(bot.pipeline, "decide", reader_scores_it_low("3,200 mAh lithium-ion"))
+    answered = asked.ask("What is the battery capacity of the RX-200?")
+    assert not answered.abstained and answered.answer == "3,200 mAh lithium-ion" and answered.score == asked.threshold
+    monkeypatch.setattr(bot.pipeline, "decide", reader_scores_it_low("62 dB"))  # a row the question does not name
+    assert asked.ask("What is the battery capacity of the RX-200?").abstained

@@ -197,6 +197,14 @@ def test_an_answer_from_a_sentence_dated_another_month_does_not_answer():
     assert mismatch("What was approved in March?", _span(both, 0, "The plan", 5.0), both, DocumentFacts()) == ""
 
 
+def test_a_code_in_the_document_s_name_decides_for_a_question_about_that_product_itself():
+    manual = [_passage(0, "Water tank capacity — Value: 0.25 litres.", "vacuum_rx300_manual.md", "Specifications")]
+    facts = DocumentFacts({"vacuum_rx300_manual.md": "Norhaven RX-300 Robot Vacuum — User Manual"})
+    span = _span(manual, 0, "0.25 litres", 5.0)
+    assert "about RX-300, not RX-200" in mismatch("What is the water tank capacity of the RX-200?", span, manual, facts)
+    assert mismatch("What is the water tank capacity of the RX-300?", span, manual, facts) == ""
+
+
 def test_minutes_dated_to_the_day_are_not_another_meeting_s_for_naming_its_date():
     may = [_passage(0, "Action: book the venue. Owner: Priya Raman. Due: 3 June 2024.", "minutes_may.md", "Actions")]
     facts = DocumentFacts({"minutes_may.md": "Steering meeting minutes — 6 May 2024"})

@@ -491,6 +491,35 @@ def _column_word_asked(word: str, asked: set[str]) -> bool:
     return stem(word) in asked or (len(word) > 4 and word.endswith(("er", "or")) and stem(word[:-2]) in asked)
 
 
+def fills_a_named_cell(question: str, span: Span, passage: Passage) -> bool:
+    """Whether a span is the value of a table row or labelled line that the question names (every
+    word of its label, and of the column where a row has several): "3,200 mAh lithium-ion" of
+    "Battery — Value: 3,200 mAh lithium-ion" for "What is the battery capacity of the RX-200?".
+    The layout then says what the span answers, whatever the reader's score: it learnt from prose,
+    and scores the cells of a table low."""
+    chunk = passage.chunk
+    lines = _Lines(chunk.text)
+    start, end = span.start - chunk.start, span.end - chunk.start
+    i = lines.index(start)
+    if lines.index(max(start, end - 1)) != i or not _in_named_line(question, start, end, lines):
+        return False
+    line, offset = lines[i], lines.bounds[i][0]
+    if not re.search(r"[A-Za-z]", _label(line)[0]):
+        return False  # "2.3.1 — 2026-01-19": a version heading and its date, no row of a table
+    row = _row_cells(line)
+    if row is None:
+        _, value_start, value_end = _label(line)
+        cell = (offset + value_start, offset + value_end)
+    else:
+        cells = [(offset + s, offset + e, name) for s, e, name in row[1]]
+        found = next(((s, e, name) for s, e, name in cells if s <= start and end <= e), None)
+        if found is None or (len(cells) > 1 and _named_column(question, [name for _, _, name in cells]) != found[2]):
+            return False
+        cell = found[:2]
+    # The span is the cell's value, or two thirds of it at least, not a word of a longer one.
+    return 3 * (end - start) >= 2 * (cell[1] - cell[0])
+
+
 def _in_named_line(question: str, start: int, end: int, lines: _Lines) -> bool:
     """Whether start..end is the value of a labelled line whose label the question names."""
     i = lines.index(start)

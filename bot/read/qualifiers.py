@@ -414,7 +414,13 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
     terms = _passage_terms(label, chunk.text)
     for kind in CHECKED_KINDS:
         named = _values(label, kind)
-        wanted = [q for q in asked if q.kind == kind and named and _label_decides(q, question, passage, title)]
+        # A code in the document's name is the product or form it is about ("the RX-300 manual"):
+        # another of its family there decides where the question asks about that one itself ("the
+        # capacity of the RX-200?"), not about a thing of it ("a PS4 controller" of the PS5 guide).
+        wanted = [q for q in asked if q.kind == kind and named and (
+            _label_decides(q, question, passage, title)
+            or kind == "code" and _ends_its_phrase(q, question)
+            and any(_family(k) == _family(q.text) for k in _values(document_name(passage, title), kind)))]
         # Under a changelog's version heading, a line naming another version is still about its
         # own ("Deprecated: the flag will be removed in 2.4.0" is no change of 2.4.0); and minutes
         # dated 6 May are not those of the 3 June meeting for naming a task due on 3 June.
@@ -456,6 +462,13 @@ def _dated_things(text: str, month: str) -> frozenset[str]:
         if before:
             things.add(_stem(before[-1]))
     return frozenset(things)
+
+
+def _ends_its_phrase(q: Qualifier, question: str) -> bool:
+    """Whether no content word follows detail `q` in the question ("of the RX-200?", "Does the
+    RX-200 have..."): it names the thing asked about, not a thing of it ("a PS4 controller")."""
+    following = _WORD.search(question, q.end)
+    return following is None or following.group().lower() in STOP_WORDS
 
 
 def _family(code: str) -> str:
