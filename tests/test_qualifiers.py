@@ -197,21 +197,23 @@ def test_an_answer_from_a_sentence_dated_another_month_does_not_answer():
     assert mismatch("What was approved in March?", _span(both, 0, "The plan", 5.0), both, DocumentFacts()) == ""
 
 
-def test_a_code_in_the_document_s_name_decides_for_a_question_about_that_product_itself():
-    manual = [_passage(0, "Water tank capacity — Value: 0.25 litres.", "vacuum_rx300_manual.md", "Specifications")]
-    facts = DocumentFacts({"vacuum_rx300_manual.md": "Norhaven RX-300 Robot Vacuum — User Manual"})
-    span = _span(manual, 0, "0.25 litres", 5.0)
-    assert "about RX-300, not RX-200" in mismatch("What is the water tank capacity of the RX-200?", span, manual, facts)
-    assert mismatch("What is the water tank capacity of the RX-300?", span, manual, facts) == ""
-
-
-def test_minutes_dated_to_the_day_are_not_another_meeting_s_for_naming_its_date():
-    may = [_passage(0, "Action: book the venue. Owner: Priya Raman. Due: 3 June 2024.", "minutes_may.md", "Actions")]
-    facts = DocumentFacts({"minutes_may.md": "Steering meeting minutes — 6 May 2024"})
-    span = _span(may, 0, "Priya Raman", 5.0)
-    assert "about May, not June" in mismatch("What was decided at the 3 June 2024 steering meeting?", span, may, facts)
-    # a month without its day is still found in the passage's own text
-    assert mismatch("Who books the venue due in June for the steering meeting?", span, may, facts) == ""
+@pytest.mark.parametrize("text, doc, title, answer, refused, reason, answered", [
+    # a code in the document's name decides for a question about another of its family itself
+    ("Water tank capacity — Value: 0.25 litres.", "vacuum_rx300_manual.md", "Norhaven RX-300 Robot Vacuum — User Manual",
+     "0.25 litres", "What is the water tank capacity of the RX-200?", "about RX-300, not RX-200",
+     "What is the water tank capacity of the RX-300?"),
+    # minutes dated to the day are not another meeting's for naming its date; a month alone is
+    # still found in the passage's own text
+    ("Action: book the venue. Owner: Priya Raman. Due: 3 June 2024.", "minutes_may.md",
+     "Steering meeting minutes — 6 May 2024", "Priya Raman", "What was decided at the 3 June 2024 steering meeting?",
+     "about May, not June", "Who books the venue due in June for the steering meeting?"),
+])
+def test_the_document_s_own_name_decides(text, doc, title, answer, refused, reason, answered):
+    passages = [_passage(0, text, doc, "Specifications")]
+    facts = DocumentFacts({doc: title})
+    span = _span(passages, 0, answer, 5.0)
+    assert reason in mismatch(refused, span, passages, facts)
+    assert mismatch(answered, span, passages, facts) == ""
 
 
 def test_the_label_decides_which_edition_a_passage_is_from_whatever_dates_its_text_gives():
