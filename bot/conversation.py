@@ -344,8 +344,7 @@ def _other_of_series(question: str, last: str) -> tuple[str, str]:
     if opener is None:
         return "", ""
     rest = question[opener.end():].strip().rstrip("?!. ")
-    rest = re.sub(rf"^(?:{'|'.join(sorted(_PREPOSITIONS))})\s+(?:the\s+)?", "", rest, flags=re.I)
-    rest = re.sub(r"^the\s+", "", rest, flags=re.I)
+    rest = re.sub(rf"^(?:(?:{'|'.join(sorted(_PREPOSITIONS))})\s+)?(?:the\s+)?", "", rest, flags=re.I)
     member = _SERIES_MEMBER.fullmatch(rest)
     if member is None:
         return "", ""

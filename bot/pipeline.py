@@ -291,8 +291,7 @@ class Bot:
         (`indexing` says so) instead of queueing behind it."""
         if self._index is None or self._current_signature() == self._signature:
             return False
-        worker = self._refresher
-        if worker is not None and worker.is_alive():
+        if self.indexing:
             return False  # the question that started it waited; the others are answered at once
         # A sync already running (an upload) picks the change up; meanwhile questions are
         # answered from the current index rather than waiting for it.

@@ -504,11 +504,11 @@ def fills_a_named_cell(question: str, span: Span, passage: Passage) -> bool:
     if lines.index(max(start, end - 1)) != i or not _in_named_line(question, start, end, lines):
         return False
     line, offset = lines[i], lines.bounds[i][0]
-    if not re.search(r"[A-Za-z]", _label(line)[0]):
+    label, value_start, value_end = _label(line)
+    if not re.search(r"[A-Za-z]", label):
         return False  # "2.3.1 — 2026-01-19": a version heading and its date, no row of a table
     row = _row_cells(line)
     if row is None:
-        _, value_start, value_end = _label(line)
         cell = (offset + value_start, offset + value_end)
     else:
         cells = [(offset + s, offset + e, name) for s, e, name in row[1]]
@@ -637,6 +637,13 @@ def _comma_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return items
 
 
+def _words_of_span_and_question(question: str, text: str, start: int, end: int) -> tuple[list[str], set[str]]:
+    """The span's content words in order, and the stems of the question's: what tells a span that
+    only repeats or names what is asked."""
+    words = [w for w in _WORD.findall(text[start:end].lower()) if w not in STOP_WORDS]
+    return words, {stem(w) for w in _content_words(question)}
+
+
 # Words before "to the ..." that are verbs, not the noun it completes: "sent", "escalated", "going".
 _LIKE_A_VERB = re.compile(r"(?:ed|ing|en)$|^(?:sent|made|put|kept|held|paid|set|led|brought|told|left|sold|built|"
                           r"went|came|got|gave|took|moved|passed|returned|referred|switched)$", re.I)
@@ -649,8 +656,7 @@ def _head_start(question: str, text: str, start: int, end: int) -> int | None:
     criminal code" of "Which criminal code changes...?" in "enacted amendments to the criminal
     code"); None when the span says anything the question does not, or no such noun stands before
     it. A question offering a choice ("increasing or declining?") is answered by its own words."""
-    words = [w for w in _WORD.findall(text[start:end].lower()) if w not in STOP_WORDS]
-    asked = {stem(w) for w in _content_words(question)}
+    words, asked = _words_of_span_and_question(question, text, start, end)
     if not words or len(words) > 3 or any(stem(w) not in asked for w in words) or re.search(r"\bor\b", question, re.I):
         return None
     noun = _COMPLETED_NOUN.search(text, max(0, start - 60), start)
@@ -673,8 +679,7 @@ def _complement_end(question: str, text: str, start: int, end: int) -> int | Non
     """Where what a span names is said to be ends ("mutual expertise" + " in the areas of crisis
     management, border security, and terrorism investigations"), when the span adds at most one
     word to the question's and ends with one of them; None otherwise."""
-    words = [w for w in _WORD.findall(text[start:end].lower()) if w not in STOP_WORDS]
-    asked = {stem(w) for w in _content_words(question)}
+    words, asked = _words_of_span_and_question(question, text, start, end)
     if not words or len(words) > 4 or stem(words[-1]) not in asked or sum(stem(w) not in asked for w in words) > 1:
         return None
     lead = _COMPLEMENT_LEAD.match(text, end)

@@ -45,11 +45,13 @@ _VERSION_CANDIDATE = re.compile(r"(?<!/)\b(?:[vV](?P<v>\d+(?:\.\d+)*)|(?P<word>[
                                 r"\b(?![.,:]?\d)")
 # Words before a dotted number that make it no version: a document's parts and currencies
 # ("section 4.2", "EUR 42.50").
-_NOT_PRODUCTS = frozenset({"section", "clause", "article", "chapter", "part", "paragraph", "item", "table",
-                           "figure", "page", "step", "rule", "schedule", "annex", "appendix", "no", "eur", "usd",
-                           "gbp", "chf", "jpy", "cad", "aud", "sek", "nok", "dkk", "inr", "cny", "vat", "gst", "tax",
-                           "at", "on", "from", "to", "until", "by", "about", "approximately",
-                           "of", "and", "or", "is", "was", "costs", "cost", "pay", "paid"})
+# Currencies and taxes: the number after them is an amount ("USD 800", "VAT 20%").
+_AMOUNT_WORDS = frozenset({"eur", "usd", "gbp", "chf", "jpy", "cad", "aud", "nzd", "sek", "nok", "dkk", "pln", "czk",
+                           "inr", "cny", "rmb", "hkd", "sgd", "zar", "brl", "mxn", "vat", "gst", "tax"})
+_NOT_PRODUCTS = _AMOUNT_WORDS | frozenset({"section", "clause", "article", "chapter", "part", "paragraph", "item",
+                                           "table", "figure", "page", "step", "rule", "schedule", "annex", "appendix",
+                                           "no", "at", "on", "from", "to", "until", "by", "about", "approximately",
+                                           "of", "and", "or", "is", "was", "costs", "cost", "pay", "paid"})
 # A number with two dots is a version wherever it stands ("fixed in 2.3.1"): not a date
 # ("15.03.2024") nor an address ("10.0.0.1").
 _DOTTED_VERSION = re.compile(r"(?<![\d.])\d{1,3}\.\d{1,3}\.\d{1,3}(?![.,]?\d)")
@@ -68,8 +70,8 @@ _NUMBERED_NOUNS = frozenset({"week", "sprint", "phase", "stage", "room", "gate",
                              "iteration", "lane", "terminal", "hall", "wing", "ward", "lab", "line", "bus"})
 _CODE = re.compile(r"\b(?!FY)[A-Z]{1,3}-?\d{1,4}\b(?![.,]\d)")  # "FY2024" is a year
 # "RX 250", as a text may write "RX-250"; not "UK 2024", a year, nor "USD 800" or "VAT 20%", amounts.
-_SPACED_CODE = re.compile(r"\b(?!(?:USD|EUR|GBP|CHF|JPY|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|INR|CNY|RMB|HKD|SGD|ZAR|BRL"
-                          r"|MXN|VAT|GST|TAX|AM|PM|NO|ID)\b)([A-Z]{2,3}) (?!(?:19|20)\d\d\b)(\d{1,4})\b(?![.,]\d|\s?%)")
+_SPACED_CODE = re.compile(rf"\b(?!(?:{'|'.join(sorted(w.upper() for w in _AMOUNT_WORDS | {'am', 'pm', 'no', 'id'}))})\b)"
+                          r"([A-Z]{2,3}) (?!(?:19|20)\d\d\b)(\d{1,4})\b(?![.,]\d|\s?%)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _TOKEN = re.compile(r"\w+(?:[.,]\w+)*")
 # "2024-03-15", "15.03.2024", "03/15/2024": the month is whichever of the two numbers can be one.

@@ -6,8 +6,8 @@ A name counts as known when any of its words is a word of the corpus (BM25's voc
 section and text of every chunk; and the documents' file names), so "Cam Newton" is known to
 documents that say "Newton" (though not by a word that only says what kind of organisation it
 is: "Oscorp Industries" is not known to documents on "Stark Industries"), and so is "Wi-Fi" to
-"WiFi" and "Helpdesk" to "help desk". Words compare by their stems without accents, and a word of five or more letters also matches a corpus
-word one typing slip away ("Univeristy" is not refused for a misspelling of a word the documents
+"WiFi" and "Helpdesk" to "help desk". Words compare by their stems without accents, and a word of
+five or more letters also matches a corpus word one typing slip away ("Univeristy" is not refused for a misspelling of a word the documents
 do have, "Chemstry" finds "chemistry").
 
 A code or a numbered version ("the RX-250", "firmware 2.2", "week 13") must be named as such
@@ -39,13 +39,14 @@ _POSSESSIVE = re.compile(r"['’]s\b")
 # An acronym's plural ("DSMs", "TDs"): acronyms are not checked, since a question may shorten what
 # the documents spell out ("the Distinguished Service Medals").
 _ACRONYM = re.compile(r"[A-Z]{2,}s?")
+# A number with the word before it: "week 13", "firmware 2.2".
 _NUMBERED = re.compile(r"([^\W\d_][\w-]*) (?:[vV])?\d[\d.]*$")
-FUZZY_MIN_LETTERS = 5
+FUZZY_MIN_LETTERS = 5  # shorter words are too often one letter away from another word
 # Words that say what kind of organisation a name is, not which one.
 _KINDS_OF_ORGANISATION = frozenset(
     "industries industry corporation corp incorporated inc ltd limited llc plc gmbh company co group holdings "
     "holding systems technologies technology tech solutions services international global partners associates "
-    "enterprises labs laboratories robotics software networks media energy foundation trust".split())  # shorter words are too often one letter away from another word
+    "enterprises labs laboratories robotics software networks media energy foundation trust".split())
 
 
 def fold(word: str) -> str:
