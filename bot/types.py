@@ -28,6 +28,9 @@ class Document:
     # (offset in text where the section starts, heading) in document order.
     headings: tuple[tuple[int, str], ...] = ()
     title: str = ""
+    # Start offset of each line that begins a paragraph, list item, row or heading of the source,
+    # where the format says so (Word, HTML, Markdown's list items): sentences never run on into it.
+    block_starts: tuple[int, ...] = ()
 
     def line_at(self, offset: int) -> int | None:
         if not self.line_starts:

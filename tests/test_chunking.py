@@ -2,6 +2,7 @@ import pytest
 
 from bot.ingest.chunking import chunk_document, sentence_spans
 from bot.ingest.corpus import load_document
+from bot.ingest.html import parse_html
 from bot.ingest.markdown import parse_markdown
 from bot.types import Document
 
@@ -223,3 +224,42 @@ def test_a_title_right_above_the_first_section_heads_its_chunk_with_it():
     assert first.section == "Carry-over"
     assert first.text[:first.heading_length] == "Leave FAQ 2024\n\nCarry-over"
     assert second.section == "Sick leave"
+
+
+def _sentences(kind: str, content: str) -> list[str]:
+    parsed = {"md": parse_markdown, "html": parse_html}[kind](content)
+    doc = Document(doc_id=f"d.{kind}", text=parsed.text, content_hash="x", kind=kind,
+                   line_starts=tuple(parsed.line_starts), source_lines=tuple(parsed.source_lines),
+                   headings=tuple(parsed.headings), block_starts=tuple(parsed.block_starts))
+    return [" ".join(doc.text[s:e].split()) for chunk in chunk_document(doc) for s, e in chunk.sentences]
+
+
+_ITEMS = ["free entry to the Harbour Gallery and the Ropewalk", "10% off in the museum shop and the Galley Café",
+          "three issues a year of the newsletter The Bosun's Call", "invitations to exhibition previews"]
+
+
+@pytest.mark.parametrize("kind, content", [
+    ("md", "# Benefits\n\nAll Friends receive:\n\n" + "".join(f"- {item}\n" for item in _ITEMS)),
+    ("html", "<h1>Benefits</h1><p>All Friends receive:</p><ul>" + "".join(f"<li>{i}</li>" for i in _ITEMS) + "</ul>"),
+])
+def test_a_long_list_item_in_lower_case_never_runs_on_into_the_next(kind, content):
+    """A bare line over 40 characters that stops without punctuation reads as broken off; where
+    the format marks it as a list item, the next item starts a sentence of its own."""
+    assert _sentences(kind, content)[-4:] == _ITEMS
+
+
+def test_a_line_break_inside_an_html_paragraph_may_carry_a_sentence_on():
+    content = ("<p>The committee agreed that the harbour dues for visiting yachts will rise in<br>"
+               "april, after the consultation closes.</p><p>next year the fees are reviewed again.</p>")
+    assert _sentences("html", content) == [
+        "The committee agreed that the harbour dues for visiting yachts will rise in april, after the consultation "
+        "closes.", "next year the fees are reviewed again."]
+
+
+def test_hard_wrapped_markdown_paragraphs_still_run_on():
+    content = ("Membership runs for twelve months from the date of joining and can be\n"
+               "renewed at either site.\n\n- a lowercase item that is long enough to look broken off\n"
+               "- another item\n")
+    assert _sentences("md", content) == [
+        "Membership runs for twelve months from the date of joining and can be renewed at either site.",
+        "a lowercase item that is long enough to look broken off", "another item"]

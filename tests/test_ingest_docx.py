@@ -359,6 +359,36 @@ def test_a_table_of_names_keeps_its_first_row(tmp_path):
                                     "Grace Hopper; Admiral; Arlington."]
 
 
+@pytest.mark.parametrize("first, header", [
+    (["Measure", "2023", "2024"], True),
+    (["", "2023", "2024"], True),           # an empty corner over the row names
+    (["Site", "1998", "2015"], False),      # years over more years: when each opened and closed
+])
+def test_a_first_row_of_years_over_figures_names_the_columns(tmp_path, first, header):
+    below = [["Harbour visitors", "61,340", "67,905"], ["Ropewalk visitors", "9,870", "11,210"]]
+    if not header:
+        below = [["Harbour", "1791", "1968"], ["Ropewalk", "1850", "1921"]]
+    doc = load_document(tmp_path / "report.docx", "report.docx", raw=_table_doc([first, *below]))
+    if header:
+        assert doc.text.split("\n") == ["Harbour visitors — 2023: 61,340; 2024: 67,905.",
+                                        "Ropewalk visitors — 2023: 9,870; 2024: 11,210."]
+    else:
+        assert doc.text.split("\n")[0] == "Site; 1998; 2015."
+
+
+def test_bulleted_paragraphs_are_sentences_of_their_own(tmp_path):
+    """Word's bullets leave bare lines; each is a paragraph, so a long one in lower case that
+    stops without a full stop does not run on into the next."""
+    items = ["free entry to the Harbour Gallery and the Ropewalk", "10% off in the museum shop and the Galley Café",
+             "three issues a year of the newsletter The Bosun's Call"]
+    document = docx.Document()
+    document.add_paragraph("All Friends receive:")
+    for item in items:
+        document.add_paragraph(item, style="List Bullet")
+    doc = read_back(document, tmp_path, "friends.docx")
+    assert [doc.text[s:e] for chunk in chunk_document(doc) for s, e in chunk.sentences][1:] == items
+
+
 def test_a_one_row_table_is_text_even_in_bold(tmp_path):
     raw = _table_doc([["Warning", "Never open the valve while the pump runs"]], bold_first=True)
     doc = load_document(tmp_path / "pump.docx", "pump.docx", raw=raw)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Container
 
 from bot.types import SECTION_SEPARATOR, Chunk, Document
 from bot.words import STOP_WORDS
@@ -66,10 +67,12 @@ def wrap_width(text: str) -> int | None:
     return width if near >= _WRAP_SHARE * len(inner) and wider <= max(1, _WRAP_WIDER_SHARE * len(filled)) else None
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None, width: int | None = None) -> list[tuple[int, int]]:
+def sentence_spans(text: str, start: int = 0, end: int | None = None, width: int | None = None,
+                   blocks: Container[int] = ()) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences in text[start:end], whitespace trimmed, per line, or
     per run of lines where hard-wrapped text carries a sentence on (see `runs_on`; `width` is the
-    text's wrap width, found from text[start:end] when not given)."""
+    text's wrap width, found from text[start:end] when not given), never into a line starting at
+    one of `blocks` (a new paragraph or list item, as the file's format marks it)."""
     end = len(text) if end is None else end
     width = wrap_width(text[start:end]) if width is None else width
     spans: list[tuple[int, int]] = []
@@ -77,7 +80,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None, width: int
     while line_start < end:
         nl = text.find("\n", line_start, end)
         line_end = end if nl == -1 else nl
-        if nl == -1 or not runs_on(text[line_start:line_end], next_line_start(text, line_end + 1, end), width):
+        if (nl == -1 or nl + 1 in blocks
+                or not runs_on(text[line_start:line_end], next_line_start(text, line_end + 1, end), width)):
             _split_line(text, run_start, line_end, spans)
             run_start = line_end + 1
         line_start = line_end + 1
@@ -181,11 +185,12 @@ def chunk_document(doc: Document, chunk_size: int = 600, chunk_overlap: int = 15
     chunk_overlap characters of trailing sentences at the start of the next chunk."""
     chunks: list[Chunk] = []
     width = wrap_width(doc.text) or 0  # found once: a short section alone does not show it
+    blocks = frozenset(doc.block_starts)
     for sec_start, sec_end in _sections(doc):
         units: list[tuple[int, int]] = []
         # The heading line is the section's first unit: it names the section and, being text the
         # author wrote, may be the only place a fact is stated ("The winner was:" / "Maria Lopez").
-        for s, e in sentence_spans(doc.text, sec_start, sec_end, width):
+        for s, e in sentence_spans(doc.text, sec_start, sec_end, width, blocks):
             units.extend(_split_long(doc.text, s, e, chunk_size, chunk_overlap))
         for i, j in pack_units(units, chunk_size, chunk_overlap):
             chunks.append(_make_chunk(doc, units[i : j + 1], first_id + len(chunks)))

@@ -193,6 +193,7 @@ def load_document(path: Path, doc_id: str, raw: bytes | None = None) -> Document
         page_starts=tuple(parsed.page_starts),
         headings=tuple(parsed.headings),
         title=title,
+        block_starts=tuple(parsed.block_starts),
     )
 
 

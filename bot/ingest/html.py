@@ -133,6 +133,7 @@ class _HTMLText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.builder = TextBuilder()
         self.current: list[Piece] = []
+        self.after_br = False  # the current line began at a <br>: a sentence may run on into it
         self.skip_depth = 0
         self.heading_depth = 0
         self.heading_level: int | None = None  # of the <hN> being read
@@ -188,7 +189,8 @@ class _HTMLText(HTMLParser):
     def _flush(self) -> None:
         pieces = _preformatted(self.current) if self.pre_depth else collapse_whitespace(self.current)
         if pieces:
-            self.builder.add_pieces(pieces, heading=self.heading_depth > 0, level=self.heading_level)
+            self.builder.add_pieces(pieces, heading=self.heading_depth > 0, level=self.heading_level,
+                                    block=not self.after_br)
         self.current = []
 
     def _text_target(self) -> list[Piece]:
@@ -196,12 +198,13 @@ class _HTMLText(HTMLParser):
         cell = self.tables[-1].cell if self.tables else None
         return self.current if cell is None else cell
 
-    def _block_boundary(self) -> None:
+    def _block_boundary(self, tag: str) -> None:
         """A block starts or ends: a new line, or inside a table cell a space (cells stay one row)."""
         target = self._text_target()
         if target is self.current:
             if not self.definition_pending:  # <dd><p>…: the definition's paragraph stays on the term's line
                 self._flush()
+                self.after_br = tag == "br"
         else:
             target.append(Piece(" ", self.getpos()[0]))
 
@@ -277,7 +280,7 @@ class _HTMLText(HTMLParser):
                 return
         self.term_open = False
         if tag in _BLOCK_TAGS:
-            self._block_boundary()
+            self._block_boundary(tag)
         if tag == "pre":
             self.pre_depth += 1
         if tag in _HEADING_TAGS:
@@ -324,7 +327,7 @@ class _HTMLText(HTMLParser):
         if tag == "dl":
             self.term, self.term_open, self.in_term = None, False, False
         if tag in _BLOCK_TAGS:
-            self._block_boundary()  # within the <pre> still: its last line is kept as it is
+            self._block_boundary(tag)  # within the <pre> still: its last line is kept as it is
         if tag == "pre":
             self.pre_depth = max(0, self.pre_depth - 1)
         if tag in _HEADING_TAGS:

@@ -276,11 +276,11 @@ def parse_markdown(content: str) -> ParsedText:
         m = _MD_HEADING.match(raw)
         if m:
             numbers.end()
-            b.add(render_markdown_inline(_heading_text(m.group(2))), n, heading=True, level=len(m.group(1)))
+            b.add(render_markdown_inline(_heading_text(m.group(2))), n, heading=True, level=len(m.group(1)), block=True)
             continue
         footnote = _MD_FOOTNOTE_DEF.match(raw)
         if footnote:
-            b.add(render_markdown_inline(footnote.group(1)), n)
+            b.add(render_markdown_inline(footnote.group(1)), n, block=True)
             continue
         if _MD_RULE.match(raw) or _MD_TABLE_SEP.match(raw) or _MD_REF_DEF.match(raw):
             b.add("", n)
@@ -296,7 +296,7 @@ def parse_markdown(content: str) -> ParsedText:
                 header = cells  # the header row: its names go into every row below it
                 b.add("", n)
             else:
-                b.add_pieces(table_row([[Piece(c, n)] for c in cells], header))
+                b.add_pieces(table_row([[Piece(c, n)] for c in cells], header), block=True)
             continue
         header = None
         setext = (line and i + 1 < len(lines) and _MD_SETEXT.match(lines[i + 1]) and not BULLET.match(raw)
@@ -304,6 +304,7 @@ def parse_markdown(content: str) -> ParsedText:
         if setext:
             underlines.add(i + 1)
         ordered = _MD_ORDERED.match(line)
+        item = bool(ordered or BULLET.match(line))  # a list item's first line: a block of its own
         if ordered:  # the step's number stays: "What is the first step?" needs it
             number = numbers.number(len(raw) - len(raw.lstrip()), int(ordered.group(1)))
             line = f"{number}. {line[ordered.end():]}"
@@ -313,7 +314,8 @@ def parse_markdown(content: str) -> ParsedText:
             line = BULLET.sub("", line)
         line = render_markdown_inline(line)
         setext_level = (1 if lines[i + 1].strip().startswith("=") else 2) if setext else None
-        b.add(line, n, heading=bool(setext) or looks_like_heading(raw, *blank_around(lines, i)), level=setext_level)
+        heading = bool(setext) or looks_like_heading(raw, *blank_around(lines, i))
+        b.add(line, n, heading=heading, level=setext_level, block=item or heading)
     out = b.finish()
     if title:
         out.title = title

@@ -33,6 +33,9 @@ class ParsedText:
     page_starts: list[int] = field(default_factory=list)
     headings: list[tuple[int, str]] = field(default_factory=list)
     title: str = ""
+    # Where a line starts a new paragraph, list item, table row or heading, as the format marks it
+    # (Word, HTML, Markdown's items): no sentence runs on into it, however the line before ends.
+    block_starts: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -54,15 +57,20 @@ class TextBuilder:
         self.out = ParsedText()
         self.levels: list[int | None] = []  # each heading's level (1 = "#", <h1>), None where unknown
 
-    def add(self, line: str, source_line: int, heading: bool = False, level: int | None = None) -> None:
-        self.add_pieces([Piece(line, source_line)], heading, level)
+    def add(self, line: str, source_line: int, heading: bool = False, level: int | None = None,
+            block: bool = False) -> None:
+        self.add_pieces([Piece(line, source_line)], heading, level, block)
 
-    def add_pieces(self, pieces: Sequence[Piece], heading: bool = False, level: int | None = None) -> None:
-        """One output line made of pieces; the line map gains an entry wherever the source line changes."""
+    def add_pieces(self, pieces: Sequence[Piece], heading: bool = False, level: int | None = None,
+                   block: bool = False) -> None:
+        """One output line made of pieces; the line map gains an entry wherever the source line
+        changes. `block`: the line starts a paragraph, item, row or heading of the source."""
         if self.parts:
             self.parts.append("\n")
             self.length += 1
         line_start = self.length
+        if block:
+            self.out.block_starts.append(line_start)
         for k, piece in enumerate(pieces):
             self._reach_page(piece.page)
             if k == 0 or (piece.text and piece.source_line != self.out.source_lines[-1]):
@@ -165,16 +173,25 @@ def table_row(cells: Sequence[Sequence[Piece]], header: Sequence[str] | None) ->
 
 
 _LABEL_MAX_CHARS = 40  # a column name is short
+# A year naming a column: "2024", "FY2024", "2023/24", "2023–2024".
+_YEAR_LABEL = re.compile(r"(?:FY\s?)?(?:19|20)\d\d(?:\s?[/–-]\s?(?:19|20)?\d\d)?")
 
 
 def reads_as_header(first: Mapping[int, str], below: Sequence[Mapping[int, str]]) -> bool:
     """Whether a table's first row, unmarked, plainly holds column names (cells by column): three
-    or more short labels, none with a digit or a full stop, over a column whose every other cell
-    holds a figure ("Period | Monthly rent | Due date" over "$2,150.00", "$2,250.00"). A table of
-    names whose last column has a room number in one row is not enough, and two columns are left
-    alone: "Name | Ada" over "Age | 36" is a list of fields, not a header."""
-    if len(first) < 3 or not all(0 < len(cell) <= _LABEL_MAX_CHARS and not re.search(r"[\d.]", cell)
-                                 for cell in first.values()):
+    or more short labels, none with a digit or a full stop but for years ("Measure | 2023 | 2024",
+    where the corner may be empty), over a column whose every other cell holds a figure ("Period |
+    Monthly rent | Due date" over "$2,150.00", "$2,250.00"). A table of names whose last column has
+    a room number in one row is not enough, and two columns are left alone: "Name | Ada" over
+    "Age | 36" is a list of fields, not a header; nor is a row of years over more years ("Harbour
+    Gallery | 1998 | 2015" over "Ropewalk | 1791 | 1968": when each site opened and closed)."""
+    cells = [cell.strip() for _, cell in sorted(first.items())]
+    years = [column for column, cell in first.items() if _YEAR_LABEL.fullmatch(cell.strip())]
+    labels = cells[1:] if years and not cells[0] else cells  # "| 2023 | 2024": an empty corner
+    dated = any(all(re.fullmatch(r"\d{4}", cells.get(column, "").strip()) for cells in below) for column in years)
+    if len(cells) < 3 or len({first[c].strip() for c in years}) < len(years) or dated or not all(
+            _YEAR_LABEL.fullmatch(cell) or (0 < len(cell) <= _LABEL_MAX_CHARS and not re.search(r"[\d.]", cell))
+            for cell in labels):
         return False
     return bool(below) and any(all(re.search(r"\d", cells.get(column, "")) for cells in below)
                                for column in first)

@@ -66,7 +66,7 @@ def parse_docx(raw: bytes) -> ParsedText:
         if heading and not style_title and _TITLE_STYLE.fullmatch(style.strip()):
             style_title = text
         if text:
-            b.add(text, max(number, 1), heading=heading, level=heading_level(style) if heading else None)
+            b.add(text, max(number, 1), heading=heading, level=heading_level(style) if heading else None, block=True)
     out = b.finish()
     out.title = _core_title(document) or style_title or out.title
     return out
