@@ -101,7 +101,8 @@ def test_csv_with_list_and_pipe_answers_and_multiline_cells(tmp_path):
     ("bad.jsonl", '{"question": "ok?", "answers": ["a"]}\n\n{"question": "broken", \n', "bad.jsonl line 3: not valid JSON"),
     ("bad.jsonl", '["a list"]\n', "line 1: expected a JSON object"),
     ("bad.jsonl", '{"answers": ["a"]}\n', "line 1: missing 'question'"),
-    ("bad.jsonl", '{"question": "ok?", "answers": []}\n', "line 1: an answerable question needs at least one"),
+    ("bad.jsonl", '{"question": "ok?", "answers": []}\n', 'needs at least one non-empty answer (mark one the '
+     'documents do not answer with "answerable": false)'),
     ("bad.jsonl", '{"question": "  ", "answers": ["a"]}\n', "line 1: the question is empty"),
     ("bad.jsonl", '{"question": "ok?", "answers": ["a"], "answerable": "maybe"}\n', "'answerable' must be true or false"),
     ("bad.csv", 'question,answer\nq?,a\n', "missing column(s) answers (found: question, answer)"),

@@ -238,7 +238,8 @@ def _item(record: dict, line: int, default_id: str) -> EvalItem:
         raise ValueError("'answers' must be a list of strings")
     answers = tuple(a for a in answers if a.strip())
     if answerable and not answers:
-        raise ValueError("an answerable question needs at least one non-empty answer")
+        raise ValueError("an answerable question needs at least one non-empty answer "
+                         "(mark one the documents do not answer with \"answerable\": false)")
     evidence = record.get("evidence") or ""
     if not isinstance(evidence, str):
         raise ValueError("'evidence' must be text")
