@@ -21,12 +21,11 @@ from bot.read.answerability import (
 )
 from bot.read.extent import fills_a_named_cell, widen
 from bot.read.passage_prior import rank_with_retrieval
+from bot.read.doubts import asked_event_instead, asked_event_instead_in_text, not_held, not_held_in_text
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
-from bot.read.opposite_events import opposite_event
-from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
+from bot.read.unknown_names import CorpusVocabulary
 from bot.config import Settings, load_settings
 from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
-from bot.ingest.chunking import sentence_spans
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
@@ -39,7 +38,6 @@ from bot.model_paths import BUNDLED_READER_DIR
 from bot.questions import as_question, clean_question
 from bot.search.retrieval import Retriever
 from bot.read.sentence import SentenceReader
-from bot.read.windows import line_bounds
 from bot.types import SECTION_SEPARATOR, Chunk, Citation, DocumentInfo, Passage, ReaderResult, ReadItem, Response, Span
 
 log = logging.getLogger(__name__)
@@ -603,7 +601,11 @@ class Bot:
         for (question, text, name), result in zip(requests, results):
             t1 = time.perf_counter()
             decision = decide(result, None, calibration, threshold)
-            unlike = opposite_event(question, *_sentence_in(text, decision.best)) if decision.best else ""
+            unlike = not_held_in_text(question, text, decision.best) if decision.best else ""
+            instead = asked_event_instead_in_text(question, result, text) if unlike else None
+            if instead is not None:
+                result, unlike = instead, ""
+                decision = decide(result, None, calibration, threshold)
             if unlike:
                 decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
             response = Response(question=question, answer="", abstained=True, score=decision.score,
@@ -691,15 +693,13 @@ class Bot:
 
     def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult, threshold: float) -> Response:
         decision = decide(result, passages, self.calibration, threshold)
-        # The documents hold something like the answer, about another year, version, month...
-        unlike = mismatch(p.reader_question, decision.best, passages, self._facts) if decision.best else ""
-        if decision.best and not unlike:  # ... about the opposite event ("established" for "dissolved")
-            unlike = opposite_event(p.reader_question, *_sentence_of(decision.best, passages))
-        if decision.best and not unlike and self._vocabulary is not None:
-            # ... or never name what it is about ("the Amsterdam office" of a firm in Paris and Rome).
-            unknown = unknown_name(p.reader_question, self._vocabulary)
-            if unknown and not answers_for_the_rest(_line_of(decision.best, passages)):
-                unlike = f"no document mentions {unknown}"
+        # The documents hold something like the answer, not the answer (bot/read/doubts.py).
+        question, facts, vocabulary = p.reader_question, self._facts, self._vocabulary
+        unlike = not_held(question, decision.best, passages, facts, vocabulary) if decision.best else ""
+        instead = asked_event_instead(question, result, passages, facts, vocabulary) if unlike else None
+        if instead is not None:  # a lower choice tells of the asked event: that is the answer
+            result, unlike = instead, ""
+            decision = decide(result, passages, self.calibration, threshold)
         if unlike:
             decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
         elif decision.best and fills_a_named_cell(p.reader_question, decision.best,
@@ -734,28 +734,6 @@ class Bot:
             spans, passages, supports=lambda span: not mismatch(p.reader_question, span, passages, self._facts))
         response.reason = "; ".join(notices)
         return response
-
-
-def _sentence_in(text: str, span: Span) -> tuple[str, tuple[int, int]]:
-    """The sentence(s) of a given text a span lies in, and the span's offsets in them."""
-    inside = [(s, e) for s, e in sentence_spans(text) if s < span.end and span.start < e]
-    start, end = (min(s for s, _ in inside), max(e for _, e in inside)) if inside else (span.start, span.end)
-    start, end = min(start, span.start), max(end, span.end)
-    return text[start:end], (span.start - start, span.end - start)
-
-
-def _sentence_of(span: Span, passages: list[Passage]) -> tuple[str, tuple[int, int]]:
-    """The sentence(s) of its passage a span lies in, and the span's offsets in them."""
-    chunk = passages[span.passage_index].chunk
-    start, end = chunk.sentences_around(span.start, span.end)
-    return chunk.text[start - chunk.start:end - chunk.start], (span.start - start, span.end - start)
-
-
-def _line_of(span: Span, passages: list[Passage]) -> str:
-    """The line of its passage a span lies on."""
-    chunk = passages[span.passage_index].chunk
-    start, end = line_bounds(chunk.text, span.start - chunk.start, span.end - chunk.start)
-    return chunk.text[start:end]
 
 
 def read_item(chunk: Chunk, passage_index: int) -> ReadItem:

@@ -137,6 +137,19 @@ def test_a_doer_s_column_is_named_by_its_verb_and_a_tie_keeps_the_reader_s_colum
     assert answer_of("Who owns R-09?", [span_of(p, "Security finding blocks the beta")], [p])[0].text == "Tom Okafor"
 
 
+def test_a_row_named_by_one_of_its_cells_answers_from_the_column_the_question_names():
+    objects = ("Highlights\nTT-38 — Object: Customs seal of Memel; Date: 1851; Lender: Klaipeda History Museum.\n"
+               "TT-41 — Object: Ship's bell of the Brightwater; Date: 1902; Lender: Portwick Town Council.")
+    p = passage(objects, section="Highlights")
+    code = span_of(p, "TT-38")
+    # "lent" names the Lender column, "customs seal of Memel" the row
+    assert answer_of("Who lent the customs seal of Memel?", [code], [p])[0].text == "Klaipeda History Museum"
+    # the row named by only some words of its cell: the reader's choice stands
+    assert answer_of("Who lent the customs seal?", [code], [p])[0] == code
+    # no column named: the reader's choice stands
+    assert answer_of("What is the number of the customs seal of Memel?", [code], [p])[0] == code
+
+
 def test_a_span_filling_the_cell_the_question_names_is_told_apart_from_one_of_another_row():
     from bot.read.extent import fills_a_named_cell
 
@@ -292,6 +305,16 @@ def test_a_question_for_one_item_of_a_list_keeps_that_item():
     noted = passage(text + "\n\nOn Saturday parking is free.")
     saturday = span_of(noted, "10:00-14:00")
     assert answer_of("What are the opening hours on Saturday?", [saturday], [noted])[0] == saturday
+
+
+def test_a_plural_question_for_the_thing_one_item_is_labelled_with_keeps_that_item():
+    text = ("Getting here\nBy train: Portwick station is a 12-minute walk.\nBy bus: the 7 and 7A stop at Quay "
+            "Street.\nBy car: the nearest car park is Dockside.")
+    p = passage(text, heading_end=len("Getting here"))
+    best = span_of(p, "the 7 and 7A")
+    assert answer_of("Which buses stop outside the Harbour Gallery?", [best], [p])[0] == best
+    # the thing asked for is not an item's label: the whole list answers
+    assert answer_of("Which ways of getting here are there?", [best], [p])[0].text.startswith("By train")
 
 
 def test_a_sentence_wrapped_after_a_colon_is_no_list():

@@ -2,7 +2,9 @@
 
 import pytest
 
-from bot.read.opposite_events import opposite_event
+from bot.read.doubts import asked_event_instead_in_text
+from bot.read.opposite_events import names_asked_event, opposite_event
+from bot.types import ReaderResult, Span
 
 
 @pytest.mark.parametrize("question, sentence, reason", [
@@ -11,6 +13,8 @@ from bot.read.opposite_events import opposite_event
     ("When did she die?", "She was born in 1901 in Paris.", "says born, not die"),
     ("When did he resign?", "He joined the board in 2010.", "says joined, not resign"),
     ("By how much did sales fall?", "Sales rose by 4% in 2023.", "says rose, not fall"),
+    ("When was the yard founded?", "The yard closed in 1914.", "says closed, not founded"),
+    ("When did the gallery reopen?", "The gallery stayed closed during May 2024.", "says closed, not reopen"),
 ])
 def test_an_answer_about_the_opposite_event_is_refused(question, sentence, reason):
     assert reason in opposite_event(question, sentence)
@@ -23,6 +27,7 @@ def test_an_answer_about_the_opposite_event_is_refused(question, sentence, reaso
     ("What was found in the cave?", "The cave was abolished as a site in 1990."),  # "found": of "find"
     ("When does the shop close?", "The shop opens at 9:00 and is open until 17:30."),  # hours, not events
     ("Who won the cup in 1990?", "Leeds defeated Arsenal in the 1990 final."),  # sides swap with the subject
+    ("When was the station founded?", "The station, close to the harbour, opened in 1870."),  # "close": near
 ])
 def test_a_sentence_that_may_answer_is_not_refused(question, sentence):
     assert opposite_event(question, sentence) == ""
@@ -41,3 +46,21 @@ def test_a_sentence_that_may_answer_is_not_refused(question, sentence):
 def test_the_answer_s_own_clause_decides(question, sentence, answer, refused):
     at = sentence.index(answer)
     assert bool(opposite_event(question, sentence, (at, at + len(answer)))) is refused
+
+
+def test_a_lower_choice_about_the_asked_event_answers_instead():
+    text = ("The site stayed closed during May 2024 while the roof was repaired. "
+            "The Ropewalk reopened to visitors on 6 June 2024.")
+
+    def span(words: str, score: float) -> Span:
+        at = text.index(words)
+        return Span(words, "doc", at, at + len(words), score, 0, no_answer_score=-1.0)
+
+    assert names_asked_event("When did the Ropewalk reopen?", text, (text.index("6 June"), len(text) - 1))
+    result = ReaderResult([span("May 2024", 9.0), span("6 June 2024", 7.0)])
+    instead = asked_event_instead_in_text("When did the Ropewalk reopen?", result, text)
+    assert instead is not None and [s.text for s in instead.spans] == ["6 June 2024", "May 2024"]
+    assert instead.best_null == -1.0
+    # no lower choice names the asked event: nothing instead, the question is refused
+    only_may = ReaderResult([span("May 2024", 9.0), span("the roof", 5.0)])
+    assert asked_event_instead_in_text("When did the Ropewalk reopen?", only_may, text) is None

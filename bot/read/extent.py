@@ -82,33 +82,54 @@ def asks_explicitly_for_several(question: str) -> bool:
 def asks_for_several(question: str) -> bool:
     """Whether a question asks for several things: explicitly, or by a plural ("Which documents
     must be attached?", "What are the risks?")."""
-    if asks_explicitly_for_several(question):
-        return True
+    return asks_explicitly_for_several(question) or _plural_asked(question) is not None
+
+
+def _plural_asked(question: str) -> str | None:
+    """The plural a "what" or "which" question asks for ("documents" of "Which documents must be
+    attached?", "" for "What are the risks?"), or None where it asks for one thing."""
     written = re.findall(r"[A-Za-z][A-Za-z'-]*", question)
     if written and written[0].lower() in ("what", "which"):
         for n, as_written in enumerate(written[1:4]):
             word = as_written.lower()
             if word in ("are", "were"):
-                return n == 0  # "What are the risks?"; not "What format are thumbnails saved in?"
+                return "" if n == 0 else None  # "What are the risks?"; not "What format are thumbnails saved in?"
             if word in _AUXILIARIES or word in _VERBS_IN_S:
-                return False
+                return None
             if (len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
                     and not as_written[:1].isupper()):
                 # A plural: "Which documents", "What risks", "What safety documents must..."; not
                 # "Which Windows version", nor the verb of "What command checks the install?".
                 following = written[n + 2].lower() if n + 2 < len(written) else ""
-                return n == 0 or following in _AUXILIARIES or following in ("are", "were", "need", "")
-    return False
+                several = n == 0 or following in _AUXILIARIES or following in ("are", "were", "need", "")
+                return word if several else None
+    return None
+
+
+def _singular(word: str) -> str:
+    """A plural's singular, roughly ("buses" -> "bus", "ferries" -> "ferry", "trains" -> "train")."""
+    for plural, singular in (("ies", "y"), ("ses", "s"), ("xes", "x"), ("ches", "ch"), ("shes", "sh"), ("s", "")):
+        if word.endswith(plural):
+            return word[: len(word) - len(plural)] + singular
+    return word
 
 
 def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start: int, doc_id: str = "") -> bool:
     """Whether a name or a figure of the question ("on Saturday", "Windows", "in 2002") stands in
     the answer's item of the list and in no other: the question asks for that item, not the list.
     A name the passage gives above the list, or the file name ("the RX-300" of the RX-300's manual),
-    says which document is asked about, not which item."""
+    says which document is asked about, not which item. So does the thing a plural question asks
+    for, where it labels the answer's item alone ("Which buses stop outside?" of "By bus: the 7 and
+    7A stop at Quay Street" among "By train: …" and "By car: …")."""
+    first, last = lines.index(items[0]), lines.index(items[1])
+    plural = _plural_asked(question)
+    if plural:
+        labelled = [i for i in range(first, last + 1)
+                    if (m := _LABELLED.match(lines[i])) and _singular(plural) in _WORD.findall(m["label"].lower())]
+        if labelled == [lines.index(start)]:
+            return True
     after_first_word = question.strip().partition(" ")[2]
     specific = {w.lower() for w in re.findall(r"\b(?:[A-Z][\w'-]*|\d[\w.,:/-]*)", after_first_word)}
-    first, last = lines.index(items[0]), lines.index(items[1])
     # What heads the list (the title, its heading, its lead-in) and the file name: not a note below it.
     heading = lines.text[:lines.bounds[first][0]] + "\n" + doc_id
     around = {w.replace("-", "") for w in _WORD.findall(heading.lower().replace("_", " "))}
@@ -178,6 +199,8 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     lines = _Lines(chunk.text)
     start, end = best.start - chunk.start, best.end - chunk.start
     moved = _named_row_value(question, start, end, lines)
+    if moved is None:
+        moved = _named_cell_of_row(question, start, end, lines)
     if moved is not None:
         return Extent([_respan(best, passage, *moved), best, *rest], "row")
     if not _in_named_line(question, start, end, lines):
@@ -473,6 +496,26 @@ def _named_row_value(question: str, start: int, end: int, lines: _Lines) -> tupl
     return line_start + value_start, line_start + value_end
 
 
+def _named_cell_of_row(question: str, start: int, end: int, lines: _Lines) -> tuple[int, int] | None:
+    """Offsets of the cell in the column the question names, of the table row start..end lies in,
+    where the question names the row by another of its cells rather than its label: "Who lent the
+    customs seal of Memel?" of "TT-38 — Object: Customs seal of Memel; Date: 1851; Lender: Klaipėda
+    History Museum." is the Lender cell, not the row's catalogue number. None otherwise."""
+    i = lines.index(start)
+    row = _row_cells(lines[i]) if lines.index(max(start, end - 1)) == i else None
+    if row is None:
+        return None
+    named = _named_column(question, [name for _, _, name in row[1]])
+    cell = next(((s, e) for s, e, name in row[1] if name == named), None)
+    offset = lines.bounds[i][0]
+    if cell is None or offset + cell[0] <= start and end <= offset + cell[1]:
+        return None
+    asked = _content_words(question)
+    if not any((words := _content_words(lines[i][s:e])) and words <= asked for s, e, name in row[1] if name != named):
+        return None
+    return offset + cell[0], offset + cell[1]
+
+
 def _named_column(question: str, columns: list[str]) -> str | None:
     """The column whose name the question says (all its words, as stems), the longest name winning;
     None when it names none, or two equally long ones."""
@@ -485,10 +528,23 @@ def _named_column(question: str, columns: list[str]) -> str | None:
     return named[0][1]
 
 
+# The past of verbs whose doer names a column, where the stem does not show the verb: "Who lent
+# the seal?" asks for the "Lender".
+_IRREGULAR_PAST = {"lent": "lend", "wrote": "write", "written": "write", "led": "lead", "built": "build",
+                   "made": "make", "paid": "pay", "sold": "sell", "bought": "buy", "taught": "teach",
+                   "sent": "send", "gave": "give", "given": "give", "held": "hold", "kept": "keep",
+                   "drove": "drive", "driven": "drive", "spoke": "speak", "spoken": "speak", "ran": "run"}
+
+
 def _column_word_asked(word: str, asked: set[str]) -> bool:
     """Whether the question says a column's word, or the verb of a doer's ("owns" for "Owner",
-    "approves" for "Approver")."""
-    return stem(word) in asked or (len(word) > 4 and word.endswith(("er", "or")) and stem(word[:-2]) in asked)
+    "approves" for "Approver", "lent" for "Lender")."""
+    if stem(word) in asked:
+        return True
+    if len(word) <= 4 or not word.lower().endswith(("er", "or")):
+        return False
+    verbs = {stem(word[:-2]), stem(word[:-1])}  # "Owner": "own"; "Writer": "write"
+    return bool(verbs & asked) or any(stem(base) in verbs for past, base in _IRREGULAR_PAST.items() if past in asked)
 
 
 def fills_a_named_cell(question: str, span: Span, passage: Passage) -> bool:

@@ -9,8 +9,10 @@ something like the answer, not the answer.
 Only pairs whose sides do not swap with the sentence's subject are listed: "X defeated Y" is a
 win for X, and "sold to Google" is a purchase by Google, so winning and buying are left out. Words
 compare by their Snowball stems ("dissolved", "dissolution": "dissolv", "dissolut"). Words that
-are as often something else are left out: "open" and "close" (a shop's hours), "fire", "scrap",
-"liquid"; and "found" alone is the past of "find", not "founded".
+are as often something else are left out: "open" (a shop's hours), "fire", "scrap", "liquid";
+"found" alone is the past of "find", not "founded", and "close" alone is as often "near" ("close
+to the harbour") as "shut"; "closed", "closing" and "closure" end something, as "reopened" starts
+it again ("When did the Ropewalk reopen?" is not answered by "it stayed closed during May 2024").
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from bot.words import stem
 # (one side, the other side) of a pair of opposite events, as word stems.
 _OPPOSITES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"establish", "found", "foundat", "creat", "creation", "launch", "introduc", "inaugur", "incorpor",
-                "start", "began", "begin", "begun", "commenc"}),
-     frozenset({"dissolv", "dissolut", "abolish", "abolit", "disband", "termin", "discontinu", "defunct", "ceas"})),
+                "start", "began", "begin", "begun", "commenc", "reopen"}),
+     frozenset({"dissolv", "dissolut", "abolish", "abolit", "disband", "termin", "discontinu", "defunct", "ceas",
+                "close", "closur", "shut"})),
     (frozenset({"born", "birth"}), frozenset({"die", "death", "dead", "deceas"})),
     (frozenset({"hire", "join", "appoint", "recruit"}), frozenset({"dismiss", "resign", "retir"})),
     (frozenset({"increas", "rise", "rose", "risen", "grew", "grow", "grown"}),
@@ -31,10 +34,12 @@ _OPPOSITES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"arriv"}), frozenset({"depart"})),
 )
 _WORD = re.compile(r"[A-Za-z]+")
+# Words whose stem would say more than the word does: "found" (of "find"), "close" (near).
+_NOT_THEIR_STEM = {"found": "find", "close": "near"}
 
 
 def _stems(text: str) -> set[str]:
-    return {"find" if w.lower() == "found" else stem(w) for w in _WORD.findall(text)}
+    return {_NOT_THEIR_STEM.get(w.lower()) or stem(w) for w in _WORD.findall(text)}
 
 
 # Where a sentence passes from one event to another ("commences on 1 June and terminates on 31
@@ -50,20 +55,35 @@ def opposite_event(question: str, sentence: str, answer: tuple[int, int] | None 
     one ("the passage says established, not dissolved"). With `answer` (the answer's offsets in the
     sentence), the answer's own clause decides where it names an event of the pair: "The lease
     commences on 1 June and terminates on 31 May" answers "When does it start?" with 1 June."""
-    asked = _stems(question)
-    for one, other in _OPPOSITES:
-        for side, opposite in ((one, other), (other, one)):
-            if not asked & side or asked & opposite:
-                continue
-            if answer is None:
-                found = _stems(sentence)
-            else:  # the answer's phrase, else its clause ("In May 2015," names no event: "..., Morocco established")
-                found = _stems(_part(sentence, answer, _EVENT_BREAK, _PHRASE_BREAK))
-                if not found & (side | opposite):
-                    found = _stems(_part(sentence, answer, _EVENT_BREAK))
-            if not found & side and found & opposite:
-                return f"the passage says {_first(sentence, opposite)}, not {_first(question, side)}"
+    for side, opposite in _asked_sides(question):
+        found = _said(sentence, answer, side | opposite)
+        if not found & side and found & opposite:
+            return f"the passage says {_first(sentence, opposite)}, not {_first(question, side)}"
     return ""
+
+
+def names_asked_event(question: str, sentence: str, answer: tuple[int, int]) -> bool:
+    """Whether the answer's own phrase or clause in `sentence` names the event the question asks
+    about, of one of the pairs: "6 June 2024" in "The Ropewalk reopened on 6 June 2024" for "When
+    did the Ropewalk reopen?"."""
+    return any(_said(sentence, answer, side | opposite) & side for side, opposite in _asked_sides(question))
+
+
+def _asked_sides(question: str) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """(asked side, its opposite) of each pair the question names one side of, and not the other."""
+    asked = _stems(question)
+    return [(side, opposite) for one, other in _OPPOSITES for side, opposite in ((one, other), (other, one))
+            if asked & side and not asked & opposite]
+
+
+def _said(sentence: str, answer: tuple[int, int] | None, events: frozenset[str]) -> set[str]:
+    """The stems `sentence` says around the answer: the answer's phrase where it names one of
+    `events`, else its clause ("In May 2015," names no event: "..., Morocco established"); the
+    whole sentence without an answer."""
+    if answer is None:
+        return _stems(sentence)
+    found = _stems(_part(sentence, answer, _EVENT_BREAK, _PHRASE_BREAK))
+    return found if found & events else _stems(_part(sentence, answer, _EVENT_BREAK))
 
 
 def _part(sentence: str, answer: tuple[int, int], *breaks: re.Pattern[str]) -> str:
@@ -75,4 +95,4 @@ def _part(sentence: str, answer: tuple[int, int], *breaks: re.Pattern[str]) -> s
 
 def _first(text: str, stems: frozenset[str]) -> str:
     """The first word of `text` with one of `stems`, as written."""
-    return next((w for w in _WORD.findall(text) if w.lower() != "found" and stem(w) in stems), "")
+    return next((w for w in _WORD.findall(text) if w.lower() not in _NOT_THEIR_STEM and stem(w) in stems), "")
