@@ -30,7 +30,7 @@ from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
 from bot.errors import CorpusError, IndexStoreError, UsageError, first_line
-from bot.files import NAME_MAX, atomic_write_bytes
+from bot.files import NAME_MAX, atomic_write, atomic_write_bytes
 from bot.formatting import one_line_name
 from bot.search.documents import DocumentProcessor
 from bot.search.index import LoadedIndex, SyncReport, iso_time, load_published, manifest_stamp, sync_index
@@ -133,6 +133,30 @@ class _Prepared:
     retrieval_query: str
     notice: str
     follow_up: bool = False  # read with the conversation before it
+
+
+@dataclass(frozen=True)
+class _FolderEntry:
+    """What a name in the corpus folder held before an upload took it: nothing, the bytes of a
+    file, or a symbolic link (kept as a link: its target may lie outside the folder, and must not
+    become a copy in it)."""
+
+    data: bytes | None = None
+    link: str | None = None
+
+    @classmethod
+    def of(cls, path: Path) -> "_FolderEntry":
+        if path.is_symlink():
+            return cls(link=os.readlink(path))
+        return cls(data=path.read_bytes()) if path.exists() else cls()
+
+    def restore(self, path: Path) -> None:
+        if self.link is not None:
+            atomic_write(path, lambda tmp: os.symlink(self.link, tmp))
+        elif self.data is not None:
+            atomic_write_bytes(path, self.data)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def upload_file_name(filename: str) -> str:
@@ -407,7 +431,7 @@ class Bot:
             raise CorpusError(f"corpus folder not found: {corpus}")
         name = self._stored_name(name)
         target = corpus / name
-        if target.exists() and not replace:
+        if os.path.lexists(target) and not replace:  # a link to nothing is there too
             skipped = dict(self._index.report.skipped) if self._index is not None else {}
             if name in skipped:
                 raise UsageError(f"{name} is in the corpus folder but was not indexed ({skipped[name]}); "
@@ -426,16 +450,16 @@ class Bot:
         # Written and indexed under one lock: a question's refresh in between would index the
         # upload itself, and this report would then show nothing added.
         with self._sync_lock:
-            previous = target.read_bytes() if target.exists() else None
+            previous = _FolderEntry.of(target)
             atomic_write_bytes(target, data)
             try:
                 report = self._sync_holding_lock(progress=progress)
             except BaseException:  # the folder goes back as it was, whatever stopped the indexing
-                self._restore(target, previous)
+                previous.restore(target)
                 raise
             skipped = dict(report.skipped)
             if name in skipped:  # refused on indexing after all: put the folder back as it was
-                self._restore(target, previous)
+                previous.restore(target)
                 self._sync_holding_lock()
                 raise UsageError(f"{name}: {skipped[name]}")
             return report
@@ -464,13 +488,6 @@ class Bot:
             return _same_name(name, os.listdir(self.settings.corpus_dir))
         except OSError:
             return name
-
-    @staticmethod
-    def _restore(target: Path, previous: bytes | None) -> None:
-        if previous is None:
-            target.unlink(missing_ok=True)
-            return
-        atomic_write_bytes(target, previous)
 
     # ----- calibration -----
     @property

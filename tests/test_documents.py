@@ -194,6 +194,32 @@ def test_a_failed_upload_leaves_the_folder_as_it_was(docs_bot, small_settings, m
     assert sorted(p.name for p in small_settings.corpus_dir.iterdir()) == sorted(SAMPLE_DOCS)
 
 
+def test_a_failed_upload_over_a_link_leaves_the_link(docs_bot, small_settings, monkeypatch, tmp_path):
+    """A link to a file outside the folder is skipped, not indexed; an upload in its place that
+    fails must not leave a copy of the outside file in the folder."""
+    outside = tmp_path / "outside" / "secret.txt"
+    outside.parent.mkdir()
+    outside.write_text("The launch code is 7741-ALPHA.")
+    link, dangling = small_settings.corpus_dir / "notes.txt", small_settings.corpus_dir / "gone.txt"
+    link.symlink_to(outside)
+    dangling.symlink_to(tmp_path / "outside" / "missing.txt")
+    docs_bot.ask(BRIDGE_QUESTION)
+
+    def failing_sync(*args, **kwargs):
+        raise RuntimeError("indexing stopped")
+
+    monkeypatch.setattr(bot.pipeline, "sync_index", failing_sync)
+    for path in (link, dangling):
+        with pytest.raises(RuntimeError, match="indexing stopped"):
+            docs_bot.add_document(path.name, b"Narwhals live in Arctic waters around Greenland.", replace=True)
+    monkeypatch.undo()
+    assert link.is_symlink() and link.resolve() == outside.resolve()
+    assert dangling.is_symlink() and not dangling.exists()
+    # a link to nothing holds its name too: an upload replaces it only when asked
+    with pytest.raises(UsageError, match="gone.txt is in the corpus folder but was not indexed"):
+        docs_bot.add_document("gone.txt", b"Narwhals live in Arctic waters around Greenland.")
+
+
 def test_the_list_and_uploads_see_files_changed_on_disk(docs_bot, small_settings):
     docs_bot.documents()
     (small_settings.corpus_dir / "notes.txt").write_text("Narwhals live in Arctic waters around Greenland.")
