@@ -21,7 +21,7 @@ from bot.read.answerability import (
 )
 from bot.read.extent import fills_a_named_cell, widen
 from bot.read.passage_prior import rank_with_retrieval
-from bot.read.doubts import asked_event_instead, asked_event_instead_in_text, not_held, not_held_in_text
+from bot.read.doubts import held_instead, held_instead_in_text, not_held, not_held_in_text
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
 from bot.read.unknown_names import CorpusVocabulary
 from bot.config import Settings, load_settings
@@ -29,7 +29,7 @@ from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
 from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
-from bot.errors import CorpusError, IndexStoreError, UsageError, first_line
+from bot.errors import CorpusError, IndexBusyError, IndexStoreError, UsageError, first_line
 from bot.files import NAME_MAX, atomic_write, atomic_write_bytes
 from bot.formatting import one_line_name
 from bot.search.documents import DocumentProcessor
@@ -222,16 +222,23 @@ class Bot:
 
     def load_index(self, progress: bool = False) -> LoadedIndex:
         """Build or load the index now if that has not happened yet; returns it. `progress` shows
-        the embedding of new documents on stderr."""
+        the embedding of new documents on stderr. While another process updates the index (a
+        `bot index` of a large folder), the index published before is answered from, not waited for."""
         if self._index is None:
             if self.read_only:
                 with self._sync_lock:
                     self._adopt_published()
-            else:
+                return self._index
+            try:
+                with self._sync_lock:
+                    self._sync_holding_lock(progress=progress, wait=False)
+            except IndexBusyError as busy:
                 try:
+                    self._answer_from_published(busy)
+                except IndexStoreError:  # nothing published yet to answer from: wait for the first
                     self.sync(progress=progress)
-                except IndexStoreError as exc:
-                    self._answer_from_published(exc)
+            except IndexStoreError as exc:
+                self._answer_from_published(exc)
         return self._index
 
     def _answer_from_published(self, failure: IndexStoreError) -> None:
@@ -262,13 +269,13 @@ class Bot:
             raise UsageError("this bot answers from an index another process maintains; it cannot change it")
 
     def _sync_holding_lock(self, force: bool = False, progress: bool = False,
-                           leave_out: frozenset[str] = frozenset()) -> SyncReport:
+                           leave_out: frozenset[str] = frozenset(), wait: bool = True) -> SyncReport:
         self._check_writable()
         # Taken first: edits made during the sync are seen next time.
         signature = corpus_signature(self.settings.corpus_dir, self.settings.index_dir)
         messages: list[str] = []
         index = sync_index(self.settings, self.embedder, progress=progress, force=force, notify=messages.append,
-                           processor=self.processor, leave_out=leave_out)
+                           processor=self.processor, leave_out=leave_out, wait=wait)
         self._install(index, signature)
         messages += [f"skipped {one_line_name(rel)}: {reason}" for rel, reason in index.report.skipped]
         self.messages, self.out_of_date = messages, ""
@@ -619,7 +626,7 @@ class Bot:
             t1 = time.perf_counter()
             decision = decide(result, None, calibration, threshold)
             unlike = not_held_in_text(question, text, decision.best) if decision.best else ""
-            instead = asked_event_instead_in_text(question, result, text) if unlike else None
+            instead = held_instead_in_text(question, result, text) if unlike else None
             if instead is not None:
                 result, unlike = instead, ""
                 decision = decide(result, None, calibration, threshold)
@@ -713,8 +720,8 @@ class Bot:
         # The documents hold something like the answer, not the answer (bot/read/doubts.py).
         question, facts, vocabulary = p.reader_question, self._facts, self._vocabulary
         unlike = not_held(question, decision.best, passages, facts, vocabulary) if decision.best else ""
-        instead = asked_event_instead(question, result, passages, facts, vocabulary) if unlike else None
-        if instead is not None:  # a lower choice tells of the asked event: that is the answer
+        instead = held_instead(question, result, passages, facts, vocabulary) if unlike else None
+        if instead is not None:  # a lower choice names what the best one lacks: that is the answer
             result, unlike = instead, ""
             decision = decide(result, passages, self.calibration, threshold)
         if unlike:

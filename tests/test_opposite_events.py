@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.read.doubts import asked_event_instead_in_text
+from bot.read.doubts import held_instead_in_text
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.types import ReaderResult, Span
 
@@ -58,9 +58,9 @@ def test_a_lower_choice_about_the_asked_event_answers_instead():
 
     assert names_asked_event("When did the Ropewalk reopen?", text, (text.index("6 June"), len(text) - 1))
     result = ReaderResult([span("May 2024", 9.0), span("6 June 2024", 7.0)])
-    instead = asked_event_instead_in_text("When did the Ropewalk reopen?", result, text)
+    instead = held_instead_in_text("When did the Ropewalk reopen?", result, text)
     assert instead is not None and [s.text for s in instead.spans] == ["6 June 2024", "May 2024"]
     assert instead.best_null == -1.0
     # no lower choice names the asked event: nothing instead, the question is refused
     only_may = ReaderResult([span("May 2024", 9.0), span("the roof", 5.0)])
-    assert asked_event_instead_in_text("When did the Ropewalk reopen?", only_may, text) is None
+    assert held_instead_in_text("When did the Ropewalk reopen?", only_may, text) is None

@@ -246,3 +246,25 @@ def test_a_detail_that_does_not_qualify_what_the_title_names_is_no_reason_to_ref
     passages = [_passage(0, text, "doc.md", "Python support")]
     facts = DocumentFacts({"doc.md": title})
     assert mismatch(question, _span(passages, 0, answer, 5.0), passages, facts) == ""
+
+
+def test_a_lower_choice_naming_the_asked_code_answers_where_the_best_names_another():
+    from bot.read.doubts import held_instead
+
+    text = ("Project P34 was approved on 5 March 2003 by the board.\n"
+            "Project P35 was approved on 6 March 2003 by the board.")
+    sentences = ((0, text.index("\n")), (text.index("\n") + 1, len(text)))
+    passages = [Passage(Chunk(0, "projects.md", text, 0, len(text), "", 1, None, sentences), score=1.0, rank=1)]
+    result = ReaderResult([_span(passages, 0, "5 March 2003", 9.0), _span(passages, 0, "6 March 2003", 8.0)])
+    question = "When was project P35 approved?"
+    assert mismatch(question, result.spans[0], passages, DocumentFacts())
+    instead = held_instead(question, result, passages, DocumentFacts(), None)
+    assert instead is not None and instead.spans[0].text == "6 March 2003"
+    # nothing below names P37: nothing instead, and the question is refused
+    assert held_instead("When was project P37 approved?", result, passages, DocumentFacts(), None) is None
+    # a lower choice whose sentence names the asked version but says something else of it
+    notes = ("Support for Tern 3.1 ends on 31 December 2025.\nPublish the Tern 3.2 release notes by 5 March.")
+    sentences = ((0, notes.index("\n")), (notes.index("\n") + 1, len(notes)))
+    passages = [Passage(Chunk(0, "notes.md", notes, 0, len(notes), "", 1, None, sentences), score=1.0, rank=1)]
+    result = ReaderResult([_span(passages, 0, "31 December 2025", 9.0), _span(passages, 0, "5 March", 8.0)])
+    assert held_instead("When does support for Tern 3.2 end?", result, passages, DocumentFacts(), None) is None

@@ -95,7 +95,35 @@ class Calibration:
 
     @classmethod
     def load(cls, path: Path) -> "Calibration":
-        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+        """Raises ValueError (or TypeError for a missing or unknown field) for a file that is not a
+        usable calibration: one hand-edited wrongly must be set aside, not fail every question."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        calibration = cls(**data)
+        calibration.check()
+        return calibration
+
+    def check(self) -> None:
+        """Raises ValueError where the fields cannot score a question."""
+        unknown = [f for f in self.features if f not in ALL_FEATURES] if isinstance(self.features, list) else True
+        if unknown:
+            raise ValueError(f"unknown features {unknown}" if isinstance(unknown, list) else "features must be a list")
+        for name in ("mean", "scale", "weights"):
+            values = getattr(self, name)
+            if not isinstance(values, list) or len(values) != len(self.features) or not all(
+                    _finite(v) for v in values):
+                raise ValueError(f"{name} must be {len(self.features)} numbers, one per feature")
+        if any(v == 0 for v in self.scale):
+            raise ValueError("scale holds a zero")
+        if not _finite(self.bias):
+            raise ValueError("bias must be a number")
+        if not _finite(self.threshold) or not 0 <= self.threshold <= 1:
+            raise ValueError("threshold must be a probability between 0 and 1")
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)

@@ -4,24 +4,27 @@ The reader finds the span most like an answer; it cannot tell that the documents
 year or version than the one asked about (`qualifiers.py`), of the opposite event
 (`opposite_events.py`), or never name what the question asks about (`unknown_names.py`). Each
 check looks at the span's sentence or line in its passage; the first that finds a reason decides,
-and the bot then refuses with that reason, unless a lower choice of the reader is plainly about the
-asked event instead (`asked_event_instead`).
+and the bot then refuses with that reason, unless a lower choice of the reader plainly names the
+asked year, code or event instead (`held_instead`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
 from bot.ingest.chunking import sentence_spans
 from bot.read.opposite_events import names_asked_event, opposite_event
-from bot.read.qualifiers import DocumentFacts, mismatch
+from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
+from bot.words import STOP_WORDS, stem
 
-# How far down the reader's choices an answer about the asked event is looked for.
+# How far down the reader's choices an answer naming what the best one lacks is looked for.
 _NEXT_CHOICES = 4
+_WORD = re.compile(r"[^\W_]+")
 
 
 def not_held(question: str, best: Span, passages: list[Passage], facts: DocumentFacts,
@@ -30,46 +33,81 @@ def not_held(question: str, best: Span, passages: list[Passage], facts: Document
     it): it is about another year, version, month..., about the opposite event ("established" for
     "dissolved"), or the documents never name what it is about ("the Amsterdam office" of a firm in
     Paris and Rome) and the span's line does not answer for all the others ("Other cities")."""
-    why = mismatch(question, best, passages, facts) or opposite_event(question, *_sentence_of(best, passages))
-    if not why and vocabulary is not None:
-        unknown = unknown_name(question, vocabulary)
-        if unknown and not answers_for_the_rest(_line_of(best, passages)):
-            why = f"no document mentions {unknown}"
-    return why
+    return _doubt(question, best, passages, facts, vocabulary)[1]
 
 
-def asked_event_instead(question: str, result: ReaderResult, passages: list[Passage], facts: DocumentFacts,
-                        vocabulary: CorpusVocabulary | None) -> ReaderResult | None:
-    """Where the best span's sentence tells of the opposite event, the reader's result with the
-    first of its next few choices whose own clause names the asked event (and that nothing else
-    rules out) put first: "When did the Ropewalk reopen?" is answered "6 June 2024" from "The
-    Ropewalk reopened to visitors on 6 June 2024", not "May 2024" from "the site stayed closed
-    during May 2024". None where there is no such choice."""
-    return _event_instead(question, result, lambda span: _sentence_of(span, passages),
-                          lambda span: not not_held(question, span, passages, facts, vocabulary))
+def held_instead(question: str, result: ReaderResult, passages: list[Passage], facts: DocumentFacts,
+                 vocabulary: CorpusVocabulary | None) -> ReaderResult | None:
+    """Where the best span is about another year, code... or about the opposite event, the
+    reader's result with the first of its next few choices that names the asked one in its own
+    sentence (or clause, for an event), and that nothing rules out, put first: "When was project P35
+    approved?" is answered from "Project P35 was approved on 6 March 2003", not from the line on
+    P34 above it; "When did the Ropewalk reopen?" from "The Ropewalk reopened to visitors on 6 June
+    2024", not from "the site stayed closed during May 2024". None where there is no such choice."""
+    best = result.spans[0]
+    kind = _doubt(question, best, passages, facts, vocabulary)[0]
+    if kind == "detail":
+        # What the best span's sentence says of the question, the other must say too: "Tern 3.2" in
+        # "publish the Tern 3.2 release notes by 5 March" does not make that the end of its support.
+        said = _question_words(question) & _words(_sentence_of(best, passages)[0])
 
-
-def asked_event_instead_in_text(question: str, result: ReaderResult, text: str) -> ReaderResult | None:
-    """`asked_event_instead` for spans of one given text (gold-context reading)."""
-    return _event_instead(question, result, lambda span: _sentence_in(text, span),
-                          lambda span: not not_held_in_text(question, text, span))
-
-
-def _event_instead(question: str, result: ReaderResult, sentence_of: Callable[[Span], tuple[str, tuple[int, int]]],
-                   held: Callable[[Span], bool]) -> ReaderResult | None:
-    if not result.spans or not opposite_event(question, *sentence_of(result.spans[0])):
+        def names_it(span: Span) -> bool:
+            return (bool(said) and said <= _words(_sentence_of(span, passages)[0])
+                    and names_asked_detail(question, span, passages, facts))
+    elif kind == "event":
+        def names_it(span: Span) -> bool:
+            return names_asked_event(question, *_sentence_of(span, passages))
+    else:  # a name no document has: no other choice has it either
         return None
-    for span in result.spans[1:1 + _NEXT_CHOICES]:
-        if names_asked_event(question, *sentence_of(span)) and held(span):
-            return replace(result, spans=[span, *(s for s in result.spans if s is not span)],
-                           best_null=span.no_answer_score)
-    return None
+    return _first_held(result, lambda span: span.passage_index < len(passages) and names_it(span)
+                       and not not_held(question, span, passages, facts, vocabulary))
 
 
 def not_held_in_text(question: str, text: str, best: Span) -> str:
     """`not_held` for a span of one given text (gold-context reading): only the opposite-event
     check, since the other two compare the documents of a folder."""
     return opposite_event(question, *_sentence_in(text, best))
+
+
+def held_instead_in_text(question: str, result: ReaderResult, text: str) -> ReaderResult | None:
+    """`held_instead` for spans of one given text (gold-context reading)."""
+    if not result.spans or not not_held_in_text(question, text, result.spans[0]):
+        return None
+    return _first_held(result, lambda span: names_asked_event(question, *_sentence_in(text, span))
+                       and not not_held_in_text(question, text, span))
+
+
+def _doubt(question: str, span: Span, passages: list[Passage], facts: DocumentFacts,
+           vocabulary: CorpusVocabulary | None) -> tuple[str, str]:
+    """(which check, why) for `not_held`: "detail", "event" or "name"; ("", "") when none speaks."""
+    why = mismatch(question, span, passages, facts)
+    if why:
+        return "detail", why
+    why = opposite_event(question, *_sentence_of(span, passages))
+    if why:
+        return "event", why
+    if vocabulary is not None:
+        unknown = unknown_name(question, vocabulary)
+        if unknown and not answers_for_the_rest(_line_of(span, passages)):
+            return "name", f"no document mentions {unknown}"
+    return "", ""
+
+
+def _words(text: str) -> set[str]:
+    return {stem(w) for w in _WORD.findall(text)}
+
+
+def _question_words(question: str) -> set[str]:
+    return {stem(w) for w in _WORD.findall(question) if w.lower() not in STOP_WORDS}
+
+
+def _first_held(result: ReaderResult, held: Callable[[Span], bool]) -> ReaderResult | None:
+    """The result with the first of the next few spans that `held` accepts put first."""
+    for span in result.spans[1:1 + _NEXT_CHOICES]:
+        if held(span):
+            return replace(result, spans=[span, *(s for s in result.spans if s is not span)],
+                           best_null=span.no_answer_score)
+    return None
 
 
 def _sentence_in(text: str, span: Span) -> tuple[str, tuple[int, int]]:

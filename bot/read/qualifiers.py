@@ -455,6 +455,21 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
     return ""
 
 
+def names_asked_detail(question: str, span: Span, passages: list[Passage], facts: DocumentFacts) -> bool:
+    """Whether every year, month, version or code the question asks about is named by the span's
+    sentence (the span itself aside) or its passage's label: "6 March 2003" in "Project P35 was
+    approved on 6 March 2003" for "When was project P35 approved?"."""
+    asked = [q for q in question_qualifiers(question) if q.kind in CHECKED_KINDS]
+    if not asked:
+        return False
+    chunk = passages[span.passage_index].chunk
+    start, end = chunk.sentences_around(span.start, span.end)
+    around = (chunk.text[start - chunk.start: span.start - chunk.start] + " "
+              + chunk.text[span.end - chunk.start: end - chunk.start])
+    terms = context_terms(around) | context_terms(passage_label(passages[span.passage_index], facts.title(chunk.doc_id)))
+    return all(q.term in terms for q in asked)
+
+
 def _dated_things(text: str, month: str) -> frozenset[str]:
     """The stems of the word a date in `month` follows in `text` ("outage" of "the outage of 12
     February"), a day, a preposition and an article between them aside."""

@@ -83,11 +83,12 @@ def answerable_span(item: ReadItem, start: int, end: int) -> bool:
     """Whether item.text[start:end] may be given as an answer: it crosses no break (`crosses_break`),
     is not a number that names a section or a clause, and is not words of the heading the text
     starts with that hold no figure: a label ("Root cause", a document's title) names the section
-    and answers nothing, where a heading's date or version ("Minutes, 12 March 2024") may."""
+    and answers nothing, where a heading's date or version ("Minutes, 12 March 2024") may. A text
+    that is all headings (short lines, each alone: "Visitors park in car park C") answers from them."""
     return not (start < item.context or crosses_break(item.text, start, end, item.sentences, item.offset)
                 or end <= section_number_end(item.text, item.heading, item.context)
                 or is_item_mark(item.text, start, end)
-                or end <= item.heading and not any(c.isdigit() for c in item.text[start:end]))
+                or end <= item.heading < len(item.text.rstrip()) and not any(c.isdigit() for c in item.text[start:end]))
 
 
 _HEADING_NUMBER = re.compile(r"\s*\d{1,3}(?:\.\d{1,3})*\.?(?=\s)")
