@@ -420,3 +420,25 @@ def test_a_marked_section_html_parser_does_not_know_is_skipped_not_fatal():
     # html.parser raises AssertionError on "<![x]>"; the page around it is still read
     text = parse_html("<p>Hello there.</p><![x]><p>More text.</p><![if !IE]><p>End.</p><![endif]>").text
     assert text.split("\n") == ["Hello there.", "More text.", "End."]
+
+
+@pytest.mark.parametrize("content, headings", [
+    ("Parking\n\nVisitors park in car park C\n", ["Parking"]),  # the last line heads nothing
+    ("Newts\n\nThe newt lives in ponds. Ask Bob for details\n\nBob is in room 4.\n", ["Newts"]),  # two sentences
+    ("Guest wifi\n\nThe password is tulip42.\n\nSt. Mary's Church\n\nIt opens at 9.\n", ["Guest wifi", "St. Mary's Church"]),
+])
+def test_a_line_that_ends_the_text_or_holds_two_sentences_is_no_heading(content, headings):
+    for parse in (parse_plain, parse_markdown):
+        assert [name for _, name in parse(content).headings] == headings
+
+
+def test_a_text_of_headings_alone_answers_from_them():
+    from bot.read.windows import answerable_span
+    from bot.types import ReadItem
+
+    text = "Guest wifi\n\nThe guest wifi password is tulip42"
+    at = text.index("tulip42")
+    assert answerable_span(ReadItem(text, "guide.txt", 0, 0, (), len(text)), at, at + len("tulip42"))
+    # with text under them, headings hold no answer but a figure
+    under = text + "\nAsk at the desk for a guest account."
+    assert not answerable_span(ReadItem(under, "guide.txt", 0, 0, (), len(text)), 0, len("Guest wifi"))

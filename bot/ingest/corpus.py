@@ -180,7 +180,7 @@ def load_document(path: Path, doc_id: str, raw: bytes | None = None) -> Document
     kind = SUPPORTED_SUFFIXES[path.suffix.lower()]
     raw = path.read_bytes() if raw is None else raw
     parsed = parse_file(kind, raw)
-    if not parsed.text.strip():
+    if not any(c.isprintable() and not c.isspace() for c in parsed.text):  # zero-width spaces alone too
         raise ValueError("no text found")
     title = parsed.title or title_from_name(path.name)
     return Document(

@@ -251,6 +251,7 @@ def parse_markdown(content: str) -> ParsedText:
     underlines: set[int] = set()  # the "====" / "----" lines under setext headings
     numbers = ListNumbers()
     metadata_lines, title = front_matter(lines)
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     for i, raw in enumerate(lines):
         n = i + 1
         if i < metadata_lines or i in underlines:
@@ -314,7 +315,7 @@ def parse_markdown(content: str) -> ParsedText:
             line = BULLET.sub("", line)
         line = render_markdown_inline(line)
         setext_level = (1 if lines[i + 1].strip().startswith("=") else 2) if setext else None
-        heading = bool(setext) or looks_like_heading(raw, *blank_around(lines, i))
+        heading = bool(setext) or looks_like_heading(raw, *blank_around(lines, i), last=i == last)
         b.add(line, n, heading=heading, level=setext_level, block=item or heading)
     out = b.finish()
     if title:

