@@ -124,9 +124,19 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
         raw = env.get(f"BOT_{f.name.upper()}")
         if raw is not None and raw.strip() != "":
             values[f.name] = _coerce(f.name, f.type, raw.strip())
+    from_env = set(values)
     for key, value in (overrides or {}).items():
         if value is not None:
             if key.endswith("_dir") and not str(value).strip():  # Path("") is the current folder
                 raise UsageError(f"the {key.removesuffix('_dir')} folder is empty: name a folder")
             values[key] = Path(value) if key.endswith("_dir") else value
-    return replace(Settings(), **values).validate()
+            from_env.discard(key)
+    if "top_k" not in values and values.get("max_top_k", Settings.max_top_k) < Settings.top_k:
+        values["top_k"] = max(values["max_top_k"], 1)  # a lower limit lowers the default too
+    try:
+        return replace(Settings(), **values).validate()
+    except UsageError as exc:  # say which variable, where the value came from one
+        field = str(exc).split(" ", 1)[0]
+        if field in from_env:
+            raise UsageError(f"BOT_{field.upper()}={env[f'BOT_{field.upper()}'].strip()}: {exc}") from None
+        raise

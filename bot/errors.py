@@ -41,6 +41,10 @@ class IndexStoreError(BotError):
     """The index on disk cannot be used and could not be rebuilt."""
 
 
+class IndexBusyError(IndexStoreError):
+    """Another process is updating the index, and the caller chose not to wait for it."""
+
+
 class DataError(BotError):
     """An evaluation or training file is malformed."""
 

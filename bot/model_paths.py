@@ -56,7 +56,8 @@ def resolve_model(name_or_path: str, kind: str) -> str:
     packaged = packaged_model_dir(name_or_path)
     if packaged is not None:
         return str(packaged)
-    if "/" not in name_or_path and name_or_path.startswith((".", "~")):
+    # A hub name is "owner/name" or "name"; a path ("/models/x", "./x", "~/x", "a/b/c") names a folder.
+    if name_or_path.startswith(("/", ".", "~")) or name_or_path.count("/") > 1 or "\\" in name_or_path:
         raise ModelError(f"{kind} model folder {name_or_path} does not exist")
     return name_or_path
 

@@ -54,6 +54,16 @@ def test_add_user_writes_a_private_file_and_changes_a_password(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["users"]  # no temporary file left behind
 
 
+def test_add_user_refuses_a_damaged_file_and_leaves_it_alone(tmp_path):
+    path = tmp_path / "users"
+    path.write_text("# users\ncarol:password123\n")
+    with pytest.raises(UsageError, match="line 2: expected NAME:scrypt"):
+        add_user(path, USER, PASSWORD)
+    assert path.read_text() == "# users\ncarol:password123\n"
+    # the damaged line of the user being changed is put right
+    assert add_user(path, "carol", PASSWORD) is True and list(read_users(path)) == ["carol"]
+
+
 @pytest.mark.parametrize("name,password,message", [
     ("al ice", PASSWORD, "user name"), ("a:b", PASSWORD, "user name"), ("", PASSWORD, "user name"),
     (USER, "short", "at least 8 characters"),

@@ -69,6 +69,24 @@ def test_user_calibration_is_stored_with_the_index_and_used(tmp_path, small_sett
     assert Bot(small_settings, embedder=emb, reader=SentenceReader(emb)).calibration.fitted_on != "for another reader"
 
 
+@pytest.mark.parametrize("change", [
+    {"weights": [0.5]},                  # fewer weights than features
+    {"bias": None},
+    {"threshold": 7},                    # no probability
+    {"features": ["span_score", "made_up"]},
+    {"scale": "wide"},
+])
+def test_a_damaged_calibration_in_the_index_folder_is_set_aside(tmp_path, small_settings, change, caplog):
+    emb = FakeEmbedder()
+    shipped = Bot(small_settings, embedder=emb, reader=SentenceReader(emb)).calibration
+    damaged = {**shipped.__dict__, "reader": "sentence", "fitted_on": "damaged", **change}
+    small_settings.index_dir.mkdir(parents=True, exist_ok=True)
+    (small_settings.index_dir / "calibration.json").write_text(json.dumps(damaged))
+    bot = Bot(small_settings, embedder=emb, reader=SentenceReader(emb))
+    assert bot.calibration.fitted_on == shipped.fitted_on and "ignoring unreadable calibration" in caplog.text
+    assert not bot.ask("When did the Golden Gate Bridge open?", threshold=0).abstained
+
+
 def test_a_calibration_needs_answerable_and_unanswerable_questions(tmp_path, small_settings):
     from bot.errors import DataError
     from bot.training.calibration import Example, fit

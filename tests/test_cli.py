@@ -104,6 +104,14 @@ def test_index_reports_skipped_files_and_rebuilds_corrupt_index(dirs, capsys):
     assert main(["ask", "When did the Golden Gate Bridge open?"]) == 0
     captured = capsys.readouterr()
     assert "1937" in captured.out and "skipped junk.txt" in captured.err
+    # many skipped files: answering names a few and counts the rest; indexing names them all
+    for n in range(5):
+        (corpus / f"junk{n}.txt").write_bytes(bytes(range(256)) * 4)
+    assert main(["ask", "When did the Golden Gate Bridge open?"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("note: skipped junk") == 3 and "note: 3 more files skipped (`bot index` names them all)" in err
+    assert main(["index"]) == 0
+    assert capsys.readouterr().err.count("note: skipped junk") == 6
     manifest = json.loads((index / "manifest.json").read_text())
     (index / manifest["shards"][0]["faiss_file"]).write_bytes(b"garbage")
     assert main(["index"]) == 0

@@ -18,7 +18,7 @@ def test_flags_override_the_environment_which_overrides_the_defaults(tmp_path):
 
 @pytest.mark.parametrize("env,message", [
     ({"BOT_TOP_K": "many"}, "BOT_TOP_K='many' is not a valid int"),
-    ({"BOT_TOP_K": "0"}, "top_k must be between 1 and max_top_k=50"),
+    ({"BOT_TOP_K": "0"}, "BOT_TOP_K=0: top_k must be between 1 and max_top_k=50"),
     ({"BOT_TOP_K": "51"}, "top_k must be between 1 and max_top_k=50"),
     ({"BOT_CHUNK_OVERLAP": "600"}, "chunk_overlap must be between 0 and chunk_size-1"),
     ({"BOT_ABSTAIN_THRESHOLD": "1.5"}, "abstain_threshold must be in [0, 1]"),
@@ -29,11 +29,18 @@ def test_flags_override_the_environment_which_overrides_the_defaults(tmp_path):
     ({"BOT_MAX_FILE_MB": "nan"}, "max_file_mb must be a size in MB"),
     ({"BOT_MAX_FILE_MB": "inf"}, "max_file_mb must be a size in MB"),
     ({"BOT_MAX_FILE_MB": "0"}, "max_file_mb must be a size in MB"),
-    ({"BOT_MAX_TOP_K": "0"}, "max_top_k must be >= 1"),
+    ({"BOT_MAX_TOP_K": "0"}, "BOT_MAX_TOP_K=0: max_top_k must be >= 1"),
 ])
 def test_bad_values_are_usage_errors_that_name_the_setting(env, message):
     with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_settings(environ=env)
+
+
+def test_a_lower_passage_limit_lowers_the_default_and_a_flag_is_named_as_itself():
+    assert load_settings(environ={"BOT_MAX_TOP_K": "3"}).top_k == 3
+    assert load_settings(environ={"BOT_MAX_TOP_K": "3", "BOT_TOP_K": "2"}).top_k == 2
+    with pytest.raises(UsageError, match=r"^top_k must be"):  # the flag's value, not the variable's
+        load_settings(overrides={"top_k": 0}, environ={"BOT_TOP_K": "4"})
 
 
 @pytest.mark.parametrize("key", ["index_dir", "corpus_dir"])

@@ -25,6 +25,7 @@ def test_bad_files_are_skipped_by_name_and_the_rest_loaded(tmp_path):
         "latin.txt": "Caf\xe9 cr\xe8me na\xefve.".encode("latin-1"),
         "utf16.txt": "Unicode sixteen text here.".encode("utf-16"),
         "empty.md": "",
+        "invisible.md": "\u200b\u200b\n\ufeff\u2060\n",  # zero-width characters alone
         "copy.txt": "A normal document. It has two sentences.",
         "image.png": b"\x89PNG",
         "broken.pdf": b"%PDF-1.4 this is not really a pdf",
@@ -38,6 +39,7 @@ def test_bad_files_are_skipped_by_name_and_the_rest_loaded(tmp_path):
     assert loaded["utf16.txt"].text == "Unicode sixteen text here."
     assert "binary" in skipped["binary.txt"]
     assert skipped["empty.md"] == "empty file"
+    assert "no text found" in skipped["invisible.md"]
     assert "duplicate of" in skipped.get("good.txt", skipped.get("copy.txt", ""))
     assert "unsupported" in skipped["image.png"]
     assert "could not be read" in skipped["broken.pdf"]

@@ -158,6 +158,16 @@ def test_a_missing_copy_is_built_only_when_allowed(tiny_qa_model, tmp_path, monk
         onnx_copy(tiny_qa_model, "reader", "fp32", build=False)
 
 
+def test_a_cache_that_cannot_be_written_is_one_line_naming_the_way_out(tiny_qa_model, tmp_path, monkeypatch):
+    from bot.accel.cache import onnx_copy
+    from bot.errors import ModelError
+
+    (tmp_path / "afile").write_text("not a folder")
+    monkeypatch.setenv("BOT_ONNX_CACHE", str(tmp_path / "afile"))
+    with pytest.raises(ModelError, match="cannot build the ONNX reader in .*afile.*BOT_ONNX_CACHE.*--reader-backend torch"):
+        onnx_copy(tiny_qa_model, "reader", "fp32", notify=None)
+
+
 @pytest.mark.models
 def test_auto_measures_once_then_remembers(tiny_qa_model, monkeypatch):
     from bot.accel import choice

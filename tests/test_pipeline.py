@@ -242,6 +242,25 @@ def test_one_bot_answers_from_many_threads_at_once(small_settings, fake_embedder
         assert (got["answer"], got["citations"]) == (expected[question]["answer"], expected[question]["citations"])
 
 
+def test_a_new_bot_answers_from_the_published_index_while_another_process_updates_it(small_settings, fake_embedder):
+    import threading
+
+    from bot.search.index import index_lock
+
+    fake_sentence_bot(small_settings, fake_embedder).ask("warm up")  # an index is published
+    (small_settings.corpus_dir / "rivers.txt").write_text("The Danube flows through ten countries.\n")
+    answers = []
+    with index_lock(small_settings.index_dir):  # another writer holds the folder (a long `bot index`)
+        fresh = fake_sentence_bot(small_settings, fake_embedder)
+        asking = threading.Thread(target=lambda: answers.append(fresh.ask("When did the Golden Gate Bridge open?")))
+        asking.start()
+        asking.join(60)
+        assert not asking.is_alive(), "the question waited for the other writer"
+    assert "1937" in answers[0].answer and "another process is updating the index" in answers[0].reason
+    assert fresh.messages == [f"another process is updating the index in {small_settings.index_dir}; "
+                              "answering from the index as it was"]
+
+
 def test_questions_are_answered_from_the_current_index_while_an_upload_is_indexed(small_settings):
     import threading
 

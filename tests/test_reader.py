@@ -196,3 +196,13 @@ def test_an_answer_leaves_out_the_mark_of_the_item_it_starts(text, span, shown):
 
     start = text.index(span)
     assert text[after_item_mark(text, start, start + len(span)):start + len(span)] == (shown or span)
+
+
+@pytest.mark.parametrize("name", ["/no/such/reader", "./reader", "~/models/reader", "models/qa/reader"])
+def test_a_model_path_that_does_not_exist_is_named_as_a_missing_folder(name):
+    from bot.errors import ModelError
+    from bot.model_paths import resolve_model
+
+    with pytest.raises(ModelError, match=f"reader model folder {name} does not exist"):
+        resolve_model(name, "reader")
+    assert resolve_model("someone/qa-model", "reader") == "someone/qa-model"  # a hub name goes to the hub loader

@@ -112,10 +112,15 @@ def _build(folder: Path, source: Path, kind: str, precision: str, notify) -> Onn
 
     if notify:
         notify(f"building the ONNX {precision} {kind} from {source} (once) into {folder}")
-    folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+    except OSError as exc:  # a read-only cache, or a file where the folder should be
+        flag = "--reader-backend" if kind == "reader" else "--embedding-backend"
+        raise ModelError(f"cannot build the ONNX {kind} in {folder.parent}: {exc.strerror or exc}; set BOT_ONNX_CACHE "
+                         f"to a folder you may write to, or run the {kind} on torch ({flag} torch)") from None
     try:
         t0 = time.perf_counter()
         inputs = build_onnx(str(source), kind, precision, staging / "model.onnx")

@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 from bot.cli.options import (add_answering_flags, add_embedding_flags, add_location_flags, add_ray_flags,
-                             check_ray_flags, settings_from)
+                             check_ray_flags, print_notes, settings_from)
 from bot.errors import BotError, CorpusError, UsageError
 from bot.formatting import one_line_name, place_text, shorten
 
@@ -108,20 +108,15 @@ def run_ask(args) -> int:
             except BotError as exc:  # a blank line, or every document deleted meanwhile: the next line may work
                 out = {"question": line.rstrip("\n"), "error": str(exc)}
             print(json.dumps(out, ensure_ascii=False), flush=True)
-        _print_messages(bot)  # on stderr: stdout stays one JSON object per line
+        print_notes(bot, all_skipped=False)  # on stderr: stdout stays one JSON object per line
         return 0
     response = bot.ask(args.question)
-    _print_messages(bot)
+    print_notes(bot, all_skipped=False)
     if args.json:
         print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(format_response(response, color=sys.stdout.isatty()))
     return 0
-
-
-def _print_messages(bot) -> None:
-    for message in bot.messages:
-        print(f"note: {message}", file=sys.stderr)
 
 
 def run_index(args) -> int:
@@ -137,7 +132,7 @@ def run_index(args) -> int:
         processor = RayProcessor(settings.embedding_model, settings.embedding_backend, args.ray, args.ray_workers)
     bot = Bot(settings, processor=processor)  # the reader loads on first use: indexing never needs it
     report = bot.sync(force=args.force, progress=sys.stderr.isatty())
-    _print_messages(bot)
+    print_notes(bot)
     manifest = bot.index.manifest
     print(f"index {settings.index_dir}: {len(manifest['documents'])} documents, {manifest['n_chunks']} chunks "
           f"({faiss_summary(manifest)}, {manifest['embedding_model']})")
@@ -158,7 +153,7 @@ def run_chat(args) -> int:
     bot = Bot(settings_from(args))
     print("Ask a question about the documents (empty line or Ctrl-D to quit).", file=sys.stderr)
     bot.load_index(progress=sys.stderr.isatty())
-    _print_messages(bot)
+    print_notes(bot, all_skipped=False)
     history: list[Turn] = []
     while True:
         try:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from bot.cli.options import add_embedding_flags, add_location_flags, settings_from
+from bot.cli.options import add_embedding_flags, add_location_flags, print_notes, settings_from
 from bot.errors import UsageError
 from bot.formatting import added_text, display_width, one_line_name, size_text
 from bot.types import DocumentInfo
@@ -38,19 +37,14 @@ def run_docs(args) -> int:
     bot = Bot(settings_from(args))
     if args.docs_action == "list":
         documents = bot.documents()
-        _print_messages(bot)  # e.g. an index that could not be brought up to date: the list is its old one
+        print_notes(bot)  # e.g. an index that could not be brought up to date: the list is its old one
         print(documents_table(documents))
         return 0
     report = bot.remove_document(args.name)
-    _print_messages(bot)
+    print_notes(bot)
     print(f"removed {one_line_name(args.name)}; {len(bot.documents())} documents remain "
           f"({report.seconds:.1f}s)")
     return 0
-
-
-def _print_messages(bot) -> None:
-    for message in bot.messages:
-        print(f"note: {message}", file=sys.stderr)
 
 
 def documents_table(documents: list[DocumentInfo]) -> str:

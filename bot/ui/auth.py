@@ -70,6 +70,17 @@ def _split(line: str) -> tuple[str, str] | None:
     return name, stored
 
 
+def _check_line(path: Path, number: int, name: str, stored: str) -> None:
+    """A UsageError naming the line where it is not NAME:HASH as `add_user` writes it."""
+    try:
+        if not _NAME.fullmatch(name):
+            raise ValueError(name)
+        _parse(stored)
+    except ValueError:
+        raise UsageError(f"{path} line {number}: expected NAME:{SCHEME}$N$r$p$SALT$HASH, as written by "
+                         "python app.py --add-user NAME --auth FILE") from None
+
+
 def read_users(path: Path) -> dict[str, str]:
     """name -> stored hash. A missing, unreadable or malformed file is a UsageError naming the line."""
     try:
@@ -85,13 +96,7 @@ def read_users(path: Path) -> dict[str, str]:
         if entry is None:
             continue
         name, stored = entry
-        try:
-            if not _NAME.fullmatch(name):
-                raise ValueError(name)
-            _parse(stored)
-        except ValueError:
-            raise UsageError(f"{path} line {number}: expected NAME:{SCHEME}$N$r$p$SALT$HASH, as written by "
-                             "python app.py --add-user NAME --auth FILE") from None
+        _check_line(path, number, name, stored)
         users[name] = stored
     if not users:
         raise UsageError(f"the sign-in file {path} has no users: add one with python app.py --add-user NAME "
@@ -116,6 +121,8 @@ def add_user(path: Path, name: str, password: str) -> bool:
         entry = _split(old)
         if entry is not None and entry[0] == name:
             lines[i], found = line, True
+        elif entry is not None:  # the page would refuse to start on a damaged file: say so now
+            _check_line(path, i + 1, *entry)
     if not found:
         lines.append(line)
     try:
