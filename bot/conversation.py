@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.words import MONTHS, QUESTION_WORDS, STOP_WORDS, WEEKDAYS, YEAR
+from bot.words import ACADEMIC_YEAR, MONTHS, QUESTION_WORDS, STOP_WORDS, WEEKDAYS, YEAR
 
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|he|him|his|she|her|this|that|these|those|there)\b", re.I)
 _POSSESSIVE = {"its", "their", "his", "her"}
@@ -39,7 +39,9 @@ _GENERIC_ACRONYMS = {"URL", "PDF", "HTML", "HTTP", "HTTPS", "API", "FAQ", "ID", 
 _NAME_JOINERS = {"of", "de", "del", "la", "le", "van", "von", "der", "du", "al", "bin"}
 _MAX_NAME_WORDS = 8
 CHAIN_TURNS = 3  # how far back a chain of follow-ups is followed
-_WORDS = re.compile(r"\d+(?:\.\d+)+|[\w'’-]+")  # "3.1" one word
+_WORDS = re.compile(rf"{ACADEMIC_YEAR.pattern}|\d+(?:\.\d+)+|[\w'’-]+")  # "3.1", "2025/26" one word
+# A year, or an academic year as one ("2025/26" is not 2025 followed by 26).
+_ANY_YEAR = re.compile(f"{ACADEMIC_YEAR.pattern}|{YEAR.pattern}")
 _CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
 _PREPOSITIONS = frozenset({"in", "on", "at", "for", "of", "from", "to", "by", "with", "about", "during", "under",
                            "over", "near", "after", "before", "since", "until", "into", "within", "per"})
@@ -199,7 +201,7 @@ def _others(question: str, pronouns: set[str]) -> tuple[str, str]:
     rest = _WORDS.findall(question[opener.end():])
     if not 1 <= len(rest) <= _MAX_NAME_WORDS or rest[0].lower() in QUESTION_WORDS:
         return "", ""
-    times = [w for w in rest if YEAR.fullmatch(w) or w.lower() in _CALENDAR]  # "2023", "June"
+    times = [w for w in rest if _ANY_YEAR.fullmatch(w) or w.lower() in _CALENDAR]  # "2023", "2024/25", "June"
     names = _names(" ".join(["x", *rest]))  # the first word of a question is never taken as a name
     if len(names) > 1 or len(times) > 1:
         return "", ""
@@ -297,8 +299,8 @@ def _object_in_its_place(question: str, last: str) -> str:
 
 def _same_kind(when: str) -> re.Pattern[str]:
     """What finds a time of the kind of `when` (a year, a month or a weekday) in a question."""
-    if YEAR.fullmatch(when):
-        return YEAR
+    if _ANY_YEAR.fullmatch(when):
+        return _ANY_YEAR
     same_kind = MONTHS if when.lower() in MONTHS else WEEKDAYS
     return re.compile(rf"\b(?:{'|'.join(same_kind)})\b", re.I)
 
@@ -317,7 +319,7 @@ def _asked_again(last: str, subject: str, other: str) -> str:
     subject by a name of the same kind ('' when `last` has no such place)."""
     if not other:
         return ""
-    if YEAR.fullmatch(other) or other.lower() in _CALENDAR:
+    if _ANY_YEAR.fullmatch(other) or other.lower() in _CALENDAR:
         times = _same_kind(other)
         if len(times.findall(last)) != 1:
             return ""
@@ -370,7 +372,7 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     if len(previous) > 1 and is_follow_up(last):  # "When was it automated?" after "When was it built?"
         chained = resolve(last, previous[:-1])
         last, carried = chained.reader_question, chained.subject
-    name, stands_for = answered_name(last_turn)
+    name, stands_for = answered_name(Turn(last, last_turn.answer))  # "And in 2024/25?" asked a "who" again
     pronouns = {w.lower() for w in _PRONOUN.findall(question)} & stands_for
     subject = name if pronouns else (carried or subject_of(last))
     if not subject or subject.lower() in question.lower():

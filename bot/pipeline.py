@@ -21,7 +21,7 @@ from bot.read.answerability import (
 )
 from bot.read.extent import fills_a_named_cell, widen
 from bot.read.passage_prior import rank_with_retrieval
-from bot.read.doubts import held_instead, held_instead_in_text, not_held, not_held_in_text
+from bot.read.doubts import check, check_in_text
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
 from bot.read.unknown_names import CorpusVocabulary
 from bot.config import Settings, load_settings
@@ -231,12 +231,15 @@ class Bot:
                 return self._index
             try:
                 with self._sync_lock:
-                    self._sync_holding_lock(progress=progress, wait=False)
+                    if self._index is None:
+                        self._sync_holding_lock(progress=progress, wait=False)
             except IndexBusyError as busy:
                 try:
                     self._answer_from_published(busy)
                 except IndexStoreError:  # nothing published yet to answer from: wait for the first
                     self.sync(progress=progress)
+                else:  # the next question's refresh catches up, in the background, once the lock is free
+                    self._signature = None
             except IndexStoreError as exc:
                 self._answer_from_published(exc)
         return self._index
@@ -256,7 +259,8 @@ class Bot:
         """Answer from the index in memory, and try to update it again only once the folder
         changes again (not before every question)."""
         self._signature = self._current_signature()
-        self.out_of_date = str(failure)
+        busy = isinstance(failure, IndexBusyError)
+        self.out_of_date = str(failure) if busy else f"the documents could not be indexed again ({failure})"
         self.messages = [f"{failure}; answering from the index as it was"]
 
     def sync(self, force: bool = False, progress: bool = False) -> SyncReport:
@@ -625,12 +629,12 @@ class Bot:
         for (question, text, name), result in zip(requests, results):
             t1 = time.perf_counter()
             decision = decide(result, None, calibration, threshold)
-            unlike = not_held_in_text(question, text, decision.best) if decision.best else ""
-            instead = held_instead_in_text(question, result, text) if unlike else None
-            if instead is not None:
-                result, unlike = instead, ""
+            checked = check_in_text(question, result, text) if decision.best else None
+            unlike = checked.why if checked else ""
+            if checked and checked.replaced:  # a lower choice answers for what the best one lacks
+                result = checked.result
                 decision = decide(result, None, calibration, threshold)
-            if unlike:
+            elif unlike:
                 decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
             response = Response(question=question, answer="", abstained=True, score=decision.score,
                                 alternatives=result.spans[1:], features=decision.features)
@@ -718,11 +722,11 @@ class Bot:
     def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult, threshold: float) -> Response:
         decision = decide(result, passages, self.calibration, threshold)
         # The documents hold something like the answer, not the answer (bot/read/doubts.py).
-        question, facts, vocabulary = p.reader_question, self._facts, self._vocabulary
-        unlike = not_held(question, decision.best, passages, facts, vocabulary) if decision.best else ""
-        instead = held_instead(question, result, passages, facts, vocabulary) if unlike else None
-        if instead is not None:  # a lower choice names what the best one lacks: that is the answer
-            result, unlike = instead, ""
+        checked = check(p.reader_question, result, passages, self._facts, self._vocabulary) if decision.best else None
+        unlike = checked.why if checked else ""  # why the reader's own best span does not answer
+        set_aside = ""
+        if checked and checked.replaced:  # the named row, or a lower choice, answers for what it lacks
+            result, set_aside, unlike = checked.result, unlike, ""
             decision = decide(result, passages, self.calibration, threshold)
         if unlike:
             decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
@@ -736,8 +740,7 @@ class Bot:
         if self.indexing:  # the folder changed, and the index is catching up
             notices.append("answered from the index as it was: documents changed in the folder are being indexed")
         if self.out_of_date:  # the folder changed, but the index could not follow
-            notices.append(f"answered from the index as it was: the documents could not be indexed again "
-                           f"({self.out_of_date})")
+            notices.append(f"answered from the index as it was: {self.out_of_date}")
         response = Response(question=p.question, answer="", abstained=True, score=decision.score,
                             passages=passages, retrieval_query=p.retrieval_query, follow_up=p.follow_up,
                             asked_as=p.reader_question if p.follow_up else "", notice="; ".join(notices),
@@ -745,7 +748,8 @@ class Bot:
                             features=decision.features)
         if decision.refused:
             why = ("no passage matched the question" if not passages else unlike or
-                   f"confidence {decision.score:.2f} is below the threshold {threshold:.2f}")
+                   f"confidence {decision.score:.2f} is below the threshold {threshold:.2f}"
+                   + (f" (the reader's first choice: {set_aside})" if set_aside else ""))
             response.reason = "; ".join(notices + [f"the documents do not appear to contain the answer: {why}"])
             return response
         # The answer as long as the question asks: a whole list, the named row, a sentence's end.

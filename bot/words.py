@@ -22,6 +22,15 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 # "2024.5"). "FY2024" is the year 2024 too. Counts are left alone: "the 2024 staff survey".
 _COUNTED = r"eur|usd|gbp|chf|euros?|dollars?|pounds?|francs?|yen|km|kg|cm|mm|miles?|metres?|meters?|tonnes?|tons?"
 YEAR = re.compile(rf"(?<![$€£¥\d.,])(?:\b|(?<=FY))(?:19|20)\d\d\b(?!['’]?s\b|[.,]\d|\s?%|\s?(?i:{_COUNTED})\b)")
+# An academic or financial year, one year and the next: "2025/26", "2025-26", "2025–2026", "FY2025/26".
+ACADEMIC_YEAR = re.compile(r"(?<![\d.,/])(?:\b|(?<=FY))(?:19|20)\d\d\s?[/–-]\s?(?:19|20)?\d\d\b(?![-–/.]\d)")
+
+
+def academic_year(written: str) -> str | None:
+    """An `ACADEMIC_YEAR` as one form, "2025/26", or None where the second year does not follow
+    the first ("2019-21", "2024-12" of a date)."""
+    first, second = (int(n) for n in re.findall(r"\d+", written))
+    return f"{first}/{(first + 1) % 100:02d}" if second in (first + 1, (first + 1) % 100) else None
 
 
 @lru_cache(maxsize=4)

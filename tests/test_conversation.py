@@ -208,3 +208,15 @@ def test_after_a_which_question_it_means_the_answer_where_the_answer_is_the_subj
     from bot.conversation import Turn
 
     assert resolve(follow_up, [Turn(last, answer)]).reader_question == asked
+
+
+def test_an_academic_year_is_swapped_whole_and_a_who_asked_again_lends_its_answer():
+    from bot.conversation import Turn
+
+    director = Turn("Who was the Programme Director in 2025/26?", "Dr Nadia Iqbal")
+    assert resolve("And in 2024/25?", [director]).reader_question == "Who was the Programme Director in 2024/25?"
+    assert resolve("What about 2023-24?", [director]).reader_question == "Who was the Programme Director in 2023-24?"
+    # "he" after a follow-up that asked "who" again is the name that follow-up was answered with
+    again = Turn("And in 2024/25?", "Prof. Martin Cole")
+    assert resolve("Which modules does he convene?", [director, again]).reader_question == \
+        "Which modules does Prof. Martin Cole convene?"

@@ -277,6 +277,17 @@ def test_a_named_row_in_another_passage_does_not_replace_the_answer():
     assert answer_of("What is the hotel limit in Paris?", [best, other], [prose, table])[0] == best
 
 
+def test_a_figure_of_a_heading_gives_way_to_the_named_row_in_another_passage_of_its_document():
+    title = "Friends of the Museum — Membership 2025"
+    intro = passage(title + "\nThe Friends support the museum.", section=title, heading_end=len(title))
+    table = passage("Membership levels\nIndividual — Annual fee: £35.\nJoint — Annual fee: £55.",
+                    section="Membership levels", offset=500)
+    best = span_of(intro, "2025", 8.0)
+    other = span_of(table, "£55", 5.0)
+    other = Span(other.text, other.doc_id, other.start, other.end, other.score, passage_index=1)
+    assert answer_of("How much does Joint membership cost?", [best, other], [intro, table])[0] == other
+
+
 def test_prose_with_dashes_is_no_labelled_list():
     text = ("The Leeds office – later moved to York – opened in 1990.\n"
             "Staff – about forty engineers in all – work in the Leeds office today.")
@@ -315,6 +326,49 @@ def test_a_plural_question_for_the_thing_one_item_is_labelled_with_keeps_that_it
     assert answer_of("Which buses stop outside the Harbour Gallery?", [best], [p])[0] == best
     # the thing asked for is not an item's label: the whole list answers
     assert answer_of("Which ways of getting here are there?", [best], [p])[0].text.startswith("By train")
+    options = passage("Options\nDay course: Monday to Friday.\nEvening course: Tuesdays at 18:00.\n"
+                      "Weekend class: Saturdays at 10:00.", heading_end=len("Options"))
+    saturday = span_of(options, "Saturdays at 10:00")
+    assert answer_of("Which classes are held at weekends?", [saturday], [options])[0] == saturday
+    # two items labelled with it: the list
+    tuesday = span_of(options, "Tuesdays at 18:00")
+    assert answer_of("Which courses are on offer?", [tuesday], [options])[0].text.startswith("Day course")
+
+
+@pytest.mark.parametrize("question, text, span, answer", [
+    ("When is the Ropewalk open?", "The Ropewalk is open from 1 May to 30 September only, Thursday to Sunday, "
+     "11:00 to 16:30. It is closed in winter.", "1 May to 30 September",
+     "1 May to 30 September only, Thursday to Sunday, 11:00 to 16:30"),
+    ("When is the curator's talk?", "Curator's talk: Saturday 12 April 2025, 14:00\nTours: daily", "Saturday 12 April 2025",
+     "Saturday 12 April 2025, 14:00"),
+    ("What time is the meeting?", "The meeting is on 3 May at 2 p.m. in room 4.", "3 May", "3 May at 2 p.m."),
+    # no time follows, or the question asks no "when"
+    ("When was the Ropewalk built?", "It was built in 1791, 12 years before the war.", "1791", "1791"),
+    ("What is due on 3 May?", "The fee is due on 3 May at 2 pm.", "The fee", "The fee"),
+])
+def test_a_when_question_takes_the_days_and_times_after_its_date(question, text, span, answer):
+    p = passage(text)
+    assert answer_of(question, [span_of(p, span)], [p])[0].text == answer
+
+
+@pytest.mark.parametrize("question, text, span, answer", [
+    ("What is the Friends' newsletter called?", "three issues a year of the newsletter The Bosun's Call\nprevious",
+     "Bosun", "The Bosun's Call"),
+    ("What was the lifeboat named?", "The lifeboat was named Duchess of Garrow in 1921.", "Duchess", "Duchess of Garrow"),
+    ("What is the name of the director?", "Samuel Achebe became Director in April 2024.", "Samuel", "Samuel Achebe"),
+    ("Who is the director?", "Samuel Achebe became Director in April 2024.", "Samuel", "Samuel"),  # no name asked
+])
+def test_a_question_for_what_something_is_called_takes_the_whole_name(question, text, span, answer):
+    p = passage(text)
+    assert answer_of(question, [span_of(p, span)], [p])[0].text == answer
+
+
+def test_an_amount_that_runs_on_into_another_clause_ends_with_its_figure():
+    p = passage("Total income for 2024 was £1,420,000 and total expenditure was £1,370,000, leaving a surplus.")
+    long = span_of(p, "£1,420,000 and total expenditure was £1,370,000")
+    assert answer_of("What was the total income in 2024?", [long], [p])[0].text == "£1,420,000"
+    # two amounts asked for: both stay
+    assert answer_of("What were the income and expenditure figures?", [long], [p])[0] == long
 
 
 def test_a_sentence_wrapped_after_a_colon_is_no_list():

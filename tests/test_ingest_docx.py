@@ -374,6 +374,10 @@ def test_a_first_row_of_years_over_figures_names_the_columns(tmp_path, first, he
                                         "Ropewalk visitors — 2023: 9,870; 2024: 11,210."]
     else:
         assert doc.text.split("\n")[0] == "Site; 1998; 2015."
+    # years that follow each other head four-digit counts too
+    counts = load_document(tmp_path / "staff.docx", "staff.docx",
+                           raw=_table_doc([["Measure", "2023", "2024"], ["Staff", "1200", "1350"]]))
+    assert counts.text == "Staff — 2023: 1200; 2024: 1350."
 
 
 def test_bulleted_paragraphs_are_sentences_of_their_own(tmp_path):

@@ -164,7 +164,7 @@ def test_a_cache_that_cannot_be_written_is_one_line_naming_the_way_out(tiny_qa_m
 
     (tmp_path / "afile").write_text("not a folder")
     monkeypatch.setenv("BOT_ONNX_CACHE", str(tmp_path / "afile"))
-    with pytest.raises(ModelError, match="cannot build the ONNX reader in .*afile.*BOT_ONNX_CACHE.*--reader-backend torch"):
+    with pytest.raises(ModelError, match="cannot build the ONNX reader in .*afile.*BOT_ONNX_CACHE.*BOT_READER_BACKEND=torch"):
         onnx_copy(tiny_qa_model, "reader", "fp32", notify=None)
 
 

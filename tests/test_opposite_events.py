@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.read.doubts import held_instead_in_text
+from bot.read.doubts import check_in_text
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.types import ReaderResult, Span
 
@@ -58,9 +58,10 @@ def test_a_lower_choice_about_the_asked_event_answers_instead():
 
     assert names_asked_event("When did the Ropewalk reopen?", text, (text.index("6 June"), len(text) - 1))
     result = ReaderResult([span("May 2024", 9.0), span("6 June 2024", 7.0)])
-    instead = held_instead_in_text("When did the Ropewalk reopen?", result, text)
-    assert instead is not None and [s.text for s in instead.spans] == ["6 June 2024", "May 2024"]
-    assert instead.best_null == -1.0
+    checked = check_in_text("When did the Ropewalk reopen?", result, text)
+    assert checked.replaced and [s.text for s in checked.result.spans] == ["6 June 2024", "May 2024"]
+    assert checked.result.best_null == -1.0 and "says closed, not reopen" in checked.why
     # no lower choice names the asked event: nothing instead, the question is refused
     only_may = ReaderResult([span("May 2024", 9.0), span("the roof", 5.0)])
-    assert held_instead_in_text("When did the Ropewalk reopen?", only_may, text) is None
+    checked = check_in_text("When did the Ropewalk reopen?", only_may, text)
+    assert not checked.replaced and checked.result is only_may and "says closed" in checked.why

@@ -36,6 +36,14 @@ def test_answer_and_citations_are_verbatim_document_text(bot, small_settings):
     assert {"doc", "section", "start", "end", "quote", "line", "page"} <= set(data["citations"][0])
 
 
+def test_sentence_mode_answers_with_one_list_item_as_the_file_marks_it(bot, small_settings):
+    (small_settings.corpus_dir / "benefits.md").write_text(
+        "# Friends benefits\n\nAll Friends receive:\n\n- free entry to the Harbour Gallery and the Ropewalk\n"
+        "- ten per cent off in the museum shop and the Galley Café\n- three issues a year of the newsletter\n")
+    response = bot.ask("Where do Friends get ten per cent off?", threshold=0)
+    assert response.answer == "ten per cent off in the museum shop and the Galley Café"
+
+
 def test_unrelated_question_abstains_but_shows_closest_passages(bot):
     response = bot.ask("Zebra quantum marmalade?")
     assert response.abstained and response.answer == "" and response.citations == []
@@ -259,6 +267,9 @@ def test_a_new_bot_answers_from_the_published_index_while_another_process_update
     assert "1937" in answers[0].answer and "another process is updating the index" in answers[0].reason
     assert fresh.messages == [f"another process is updating the index in {small_settings.index_dir}; "
                               "answering from the index as it was"]
+    # once the folder is free again, the next question brings the index up to date
+    later = fresh.ask("Which river flows through ten countries?")
+    assert later.citations[0].doc == "rivers.txt" and "as it was" not in later.reason
 
 
 def test_questions_are_answered_from_the_current_index_while_an_upload_is_indexed(small_settings):

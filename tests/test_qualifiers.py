@@ -249,7 +249,7 @@ def test_a_detail_that_does_not_qualify_what_the_title_names_is_no_reason_to_ref
 
 
 def test_a_lower_choice_naming_the_asked_code_answers_where_the_best_names_another():
-    from bot.read.doubts import held_instead
+    from bot.read.doubts import check
 
     text = ("Project P34 was approved on 5 March 2003 by the board.\n"
             "Project P35 was approved on 6 March 2003 by the board.")
@@ -258,13 +258,45 @@ def test_a_lower_choice_naming_the_asked_code_answers_where_the_best_names_anoth
     result = ReaderResult([_span(passages, 0, "5 March 2003", 9.0), _span(passages, 0, "6 March 2003", 8.0)])
     question = "When was project P35 approved?"
     assert mismatch(question, result.spans[0], passages, DocumentFacts())
-    instead = held_instead(question, result, passages, DocumentFacts(), None)
-    assert instead is not None and instead.spans[0].text == "6 March 2003"
+    checked = check(question, result, passages, DocumentFacts(), None)
+    assert checked.replaced and checked.result.spans[0].text == "6 March 2003" and "about P34" in checked.why
     # nothing below names P37: nothing instead, and the question is refused
-    assert held_instead("When was project P37 approved?", result, passages, DocumentFacts(), None) is None
+    assert not check("When was project P37 approved?", result, passages, DocumentFacts(), None).replaced
     # a lower choice whose sentence names the asked version but says something else of it
     notes = ("Support for Tern 3.1 ends on 31 December 2025.\nPublish the Tern 3.2 release notes by 5 March.")
     sentences = ((0, notes.index("\n")), (notes.index("\n") + 1, len(notes)))
     passages = [Passage(Chunk(0, "notes.md", notes, 0, len(notes), "", 1, None, sentences), score=1.0, rank=1)]
     result = ReaderResult([_span(passages, 0, "31 December 2025", 9.0), _span(passages, 0, "5 March", 8.0)])
-    assert held_instead("When does support for Tern 3.2 end?", result, passages, DocumentFacts(), None) is None
+    assert not check("When does support for Tern 3.2 end?", result, passages, DocumentFacts(), None).replaced
+
+
+def test_an_academic_year_is_one_detail_and_another_one_is_refused():
+    assert _details("What is the dissertation deadline in 2026/27?") == [("year", "2026/27")]
+    assert _details("Who convened it in 2024-25?") == [("year", "2024/25")]
+    assert {"2025", "2026", "2025/26"} <= context_terms("MSc Handbook 2025–26")
+    passages = [_passage(0, "The dissertation is due on 4 September 2026.", "handbook-2025-26.md",
+                         "MSc Handbook 2025/26")]
+    span = _span(passages, 0, "4 September 2026", 9.0)
+    facts = DocumentFacts()
+    assert "about 2025/26, not 2026/27" in mismatch(
+        "What is the dissertation deadline in the 2026/27 handbook?", span, passages, facts)
+    for question in ("What is the dissertation deadline in the 2025/26 handbook?",
+                     "What is the dissertation deadline in the 2026 handbook?"):  # a year of the two
+        assert mismatch(question, span, passages, facts) == ""
+
+
+def test_the_row_the_question_names_answers_for_the_best_span_of_another_row():
+    from bot.read.doubts import check
+
+    text = ("Modules\nDSC7003 — Module: Data Management; Convenor: Prof. Anika Bauer.\n"
+            "DSC7004 — Module: Machine Learning in Practice; Convenor: Dr Samuel Adeyemi.")
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+    lines = tuple((s, s + len(line)) for s, line in zip(starts, text.split("\n")))  # a sentence per row
+    passages = [Passage(Chunk(0, "modules.md", text, 0, len(text), "Modules", 1, None, lines), score=1.0, rank=1)]
+    result = ReaderResult([_span(passages, 0, "Prof. Anika Bauer", 9.0), _span(passages, 0, "DSC7004", 4.0)])
+    checked = check("Who convenes DSC7004?", result, passages, DocumentFacts(), None)
+    assert checked.replaced and checked.result.spans[0].text == "Dr Samuel Adeyemi" and "about DSC7003" in checked.why
+    # named by another of its cells and a column: that cell, though nothing stood against the code
+    code = ReaderResult([_span(passages, 0, "DSC7004", 9.0)])
+    checked = check("Who convenes Machine Learning in Practice?", code, passages, DocumentFacts(), None)
+    assert checked.replaced and checked.result.spans[0].text == "Dr Samuel Adeyemi" and checked.why == ""

@@ -108,19 +108,20 @@ def _load_checked(folder: Path, source: Path, notify) -> OnnxModel | None:
 
 
 def _build(folder: Path, source: Path, kind: str, precision: str, notify) -> OnnxModel:
-    from bot.accel.export import build_onnx
-
-    if notify:
-        notify(f"building the ONNX {precision} {kind} from {source} (once) into {folder}")
     staging = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
     except OSError as exc:  # a read-only cache, or a file where the folder should be
-        flag = "--reader-backend" if kind == "reader" else "--embedding-backend"
+        torch = ("BOT_READER_BACKEND=torch" if kind == "reader"
+                 else "BOT_EMBEDDING_BACKEND=torch, which embeds the index again")
         raise ModelError(f"cannot build the ONNX {kind} in {folder.parent}: {exc.strerror or exc}; set BOT_ONNX_CACHE "
-                         f"to a folder you may write to, or run the {kind} on torch ({flag} torch)") from None
+                         f"to a folder you may write to, or run the {kind} on torch ({torch})") from None
+    from bot.accel.export import build_onnx
+
+    if notify:
+        notify(f"building the ONNX {precision} {kind} from {source} (once) into {folder}")
     try:
         t0 = time.perf_counter()
         inputs = build_onnx(str(source), kind, precision, staging / "model.onnx")

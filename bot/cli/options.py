@@ -102,13 +102,15 @@ def print_notes(bot, all_skipped: bool = True) -> None:
     """The bot's notices from its last index sync on stderr ("note: ..."), stdout left to the
     answer. Answering names a few skipped files and counts the rest: they are skipped again at
     every question, and a folder of many would bury the answer."""
-    skipped = [m for m in bot.messages if m.startswith("skipped ")]
-    hidden = [] if all_skipped else skipped[SKIPPED_SHOWN:]
+    skipped = 0
     for message in bot.messages:
-        if message not in hidden:
-            print(f"note: {message}", file=sys.stderr)
-    if hidden:
-        print(f"note: {len(hidden)} more files skipped (`bot index` names them all)", file=sys.stderr)
+        if message.startswith("skipped "):
+            skipped += 1
+            if not all_skipped and skipped > SKIPPED_SHOWN:
+                continue
+        print(f"note: {message}", file=sys.stderr)
+    if not all_skipped and skipped > SKIPPED_SHOWN:
+        print(f"note: {skipped - SKIPPED_SHOWN} more files skipped (`bot index` names them all)", file=sys.stderr)
 
 
 def _interrupt(signum, frame) -> None:

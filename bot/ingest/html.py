@@ -242,7 +242,7 @@ class _HTMLText(HTMLParser):
                         table.header[column] = "".join(p.text for p in cell)
             else:
                 names = [column_names(table.header, columns) for columns, _ in grid] if table.header is not None else None
-                self.builder.add_pieces(table_row([cell for _, cell in grid], names))
+                self.builder.add_pieces(table_row([cell for _, cell in grid], names), block=True)
             table.rows_seen += 1
         table.row, table.header_cells, table.spans = [], [], []
 
@@ -353,6 +353,7 @@ class _HTMLText(HTMLParser):
             for k, segment in enumerate(data.split("\n")):
                 if k:
                     self._flush()
+                    self.after_br = True  # a <pre>'s next line: its text may carry a sentence on
                 if segment:
                     self.current.append(Piece(segment, line + k))
             return

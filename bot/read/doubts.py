@@ -4,8 +4,8 @@ The reader finds the span most like an answer; it cannot tell that the documents
 year or version than the one asked about (`qualifiers.py`), of the opposite event
 (`opposite_events.py`), or never name what the question asks about (`unknown_names.py`). Each
 check looks at the span's sentence or line in its passage; the first that finds a reason decides,
-and the bot then refuses with that reason, unless a lower choice of the reader plainly names the
-asked year, code or event instead (`held_instead`).
+and the bot then refuses with that reason, unless the row the question names, or a lower choice of
+the reader, plainly answers for the asked year, code or event instead (`check`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from typing import NamedTuple
 
 from bot.ingest.chunking import sentence_spans
+from bot.read.extent import fills_a_named_cell, named_cell
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
@@ -27,26 +29,37 @@ _NEXT_CHOICES = 4
 _WORD = re.compile(r"[^\W_]+")
 
 
-def not_held(question: str, best: Span, passages: list[Passage], facts: DocumentFacts,
-             vocabulary: CorpusVocabulary | None) -> str:
-    """Why the documents hold something like the answer but not the answer ('' when nothing shows
-    it): it is about another year, version, month..., about the opposite event ("established" for
-    "dissolved"), or the documents never name what it is about ("the Amsterdam office" of a firm in
-    Paris and Rome) and the span's line does not answer for all the others ("Other cities")."""
-    return _doubt(question, best, passages, facts, vocabulary)[1]
+class Checked(NamedTuple):
+    """The reader's result after the checks: its best span replaced where a lower choice answers
+    instead, and why the reader's own best span does not answer ('' when nothing shows it)."""
+
+    result: ReaderResult
+    why: str
+    replaced: bool = False  # result's best is another choice, which nothing rules out
 
 
-def held_instead(question: str, result: ReaderResult, passages: list[Passage], facts: DocumentFacts,
-                 vocabulary: CorpusVocabulary | None) -> ReaderResult | None:
-    """Where the best span is about another year, code... or about the opposite event, the
-    reader's result with the first of its next few choices that names the asked one in its own
-    sentence (or clause, for an event), and that nothing rules out, put first: "When was project P35
-    approved?" is answered from "Project P35 was approved on 6 March 2003", not from the line on
-    P34 above it; "When did the Ropewalk reopen?" from "The Ropewalk reopened to visitors on 6 June
-    2024", not from "the site stayed closed during May 2024". None where there is no such choice."""
+def check(question: str, result: ReaderResult, passages: list[Passage], facts: DocumentFacts,
+          vocabulary: CorpusVocabulary | None) -> Checked:
+    """Whether the reader's best span answers: not where it is about another year, version,
+    month... than the asked one, about the opposite event ("established" for "dissolved"), or the
+    documents never name what the question is about ("the Amsterdam office" of a firm in Paris and
+    Rome) and the span's line does not answer for all the others ("Other cities").
+
+    Where the best span is about another year, code... or the opposite event, the cell of the row
+    the question names, or else the first of the reader's next few choices that names the asked
+    one in its own sentence (or clause, for an event) and that nothing rules out, answers instead:
+    "When was project P35 approved?" is answered from "Project P35 was approved on 6 March 2003",
+    not from the line on P34 above it; "When did the Ropewalk reopen?" from "The Ropewalk reopened
+    to visitors on 6 June 2024", not from "the site stayed closed during May 2024". Where nothing
+    stands against the best span, the cell of its table the question names (by the row's label or
+    another of its cells, and the column) answers: "Who convenes Natural Language Processing?" is
+    answered "Dr Laura Pineda", not "AIM7103", the code of that row."""
     best = result.spans[0]
-    kind = _doubt(question, best, passages, facts, vocabulary)[0]
+    kind, why = _doubt(question, best, passages, facts, vocabulary)
     if kind == "detail":
+        cell = named_cell(question, best, passages[best.passage_index])
+        if cell is not None and not not_held(question, cell, passages, facts, vocabulary):
+            return Checked(_put_first(result, cell), why, replaced=True)
         # What the best span's sentence says of the question, the other must say too: "Tern 3.2" in
         # "publish the Tern 3.2 release notes by 5 March" does not make that the end of its support.
         said = _question_words(question) & _words(_sentence_of(best, passages)[0])
@@ -57,24 +70,34 @@ def held_instead(question: str, result: ReaderResult, passages: list[Passage], f
     elif kind == "event":
         def names_it(span: Span) -> bool:
             return names_asked_event(question, *_sentence_of(span, passages))
-    else:  # a name no document has: no other choice has it either
-        return None
-    return _first_held(result, lambda span: span.passage_index < len(passages) and names_it(span)
-                       and not not_held(question, span, passages, facts, vocabulary))
+    elif kind == "name":  # a name no document has: no other choice has it either
+        return Checked(result, why)
+    else:  # nothing against it; but where the question names a cell of its table, that answers
+        cell = named_cell(question, best, passages[best.passage_index])
+        if cell is not None and fills_a_named_cell(question, cell, passages[best.passage_index]) \
+                and not not_held(question, cell, passages, facts, vocabulary):
+            return Checked(_put_first(result, cell), why, replaced=True)
+        return Checked(result, why)
+    instead = _first_held(result, lambda span: span.passage_index < len(passages) and names_it(span)
+                          and not not_held(question, span, passages, facts, vocabulary))
+    return Checked(instead or result, why, replaced=instead is not None)
 
 
-def not_held_in_text(question: str, text: str, best: Span) -> str:
-    """`not_held` for a span of one given text (gold-context reading): only the opposite-event
-    check, since the other two compare the documents of a folder."""
-    return opposite_event(question, *_sentence_in(text, best))
+def check_in_text(question: str, result: ReaderResult, text: str) -> Checked:
+    """`check` for spans of one given text (gold-context reading): only the opposite-event check,
+    since the others compare the documents of a folder."""
+    why = opposite_event(question, *_sentence_in(text, result.spans[0]))
+    if not why:
+        return Checked(result, why)
+    instead = _first_held(result, lambda span: names_asked_event(question, *_sentence_in(text, span))
+                          and not opposite_event(question, *_sentence_in(text, span)))
+    return Checked(instead or result, why, replaced=instead is not None)
 
 
-def held_instead_in_text(question: str, result: ReaderResult, text: str) -> ReaderResult | None:
-    """`held_instead` for spans of one given text (gold-context reading)."""
-    if not result.spans or not not_held_in_text(question, text, result.spans[0]):
-        return None
-    return _first_held(result, lambda span: names_asked_event(question, *_sentence_in(text, span))
-                       and not not_held_in_text(question, text, span))
+def not_held(question: str, span: Span, passages: list[Passage], facts: DocumentFacts,
+             vocabulary: CorpusVocabulary | None) -> str:
+    """Why `span` does not answer the question ('' when nothing shows it), as `check` reads it."""
+    return _doubt(question, span, passages, facts, vocabulary)[1]
 
 
 def _doubt(question: str, span: Span, passages: list[Passage], facts: DocumentFacts,
@@ -103,11 +126,14 @@ def _question_words(question: str) -> set[str]:
 
 def _first_held(result: ReaderResult, held: Callable[[Span], bool]) -> ReaderResult | None:
     """The result with the first of the next few spans that `held` accepts put first."""
-    for span in result.spans[1:1 + _NEXT_CHOICES]:
-        if held(span):
-            return replace(result, spans=[span, *(s for s in result.spans if s is not span)],
-                           best_null=span.no_answer_score)
-    return None
+    span = next((span for span in result.spans[1:1 + _NEXT_CHOICES] if held(span)), None)
+    return None if span is None else _put_first(result, span)
+
+
+def _put_first(result: ReaderResult, span: Span) -> ReaderResult:
+    """The result with `span` as its best (a lower choice, or a cell the best was moved to)."""
+    return replace(result, spans=[span, *(s for s in result.spans if s is not span)],
+                   best_null=span.no_answer_score)
 
 
 def _sentence_in(text: str, span: Span) -> tuple[str, tuple[int, int]]:

@@ -23,7 +23,13 @@ reading:
   "What expertise...?") takes what the sentence says it is ("...in the areas of crisis management,
   border security, and terrorism investigations"); one that only repeats the question's words
   ("the criminal code" for "Which criminal code changes...?") takes the noun it completes
-  ("amendments to the criminal code").
+  ("amendments to the criminal code");
+- **when**: a date or day answering "When..." takes the days and times that follow it ("1 May to
+  30 September only, Thursday to Sunday, 11:00 to 16:30");
+- **name**: a question for what something is called takes the whole capitalised name ("The
+  Bosun's Call", not "Bosun");
+- **figure** (shortened): an amount that runs on into a second clause ("£1,420,000 and total
+  expenditure was £1,370,000") ends with its figure, where the question asks for one.
 
 Whether to answer at all is decided on the reader's own span; widening only shapes what is shown.
 """
@@ -37,7 +43,7 @@ from typing import NamedTuple
 from bot.ingest.chunking import LIST_MARK
 from bot.read.windows import ROW_JOINT
 from bot.types import Chunk, Passage, Span
-from bot.words import STOP_WORDS, stem
+from bot.words import MONTHS, STOP_WORDS, stem
 
 _MARKED_LINE = re.compile(rf"[ \t]*({LIST_MARK})[ \t]+\S")
 _SENTENCE_BREAK = re.compile(r"[.!?][\"”’)]?\s+[A-Z]")
@@ -106,12 +112,14 @@ def _plural_asked(question: str) -> str | None:
     return None
 
 
-def _singular(word: str) -> str:
-    """A plural's singular, roughly ("buses" -> "bus", "ferries" -> "ferry", "trains" -> "train")."""
-    for plural, singular in (("ies", "y"), ("ses", "s"), ("xes", "x"), ("ches", "ch"), ("shes", "sh"), ("s", "")):
+def _singulars(word: str) -> set[str]:
+    """What a plural's singular may be ("buses": "bus" or "buse"; "courses": "course"; "ferries":
+    "ferry"); the spelling alone does not say which."""
+    forms = {word[:-1]} if word.endswith("s") else {word}
+    for plural, singular in (("ies", "y"), ("ses", "s"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
         if word.endswith(plural):
-            return word[: len(word) - len(plural)] + singular
-    return word
+            forms.add(word[: len(word) - len(plural)] + singular)
+    return forms
 
 
 def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start: int, doc_id: str = "") -> bool:
@@ -125,7 +133,7 @@ def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start:
     plural = _plural_asked(question)
     if plural:
         labelled = [i for i in range(first, last + 1)
-                    if (m := _LABELLED.match(lines[i])) and _singular(plural) in _WORD.findall(m["label"].lower())]
+                    if (m := _LABELLED.match(lines[i])) and _singulars(plural) & set(_WORD.findall(m["label"].lower()))]
         if labelled == [lines.index(start)]:
             return True
     after_first_word = question.strip().partition(" ")[2]
@@ -198,18 +206,21 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     chunk = passage.chunk
     lines = _Lines(chunk.text)
     start, end = best.start - chunk.start, best.end - chunk.start
-    moved = _named_row_value(question, start, end, lines)
-    if moved is None:
-        moved = _named_cell_of_row(question, start, end, lines)
+    moved = named_cell(question, best, passage)
     if moved is not None:
-        return Extent([_respan(best, passage, *moved), best, *rest], "row")
+        return Extent([moved, best, *rest], "row")
     if not _in_named_line(question, start, end, lines):
         # A lower span of the same passage in the row the question names answers it, where the best
         # one lies in no row it names ("Who approves jury service leave?" answered from the
-        # bereavement row). Another passage's is another document's, or another edition's.
+        # bereavement row); so does one of another passage of the same document where the best one
+        # lies in its passage's heading ("How much does Joint membership cost?" answered from the
+        # title "Membership 2025"). Another document's row is another edition's.
+        in_heading = end <= chunk.heading_length
         for k, other in enumerate(rest):
-            if other.passage_index == best.passage_index and _in_named_line(
-                    question, other.start - chunk.start, other.end - chunk.start, lines):
+            own = passages[other.passage_index].chunk if other.passage_index < len(passages) else None
+            if own is not None and (own is chunk or in_heading and own.doc_id == chunk.doc_id) and _in_named_line(
+                    question, other.start - own.start, other.end - own.start,
+                    lines if own is chunk else _Lines(own.text)):
                 return Extent([other, best, *rest[:k], *rest[k + 1:]], "row")
     sentences = [(s - chunk.start, e - chunk.start) for s, e in chunk.sentences]
     pointed = _list_pointed_to(lines, start, end, chunk.heading_length, sentences)
@@ -238,7 +249,64 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     complement_end = _complement_end(question, chunk.text, start, end)
     if complement_end is not None:
         return Extent([_respan(best, passage, start, complement_end), *rest], "complement")
+    when_end = _days_and_times_end(question, chunk.text, start, end)
+    if when_end is not None:
+        return Extent([_respan(best, passage, start, when_end), *rest], "when")
+    name = _whole_name(question, chunk.text, start, end)
+    if name is not None:
+        return Extent([_respan(best, passage, *name), *rest], "name")
+    figure = _FIGURE_THEN_CLAUSE.match(chunk.text, start, end)
+    if figure is not None and not asks_for_several(question):
+        return Extent([_respan(best, passage, start, figure.end(1)), *rest], "figure")
     return Extent(spans)
+
+
+# An amount, then another clause with a verb of its own: "£1,420,000 and total expenditure was
+# £1,370,000". The reader takes both; a question for one value wants the first.
+_FIGURE_THEN_CLAUSE = re.compile(r"([£$€]?\d[\d,.]*(?:[ \t]?(?:%|[A-Za-z]{1,10}))?)(?:,?[ \t]+(?:and|but|while|whereas)|;)"
+                                 r"[ \t]+[^\n]*?\b(?:is|was|are|were|has|had|rose|fell)\b[^\n]*\d[^\n]*$")
+
+
+# A question for what something is called takes the whole capitalised name: "The Bosun's Call",
+# not "Bosun" of it.
+_ASKS_NAME = re.compile(r"\b(?:called|named|titled|(?:the )?(?:name|title) of)\b", re.I)
+_NAME_GOES_ON = re.compile(r"(?:['’]s)?(?:[ \t]+(?:of|the|and|for|on|in)){0,2}[ \t]+[A-Z][\w'’-]*|['’]s\b")
+_ARTICLE_BEFORE = re.compile(r"\b(?:The|A|An)[ \t]+$")
+
+
+def _whole_name(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The capitalised name a span of it lies in, for a question asking what something is called
+    ("The Bosun's Call" for "Bosun"; None when the span is the whole name already)."""
+    if not _ASKS_NAME.search(question) or not text[start:start + 1].isupper():
+        return None
+    reach = end
+    while (m := _NAME_GOES_ON.match(text, reach)) is not None and "\n" not in m.group():
+        reach = m.end()
+    article = _ARTICLE_BEFORE.search(text, max(0, start - 4), start)
+    first = article.start() if article and article.start() > 0 and text[article.start() - 1] in " \t" else start
+    return (first, reach) if (first, reach) != (start, end) else None
+
+
+# "When..." asks for the days and hours too: "1 May to 30 September" goes on over "only, Thursday
+# to Sunday, 11:00 to 16:30", and "Saturday 12 April 2025" over ", 14:00".
+_ASKS_WHEN = re.compile(r"^\s*(?:when\b|what (?:time|times|hours|days)\b|(?:on )?which days?\b)", re.I)
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?"
+_TIME = r"\d{1,2}(?:[:.]\d{2})?[ \t]*[ap]\.?m\.?|\d{1,2}[:.]\d{2}"
+_DAYS_OR_TIMES = re.compile(
+    rf",?[ \t]+(?:only,?[ \t]+)?(?:(?:from[ \t]+)?{_DAY}(?:[ \t]*(?:to|until|and|–|-)[ \t]*{_DAY})?"
+    rf"|(?:at[ \t]+|from[ \t]+)?(?:{_TIME})(?:[ \t]*(?:to|until|–|-)[ \t]*(?:{_TIME}))?)(?!\w)", re.I)
+_DATE_END = re.compile(rf"(?:\d|\b(?:{'|'.join(MONTHS)}|{_DAY}|[ap]\.?m))\.?$", re.I)
+
+
+def _days_and_times_end(question: str, text: str, start: int, end: int) -> int | None:
+    """Where the days and times that follow a date or day answering a "when" question end (None
+    when none follow): "1 May to 30 September" + "only, Thursday to Sunday, 11:00 to 16:30"."""
+    if not _ASKS_WHEN.match(question) or not _DATE_END.search(text, start, end):
+        return None
+    reach = end
+    while (m := _DAYS_OR_TIMES.match(text, reach)) is not None and "\n" not in m.group():
+        reach = m.end()
+    return reach if reach > end else None
 
 
 # A figure written in words, then in digits in brackets, then what it counts, as contracts write
@@ -502,18 +570,38 @@ def _named_cell_of_row(question: str, start: int, end: int, lines: _Lines) -> tu
     customs seal of Memel?" of "TT-38 — Object: Customs seal of Memel; Date: 1851; Lender: Klaipėda
     History Museum." is the Lender cell, not the row's catalogue number. None otherwise."""
     i = lines.index(start)
-    row = _row_cells(lines[i]) if lines.index(max(start, end - 1)) == i else None
+    cell = _cell_named_by_row_and_column(question, lines[i]) if lines.index(max(start, end - 1)) == i else None
+    offset = lines.bounds[i][0]
+    if cell is None or offset + cell[0] <= start and end <= offset + cell[1]:
+        return None
+    return offset + cell[0], offset + cell[1]
+
+
+def _cell_named_by_row_and_column(question: str, line: str) -> tuple[int, int] | None:
+    """Offsets in a table row's `line` of the cell in the column the question names, where the
+    question names the row by (every content word of) another of its cells; None otherwise."""
+    row = _row_cells(line)
     if row is None:
         return None
     named = _named_column(question, [name for _, _, name in row[1]])
     cell = next(((s, e) for s, e, name in row[1] if name == named), None)
-    offset = lines.bounds[i][0]
-    if cell is None or offset + cell[0] <= start and end <= offset + cell[1]:
-        return None
     asked = _content_words(question)
-    if not any((words := _content_words(lines[i][s:e])) and words <= asked for s, e, name in row[1] if name != named):
+    if cell is None or not any((words := _content_words(line[s:e])) and words <= asked
+                               for s, e, name in row[1] if name != named):
         return None
-    return offset + cell[0], offset + cell[1]
+    return cell
+
+
+def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
+    """The cell of a table or labelled list that the question names, where `span` lies elsewhere
+    in it: the named row's value, in the column the question names or else the span's (a row named
+    by its label, "DSC7004 — ..."), or the named column of the span's own row where the question
+    names that row by another cell ("Natural Language Processing"). None when nothing is named."""
+    chunk = passage.chunk
+    lines = _Lines(chunk.text)
+    start, end = span.start - chunk.start, span.end - chunk.start
+    moved = _named_row_value(question, start, end, lines) or _named_cell_of_row(question, start, end, lines)
+    return _respan(span, passage, *moved) if moved else None
 
 
 def _named_column(question: str, columns: list[str]) -> str | None:
@@ -549,17 +637,23 @@ def _column_word_asked(word: str, asked: set[str]) -> bool:
 
 def fills_a_named_cell(question: str, span: Span, passage: Passage) -> bool:
     """Whether a span is the value of a table row or labelled line that the question names (every
-    word of its label, and of the column where a row has several): "3,200 mAh lithium-ion" of
-    "Battery — Value: 3,200 mAh lithium-ion" for "What is the battery capacity of the RX-200?".
+    word of its label, or of another cell of the row, and of the column where a row has several):
+    "3,200 mAh lithium-ion" of "Battery — Value: 3,200 mAh lithium-ion" for "What is the battery
+    capacity of the RX-200?", "Dr Laura Pineda" of "AIM7103 — Module: Natural Language Processing;
+    …; Convenor: Dr Laura Pineda." for "Who convenes Natural Language Processing?".
     The layout then says what the span answers, whatever the reader's score: it learnt from prose,
     and scores the cells of a table low."""
     chunk = passage.chunk
     lines = _Lines(chunk.text)
     start, end = span.start - chunk.start, span.end - chunk.start
     i = lines.index(start)
-    if lines.index(max(start, end - 1)) != i or not _in_named_line(question, start, end, lines):
+    if lines.index(max(start, end - 1)) != i:
         return False
     line, offset = lines[i], lines.bounds[i][0]
+    if not _in_named_line(question, start, end, lines):  # a row named by another of its cells, maybe
+        cell = _cell_named_by_row_and_column(question, line)
+        return cell is not None and offset + cell[0] <= start and end <= offset + cell[1] and \
+            3 * (end - start) >= 2 * (cell[1] - cell[0])
     label, value_start, value_end = _label(line)
     if not re.search(r"[A-Za-z]", label):
         return False  # "2.3.1 — 2026-01-19": a version heading and its date, no row of a table

@@ -31,8 +31,8 @@ from functools import lru_cache
 from typing import Callable
 
 from bot.read.windows import ROW_JOINT, line_bounds
-from bot.types import SECTION_SEPARATOR, Passage, Span
-from bot.words import MONTHS, STOP_WORDS, WEEKDAYS, YEAR, stem
+from bot.types import SECTION_SEPARATOR, Chunk, Passage, Span
+from bot.words import ACADEMIC_YEAR, MONTHS, STOP_WORDS, WEEKDAYS, YEAR, academic_year, stem
 
 _MONTH_OF = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS} | {"sept": "september"}
 # "1973–74", "2024/25" (at most ten years), "1961-1972", "1962 to 1966", "between 2019 and 2023":
@@ -188,7 +188,10 @@ def _values(text: str, kind: str) -> dict[str, str]:
                 if m.group(2).lower() in _MONTH_OF and m.group(2)[0].isupper() and (m.group(1) or m.group(3))}
     if kind == "code":
         return {_code_key(m.group()): m.group() for m in _CODE.finditer(text)}
-    return {m.group(): m.group() for m in YEAR.finditer(text)}
+    academic = [(key, m) for m in ACADEMIC_YEAR.finditer(text) if (key := academic_year(m.group())) is not None]
+    inside = {m.start() for _, m in academic}  # "2025" of "2025/26" is not a year of its own
+    return {key: m.group() for key, m in academic} | {
+        m.group(): m.group() for m in YEAR.finditer(text) if m.start() not in inside}
 
 
 def _code_key(code: str) -> str:
@@ -211,6 +214,9 @@ def question_qualifiers(question: str) -> tuple[Qualifier, ...]:
         add("code", _code_key(m.group(1) + m.group(2)), m.start(), m.end())
     for key, (start, end) in (_versions(question) | _numbered_names(question)).items():
         add("version", key, start, end)
+    for m in ACADEMIC_YEAR.finditer(question):  # "2026/27" is no year of "2025/26"
+        if (key := academic_year(m.group())) is not None:
+            add("year", key, m.start(), m.end())
     for m in YEAR.finditer(question):
         add("year", m.group(), m.start(), m.end())
     for m in _CODE.finditer(question):
@@ -249,6 +255,8 @@ def context_terms(text: str) -> set[str]:
         last = first // 100 * 100 + int(m.group(2)) if m.group(2) else int(m.group(3))
         if 0 < last - first <= (10 if m.group(2) else 200):
             terms.update(str(y) for y in range(first, last + 1))
+        if last == first + 1:  # "2025/26", "2025 to 2026": the academic or financial year too
+            terms.add(f"{first}/{last % 100:02d}")
     return terms
 
 
@@ -431,9 +439,7 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
         named_here = context_terms(label) if own_label else terms
         if wanted and not any(q.text in named for q in wanted) and any(q.term not in named_here for q in wanted):
             return _unlike("the passage found", named, wanted)
-    start, end = chunk.sentences_around(span.start, span.end)
-    sentence = (chunk.text[start - chunk.start: span.start - chunk.start] + " "
-                + chunk.text[span.end - chunk.start: end - chunk.start])
+    sentence = _sentence_around(span, chunk)
     sentence_terms = context_terms(sentence)
     for kind in ("version", "code", "month"):
         wanted = [q for q in asked if q.kind == kind]
@@ -463,11 +469,16 @@ def names_asked_detail(question: str, span: Span, passages: list[Passage], facts
     if not asked:
         return False
     chunk = passages[span.passage_index].chunk
-    start, end = chunk.sentences_around(span.start, span.end)
-    around = (chunk.text[start - chunk.start: span.start - chunk.start] + " "
-              + chunk.text[span.end - chunk.start: end - chunk.start])
-    terms = context_terms(around) | context_terms(passage_label(passages[span.passage_index], facts.title(chunk.doc_id)))
+    terms = context_terms(_sentence_around(span, chunk)) | context_terms(
+        passage_label(passages[span.passage_index], facts.title(chunk.doc_id)))
     return all(q.term in terms for q in asked)
+
+
+def _sentence_around(span: Span, chunk: Chunk) -> str:
+    """The sentence(s) of its chunk a span lies in, the span itself left out."""
+    start, end = chunk.sentences_around(span.start, span.end)
+    return (chunk.text[start - chunk.start: span.start - chunk.start] + " "
+            + chunk.text[span.end - chunk.start: end - chunk.start])
 
 
 def _dated_things(text: str, month: str) -> frozenset[str]:

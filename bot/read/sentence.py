@@ -38,9 +38,7 @@ class SentenceReader:
 
     def read_batch(self, requests: list[tuple[str, list[ReadItem]]]) -> list[ReaderResult]:
         """One embedding call for all questions and all their sentences."""
-        # The context line before a passage is no answer, nor part of its first sentence.
-        per_request = [[(item, s, e) for item in items for s, e in sentence_spans(item.text, item.context)]
-                       for _, items in requests]
+        per_request = [[(item, s, e) for item in items for s, e in _sentences(item)] for _, items in requests]
         live = [i for i, (q, _) in enumerate(requests) if q.strip() and per_request[i]]
         questions = [requests[i][0] for i in live]
         sentences = [item.text[s:e] for i in live for item, s, e in per_request[i]]
@@ -66,3 +64,13 @@ class SentenceReader:
                 for item, s, e in [found[k]]
             ])
         return results
+
+
+def _sentences(item: ReadItem) -> list[tuple[int, int]]:
+    """The sentences of an item's text, as offsets into it: the chunker's where it found them (it
+    knew where the file's paragraphs and list items start), else split here. The context line
+    before a passage is no answer, nor part of its first sentence."""
+    if item.sentences:
+        shifted = [(max(s - item.offset, item.context), e - item.offset) for s, e in item.sentences]
+        return [(s, e) for s, e in shifted if s < e <= len(item.text)]
+    return sentence_spans(item.text, item.context)
