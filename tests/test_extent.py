@@ -345,6 +345,8 @@ def test_a_plural_question_for_the_thing_one_item_is_labelled_with_keeps_that_it
     # no time follows, or the question asks no "when"
     ("When was the Ropewalk built?", "It was built in 1791, 12 years before the war.", "1791", "1791"),
     ("What is due on 3 May?", "The fee is due on 3 May at 2 pm.", "The fee", "The fee"),
+    ("On which days is it open in winter?", "In winter it is open Thursday to Sunday, 10:30 to 16:00.",
+     "Thursday to Sunday", "Thursday to Sunday"),  # the days asked for, not the hours
 ])
 def test_a_when_question_takes_the_days_and_times_after_its_date(question, text, span, answer):
     p = passage(text)
@@ -369,6 +371,34 @@ def test_an_amount_that_runs_on_into_another_clause_ends_with_its_figure():
     assert answer_of("What was the total income in 2024?", [long], [p])[0].text == "£1,420,000"
     # two amounts asked for: both stay
     assert answer_of("What were the income and expenditure figures?", [long], [p])[0] == long
+
+
+def test_a_part_of_the_short_value_the_question_names_takes_the_whole_value():
+    hours = passage("Opening hours\nMonday to Friday: 08:00 to 22:00\nSaturday: 09:00 to 20:00\nSunday: closed",
+                    section="Opening hours")
+    assert answer_of("When is the library open on Saturday?", [span_of(hours, "20:00")], [hours])[0].text == \
+        "09:00 to 20:00"
+    fines = passage("Fines\nShort loan — Fine: 50p per hour, up to £10 per item.\nStandard loan — Fine: 20p per day.",
+                    section="Fines")
+    assert answer_of("What is the fine for a short loan?", [span_of(fines, "50p per hour")], [fines])[0].text == \
+        "50p per hour, up to £10 per item"
+    # the whole value already, or a line the question does not name: as the reader gave it
+    whole = span_of(hours, "09:00 to 20:00")
+    assert answer_of("When is the library open on Saturday?", [whole], [hours])[0] == whole
+    assert answer_of("When does the library close?", [span_of(hours, "20:00")], [hours])[0].text == "20:00"
+
+
+@pytest.mark.parametrize("question, span, answer", [
+    ("What is the email address of the Programme Administrator?", "Mr Callum Osei", "dsc-admin@northmoor.ac.uk"),
+    ("What is the programme's website?", "Mr Callum Osei", "https://www.northmoor.ac.uk/dsc"),
+    ("What is the phone number of the programme office?", "Mr Callum Osei", "+44 (0)161 555 0192"),
+    ("Who is the Programme Administrator?", "Mr Callum Osei", "Mr Callum Osei"),  # a name asked for
+    ("What is the email address of the office?", "dsc-admin@northmoor.ac.uk", "dsc-admin@northmoor.ac.uk"),
+])
+def test_an_address_or_number_asked_for_is_taken_from_the_span_s_sentence(question, span, answer):
+    p = passage("Programme Administrator: Mr Callum Osei, dsc-admin@northmoor.ac.uk, tel. +44 (0)161 555 0192, "
+                "https://www.northmoor.ac.uk/dsc.")
+    assert answer_of(question, [span_of(p, span)], [p])[0].text == answer
 
 
 def test_a_sentence_wrapped_after_a_colon_is_no_list():

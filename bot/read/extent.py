@@ -9,7 +9,10 @@ reading:
   do I need...") answered inside one item of a list takes the whole list;
 - **row**: a question naming one row of a table, or one line of a labelled list ("jury service",
   "flashing red"), answered from another row takes the named row's value, in the column the
-  question names ("a student day return") or else the same column;
+  question names ("a student day return") or else the same column; answered with a part of a
+  short value there ("20:00" of "Saturday: 09:00 to 20:00"), the whole value;
+- **type**: a question for an e-mail address, a web address or a phone number, answered with
+  something else (the name beside it), takes the one in the answer's sentence;
 - **sentence**: a why / how / what-is question answered under a line of the document that asks
   that question (an FAQ's "Q:", a heading "Why the carry-over rule changed") takes its sentence
   to the end. In running prose a short answer sits inside a longer sentence, so the rule waits
@@ -222,6 +225,9 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
                     question, other.start - own.start, other.end - own.start,
                     lines if own is chunk else _Lines(own.text)):
                 return Extent([other, best, *rest[:k], *rest[k + 1:]], "row")
+    typed = _of_the_asked_type(question, chunk, start, end)
+    if typed is not None:
+        return Extent([_respan(best, passage, *typed), *rest], "type")
     sentences = [(s - chunk.start, e - chunk.start) for s, e in chunk.sentences]
     pointed = _list_pointed_to(lines, start, end, chunk.heading_length, sentences)
     if pointed is not None:
@@ -287,9 +293,31 @@ def _whole_name(question: str, text: str, start: int, end: int) -> tuple[int, in
     return (first, reach) if (first, reach) != (start, end) else None
 
 
+# An address or number the question asks for, and what one looks like: the reader may give the
+# name beside it ("Mr Callum Osei" for "What is the administrator's email address?").
+_TYPES = (
+    (re.compile(r"\be-?mail\b", re.I), re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    (re.compile(r"\b(?:website|web ?site|web address|url|homepage|link)\b", re.I),
+     re.compile(r"(?:https?://|www\.)[^\s<>\"')]+[^\s<>\"').,;:]")),
+    (re.compile(r"\b(?:(?:tele)?phone|mobile|fax)(?: number| no\b)|\bnumber\b.*\b(?:call|ring|phone)\b", re.I),
+     re.compile(r"(?<![\w+])\+?(?=(?:[ ()/-]*\d){7})\d[\d ()/-]{5,}\d(?!\w)(?<!\d{4}[/–-]\d{4})")),
+)
+
+
+def _of_the_asked_type(question: str, chunk: Chunk, start: int, end: int) -> tuple[int, int] | None:
+    """Offsets of the e-mail address, web address or phone number in the span's sentence, where the
+    question asks for one and the span is none; None otherwise."""
+    for asks, looks in _TYPES:
+        if asks.search(question) and not looks.search(chunk.text, start, end):
+            s, e = chunk.sentences_around(chunk.start + start, chunk.start + end)
+            found = looks.search(chunk.text, s - chunk.start, e - chunk.start)
+            return (found.start(), found.end()) if found else None
+    return None
+
+
 # "When..." asks for the days and hours too: "1 May to 30 September" goes on over "only, Thursday
 # to Sunday, 11:00 to 16:30", and "Saturday 12 April 2025" over ", 14:00".
-_ASKS_WHEN = re.compile(r"^\s*(?:when\b|what (?:time|times|hours|days)\b|(?:on )?which days?\b)", re.I)
+_ASKS_WHEN = re.compile(r"^\s*(?:when\b|what (?:time|times|hours)\b)", re.I)  # not "On which days...?"
 _DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?"
 _TIME = r"\d{1,2}(?:[:.]\d{2})?[ \t]*[ap]\.?m\.?|\d{1,2}[:.]\d{2}"
 _DAYS_OR_TIMES = re.compile(
@@ -537,7 +565,8 @@ def _named_line(question: str, lines: _Lines, group: range) -> int | None:
 def _named_row_value(question: str, start: int, end: int, lines: _Lines) -> tuple[int, int] | None:
     """Offsets of the value of the line the question names, or of the named row's cell in the
     column of start..end, when that lies in another line of the same labelled group or over the
-    named line's label; None otherwise."""
+    named line's label, or is a part of a short value or cell ("20:00" of "Saturday: 09:00 to
+    20:00"); None otherwise."""
     first, last = lines.index(start), lines.index(max(start, end - 1))
     group = _labelled_group(lines, first)
     if group is None or last not in group:
@@ -554,14 +583,25 @@ def _named_row_value(question: str, start: int, end: int, lines: _Lines) -> tupl
                       None)
         # The column the question names ("the last bus", "a student day return"), else the reader's.
         named = _named_column(question, [name for _, _, name in row[1]])
-        if first == last == target and named in (None, chosen):
-            return None
         column = named or chosen
-        return next(((line_start + s, line_start + e) for s, e, name in row[1] if name == column), None)
-    if first == last == target:
-        return None
+        cell = next(((line_start + s, line_start + e) for s, e, name in row[1] if name == column), None)
+        if first == last == target and named in (None, chosen):
+            return cell if cell is not None and _part_of_short(start, end, *cell, lines.text) else None
+        return cell
     _, value_start, value_end = _label(lines[target])
-    return line_start + value_start, line_start + value_end
+    value = (line_start + value_start, line_start + value_end)
+    if first == last == target:
+        return value if _part_of_short(start, end, *value, lines.text) else None
+    return value
+
+
+_SHORT_VALUE = 60  # a value this long at most is taken whole: a time span, a price and its terms
+
+
+def _part_of_short(start: int, end: int, value_start: int, value_end: int, text: str) -> bool:
+    """Whether start..end is a part, not the whole, of a short value at value_start..value_end."""
+    return (value_start <= start and end <= value_end and (start, end) != (value_start, value_end)
+            and value_end - value_start <= _SHORT_VALUE and not re.search(r"[.!?]\s", text[value_start:value_end]))
 
 
 def _named_cell_of_row(question: str, start: int, end: int, lines: _Lines) -> tuple[int, int] | None:
