@@ -297,6 +297,11 @@ def _object_in_its_place(question: str, last: str) -> str:
     return f"{last[:ending.start('object')]}{phrase}{last[ending.end('object'):]}"
 
 
+def _is_time(words: str) -> bool:
+    """Whether `words` are a year, an academic year, a month or a weekday."""
+    return _ANY_YEAR.fullmatch(words) is not None or words.lower() in _CALENDAR
+
+
 def _same_kind(when: str) -> re.Pattern[str]:
     """What finds a time of the kind of `when` (a year, a month or a weekday) in a question."""
     if _ANY_YEAR.fullmatch(when):
@@ -408,7 +413,8 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         nonlocal replaced
         word = m.group(1)
         if replaced or word.lower() in {"there", "this", "that", "these", "those"} or \
-                (pronouns and word.lower() not in stands_for):  # "it" is not the person named
+                (pronouns and word.lower() not in stands_for) or \
+                (word.lower() in _PERSONAL and _is_time(subject)):  # "it" is not the person named, nor "she" 2024
             return word
         replaced = True
         # a common noun keeps its article, so that a later follow-up finds it again, and so does a

@@ -19,10 +19,11 @@ from typing import Callable
 from bot.read.answerability import (
     CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, decide, default_calibration, refuses,
 )
-from bot.read.extent import fills_a_named_cell, widen
-from bot.read.passage_prior import rank_with_retrieval
 from bot.read.doubts import check, check_in_text
+from bot.read.extent import widen
+from bot.read.passage_prior import rank_with_retrieval
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
+from bot.read.rows import fills_a_named_cell
 from bot.read.unknown_names import CorpusVocabulary
 from bot.config import Settings, load_settings
 from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
@@ -200,6 +201,9 @@ class Bot:
         self.messages: list[str] = []  # notices from the last index sync (rebuilds, skipped files)
         # Why the index could not be brought up to date, while answers come from it as it was ('' when up to date).
         self.out_of_date = ""
+        # Another process was updating the index when this bot started: each question tries again,
+        # without waiting for it, until the folder is free (`load_index`).
+        self._other_writer = False
         self._signature: Signature | None = None  # the corpus folder as of the last sync
         self._refresher: _Refresh | None = None  # the background sync of changes found on disk
 
@@ -238,8 +242,8 @@ class Bot:
                     self._answer_from_published(busy)
                 except IndexStoreError:  # nothing published yet to answer from: wait for the first
                     self.sync(progress=progress)
-                else:  # the next question's refresh catches up, in the background, once the lock is free
-                    self._signature = None
+                else:  # each question's refresh tries again, until the folder is free
+                    self._other_writer, self._signature = True, None
             except IndexStoreError as exc:
                 self._answer_from_published(exc)
         return self._index
@@ -352,10 +356,14 @@ class Bot:
     def _refresh_holding_lock(self) -> bool:
         """The sync `refresh` starts, in its thread; False when the index could not follow."""
         try:
-            self._adopt_published() if self.read_only else self._sync_holding_lock()
+            self._adopt_published() if self.read_only else self._sync_holding_lock(wait=not self._other_writer)
+        except IndexBusyError:  # still another process's: the next question tries again
+            self._signature = None
+            return False
         except IndexStoreError as exc:  # the folder cannot take a new generation
             self._keep_answering(exc)
             return False
+        self._other_writer = False
         return True
 
     def wait_for_sync(self, timeout: float | None = None) -> bool:

@@ -263,3 +263,12 @@ def test_hard_wrapped_markdown_paragraphs_still_run_on():
     assert _sentences("md", content) == [
         "Membership runs for twelve months from the date of joining and can be renewed at either site.",
         "a lowercase item that is long enough to look broken off", "another item"]
+
+
+def test_a_pre_block_s_wrapped_lines_carry_a_sentence_on_and_a_line_after_a_blank_starts_one():
+    content = ("<pre>The committee agreed that the harbour dues for visiting yachts\n"
+               "rise in april, after the consultation that closes at the end of the month\n\n"
+               "new paragraph here, in lower case as notes are written.</pre>")
+    assert _sentences("html", content) == [
+        "The committee agreed that the harbour dues for visiting yachts rise in april, after the consultation "
+        "that closes at the end of the month", "new paragraph here, in lower case as notes are written."]

@@ -220,3 +220,6 @@ def test_an_academic_year_is_swapped_whole_and_a_who_asked_again_lends_its_answe
     again = Turn("And in 2024/25?", "Prof. Martin Cole")
     assert resolve("Which modules does he convene?", [director, again]).reader_question == \
         "Which modules does Prof. Martin Cole convene?"
+    # asked again without an answer: "she" stays "she", never the year
+    unanswered = Turn("And in 2024/25?", "")
+    assert "2024/25 teach" not in resolve("What did she teach?", [director, unanswered]).reader_question

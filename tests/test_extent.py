@@ -151,7 +151,7 @@ def test_a_row_named_by_one_of_its_cells_answers_from_the_column_the_question_na
 
 
 def test_a_span_filling_the_cell_the_question_names_is_told_apart_from_one_of_another_row():
-    from bot.read.extent import fills_a_named_cell
+    from bot.read.rows import fills_a_named_cell
 
     specs = passage("Specifications\nBattery — Value: 3,200 mAh lithium-ion.\nNoise level — Value: 62 dB.",
                     section="Specifications")
@@ -333,6 +333,11 @@ def test_a_plural_question_for_the_thing_one_item_is_labelled_with_keeps_that_it
     # two items labelled with it: the list
     tuesday = span_of(options, "Tuesdays at 18:00")
     assert answer_of("Which courses are on offer?", [tuesday], [options])[0].text.startswith("Day course")
+    # "courses": "course", as "buses" was "bus"
+    mixed = passage("Options\nDay course: Monday to Friday.\nEvening class: Tuesdays at 18:00.\n"
+                    "Weekend workshop: Saturdays at 10:00.", heading_end=len("Options"))
+    weekdays = span_of(mixed, "Monday to Friday")
+    assert answer_of("Which courses are on offer?", [weekdays], [mixed])[0] == weekdays
 
 
 @pytest.mark.parametrize("question, text, span, answer", [
@@ -347,6 +352,13 @@ def test_a_plural_question_for_the_thing_one_item_is_labelled_with_keeps_that_it
     ("What is due on 3 May?", "The fee is due on 3 May at 2 pm.", "The fee", "The fee"),
     ("On which days is it open in winter?", "In winter it is open Thursday to Sunday, 10:30 to 16:00.",
      "Thursday to Sunday", "Thursday to Sunday"),  # the days asked for, not the hours
+    ("When does it open?", "Open Monday to Friday, 9am to 5pm, Saturday 10am to 1pm.", "Monday to Friday",
+     "Monday to Friday, 9am to 5pm, Saturday 10am to 1pm"),
+    # no time: a sentence's end, a measure, a count, a day alone
+    ("When does the train leave?", "The train leaves on 3 May at 2 pm. Saturdays are busier.", "3 May", "3 May at 2 pm"),
+    ("When was it built?", "It was built in 1791, 12.30 metres tall.", "1791", "1791"),
+    ("When did it happen?", "In 1945, 6.30 million people moved.", "1945", "1945"),
+    ("When is it open?", "It opens in May, Sundays excepted.", "May", "May"),
 ])
 def test_a_when_question_takes_the_days_and_times_after_its_date(question, text, span, answer):
     p = passage(text)
@@ -359,6 +371,9 @@ def test_a_when_question_takes_the_days_and_times_after_its_date(question, text,
     ("What was the lifeboat named?", "The lifeboat was named Duchess of Garrow in 1921.", "Duchess", "Duchess of Garrow"),
     ("What is the name of the director?", "Samuel Achebe became Director in April 2024.", "Samuel", "Samuel Achebe"),
     ("Who is the director?", "Samuel Achebe became Director in April 2024.", "Samuel", "Samuel"),  # no name asked
+    ("Who called the meeting?", "Jane Smith in Leeds called it.", "Jane", "Jane"),  # "called", the verb
+    ("What is the company called?", "Acme's Chief Executive said so.", "Acme", "Acme"),  # a possessive, no title
+    ("What was the boat named?", "The boat was named Duchess of Garrow in May 1921.", "Duchess", "Duchess of Garrow"),
 ])
 def test_a_question_for_what_something_is_called_takes_the_whole_name(question, text, span, answer):
     p = passage(text)
@@ -371,6 +386,7 @@ def test_an_amount_that_runs_on_into_another_clause_ends_with_its_figure():
     assert answer_of("What was the total income in 2024?", [long], [p])[0].text == "£1,420,000"
     # two amounts asked for: both stay
     assert answer_of("What were the income and expenditure figures?", [long], [p])[0] == long
+    assert answer_of("How did income compare with expenditure in 2024?", [long], [p])[0] == long
 
 
 def test_a_part_of_the_short_value_the_question_names_takes_the_whole_value():

@@ -252,7 +252,9 @@ def test_one_bot_answers_from_many_threads_at_once(small_settings, fake_embedder
 
 def test_a_new_bot_answers_from_the_published_index_while_another_process_updates_it(small_settings, fake_embedder):
     import threading
+    import time
 
+    from bot.pipeline import REFRESH_WAIT_S
     from bot.search.index import index_lock
 
     fake_sentence_bot(small_settings, fake_embedder).ask("warm up")  # an index is published
@@ -264,6 +266,11 @@ def test_a_new_bot_answers_from_the_published_index_while_another_process_update
         asking.start()
         asking.join(60)
         assert not asking.is_alive(), "the question waited for the other writer"
+        # the next question, the folder still busy, neither waits nor says more
+        started = time.monotonic()
+        again = fresh.ask("When did the Golden Gate Bridge open?")
+        assert time.monotonic() - started < REFRESH_WAIT_S and "being indexed" not in again.reason
+        assert fresh.wait_for_sync(1)  # no sync is left waiting for the other process
     assert "1937" in answers[0].answer and "another process is updating the index" in answers[0].reason
     assert fresh.messages == [f"another process is updating the index in {small_settings.index_dir}; "
                               "answering from the index as it was"]

@@ -352,8 +352,10 @@ class _HTMLText(HTMLParser):
             line = self.getpos()[0]
             for k, segment in enumerate(data.split("\n")):
                 if k:
+                    # A <pre>'s next line may carry its sentence on; after a blank line, a new paragraph.
+                    had_text = bool(self.current)
                     self._flush()
-                    self.after_br = True  # a <pre>'s next line: its text may carry a sentence on
+                    self.after_br = had_text
                 if segment:
                     self.current.append(Piece(segment, line + k))
             return

@@ -131,7 +131,8 @@ def split_source_lines(content: str) -> list[str]:
 # A sentence ending inside a line, before another: "The newt lives in ponds. Ask Bob for details".
 # A capitalised or short word before the stop is an abbreviation: "St. Mary's Church", "Acme Inc.
 # Annual Report", "Arsenal vs. Chelsea", "Notes on Mrs. Dalloway", "U.S. Policy".
-_INNER_SENTENCE_END = re.compile(r"\b(?!(?:etc|approx|incl|excl|dept|est|vol|fig|nos?|ibid)\.)[a-z]{3,}[.!?]\s+[A-Z]")
+_INNER_SENTENCE_END = re.compile(
+    r"\b(?!(?:etc|approx|incl|excl|dept|est|vol|fig|nos?|ibid|vs|cf|ed|pp)\.)[a-z]{2,}[.!?]\s+[A-Z]")
 
 
 def looks_like_heading(line: str, prev_blank: bool, next_blank: bool, last: bool = False) -> bool:
@@ -192,12 +193,14 @@ def reads_as_header(first: Mapping[int, str], below: Sequence[Mapping[int, str]]
     a room number in one row is not enough, and two columns are left alone: "Name | Ada" over
     "Age | 36" is a list of fields, not a header; nor is a row of years apart over four-digit
     figures ("Harbour Gallery | 1998 | 2015" over "Ropewalk | 1791 | 1968": when each site opened
-    and closed), where years that follow each other ("2023 | 2024" over "1200 | 1350") are."""
+    and closed), where years that follow each other ("2023 | 2024" over "1200 | 1350", or back in
+    time as accounts write them) are."""
     names = [cell.strip() for _, cell in sorted(first.items())]
     year_columns = [column for column, cell in first.items() if _YEAR_LABEL.fullmatch(cell.strip())]
     years = [int(first[column].strip()[-4:]) for column in year_columns if first[column].strip()[-4:].isdigit()]
     labels = names[1:] if year_columns and not names[0] else names  # "| 2023 | 2024": an empty corner
-    in_sequence = len(years) == len(year_columns) and all(b - a == 1 for a, b in zip(years, years[1:]))
+    steps = {b - a for a, b in zip(years, years[1:])}
+    in_sequence = len(years) == len(year_columns) >= 2 and steps in ({1}, {-1})  # "2023 | 2024", "2024 | 2023"
     dated = not in_sequence and any(all(re.fullmatch(r"\d{4}", row.get(column, "").strip()) for row in below)
                                     for column in year_columns)
     if len(names) < 3 or len({first[c].strip() for c in year_columns}) < len(year_columns) or dated or not all(

@@ -16,9 +16,9 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from bot.ingest.chunking import sentence_spans
-from bot.read.extent import fills_a_named_cell, named_cell
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
+from bot.read.rows import fills_a_named_cell, named_cell
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
@@ -30,12 +30,13 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 class Checked(NamedTuple):
-    """The reader's result after the checks: its best span replaced where a lower choice answers
-    instead, and why the reader's own best span does not answer ('' when nothing shows it)."""
+    """The reader's result after the checks: its best span replaced where the cell the question
+    names or a lower choice answers instead, and why the reader's own best span does not answer
+    ('' when nothing shows it)."""
 
     result: ReaderResult
     why: str
-    replaced: bool = False  # result's best is another choice, which nothing rules out
+    replaced: bool = False  # result's best is that cell or choice, which nothing rules out
 
 
 def check(question: str, result: ReaderResult, passages: list[Passage], facts: DocumentFacts,

@@ -7,7 +7,7 @@ reading:
 
 - **list**: a question for several things ("What are the steps...", "Which documents...", "What
   do I need...") answered inside one item of a list takes the whole list;
-- **row**: a question naming one row of a table, or one line of a labelled list ("jury service",
+- **row** (`rows.py`): a question naming one row of a table, or one line of a labelled list ("jury service",
   "flashing red"), answered from another row takes the named row's value, in the column the
   question names ("a student day return") or else the same column; answered with a part of a
   short value there ("20:00" of "Saturday: 09:00 to 20:00"), the whole value;
@@ -40,20 +40,18 @@ Whether to answer at all is decided on the reader's own span; widening only shap
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import NamedTuple
 
 from bot.ingest.chunking import LIST_MARK
-from bot.read.windows import ROW_JOINT
+from bot.read.rows import LABELLED, WORD, Lines, content_words, in_named_line, named_cell, respan, row_cells
 from bot.types import Chunk, Passage, Span
-from bot.words import MONTHS, STOP_WORDS, stem
+from bot.words import MONTHS, STOP_WORDS, WEEKDAYS, stem
 
 _MARKED_LINE = re.compile(rf"[ \t]*({LIST_MARK})[ \t]+\S")
 _SENTENCE_BREAK = re.compile(r"[.!?][\"”’)]?\s+[A-Z]")
 _MAX_ITEM_CHARS = 200  # a list item is a line of a phrase or a short sentence
 _MAX_ITEMS = 20
 _MAX_ADDED_WORDS = 40  # a sentence's end: the rest of one sentence, not a paragraph
-_WORD = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 
 # What a question asks for.
 _AUXILIARIES = frozenset("is was does did do has had can could should would will must may might".split())
@@ -70,11 +68,6 @@ _DESCRIPTION = re.compile(
 _WH_WORDS = ("why", "how", "what", "which", "when", "where", "who")
 # Before a question line's own words: "Q:", "Question.", a section number "4.5".
 _QUESTION_LEAD = re.compile(r"^\s*(?:q(?:uestion)?\s*[:.]\s*|\d{1,3}(?:\.\d{1,3})*\.?\s+)?", re.I)
-# "Blue - heating", "Flashing red – the thermostat has lost its connection", "Moving house: 2 days":
-# a label, a dash or a colon, a value. The value holds no second dash and no second sentence: "The
-# Leeds office – later moved to York – opened in 1990." is prose with an aside.
-_LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)(?:[ \t]+[-–—]|[ \t]*:)[ \t]+"
-                       r"(?P<value>(?![^\n]*\s[-–—]\s)(?![^\n]*[.!?]\s+[A-Z])\S[^\n]{0,120})$")
 
 
 # "What was fixed", "What has been added", "What changed": what was done, in a past participle.
@@ -125,7 +118,7 @@ def _singulars(word: str) -> set[str]:
     return forms
 
 
-def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start: int, doc_id: str = "") -> bool:
+def _picks_one_item(question: str, lines: Lines, items: tuple[int, int], start: int, doc_id: str = "") -> bool:
     """Whether a name or a figure of the question ("on Saturday", "Windows", "in 2002") stands in
     the answer's item of the list and in no other: the question asks for that item, not the list.
     A name the passage gives above the list, or the file name ("the RX-300" of the RX-300's manual),
@@ -136,18 +129,18 @@ def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start:
     plural = _plural_asked(question)
     if plural:
         labelled = [i for i in range(first, last + 1)
-                    if (m := _LABELLED.match(lines[i])) and _singulars(plural) & set(_WORD.findall(m["label"].lower()))]
+                    if (m := LABELLED.match(lines[i])) and _singulars(plural) & set(WORD.findall(m["label"].lower()))]
         if labelled == [lines.index(start)]:
             return True
     after_first_word = question.strip().partition(" ")[2]
     specific = {w.lower() for w in re.findall(r"\b(?:[A-Z][\w'-]*|\d[\w.,:/-]*)", after_first_word)}
     # What heads the list (the title, its heading, its lead-in) and the file name: not a note below it.
     heading = lines.text[:lines.bounds[first][0]] + "\n" + doc_id
-    around = {w.replace("-", "") for w in _WORD.findall(heading.lower().replace("_", " "))}
+    around = {w.replace("-", "") for w in WORD.findall(heading.lower().replace("_", " "))}
     specific = {w for w in specific if w.replace("-", "") not in around}
     if not specific:
         return False
-    holding = [i for i in range(first, last + 1) if specific & set(_WORD.findall(lines[i].lower()))]
+    holding = [i for i in range(first, last + 1) if specific & set(WORD.findall(lines[i].lower()))]
     return holding == [lines.index(start)]
 
 
@@ -155,7 +148,7 @@ def _picks_one_item(question: str, lines: _Lines, items: tuple[int, int], start:
 _POINTING = re.compile(r"\b(?:the following|following|below|as follows|these|those)\b", re.I)
 
 
-def _list_pointed_to(lines: _Lines, start: int, end: int, heading: int,
+def _list_pointed_to(lines: Lines, start: int, end: int, heading: int,
                      sentences: list[tuple[int, int]]) -> tuple[int, int] | None:
     """The list a span points to from its lead-in ("The following people" of "The following people
     must be informed:" above four names), or None: the reader chose the words that stand for it."""
@@ -173,7 +166,7 @@ def _list_pointed_to(lines: _Lines, start: int, end: int, heading: int,
     return _list_in(lines, item, item + 1, heading, sentences)
 
 
-def _heading_asked(question: str, lines: _Lines, list_start: int, heading: int) -> bool:
+def _heading_asked(question: str, lines: Lines, list_start: int, heading: int) -> bool:
     """Whether the list at `list_start` stands right under the heading the passage starts with
     (`heading`: its length), and the question asks what was done with that heading's word: "What
     was fixed in 2.3.1?" of a list headed "Fixed", "What changed?" of "Changed". Such a list is the
@@ -186,8 +179,8 @@ def _heading_asked(question: str, lines: _Lines, list_start: int, heading: int) 
         above -= 1
     if above < 0 or not lines.ends_heading(above, heading):
         return False
-    named = {stem(w) for w in _content_words(lines[above])}
-    return stem(done.group(1)) in named and named <= {stem(w) for w in _content_words(question)}
+    named = {stem(w) for w in content_words(lines[above])}
+    return stem(done.group(1)) in named and named <= {stem(w) for w in content_words(question)}
 
 
 def asks_for_description(question: str) -> bool:
@@ -196,7 +189,7 @@ def asks_for_description(question: str) -> bool:
 
 class Extent(NamedTuple):
     spans: list[Span]  # the reader's ranked spans, the answer first
-    rule: str = ""  # which rule shaped the answer: "list", "row", "sentence", "figure"; '' for none
+    rule: str = ""  # which rule of the module's docstring shaped the answer ("list", "row", "when"...); '' for none
 
 
 def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
@@ -207,12 +200,12 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     best, rest = spans[0], spans[1:]
     passage = passages[best.passage_index]
     chunk = passage.chunk
-    lines = _Lines(chunk.text)
+    lines = Lines(chunk.text)
     start, end = best.start - chunk.start, best.end - chunk.start
     moved = named_cell(question, best, passage)
     if moved is not None:
         return Extent([moved, best, *rest], "row")
-    if not _in_named_line(question, start, end, lines):
+    if not in_named_line(question, start, end, lines):
         # A lower span of the same passage in the row the question names answers it, where the best
         # one lies in no row it names ("Who approves jury service leave?" answered from the
         # bereavement row); so does one of another passage of the same document where the best one
@@ -221,52 +214,53 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
         in_heading = end <= chunk.heading_length
         for k, other in enumerate(rest):
             own = passages[other.passage_index].chunk if other.passage_index < len(passages) else None
-            if own is not None and (own is chunk or in_heading and own.doc_id == chunk.doc_id) and _in_named_line(
+            if own is not None and (own is chunk or in_heading and own.doc_id == chunk.doc_id) and in_named_line(
                     question, other.start - own.start, other.end - own.start,
-                    lines if own is chunk else _Lines(own.text)):
+                    lines if own is chunk else Lines(own.text)):
                 return Extent([other, best, *rest[:k], *rest[k + 1:]], "row")
     typed = _of_the_asked_type(question, chunk, start, end)
     if typed is not None:
-        return Extent([_respan(best, passage, *typed), *rest], "type")
+        return Extent([respan(best, passage, *typed), *rest], "type")
     sentences = [(s - chunk.start, e - chunk.start) for s, e in chunk.sentences]
     pointed = _list_pointed_to(lines, start, end, chunk.heading_length, sentences)
     if pointed is not None:
-        return Extent([_respan(best, passage, *pointed), *rest], "list")
+        return Extent([respan(best, passage, *pointed), *rest], "list")
     kinds = _items_of_kind(question, chunk.text, start, end, sentences)
     if kinds is not None:
-        return Extent([_respan(best, passage, *kinds), *rest], "kind")
+        return Extent([respan(best, passage, *kinds), *rest], "kind")
     several = asks_for_several(question)
     if several or chunk.heading_length:
         items = _list_in(lines, start, end, chunk.heading_length, sentences)
         if (items is not None and (several or _heading_asked(question, lines, items[0], chunk.heading_length))
                 and (asks_explicitly_for_several(question)
                      or not _picks_one_item(question, lines, items, start, chunk.doc_id))):
-            return Extent([_respan(best, passage, *items), *rest], "list")
+            return Extent([respan(best, passage, *items), *rest], "list")
     if asks_for_description(question) and _under_same_question(question, start, lines, chunk.heading_length):
         sentence_end = _sentence_end(best, chunk, lines)
         if sentence_end is not None:
-            return Extent([_respan(best, passage, start, sentence_end), *rest], "sentence")
+            return Extent([respan(best, passage, start, sentence_end), *rest], "sentence")
     figure_end = _bracketed_figure_end(chunk.text, end)
     if figure_end is not None and _NUMBER_WORD_END.search(chunk.text, start, end):
-        return Extent([_respan(best, passage, start, figure_end), *rest], "figure")
+        return Extent([respan(best, passage, start, figure_end), *rest], "figure")
     head_start = _head_start(question, chunk.text, start, end)
     if head_start is not None:
-        return Extent([_respan(best, passage, head_start, end), *rest], "complement")
+        return Extent([respan(best, passage, head_start, end), *rest], "complement")
     complement_end = _complement_end(question, chunk.text, start, end)
     if complement_end is not None:
-        return Extent([_respan(best, passage, start, complement_end), *rest], "complement")
+        return Extent([respan(best, passage, start, complement_end), *rest], "complement")
     when_end = _days_and_times_end(question, chunk.text, start, end)
     if when_end is not None:
-        return Extent([_respan(best, passage, start, when_end), *rest], "when")
+        return Extent([respan(best, passage, start, when_end), *rest], "when")
     name = _whole_name(question, chunk.text, start, end)
     if name is not None:
-        return Extent([_respan(best, passage, *name), *rest], "name")
+        return Extent([respan(best, passage, *name), *rest], "name")
     figure = _FIGURE_THEN_CLAUSE.match(chunk.text, start, end)
-    if figure is not None and not asks_for_several(question):
-        return Extent([_respan(best, passage, start, figure.end(1)), *rest], "figure")
+    if figure is not None and not asks_for_several(question) and not _ASKS_TWO.search(question):
+        return Extent([respan(best, passage, start, figure.end(1)), *rest], "figure")
     return Extent(spans)
 
 
+_ASKS_TWO = re.compile(r"\b(?:and|compared?|versus|vs|both)\b", re.I)  # "income and expenditure", "2023 and 2024"
 # An amount, then another clause with a verb of its own: "£1,420,000 and total expenditure was
 # £1,370,000". The reader takes both; a question for one value wants the first.
 _FIGURE_THEN_CLAUSE = re.compile(r"([£$€]?\d[\d,.]*(?:[ \t]?(?:%|[A-Za-z]{1,10}))?)(?:,?[ \t]+(?:and|but|while|whereas)|;)"
@@ -275,21 +269,27 @@ _FIGURE_THEN_CLAUSE = re.compile(r"([£$€]?\d[\d,.]*(?:[ \t]?(?:%|[A-Za-z]{1,1
 
 # A question for what something is called takes the whole capitalised name: "The Bosun's Call",
 # not "Bosun" of it.
-_ASKS_NAME = re.compile(r"\b(?:called|named|titled|(?:the )?(?:name|title) of)\b", re.I)
-_NAME_GOES_ON = re.compile(r"(?:['’]s)?(?:[ \t]+(?:of|the|and|for|on|in)){0,2}[ \t]+[A-Z][\w'’-]*|['’]s\b")
-_ARTICLE_BEFORE = re.compile(r"\b(?:The|A|An)[ \t]+$")
+_ASKS_NAME = re.compile(r"\b(?:is|are|was|were)\b[^?]{0,60}?\b(?:called|named|titled)\b|\b(?:name|title) of\b"
+                        r"|\bwhat(?:['’]s| is| was) (?:its|their|his|her) (?:name|title)\b", re.I)
+_CALENDAR_NAMES = "|".join(m.capitalize() for m in (*MONTHS, *WEEKDAYS))
+# The next capitalised word of the name, across "of" or "of the" ("Duchess of Garrow"); not a
+# month or a day ("Duchess of Garrow in May").
+_NAME_GOES_ON = re.compile(rf"(?:[ \t]+(?:of|the)){{0,2}}[ \t]+(?!(?:{_CALENDAR_NAMES})\b)[A-Z][\w'’-]*")
+_POSSESSIVE_NAME = re.compile(rf"['’]s[ \t]+(?!(?:{_CALENDAR_NAMES})\b)[A-Z][a-z][\w'’-]*")  # "The Bosun's Call"
+_ARTICLE_BEFORE = re.compile(r"(?:^|(?<=[ \t\n]))(?:The|A|An)[ \t]+$")
 
 
 def _whole_name(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
-    """The capitalised name a span of it lies in, for a question asking what something is called
-    ("The Bosun's Call" for "Bosun"; None when the span is the whole name already)."""
+    """The capitalised name a span lies at the start of, for a question asking what something is
+    called ("The Bosun's Call" for "Bosun"; None when the span is the whole name already). A
+    possessive goes on only in a name with its article ("The Bosun's Call", not "Acme's Chief")."""
     if not _ASKS_NAME.search(question) or not text[start:start + 1].isupper():
         return None
-    reach = end
-    while (m := _NAME_GOES_ON.match(text, reach)) is not None and "\n" not in m.group():
-        reach = m.end()
     article = _ARTICLE_BEFORE.search(text, max(0, start - 4), start)
-    first = article.start() if article and article.start() > 0 and text[article.start() - 1] in " \t" else start
+    first = article.start() if article else start
+    reach = end
+    while (m := _NAME_GOES_ON.match(text, reach) or (article and _POSSESSIVE_NAME.match(text, reach))) is not None:
+        reach = m.end()
     return (first, reach) if (first, reach) != (start, end) else None
 
 
@@ -319,20 +319,25 @@ def _of_the_asked_type(question: str, chunk: Chunk, start: int, end: int) -> tup
 # to Sunday, 11:00 to 16:30", and "Saturday 12 April 2025" over ", 14:00".
 _ASKS_WHEN = re.compile(r"^\s*(?:when\b|what (?:time|times|hours)\b)", re.I)  # not "On which days...?"
 _DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?"
-_TIME = r"\d{1,2}(?:[:.]\d{2})?[ \t]*[ap]\.?m\.?|\d{1,2}[:.]\d{2}"
+# A time of day: "14:00", "2 pm", "2.30 p.m."; not "12.30 metres". A full stop after "p.m" is the
+# time's only where the sentence goes on ("at 2 p.m. in room 4"; not "at 2 pm. Saturdays are busier").
+_TIME = r"\d{1,2}(?:[:.]\d{2})?[ \t]*[ap]\.?m(?:\.(?=[ \t]+(?-i:[a-z\d])|[,;)]))?|\d{1,2}:\d{2}"
+_TIMES = rf"(?:at[ \t]+|from[ \t]+)?(?:{_TIME})(?:[ \t]*(?:to|until|–|-)[ \t]*(?:{_TIME}))?"
+# Days, then times: a range of days stands alone ("Thursday to Sunday"), a single day only before
+# its times ("Saturday 10am to 1pm"; not "Sundays excepted").
 _DAYS_OR_TIMES = re.compile(
-    rf",?[ \t]+(?:only,?[ \t]+)?(?:(?:from[ \t]+)?{_DAY}(?:[ \t]*(?:to|until|and|–|-)[ \t]*{_DAY})?"
-    rf"|(?:at[ \t]+|from[ \t]+)?(?:{_TIME})(?:[ \t]*(?:to|until|–|-)[ \t]*(?:{_TIME}))?)(?!\w)", re.I)
+    rf",?[ \t]+(?:only,?[ \t]+)?(?:(?:from[ \t]+)?{_DAY}[ \t]*(?:to|until|–|-)[ \t]*{_DAY}"
+    rf"|{_DAY},?[ \t]+{_TIMES}|{_TIMES})(?![\w:])", re.I)
 _DATE_END = re.compile(rf"(?:\d|\b(?:{'|'.join(MONTHS)}|{_DAY}|[ap]\.?m))\.?$", re.I)
 
 
 def _days_and_times_end(question: str, text: str, start: int, end: int) -> int | None:
     """Where the days and times that follow a date or day answering a "when" question end (None
     when none follow): "1 May to 30 September" + "only, Thursday to Sunday, 11:00 to 16:30"."""
-    if not _ASKS_WHEN.match(question) or not _DATE_END.search(text, start, end):
-        return None
+    if not _ASKS_WHEN.match(question) or not _DATE_END.search(text, start, end) or text[end - 1] in ".!?":
+        return None  # a whole sentence (sentence mode) ends where it ends
     reach = end
-    while (m := _DAYS_OR_TIMES.match(text, reach)) is not None and "\n" not in m.group():
+    while (m := _DAYS_OR_TIMES.match(text, reach)) is not None:
         reach = m.end()
     return reach if reach > end else None
 
@@ -351,46 +356,6 @@ def _bracketed_figure_end(text: str, end: int) -> int | None:
     """Where "(30) days" after a figure in words ending at `end` ends (None when none follows)."""
     m = _BRACKETED_FIGURE.match(text, end)
     return m.end() if m else None
-
-
-def _respan(span: Span, passage: Passage, start: int, end: int) -> Span:
-    """`span` moved to chunk offsets start..end of its passage."""
-    chunk = passage.chunk
-    return replace(span, text=chunk.text[start:end], start=chunk.start + start, end=chunk.start + end)
-
-
-class _Lines:
-    """A passage's lines, as (start, end) offsets into its text."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.bounds: list[tuple[int, int]] = []
-        at = 0
-        for line in text.split("\n"):
-            self.bounds.append((at, at + len(line)))
-            at += len(line) + 1
-
-    def __len__(self) -> int:
-        return len(self.bounds)
-
-    def __getitem__(self, i: int) -> str:
-        start, end = self.bounds[i]
-        return self.text[start:end]
-
-    def text_start(self, i: int) -> int:
-        """Where line i's text starts, past its indent."""
-        return self.bounds[i][0] + len(self[i]) - len(self[i].lstrip())
-
-    def ends_heading(self, i: int, heading: int) -> bool:
-        """Whether line i is the (last) line of the heading the text starts with, `heading` long."""
-        return heading > 0 and self.bounds[i][1] == heading
-
-    def index(self, offset: int) -> int:
-        """The line holding `offset`."""
-        for i, (_, end) in enumerate(self.bounds):
-            if offset <= end:
-                return i
-        return len(self.bounds) - 1
 
 
 # --- lists ----------------------------------------------------------------------------------------
@@ -420,10 +385,10 @@ def list_around(text: str, start: int, end: int, heading: int = 0,
     blank line or a line of prose, and not one sentence wrapped over lines (`sentences`: the
     sentences of the text, as offsets into it). None when it lies in no list of two items or more.
     (Readers drop bullets, as a page shows no "-", so many lists are told by their lead-in alone.)"""
-    return _list_in(_Lines(text), start, end, heading, sentences)
+    return _list_in(Lines(text), start, end, heading, sentences)
 
 
-def _list_in(lines: _Lines, start: int, end: int, heading: int,
+def _list_in(lines: Lines, start: int, end: int, heading: int,
              sentences: list[tuple[int, int]] | None) -> tuple[int, int] | None:
     first, last = lines.index(start), lines.index(max(start, end - 1))
     kind = _mark_kind(lines[first])
@@ -454,7 +419,7 @@ def _list_in(lines: _Lines, start: int, end: int, heading: int,
 _MAX_ITEM_BODY_LINES = 12  # a code block or a wrapped paragraph inside one item
 
 
-def _next_item(lines: _Lines, i: int, kind: str, step: int) -> int | None:
+def _next_item(lines: Lines, i: int, kind: str, step: int) -> int | None:
     """The line of the item of mark `kind` next to line i (step 1: after, -1: before), over blank
     and indented lines between (an item's code block: "3. Install it:" / "   pip install x" /
     "4. Log in"); None where the list ends."""
@@ -476,7 +441,7 @@ def _item_number(line: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _unmarked_list(lines: _Lines, first: int, heading: int) -> tuple[int, int] | None:
+def _unmarked_list(lines: Lines, first: int, heading: int) -> tuple[int, int] | None:
     """(first, last) lines of the unmarked list whose line `first` is an item, or None."""
     if not _reads_as_item(lines[first]) or lines.bounds[first][0] < heading:
         return None
@@ -505,224 +470,9 @@ def _unmarked_list(lines: _Lines, first: int, heading: int) -> tuple[int, int] |
     return lo, hi
 
 
-# --- labelled lines and table rows ----------------------------------------------------------------
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS}
-
-
-def _row_cells(line: str) -> tuple[str, list[tuple[int, int, str]]] | None:
-    """A table row as the readers write one ("Jury service — Approved by: HR Business Partner; Paid:
-    yes."): its label, and each cell's (start, end, column name) in the line; None for another line."""
-    joints = list(ROW_JOINT.finditer(line))
-    if not joints or not joints[0].group().startswith(" — "):
-        return None
-    cells = []
-    for k, joint in enumerate(joints):
-        end = joints[k + 1].start() if k + 1 < len(joints) else len(line.rstrip().rstrip("."))
-        cells.append((joint.end(), end, joint.group().strip(" —;:")))
-    return line[:joints[0].start()].strip(), cells
-
-
-def _label(line: str) -> tuple[str, int, int] | None:
-    """(label, value start, value end) of a table row (its cells as the value) or of a line
-    "Label - value"; None for another line."""
-    row = _row_cells(line)
-    if row is not None:
-        return row[0], line.index(" — ") + len(" — "), len(line)
-    m = _LABELLED.match(line)
-    if m is None:
-        return None
-    value_end = len(line)
-    while value_end > m.start("value") and line[value_end - 1] in " \t.;,":
-        value_end -= 1
-    return m.group("label").strip(), m.start("value"), value_end
-
-
-def _labelled_group(lines: _Lines, i: int) -> range | None:
-    """The labelled lines (two or more in a row) around line i."""
-    if _label(lines[i]) is None:
-        return None
-    lo, hi = i, i
-    while lo > 0 and _label(lines[lo - 1]) is not None:
-        lo -= 1
-    while hi + 1 < len(lines) and _label(lines[hi + 1]) is not None:
-        hi += 1
-    return range(lo, hi + 1) if hi > lo else None
-
-
-def _named_line(question: str, lines: _Lines, group: range) -> int | None:
-    """The line of `group` whose label the question names (all its words), the longest label
-    winning; None when it names none, or two equally long ones."""
-    asked = _content_words(question)
-    named = sorted(((len(words), i) for i in group
-                    if (words := _content_words(_label(lines[i])[0])) and words <= asked), reverse=True)
-    if not named or (len(named) > 1 and named[0][0] == named[1][0]):
-        return None
-    return named[0][1]
-
-
-def _named_row_value(question: str, start: int, end: int, lines: _Lines) -> tuple[int, int] | None:
-    """Offsets of the value of the line the question names, or of the named row's cell in the
-    column of start..end, when that lies in another line of the same labelled group or over the
-    named line's label, or is a part of a short value or cell ("20:00" of "Saturday: 09:00 to
-    20:00"); None otherwise."""
-    first, last = lines.index(start), lines.index(max(start, end - 1))
-    group = _labelled_group(lines, first)
-    if group is None or last not in group:
-        return None
-    target = _named_line(question, lines, group)
-    if target is None:
-        return None
-    line_start = lines.bounds[target][0]
-    row = _row_cells(lines[target])
-    if row is not None:
-        own = _row_cells(lines[first]) if first == last else None
-        offset = lines.bounds[first][0]
-        chosen = next((name for s, e, name in (own[1] if own else []) if offset + s <= start and end <= offset + e),
-                      None)
-        # The column the question names ("the last bus", "a student day return"), else the reader's.
-        named = _named_column(question, [name for _, _, name in row[1]])
-        column = named or chosen
-        cell = next(((line_start + s, line_start + e) for s, e, name in row[1] if name == column), None)
-        if first == last == target and named in (None, chosen):
-            return cell if cell is not None and _part_of_short(start, end, *cell, lines.text) else None
-        return cell
-    _, value_start, value_end = _label(lines[target])
-    value = (line_start + value_start, line_start + value_end)
-    if first == last == target:
-        return value if _part_of_short(start, end, *value, lines.text) else None
-    return value
-
-
-_SHORT_VALUE = 60  # a value this long at most is taken whole: a time span, a price and its terms
-
-
-def _part_of_short(start: int, end: int, value_start: int, value_end: int, text: str) -> bool:
-    """Whether start..end is a part, not the whole, of a short value at value_start..value_end."""
-    return (value_start <= start and end <= value_end and (start, end) != (value_start, value_end)
-            and value_end - value_start <= _SHORT_VALUE and not re.search(r"[.!?]\s", text[value_start:value_end]))
-
-
-def _named_cell_of_row(question: str, start: int, end: int, lines: _Lines) -> tuple[int, int] | None:
-    """Offsets of the cell in the column the question names, of the table row start..end lies in,
-    where the question names the row by another of its cells rather than its label: "Who lent the
-    customs seal of Memel?" of "TT-38 — Object: Customs seal of Memel; Date: 1851; Lender: Klaipėda
-    History Museum." is the Lender cell, not the row's catalogue number. None otherwise."""
-    i = lines.index(start)
-    cell = _cell_named_by_row_and_column(question, lines[i]) if lines.index(max(start, end - 1)) == i else None
-    offset = lines.bounds[i][0]
-    if cell is None or offset + cell[0] <= start and end <= offset + cell[1]:
-        return None
-    return offset + cell[0], offset + cell[1]
-
-
-def _cell_named_by_row_and_column(question: str, line: str) -> tuple[int, int] | None:
-    """Offsets in a table row's `line` of the cell in the column the question names, where the
-    question names the row by (every content word of) another of its cells; None otherwise."""
-    row = _row_cells(line)
-    if row is None:
-        return None
-    named = _named_column(question, [name for _, _, name in row[1]])
-    cell = next(((s, e) for s, e, name in row[1] if name == named), None)
-    asked = _content_words(question)
-    if cell is None or not any((words := _content_words(line[s:e])) and words <= asked
-                               for s, e, name in row[1] if name != named):
-        return None
-    return cell
-
-
-def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
-    """The cell of a table or labelled list that the question names, where `span` lies elsewhere
-    in it: the named row's value, in the column the question names or else the span's (a row named
-    by its label, "DSC7004 — ..."), or the named column of the span's own row where the question
-    names that row by another cell ("Natural Language Processing"). None when nothing is named."""
-    chunk = passage.chunk
-    lines = _Lines(chunk.text)
-    start, end = span.start - chunk.start, span.end - chunk.start
-    moved = _named_row_value(question, start, end, lines) or _named_cell_of_row(question, start, end, lines)
-    return _respan(span, passage, *moved) if moved else None
-
-
-def _named_column(question: str, columns: list[str]) -> str | None:
-    """The column whose name the question says (all its words, as stems), the longest name winning;
-    None when it names none, or two equally long ones."""
-    asked = {stem(w) for w in _content_words(question)}
-    named = sorted(((len(words), name) for name in columns
-                    if (words := _content_words(name)) and all(_column_word_asked(w, asked) for w in words)),
-                   reverse=True)
-    if not named or (len(named) > 1 and named[0][0] == named[1][0]):
-        return None
-    return named[0][1]
-
-
-# The past of verbs whose doer names a column, where the stem does not show the verb: "Who lent
-# the seal?" asks for the "Lender".
-_IRREGULAR_PAST = {"lent": "lend", "wrote": "write", "written": "write", "led": "lead", "built": "build",
-                   "made": "make", "paid": "pay", "sold": "sell", "bought": "buy", "taught": "teach",
-                   "sent": "send", "gave": "give", "given": "give", "held": "hold", "kept": "keep",
-                   "drove": "drive", "driven": "drive", "spoke": "speak", "spoken": "speak", "ran": "run"}
-
-
-def _column_word_asked(word: str, asked: set[str]) -> bool:
-    """Whether the question says a column's word, or the verb of a doer's ("owns" for "Owner",
-    "approves" for "Approver", "lent" for "Lender")."""
-    if stem(word) in asked:
-        return True
-    if len(word) <= 4 or not word.lower().endswith(("er", "or")):
-        return False
-    verbs = {stem(word[:-2]), stem(word[:-1])}  # "Owner": "own"; "Writer": "write"
-    return bool(verbs & asked) or any(stem(base) in verbs for past, base in _IRREGULAR_PAST.items() if past in asked)
-
-
-def fills_a_named_cell(question: str, span: Span, passage: Passage) -> bool:
-    """Whether a span is the value of a table row or labelled line that the question names (every
-    word of its label, or of another cell of the row, and of the column where a row has several):
-    "3,200 mAh lithium-ion" of "Battery — Value: 3,200 mAh lithium-ion" for "What is the battery
-    capacity of the RX-200?", "Dr Laura Pineda" of "AIM7103 — Module: Natural Language Processing;
-    …; Convenor: Dr Laura Pineda." for "Who convenes Natural Language Processing?".
-    The layout then says what the span answers, whatever the reader's score: it learnt from prose,
-    and scores the cells of a table low."""
-    chunk = passage.chunk
-    lines = _Lines(chunk.text)
-    start, end = span.start - chunk.start, span.end - chunk.start
-    i = lines.index(start)
-    if lines.index(max(start, end - 1)) != i:
-        return False
-    line, offset = lines[i], lines.bounds[i][0]
-    if not _in_named_line(question, start, end, lines):  # a row named by another of its cells, maybe
-        cell = _cell_named_by_row_and_column(question, line)
-        return cell is not None and offset + cell[0] <= start and end <= offset + cell[1] and \
-            3 * (end - start) >= 2 * (cell[1] - cell[0])
-    label, value_start, value_end = _label(line)
-    if not re.search(r"[A-Za-z]", label):
-        return False  # "2.3.1 — 2026-01-19": a version heading and its date, no row of a table
-    row = _row_cells(line)
-    if row is None:
-        cell = (offset + value_start, offset + value_end)
-    else:
-        cells = [(offset + s, offset + e, name) for s, e, name in row[1]]
-        found = next(((s, e, name) for s, e, name in cells if s <= start and end <= e), None)
-        if found is None or (len(cells) > 1 and _named_column(question, [name for _, _, name in cells]) != found[2]):
-            return False
-        cell = found[:2]
-    # The span is the cell's value, or two thirds of it at least, not a word of a longer one.
-    return 3 * (end - start) >= 2 * (cell[1] - cell[0])
-
-
-def _in_named_line(question: str, start: int, end: int, lines: _Lines) -> bool:
-    """Whether start..end is the value of a labelled line whose label the question names."""
-    i = lines.index(start)
-    labelled = _label(lines[i]) if lines.index(max(start, end - 1)) == i else None
-    if labelled is None:
-        return False
-    words = _content_words(labelled[0])
-    return bool(words) and words <= _content_words(question) and start >= lines.bounds[i][0] + labelled[1]
-
-
 # --- sentences ------------------------------------------------------------------------------------
 
-def _under_same_question(question: str, start: int, lines: _Lines, heading: int) -> bool:
+def _under_same_question(question: str, start: int, lines: Lines, heading: int) -> bool:
     """Whether offset `start` lies under a line of the passage that asks the user's question: an
     FAQ's question, or a heading (`heading`: its length, at the passage's start) such as "How does
     split tunnelling work?" or "4.5 Why the carry-over rule changed". The text under such a line
@@ -737,19 +487,19 @@ def _under_same_question(question: str, start: int, lines: _Lines, heading: int)
     question_word = (asks.split() or [""])[0]
     if question_word not in _WH_WORDS:
         return False
-    asked = {stem(w) for w in _content_words(question)}
-    named = {stem(w) for w in _content_words(asks)}
+    asked = {stem(w) for w in content_words(question)}
+    named = {stem(w) for w in content_words(asks)}
     shared = len(asked & named)
     same_word = question.strip().lower().startswith(question_word)
     return shared >= 2 or (shared >= 1 and same_word) or (bool(named) and shared >= 0.5 * len(named))
 
 
-def _sentence_end(span: Span, chunk: Chunk, lines: _Lines) -> int | None:
+def _sentence_end(span: Span, chunk: Chunk, lines: Lines) -> int | None:
     """Chunk offset where the sentence the span starts in ends, when it goes on after the span by a
     few words at most (a table row's cell ends at the row's next column); None otherwise."""
     start, end = span.start - chunk.start, span.end - chunk.start
     i = lines.index(start)
-    row = _row_cells(lines[i])
+    row = row_cells(lines[i])
     if row is not None:
         offset = lines.bounds[i][0]
         cell_end = next((offset + e for s, e, _ in row[1] if offset + s <= start < offset + e), None)
@@ -791,7 +541,7 @@ def _items_of_kind(question: str, text: str, start: int, end: int,
         return None  # no list, or a span over several items: the reader chose them
 
     def names_kind(k: int) -> bool:
-        return kind in {stem(w) for w in _WORD.findall(text[items[k][0]:items[k][1]].lower())}
+        return kind in {stem(w) for w in WORD.findall(text[items[k][0]:items[k][1]].lower())}
 
     if names_kind(holding):
         return None  # "intense learning experience" of "What kind of learning experience...?"
@@ -830,8 +580,8 @@ def _comma_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def _words_of_span_and_question(question: str, text: str, start: int, end: int) -> tuple[list[str], set[str]]:
     """The span's content words in order, and the stems of the question's: what tells a span that
     only repeats or names what is asked."""
-    words = [w for w in _WORD.findall(text[start:end].lower()) if w not in STOP_WORDS]
-    return words, {stem(w) for w in _content_words(question)}
+    words = [w for w in WORD.findall(text[start:end].lower()) if w not in STOP_WORDS]
+    return words, {stem(w) for w in content_words(question)}
 
 
 # Words before "to the ..." that are verbs, not the noun it completes: "sent", "escalated", "going".

@@ -189,9 +189,9 @@ def _values(text: str, kind: str) -> dict[str, str]:
     if kind == "code":
         return {_code_key(m.group()): m.group() for m in _CODE.finditer(text)}
     academic = [(key, m) for m in ACADEMIC_YEAR.finditer(text) if (key := academic_year(m.group())) is not None]
-    inside = {m.start() for _, m in academic}  # "2025" of "2025/26" is not a year of its own
+    spans = [(m.start(), m.end()) for _, m in academic]  # "2025" and "2026" of "2025/2026" are no years of their own
     return {key: m.group() for key, m in academic} | {
-        m.group(): m.group() for m in YEAR.finditer(text) if m.start() not in inside}
+        m.group(): m.group() for m in YEAR.finditer(text) if not any(s <= m.start() < e for s, e in spans)}
 
 
 def _code_key(code: str) -> str:
@@ -255,8 +255,11 @@ def context_terms(text: str) -> set[str]:
         last = first // 100 * 100 + int(m.group(2)) if m.group(2) else int(m.group(3))
         if 0 < last - first <= (10 if m.group(2) else 200):
             terms.update(str(y) for y in range(first, last + 1))
-        if last == first + 1:  # "2025/26", "2025 to 2026": the academic or financial year too
+        if last == first + 1:  # "2025 to 2026": the academic or financial year too
             terms.add(f"{first}/{last % 100:02d}")
+    for m in ACADEMIC_YEAR.finditer(text):  # "FY2025/26": the academic year, and its two years
+        if (key := academic_year(m.group())) is not None:
+            terms.update((key, key[:4], str(int(key[:4]) + 1)))
     return terms
 
 

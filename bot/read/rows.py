@@ -1,0 +1,285 @@
+"""The table rows and labelled lines of a passage: which one a question names, and which cell.
+
+The readers write a table row as a line, "DSC7004 — Module: Machine Learning; Convenor: Dr Samuel
+Adeyemi.", and a labelled list keeps its lines, "Saturday: 09:00 to 20:00". The reader's tokens do
+not see that layout; these functions find the row or line the question names (by its label, or by
+another of its cells), the column it names ("a student day return", "lent" for "Lender"), and the
+cell that answers. `extent.py` moves or widens an answer to that cell; `doubts.py` lets it answer
+where the reader's best span lies in another row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot.read.windows import ROW_JOINT
+from bot.types import Passage, Span
+from bot.words import STOP_WORDS, stem
+
+WORD = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in WORD.findall(text.lower()) if w not in STOP_WORDS}
+
+
+def respan(span: Span, passage: Passage, start: int, end: int) -> Span:
+    """`span` moved to chunk offsets start..end of its passage."""
+    chunk = passage.chunk
+    return replace(span, text=chunk.text[start:end], start=chunk.start + start, end=chunk.start + end)
+
+
+class Lines:
+    """A passage's lines, as (start, end) offsets into its text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.bounds: list[tuple[int, int]] = []
+        at = 0
+        for line in text.split("\n"):
+            self.bounds.append((at, at + len(line)))
+            at += len(line) + 1
+
+    def __len__(self) -> int:
+        return len(self.bounds)
+
+    def __getitem__(self, i: int) -> str:
+        start, end = self.bounds[i]
+        return self.text[start:end]
+
+    def text_start(self, i: int) -> int:
+        """Where line i's text starts, past its indent."""
+        return self.bounds[i][0] + len(self[i]) - len(self[i].lstrip())
+
+    def ends_heading(self, i: int, heading: int) -> bool:
+        """Whether line i is the (last) line of the heading the text starts with, `heading` long."""
+        return heading > 0 and self.bounds[i][1] == heading
+
+    def index(self, offset: int) -> int:
+        """The line holding `offset`."""
+        for i, (_, end) in enumerate(self.bounds):
+            if offset <= end:
+                return i
+        return len(self.bounds) - 1
+
+
+
+
+# "Blue - heating", "Flashing red – the thermostat has lost its connection", "Moving house: 2 days":
+# a label, a dash or a colon, a value. The value holds no second dash and no second sentence: "The
+# Leeds office – later moved to York – opened in 1990." is prose with an aside.
+LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)(?:[ \t]+[-–—]|[ \t]*:)[ \t]+"
+                       r"(?P<value>(?![^\n]*\s[-–—]\s)(?![^\n]*[.!?]\s+[A-Z])\S[^\n]{0,120})$")
+
+def row_cells(line: str) -> tuple[str, list[tuple[int, int, str]]] | None:
+    """A table row as the readers write one ("Jury service — Approved by: HR Business Partner; Paid:
+    yes."): its label, and each cell's (start, end, column name) in the line; None for another line."""
+    joints = list(ROW_JOINT.finditer(line))
+    if not joints or not joints[0].group().startswith(" — "):
+        return None
+    cells = []
+    for k, joint in enumerate(joints):
+        end = joints[k + 1].start() if k + 1 < len(joints) else len(line.rstrip().rstrip("."))
+        cells.append((joint.end(), end, joint.group().strip(" —;:")))
+    return line[:joints[0].start()].strip(), cells
+
+
+def _label(line: str) -> tuple[str, int, int] | None:
+    """(label, value start, value end) of a table row (its cells as the value) or of a line
+    "Label - value"; None for another line."""
+    row = row_cells(line)
+    if row is not None:
+        return row[0], line.index(" — ") + len(" — "), len(line)
+    m = LABELLED.match(line)
+    if m is None:
+        return None
+    value_end = len(line)
+    while value_end > m.start("value") and line[value_end - 1] in " \t.;,":
+        value_end -= 1
+    return m.group("label").strip(), m.start("value"), value_end
+
+
+def _labelled_group(lines: Lines, i: int) -> range | None:
+    """The labelled lines (two or more in a row) around line i."""
+    if _label(lines[i]) is None:
+        return None
+    lo, hi = i, i
+    while lo > 0 and _label(lines[lo - 1]) is not None:
+        lo -= 1
+    while hi + 1 < len(lines) and _label(lines[hi + 1]) is not None:
+        hi += 1
+    return range(lo, hi + 1) if hi > lo else None
+
+
+def _named_line(question: str, lines: Lines, group: range) -> int | None:
+    """The line of `group` whose label the question names (all its words), the longest label
+    winning; None when it names none, or two equally long ones."""
+    asked = content_words(question)
+    named = sorted(((len(words), i) for i in group
+                    if (words := content_words(_label(lines[i])[0])) and words <= asked), reverse=True)
+    if not named or (len(named) > 1 and named[0][0] == named[1][0]):
+        return None
+    return named[0][1]
+
+
+def _named_row_value(question: str, start: int, end: int, lines: Lines) -> tuple[int, int] | None:
+    """Offsets of the value of the line the question names, or of the named row's cell in the
+    column of start..end, when that lies in another line of the same labelled group or over the
+    named line's label, or is a part of a short value or cell ("20:00" of "Saturday: 09:00 to
+    20:00"); None otherwise."""
+    first, last = lines.index(start), lines.index(max(start, end - 1))
+    group = _labelled_group(lines, first)
+    if group is None or last not in group:
+        return None
+    target = _named_line(question, lines, group)
+    if target is None:
+        return None
+    line_start = lines.bounds[target][0]
+    row = row_cells(lines[target])
+    if row is not None:
+        own = row_cells(lines[first]) if first == last else None
+        offset = lines.bounds[first][0]
+        chosen = next((name for s, e, name in (own[1] if own else []) if offset + s <= start and end <= offset + e),
+                      None)
+        # The column the question names ("the last bus", "a student day return"), else the reader's.
+        named = _named_column(question, [name for _, _, name in row[1]])
+        column = named or chosen
+        cell = next(((line_start + s, line_start + e) for s, e, name in row[1] if name == column), None)
+        if first == last == target and named in (None, chosen):
+            return cell if cell is not None and _part_of_short(start, end, *cell, lines.text) else None
+        return cell
+    _, value_start, value_end = _label(lines[target])
+    value = (line_start + value_start, line_start + value_end)
+    if first == last == target:
+        return value if _part_of_short(start, end, *value, lines.text) else None
+    return value
+
+
+_SHORT_VALUE = 60  # a value this long at most is taken whole: a time span, a price and its terms
+
+
+def _part_of_short(start: int, end: int, value_start: int, value_end: int, text: str) -> bool:
+    """Whether start..end is a part, not the whole, of a short value at value_start..value_end."""
+    return (value_start <= start and end <= value_end and (start, end) != (value_start, value_end)
+            and value_end - value_start <= _SHORT_VALUE and not re.search(r"[.!?]\s", text[value_start:value_end]))
+
+
+def _named_cell_of_row(question: str, start: int, end: int, lines: Lines) -> tuple[int, int] | None:
+    """Offsets of the cell in the column the question names, of the table row start..end lies in,
+    where the question names the row by another of its cells rather than its label: "Who lent the
+    customs seal of Memel?" of "TT-38 — Object: Customs seal of Memel; Date: 1851; Lender: Klaipėda
+    History Museum." is the Lender cell, not the row's catalogue number. None otherwise."""
+    i = lines.index(start)
+    cell = _cell_named_by_row_and_column(question, lines[i]) if lines.index(max(start, end - 1)) == i else None
+    offset = lines.bounds[i][0]
+    if cell is None or offset + cell[0] <= start and end <= offset + cell[1]:
+        return None
+    return offset + cell[0], offset + cell[1]
+
+
+def _cell_named_by_row_and_column(question: str, line: str) -> tuple[int, int] | None:
+    """Offsets in a table row's `line` of the cell in the column the question names, where the
+    question names the row by (every content word of) another of its cells, and every name the
+    question gives is the row's or a column's ("Who convenes Robotics in the autumn?" is not about
+    the row whose semester is "Autumn"); None otherwise."""
+    row = row_cells(line)
+    if row is None:
+        return None
+    named = _named_column(question, [name for _, _, name in row[1]])
+    cell = next(((s, e) for s, e, name in row[1] if name == named), None)
+    asked = content_words(question)
+    if cell is None or not any((words := content_words(line[s:e])) and words <= asked
+                               for s, e, name in row[1] if name != named):
+        return None
+    given = content_words(" ".join(re.findall(r"\b[A-Z][\w'’-]*", question.strip().partition(" ")[2])))
+    known = set(WORD.findall(line.lower()))  # the row's words, its column names among them
+    return cell if given <= known else None
+
+
+def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
+    """The cell of a table or labelled list that the question names, where `span` lies elsewhere
+    in it: the named row's value, in the column the question names or else the span's (a row named
+    by its label, "DSC7004 — ..."), or the named column of the span's own row where the question
+    names that row by another cell ("Natural Language Processing"). None when nothing is named."""
+    chunk = passage.chunk
+    lines = Lines(chunk.text)
+    start, end = span.start - chunk.start, span.end - chunk.start
+    moved = _named_row_value(question, start, end, lines) or _named_cell_of_row(question, start, end, lines)
+    return respan(span, passage, *moved) if moved else None
+
+
+def _named_column(question: str, columns: list[str]) -> str | None:
+    """The column whose name the question says (all its words, as stems), the longest name winning;
+    None when it names none, or two equally long ones."""
+    asked = {stem(w) for w in content_words(question)}
+    named = sorted(((len(words), name) for name in columns
+                    if (words := content_words(name)) and all(_column_word_asked(w, asked) for w in words)),
+                   reverse=True)
+    if not named or (len(named) > 1 and named[0][0] == named[1][0]):
+        return None
+    return named[0][1]
+
+
+# The past of verbs whose doer names a column, where the stem does not show the verb: "Who lent
+# the seal?" asks for the "Lender".
+_IRREGULAR_PAST = {"lent": "lend", "wrote": "write", "written": "write", "led": "lead", "built": "build",
+                   "made": "make", "paid": "pay", "sold": "sell", "bought": "buy", "taught": "teach",
+                   "sent": "send", "gave": "give", "given": "give", "held": "hold", "kept": "keep",
+                   "drove": "drive", "driven": "drive", "spoke": "speak", "spoken": "speak", "ran": "run"}
+
+
+def _column_word_asked(word: str, asked: set[str]) -> bool:
+    """Whether the question says a column's word, or the verb of a doer's ("owns" for "Owner",
+    "approves" for "Approver", "lent" for "Lender")."""
+    if stem(word) in asked:
+        return True
+    if len(word) <= 4 or not word.lower().endswith(("er", "or")):
+        return False
+    verbs = {stem(word[:-2]), stem(word[:-1])}  # "Owner": "own"; "Writer": "write"
+    return bool(verbs & asked) or any(stem(base) in verbs for past, base in _IRREGULAR_PAST.items() if past in asked)
+
+
+def fills_a_named_cell(question: str, span: Span, passage: Passage) -> bool:
+    """Whether a span is the value of a table row or labelled line that the question names (every
+    word of its label, or of another cell of the row, and of the column where a row has several):
+    "3,200 mAh lithium-ion" of "Battery — Value: 3,200 mAh lithium-ion" for "What is the battery
+    capacity of the RX-200?", "Dr Laura Pineda" of "AIM7103 — Module: Natural Language Processing;
+    …; Convenor: Dr Laura Pineda." for "Who convenes Natural Language Processing?".
+    The layout then says what the span answers, whatever the reader's score: it learnt from prose,
+    and scores the cells of a table low."""
+    chunk = passage.chunk
+    lines = Lines(chunk.text)
+    start, end = span.start - chunk.start, span.end - chunk.start
+    i = lines.index(start)
+    if lines.index(max(start, end - 1)) != i:
+        return False
+    line, offset = lines[i], lines.bounds[i][0]
+    if not in_named_line(question, start, end, lines):  # a row named by another of its cells, maybe
+        cell = _cell_named_by_row_and_column(question, line)
+        return cell is not None and offset + cell[0] <= start and end <= offset + cell[1] and \
+            3 * (end - start) >= 2 * (cell[1] - cell[0])
+    label, value_start, value_end = _label(line)
+    if not re.search(r"[A-Za-z]", label):
+        return False  # "2.3.1 — 2026-01-19": a version heading and its date, no row of a table
+    row = row_cells(line)
+    if row is None:
+        cell = (offset + value_start, offset + value_end)
+    else:
+        cells = [(offset + s, offset + e, name) for s, e, name in row[1]]
+        found = next(((s, e, name) for s, e, name in cells if s <= start and end <= e), None)
+        if found is None or (len(cells) > 1 and _named_column(question, [name for _, _, name in cells]) != found[2]):
+            return False
+        cell = found[:2]
+    # The span is the cell's value, or two thirds of it at least, not a word of a longer one.
+    return 3 * (end - start) >= 2 * (cell[1] - cell[0])
+
+
+def in_named_line(question: str, start: int, end: int, lines: Lines) -> bool:
+    """Whether start..end is the value of a labelled line whose label the question names."""
+    i = lines.index(start)
+    labelled = _label(lines[i]) if lines.index(max(start, end - 1)) == i else None
+    if labelled is None:
+        return False
+    words = content_words(labelled[0])
+    return bool(words) and words <= content_words(question) and start >= lines.bounds[i][0] + labelled[1]
