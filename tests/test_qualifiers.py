@@ -284,6 +284,8 @@ def test_an_academic_year_is_one_detail_and_another_one_is_refused():
     for question in ("What is the dissertation deadline in the 2025/26 handbook?",
                      "What is the dissertation deadline in the 2026 handbook?"):  # a year of the two
         assert mismatch(question, span, passages, facts) == ""
+    # a document of an academic year is its edition, however the question words it
+    assert "about 2025/26, not 2026/27" in mismatch("When is the dissertation due in 2026/27?", span, passages, facts)
 
 
 def test_the_row_the_question_names_answers_for_the_best_span_of_another_row():

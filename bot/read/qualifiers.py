@@ -284,9 +284,12 @@ def _label_decides(q: Qualifier, question: str, passage: Passage, title: str) ->
     """Whether the passage's label (title, file name, section) decides what detail `q` the passage
     is about: `q` qualifies what the document's name names, or it is a version and the passage's
     section is headed by one (a changelog's "2.3.1 — 2026-01-19 › Fixed": the version of every
-    line under it)."""
-    return _about_document(q, question, document_name(passage, title)) or (
-        q.kind == "version" and _version_headed(passage.chunk.section))
+    line under it), or it is an academic year and the document's name gives one ("the deadline in
+    2026/27" of the "Handbook 2025/26": a document of an academic year is its edition)."""
+    name = document_name(passage, title)
+    return _about_document(q, question, name) or (
+        q.kind == "version" and _version_headed(passage.chunk.section)) or (
+        q.kind == "year" and "/" in q.text and any("/" in key for key in _values(name, "year")))
 
 
 def _version_headed(section: str) -> bool:
