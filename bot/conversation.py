@@ -23,7 +23,9 @@ from dataclasses import dataclass
 
 from bot.words import ACADEMIC_YEAR, MONTHS, QUESTION_WORDS, STOP_WORDS, WEEKDAYS, YEAR
 
-_PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|he|him|his|she|her|this|that|these|those|there)\b", re.I)
+# In capitals a word is an acronym, not a pronoun: "Who is the Head of IT?".
+_PRONOUN = re.compile(r"\b(?!(?-i:[A-Z]{2,})\b)(it|its|they|them|their|theirs|he|him|his|she|her|this|that|these|those"
+                      r"|there)\b", re.I)
 _POSSESSIVE = {"its", "their", "his", "her"}
 _PERSONAL = {"he", "him", "his", "she", "her", "they", "them", "their", "theirs"}
 _ASKS_WHO = re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)
@@ -94,7 +96,11 @@ def answered_name(turn: Turn) -> tuple[str, frozenset[str]]:
     for it; ("", none) when the question asked neither, or the answer describes rather than names
     ("the mastermind of the attacks")."""
     answer = re.sub(r"^the\s+", "", " ".join(turn.answer.split()).strip(" .,;:"), flags=re.I)
-    if not is_name(answer):
+    kind = re.match(r"^\W*(?:and\s+)?which\s+([a-z]+)", turn.question, re.I)
+    # "Which office opened in 2018?" "The Madrid office": a name with the kind asked for
+    named_kind = kind is not None and answer.lower().endswith(f" {kind.group(1).lower()}") and \
+        is_name(answer[: -len(kind.group(1)) - 1])
+    if not is_name(answer) and not named_kind:
         return "", frozenset()
     if _ASKS_WHO.search(turn.question):
         return answer, frozenset(_PERSONAL)
@@ -380,6 +386,8 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     name, stands_for = answered_name(Turn(last, last_turn.answer))  # "And in 2024/25?" asked a "who" again
     pronouns = {w.lower() for w in _PRONOUN.findall(question)} & stands_for
     subject = name if pronouns else (carried or subject_of(last))
+    if not subject and len(previous) > 1:  # "Why?" in between, which names nothing: the turn before it
+        return resolve(question, previous[:-1])
     if not subject or subject.lower() in question.lower():
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
     member, in_series = ("", "") if pronouns else _other_of_series(question, last)
@@ -420,7 +428,9 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         # a common noun keeps its article, so that a later follow-up finds it again, and so does a
         # name the last question gave one ("the BCIJ")
         with_article = re.search(rf"\bthe\s+{re.escape(subject)}\b", last, re.I) is not None
-        named = subject if (subject[:1].isupper() or subject[:1].isdigit()) and not with_article else f"the {subject}"
+        common = subject.split()[-1][:1].islower()  # "the Madrid office", as a name with its kind is said
+        named = subject if (subject[:1].isupper() or subject[:1].isdigit()) and not with_article and not common \
+            else f"the {subject}"
         return f"{named}'s" if word.lower() in _POSSESSIVE else named
 
     reader_question = _PRONOUN.sub(substitute, question)

@@ -223,3 +223,20 @@ def test_an_academic_year_is_swapped_whole_and_a_who_asked_again_lends_its_answe
     # asked again without an answer: "she" stays "she", never the year
     unanswered = Turn("And in 2024/25?", "")
     assert "2024/25 teach" not in resolve("What did she teach?", [director, unanswered]).reader_question
+
+
+def test_it_in_capitals_is_an_acronym_and_a_turn_that_names_nothing_is_passed_over():
+    from bot.conversation import Turn
+
+    owner = Turn("Who owns the travel policy?", "Daniel Okafor")
+    assert resolve("Who is the Head of IT?", [owner]).reader_question == "Who is the Head of IT?"
+    assert resolve("What is it for?", [owner]).reader_question == "What is the travel policy for?"
+    # a refused "Why?" in between names nothing: "it" is the subject of the turn before
+    joined = [Turn("When did Morocco join the TSCTP?", "2005"), Turn("Why?", "")]
+    assert resolve("What does it aim to do?", joined).reader_question == "What does the TSCTP aim to do?"
+    paged = [Turn("Who was paged?", "Lena Vogel"), Turn("When was she paged?", "14:07"), Turn("By whom?", "")]
+    assert resolve("What is her email?", paged).reader_question == "What is Lena Vogel's email?"
+    # a "which" question answered with a name and the kind it asked for
+    office = Turn("Which office opened in 2018?", "The Madrid office")
+    assert resolve("Who manages it?", [office]).reader_question == "Who manages the Madrid office?"
+    assert resolve("What is its budget?", [office]).reader_question == "What is the Madrid office's budget?"
