@@ -52,6 +52,8 @@ _TIME_PREPOSITION = r"(?:in|on|during|for)"
 # "in London in 2024?": London still ends the question
 _TIME_AFTER = rf"\s+{_TIME_PREPOSITION}\s+(?:{YEAR.pattern}|(?:{'|'.join(MONTHS + WEEKDAYS)})\b)"
 _FOLLOW_UP_START = re.compile(r"^\s*(and what about|and how about|what about|how about|and|also)\b", re.I)
+# A name alone, asked as a question: "Zurich?", "The Utrecht office?" — the last question asked of it.
+_BARE_NAME = re.compile(r"\s*(?:[Tt]he\s+)?[A-Z][\w'’-]*(?:\s+[A-Z0-9][\w'’.-]*){0,2}(?:\s+[a-z]+)?\s*\?\s*")
 # Besides the common stop words: words that never name what a follow-up refers to.
 _STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened", "tell"}
 # Words that end a noun phrase when taking the subject from a question.
@@ -375,6 +377,11 @@ def is_follow_up(question: str) -> bool:
 def resolve(question: str, history=None) -> ResolvedQuestion:
     """`question` rewritten to stand alone, given the conversation before it (see `previous_turns`)."""
     previous = previous_turns(history)[-CHAIN_TURNS:]
+    if (previous and _BARE_NAME.fullmatch(question) and not _FOLLOW_UP_START.match(question)
+            and question.split()[0].lower() not in QUESTION_WORDS):
+        # "Zurich?" after "What is the hotel limit in London?": "And Zurich?", where that swaps a name
+        asked = resolve(f"And {question.strip()}", history)
+        return asked if not asked.reader_question.startswith("And ") else ResolvedQuestion(question, question)
     if not previous or not is_follow_up(question):
         return ResolvedQuestion(question, question)
     last_turn = previous[-1]

@@ -240,3 +240,7 @@ def test_it_in_capitals_is_an_acronym_and_a_turn_that_names_nothing_is_passed_ov
     office = Turn("Which office opened in 2018?", "The Madrid office")
     assert resolve("Who manages it?", [office]).reader_question == "Who manages the Madrid office?"
     assert resolve("What is its budget?", [office]).reader_question == "What is the Madrid office's budget?"
+    # a name alone asks the last question of it; a question word alone is no name
+    limit = Turn("What is the hotel limit in London?", "EUR 200")
+    assert resolve("Zurich?", [limit]).reader_question == "What is the hotel limit in Zurich?"
+    assert resolve("Why?", [limit]).reader_question == "Why?"
