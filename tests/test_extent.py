@@ -347,6 +347,8 @@ def test_a_plural_question_for_the_thing_one_item_is_labelled_with_keeps_that_it
     ("When is the curator's talk?", "Curator's talk: Saturday 12 April 2025, 14:00\nTours: daily", "Saturday 12 April 2025",
      "Saturday 12 April 2025, 14:00"),
     ("What time is the meeting?", "The meeting is on 3 May at 2 p.m. in room 4.", "3 May", "3 May at 2 p.m."),
+    ("When are the induction sessions?", "Inductions run on the first Monday of each month at 10:00 in the hall.",
+     "first Monday of each month", "first Monday of each month at 10:00"),
     # no time follows, or the question asks no "when"
     ("When was the Ropewalk built?", "It was built in 1791, 12 years before the war.", "1791", "1791"),
     ("What is due on 3 May?", "The fee is due on 3 May at 2 pm.", "The fee", "The fee"),

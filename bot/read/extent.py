@@ -328,7 +328,9 @@ _TIMES = rf"(?:at[ \t]+|from[ \t]+)?(?:{_TIME})(?:[ \t]*(?:to|until|–|-)[ \t]*
 _DAYS_OR_TIMES = re.compile(
     rf",?[ \t]+(?:only,?[ \t]+)?(?:(?:from[ \t]+)?{_DAY}[ \t]*(?:to|until|–|-)[ \t]*{_DAY}"
     rf"|{_DAY},?[ \t]+{_TIMES}|{_TIMES})(?![\w:])", re.I)
-_DATE_END = re.compile(rf"(?:\d|\b(?:{'|'.join(MONTHS)}|{_DAY}|[ap]\.?m))\.?$", re.I)
+# What a date or a day ends with: a figure, a month, a day, "p.m.", "of each month", "every weekend".
+_DATE_END = re.compile(rf"(?:\d|\b(?:{'|'.join(MONTHS)}|{_DAY}|[ap]\.?m|month|week|weekend|morning|afternoon|evening"
+                       rf"|night)s?)\.?$", re.I)
 
 
 def _days_and_times_end(question: str, text: str, start: int, end: int) -> int | None:
