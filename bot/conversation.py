@@ -23,9 +23,11 @@ from dataclasses import dataclass
 
 from bot.words import ACADEMIC_YEAR, MONTHS, QUESTION_WORDS, STOP_WORDS, WEEKDAYS, YEAR
 
-# In capitals a word is an acronym, not a pronoun: "Who is the Head of IT?".
-_PRONOUN = re.compile(r"\b(?!(?-i:[A-Z]{2,})\b)(it|its|they|them|their|theirs|he|him|his|she|her|this|that|these|those"
-                      r"|there)\b", re.I)
+_PRONOUNS = r"\b(it|its|they|them|their|theirs|he|him|his|she|her|this|that|these|those|there)\b"
+# In capitals a word is an acronym, not a pronoun ("Who is the Head of IT?"), unless the whole
+# question is in capitals ("WHAT IS HER EMAIL?": `_pronouns_of`).
+_PRONOUN = re.compile(r"(?!(?-i:[A-Z]{2,})\b)" + _PRONOUNS, re.I)
+_ANY_PRONOUN = re.compile(_PRONOUNS, re.I)
 _POSSESSIVE = {"its", "their", "his", "her"}
 _PERSONAL = {"he", "him", "his", "she", "her", "they", "them", "their", "theirs"}
 _ASKS_WHO = re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)
@@ -52,8 +54,12 @@ _TIME_PREPOSITION = r"(?:in|on|during|for)"
 # "in London in 2024?": London still ends the question
 _TIME_AFTER = rf"\s+{_TIME_PREPOSITION}\s+(?:{YEAR.pattern}|(?:{'|'.join(MONTHS + WEEKDAYS)})\b)"
 _FOLLOW_UP_START = re.compile(r"^\s*(and what about|and how about|what about|how about|and|also)\b", re.I)
-# A name alone, asked as a question: "Zurich?", "The Utrecht office?" — the last question asked of it.
-_BARE_NAME = re.compile(r"\s*(?:[Tt]he\s+)?[A-Z][\w'’-]*(?:\s+[A-Z0-9][\w'’.-]*){0,2}(?:\s+[a-z]+)?\s*\?\s*")
+# A name alone, asked as a question: "Zurich?", "New York?" — the last question asked of it; not
+# a word that answers the bot ("Thanks?", as a chat turn "Thanks!" is read) or a phrase in lower
+# case ("Parental leave?").
+_BARE_NAME = re.compile(r"\s*[A-Z][\w'’-]*(?:\s+[A-Z0-9][\w'’.-]*){0,2}\s*\?\s*")
+_NOT_NAMES = frozenset({"thanks", "thank", "thx", "hello", "hi", "hey", "yes", "no", "ok", "okay", "really", "help",
+                        "great", "cool", "sorry", "please", "bye", "goodbye", "good", "nice", "right", "sure", "wow"})
 # Besides the common stop words: words that never name what a follow-up refers to.
 _STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened", "tell"}
 # Words that end a noun phrase when taking the subject from a question.
@@ -305,6 +311,12 @@ def _object_in_its_place(question: str, last: str) -> str:
     return f"{last[:ending.start('object')]}{phrase}{last[ending.end('object'):]}"
 
 
+def _pronouns_of(question: str) -> re.Pattern[str]:
+    """What finds the pronouns of `question`: written in capitals, a pronoun is an acronym ("IT")
+    unless the whole question is in capitals."""
+    return _ANY_PRONOUN if question.isupper() else _PRONOUN
+
+
 def _is_time(words: str) -> bool:
     """Whether `words` are a year, an academic year, a month or a weekday."""
     return _ANY_YEAR.fullmatch(words) is not None or words.lower() in _CALENDAR
@@ -371,14 +383,14 @@ def _other_of_series(question: str, last: str) -> tuple[str, str]:
 
 
 def is_follow_up(question: str) -> bool:
-    return bool(_PRONOUN.search(question) or _FOLLOW_UP_START.search(question))
+    return bool(_pronouns_of(question).search(question) or _FOLLOW_UP_START.search(question))
 
 
 def resolve(question: str, history=None) -> ResolvedQuestion:
     """`question` rewritten to stand alone, given the conversation before it (see `previous_turns`)."""
     previous = previous_turns(history)[-CHAIN_TURNS:]
     if (previous and _BARE_NAME.fullmatch(question) and not _FOLLOW_UP_START.match(question)
-            and question.split()[0].lower() not in QUESTION_WORDS):
+            and question.split()[0].lower().strip("?") not in QUESTION_WORDS | _NOT_NAMES):
         # "Zurich?" after "What is the hotel limit in London?": "And Zurich?", where that swaps a name
         asked = resolve(f"And {question.strip()}", history)
         return asked if not asked.reader_question.startswith("And ") else ResolvedQuestion(question, question)
@@ -391,7 +403,7 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         chained = resolve(last, previous[:-1])
         last, carried = chained.reader_question, chained.subject
     name, stands_for = answered_name(Turn(last, last_turn.answer))  # "And in 2024/25?" asked a "who" again
-    pronouns = {w.lower() for w in _PRONOUN.findall(question)} & stands_for
+    pronouns = {w.lower() for w in _pronouns_of(question).findall(question)} & stands_for
     subject = name if pronouns else (carried or subject_of(last))
     if not subject and len(previous) > 1:  # "Why?" in between, which names nothing: the turn before it
         return resolve(question, previous[:-1])
@@ -440,7 +452,7 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
             else f"the {subject}"
         return f"{named}'s" if word.lower() in _POSSESSIVE else named
 
-    reader_question = _PRONOUN.sub(substitute, question)
+    reader_question = _pronouns_of(question).sub(substitute, question)
     if not replaced:
         reader_question = f"{question} ({subject})"
     return ResolvedQuestion(reader_question, f"{reader_question} {key_words(last)}".strip(), subject)

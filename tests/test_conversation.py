@@ -244,3 +244,8 @@ def test_it_in_capitals_is_an_acronym_and_a_turn_that_names_nothing_is_passed_ov
     limit = Turn("What is the hotel limit in London?", "EUR 200")
     assert resolve("Zurich?", [limit]).reader_question == "What is the hotel limit in Zurich?"
     assert resolve("Why?", [limit]).reader_question == "Why?"
+    assert resolve("Thanks?", [limit]).reader_question == "Thanks?"  # "Thanks!" as a chat turn reads it
+    assert resolve("Parental leave?", [limit]).reader_question == "Parental leave?"
+    # a question all in capitals still has its pronouns
+    ceo = Turn("Who is the CEO of Acme?", "Jane Roe")
+    assert resolve("WHAT IS HER EMAIL?", [ceo]).reader_question == "WHAT IS Jane Roe's EMAIL?"

@@ -221,9 +221,13 @@ def test_soft_hyphen_at_a_line_end_always_joins():
     words = PdfWords([], frozenset())
     assert wrapped_line_end("well\u00ad", "known", words) == "well"
     assert clean_pdf_line("in\u00advisible  soft\u00adhyphens\u00ad") == "invisible softhyphens\u00ad"
-    # a browser's hyphenation: U+2010 after a space the text layer adds, joined as a soft hyphen is
-    assert wrapped_line_end("at Harrowfield Rec \u2010", "reation Ground", words) == "at Harrowfield Rec"
-    assert wrapped_line_end("pages 3 \u2010", "7 of the report", words).endswith("\u2010 ")  # no word to join
+    # a browser's hyphenation: U+2010 after a space the text layer adds, joined where a line-break
+    # hyphen would be; not a dash between whole words, or before a capital or a figure
+    known = PdfWords([], frozenset({"recreation", "points", "costs", "monday", "friday"}))
+    assert wrapped_line_end("at Harrowfield Rec \u2010", "reation Ground", known) == "at Harrowfield Rec"
+    for line, following in (("pages 3 \u2010", "7 of the report"), ("Open Monday \u2010", "Friday"),
+                            ("Key points \u2010", "costs rise")):
+        assert wrapped_line_end(line, following, known).endswith("\u2010 ")
 
 
 def test_an_address_broken_at_a_hyphen_keeps_it():

@@ -286,6 +286,11 @@ def test_an_academic_year_is_one_detail_and_another_one_is_refused():
         assert mismatch(question, span, passages, facts) == ""
     # a document of an academic year is its edition, however the question words it
     assert "about 2025/26, not 2026/27" in mismatch("When is the dissertation due in 2026/27?", span, passages, facts)
+    # ... but where its own text names the asked year, the passage is not ranked down for its label
+    cohort = [_passage(0, "Students who enrolled in 2024/25 submit by 1 May.", "handbook-2025-26.md",
+                       "MSc Handbook 2025/26")]
+    penalty = detail_penalty("When do students who enrolled in 2024/25 submit?", cohort, facts)
+    assert penalty(_span(cohort, 0, "1 May", 9.0)) == 0
 
 
 def test_the_row_the_question_names_answers_for_the_best_span_of_another_row():

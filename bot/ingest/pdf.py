@@ -36,8 +36,8 @@ _DASH_BREAK = re.compile(r"\S[–—]$")
 _LEADING_WORD = re.compile(r"^([^\W\d_]+)")
 _SOFT_HYPHEN = "\u00ad"
 # The hyphen a browser's automatic hyphenation prints at a line's end (U+2010, after a space the
-# text layer adds): a break inside a word, like a soft hyphen ("Rec ‐" / "reation").
-_HYPHENATION_BREAK = re.compile(r"(?<=\w) ?\u2010$")
+# text layer adds), after a word's first letters: "Rec ‐" / "reation".
+_HYPHENATION_BREAK = re.compile(r"(?<![^\W\d_])([^\W\d_]+) ?\u2010$")
 _ADDRESS = re.compile(r"@|://|^www\.")
 # Typographic ligatures some PDFs map their glyphs to; a reader and a search index need the letters.
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
@@ -602,8 +602,9 @@ def wrapped_line_end(text: str, following: str | None, words: PdfWords) -> str:
     if following is None:
         return text
     hyphenated = _HYPHENATION_BREAK.search(text)
-    if hyphenated is not None and following[:1].isalpha():
-        return text[:hyphenated.start()]
+    start = _LEADING_WORD.match(following)
+    if hyphenated is not None and start is not None and words.joins(hyphenated.group(1), start.group(1)):
+        return text[:hyphenated.end(1)]  # as a line-break hyphen is: "Monday ‐" / "Friday" keeps it
     if _DASH_BREAK.search(text):
         return text
     end = _HYPHEN_BREAK.search(text)

@@ -280,6 +280,10 @@ def named_details(text: str) -> set[str]:
     return details
 
 
+def _academic(q: Qualifier) -> bool:
+    return q.kind == "year" and "/" in q.text
+
+
 def _label_decides(q: Qualifier, question: str, passage: Passage, title: str) -> bool:
     """Whether the passage's label (title, file name, section) decides what detail `q` the passage
     is about: `q` qualifies what the document's name names, or it is a version and the passage's
@@ -289,7 +293,7 @@ def _label_decides(q: Qualifier, question: str, passage: Passage, title: str) ->
     name = document_name(passage, title)
     return _about_document(q, question, name) or (
         q.kind == "version" and _version_headed(passage.chunk.section)) or (
-        q.kind == "year" and "/" in q.text and any("/" in key for key in _values(name, "year")))
+        _academic(q) and any("/" in key for key in _values(name, "year")))
 
 
 def _version_headed(section: str) -> bool:
@@ -401,12 +405,14 @@ def _unnamed(checked: list[Qualifier], question: str, passage: Passage, facts: D
     terms: frozenset[str] | None = None
     count = 0
     for q in checked:
-        if _values(label, q.kind) and _label_decides(q, question, passage, title):
-            count += q.term not in label_terms
+        if _values(label, q.kind) and _label_decides(q, question, passage, title) and q.term in label_terms:
             continue
         if terms is None:
             terms = _named_terms(passage, label, facts)
-        count += q.term not in terms
+        if _values(label, q.kind) and _label_decides(q, question, passage, title) and not _academic(q):
+            count += 1  # the label names another of its kind, and decides
+        else:  # or the passage, its document or (an academic year) its own text names it
+            count += q.term not in terms
     return count
 
 
