@@ -215,7 +215,7 @@ def _others(question: str, pronouns: set[str]) -> tuple[str, str]:
     rest = _WORDS.findall(question[opener.end():])
     if not 1 <= len(rest) <= _MAX_NAME_WORDS or rest[0].lower() in QUESTION_WORDS:
         return "", ""
-    times = [w for w in rest if _ANY_YEAR.fullmatch(w) or w.lower() in _CALENDAR]  # "2023", "2024/25", "June"
+    times = [w for w in rest if _is_time(w)]  # "2023", "2024/25", "June"
     names = _names(" ".join(["x", *rest]))  # the first word of a question is never taken as a name
     if len(names) > 1 or len(times) > 1:
         return "", ""
@@ -344,7 +344,7 @@ def _asked_again(last: str, subject: str, other: str) -> str:
     subject by a name of the same kind ('' when `last` has no such place)."""
     if not other:
         return ""
-    if _ANY_YEAR.fullmatch(other) or other.lower() in _CALENDAR:
+    if _is_time(other):
         times = _same_kind(other)
         if len(times.findall(last)) != 1:
             return ""

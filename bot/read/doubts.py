@@ -10,7 +10,6 @@ the reader, plainly answers for the asked year, code or event instead (`check`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import NamedTuple
@@ -18,15 +17,14 @@ from typing import NamedTuple
 from bot.ingest.chunking import sentence_spans
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
-from bot.read.rows import fills_a_named_cell, named_cell
+from bot.read.rows import content_words, fills_a_named_cell, named_cell
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
-from bot.words import STOP_WORDS, stem
+from bot.words import stem
 
 # How far down the reader's choices an answer naming what the best one lacks is looked for.
 _NEXT_CHOICES = 4
-_WORD = re.compile(r"[^\W_]+")
 
 
 class Checked(NamedTuple):
@@ -63,10 +61,10 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
             return Checked(_put_first(result, cell), why, replaced=True)
         # What the best span's sentence says of the question, the other must say too: "Tern 3.2" in
         # "publish the Tern 3.2 release notes by 5 March" does not make that the end of its support.
-        said = _question_words(question) & _words(_sentence_of(best, passages)[0])
+        said = _stems(question) & _stems(_sentence_of(best, passages)[0])
 
         def names_it(span: Span) -> bool:
-            return (bool(said) and said <= _words(_sentence_of(span, passages)[0])
+            return (bool(said) and said <= _stems(_sentence_of(span, passages)[0])
                     and names_asked_detail(question, span, passages, facts))
     elif kind == "event":
         def names_it(span: Span) -> bool:
@@ -117,12 +115,8 @@ def _doubt(question: str, span: Span, passages: list[Passage], facts: DocumentFa
     return "", ""
 
 
-def _words(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text)}
-
-
-def _question_words(question: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(question) if w.lower() not in STOP_WORDS}
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in content_words(text)}
 
 
 def _first_held(result: ReaderResult, held: Callable[[Span], bool]) -> ReaderResult | None:

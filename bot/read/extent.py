@@ -239,25 +239,40 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
         sentence_end = _sentence_end(best, chunk, lines)
         if sentence_end is not None:
             return Extent([respan(best, passage, start, sentence_end), *rest], "sentence")
-    figure_end = _bracketed_figure_end(chunk.text, end)
-    if figure_end is not None and _NUMBER_WORD_END.search(chunk.text, start, end):
-        return Extent([respan(best, passage, start, figure_end), *rest], "figure")
-    head_start = _head_start(question, chunk.text, start, end)
-    if head_start is not None:
-        return Extent([respan(best, passage, head_start, end), *rest], "complement")
-    complement_end = _complement_end(question, chunk.text, start, end)
-    if complement_end is not None:
-        return Extent([respan(best, passage, start, complement_end), *rest], "complement")
-    when_end = _days_and_times_end(question, chunk.text, start, end)
-    if when_end is not None:
-        return Extent([respan(best, passage, start, when_end), *rest], "when")
-    name = _whole_name(question, chunk.text, start, end)
-    if name is not None:
-        return Extent([respan(best, passage, *name), *rest], "name")
-    figure = _FIGURE_THEN_CLAUSE.match(chunk.text, start, end)
-    if figure is not None and not asks_for_several(question) and not _ASKS_TWO.search(question):
-        return Extent([respan(best, passage, start, figure.end(1)), *rest], "figure")
+    for rule, shape in _PHRASE_RULES:  # the rest look no further than the span's own phrase
+        reshaped = shape(question, chunk.text, start, end)
+        if reshaped is not None:
+            return Extent([respan(best, passage, *reshaped), *rest], rule)
     return Extent(spans)
+
+
+def _figure_in_words_and_digits(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """"thirty" + "(30) days": the digits in brackets and what they count (None when none follow)."""
+    m = _BRACKETED_FIGURE.match(text, end)
+    return (start, m.end()) if m and _NUMBER_WORD_END.search(text, start, end) else None
+
+
+def _with_its_head(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    head = _head_start(question, text, start, end)
+    return None if head is None else (head, end)
+
+
+def _with_its_complement(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    complement = _complement_end(question, text, start, end)
+    return None if complement is None else (start, complement)
+
+
+def _with_days_and_times(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    reach = _days_and_times_end(question, text, start, end)
+    return None if reach is None else (start, reach)
+
+
+def _first_figure(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """An amount that runs on into a second clause, cut to the amount, where one is asked for."""
+    figure = _FIGURE_THEN_CLAUSE.match(text, start, end)
+    if figure is None or asks_for_several(question) or _ASKS_TWO.search(question):
+        return None
+    return start, figure.end(1)
 
 
 _ASKS_TWO = re.compile(r"\b(?:and|compared?|versus|vs|both)\b", re.I)  # "income and expenditure", "2023 and 2024"
@@ -318,7 +333,7 @@ def _of_the_asked_type(question: str, chunk: Chunk, start: int, end: int) -> tup
 # "When..." asks for the days and hours too: "1 May to 30 September" goes on over "only, Thursday
 # to Sunday, 11:00 to 16:30", and "Saturday 12 April 2025" over ", 14:00".
 _ASKS_WHEN = re.compile(r"^\s*(?:when\b|what (?:time|times|hours)\b)", re.I)  # not "On which days...?"
-_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?"
+_DAY = rf"(?:{'|'.join(WEEKDAYS)})s?"
 # A time of day: "14:00", "2 pm", "2.30 p.m."; not "12.30 metres". A full stop after "p.m" is the
 # time's only where the sentence goes on ("at 2 p.m. in room 4"; not "at 2 pm. Saturdays are busier").
 _TIME = r"\d{1,2}(?:[:.]\d{2})?[ \t]*[ap]\.?m(?:\.(?=[ \t]+(?-i:[a-z\d])|[,;)]))?|\d{1,2}:\d{2}"
@@ -352,12 +367,6 @@ _NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve
 _NUMBER_WORD_END = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})$", re.I)
 _BRACKETED_FIGURE = re.compile(r"[ \t]*\(\d[\d,.]*%?\)(?:[ \t\n]+(?:(?:working|business|calendar|clear)[ \t\n]+)?"
                                r"(?:days?|weeks?|months?|years?|hours?|minutes?|per[ \t]cent|percent)\b)?")
-
-
-def _bracketed_figure_end(text: str, end: int) -> int | None:
-    """Where "(30) days" after a figure in words ending at `end` ends (None when none follows)."""
-    m = _BRACKETED_FIGURE.match(text, end)
-    return m.end() if m else None
 
 
 # --- lists ----------------------------------------------------------------------------------------
@@ -633,3 +642,15 @@ def _complement_end(question: str, text: str, start: int, end: int) -> int | Non
         complement_end -= 1
     added = len(text[lead.end():complement_end].split())
     return complement_end if 0 < added <= _MAX_COMPLEMENT_WORDS else None
+
+
+# The rules that reshape the answer within its own phrase, in the order they are tried: (the rule's
+# name for `Extent.rule`, a function of (question, text, start, end) giving the new offsets or None).
+_PHRASE_RULES = (
+    ("figure", _figure_in_words_and_digits),
+    ("complement", _with_its_head),
+    ("complement", _with_its_complement),
+    ("when", _with_days_and_times),
+    ("name", _whole_name),
+    ("figure", _first_figure),
+)

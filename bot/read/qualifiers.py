@@ -405,14 +405,15 @@ def _unnamed(checked: list[Qualifier], question: str, passage: Passage, facts: D
     terms: frozenset[str] | None = None
     count = 0
     for q in checked:
-        if _values(label, q.kind) and _label_decides(q, question, passage, title) and q.term in label_terms:
+        decides = bool(_values(label, q.kind)) and _label_decides(q, question, passage, title)
+        if decides and q.term in label_terms:
             continue
-        if terms is None:
-            terms = _named_terms(passage, label, facts)
-        if _values(label, q.kind) and _label_decides(q, question, passage, title) and not _academic(q):
+        if decides and not _academic(q):
             count += 1  # the label names another of its kind, and decides
-        else:  # or the passage, its document or (an academic year) its own text names it
-            count += q.term not in terms
+            continue
+        if terms is None:  # the passage, its document or (an academic year) its own text names it
+            terms = _named_terms(passage, label, facts)
+        count += q.term not in terms
     return count
 
 
