@@ -21,6 +21,7 @@ class TextLine:
     gap: float = 0.0  # extra space above the line, in points: a paragraph break
     at: float | None = None  # a fixed height on the page instead (points from the bottom), as footers have
     x: float = LEFT  # where the line starts (points from the left): a table's cells share a height
+    mark: str = ""  # set after the text small and raised, as a footnote mark is
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
@@ -41,7 +42,8 @@ def _content(lines: list[TextLine]) -> bytes:
     for line in lines:
         y = line.at if line.at is not None else y - line.gap - line.size * LEADING
         font = "F2" if line.bold else "F1"
-        ops.append(f"BT /{font} {line.size:g} Tf {line.x:g} {y:.2f} Td ({_escape(line.text)}) Tj ET")
+        raised = f" /{font} {line.size * 0.6:g} Tf {line.size * 0.4:g} Ts ({_escape(line.mark)}) Tj 0 Ts" if line.mark else ""
+        ops.append(f"BT /{font} {line.size:g} Tf {line.x:g} {y:.2f} Td ({_escape(line.text)}) Tj{raised} ET")
     return "\n".join(ops).translate(LIGATURE_CODES).encode("cp1252")
 
 

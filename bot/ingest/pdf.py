@@ -47,6 +47,10 @@ _MARGIN_SHARE = 0.15
 # A running header needs two pages at least to be told from the text (on half of them: FURNITURE_SHARE).
 _FURNITURE_MIN_PAGES = 2
 _PAGE_NUMBER_LINE = page_number_line()
+# A footnote mark: a figure or symbol set at most this share of the line's size, raised off its
+# baseline, right after a word or a sentence's end ("rates.¹"); the text layer would glue it on.
+_MARK_SCALE = 0.8
+_MARKS = frozenset("0123456789*†‡§")
 
 
 @dataclass(frozen=True)
@@ -254,7 +258,7 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
         lines = _left_to_right([line for line in box if isinstance(line, LTTextLine)])
         justified = _justified(lines)
         for line in lines:
-            text = clean_pdf_line(line.get_text())
+            text = clean_pdf_line(_text_without_marks(line))
             if not text:
                 continue
             number += 1
@@ -391,13 +395,44 @@ def _justified(lines: list) -> bool:
         and sum(len(line.get_text().split()) for line in body) >= _PROSE_WORDS * len(body)
 
 
+def _footnote_marks(line) -> set[int]:
+    """The positions in `line` of its characters that are footnote marks (see `_MARKS`)."""
+    from pdfminer.layout import LTChar
+
+    items = list(line)
+    chars = [c for c in items if isinstance(c, LTChar) and not c.get_text().isspace()]
+    size = _main_size(chars)
+    body = [c.y0 for c in chars if round(c.size, 1) == size]
+    if not body:
+        return set()
+    baseline = statistics.median(body)
+    marks: set[int] = set()
+    word = ""  # the letters, or the sentence end, the mark would follow
+    for k, item in enumerate(items):
+        text = item.get_text() if isinstance(item, LTChar) else " "
+        if (text in _MARKS and item.size <= size * _MARK_SCALE and item.y0 > baseline + size * 0.15
+                and (len(word) >= 3 or word[-1:] in ".,;:)")):  # not "km²" after a short unit
+            marks.add(k)
+            continue
+        word = word + text if text.isalpha() or (word and text in ".,;:)") else ""
+    return marks
+
+
+def _text_without_marks(line) -> str:
+    marks = _footnote_marks(line)
+    return "".join(item.get_text() for k, item in enumerate(line) if k not in marks)
+
+
 def _cut_at_wide_gaps(line, laid: LaidLine) -> list[LaidLine]:
     """The line in the pieces that wide gaps separate, each where it sits (one piece for most)."""
     from pdfminer.layout import LTChar
 
     pieces: list[tuple[list[str], float, float]] = []
     previous = None
-    for item in line:
+    marks = _footnote_marks(line)
+    for k, item in enumerate(line):
+        if k in marks:
+            continue
         if isinstance(item, LTChar):
             if previous is None or item.x0 - previous.x1 > _CELL_GAP_EM * max(previous.size, 1.0):
                 pieces.append(([], item.x0, item.x1))
