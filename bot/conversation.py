@@ -47,12 +47,20 @@ _WORDS = re.compile(rf"{ACADEMIC_YEAR.pattern}|\d+(?:\.\d+)+|[\w'’-]+")  # "3.
 # A year, or an academic year as one ("2025/26" is not 2025 followed by 26).
 _ANY_YEAR = re.compile(f"{ACADEMIC_YEAR.pattern}|{YEAR.pattern}")
 _CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
+
+
+def _calendar_word(word: str) -> bool:
+    """A month or a weekday, a weekday also as a plural ("on Sundays")."""
+    lowered = word.lower()
+    return lowered in _CALENDAR or (lowered.endswith("s") and lowered[:-1] in WEEKDAYS)
+
+
 _PREPOSITIONS = frozenset({"in", "on", "at", "for", "of", "from", "to", "by", "with", "about", "during", "under",
                            "over", "near", "after", "before", "since", "until", "into", "within", "per"})
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")  # a number or a version, as part of a name
 _TIME_PREPOSITION = r"(?:in|on|during|for)"
 # "in London in 2024?": London still ends the question
-_TIME_AFTER = rf"\s+{_TIME_PREPOSITION}\s+(?:{YEAR.pattern}|(?:{'|'.join(MONTHS + WEEKDAYS)})\b)"
+_TIME_AFTER = rf"\s+{_TIME_PREPOSITION}\s+(?:{YEAR.pattern}|(?:{'|'.join(MONTHS + WEEKDAYS)})s?\b)"
 _FOLLOW_UP_START = re.compile(r"^\s*(and what about|and how about|what about|how about|and|also)\b", re.I)
 # A name alone, asked as a question: "Zurich?", "New York?" — the last question asked of it; not
 # a word that answers the bot ("Thanks?", as a chat turn "Thanks!" is read) or a phrase in lower
@@ -155,7 +163,7 @@ def _names(question: str) -> list[str]:
     for i, w in enumerate(words):
         numbered = i + 1 < len(words) and _NUMBER.fullmatch(words[i + 1])  # "Year 6", "Division 2", "Tern 3.1"
         # "March 2024", "the March meeting" say when, not what; "April Ryan" is a name
-        calendar = w.lower() in _CALENDAR and not (i + 1 < len(words) and words[i + 1][:1].isupper())
+        calendar = _calendar_word(w) and not (i + 1 < len(words) and words[i + 1][:1].isupper())
         titled = w[:1].isupper() and i > 0 and (w.lower() not in _STOP or numbered)
         capitalised = ((w.isupper() and len(w) >= 2) or titled) and not calendar
         if current and _NUMBER.fullmatch(w):
@@ -246,7 +254,7 @@ def _swappable(name: str) -> bool:
     kind of detail than the place or product asked about) nor a month or a weekday."""
     words = name.split()
     return (is_name(name) and not any(w.isupper() and len(w) > 1 for w in words)
-            and not any(w.lower().removesuffix("s") in _CALENDAR for w in words))  # "Sundays"
+            and not any(_calendar_word(w) for w in words))
 
 
 def _phrase_in_its_place(question: str, other: str, last: str, subject: str) -> str:
@@ -319,15 +327,16 @@ def _pronouns_of(question: str) -> re.Pattern[str]:
 
 def _is_time(words: str) -> bool:
     """Whether `words` are a year, an academic year, a month or a weekday."""
-    return _ANY_YEAR.fullmatch(words) is not None or words.lower() in _CALENDAR
+    return _ANY_YEAR.fullmatch(words) is not None or _calendar_word(words)
 
 
 def _same_kind(when: str) -> re.Pattern[str]:
     """What finds a time of the kind of `when` (a year, a month or a weekday) in a question."""
     if _ANY_YEAR.fullmatch(when):
         return _ANY_YEAR
-    same_kind = MONTHS if when.lower() in MONTHS else WEEKDAYS
-    return re.compile(rf"\b(?:{'|'.join(same_kind)})\b", re.I)
+    if when.lower() in MONTHS:
+        return re.compile(rf"\b(?:{'|'.join(MONTHS)})\b", re.I)
+    return re.compile(rf"\b(?:{'|'.join(WEEKDAYS)})s?\b", re.I)  # "on Sundays"
 
 
 def _with_time(question: str, when: str) -> str:
@@ -336,7 +345,7 @@ def _with_time(question: str, when: str) -> str:
     if _same_kind(when).search(question):
         return ""
     body = question.rstrip().rstrip("?!.")
-    return f"{body} {'on' if when.lower() in WEEKDAYS else 'in'} {when}{question.rstrip()[len(body):]}"
+    return f"{body} {'in' if when.lower() in MONTHS or _ANY_YEAR.fullmatch(when) else 'on'} {when}{question.rstrip()[len(body):]}"
 
 
 def _asked_again(last: str, subject: str, other: str) -> str:
@@ -413,7 +422,8 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     if in_series:  # "And in Week 14?" after "... in Week 10?": not the subject's place
         return ResolvedQuestion(in_series, in_series, member)
     other, when = _others(question, pronouns)
-    swapped = _asked_again(last, subject, when) if when and not other else ""
+    # "And on Sundays?" after "What time does the pool open?": that time added, where none was said
+    swapped = (_asked_again(last, subject, when) or _with_time(last, when)) if when and not other else ""
     if other:
         if _swappable(other) and _swappable(subject):
             # "And in the Paris office in 2023?": the phrase in the subject's place, then the year

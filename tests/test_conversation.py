@@ -148,6 +148,10 @@ def test_after_a_which_question_naming_something_they_means_the_answer_and_it_th
     ("Can I keep a pet in the flat with a cat?", "And with a dog?", "Can I keep a pet in the flat with a dog?"),
     ("What was fixed in 2.3.1?", "And in 2.2.0?", "What was fixed in 2.2.0?"),
     ("Who is the CEO of Acme?", "And of Globex?", "Who is the CEO of Globex?"),
+    # weekdays as plurals, swapped or added
+    ("When does the café open on Sundays?", "And on Mondays?", "When does the café open on Mondays?"),
+    ("What time does the pool open?", "And on Sundays?", "What time does the pool open on Sundays?"),
+    ("What time does the pool open?", "And in August?", "What time does the pool open in August?"),
 ])
 def test_and_in_paris_asks_the_last_question_again_of_the_new_name_or_year(last, follow_up, expected):
     from bot.conversation import Turn
