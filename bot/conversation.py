@@ -12,8 +12,9 @@ captain?"). A short follow-up naming something else in the same place ("And in P
 about 2023?", "And in June?") asks the previous question again with that name, year or month in
 place of its subject, year or month ("And in the Paris office?": that phrase; "And in Paris in 2023?":
 both); a common noun phrase or a version does so for the words after the last question's last
-preposition ("What about the banana bread?", "And in 2.2.0?"). A follow-up of a follow-up leans on
-the earlier question as it was resolved.
+preposition ("What about the banana bread?", "And in 2.2.0?"). "When?" or "Where?" alone asks
+a question for a time or a place again with that word ("Where is the AGM held?" -> "When is the AGM
+held?"). A follow-up of a follow-up leans on the earlier question as it was resolved.
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ _FOLLOW_UP_START = re.compile(r"^\s*(and what about|and how about|what about|how
 # a word that answers the bot ("Thanks?", as a chat turn "Thanks!" is read) or a phrase in lower
 # case ("Parental leave?").
 _BARE_NAME = re.compile(r"\s*[A-Z][\w'’-]*(?:\s+[A-Z0-9][\w'’.-]*){0,2}\s*\?\s*")
+# "When?" or "And where?" alone, after a question for an event's time or place: that question asked
+# again with the other word ("Where is the AGM held?" -> "When is the AGM held?"). Other kinds do
+# not swap: "Where?" after "How much is the day pass?" asks where to buy it, not where it is.
+_BARE_WHEN_OR_WHERE = re.compile(r"\s*(?:and\s+)?(when|where)\s*\?\s*", re.I)
+_ASKED_WHEN_OR_WHERE = re.compile(r"^\s*(?:and\s+)?(?:when|where|what\s+time)\s+(?=(?:is|are|was|were|does|do|did|"
+                                  r"can|will|should|must|has|have|had)\b)", re.I)
 _NOT_NAMES = frozenset({"thanks", "thank", "thx", "hello", "hi", "hey", "yes", "no", "ok", "okay", "really", "help",
                         "great", "cool", "sorry", "please", "bye", "goodbye", "good", "nice", "right", "sure", "wow"})
 # Besides the common stop words: words that never name what a follow-up refers to.
@@ -403,6 +410,15 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         # "Zurich?" after "What is the hotel limit in London?": "And Zurich?", where that swaps a name
         asked = resolve(f"And {question.strip()}", history)
         return asked if not asked.reader_question.startswith("And ") else ResolvedQuestion(question, question)
+    bare = _BARE_WHEN_OR_WHERE.fullmatch(question)
+    if previous and bare:
+        asked = previous[-1].question
+        if len(previous) > 1 and is_follow_up(asked):
+            asked = resolve(asked, previous[:-1]).reader_question
+        place = _ASKED_WHEN_OR_WHERE.match(asked)
+        if place is not None:
+            again = f"{bare.group(1).capitalize()} {asked[place.end():]}"
+            return ResolvedQuestion(again, again, subject_of(asked))
     if not previous or not is_follow_up(question):
         return ResolvedQuestion(question, question)
     last_turn = previous[-1]

@@ -253,3 +253,18 @@ def test_it_in_capitals_is_an_acronym_and_a_turn_that_names_nothing_is_passed_ov
     # a question all in capitals still has its pronouns
     ceo = Turn("Who is the CEO of Acme?", "Jane Roe")
     assert resolve("WHAT IS HER EMAIL?", [ceo]).reader_question == "WHAT IS Jane Roe's EMAIL?"
+
+
+def test_when_or_where_alone_asks_the_last_time_or_place_question_again_with_that_word():
+    from bot.conversation import Turn
+
+    assert resolve("When?", [Turn("Where is the AGM held?", "the clubhouse")]).reader_question \
+        == "When is the AGM held?"
+    assert resolve("And where?", [Turn("What time does the last ferry leave?", "21:10")]).reader_question \
+        == "Where does the last ferry leave?"
+    # through a follow-up resolved before it
+    chain = [Turn("Where was Ada Lovelace born?", "London"), Turn("When did she die?", "1852")]
+    assert resolve("Where?", chain).reader_question == "Where did Ada Lovelace die?"
+    # another kind of question has no such place: "where" may ask where to buy the pass
+    assert resolve("Where?", [Turn("How much is the day pass?", "£8")]).reader_question == "Where?"
+    assert resolve("When?", [Turn("Who founded the museum?", "Ann Reid")]).reader_question == "When?"
