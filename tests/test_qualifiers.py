@@ -197,6 +197,18 @@ def test_an_answer_from_a_sentence_dated_another_month_does_not_answer():
     assert mismatch("What was approved in March?", _span(both, 0, "The plan", 5.0), both, DocumentFacts()) == ""
 
 
+def test_an_answer_from_a_sentence_dating_the_asked_thing_another_year_does_not_answer():
+    minutes = [_passage(0, "The club's AGM in 2025 was held on 11 March at the clubhouse.", "fees_2025.md",
+                        "Membership fees")]
+    span = _span(minutes, 0, "11 March", 5.0)
+    assert "about 2025, not 2023" in mismatch("When was the AGM in 2023?", span, minutes, DocumentFacts())
+    assert mismatch("When was the AGM in 2025?", span, minutes, DocumentFacts()) == ""
+    # a year of another thing in the sentence is no reason: the museum's, not the exhibition's
+    story = [_passage(0, "The museum, opened in 1990, hosted the exhibition in March.", "history.md")]
+    assert mismatch("When did the exhibition of 2024 open?", _span(story, 0, "March", 5.0), story,
+                    DocumentFacts()) == ""
+
+
 @pytest.mark.parametrize("text, doc, title, answer, refused, reason, answered", [
     # a code in the document's name decides for a question about another of its family itself
     ("Water tank capacity — Value: 0.25 litres.", "vacuum_rx300_manual.md", "Norhaven RX-300 Robot Vacuum — User Manual",

@@ -454,13 +454,17 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
             return _unlike("the passage found", named, wanted)
     sentence = _sentence_around(span, chunk)
     sentence_terms = context_terms(sentence)
-    for kind in ("version", "code", "month"):
+    for kind in ("version", "code", "month", "year"):
         wanted = [q for q in asked if q.kind == kind]
-        if kind == "month":  # a sentence names the months of other things too: only the thing asked about counts
+        # A sentence names the months and years of other things too: only the thing asked about
+        # counts ("the AGM in 2025" for "the AGM in 2023", not "founded in 1990").
+        if kind in ("month", "year"):
             named = _values(sentence, kind)
+            # a year's thing comes before it ("the AGM in 2023"), a month's on either side
+            things = {q: _dated_things(question, q.shown) if kind == "year" else _neighbours(question)[q]
+                      for q in wanted}
             if wanted and named and not any(q.term in sentence_terms for q in wanted) \
-                    and any(_dated_things(sentence, shown) & _neighbours(question)[q]
-                            for q in wanted for shown in named.values()):
+                    and any(_dated_things(sentence, shown) & things[q] for q in wanted for shown in named.values()):
                 return _unlike("the answer's sentence", named, wanted)
             continue
         # Codes compare within one family: "P1" against "P4", not "SO2" against "CO2".
