@@ -448,12 +448,27 @@ def test_a_figure_in_words_takes_its_digits_in_brackets_and_what_it_counts():
     p = passage("3.2 The Landlord shall protect the Deposit within thirty (30) days of receiving it.\n"
                 "4.5 Access on at least twenty-four (24)\nhours' written notice. Rent rises by five (5%) a year.")
     assert answer_of("Within how many days?", [span_of(p, "thirty")], [p])[0].text == "thirty (30) days"
-    assert answer_of("How much notice?", [span_of(p, "twenty-four")], [p])[0].text == "twenty-four (24)\nhours"
+    assert answer_of("How much notice?", [span_of(p, "twenty-four")], [p])[0].text == "at least twenty-four (24)\nhours"
     assert answer_of("By how much?", [span_of(p, "five")], [p])[0].text == "five (5%)"
     # digits, or a word that is no figure, stay as the reader gave them
     q = passage("The fee is 30 (thirty) euros. See clause (4) below.")
     assert answer_of("What is the fee?", [span_of(q, "30")], [q])[0].text == "30"
     assert answer_of("Which clause?", [span_of(q, "See clause")], [q])[0].text == "See clause"
+
+
+@pytest.mark.parametrize("text, answer, widened", [
+    ("Passwords must be at least 14 characters long.", "14 characters long", "at least 14 characters long"),
+    ("You may work abroad for up to 20 working days a year.", "20", "up to 20"),
+    ("No more than fifteen consecutive days may be taken.", "more than fifteen", "No more than fifteen"),
+    ("Claims are capped at a maximum of £500 per trip.", "£500", "a maximum of £500"),
+    ("Phone your manager before 9:30 on your first day off.", "9:30", "before 9:30"),
+    # a year, or a figure after other words, stays as read
+    ("The hall was built by 1990 and rebuilt in 2004.", "1990", "1990"),
+    ("The office is at No 10 Market Street.", "10 Market Street", "10 Market Street"),
+])
+def test_a_figure_takes_the_limit_before_it(text, answer, widened):
+    p = passage(text)
+    assert answer_of("What is the limit?", [span_of(p, answer)], [p])[0].text == widened
 
 
 @pytest.mark.parametrize("question, heading, text, answer", [

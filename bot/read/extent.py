@@ -32,7 +32,9 @@ reading:
 - **name**: a question for what something is called takes the whole capitalised name ("The
   Bosun's Call", not "Bosun");
 - **figure** (shortened): an amount that runs on into a second clause ("£1,420,000 and total
-  expenditure was £1,370,000") ends with its figure, where the question asks for one.
+  expenditure was £1,370,000") ends with its figure, where the question asks for one;
+- **bound**: a figure or a clock time, however shaped, takes the limit before it ("at least 14
+  characters", "up to 20", "before 9:30"), and "more than fifteen" its "no".
 
 Whether to answer at all is decided on the reader's own span; widening only shapes what is shown.
 """
@@ -239,11 +241,18 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
         sentence_end = _sentence_end(best, chunk, lines)
         if sentence_end is not None:
             return Extent([respan(best, passage, start, sentence_end), *rest], "sentence")
-    for rule, shape in _PHRASE_RULES:  # the rest look no further than the span's own phrase
-        reshaped = shape(question, chunk.text, start, end)
-        if reshaped is not None:
-            return Extent([respan(best, passage, *reshaped), *rest], rule)
-    return Extent(spans)
+    rule, reshaped = "", (start, end)
+    for name, shape in _PHRASE_RULES:  # the rest look no further than the span's own phrase
+        found = shape(question, chunk.text, start, end)
+        if found is not None:
+            rule, reshaped = name, found
+            break
+    bound = _bound_start(chunk.text, reshaped[0])
+    if bound is not None:  # on top of any other shape: "up to" + "thirty (30) days"
+        rule, reshaped = rule or "bound", (bound, reshaped[1])
+    return Extent([respan(best, passage, *reshaped), *rest], rule) if rule else Extent(spans)
+
+
 
 
 def _figure_in_words_and_digits(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -367,6 +376,33 @@ _NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve
 _NUMBER_WORD_END = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})$", re.I)
 _BRACKETED_FIGURE = re.compile(r"[ \t]*\(\d[\d,.]*%?\)(?:[ \t\n]+(?:(?:working|business|calendar|clear)[ \t\n]+)?"
                                r"(?:days?|weeks?|months?|years?|hours?|minutes?|per[ \t]cent|percent)\b)?")
+
+
+# A figure's limit, before it: "up to", "at least", "no more than", "a maximum of"; a clock time's
+# ("before 9:30", "no later than 17:00"). Without it the answer says another thing: "more than
+# fifteen" for "no more than fifteen", "14 characters" for "at least 14 characters".
+_FIGURE_START = re.compile(rf"[£$€]?\d|(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
+_COMPARISON_START = re.compile(r"(?:more|less|fewer|later)[ \t]+than\b", re.I)
+_CLOCK_TIME_START = re.compile(r"\d{1,2}(?:[:.]\d\d\b|[ \t]?(?:am|pm|a\.m\.|p\.m\.))", re.I)
+_NEGATION_BEFORE = re.compile(r"(?<![\w-])(?:no|not)[ \t]+$", re.I)
+_FIGURE_BOUND = re.compile(r"(?<![\w-])(?:(?:no|not)[ \t]+)?(?:up[ \t]+to|at[ \t]+(?:least|most)|"
+                           r"(?:more|less|fewer)[ \t]+than|an?[ \t]+(?:maximum|minimum)[ \t]+of)[ \t]+$", re.I)
+_TIME_BOUND = re.compile(r"(?<![\w-])(?:before|after|until|by|(?:no|not)[ \t]+later[ \t]+than)[ \t]+$", re.I)
+
+
+def _bound_start(text: str, start: int) -> int | None:
+    """Where the limit before a figure or a clock time starting at `start` starts, or the "no" of a
+    "more than" there (None for none)."""
+    before = text[max(0, start - 30):start]
+    if _COMPARISON_START.match(text, start):
+        bound = _NEGATION_BEFORE.search(before)
+    elif _CLOCK_TIME_START.match(text, start):
+        bound = _TIME_BOUND.search(before) or _FIGURE_BOUND.search(before)
+    elif _FIGURE_START.match(text, start):
+        bound = _FIGURE_BOUND.search(before)
+    else:
+        return None
+    return None if bound is None else start - len(before) + bound.start()
 
 
 # --- lists ----------------------------------------------------------------------------------------
