@@ -144,6 +144,31 @@ def test_markdown_table_rows_read_as_sentences_with_their_column_names():
     assert parsed.source_lines[lines.index("Basic — Monthly fee: £10; Joining fee: £5.")] == 3
 
 
+def test_plain_text_tables_cut_by_tabs_or_lined_up_with_spaces_read_as_rows():
+    parsed = parse_plain("Permit fees\n\n"
+                         "Permit type          2024/25    2025/26\n"
+                         "First permit         £72        £80\n"
+                         "Second permit        £125       £140\n\n"
+                         "Plan\tMonthly fee\tJoining fee\nAdult\t£38.50\t£25\nStudent\t£24.00\tnone\n\n"
+                         "Zone   Days                 Hours\n"
+                         "-----  -------------------  --------------\n"
+                         "A      Monday to Saturday   08:00 to 18:30\n"
+                         "B      Monday to Friday     09:00 to 17:00\n")
+    lines = parsed.text.split("\n")
+    assert "Second permit — 2024/25: £125; 2025/26: £140." in lines
+    assert "Student — Monthly fee: £24.00; Joining fee: none." in lines
+    assert "B — Days: Monday to Friday; Hours: 09:00 to 17:00." in lines  # a header over a rule
+    assert parsed.source_lines[lines.index("Second permit — 2024/25: £125; 2025/26: £140.")] == 5
+    assert "Permit type" not in parsed.text and "-----" not in parsed.text
+
+
+def test_plain_text_that_only_looks_like_a_table_is_kept_as_written():
+    text = ("Phone:      0300 123 7788\nEmail:      parking@example.org\nOpen:       Monday to Friday\n\n"
+            "The hall opens at 9.  Doors close at 5.\nBring a coat.  It gets cold in the evening.\n"
+            "No dogs.  Assistance dogs are welcome.\n")
+    assert parse_plain(text).text == text.rstrip("\n")
+
+
 def test_html_table_rows_keep_their_cells_together():
     parsed = parse_html("<table><caption>Volcanoes</caption><tr><th>Volcano</th><th>Height</th></tr>\n"
                         "<tr><td>Etna</td><td>3,357 m</td></tr>\n<tr><th>Stromboli</th><td>924<br>m</td></tr>\n"

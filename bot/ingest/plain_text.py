@@ -1,16 +1,19 @@
 """Plain text kept line for line, less what a reader skips: an e-mail's quote marks, a table of
 contents' lines and, where form feeds break the text into pages, each page's running headers,
 footers and page numbers. With no markup, headings are told by their layout: underlined,
-numbered ("2.3  Results") or a short line standing alone.
+numbered ("2.3  Results") or a short line standing alone; and tables by their columns, cut by
+tabs or lined up with spaces, whose rows are written as the other formats write them.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.ingest.page_numbers import PAGE_LABEL, PAGE_NUMBER_AT_EDGE, near_page, running_key
 from bot.ingest.parsed_text import (
-    FURNITURE_SHARE, ParsedText, Piece, TextBuilder, blank_around, looks_like_heading, split_source_lines)
+    FURNITURE_SHARE, ParsedText, Piece, TextBuilder, blank_around, looks_like_heading, reads_as_header,
+    split_source_lines, table_row)
 
 # An e-mail's quote marks ("> ", ">> ") before the quoted text.
 _QUOTE_MARKS = re.compile(r"^(?:[ \t]*>)+[ \t]?")
@@ -42,9 +45,18 @@ def parse_plain(content: str) -> ParsedText:
     left_out = furniture | _blanks_inside_paragraphs(raw, lines, furniture) | {i + 1 for i in underlined}
     kept = [i for i in range(len(lines)) if i not in left_out]
     text_lines = [lines[i] for i in kept]
+    tables = plain_tables(text_lines)
     b = TextBuilder()
     last = max((k for k, line in enumerate(text_lines) if line.strip()), default=-1)
     for k, (i, line) in enumerate(zip(kept, text_lines)):
+        if k in tables:
+            row = tables[k]
+            page = pages[i] if pages else None
+            if row is None:  # the header, or the rule under it: its names go into every row
+                b.add("", i + 1)
+            else:
+                b.add_pieces(table_row([[Piece(cell, i + 1, page)] for cell in row.cells], row.header), block=True)
+            continue
         prev_blank, next_blank = blank_around(text_lines, k)
         level = underlined.get(i) or (numbered_heading_level(text_lines, k) if prev_blank and next_blank else None)
         # A quoted line is the earlier message's ("> Nadia" signing it), never a heading of this one.
@@ -175,3 +187,75 @@ def page_edges(lines: list[str], pages: list[int]) -> list[tuple[int, int]]:
             first.setdefault(pages[i], i)
             last[pages[i]] = i
     return sorted({(i, page) for page, i in first.items()} | {(i, page) for page, i in last.items()})
+
+
+# ----- tables -----
+
+# A cell: words with single spaces between them; cells are cut by a tab or by two spaces or more.
+_CELL = re.compile(r"[^\t ]+(?: [^\t ]+)*")
+_RULE_LINE = re.compile(r"^[ \t]*[-=]{3,}(?:[ \t]+[-=]{3,})*[ \t]*$")  # "-------  ----  ----" under a header
+_TABLE_MIN_LINES = 3  # a header and two rows, or three rows
+_ALIGN_SLACK = 2  # characters a lined-up cell may start or end off its column
+
+
+@dataclass(frozen=True)
+class PlainRow:
+    cells: list[str]
+    header: list[str] | None
+
+
+def _cells(line: str) -> list[tuple[int, int, str]]:
+    """(start, end, text) of each cell; cut by tabs, a cell may be empty, and where it sits is not told."""
+    if "\t" in line:
+        cells = [cell.strip() for cell in line.strip().split("\t")]
+        return [(0, 0, " ".join(cell.split())) for cell in cells]
+    return [(m.start(), m.end(), m.group()) for m in _CELL.finditer(line)]
+
+
+def _lined_up(first: list[tuple[int, int, str]], other: list[tuple[int, int, str]]) -> bool:
+    """Whether each cell of `other` starts or ends where the same column's cell of `first` does."""
+    return all(abs(a[0] - b[0]) <= _ALIGN_SLACK or abs(a[1] - b[1]) <= _ALIGN_SLACK for a, b in zip(first, other))
+
+
+def plain_tables(lines: list[str]) -> dict[int, PlainRow | None]:
+    """The lines of the text's tables, by index: each row with its cells and its table's column
+    names (None for the header line and a rule under it). A table is three lines or more, each of
+    the same number of cells, two at least; cells cut by spaces must line up in columns, and a
+    table of two columns needs a header (two aligned columns without one are a list of fields,
+    kept as written). The first line is the header when a rule underlines it or it reads as one
+    (`reads_as_header`)."""
+    found: dict[int, PlainRow | None] = {}
+    i = 0
+    while i < len(lines):
+        first = _cells(lines[i]) if "\t" in lines[i] or "  " in lines[i].strip() else []
+        if len(first) < 2:
+            i += 1
+            continue
+        tabbed = "\t" in lines[i]
+        ruled = i + 1 < len(lines) and _RULE_LINE.match(lines[i + 1]) is not None
+        j = i + 2 if ruled else i + 1
+        rows: list[int] = []
+        while j < len(lines):
+            cells = _cells(lines[j])
+            if len(cells) != len(first) or ("\t" in lines[j]) != tabbed or (not tabbed and not _lined_up(first, cells)):
+                break
+            rows.append(j)
+            j += 1
+        texts = [[text for _, _, text in _cells(lines[k])] for k in rows]
+        header_cells = [text for _, _, text in first]
+        header = ruled or (bool(texts) and reads_as_header(dict(enumerate(header_cells)),
+                                                            [dict(enumerate(row)) for row in texts]))
+        if len(rows) + 1 < _TABLE_MIN_LINES or (len(first) < 3 and not header):
+            i += 1
+            continue
+        if header:
+            found[i] = None
+            if ruled:
+                found[i + 1] = None
+            for k, row in zip(rows, texts):
+                found[k] = PlainRow(row, header_cells)
+        else:
+            for k, row in zip([i, *rows], [header_cells, *texts]):
+                found[k] = PlainRow(row, None)
+        i = j
+    return found
