@@ -359,6 +359,14 @@ def test_a_table_of_names_keeps_its_first_row(tmp_path):
                                     "Grace Hopper; Admiral; Arlington."]
 
 
+def test_a_spec_sheet_names_its_columns_though_one_row_says_yes_or_no(tmp_path):
+    rows = [["Specification", "Voltra Lite", "Voltra Pro", "Voltra Max"], ["Weight", "1.3 kg", "1.7 kg", "2.2 kg"],
+            ["Battery", "12 V 2.0 Ah", "18 V 4.0 Ah", "18 V 5.0 Ah"], ["Hammer function", "No", "No", "Yes"]]
+    doc = load_document(tmp_path / "specs.docx", "specs.docx", raw=_table_doc(rows))
+    assert "Weight — Voltra Lite: 1.3 kg; Voltra Pro: 1.7 kg; Voltra Max: 2.2 kg." in doc.text.split("\n")
+    assert "Hammer function — Voltra Lite: No; Voltra Pro: No; Voltra Max: Yes." in doc.text.split("\n")
+
+
 @pytest.mark.parametrize("first, header", [
     (["Measure", "2023", "2024"], True),
     (["", "2023", "2024"], True),           # an empty corner over the row names

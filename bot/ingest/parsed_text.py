@@ -188,9 +188,10 @@ _YEAR_LABEL = re.compile(r"(?:FY\s?)?(?:19|20)\d\d(?:\s?[/–-]\s?(?:19|20)?\d\d
 def reads_as_header(first: Mapping[int, str], below: Sequence[Mapping[int, str]]) -> bool:
     """Whether a table's first row, unmarked, plainly holds column names (cells by column): three
     or more short labels, none with a digit or a full stop but for years ("Measure | 2023 | 2024",
-    where the corner may be empty), over a column whose every other cell holds a figure ("Period |
-    Monthly rent | Due date" over "$2,150.00", "$2,250.00"). A table of names whose last column has
-    a room number in one row is not enough, and two columns are left alone: "Name | Ada" over
+    where the corner may be empty), over a column whose other cells hold figures, two thirds of
+    them at least ("Period | Monthly rent | Due date" over "$2,150.00", "$2,250.00"; a spec sheet's
+    "Weight: 1.3 kg; 1.7 kg" over "Hammer function: No; Yes"). A table of names whose last column
+    has a room number in one row is not enough, and two columns are left alone: "Name | Ada" over
     "Age | 36" is a list of fields, not a header; nor is a row of years apart over four-digit
     figures ("Harbour Gallery | 1998 | 2015" over "Ropewalk | 1791 | 1968": when each site opened
     and closed), where years that follow each other ("2023 | 2024" over "1200 | 1350", or back in
@@ -207,7 +208,10 @@ def reads_as_header(first: Mapping[int, str], below: Sequence[Mapping[int, str]]
             _YEAR_LABEL.fullmatch(name) or (0 < len(name) <= _LABEL_MAX_CHARS and not re.search(r"[\d.]", name))
             for name in labels):
         return False
-    return bool(below) and any(all(re.search(r"\d", row.get(column, "")) for row in below) for column in first)
+    # A spec sheet's "Hammer function: No; No; Yes" row among its figures still leaves them most cells.
+    return bool(below) and any(
+        sum(bool(re.search(r"\d", row.get(column, ""))) for row in below) >= max(1, -(-2 * len(below) // 3))
+        for column in first)
 
 
 def column_names(header: dict[int, str], columns: range) -> str:
