@@ -127,6 +127,14 @@ def test_the_column_the_question_names_is_taken_in_the_named_row():
     assert answer_of(asked, [span_of(p, "06:24")], [p])[0].text == "22:54"
 
 
+def test_a_row_or_column_is_named_without_its_aside_in_brackets():
+    fares = ("Ferry fares\nFoot passenger — Adult: £4.10; Child (5–15): £2.05; Island resident: £2.90.\n"
+             "Car (up to 6 m) — Adult: £18.20; Child (5–15): £18.20; Island resident: £10.45.")
+    p = passage(fares, section="Ferry fares")
+    assert answer_of("What is the island resident fare for a car?", [span_of(p, "£2.90")], [p])[0].text == "£10.45"
+    assert answer_of("What does a child foot passenger pay?", [span_of(p, "£4.10")], [p])[0].text == "£2.05"
+
+
 def test_a_doer_s_column_is_named_by_its_verb_and_a_tie_keeps_the_reader_s_column():
     risks = ("Risks\nR-04 — Risk: Storage migration delays the beta; Owner: Daniel Kim.\n"
              "R-09 — Risk: Security finding blocks the beta; Owner: Tom Okafor.")

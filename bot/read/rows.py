@@ -24,6 +24,15 @@ def content_words(text: str) -> set[str]:
     return {w for w in WORD.findall(text.lower()) if w not in STOP_WORDS}
 
 
+_ASIDE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+
+
+def label_words(label: str) -> set[str]:
+    """The content words that name a row or a column, an aside in brackets left out: "Child (5–15)"
+    is named by "child", "Car (up to 6 m)" by "car"."""
+    return content_words(_ASIDE.sub("", label)) or content_words(label)
+
+
 def respan(span: Span, passage: Passage, start: int, end: int) -> Span:
     """`span` moved to chunk offsets start..end of its passage."""
     chunk = passage.chunk
@@ -117,7 +126,7 @@ def _named_line(question: str, lines: Lines, group: range) -> int | None:
     winning; None when it names none, or two equally long ones."""
     asked = content_words(question)
     named = sorted(((len(words), i) for i in group
-                    if (words := content_words(_label(lines[i])[0])) and words <= asked), reverse=True)
+                    if (words := label_words(_label(lines[i])[0])) and words <= asked), reverse=True)
     if not named or (len(named) > 1 and named[0][0] == named[1][0]):
         return None
     return named[0][1]
@@ -189,7 +198,7 @@ def _cell_named_by_row_and_column(question: str, line: str) -> tuple[int, int] |
     named = _named_column(question, [name for _, _, name in row[1]])
     cell = next(((s, e) for s, e, name in row[1] if name == named), None)
     asked = content_words(question)
-    if cell is None or not any((words := content_words(line[s:e])) and words <= asked
+    if cell is None or not any((words := label_words(line[s:e])) and words <= asked
                                for s, e, name in row[1] if name != named):
         return None
     given = content_words(" ".join(re.findall(r"\b[A-Z][\w'’-]*", question.strip().partition(" ")[2])))
@@ -214,7 +223,7 @@ def _named_column(question: str, columns: list[str]) -> str | None:
     None when it names none, or two equally long ones."""
     asked = {stem(w) for w in content_words(question)}
     named = sorted(((len(words), name) for name in columns
-                    if (words := content_words(name)) and all(_column_word_asked(w, asked) for w in words)),
+                    if (words := label_words(name)) and all(_column_word_asked(w, asked) for w in words)),
                    reverse=True)
     if not named or (len(named) > 1 and named[0][0] == named[1][0]):
         return None
@@ -281,5 +290,5 @@ def in_named_line(question: str, start: int, end: int, lines: Lines) -> bool:
     labelled = _label(lines[i]) if lines.index(max(start, end - 1)) == i else None
     if labelled is None:
         return False
-    words = content_words(labelled[0])
+    words = label_words(labelled[0])
     return bool(words) and words <= content_words(question) and start >= lines.bounds[i][0] + labelled[1]
