@@ -209,6 +209,24 @@ def test_an_answer_from_a_sentence_dating_the_asked_thing_another_year_does_not_
                     DocumentFacts()) == ""
 
 
+def test_among_editions_of_a_document_a_year_asked_picks_the_edition_whatever_words_are_beside_it():
+    text_2025 = "Full-time employees receive 25 days of paid annual leave per holiday year."
+    text_2026 = "Full-time employees receive 26 days of paid annual leave. It replaces the Holiday Policy 2025."
+    passages = [_passage(0, text_2026, "holiday_policy_2026.md"), _passage(1, text_2025, "holiday_policy_2025.md")]
+    titles = {"holiday_policy_2025.md": "Holiday Policy", "holiday_policy_2026.md": "Holiday Policy",
+              "handbook.md": "Employee handbook"}
+    facts = DocumentFacts(titles)
+    asked = "How many days of leave did full-time employees get in 2024?"
+    assert "about 2026, not 2024" in mismatch(asked, _span(passages, 0, "26 days", 5.0), passages, facts)
+    # the 2026 edition naming the 2025 one it replaces is no 2025 edition
+    penalty = detail_penalty("How many days of leave do employees get in 2025?", passages, facts)
+    assert penalty(_span(passages, 0, "26 days", 5.0)) > penalty(_span(passages, 1, "25 days", 5.0))
+    # one document alone is no edition: the year may be one of what it tells
+    alone = [_passage(0, text_2026, "holiday_policy_2026.md")]
+    assert mismatch(asked, _span(alone, 0, "26 days", 5.0), alone,
+                    DocumentFacts({"holiday_policy_2026.md": "Holiday Policy"})) == ""
+
+
 @pytest.mark.parametrize("text, doc, title, answer, refused, reason, answered", [
     # a code in the document's name decides for a question about another of its family itself
     ("Water tank capacity — Value: 0.25 litres.", "vacuum_rx300_manual.md", "Norhaven RX-300 Robot Vacuum — User Manual",

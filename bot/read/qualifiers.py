@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Callable
 
 from bot.read.windows import ROW_JOINT, line_bounds
@@ -96,6 +96,8 @@ _GENERIC = frozenset({"eur", "usd", "gbp", "what", "who", "whom", "whose", "whic
 # row of the same passage does.
 PASSAGE_PENALTY = 4.0
 ROW_PENALTY = 3.0
+# The years, or academic years, in a file name, as `DocumentFacts.editions` takes them out.
+_EDITION_YEARS = re.compile(r"(?<!\d)(?:19|20)\d\d(?:[-_/](?:(?:19|20)?\d\d))?(?!\d)")
 CHECKED_KINDS = ("year", "month", "version", "code")  # the kinds a passage must agree on
 EDITION_REACH = 1  # the content word on each side of a detail that can tie it to a document's name
 
@@ -111,6 +113,19 @@ class DocumentFacts:
 
     def title(self, doc_id: str) -> str:
         return self.titles.get(doc_id, "")
+
+    @cached_property
+    def editions(self) -> frozenset[str]:
+        """The documents that are one edition of several: another document's file name is theirs
+        with other years ("holiday_policy_2025.md", "holiday_policy_2026.md")."""
+        years_of: dict[str, set[frozenset[str]]] = {}
+        keys = {}
+        for doc_id in self.titles:
+            years = frozenset(_values(doc_id.replace("_", " "), "year"))
+            if years:
+                keys[doc_id] = _EDITION_YEARS.sub("#", doc_id.lower())
+                years_of.setdefault(keys[doc_id], set()).add(years)
+        return frozenset(doc_id for doc_id, key in keys.items() if len(years_of[key]) > 1)
 
     def _terms(self, doc_id: str) -> frozenset[str]:
         return frozenset(context_terms(self._text_of(doc_id))) if self._text_of else frozenset()
@@ -284,16 +299,20 @@ def _academic(q: Qualifier) -> bool:
     return q.kind == "year" and "/" in q.text
 
 
-def _label_decides(q: Qualifier, question: str, passage: Passage, title: str) -> bool:
+def _label_decides(q: Qualifier, question: str, passage: Passage, title: str,
+                   editions: frozenset[str] = frozenset()) -> bool:
     """Whether the passage's label (title, file name, section) decides what detail `q` the passage
     is about: `q` qualifies what the document's name names, or it is a version and the passage's
     section is headed by one (a changelog's "2.3.1 — 2026-01-19 › Fixed": the version of every
     line under it), or it is an academic year and the document's name gives one ("the deadline in
-    2026/27" of the "Handbook 2025/26": a document of an academic year is its edition)."""
+    2026/27" of the "Handbook 2025/26": a document of an academic year is its edition), or it is
+    a year and the document one of several editions (`DocumentFacts.editions`: "How many days did
+    staff get in 2024?" of the 2025 holiday policy, beside the 2026 one)."""
     name = document_name(passage, title)
     return _about_document(q, question, name) or (
         q.kind == "version" and _version_headed(passage.chunk.section)) or (
-        _academic(q) and any("/" in key for key in _values(name, "year")))
+        _academic(q) and any("/" in key for key in _values(name, "year"))) or (
+        q.kind == "year" and passage.chunk.doc_id in editions)
 
 
 def _version_headed(section: str) -> bool:
@@ -405,7 +424,7 @@ def _unnamed(checked: list[Qualifier], question: str, passage: Passage, facts: D
     terms: frozenset[str] | None = None
     count = 0
     for q in checked:
-        decides = bool(_values(label, q.kind)) and _label_decides(q, question, passage, title)
+        decides = bool(_values(label, q.kind)) and _label_decides(q, question, passage, title, facts.editions)
         if decides and q.term in label_terms:
             continue
         if decides and not _academic(q):
@@ -441,7 +460,7 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
         # another of its family there decides where the question asks about that one itself ("the
         # capacity of the RX-200?"), not about a thing of it ("a PS4 controller" of the PS5 guide).
         wanted = [q for q in asked if q.kind == kind and named and (
-            _label_decides(q, question, passage, title)
+            _label_decides(q, question, passage, title, facts.editions)
             or kind == "code" and _ends_its_phrase(q, question)
             and any(_family(k) == _family(q.text) for k in _values(document_name(passage, title), kind)))]
         # Under a changelog's version heading, a line naming another version is still about its
