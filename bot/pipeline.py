@@ -19,6 +19,7 @@ from typing import Callable
 from bot.read.answerability import (
     CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, decide, default_calibration, refuses,
 )
+from bot.read.definitions import defines_asked_term
 from bot.read.doubts import check, check_in_text
 from bot.read.extent import widen
 from bot.read.passage_prior import rank_with_retrieval
@@ -738,10 +739,13 @@ class Bot:
             decision = decide(result, passages, self.calibration, threshold)
         if unlike:
             decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
-        elif decision.best and fills_a_named_cell(p.reader_question, decision.best,
-                                                  passages[decision.best.passage_index]):
-            # The table says what the span answers, whatever the reader scored it: answerable at the
-            # configured threshold at least (an evaluation, asking at 0, judges it there too).
+        elif decision.best and (fills_a_named_cell(p.reader_question, decision.best,
+                                                   passages[decision.best.passage_index])
+                                or defines_asked_term(p.reader_question, decision.best,
+                                                      passages[decision.best.passage_index])):
+            # The table, or the definition's sentence, says what the span answers, whatever the reader
+            # scored it: answerable at the configured threshold at least (an evaluation, asking at 0,
+            # judges it there too).
             score = max(decision.score, self.threshold)
             decision = replace(decision, score=score, refused=refuses(score, True, threshold))
         notices = [p.notice] if p.notice else []
