@@ -323,6 +323,22 @@ def test_an_academic_year_is_one_detail_and_another_one_is_refused():
     assert penalty(_span(cohort, 0, "1 May", 9.0)) == 0
 
 
+def test_the_cell_the_question_names_in_any_passage_answers_for_a_best_span_of_prose():
+    from bot.read.doubts import check
+
+    prose = "This timetable is valid from 28 March to 19 October 2025. The crossing takes 46 minutes."
+    table = ("Departures from Oban\nFirst — Saturday: 07:45; Sunday: 09:00.\nLast — Saturday: 17:10; Sunday: 16:45.\n"
+             "Departures from Craignure\nFirst — Saturday: 08:50; Sunday: 10:00.\nLast — Saturday: 18:15; Sunday: 17:50.")
+    passages = [_passage(0, prose, "ferry.html"), _passage(1, table, "ferry.html")]
+    result = ReaderResult([_span(passages, 0, "28 March to 19 October 2025", 9.0), _span(passages, 1, "09:00", 3.0)])
+    checked = check("When does the last ferry leave Oban on Sundays?", result, passages, DocumentFacts(), None)
+    assert checked.replaced and checked.result.spans[0].text == "16:45" and checked.result.spans[0].passage_index == 1
+    # two tables' rows named alike, and nothing in the question to tell them apart: the reader's span stands
+    assert not check("When does the last ferry leave on Sundays?", result, passages, DocumentFacts(), None).replaced
+    # a row named without its column, where the row has several: no cell is named
+    assert not check("When does the last ferry leave Oban?", result, passages, DocumentFacts(), None).replaced
+
+
 def test_the_row_the_question_names_answers_for_the_best_span_of_another_row():
     from bot.read.doubts import check
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from bot.ingest.chunking import sentence_spans
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
-from bot.read.rows import content_words, fills_a_named_cell, named_cell
+from bot.read.rows import cell_named_in, content_words, fills_a_named_cell, named_cell
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
@@ -56,7 +56,7 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
     best = result.spans[0]
     kind, why = _doubt(question, best, passages, facts, vocabulary)
     if kind == "detail":
-        cell = named_cell(question, best, passages[best.passage_index])
+        cell = _named_cell_for(question, best, passages)
         if cell is not None and not not_held(question, cell, passages, facts, vocabulary):
             return Checked(_put_first(result, cell), why, replaced=True)
         # What the best span's sentence says of the question, the other must say too: "Tern 3.2" in
@@ -71,15 +71,26 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
             return names_asked_event(question, *_sentence_of(span, passages))
     elif kind == "name":  # a name no document has: no other choice has it either
         return Checked(result, why)
-    else:  # nothing against it; but where the question names a cell of its table, that answers
-        cell = named_cell(question, best, passages[best.passage_index])
-        if cell is not None and fills_a_named_cell(question, cell, passages[best.passage_index]) \
+    else:  # nothing against it; but where the question names a cell of a table, that answers
+        cell = _named_cell_for(question, best, passages)
+        if cell is not None and fills_a_named_cell(question, cell, passages[cell.passage_index]) \
                 and not not_held(question, cell, passages, facts, vocabulary):
             return Checked(_put_first(result, cell), why, replaced=True)
         return Checked(result, why)
     instead = _first_held(result, lambda span: span.passage_index < len(passages) and names_it(span)
                           and not not_held(question, span, passages, facts, vocabulary))
     return Checked(instead or result, why, replaced=instead is not None)
+
+
+def _named_cell_for(question: str, best: Span, passages: list[Passage]) -> Span | None:
+    """The cell the question names, in the best span's table (`named_cell`), or, where the best
+    span fills no named cell, in any table read (`cell_named_in`): "When does the last ferry leave
+    Oban on Sundays?" answered from the timetable's introduction, "valid from 28 March"."""
+    passage = passages[best.passage_index]
+    cell = named_cell(question, best, passage)
+    if cell is None and not fills_a_named_cell(question, best, passage):
+        cell = cell_named_in(question, passages, best)
+    return cell
 
 
 def check_in_text(question: str, result: ReaderResult, text: str) -> Checked:

@@ -218,6 +218,50 @@ def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
     return respan(span, passage, *moved) if moved else None
 
 
+def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | None:
+    """The one cell, among all the passages' tables and labelled lists, that the question names by
+    its row's label and (where the row has several cells) its column: "the last ferry ... on
+    Sundays" is the Sunday cell of the "Last" row. Where rows of several tables are named alike
+    (the "Last" rows under "Departures from Oban" and "from Craignure"), the one whose table's
+    lead line shares the most words with the question, if one does. `like` lends the span its
+    score. None when no cell, or no one cell, is named."""
+    asked = content_words(question)
+    found: list[tuple[int, int, int, int]] = []  # (lead words asked, passage index, start, end)
+    for k, passage in enumerate(passages):
+        lines = Lines(passage.chunk.text)
+        i = 0
+        while i < len(lines):
+            group = _labelled_group(lines, i)
+            if group is None:
+                i += 1
+                continue
+            target = _named_line(question, lines, group)
+            if target is not None:
+                cell = _cell_of_named_line(question, lines, target)
+                if cell is not None:
+                    lead = lines[group.start - 1] if group.start > 0 else passage.chunk.section
+                    found.append((len(content_words(lead) & asked), k, *cell))
+            i = group.stop
+    found.sort(reverse=True)
+    if not found or (len(found) > 1 and found[0][0] == found[1][0]):
+        return None
+    _, k, start, end = found[0]
+    return replace(respan(like, passages[k], start, end), passage_index=k)
+
+
+def _cell_of_named_line(question: str, lines: Lines, i: int) -> tuple[int, int] | None:
+    """Offsets of the value of labelled line i, or of its row's cell in the column the question
+    names (the only cell of a row of one); None where the row has several and none is named."""
+    line_start = lines.bounds[i][0]
+    row = row_cells(lines[i])
+    if row is None:
+        _, value_start, value_end = _label(lines[i])
+        return line_start + value_start, line_start + value_end
+    cells = row[1]
+    column = cells[0][2] if len(cells) == 1 else _named_column(question, [name for _, _, name in cells])
+    return next(((line_start + s, line_start + e) for s, e, name in cells if name == column), None)
+
+
 def _named_column(question: str, columns: list[str]) -> str | None:
     """The column whose name the question says (all its words, as stems), the longest name winning;
     None when it names none, or two equally long ones."""
