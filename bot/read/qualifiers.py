@@ -459,7 +459,7 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
         # A code in the document's name is the product or form it is about ("the RX-300 manual"):
         # another of its family there decides where the question asks about that one itself ("the
         # capacity of the RX-200?"), not about a thing of it ("a PS4 controller" of the PS5 guide).
-        wanted = [q for q in asked if q.kind == kind and named and (
+        wanted = [q for q in asked if q.kind == kind and _of_its_series(q, question, named) and (
             _label_decides(q, question, passage, title, facts.editions)
             or kind == "code" and _ends_its_phrase(q, question)
             and any(_family(k) == _family(q.text) for k in _values(document_name(passage, title), kind)))]
@@ -495,6 +495,19 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
                 and not any(q.term in sentence_terms or q.text in _values(label, kind) for q in wanted):
             return _unlike("the answer's sentence", named, wanted)
     return ""
+
+
+def _of_its_series(q: Qualifier, question: str, named: dict[str, str]) -> bool:
+    """Whether `named` (a label's details of q's kind) holds one that q compares with: a numbered
+    name ("Bus 2") compares with a version or with a name of its own series, not with "Route 7"
+    (a timetable's Bus 2 column is no route)."""
+    if not named:
+        return False
+    before = re.search(r"([A-Za-z][\w-]*)\s+$", question[:q.start]) if q.kind == "version" else None
+    if before is None or not q.shown.isdigit():
+        return True
+    series = before.group(1).lower()
+    return any(" " not in shown or shown.split()[0].lower() == series for shown in named.values())
 
 
 def names_asked_detail(question: str, span: Span, passages: list[Passage], facts: DocumentFacts) -> bool:
