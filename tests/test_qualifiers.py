@@ -121,7 +121,7 @@ def test_a_passage_from_another_edition_or_version_cannot_answer():
     assert "about Route 17, not 22" in mismatch("When is the first bus on Route 22?", first, route, facts)
     assert mismatch("When is the first bus on Route 17?", first, route, facts) == ""
     # a number of another series is no other route: the timetable's Bus 2 column
-    buses = [_passage(0, "Buses leave Market Square from 07:30 on weekdays.", "route-17-bus-timetable.md")]
+    buses = [_passage(0, "Route 17 buses leave Market Square from 07:30 on weekdays.", "route-17-bus-timetable.md")]
     bus_facts = DocumentFacts({"route-17-bus-timetable.md": "Route 17"})
     assert mismatch("When does Bus 2 leave Market Square?", _span(buses, 0, "07:30", 9.0), buses, bus_facts) == ""
 

@@ -486,9 +486,11 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
                     and any(_dated_things(sentence, shown) & things[q] for q in wanted for shown in named.values()):
                 return _unlike("the answer's sentence", named, wanted)
             continue
-        # Codes compare within one family: "P1" against "P4", not "SO2" against "CO2".
+        # Codes compare within one family: "P1" against "P4", not "SO2" against "CO2"; numbered
+        # names within one series ("Bus 2" not against "Route 7").
         named = {key: shown for key, shown in _values(sentence, kind).items()
                  if kind != "code" or any(_family(key) == _family(q.text) for q in wanted)}
+        wanted = [q for q in wanted if _of_its_series(q, question, named)]
         # The asked one named in the sentence in other words ("the first quarter ..., up from Q4")
         # or in the label ("Since 3.0, ..." in the 3.1 notes) lets the sentence compare.
         if wanted and named and not any(q.text in named for q in wanted) \
