@@ -325,6 +325,11 @@ def test_an_academic_year_is_one_detail_and_another_one_is_refused():
                        "MSc Handbook 2025/26")]
     penalty = detail_penalty("When do students who enrolled in 2024/25 submit?", cohort, facts)
     assert penalty(_span(cohort, 0, "1 May", 9.0)) == 0
+    # a section of an academic year is that year's, in a document named for none
+    terms = [_passage(0, "Autumn term — Starts: 3 September 2025; Ends: 12 December 2025.", "term-dates.md",
+                      "Term dates 2025/26")]
+    assert "about 2025/26, not 2026/27" in mismatch("When does the autumn term 2026/27 start?",
+                                                    _span(terms, 0, "3 September 2025", 9.0), terms, facts)
 
 
 def test_the_cell_the_question_names_in_any_passage_answers_for_a_best_span_of_prose():

@@ -304,14 +304,15 @@ def _label_decides(q: Qualifier, question: str, passage: Passage, title: str,
     """Whether the passage's label (title, file name, section) decides what detail `q` the passage
     is about: `q` qualifies what the document's name names, or it is a version and the passage's
     section is headed by one (a changelog's "2.3.1 — 2026-01-19 › Fixed": the version of every
-    line under it), or it is an academic year and the document's name gives one ("the deadline in
-    2026/27" of the "Handbook 2025/26": a document of an academic year is its edition), or it is
+    line under it), or it is an academic year and the document's name or the section gives one
+    ("the deadline in 2026/27" of the "Handbook 2025/26", or under "Term dates 2025/26": a document
+    or section of an academic year is its edition), or it is
     a year and the document one of several editions (`DocumentFacts.editions`: "How many days did
     staff get in 2024?" of the 2025 holiday policy, beside the 2026 one)."""
     name = document_name(passage, title)
     return _about_document(q, question, name) or (
         q.kind == "version" and _version_headed(passage.chunk.section)) or (
-        _academic(q) and any("/" in key for key in _values(name, "year"))) or (
+        _academic(q) and any("/" in key for key in _values(f"{name} {passage.chunk.section}", "year"))) or (
         q.kind == "year" and passage.chunk.doc_id in editions)
 
 
