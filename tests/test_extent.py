@@ -135,6 +135,28 @@ def test_a_row_or_column_is_named_without_its_aside_in_brackets():
     assert answer_of("What does a child foot passenger pay?", [span_of(p, "£4.10")], [p])[0].text == "£2.05"
 
 
+PRICES = ("Hot drinks\nAmericano — Size: Regular; Price ex VAT: £2.25; VAT: £0.45; Price inc VAT: £2.70.\n"
+          "Americano — Size: Large; Price ex VAT: £2.58; VAT: £0.52; Price inc VAT: £3.10.\n"
+          "Flat white — Size: Regular; Price ex VAT: £2.63; VAT: £0.52; Price inc VAT: £3.15.")
+
+
+def test_rows_of_one_label_are_told_apart_by_another_cell_and_columns_named_in_other_words():
+    p = passage(PRICES, section="Hot drinks")
+    wrong = span_of(p, "£0.45")
+    assert answer_of("How much is a large Americano including VAT?", [wrong], [p])[0].text == "£3.10"
+    assert answer_of("What is the price of a large Americano before VAT?", [wrong], [p])[0].text == "£2.58"
+
+
+def test_a_row_with_another_cell_than_the_question_says_is_not_the_row_asked_about():
+    from bot.read.rows import row_contradicts
+
+    p = passage(PRICES, section="Hot drinks")
+    assert row_contradicts("How much is a large flat white?", span_of(p, "£3.15"), p) == \
+        "the row found has Size: Regular, not Large"
+    assert row_contradicts("How much is a regular flat white?", span_of(p, "£3.15"), p) == ""
+    assert row_contradicts("How much is a large Americano?", span_of(p, "£3.10"), p) == ""
+
+
 def test_a_doer_s_column_is_named_by_its_verb_and_a_tie_keeps_the_reader_s_column():
     risks = ("Risks\nR-04 — Risk: Storage migration delays the beta; Owner: Daniel Kim.\n"
              "R-09 — Risk: Security finding blocks the beta; Owner: Tom Okafor.")

@@ -348,6 +348,18 @@ def test_the_cell_the_question_names_in_any_passage_answers_for_a_best_span_of_p
     assert not check("When does the last ferry leave Oban?", result, passages, DocumentFacts(), None).replaced
 
 
+def test_a_named_row_with_another_size_than_asked_refuses_whichever_row_the_reader_chose():
+    from bot.read.doubts import check
+
+    text = ("Americano — Size: Large; Price: £3.10.\nFlat white — Size: Regular; Price: £3.15.\n"
+            "Cappuccino — Size: Regular; Price: £3.25.")
+    passages = [_passage(0, text, "prices.md", "Hot drinks")]
+    for chosen in ("£3.10", "£3.15"):
+        checked = check("How much is a large flat white?", ReaderResult([_span(passages, 0, chosen, 9.0)]), passages,
+                        DocumentFacts(), None)
+        assert checked.why == "the row found has Size: Regular, not Large" and not checked.replaced
+
+
 def test_the_row_the_question_names_answers_for_the_best_span_of_another_row():
     from bot.read.doubts import check
 

@@ -2,7 +2,8 @@
 
 The reader finds the span most like an answer; it cannot tell that the documents speak of another
 year or version than the one asked about (`qualifiers.py`), of the opposite event
-(`opposite_events.py`), or never name what the question asks about (`unknown_names.py`). Each
+(`opposite_events.py`), never name what the question asks about (`unknown_names.py`), or that the
+table row it answers from has another size or day than the one asked (`rows.row_contradicts`). Each
 check looks at the span's sentence or line in its passage; the first that finds a reason decides,
 and the bot then refuses with that reason, unless the row the question names, or a lower choice of
 the reader, plainly answers for the asked year, code or event instead (`check`).
@@ -17,7 +18,7 @@ from typing import NamedTuple
 from bot.ingest.chunking import sentence_spans
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
-from bot.read.rows import cell_named_in, content_words, fills_a_named_cell, named_cell
+from bot.read.rows import cell_named_in, content_words, fills_a_named_cell, named_cell, row_contradicts
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
@@ -71,8 +72,18 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
             return names_asked_event(question, *_sentence_of(span, passages))
     elif kind == "name":  # a name no document has: no other choice has it either
         return Checked(result, why)
+    elif kind == "row":  # another row than the one asked about: the named one answers, if any
+        cell = _named_cell_for(question, best, passages)
+        if cell is not None and not not_held(question, cell, passages, facts, vocabulary):
+            return Checked(_put_first(result, cell), why, replaced=True)
+        return Checked(result, why)
     else:  # nothing against it; but where the question names a cell of a table, that answers
         cell = _named_cell_for(question, best, passages)
+        contradicted = row_contradicts(question, cell, passages[cell.passage_index]) if cell is not None else ""
+        if contradicted:
+            # the row the question names has another size, day... than asked: another row's span
+            # ("£3.10" of the large Americano for "a large flat white") answers it no better
+            return Checked(result, contradicted)
         if cell is not None and fills_a_named_cell(question, cell, passages[cell.passage_index]) \
                 and not not_held(question, cell, passages, facts, vocabulary):
             return Checked(_put_first(result, cell), why, replaced=True)
@@ -112,7 +123,7 @@ def not_held(question: str, span: Span, passages: list[Passage], facts: Document
 
 def _doubt(question: str, span: Span, passages: list[Passage], facts: DocumentFacts,
            vocabulary: CorpusVocabulary | None) -> tuple[str, str]:
-    """(which check, why) for `not_held`: "detail", "event" or "name"; ("", "") when none speaks."""
+    """(which check, why) for `not_held`: "detail", "event", "name" or "row"; ("", "") when none speaks."""
     why = mismatch(question, span, passages, facts)
     if why:
         return "detail", why
@@ -123,6 +134,9 @@ def _doubt(question: str, span: Span, passages: list[Passage], facts: DocumentFa
         unknown = unknown_name(question, vocabulary)
         if unknown and not answers_for_the_rest(_line_of(span, passages)):
             return "name", f"no document mentions {unknown}"
+    why = row_contradicts(question, span, passages[span.passage_index])
+    if why:
+        return "row", why
     return "", ""
 
 

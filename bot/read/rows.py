@@ -123,13 +123,15 @@ def _labelled_group(lines: Lines, i: int) -> range | None:
 
 def _named_line(question: str, lines: Lines, group: range) -> int | None:
     """The line of `group` whose label the question names (all its words), the longest label
-    winning; None when it names none, or two equally long ones."""
+    winning, and among rows of one label the one with most other cells the question names ("a
+    large cappuccino": the Cappuccino row whose size is Large); None when it names none, or two
+    alike."""
     asked = content_words(question)
-    named = sorted(((len(words), i) for i in group
+    named = sorted(((len(words), len(content_words(lines[i]) & asked), i) for i in group
                     if (words := label_words(_label(lines[i])[0])) and words <= asked), reverse=True)
-    if not named or (len(named) > 1 and named[0][0] == named[1][0]):
+    if not named or (len(named) > 1 and named[0][:2] == named[1][:2]):
         return None
-    return named[0][1]
+    return named[0][2]
 
 
 def _named_row_value(question: str, start: int, end: int, lines: Lines) -> tuple[int, int] | None:
@@ -262,17 +264,57 @@ def _cell_of_named_line(question: str, lines: Lines, i: int) -> tuple[int, int] 
     return next(((line_start + s, line_start + e) for s, e, name in cells if name == column), None)
 
 
+_MAX_CELL_WORDS = 3  # a cell the question names by its words: a size, a day, a kind ("Large", "Every day")
+
+
+def row_contradicts(question: str, span: Span, passage: Passage) -> str:
+    """Why the table row a span lies in is not the one asked about ('' when nothing shows it): the
+    question says a short cell of another row of the table, and this row has another in that
+    column ("How much is a large flat white?" of "Flat white — Size: Regular; ...", where the
+    Americano has a Large row)."""
+    chunk = passage.chunk
+    lines = Lines(chunk.text)
+    start, end = span.start - chunk.start, span.end - chunk.start
+    i = lines.index(start)
+    row = row_cells(lines[i]) if lines.index(max(start, end - 1)) == i else None
+    group = _labelled_group(lines, i) if row is not None else None
+    if group is None:
+        return ""
+    asked = content_words(question)
+    own = {name: lines[i][s:e] for s, e, name in row[1]}
+    for j in group:
+        other = row_cells(lines[j]) if j != i else None
+        for s, e, name in other[1] if other else ():
+            cell = lines[j][s:e]
+            words = content_words(cell)
+            if (words and len(cell.split()) <= _MAX_CELL_WORDS and words <= asked and own.get(name)
+                    and not words <= content_words(lines[i])):
+                return f"the row found has {name}: {own[name]}, not {cell}"
+    return ""
+
+
 def _named_column(question: str, columns: list[str]) -> str | None:
-    """The column whose name the question says (all its words, as stems), the longest name winning;
-    None when it names none, or two equally long ones."""
+    """The column whose name the question says (all its words, as stems, or in other words: "before
+    VAT" for "ex VAT", "How much" for "Price"), the longest name winning; None when it names none,
+    or two equally long ones."""
     asked = {stem(w) for w in content_words(question)}
+    said = set(WORD.findall(question.lower()))
     named = sorted(((len(words), name) for name in columns
-                    if (words := label_words(name)) and all(_column_word_asked(w, asked) for w in words)),
+                    if (words := label_words(name))
+                    and all(_column_word_asked(w, asked) or _COLUMN_WORDS_SAID.get(w, set()) & said for w in words)),
                    reverse=True)
     if not named or (len(named) > 1 and named[0][0] == named[1][0]):
         return None
     return named[0][1]
 
+
+# A column's word, and the words a question says it in: price lists' "ex VAT" and "inc VAT", and
+# the price a question asks for with "how much".
+_EXCLUDING = {"excluding", "before", "without", "exclusive", "net"}
+_INCLUDING = {"including", "inclusive", "with", "incl", "inc"}
+_COLUMN_WORDS_SAID = {"ex": _EXCLUDING, "exc": _EXCLUDING, "excl": _EXCLUDING, "excluding": _EXCLUDING,
+                      "inc": _INCLUDING, "incl": _INCLUDING, "including": _INCLUDING,
+                      "price": {"much", "cost", "costs", "pay", "charge"}, "cost": {"much", "price", "pay", "charge"}}
 
 # The past of verbs whose doer names a column, where the stem does not show the verb: "Who lent
 # the seal?" asks for the "Lender".
