@@ -135,6 +135,25 @@ def test_a_row_or_column_is_named_without_its_aside_in_brackets():
     assert answer_of("What does a child foot passenger pay?", [span_of(p, "£4.10")], [p])[0].text == "£2.05"
 
 
+@pytest.mark.parametrize("question, text, answer, widened", [
+    ("Which systems require MFA?", "MFA is mandatory for email, the HR portal, Expensa and every system that can be "
+     "reached from outside the network. SMS codes are a fallback.", "HR portal, Expensa",
+     "email, the HR portal, Expensa and every system that can be reached from outside the network"),
+    ("Which colours are on the flag?", "The flag is red, white and blue.", "red", "red, white and blue"),
+    ("Which sports does the club offer?", "The club offers cycling, running and swimming.", "running",
+     "cycling, running and swimming"),
+    ("Which towns did he take?", "He took Otrar, relying on superior strategy and tactics.", "Otrar", "Otrar"),
+    # a number asked for, clauses rather than items, or the whole series already: as read
+    ("Which two colours are on the flag?", "The flag is red, white and blue.", "red", "red"),
+    ("What are the benefits?", "Members get discounts, and they also get free parking and a newsletter.",
+     "discounts", "discounts"),
+    ("What is the flag's main colour?", "The flag is red, white and blue.", "red", "red"),
+])
+def test_a_question_for_several_things_takes_the_whole_series_of_a_sentence(question, text, answer, widened):
+    p = passage(text)
+    assert answer_of(question, [span_of(p, answer)], [p])[0].text == widened
+
+
 PRICES = ("Hot drinks\nAmericano — Size: Regular; Price ex VAT: £2.25; VAT: £0.45; Price inc VAT: £2.70.\n"
           "Americano — Size: Large; Price ex VAT: £2.58; VAT: £0.52; Price inc VAT: £3.10.\n"
           "Flat white — Size: Regular; Price ex VAT: £2.63; VAT: £0.52; Price inc VAT: £3.15.")

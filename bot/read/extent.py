@@ -22,6 +22,9 @@ reading:
 - **kind**: "What kinds of forensics training..." answered from an item of a list written in a
   sentence ("training in investigating incidents, cyber forensics, crime scene forensics, and...")
   takes the items that name the kind asked for;
+- **series**: a question for several things ("Which systems require MFA?") answered with some
+  items of a series written in a sentence ("mandatory for email, the HR portal, Expensa and every
+  system that can be reached from outside...") takes the whole series;
 - **complement**: an answer that only names what the question asks for ("mutual expertise" for
   "What expertise...?") takes what the sentence says it is ("...in the areas of crisis management,
   border security, and terrorism investigations"); one that only repeats the question's words
@@ -230,6 +233,9 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     kinds = _items_of_kind(question, chunk.text, start, end, sentences)
     if kinds is not None:
         return Extent([respan(best, passage, *kinds), *rest], "kind")
+    series = _whole_series(question, chunk.text, start, end, sentences)
+    if series is not None:
+        return Extent([respan(best, passage, *series), *rest], "series")
     several = asks_for_several(question)
     if several or chunk.heading_length:
         items = _list_in(lines, start, end, chunk.heading_length, sentences)
@@ -604,6 +610,55 @@ def _items_of_kind(question: str, text: str, start: int, end: int,
     if not naming or naming != list(range(naming[0], naming[-1] + 1)):
         return None
     return items[naming[0]][0], items[naming[-1]][1]
+
+
+# Where a series written in a sentence starts: after the last of these in its first part
+# ("mandatory for email", "include the gym").
+_SERIES_LEAD = re.compile(r".*\b(?:for|to|in|of|on|by|with|from|including|such as|are|is|were|was|has|have|"
+                          r"(?:include|cover|offer|provide|require|need|accept|support|contain|list|use)s?)"
+                          r"\s+(?:the\s+|an?\s+)?|.*:\s*", re.I | re.S)
+_COUNT_ASKED = re.compile(r"\b(?:two|three|four|five|six|\d+)\b", re.I)
+_MAX_SERIES_ITEM_WORDS = 6
+_MAX_SHORT_SERIES_WORDS = 3  # "red, white and blue": a series of three written with one comma is of short items
+# A part that starts like this is a clause or an example, not the series' next item.
+_NO_ITEM_START = re.compile(r"\s*(?:such as|including|e\.g\.|for example|where|which|who|whom|whose|that|when|while|"
+                            r"whereas|although|because|if|as|so|but|[a-z]+ing\s+\w+\s+\w+)", re.I)  # "relying on strategy"
+_MAX_SERIES_LAST_WORDS = 16  # the last item may say more: "and every system that can be reached from outside"
+
+
+def _whole_series(question: str, text: str, start: int, end: int,
+                  sentences: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """Offsets of the whole series written in a sentence ("email, the HR portal, Expensa and every
+    system that can be reached from outside the corporate network"), for a question asking for
+    several things ("Which systems require MFA?") answered with some of its items; None where the
+    sentence holds no such series (three items at least, short ones, the last after "and" or
+    "or"), the span lies outside it or takes it whole, or the question asks for a number of them."""
+    if _plural_asked(question) is None or _COUNT_ASKED.search(question):
+        return None
+    sentence = next(((s, e) for s, e in sentences if s <= start < e and end <= e), None)
+    if sentence is None:
+        return None
+    items = _comma_items(text, *sentence)
+    if len(items) < 2 or not re.search(r"\s(?:and|or)\s", text[items[-1][0]:items[-1][1]]):
+        return None
+    lead = _SERIES_LEAD.match(text, items[0][0], items[0][1])  # a sentence's own clauses follow none
+    if lead is None:
+        return None
+    first_start = lead.end()
+    series = (first_start, items[-1][1])
+    last = text[items[-1][0]:items[-1][1]]
+    before_last, _, after_last = re.split(r"\s(and|or)\s", last, maxsplit=1)
+    parts = [text[first_start:items[0][1]], *(text[s:e] for s, e in items[1:-1]), before_last, after_last]
+    words = [len(part.split()) for part in parts[:-1]]
+    if (max(words) > (_MAX_SERIES_ITEM_WORDS if len(items) > 2 else _MAX_SHORT_SERIES_WORDS)
+            or len(after_last.split()) > _MAX_SERIES_LAST_WORDS
+            or any(_NO_ITEM_START.match(part) for part in parts[1:])
+            or first_start >= items[0][1] or start < series[0] or (start, end) == series
+            or re.search(r"\s(?:and|or)\s", text[start:end])):  # the reader chose a series of its own
+        return None
+    if start < items[0][1]:  # "change cultural traditions": the first item as the reader began it
+        series = (start, series[1])
+    return series
 
 
 def _comma_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
