@@ -360,6 +360,17 @@ def test_a_table_is_read_row_by_row_with_its_column_names(tmp_path):
     assert [h for _, h in doc.headings] == ["Ferry fares"]  # the bold column names are no headings
 
 
+def test_a_header_wrapped_onto_two_lines_names_the_columns_whole(tmp_path):
+    rows = [("Room", "Weekday rate", "Evening rate"), ("", "(per hour)", "(per hour)"),
+            ("Main Hall", "£30.00", "£39.00"), ("Garden Room", "£17.50", "£22.00")]
+    lines = [TextLine(text, size=11, bold=k < 2, at=680 - 14 * k, x=x)
+             for k, row in enumerate(rows) for x, text in zip((72, 230, 360), row) if text]
+    make_pdf(tmp_path / "rates.pdf", [[TextLine("Hire rates", size=16, bold=True, at=740), *lines]])
+    assert load_document(tmp_path / "rates.pdf", "rates.pdf").text.split("\n")[1:] == [
+        "Main Hall — Weekday rate (per hour): £30.00; Evening rate (per hour): £39.00.",
+        "Garden Room — Weekday rate (per hour): £17.50; Evening rate (per hour): £22.00."]
+
+
 def test_lines_side_by_side_in_prose_columns_are_no_table(tmp_path):
     left = ["The first crossing was made in 1851 by a paddle", "steamer that carried mail and passengers."]
     right = ["Motor vessels replaced the steamers in 1935 and", "the first car ferry arrived in 1964."]

@@ -470,7 +470,7 @@ def _table_blocks(table: PdfTable, chars_of: dict[int, list], page: int, layout)
     """Each row of a table as a one-line block written by `table_row`: "Oban - Craignure —
     Departs: 07:45; Adult fare: £4.20." A header row (set in bold, or plainly column names) is no
     row of its own but names the columns of the rows below it."""
-    texts = [[" ".join(line.text for line in cell) for cell in row] for row in table.rows]
+    texts = [[_cell_text(cell) for cell in row] for row in table.rows]
     by_column = [{k: text for k, text in enumerate(row) if text} for row in texts]
     header = texts[0] if table.bold_header or reads_as_header(by_column[0], by_column[1:]) else None
     blocks = []
@@ -480,6 +480,17 @@ def _table_blocks(table: PdfTable, chars_of: dict[int, list], page: int, layout)
         lines = {line.index: line for cell in row for line in cell}  # a line cut into cells counts once
         blocks += _block([_LineChars(line, chars_of[k], [line]) for k, line in sorted(lines.items())], page, layout, text)
     return blocks
+
+
+def _cell_text(lines: Sequence[LaidLine]) -> str:
+    """A table cell's lines as one text, a word a browser hyphenated across them joined ("Capa ‐" /
+    "city": "Capacity")."""
+    text = ""
+    for line in lines:
+        broken = _HYPHENATION_BREAK.search(text)
+        text = (text[:broken.start()] + broken.group(1) + line.text if broken and line.text[:1].islower()
+                else f"{text} {line.text}".strip())
+    return text
 
 
 def _text_boxes(container) -> Iterator:

@@ -156,7 +156,7 @@ class LaidLine:
 @dataclass(frozen=True)
 class PdfTable:
     rows: list[list[list[LaidLine]]]  # rows top to bottom, cells by column, a cell's lines left to right
-    bold_header: bool  # the first row is set in bold and the second is not
+    bold_header: bool  # the first row is set in bold and the second is not (a wrapped header's lines are one row)
 
 
 # A cell is short: prose set in narrow columns has longer lines, and more words in most of them.
@@ -245,8 +245,11 @@ def _table(run: list[list[LaidLine]]) -> list[PdfTable]:
         for line in row:
             by_column[_column_of(line, columns)].append(line)
         rows.append(by_column)
-    bold_header = all(line.bold for line in run[0]) and not all(line.bold for line in run[1])
-    return [PdfTable(rows, bold_header)]
+    bold = [all(line.bold for line in row) for row in run]
+    head = next((k for k, is_bold in enumerate(bold) if not is_bold), len(run))
+    if 2 <= head < len(run):  # a header wrapped onto two lines or more ("Weekday rate (per" / "hour)"): one row
+        rows = [[[line for row in rows[:head] for line in row[k]] for k in range(len(columns))], *rows[head:]]
+    return [PdfTable(rows, 1 <= head < len(run))]
 
 
 def _small_words(text: str) -> bool:
