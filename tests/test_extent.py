@@ -520,6 +520,13 @@ def test_a_figure_takes_the_limit_before_it(text, answer, widened):
     assert answer_of("What is the limit?", [span_of(p, answer)], [p])[0].text == widened
 
 
+def test_a_limit_the_question_says_itself_is_not_repeated():
+    p = passage("Hot food is served until 15:00. Groups are limited to a maximum of 32 pupils.")
+    assert answer_of("Until what time is hot food served?", [span_of(p, "15:00")], [p])[0].text == "15:00"
+    assert answer_of("What is the maximum group size?", [span_of(p, "32")], [p])[0].text == "32"
+    assert answer_of("How big may a group be?", [span_of(p, "32")], [p])[0].text == "a maximum of 32"
+
+
 @pytest.mark.parametrize("question, heading, text, answer", [
     ("What is the deadline?", "Deadline", "Applications close on 30 June.\nLate applications are not accepted.",
      "30 June"),

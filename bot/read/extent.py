@@ -253,7 +253,7 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
         if found is not None:
             rule, reshaped = name, found
             break
-    bound = _bound_start(chunk.text, reshaped[0])
+    bound = _bound_start(question, chunk.text, reshaped[0])
     if bound is not None:  # on top of any other shape: "up to" + "thirty (30) days"
         rule, reshaped = rule or "bound", (bound, reshaped[1])
     return Extent([respan(best, passage, *reshaped), *rest], rule) if rule else Extent(spans)
@@ -393,22 +393,29 @@ _CLOCK_TIME_START = re.compile(r"\d{1,2}(?:[:.]\d\d\b|[ \t]?(?:am|pm|a\.m\.|p\.m
 _NEGATION_BEFORE = re.compile(r"(?<![\w-])(?:no|not)[ \t]+$", re.I)
 _FIGURE_BOUND = re.compile(r"(?<![\w-])(?:(?:no|not)[ \t]+)?(?:up[ \t]+to|at[ \t]+(?:least|most)|"
                            r"(?:more|less|fewer)[ \t]+than|an?[ \t]+(?:maximum|minimum)[ \t]+of)[ \t]+$", re.I)
+# The words of a limit that a question may say itself.
+_LIMIT_WORDS = frozenset({"up", "least", "most", "more", "less", "fewer", "maximum", "minimum", "before", "after",
+                          "until", "by", "later"})
 _TIME_BOUND = re.compile(r"(?<![\w-])(?:before|after|until|by|(?:no|not)[ \t]+later[ \t]+than)[ \t]+$", re.I)
 
 
-def _bound_start(text: str, start: int) -> int | None:
+def _bound_start(question: str, text: str, start: int) -> int | None:
     """Where the limit before a figure or a clock time starting at `start` starts, or the "no" of a
-    "more than" there (None for none)."""
+    "more than" there (None for none, or where the question says the limit itself: "Until what
+    time...?", "What is the maximum number...?")."""
     before = text[max(0, start - 30):start]
-    if _COMPARISON_START.match(text, start):
-        bound = _NEGATION_BEFORE.search(before)
-    elif _CLOCK_TIME_START.match(text, start):
+    if _COMPARISON_START.match(text, start):  # "no" + "more than fifteen": always, or it says the opposite
+        negation = _NEGATION_BEFORE.search(before)
+        return None if negation is None else start - len(before) + negation.start()
+    if _CLOCK_TIME_START.match(text, start):
         bound = _TIME_BOUND.search(before) or _FIGURE_BOUND.search(before)
     elif _FIGURE_START.match(text, start):
         bound = _FIGURE_BOUND.search(before)
     else:
         return None
-    return None if bound is None else start - len(before) + bound.start()
+    if bound is None or _LIMIT_WORDS & set(bound.group().lower().split()) & set(WORD.findall(question.lower())):
+        return None
+    return start - len(before) + bound.start()
 
 
 # --- lists ----------------------------------------------------------------------------------------
