@@ -17,6 +17,7 @@ STOP_WORDS = QUESTION_WORDS | frozenset({
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 # A year of the last two centuries as documents write one: not a decade ("the 1990s"), an amount
 # ("$2000", "2000 EUR", "2000 euros", "2000 km", "2000%") or part of a longer number ("2,000",
 # "2024.5"). "FY2024" is the year 2024 too. Counts are left alone: "the 2024 staff survey".

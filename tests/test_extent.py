@@ -176,6 +176,32 @@ def test_a_row_with_another_cell_than_the_question_says_is_not_the_row_asked_abo
     assert row_contradicts("How much is a large Americano?", span_of(p, "£3.10"), p) == ""
 
 
+def test_a_column_of_days_holds_the_asked_day_and_a_numbered_series_is_counted():
+    ferries = ("Departures\nFirst — Monday to Friday: 08:50; Saturday: 08:50; Sunday: 10:00.\n"
+               "Last — Monday to Friday: 19:05; Saturday: 18:15; Sunday: 17:50.")
+    p = passage(ferries, section="Departures")
+    assert answer_of("When does the last ferry leave on a Tuesday?", [span_of(p, "18:15")], [p])[0].text == "19:05"
+    buses = ("Weekday departures\nTown Centre — Bus 1: 06:40; Bus 2: 08:15; Bus 3: 11:30.\n"
+             "Hillside Hospital — Bus 1: 07:10; Bus 2: 08:55; Bus 3: 12:00.")
+    q = passage(buses, section="Weekday departures")
+    assert answer_of("When does the first bus leave Town Centre?", [span_of(q, "11:30")], [q])[0].text == "06:40"
+    assert answer_of("When does the last bus reach Hillside Hospital?", [span_of(q, "07:10")], [q])[0].text == "12:00"
+
+
+def test_a_row_counted_or_a_year_column_the_table_does_not_have_is_no_answer():
+    from bot.read.rows import row_contradicts
+
+    sailings = passage("Sailings\nFirst — Saturday: 07:45.\nSecond — Saturday: 09:55.\nLast — Saturday: 17:10.")
+    assert row_contradicts("What time is the sixth sailing on Saturday?", span_of(sailings, "17:10"), sailings) == \
+        "no row of the table is the sixth"
+    assert row_contradicts("What time is the second sailing on Saturday?", span_of(sailings, "09:55"), sailings) == ""
+    fees = passage("Permit fees\nFirst permit — 2024/25: £72; 2025/26: £80.\nSecond permit — 2024/25: £125; 2025/26: £140.")
+    assert row_contradicts("What will a first permit cost in 2026/27?", span_of(fees, "£80"), fees) == \
+        "the answer's column is 2025/26, not 2026/27"
+    assert row_contradicts("What does a first permit cost in 2025/26?", span_of(fees, "£80"), fees) == ""
+    assert row_contradicts("What does a first permit cost in 2025?", span_of(fees, "£80"), fees) == ""
+
+
 def test_a_doer_s_column_is_named_by_its_verb_and_a_tie_keeps_the_reader_s_column():
     risks = ("Risks\nR-04 — Risk: Storage migration delays the beta; Owner: Daniel Kim.\n"
              "R-09 — Risk: Security finding blocks the beta; Owner: Tom Okafor.")

@@ -348,6 +348,18 @@ def test_the_cell_the_question_names_in_any_passage_answers_for_a_best_span_of_p
     assert not check("When does the last ferry leave Oban?", result, passages, DocumentFacts(), None).replaced
 
 
+def test_a_row_named_by_another_of_its_cells_in_another_passage_answers():
+    from bot.read.doubts import check
+
+    intro = "Contact the school office for anything else. The office is open from 08:15."
+    staff = ("Staff\nMargaret Ellison — Role: Headteacher; Email: m.ellison@school.uk.\n"
+             "Gareth Lewis — Role: Site Manager; Email: g.lewis@school.uk.")
+    passages = [_passage(0, intro, "contacts.docx"), _passage(1, staff, "contacts.docx")]
+    result = ReaderResult([_span(passages, 0, "the school office", 9.0)])
+    checked = check("What is the email address of the Site Manager?", result, passages, DocumentFacts(), None)
+    assert checked.replaced and checked.result.spans[0].text == "g.lewis@school.uk"
+
+
 def test_a_named_row_with_another_size_than_asked_refuses_whichever_row_the_reader_chose():
     from bot.read.doubts import check
 

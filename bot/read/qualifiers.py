@@ -32,7 +32,7 @@ from typing import Callable
 
 from bot.read.windows import ROW_JOINT, line_bounds
 from bot.types import SECTION_SEPARATOR, Chunk, Passage, Span
-from bot.words import ACADEMIC_YEAR, MONTHS, STOP_WORDS, WEEKDAYS, YEAR, academic_year, stem
+from bot.words import ACADEMIC_YEAR, MONTHS, ORDINALS, STOP_WORDS, WEEKDAYS, YEAR, academic_year, stem
 
 _MONTH_OF = {m: m for m in MONTHS} | {m[:3]: m for m in MONTHS} | {"sept": "september"}
 # "1973–74", "2024/25" (at most ten years), "1961-1972", "1962 to 1966", "between 2019 and 2023":
@@ -84,8 +84,7 @@ _DAY_DATED = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\.? (?:{'|'.join(MONTHS)})
 _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[- ]quarter\b", re.I)
 _HALF = re.compile(r"\b(first|second|1st|2nd)[- ]half\b", re.I)
 _DOTTED_NUMBER = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3})+(?![\d.]\d)")
-_ORDINALS = {w: str(n) for n, w in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth".split(),
-                                             start=1)}
+_ORDINALS = {w: str(n) for n, w in enumerate(ORDINALS, start=1)}
 _ORDINAL = re.compile(rf"\b(?:{'|'.join(_ORDINALS)})\b", re.I)
 _QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 # Capitalised words that name nothing in particular.

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from bot.read.windows import ROW_JOINT
 from bot.types import Passage, Span
-from bot.words import STOP_WORDS, stem
+from bot.words import ACADEMIC_YEAR, ORDINALS, STOP_WORDS, WEEKDAYS, YEAR, academic_year, stem
 
 WORD = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 
@@ -222,8 +222,8 @@ def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
 
 def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | None:
     """The one cell, among all the passages' tables and labelled lists, that the question names by
-    its row's label and (where the row has several cells) its column: "the last ferry ... on
-    Sundays" is the Sunday cell of the "Last" row. Where rows of several tables are named alike
+    its row (its label, or another of its cells) and, where the row has several cells, its column:
+    "the last ferry ... on Sundays" is the Sunday cell of the "Last" row. Where rows of several tables are named alike
     (the "Last" rows under "Departures from Oban" and "from Craignure"), the one whose table's
     lead line shares the most words with the question, if one does. `like` lends the span its
     score. None when no cell, or no one cell, is named."""
@@ -238,11 +238,13 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
                 i += 1
                 continue
             target = _named_line(question, lines, group)
-            if target is not None:
-                cell = _cell_of_named_line(question, lines, target)
-                if cell is not None:
-                    lead = lines[group.start - 1] if group.start > 0 else passage.chunk.section
-                    found.append((len(content_words(lead) & asked), k, *cell))
+            cells = [_cell_of_named_line(question, lines, target)] if target is not None else []
+            for j in group:  # a row named by another of its cells ("the Site Manager" of its Role)
+                by_cell = _cell_named_by_row_and_column(question, lines[j])
+                at = lines.bounds[j][0]
+                cells.append(None if by_cell is None else (at + by_cell[0], at + by_cell[1]))
+            lead = lines[group.start - 1] if group.start > 0 else passage.chunk.section
+            found += [(len(content_words(lead) & asked), k, *cell) for cell in dict.fromkeys(cells) if cell is not None]
             i = group.stop
     found.sort(reverse=True)
     if not found or (len(found) > 1 and found[0][0] == found[1][0]):
@@ -271,7 +273,8 @@ def row_contradicts(question: str, span: Span, passage: Passage) -> str:
     """Why the table row a span lies in is not the one asked about ('' when nothing shows it): the
     question says a short cell of another row of the table, and this row has another in that
     column ("How much is a large flat white?" of "Flat white — Size: Regular; ...", where the
-    Americano has a Large row)."""
+    Americano has a Large row), or it counts to a row the table's counted rows do not have ("the
+    sixth sailing" of the First to the Fourth and the Last)."""
     chunk = passage.chunk
     lines = Lines(chunk.text)
     start, end = span.start - chunk.start, span.end - chunk.start
@@ -281,7 +284,25 @@ def row_contradicts(question: str, span: Span, passage: Passage) -> str:
     if group is None:
         return ""
     asked = content_words(question)
+    # "the sixth sailing" of a table whose rows are the First to the Fourth and the Last
+    counted = [w for w in ORDINALS if w in asked]
+    labels = [_label(lines[j])[0].lower() for j in group]
+    row_counts = {w for label in labels for w in ORDINALS if re.search(rf"\b{w}\b", label)}
+    if len(counted) == 1 and row_counts and counted[0] not in row_counts:
+        return f"no row of the table is the {counted[0]}"
     own = {name: lines[i][s:e] for s, e, name in row[1]}
+    # "the first permit in 2026/27" answered from the 2023/24 column of a table with none for it
+    column = next((name for s, e, name in row[1] if s <= start - lines.bounds[i][0] and end - lines.bounds[i][0] <= e),
+                  None)
+    if column is not None and (column_year := _year_of(column)) is not None:
+        academic = [m for m in ACADEMIC_YEAR.finditer(question)]
+        # years of the column's kind: "in 2025" is of both 2024/25 and 2025/26
+        asked_years = ({academic_year(m.group()) for m in academic} if "/" in column_year else
+                       {m.group() for m in YEAR.finditer(question) if not any(a.start() <= m.start() < a.end()
+                                                                             for a in academic)})
+        asked_years.discard(None)
+        if asked_years and column_year not in asked_years:
+            return f"the answer's column is {column}, not {', '.join(sorted(asked_years))}"
     for j in group:
         other = row_cells(lines[j]) if j != i else None
         for s, e, name in other[1] if other else ():
@@ -293,19 +314,65 @@ def row_contradicts(question: str, span: Span, passage: Passage) -> str:
     return ""
 
 
+def _year_of(text: str) -> str | None:
+    """A year or academic year written alone ("2024", "2025/26", "2025-26"), in one form."""
+    text = text.strip()
+    if ACADEMIC_YEAR.fullmatch(text):
+        return academic_year(text)
+    return text if YEAR.fullmatch(text) else None
+
+
 def _named_column(question: str, columns: list[str]) -> str | None:
     """The column whose name the question says (all its words, as stems, or in other words: "before
-    VAT" for "ex VAT", "How much" for "Price"), the longest name winning; None when it names none,
-    or two equally long ones."""
+    VAT" for "ex VAT", "How much" for "Price"), the longest name winning; else the column of days
+    that holds the asked one ("Monday to Friday" for "on a Tuesday"), or of a numbered series the
+    question counts into ("the first bus" for "Bus 1", "the last bus" for "Bus 5"). None when it
+    names none, or two alike."""
     asked = {stem(w) for w in content_words(question)}
     said = set(WORD.findall(question.lower()))
     named = sorted(((len(words), name) for name in columns
                     if (words := label_words(name))
                     and all(_column_word_asked(w, asked) or _COLUMN_WORDS_SAID.get(w, set()) & said for w in words)),
                    reverse=True)
-    if not named or (len(named) > 1 and named[0][0] == named[1][0]):
+    if not named:
+        return _day_column(said, columns) or _counted_column(question, said, columns)
+    if len(named) > 1 and named[0][0] == named[1][0]:
         return None
     return named[0][1]
+
+
+_DAY_RANGE = re.compile(rf"({'|'.join(WEEKDAYS)})s?\s+(?:to|-|–|until)\s+({'|'.join(WEEKDAYS)})s?", re.I)
+_SERIES_COLUMN = re.compile(r"(?P<series>[A-Za-z][\w ]*?)\s+(?P<number>\d{1,2})")
+
+
+def _day_column(said: set[str], columns: list[str]) -> str | None:
+    """The one column whose range of days ("Monday to Friday") holds a weekday the question says."""
+    days = [d for d in WEEKDAYS if d in said or f"{d}s" in said]
+    if len(days) != 1:
+        return None
+    asked = WEEKDAYS.index(days[0])
+    holding = [name for name in columns if (m := _DAY_RANGE.fullmatch(name.strip()))
+               and WEEKDAYS.index(m.group(1).lower()) <= asked <= WEEKDAYS.index(m.group(2).lower())]
+    return holding[0] if len(holding) == 1 else None
+
+
+def _counted_column(question: str, said: set[str], columns: list[str]) -> str | None:
+    """The column of a numbered series ("Bus 1" ... "Bus 5", all the columns but the first at most)
+    that "the first", "the second"... or "the last" of the question counts to."""
+    counts = [w for w in (*ORDINALS, "last") if w in said]
+    numbered = [(m.group("series").lower(), int(m.group("number")), name) for name in columns
+                if (m := _SERIES_COLUMN.fullmatch(name.strip()))]
+    if len(counts) != 1 or len(numbered) < 2 or len(numbered) < len(columns) - 1 \
+            or len({series for series, _, _ in numbered}) != 1:
+        return None
+    series = numbered[0][0]
+    if not re.search(rf"\b{counts[0]}\s+{re.escape(series)}", question.lower()):
+        return None  # "the first bus" counts buses; "the first meeting" does not count rooms
+    by_number = sorted(numbered, key=lambda entry: entry[1])
+    if counts[0] == "last":
+        return by_number[-1][2]
+    wanted = ORDINALS.index(counts[0]) + 1
+    return next((name for _, number, name in by_number if number == wanted), None)
 
 
 # A column's word, and the words a question says it in: price lists' "ex VAT" and "inc VAT", and
