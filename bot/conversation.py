@@ -12,7 +12,9 @@ captain?"). A short follow-up naming something else in the same place ("And in P
 about 2023?", "And in June?") asks the previous question again with that name, year or month in
 place of its subject, year or month ("And in the Paris office?": that phrase; "And in Paris in 2023?":
 both); a common noun phrase or a version does so for the words after the last question's last
-preposition ("What about the banana bread?", "And in 2.2.0?"). "When?" or "Where?" alone asks
+preposition ("What about the banana bread?", "And in 2.2.0?"); another thing of common words,
+said with an article, does so in place of the last question's subject ("And the carrot cake?",
+"And a large one?"). "When?" or "Where?" alone asks
 a question for a time or a place again with that word ("Where is the AGM held?" -> "When is the AGM
 held?"). A follow-up of a follow-up leans on the earlier question as it was resolved.
 """
@@ -50,10 +52,14 @@ _ANY_YEAR = re.compile(f"{ACADEMIC_YEAR.pattern}|{YEAR.pattern}")
 _CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS)
 
 
+# Days as timetables group them, swapped like weekdays ("And at weekends?" after "... on weekdays?").
+_DAYS = WEEKDAYS + ("weekday", "weekend")
+
+
 def _calendar_word(word: str) -> bool:
-    """A month or a weekday, a weekday also as a plural ("on Sundays")."""
+    """A month or a day (`_DAYS`), a day also as a plural ("on Sundays", "at weekends")."""
     lowered = word.lower()
-    return lowered in _CALENDAR or (lowered.endswith("s") and lowered[:-1] in WEEKDAYS)
+    return lowered in _CALENDAR or lowered.removesuffix("s") in _DAYS
 
 
 _PREPOSITIONS = frozenset({"in", "on", "at", "for", "of", "from", "to", "by", "with", "about", "during", "under",
@@ -168,18 +174,19 @@ def _names(question: str) -> list[str]:
     names: list[str] = []
     current: list[str] = []
     for i, w in enumerate(words):
-        numbered = i + 1 < len(words) and _NUMBER.fullmatch(words[i + 1])  # "Year 6", "Division 2", "Tern 3.1"
+        # "Year 6", "Division 2", "Tern 3.1", "Zone A"
+        numbered = i + 1 < len(words) and (_NUMBER.fullmatch(words[i + 1]) or re.fullmatch(r"[A-Z]", words[i + 1]))
         # "March 2024", "the March meeting" say when, not what; "April Ryan" is a name
         calendar = _calendar_word(w) and not (i + 1 < len(words) and words[i + 1][:1].isupper())
         titled = w[:1].isupper() and i > 0 and (w.lower() not in _STOP or numbered)
         capitalised = ((w.isupper() and len(w) >= 2) or titled) and not calendar
-        if current and _NUMBER.fullmatch(w):
+        if current and (_NUMBER.fullmatch(w) or re.fullmatch(r"[A-Z]", w)):  # "Zone A": the letter names it
             current.append(w)
             continue
         # "Bank of England", "University of Aarhus": one name across a short joining word
         joins = current and w.lower() in _NAME_JOINERS and i + 1 < len(words) and words[i + 1][:1].isupper()
         if capitalised or joins:
-            current.append(w)
+            current.append(re.sub(r"['’]s$", "", w))  # "Gareth Lewis's email": the name is Gareth Lewis
         elif current:
             names.append(" ".join(current))
             current = []
@@ -326,6 +333,45 @@ def _object_in_its_place(question: str, last: str) -> str:
     return f"{last[:ending.start('object')]}{phrase}{last[ending.end('object'):]}"
 
 
+# "And the carrot cake?", "What about a large one?": a thing of common words, with its article.
+_NEW_THING = re.compile(r"^\s*(?i:and what about|and how about|what about|how about|and)\s+(?P<article>the|an|a)\s+"
+                        r"(?P<phrase>[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,3})[?!.\s]*$")
+
+
+def _thing_in_its_place(question: str, last: str, subject: str) -> tuple[str, str]:
+    """(the new thing, `last` asked of it) for a follow-up naming another thing of common words in
+    place of the last question's subject, said with an article there: "And the carrot cake?" after
+    "How much is a bacon roll?" asks "How much is the carrot cake?"; "And a large one?" after "How
+    much is a regular cappuccino?" asks of "a large cappuccino"; "And the summer term?" after "When
+    does the spring term end?" keeps "end". ('', '') otherwise: a name ("And the Meal Allowance?")
+    has a subject of its own."""
+    m = _NEW_THING.match(question)
+    words = subject.split()
+    if m is None or not words:
+        return "", ""
+    phrase = m.group("phrase").split()
+    one = phrase[-1].lower() == "one"  # "a large one": the same thing, described anew
+    if (not subject[:1].islower() and not one) or any(
+            w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or _ANY_PRONOUN.fullmatch(w) for w in phrase):
+        return "", ""
+    spaced = r"\s+".join(map(re.escape, words))
+    # a name keeps its describing words before it: "a large Americano"
+    described = "" if subject[:1].islower() else r"(?:[a-z][\w'’-]*\s+){0,3}?"
+    said = re.search(rf"\b(?:the|an|a)\s+{described}{spaced}\b", last, re.I if not described else 0)
+    if said is None:
+        return "", ""
+    if one:
+        thing = " ".join([*phrase[:-1], words[-1] if subject[:1].islower() else subject])
+        end = said.end()
+    else:
+        thing = " ".join(phrase)
+        # "the summer term" for "the spring term" of "the spring term end": up to the same noun
+        head = next((k for k, w in enumerate(words) if w.lower() == phrase[-1].lower()), len(words) - 1)
+        end = re.search(rf"\b{re.escape(words[head])}\b", last[said.start():], re.I).end() + said.start()
+    asked = f"{last[:said.start()]}{m.group('article')} {thing}{last[end:]}"
+    return thing, asked[:1].upper() + asked[1:]
+
+
 def _pronouns_of(question: str) -> re.Pattern[str]:
     """What finds the pronouns of `question`: written in capitals, a pronoun is an acronym ("IT")
     unless the whole question is in capitals."""
@@ -343,7 +389,7 @@ def _same_kind(when: str) -> re.Pattern[str]:
         return _ANY_YEAR
     if when.lower() in MONTHS:
         return re.compile(rf"\b(?:{'|'.join(MONTHS)})\b", re.I)
-    return re.compile(rf"\b(?:{'|'.join(WEEKDAYS)})s?\b", re.I)  # "on Sundays"
+    return re.compile(rf"\b(?:{'|'.join(_DAYS)})s?\b", re.I)  # "on Sundays"
 
 
 def _with_time(question: str, when: str) -> str:
@@ -375,7 +421,8 @@ def _asked_again(last: str, subject: str, other: str) -> str:
 
 
 # "Week 14", "RX-300", "R-11": a name that is one of a numbered series.
-_SERIES_MEMBER = re.compile(r"(?P<series>[A-Za-z][A-Za-z]*(?:[ -]|(?=\d)))(?P<number>\d+(?:\.\d+)*)")
+_SERIES_MEMBER = re.compile(r"(?P<series>[A-Za-z][A-Za-z]*(?:[ -]|(?=\d)))(?P<number>\d+(?:\.\d+)*|[A-Z])")
+_MEMBER_NUMBER = r"(?:\d+(?:\.\d+)*|[A-Z])"  # "Week 10", "R-09", "Zone A"
 
 
 def _other_of_series(question: str, last: str) -> tuple[str, str]:
@@ -392,7 +439,7 @@ def _other_of_series(question: str, last: str) -> tuple[str, str]:
     if member is None:
         return "", ""
     series = member.group("series")
-    same = list(re.finditer(rf"(?<![\w-]){re.escape(series)}\d+(?:\.\d+)*(?![\w-])", last, re.I))
+    same = list(re.finditer(rf"(?<![\w-])(?i:{re.escape(series)}){_MEMBER_NUMBER}(?![\w-])", last))
     if len(same) != 1:
         return "", ""
     return rest, f"{last[:same[0].start()]}{rest}{last[same[0].end():]}"
@@ -452,8 +499,11 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
             swapped = _asked_again(swapped, subject, when) or _with_time(swapped, when)
     if not swapped and not pronouns and not when and (not other or _swappable(other) and not _swappable(subject)):
         swapped = _object_in_its_place(question, last)  # "What about the banana bread?"
+    new_thing = ""
+    if not swapped and not pronouns and not when and not other:
+        new_thing, swapped = _thing_in_its_place(question, last, subject)  # "And the carrot cake?", "And a large one?"
     if swapped:
-        return ResolvedQuestion(swapped, swapped, other or when)
+        return ResolvedQuestion(swapped, swapped, other or when or new_thing)
     if other and _swappable(other) and _swappable(subject):
         # The follow-up names a subject of its own ("And at Christmas?"): it keeps it, and the
         # last question lends it only its other words.
