@@ -36,3 +36,12 @@ TEXT = ("Compassionate leave is paid. A close family member means a spouse or pa
 def test_a_span_after_the_asked_term_and_its_defining_verb_is_its_definition(question, answer, defines):
     p = _passage(TEXT)
     assert defines_asked_term(question, _span(p, answer), p) is defines
+
+
+@pytest.mark.parametrize("question, text, answer", [
+    ("What is the policy?", "The policy covers all staff.", "all staff"),  # what it covers is not what it is
+    ("What is a loan?", "A student loan means money lent to students.", "money lent to students"),
+])
+def test_what_is_x_needs_x_and_a_verb_that_says_what_it_is(question, text, answer):
+    p = _passage(text)
+    assert not defines_asked_term(question, _span(p, answer), p)

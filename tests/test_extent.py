@@ -147,11 +147,26 @@ def test_a_row_or_column_is_named_without_its_aside_in_brackets():
     ("Which two colours are on the flag?", "The flag is red, white and blue.", "red", "red"),
     ("What are the benefits?", "Members get discounts, and they also get free parking and a newsletter.",
      "discounts", "discounts"),
+    ("Which cities did he visit?", "In 1850, he visited Paris, London and Rome.", "Paris", "Paris"),
+    ("What are the peptides?", "It uses phagocytosis, peptides called defensins, and the complement system.",
+     "defensins", "defensins"),  # a word inside an item, not items
+    ("Which sports does the club offer?", "The club offers cycling, running, and swimming.", "running",
+     "cycling, running, and swimming"),
     ("What is the flag's main colour?", "The flag is red, white and blue.", "red", "red"),
 ])
 def test_a_question_for_several_things_takes_the_whole_series_of_a_sentence(question, text, answer, widened):
     p = passage(text)
     assert answer_of(question, [span_of(p, answer)], [p])[0].text == widened
+
+
+def test_a_question_asking_only_for_an_address_or_number_is_not_answered_with_something_else():
+    from bot.read.extent import not_of_the_asked_type
+
+    p = passage("Jane Roe — Role: Office Manager; Phone: 01632 960 102.\nThe office uses Outlook for e-mail.")
+    assert not_of_the_asked_type("What is Jane Roe's email address?", span_of(p, "01632 960 102"), p) == \
+        "the passage found gives no e-mail address there"
+    assert not_of_the_asked_type("What is Jane Roe's phone number?", span_of(p, "Jane Roe"), p) == ""  # beside it
+    assert not_of_the_asked_type("Which email system does the office use?", span_of(p, "Outlook"), p) == ""
 
 
 PRICES = ("Hot drinks\nAmericano — Size: Regular; Price ex VAT: £2.25; VAT: £0.45; Price inc VAT: £2.70.\n"
@@ -200,6 +215,9 @@ def test_a_row_counted_or_a_year_column_the_table_does_not_have_is_no_answer():
         "the answer's column is 2025/26, not 2026/27"
     assert row_contradicts("What does a first permit cost in 2025/26?", span_of(fees, "£80"), fees) == ""
     assert row_contradicts("What does a first permit cost in 2025?", span_of(fees, "£80"), fees) == ""
+    # rows not all counted: "Additional children" counts on past the first
+    children = passage("Fees\nFirst child — Fee: £40.\nAdditional children — Fee: £30.")
+    assert row_contradicts("What is the fee for a second child?", span_of(children, "£30"), children) == ""
 
 
 def test_a_doer_s_column_is_named_by_its_verb_and_a_tie_keeps_the_reader_s_column():
@@ -539,6 +557,8 @@ def test_a_figure_in_words_takes_its_digits_in_brackets_and_what_it_counts():
     ("Phone your manager before 9:30 on your first day off.", "9:30", "before 9:30"),
     # a year, or a figure after other words, stays as read
     ("The hall was built by 1990 and rebuilt in 2004.", "1990", "1990"),
+    ("Revenue rose by 12.75 per cent.", "12.75 per cent", "12.75 per cent"),
+    ("The treaty was signed by 12 ambassadors.", "12 ambassadors", "12 ambassadors"),
     ("The office is at No 10 Market Street.", "10 Market Street", "10 Market Street"),
 ])
 def test_a_figure_takes_the_limit_before_it(text, answer, widened):

@@ -162,6 +162,12 @@ def test_plain_text_tables_cut_by_tabs_or_lined_up_with_spaces_read_as_rows():
     assert "Permit type" not in parsed.text and "-----" not in parsed.text
 
 
+def test_a_tab_table_with_an_empty_corner_is_a_table():
+    parsed = parse_plain("Opening times\n\n\tMonday\tTuesday\tWednesday\nPool\t07:00\t08:00\t09:00\n"
+                         "Gym\t06:00\t06:30\t07:00\n")
+    assert "Gym — Monday: 06:00; Tuesday: 06:30; Wednesday: 07:00." in parsed.text.split("\n")
+
+
 def test_plain_text_that_only_looks_like_a_table_is_kept_as_written():
     text = ("Phone:      0300 123 7788\nEmail:      parking@example.org\nOpen:       Monday to Friday\n\n"
             "The hall opens at 9.  Doors close at 5.\nBring a coat.  It gets cold in the evening.\n"

@@ -207,6 +207,9 @@ def test_an_answer_from_a_sentence_dating_the_asked_thing_another_year_does_not_
     span = _span(minutes, 0, "11 March", 5.0)
     assert "about 2025, not 2023" in mismatch("When was the AGM in 2023?", span, minutes, DocumentFacts())
     assert mismatch("When was the AGM in 2025?", span, minutes, DocumentFacts()) == ""
+    # the label names the asked year: the sentence's other year is of its story
+    final = [_passage(0, "Spain won the final, avenging the final in 1982.", "world_cup_2010.md")]
+    assert mismatch("Who won the final in 2010?", _span(final, 0, "Spain", 5.0), final, DocumentFacts()) == ""
     # a year of another thing in the sentence is no reason: the museum's, not the exhibition's
     story = [_passage(0, "The museum, opened in 1990, hosted the exhibition in March.", "history.md")]
     assert mismatch("When did the exhibition of 2024 open?", _span(story, 0, "March", 5.0), story,
@@ -342,6 +345,9 @@ def test_the_cell_the_question_names_in_any_passage_answers_for_a_best_span_of_p
     result = ReaderResult([_span(passages, 0, "28 March to 19 October 2025", 9.0), _span(passages, 1, "09:00", 3.0)])
     checked = check("When does the last ferry leave Oban on Sundays?", result, passages, DocumentFacts(), None)
     assert checked.replaced and checked.result.spans[0].text == "16:45" and checked.result.spans[0].passage_index == 1
+    other_doc = [_passage(0, prose, "intro.md"), _passage(1, table, "ferry.html")]
+    moved = check("When does the last ferry leave Oban on Sundays?", result, other_doc, DocumentFacts(), None)
+    assert moved.result.spans[0].doc_id == "ferry.html"  # cited where it is
     # two tables' rows named alike, and nothing in the question to tell them apart: the reader's span stands
     assert not check("When does the last ferry leave on Sundays?", result, passages, DocumentFacts(), None).replaced
     # a row named without its column, where the row has several: no cell is named

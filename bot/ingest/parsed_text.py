@@ -187,8 +187,8 @@ _YEAR_LABEL = re.compile(r"(?:FY\s?)?(?:19|20)\d\d(?:\s?[/–-]\s?(?:19|20)?\d\d
 
 def reads_as_header(first: Mapping[int, str], below: Sequence[Mapping[int, str]]) -> bool:
     """Whether a table's first row, unmarked, plainly holds column names (cells by column): three
-    or more short labels, none with a digit or a full stop but for years ("Measure | 2023 | 2024",
-    where the corner may be empty), over a column whose other cells hold figures, two thirds of
+    or more short labels (the corner may be empty), none with a digit or a full stop but for
+    years ("Measure | 2023 | 2024"), over a column whose other cells hold figures, two thirds of
     them at least ("Period | Monthly rent | Due date" over "$2,150.00", "$2,250.00"; a spec sheet's
     "Weight: 1.3 kg; 1.7 kg" over "Hammer function: No; Yes"). A table of names whose last column
     has a room number in one row is not enough, and two columns are left alone: "Name | Ada" over
@@ -199,7 +199,7 @@ def reads_as_header(first: Mapping[int, str], below: Sequence[Mapping[int, str]]
     names = [cell.strip() for _, cell in sorted(first.items())]
     year_columns = [column for column, cell in first.items() if _YEAR_LABEL.fullmatch(cell.strip())]
     years = [int(first[column].strip()[-4:]) for column in year_columns if first[column].strip()[-4:].isdigit()]
-    labels = names[1:] if year_columns and not names[0] else names  # "| 2023 | 2024": an empty corner
+    labels = names[1:] if not names[0] else names  # "| 2023 | 2024", "| Monday | Tuesday": an empty corner
     steps = {b - a for a, b in zip(years, years[1:])}
     in_sequence = len(years) == len(year_columns) >= 2 and steps in ({1}, {-1})  # "2023 | 2024", "2024 | 2023"
     dated = not in_sequence and any(all(re.fullmatch(r"\d{4}", row.get(column, "").strip()) for row in below)

@@ -411,7 +411,7 @@ def _footnote_marks(line) -> set[int]:
     for k, item in enumerate(items):
         text = item.get_text() if isinstance(item, LTChar) else " "
         if (text in _MARKS and item.size <= size * _MARK_SCALE and item.y0 > baseline + size * 0.15
-                and (len(word) >= 3 or word[-1:] in ".,;:)")):  # not "km²" after a short unit
+                and (len(word) >= 3 or (word and word[-1] in ".,;:)"))):  # not "km²" after a short unit, nor "10⁶"
             marks.add(k)
             continue
         word = word + text if text.isalpha() or (word and text in ".,;:)") else ""

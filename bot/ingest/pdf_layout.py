@@ -164,6 +164,7 @@ CELL_MAX_CHARS = 40
 SHORT_CELL_WORDS = 3
 SHORT_CELL_SHARE = 0.5
 MIN_ROWS = 2
+_MAX_HEADER_LINES = 3  # a header wraps onto a few lines; more bold rows are the table's own
 # Rows further apart than this many line heights are two tables (or a table and a paragraph).
 ROW_GAP_LINES = 2.5
 # Prose's small words: left at a justified column's right margin, they are no table's cells.
@@ -247,9 +248,9 @@ def _table(run: list[list[LaidLine]]) -> list[PdfTable]:
         rows.append(by_column)
     bold = [all(line.bold for line in row) for row in run]
     head = next((k for k, is_bold in enumerate(bold) if not is_bold), len(run))
-    if 2 <= head < len(run):  # a header wrapped onto two lines or more ("Weekday rate (per" / "hour)"): one row
+    if 2 <= head <= _MAX_HEADER_LINES and head < len(run):  # a header wrapped ("Weekday rate (per" / "hour)"): one row
         rows = [[[line for row in rows[:head] for line in row[k]] for k in range(len(columns))], *rows[head:]]
-    return [PdfTable(rows, 1 <= head < len(run))]
+    return [PdfTable(rows, 1 <= head <= _MAX_HEADER_LINES and head < len(run))]
 
 
 def _small_words(text: str) -> bool:

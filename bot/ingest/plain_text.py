@@ -207,7 +207,7 @@ class PlainRow:
 def _cells(line: str) -> list[tuple[int, int, str]]:
     """(start, end, text) of each cell; cut by tabs, a cell may be empty, and where it sits is not told."""
     if "\t" in line:
-        cells = [cell.strip() for cell in line.strip().split("\t")]
+        cells = [cell.strip() for cell in line.strip(" \r\n").split("\t")]  # an empty first or last cell counts
         return [(0, 0, " ".join(cell.split())) for cell in cells]
     return [(m.start(), m.end(), m.group()) for m in _CELL.finditer(line)]
 

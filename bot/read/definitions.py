@@ -22,11 +22,13 @@ _ASKS_DEFINITION = re.compile(
     r"|^\s*what\s+(?:is|are)\s+meant\s+by\s+(?P<meant>.+?)\W*$"
     r"|^\s*what\s+(?:does|do)\s+(?P<mean>.+?)\s+mean\W*$"
     r"|^\s*what\s+(?:is|are)\s+(?P<what>(?:an?\s+)?[\w'’ -]+?)\W*$", re.I)
-# The verb of a definition, between the term and what defines it.
-_DEFINING = re.compile(r"\s+(?:means|mean|is defined as|are defined as|refers to|refer to|counts as|covers|includes|"
-                       r"(?P<plain>is|are))\s+$", re.I)
+# The verb of a definition, between the term and what defines it (at the end of the words before
+# the span, their spaces stripped). "What is X?" takes only a verb that says what X is.
+_DEFINING = re.compile(r"(?<!\S)(?:(?P<says>means|mean|is defined as|are defined as|refers to|refer to)|counts as|covers|"
+                       r"includes|(?P<plain>is|are))$", re.I)
 _ARTICLE = re.compile(r"^(?:an?|the)\s+", re.I)
 _MAX_TERM_WORDS = 6
+_MAX_QUESTION_CHARS = 200
 
 
 def _stems(text: str) -> set[str]:
@@ -37,7 +39,7 @@ def defines_asked_term(question: str, span: Span, passage: Passage) -> bool:
     """Whether the span's sentence is "<the asked term> means <span>..." (or "is defined as",
     "refers to", "counts as", "covers", "includes"; "is" where the question is "What is X?" and the
     sentence's subject is X and nothing more: "A fit note is...", "The joining fee is...")."""
-    asked = _ASKS_DEFINITION.match(" ".join(question.split()))
+    asked = _ASKS_DEFINITION.match(" ".join(question.split())) if len(question) <= _MAX_QUESTION_CHARS else None
     if asked is None:
         return False
     kind = asked.lastgroup
@@ -51,13 +53,16 @@ def defines_asked_term(question: str, span: Span, passage: Passage) -> bool:
     lead = chunk.text[sentence_start:start]
     if "\n" in lead:  # the definition's own line
         lead = lead.rsplit("\n", 1)[1]
+    lead = lead.rstrip()
     verb = _DEFINING.search(lead)
-    if verb is None or (verb.group("plain") and kind != "what"):
+    if verb is None or (kind == "what" and not (verb.group("plain") or verb.group("says"))) \
+            or (kind != "what" and verb.group("plain")):
         return False
     subject = _ARTICLE.sub("", lead[:verb.start()].strip(" \t:,\"“”'‘’"))
     subject_stems = _stems(subject)
     if not term_stems <= subject_stems:
         return False
-    # "A close family member means" names the term; "is" only with the term as the whole subject.
+    # "A close family member means" names the term, a word more at most ("A close family member of
+    # yours"); "What is X?" wants X as the whole subject ("What is a loan?" is not "A student loan").
     extra = subject_stems - term_stems
-    return not extra if verb.group("plain") else len(extra) <= 1 and len(subject.split()) <= _MAX_TERM_WORDS + 2
+    return not extra if kind == "what" else len(extra) <= 1 and len(subject.split()) <= _MAX_TERM_WORDS + 2

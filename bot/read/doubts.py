@@ -2,9 +2,10 @@
 
 The reader finds the span most like an answer; it cannot tell that the documents speak of another
 year or version than the one asked about (`qualifiers.py`), of the opposite event
-(`opposite_events.py`), never name what the question asks about (`unknown_names.py`), or that the
-table row it answers from has another size or day than the one asked (`rows.row_contradicts`). Each
-check looks at the span's sentence or line in its passage; the first that finds a reason decides,
+(`opposite_events.py`), never name what the question asks about (`unknown_names.py`), that the
+table row it answers from has another size or day than the one asked (`rows.row_contradicts`), or
+that it is no e-mail address or phone number where one is asked (`extent.not_of_the_asked_type`).
+Each check looks at the span's sentence or line in its passage; the first that finds a reason decides,
 and the bot then refuses with that reason, unless the row the question names, or a lower choice of
 the reader, plainly answers for the asked year, code or event instead (`check`).
 """
@@ -16,6 +17,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from bot.ingest.chunking import sentence_spans
+from bot.read.extent import not_of_the_asked_type
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
 from bot.read.rows import cell_named_in, content_words, fills_a_named_cell, named_cell, row_contradicts
@@ -41,25 +43,45 @@ class Checked(NamedTuple):
 def check(question: str, result: ReaderResult, passages: list[Passage], facts: DocumentFacts,
           vocabulary: CorpusVocabulary | None) -> Checked:
     """Whether the reader's best span answers: not where it is about another year, version,
-    month... than the asked one, about the opposite event ("established" for "dissolved"), or the
+    month... than the asked one, about the opposite event ("established" for "dissolved"), the
     documents never name what the question is about ("the Amsterdam office" of a firm in Paris and
-    Rome) and the span's line does not answer for all the others ("Other cities").
+    Rome) and the span's line does not answer for all the others ("Other cities"), its table row is
+    not the one asked about, or it is no e-mail address or phone number where one is asked.
 
-    Where the best span is about another year, code... or the opposite event, the cell of the row
-    the question names, or else the first of the reader's next few choices that names the asked
-    one in its own sentence (or clause, for an event) and that nothing rules out, answers instead:
+    Where something stands against the best span (a name aside), the cell the question names, or
+    else (another year, code, event or type) the first of the reader's next few choices that names
+    the asked one in its own sentence (or clause, for an event; any of the asked type) and that
+    nothing rules out, answers instead:
     "When was project P35 approved?" is answered from "Project P35 was approved on 6 March 2003",
     not from the line on P34 above it; "When did the Ropewalk reopen?" from "The Ropewalk reopened
     to visitors on 6 June 2024", not from "the site stayed closed during May 2024". Where nothing
-    stands against the best span, the cell of its table the question names (by the row's label or
+    stands against the best span, the cell of a table the question names (by the row's label or
     another of its cells, and the column) answers: "Who convenes Natural Language Processing?" is
-    answered "Dr Laura Pineda", not "AIM7103", the code of that row."""
+    answered "Dr Laura Pineda", not "AIM7103", the code of that row; but where the row the question
+    names in the best span's table has another size or day than asked, nothing answers."""
     best = result.spans[0]
     kind, why = _doubt(question, best, passages, facts, vocabulary)
-    if kind == "detail":
-        cell = _named_cell_for(question, best, passages)
-        if cell is not None and not not_held(question, cell, passages, facts, vocabulary):
+    if kind == "name":  # a name no document has: no other choice has it either
+        return Checked(result, why)
+    cell = _named_cell_for(question, best, passages)
+    if not kind:  # nothing against it; but where the question names a cell of a table, that answers
+        if cell is not None and cell.passage_index == best.passage_index \
+                and (contradicted := row_contradicts(question, cell, passages[cell.passage_index])):
+            # the row the question names in the best span's table has another size, day... than
+            # asked: another row's span ("£3.10" of the large Americano for "a large flat white")
+            # answers it no better
+            return Checked(result, contradicted)
+        if cell is not None and fills_a_named_cell(question, cell, passages[cell.passage_index]) \
+                and not not_held(question, cell, passages, facts, vocabulary):
             return Checked(_put_first(result, cell), why, replaced=True)
+        return Checked(result, why)
+    # Something stands against the best span: the cell the question names answers instead, if
+    # nothing stands against it; else a lower choice, as each check allows.
+    if cell is not None and not not_held(question, cell, passages, facts, vocabulary):
+        return Checked(_put_first(result, cell), why, replaced=True)
+    if kind == "row":  # another row than the one asked about: no other row answers either
+        return Checked(result, why)
+    if kind == "detail":
         # What the best span's sentence says of the question, the other must say too: "Tern 3.2" in
         # "publish the Tern 3.2 release notes by 5 March" does not make that the end of its support.
         said = _stems(question) & _stems(_sentence_of(best, passages)[0])
@@ -70,24 +92,9 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
     elif kind == "event":
         def names_it(span: Span) -> bool:
             return names_asked_event(question, *_sentence_of(span, passages))
-    elif kind == "name":  # a name no document has: no other choice has it either
-        return Checked(result, why)
-    elif kind == "row":  # another row than the one asked about: the named one answers, if any
-        cell = _named_cell_for(question, best, passages)
-        if cell is not None and not not_held(question, cell, passages, facts, vocabulary):
-            return Checked(_put_first(result, cell), why, replaced=True)
-        return Checked(result, why)
-    else:  # nothing against it; but where the question names a cell of a table, that answers
-        cell = _named_cell_for(question, best, passages)
-        contradicted = row_contradicts(question, cell, passages[cell.passage_index]) if cell is not None else ""
-        if contradicted:
-            # the row the question names has another size, day... than asked: another row's span
-            # ("£3.10" of the large Americano for "a large flat white") answers it no better
-            return Checked(result, contradicted)
-        if cell is not None and fills_a_named_cell(question, cell, passages[cell.passage_index]) \
-                and not not_held(question, cell, passages, facts, vocabulary):
-            return Checked(_put_first(result, cell), why, replaced=True)
-        return Checked(result, why)
+    else:  # "type": any lower choice that is of the asked type (`not_held` rules out the others)
+        def names_it(span: Span) -> bool:
+            return True
     instead = _first_held(result, lambda span: span.passage_index < len(passages) and names_it(span)
                           and not not_held(question, span, passages, facts, vocabulary))
     return Checked(instead or result, why, replaced=instead is not None)
@@ -123,7 +130,8 @@ def not_held(question: str, span: Span, passages: list[Passage], facts: Document
 
 def _doubt(question: str, span: Span, passages: list[Passage], facts: DocumentFacts,
            vocabulary: CorpusVocabulary | None) -> tuple[str, str]:
-    """(which check, why) for `not_held`: "detail", "event", "name" or "row"; ("", "") when none speaks."""
+    """(which check, why) for `not_held`: "detail", "event", "name", "row" or "type"; ("", "") when none
+    speaks."""
     why = mismatch(question, span, passages, facts)
     if why:
         return "detail", why
@@ -137,6 +145,9 @@ def _doubt(question: str, span: Span, passages: list[Passage], facts: DocumentFa
     why = row_contradicts(question, span, passages[span.passage_index])
     if why:
         return "row", why
+    why = not_of_the_asked_type(question, span, passages[span.passage_index])
+    if why:
+        return "type", why
     return "", ""
 
 

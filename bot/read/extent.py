@@ -233,8 +233,8 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     kinds = _items_of_kind(question, chunk.text, start, end, sentences)
     if kinds is not None:
         return Extent([respan(best, passage, *kinds), *rest], "kind")
-    series = _whole_series(question, chunk.text, start, end, sentences)
-    if series is not None:
+    series = None if _KIND_ASKED.search(question) else _whole_series(question, chunk.text, start, end, sentences)
+    if series is not None:  # (a "What kinds of...?" question takes the items of its kind, or the reader's)
         return Extent([respan(best, passage, *series), *rest], "series")
     several = asks_for_several(question)
     if several or chunk.heading_length:
@@ -334,6 +334,29 @@ _TYPES = (
 )
 
 
+# Questions that ask for nothing but an address or number ("What is Jane Roe's email address?"; not
+# "Which email system do we use?"), of the kinds of `_TYPES`, in its order.
+_ASKS_ONLY = (
+    re.compile(r"\be-?mail(?: address)?\W*$|\be-?mail address\b", re.I),
+    re.compile(r"\b(?:web ?site|web address|url)\W*$|\b(?:web address|url)\b", re.I),
+    re.compile(r"\b(?:(?:tele)?phone|mobile|fax) (?:number|no)\b", re.I),
+)
+_KINDS = ("e-mail address", "web address", "phone number")
+
+
+def not_of_the_asked_type(question: str, span: Span, passage: Passage) -> str:
+    """Why a span cannot answer a question asking only for an e-mail address, a web address or a
+    phone number ('' when nothing shows it): the span is none, and its sentence holds none either
+    ("01632 960 102" for "What is her email address?")."""
+    chunk = passage.chunk
+    for asks, (_, looks), kind in zip(_ASKS_ONLY, _TYPES, _KINDS):
+        if asks.search(question) and not looks.search(span.text):
+            s, e = chunk.sentences_around(span.start, span.end)
+            if not looks.search(chunk.text, s - chunk.start, e - chunk.start):
+                return f"the passage found gives no {kind} there"
+    return ""
+
+
 def _of_the_asked_type(question: str, chunk: Chunk, start: int, end: int) -> tuple[int, int] | None:
     """Offsets of the e-mail address, web address or phone number in the span's sentence, where the
     question asks for one and the span is none; None otherwise."""
@@ -389,7 +412,8 @@ _BRACKETED_FIGURE = re.compile(r"[ \t]*\(\d[\d,.]*%?\)(?:[ \t\n]+(?:(?:working|b
 # fifteen" for "no more than fifteen", "14 characters" for "at least 14 characters".
 _FIGURE_START = re.compile(rf"[£$€]?\d|(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
 _COMPARISON_START = re.compile(r"(?:more|less|fewer|later)[ \t]+than\b", re.I)
-_CLOCK_TIME_START = re.compile(r"\d{1,2}(?:[:.]\d\d\b|[ \t]?(?:am|pm|a\.m\.|p\.m\.))", re.I)
+# "9:30", "5 pm", "9.30 am"; not "12.75 per cent", nor "12 ambassadors"
+_CLOCK_TIME_START = re.compile(r"\d{1,2}(?::\d\d\b|(?:\.\d\d)?[ \t]?(?:am|pm|a\.m\.|p\.m\.)(?![a-z]))", re.I)
 _NEGATION_BEFORE = re.compile(r"(?<![\w-])(?:no|not)[ \t]+$", re.I)
 _FIGURE_BOUND = re.compile(r"(?<![\w-])(?:(?:no|not)[ \t]+)?(?:up[ \t]+to|at[ \t]+(?:least|most)|"
                            r"(?:more|less|fewer)[ \t]+than|an?[ \t]+(?:maximum|minimum)[ \t]+of)[ \t]+$", re.I)
@@ -624,12 +648,16 @@ def _items_of_kind(question: str, text: str, start: int, end: int,
 _SERIES_LEAD = re.compile(r".*\b(?:for|to|in|of|on|by|with|from|including|such as|are|is|were|was|has|have|"
                           r"(?:include|cover|offer|provide|require|need|accept|support|contain|list|use)s?)"
                           r"\s+(?:the\s+|an?\s+)?|.*:\s*", re.I | re.S)
-_COUNT_ASKED = re.compile(r"\b(?:two|three|four|five|six|\d+)\b", re.I)
+_COUNT_ASKED = re.compile(r"\b(?:two|three|four|five|six|\d)\b", re.I)  # "Which two...", "Name 3..."; not a year
 _MAX_SERIES_ITEM_WORDS = 6
 _MAX_SHORT_SERIES_WORDS = 3  # "red, white and blue": a series of three written with one comma is of short items
 # A part that starts like this is a clause or an example, not the series' next item.
+# A sentence that opens with a phrase set off by a comma ("In 1850, ...", "According to the census, ...").
+_OPENING_PHRASE = re.compile(r"\s*(?:in|on|at|by|for|from|after|before|during|since|according|under|as|when|while|"
+                             r"although|if|because|in addition|however|today|now)\b[^,.;]*,", re.I)
 _NO_ITEM_START = re.compile(r"\s*(?:such as|including|e\.g\.|for example|where|which|who|whom|whose|that|when|while|"
-                            r"whereas|although|because|if|as|so|but|[a-z]+ing\s+\w+\s+\w+)", re.I)  # "relying on strategy"
+                            r"whereas|although|because|if|as|so|but|also|then|later|[a-z]+ing\s+\w+\s+\w+)",
+                            re.I)  # "relying on strategy"
 _MAX_SERIES_LAST_WORDS = 16  # the last item may say more: "and every system that can be reached from outside"
 
 
@@ -639,33 +667,48 @@ def _whole_series(question: str, text: str, start: int, end: int,
     system that can be reached from outside the corporate network"), for a question asking for
     several things ("Which systems require MFA?") answered with some of its items; None where the
     sentence holds no such series (three items at least, short ones, the last after "and" or
-    "or"), the span lies outside it or takes it whole, or the question asks for a number of them."""
+    "or", the first after a word that leads into it), the span lies outside it or takes it whole,
+    or the question asks for a number of them."""
     if _plural_asked(question) is None or _COUNT_ASKED.search(question):
         return None
     sentence = next(((s, e) for s, e in sentences if s <= start < e and end <= e), None)
-    if sentence is None:
+    if sentence is None or _OPENING_PHRASE.match(text, sentence[0]):  # "In 1850, he visited Paris, ..."
         return None
     items = _comma_items(text, *sentence)
-    if len(items) < 2 or not re.search(r"\s(?:and|or)\s", text[items[-1][0]:items[-1][1]]):
+    last_said = text[sentence[0]:items[-1][1]].rsplit(",", 1)[-1]  # with its "and": "cycling, running, and swimming"
+    joined = re.search(r"(?:^|\s)(and|or)\s", last_said)
+    if len(items) < 2 or joined is None:
         return None
     lead = _SERIES_LEAD.match(text, items[0][0], items[0][1])  # a sentence's own clauses follow none
     if lead is None:
         return None
     first_start = lead.end()
     series = (first_start, items[-1][1])
-    last = text[items[-1][0]:items[-1][1]]
-    before_last, _, after_last = re.split(r"\s(and|or)\s", last, maxsplit=1)
+    before_last, after_last = last_said[:joined.start()], last_said[joined.end():]
     parts = [text[first_start:items[0][1]], *(text[s:e] for s, e in items[1:-1]), before_last, after_last]
     words = [len(part.split()) for part in parts[:-1]]
     if (max(words) > (_MAX_SERIES_ITEM_WORDS if len(items) > 2 else _MAX_SHORT_SERIES_WORDS)
             or len(after_last.split()) > _MAX_SERIES_LAST_WORDS
-            or any(_NO_ITEM_START.match(part) for part in parts[1:])
+            or any(_NO_ITEM_START.match(part) for part in parts[1:] if part.strip())
             or first_start >= items[0][1] or start < series[0] or (start, end) == series
-            or re.search(r"\s(?:and|or)\s", text[start:end])):  # the reader chose a series of its own
+            or re.search(r"\s(?:and|or)\s", text[start:end])  # the reader chose a series of its own
+            or re.search(r"\s[–—]\s|\(", after_last)  # an aside: the sentence goes on
+            or not _whole_items(text, start, end, [(first_start, items[0][1]), *items[1:]])):
         return None
     if start < items[0][1]:  # "change cultural traditions": the first item as the reader began it
         series = (start, series[1])
     return series
+
+
+def _whole_items(text: str, start: int, end: int, items: list[tuple[int, int]]) -> bool:
+    """Whether start..end begins where an item does (its article aside) and ends where one does:
+    the reader chose items ("HR portal, Expensa"), not a word inside one ("defensins" of
+    "antimicrobial peptides called defensins")."""
+    starts = {s + len(m.group()) if (m := re.match(r"(?:the|an?)\s+", text[s:e], re.I)) else s for s, e in items}
+    starts |= {s for s, _ in items}
+    ends = {e for _, e in items} | {s + len(part) for s, e in items
+                                    for part in re.split(r"\s(?:and|or)\s", text[s:e])[:1]}
+    return start in starts and end in ends
 
 
 def _comma_items(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -442,8 +442,8 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
     passage not the asked one ("the 2022 leave policy" asked of "Leave policy 2023"), or the span's
     sentence names another version, or another code of the same letters ("P1" for "P4"), and
     neither it nor the label the asked one (the span itself aside: "SHA-256" answers "What
-    replaced SHA-1?"), or another dated month ("the outage of 12 February" for "the outage on 3
-    March")."""
+    replaced SHA-1?"), or dates the asked thing another month or year ("the outage of 12 February"
+    for "the outage on 3 March", "the AGM in 2025" for "the AGM in 2023"), the label not the asked one."""
     asked = [q for q in question_qualifiers(question) if q.kind in CHECKED_KINDS]
     if not asked:
         return ""
@@ -482,7 +482,10 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
             # a year's thing comes before it ("the AGM in 2023"), a month's on either side
             things = {q: _dated_things(question, q.shown) if kind == "year" else _neighbours(question)[q]
                       for q in wanted}
-            if wanted and named and not any(q.term in sentence_terms for q in wanted) \
+            # "the final in 2010" under "2010 World Cup" is its own (notes dated 5 March still tell of
+            # an outage of 12 February)
+            label_terms = context_terms(label) if kind == "year" else set()
+            if wanted and named and not any(q.term in sentence_terms or q.term in label_terms for q in wanted) \
                     and any(_dated_things(sentence, shown) & things[q] for q in wanted for shown in named.values()):
                 return _unlike("the answer's sentence", named, wanted)
             continue
@@ -532,11 +535,11 @@ def _sentence_around(span: Span, chunk: Chunk) -> str:
             + chunk.text[span.end - chunk.start: end - chunk.start])
 
 
-def _dated_things(text: str, month: str) -> frozenset[str]:
-    """The stems of the word a date in `month` follows in `text` ("outage" of "the outage of 12
-    February"), a day, a preposition and an article between them aside."""
+def _dated_things(text: str, when: str) -> frozenset[str]:
+    """The stems of the word a month or a year `when` follows in `text` ("outage" of "the outage of
+    12 February", "AGM" of "the AGM in 2025"), a day, a preposition and an article between them aside."""
     things = set()
-    for m in re.finditer(rf"\b{re.escape(month)}\b", text):
+    for m in re.finditer(rf"\b{re.escape(when)}\b", text):
         before = [w for w in _WORD.findall(text[max(0, m.start() - 60):m.start()]) if w.lower() not in STOP_WORDS]
         if before:
             things.add(_stem(before[-1]))

@@ -24,7 +24,7 @@ def content_words(text: str) -> set[str]:
     return {w for w in WORD.findall(text.lower()) if w not in STOP_WORDS}
 
 
-_ASIDE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+_ASIDE = re.compile(r"[(\[][^()\[\]]*[)\]]")
 
 
 def label_words(label: str) -> set[str]:
@@ -246,11 +246,13 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
             lead = lines[group.start - 1] if group.start > 0 else passage.chunk.section
             found += [(len(content_words(lead) & asked), k, *cell) for cell in dict.fromkeys(cells) if cell is not None]
             i = group.stop
-    found.sort(reverse=True)
+    # One cell of a document read twice (chunks overlap) is one cell.
+    by_place = {(passages[k].chunk.doc_id, passages[k].chunk.start + s): (score, k, s, e) for score, k, s, e in found}
+    found = sorted(by_place.values(), reverse=True)
     if not found or (len(found) > 1 and found[0][0] == found[1][0]):
         return None
     _, k, start, end = found[0]
-    return replace(respan(like, passages[k], start, end), passage_index=k)
+    return replace(respan(like, passages[k], start, end), passage_index=k, doc_id=passages[k].chunk.doc_id)
 
 
 def _cell_of_named_line(question: str, lines: Lines, i: int) -> tuple[int, int] | None:
@@ -286,9 +288,9 @@ def row_contradicts(question: str, span: Span, passage: Passage) -> str:
     asked = content_words(question)
     # "the sixth sailing" of a table whose rows are the First to the Fourth and the Last
     counted = [w for w in ORDINALS if w in asked]
-    labels = [_label(lines[j])[0].lower() for j in group]
-    row_counts = {w for label in labels for w in ORDINALS if re.search(rf"\b{w}\b", label)}
-    if len(counted) == 1 and row_counts and counted[0] not in row_counts:
+    firsts = [(_label(lines[j])[0].lower().split() or [""])[0] for j in group]
+    if len(counted) == 1 and all(w in ORDINALS or w in ("last", "final") for w in firsts) \
+            and counted[0] not in firsts:  # every row counted: "Additional children" would count on
         return f"no row of the table is the {counted[0]}"
     own = {name: lines[i][s:e] for s, e, name in row[1]}
     # "the first permit in 2026/27" answered from the 2023/24 column of a table with none for it
@@ -342,6 +344,7 @@ def _named_column(question: str, columns: list[str]) -> str | None:
 
 
 _DAY_RANGE = re.compile(rf"({'|'.join(WEEKDAYS)})s?\s+(?:to|-|–|until)\s+({'|'.join(WEEKDAYS)})s?", re.I)
+_MAX_COLUMN_CHARS = 40
 _SERIES_COLUMN = re.compile(r"(?P<series>[A-Za-z][\w ]*?)\s+(?P<number>\d{1,2})")
 
 
@@ -351,7 +354,7 @@ def _day_column(said: set[str], columns: list[str]) -> str | None:
     if len(days) != 1:
         return None
     asked = WEEKDAYS.index(days[0])
-    holding = [name for name in columns if (m := _DAY_RANGE.fullmatch(name.strip()))
+    holding = [name for name in columns if len(name) <= _MAX_COLUMN_CHARS and (m := _DAY_RANGE.fullmatch(name.strip()))
                and WEEKDAYS.index(m.group(1).lower()) <= asked <= WEEKDAYS.index(m.group(2).lower())]
     return holding[0] if len(holding) == 1 else None
 
@@ -361,7 +364,7 @@ def _counted_column(question: str, said: set[str], columns: list[str]) -> str | 
     that "the first", "the second"... or "the last" of the question counts to."""
     counts = [w for w in (*ORDINALS, "last") if w in said]
     numbered = [(m.group("series").lower(), int(m.group("number")), name) for name in columns
-                if (m := _SERIES_COLUMN.fullmatch(name.strip()))]
+                if len(name) <= _MAX_COLUMN_CHARS and (m := _SERIES_COLUMN.fullmatch(name.strip()))]
     if len(counts) != 1 or len(numbered) < 2 or len(numbered) < len(columns) - 1 \
             or len({series for series, _, _ in numbered}) != 1:
         return None
@@ -378,7 +381,7 @@ def _counted_column(question: str, said: set[str], columns: list[str]) -> str | 
 # A column's word, and the words a question says it in: price lists' "ex VAT" and "inc VAT", and
 # the price a question asks for with "how much".
 _EXCLUDING = {"excluding", "before", "without", "exclusive", "net"}
-_INCLUDING = {"including", "inclusive", "with", "incl", "inc"}
+_INCLUDING = {"including", "inclusive", "incl", "inc"}
 _COLUMN_WORDS_SAID = {"ex": _EXCLUDING, "exc": _EXCLUDING, "excl": _EXCLUDING, "excluding": _EXCLUDING,
                       "inc": _INCLUDING, "incl": _INCLUDING, "including": _INCLUDING,
                       "price": {"much", "cost", "costs", "pay", "charge"}, "cost": {"much", "price", "pay", "charge"}}

@@ -2,14 +2,14 @@
 
 "When does the lease on the Amsterdam office end?" asked of documents that never say
 "Amsterdam" cannot be answered from them, however sure the reader is of some other office's date.
-A name counts as known when any of its words is a word of the corpus (BM25's vocabulary: title,
-section and text of every chunk; and the documents' file names), its last word among them, so
-"Cam Newton" is known to documents that say "Newton" and "Voltra Ultra" not to documents on the
-Voltra Lite and the Voltra Max (though not by a word that only says what kind of organisation it
-is: "Oscorp Industries" is not known to documents on "Stark Industries"), and so is "Wi-Fi" to
-"WiFi" and "Helpdesk" to "help desk". Words compare by their stems without accents, and a word of
-five or more letters also matches a corpus word one typing slip away ("Univeristy" is not refused for a misspelling of a word the documents
-do have, "Chemstry" finds "chemistry").
+A name counts as known when its last word is a word of the corpus (BM25's vocabulary: title,
+section and text of every chunk; and the documents' file names): "Cam Newton" is known to
+documents that say "Newton", and "Voltra Ultra" is not to documents on the Voltra Lite and the
+Voltra Max. A word that only says what kind of organisation a name is does not count ("Oscorp
+Industries" is not known to documents on "Stark Industries"); "Wi-Fi" is known to "WiFi" and
+"Helpdesk" to "help desk". Words compare by their stems without accents, and a word of five or
+more letters also matches a corpus word one typing slip away ("Univeristy" is not refused for a
+misspelling of a word the documents do have, "Chemstry" finds "chemistry").
 
 A code or a numbered version ("the RX-250", "firmware 2.2", "week 13") must be named as such
 somewhere: documents on the RX-200 and the RX-300 have words of "RX-250", and a table of their
@@ -146,8 +146,8 @@ def answers_for_the_rest(line: str) -> bool:
 
 def unknown_name(question: str, vocabulary: CorpusVocabulary) -> str:
     """The first code or version in `question` that the corpus never names, else the first name
-    (capitalised words in a row, as the details check finds them) of which it has no word, as the
-    question writes it; "" when there is none."""
+    (capitalised words in a row, as the details check finds them) it does not know (`_known`), as
+    the question writes it; "" when there is none."""
     qualifiers = question_qualifiers(question)
     for q in qualifiers:
         if q.kind in ("code", "version") and q.term not in vocabulary.details:
@@ -178,14 +178,12 @@ def unknown_name(question: str, vocabulary: CorpusVocabulary) -> str:
 
 
 def _known(parts: list[str], vocabulary: CorpusVocabulary) -> bool:
-    """Whether the corpus has a word of the name: one of its parts, the parts written as one word
-    ("Wi-Fi" for "WiFi", "Health Care" for "healthcare"), or a part written as two ("Helpdesk" for
-    "help desk", "WiFi" for "Wi-Fi"). A name's last word must be among them: it says which one of
-    a family ("the Voltra Ultra" of documents on the Voltra Lite and the Voltra Pro), where a
-    first word may be left out ("Cam Newton" of documents on "Newton")."""
-    if len(parts) > 1 and not vocabulary.knows("".join(parts)) and not _part_known(parts[-1], vocabulary):
-        return False
-    return any(_part_known(p, vocabulary) for p in parts) or (len(parts) > 1 and vocabulary.knows("".join(parts)))
+    """Whether the corpus knows the name: has its last word, or that word written as two
+    ("Helpdesk" for "help desk", "WiFi" for "Wi-Fi"), or all its parts written as one word ("Wi-Fi"
+    for "WiFi", "Health Care" for "healthcare"). The last word says which one of a family ("the
+    Voltra Ultra" of documents on the Voltra Lite and the Voltra Pro), where a first word may be
+    left out ("Cam Newton" of documents on "Newton")."""
+    return _part_known(parts[-1], vocabulary) or (len(parts) > 1 and vocabulary.knows("".join(parts)))
 
 
 def _part_known(part: str, vocabulary: CorpusVocabulary) -> bool:
