@@ -54,19 +54,35 @@ def opposite_event(question: str, sentence: str, answer: tuple[int, int] | None 
     one side of a pair of opposite events, and the sentence names the other side and not the asked
     one ("the passage says established, not dissolved"). With `answer` (the answer's offsets in the
     sentence), the answer's own clause decides where it names an event of the pair: "The lease
-    commences on 1 June and terminates on 31 May" answers "When does it start?" with 1 June."""
+    commences on 1 June and terminates on 31 May" answers "When does it start?" with 1 June. So
+    does a time the question sets against an event and the sentence another ("after probation" of
+    "During probation, the notice period is one week")."""
     for side, opposite in _asked_sides(question):
         found = _said(sentence, answer, side | opposite)
         if not found & side and found & opposite:
             return f"the passage says {_first(sentence, opposite)}, not {_first(question, side)}"
+    for when, thing in _TIMED.findall(question):
+        other = _TIMED_AGAINST.get(when.lower(), "")
+        said = re.search(rf"\b({other})\s+{_OWNER}{re.escape(thing)}\b", sentence, re.I)
+        if said and not re.search(rf"\b{when}\s+{_OWNER}{re.escape(thing)}\b", sentence, re.I):
+            return f"the passage says {said.group(1).lower()} {thing}, not {when.lower()} {thing}"
     return ""
+
+
+# A time set against an event ("after probation", "before the move"), and those it is not.
+_OWNER = r"(?:(?:the|your|my|their|his|her|its)\s+)?"
+_TIMED = re.compile(rf"\b(before|during|after)\s+{_OWNER}([a-z]{{4,}})\b", re.I)
+_TIMED_AGAINST = {"before": "during|after", "during": "before|after", "after": "before|during"}
 
 
 def names_asked_event(question: str, sentence: str, answer: tuple[int, int]) -> bool:
     """Whether the answer's own phrase or clause in `sentence` names the event the question asks
     about, of one of the pairs: "6 June 2024" in "The Ropewalk reopened on 6 June 2024" for "When
-    did the Ropewalk reopen?"."""
-    return any(_said(sentence, answer, side | opposite) & side for side, opposite in _asked_sides(question))
+    did the Ropewalk reopen?"; or the sentence the time asked ("After probation, it is one month")."""
+    if any(_said(sentence, answer, side | opposite) & side for side, opposite in _asked_sides(question)):
+        return True
+    return any(re.search(rf"\b{when}\s+{_OWNER}{re.escape(thing)}\b", sentence, re.I)
+               for when, thing in _TIMED.findall(question))
 
 
 def _asked_sides(question: str) -> list[tuple[frozenset[str], frozenset[str]]]:
