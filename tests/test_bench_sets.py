@@ -9,7 +9,8 @@ from bot.evaluation.data import load_dataset
 from bot.ingest.corpus import load_document
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-SETS = [BENCH / "lookalike", BENCH / "long_answers" / "dev", BENCH / "long_answers" / "heldout"]
+SETS = [BENCH / "lookalike", BENCH / "long_answers" / "dev", BENCH / "long_answers" / "heldout", BENCH / "tables",
+        BENCH / "policies"]
 
 
 def _flat(text: str) -> str:
