@@ -167,6 +167,8 @@ def test_a_question_asking_only_for_an_address_or_number_is_not_answered_with_so
         "the passage found gives no e-mail address there"
     assert not_of_the_asked_type("What is Jane Roe's phone number?", span_of(p, "Jane Roe"), p) == ""  # beside it
     assert not_of_the_asked_type("Which email system does the office use?", span_of(p, "Outlook"), p) == ""
+    assert not_of_the_asked_type("What should I do with a suspicious email?", span_of(p, "Outlook"), p) == ""
+    assert not_of_the_asked_type("Can I use my phone for work email?", span_of(p, "Outlook"), p) == ""
 
 
 PRICES = ("Hot drinks\nAmericano — Size: Regular; Price ex VAT: £2.25; VAT: £0.45; Price inc VAT: £2.70.\n"
@@ -218,6 +220,9 @@ def test_a_row_counted_or_a_year_column_the_table_does_not_have_is_no_answer():
     # rows not all counted: "Additional children" counts on past the first
     children = passage("Fees\nFirst child — Fee: £40.\nAdditional children — Fee: £30.")
     assert row_contradicts("What is the fee for a second child?", span_of(children, "£30"), children) == ""
+    permits = passage("Fees\nFirst permit — Fee: £80.\nSecond permit — Fee: £140.\nVisitor permit — Fee: £15.")
+    assert row_contradicts("How much is a fourth permit?", span_of(permits, "£80"), permits) == \
+        "no row of the table is the fourth"
 
 
 def test_a_doer_s_column_is_named_by_its_verb_and_a_tie_keeps_the_reader_s_column():

@@ -336,9 +336,9 @@ _TYPES = (
 
 # Questions that ask for nothing but an address or number ("What is Jane Roe's email address?"; not
 # "Which email system do we use?"), of the kinds of `_TYPES`, in its order.
-_ASKS_ONLY = (
-    re.compile(r"\be-?mail(?: address)?\W*$|\be-?mail address\b", re.I),
-    re.compile(r"\b(?:web ?site|web address|url)\W*$|\b(?:web address|url)\b", re.I),
+_ASKS_ONLY = (  # "What is Jane's email?"; not "What should I do with a suspicious email?"
+    re.compile(r"\be-?mail address\b|^\W*what(?:['’]s|\s+is|\s+was)\b.*\be-?mail\W*$", re.I),
+    re.compile(r"\b(?:web address|url)\b|^\W*what(?:['’]s|\s+is|\s+was)\b.*\bweb ?site\W*$", re.I),
     re.compile(r"\b(?:(?:tele)?phone|mobile|fax) (?:number|no)\b", re.I),
 )
 _KINDS = ("e-mail address", "web address", "phone number")

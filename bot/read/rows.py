@@ -268,6 +268,8 @@ def _cell_of_named_line(question: str, lines: Lines, i: int) -> tuple[int, int] 
     return next(((line_start + s, line_start + e) for s, e, name in cells if name == column), None)
 
 
+# Rows that count on past the last one named: "Additional children", "Each further permit".
+_COUNTS_ON = frozenset({"additional", "further", "subsequent", "each", "every", "other", "extra", "more"})
 _MAX_CELL_WORDS = 3  # a cell the question names by its words: a size, a day, a kind ("Large", "Every day")
 
 
@@ -289,8 +291,8 @@ def row_contradicts(question: str, span: Span, passage: Passage) -> str:
     # "the sixth sailing" of a table whose rows are the First to the Fourth and the Last
     counted = [w for w in ORDINALS if w in asked]
     firsts = [(_label(lines[j])[0].lower().split() or [""])[0] for j in group]
-    if len(counted) == 1 and all(w in ORDINALS or w in ("last", "final") for w in firsts) \
-            and counted[0] not in firsts:  # every row counted: "Additional children" would count on
+    if (len(counted) == 1 and sum(w in ORDINALS or w in ("last", "final") for w in firsts) >= 2
+            and counted[0] not in firsts and not _COUNTS_ON & set(firsts)):
         return f"no row of the table is the {counted[0]}"
     own = {name: lines[i][s:e] for s, e, name in row[1]}
     # "the first permit in 2026/27" answered from the 2023/24 column of a table with none for it
