@@ -27,6 +27,7 @@ def vocabulary():
     "Where is the Univeristy of Chicago?",            # a typing slip (two letters swapped)
     "Who won the prize in Chemstry?",                 # a typing slip (a letter left out)
     "What does the office do in June?",               # capitalised calendar words are no names
+    "Is the Paris office open on a Tuesday?",         # nor days the text may hold in a range
     "From which mission on were DSMs awarded?",       # acronyms are not checked, plurals neither
 ])
 def test_names_the_documents_have_are_known(vocabulary, question):

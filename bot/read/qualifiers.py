@@ -240,7 +240,8 @@ def question_qualifiers(question: str) -> tuple[Qualifier, ...]:
         if low in _MONTH_OF and word[0].isupper() and (low != "may" or n > 0):  # not "May I ...", "to march"
             add("month", _MONTH_OF[low], m.start(), m.end())
         elif (n > 0 and word[0].isupper() and not word.isupper() and len(word) > 2
-              and low not in _GENERIC and low not in STOP_WORDS):
+              and low not in _GENERIC and low not in STOP_WORDS
+              and low.removesuffix("s") not in WEEKDAYS):  # "on a Tuesday" of "Monday to Friday": no name
             add("name", _stem(word), m.start(), m.end())
     return tuple(found.values())
 
