@@ -14,7 +14,8 @@ place of its subject, year or month ("And in the Paris office?": that phrase; "A
 both); a common noun phrase or a version does so for the words after the last question's last
 preposition ("What about the banana bread?", "And in 2.2.0?"); another thing of common words,
 said with an article, does so in place of the last question's subject ("And the carrot cake?",
-"And a large one?"). "When?" or "Where?" alone asks
+"And a large one?"); "And their email?" asks for another detail of the same one, and "What about
+including VAT?" adds a condition. "When?" or "Where?" alone asks
 a question for a time or a place again with that word ("Where is the AGM held?" -> "When is the AGM
 held?"). A follow-up of a follow-up leans on the earlier question as it was resolved.
 """
@@ -358,18 +359,69 @@ def _thing_in_its_place(question: str, last: str, subject: str) -> tuple[str, st
     # a name keeps its describing words before it: "a large Americano"
     described = "" if subject[:1].islower() else r"(?:[a-z][\w'’-]*\s+){0,3}?"
     said = re.search(rf"\b(?:the|an|a)\s+{described}{spaced}\b", last, re.I if not described else 0)
-    if said is None:
-        return "", ""
+    if said is None or re.search(rf"\b(?:{'|'.join(_PREPOSITIONS)})\s+$", last[:said.start()], re.I):
+        return "", ""  # "at the leisure centre": a place the question was asked in, not its subject
     if one:
-        thing = " ".join([*phrase[:-1], words[-1] if subject[:1].islower() else subject])
+        # the new words in place of the first ones: "the family one" of "the student annual
+        # membership" is the family annual membership
+        described_as = last[said.start():said.end()].split()[1:-1] if described else words[:-1]
+        kept = described_as[len(phrase) - 1:]
+        thing = " ".join([*phrase[:-1], *kept, words[-1] if subject[:1].islower() else subject])
         end = said.end()
     else:
         thing = " ".join(phrase)
         # "the summer term" for "the spring term" of "the spring term end": up to the same noun
         head = next((k for k, w in enumerate(words) if w.lower() == phrase[-1].lower()), len(words) - 1)
         end = re.search(rf"\b{re.escape(words[head])}\b", last[said.start():], re.I).end() + said.start()
+        if head == len(words) - 1:  # "a pot of tea": the thing it is of goes too
+            # "a cup of hot chocolate?"; but "a pot of tea cost?" after "What does": its verb stays
+            verb_last = re.match(r"\W*\w+\s+(?:does|do|did|can|could|will|would|should|must)\b", last, re.I)
+            of = (None if verb_last else
+                  re.match(r"\s+of\s+(?:[a-z][\w'’-]*\s+){0,2}[a-z][\w'’-]*(?=[?!.]*\s*$)", last[end:])) \
+                or re.match(r"\s+of\s+[a-z][\w'’-]*", last[end:])
+            end += of.end() if of else 0
     asked = f"{last[:said.start()]}{m.group('article')} {thing}{last[end:]}"
     return thing, asked[:1].upper() + asked[1:]
+
+
+# "And their email?": another detail of the one the last question asked about.
+_OTHER_DETAIL = re.compile(r"^\s*(?i:and|and what about|what about|how about)\s+(?i:his|her|its|their)\s+"
+                           r"(?P<detail>[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,3})[?!.\s]*$")
+# "What is the phone number of the Parking Services team?", "What is Gareth Lewis's email?"
+_DETAIL_OF = re.compile(r"^(?P<lead>\s*what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?)"
+                        r"(?P<detail>[a-z][\w'’ -]*?)\s+of\s+(?P<owner>.+?)(?P<end>[?!.]*\s*)$", re.I)
+_DETAIL_OF_OWNER = re.compile(r"^(?P<lead>\s*what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+)(?P<owner>.+?['’]s?)\s+"
+                              r"(?P<detail>[a-z][\w'’ -]*?)(?P<end>[?!.]*\s*)$", re.I)
+# "What about including VAT?", "And with oat milk?": the last question with that condition.
+_CONDITION = re.compile(r"^\s*(?i:and|and what about|what about|how about)\s+"
+                        r"(?P<condition>(?i:including|excluding|with|without|inc|ex)\s+[^?!]{1,40}?)[?!.\s]*$")
+
+
+def _attribute_in_its_place(question: str, last: str) -> str:
+    """`last` asked for another detail of the same one: "And their email?" after "What is the
+    phone number of the Parking Services team?" asks "What is the email of the Parking Services
+    team?"; after "What is Gareth Lewis's phone number?", "What is Gareth Lewis's email?". ''
+    where the follow-up or `last` is not of that shape."""
+    m = _OTHER_DETAIL.match(question)
+    if m is None:
+        return ""
+    asked = _DETAIL_OF.match(last) or _DETAIL_OF_OWNER.match(last)
+    if asked is None:
+        return ""
+    detail = m.group("detail")
+    if asked.re is _DETAIL_OF:
+        return f"{asked.group('lead')}{detail} of {asked.group('owner')}{asked.group('end')}"
+    return f"{asked.group('lead')}{asked.group('owner')} {detail}{asked.group('end')}"
+
+
+def _with_condition(question: str, last: str) -> str:
+    """`last` with the condition a follow-up adds: "What about including VAT?" after "How much is a
+    large cappuccino?" asks "How much is a large cappuccino including VAT?" ('' otherwise)."""
+    m = _CONDITION.match(question)
+    if m is None or re.search(rf"\b{m.group('condition').split()[0]}\b", last, re.I):
+        return ""  # "And with a dog?" after "... with a cat?": that one swapped instead
+    body = last.rstrip().rstrip("?!.")
+    return f"{body} {m.group('condition').strip()}{last.rstrip()[len(body):] or '?'}"
 
 
 def _pronouns_of(question: str) -> re.Pattern[str]:
@@ -474,6 +526,9 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     if len(previous) > 1 and is_follow_up(last):  # "When was it automated?" after "When was it built?"
         chained = resolve(last, previous[:-1])
         last, carried = chained.reader_question, chained.subject
+    again = _attribute_in_its_place(question, last) or _with_condition(question, last)
+    if again:  # "And their email?", "What about including VAT?"
+        return ResolvedQuestion(again, again, subject_of(last))
     name, stands_for = answered_name(Turn(last, last_turn.answer))  # "And in 2024/25?" asked a "who" again
     pronouns = {w.lower() for w in _pronouns_of(question).findall(question)} & stands_for
     subject = name if pronouns else (carried or subject_of(last))

@@ -276,8 +276,17 @@ def test_when_or_where_alone_asks_the_last_time_or_place_question_again_with_tha
     ("When does the spring term end?", "And the summer term?", "When does the summer term end?"),  # "end" stays
     ("How much is a regular cappuccino?", "And a large one?", "How much is a large cappuccino?"),
     ("How much is a large Americano?", "What about a regular one?", "How much is a regular Americano?"),
-    # a name has a subject of its own
+    ("What does a pot of tea cost?", "And a croissant?", "What does a croissant cost?"),
+    ("How much is a cup of hot chocolate?", "And a scone?", "How much is a scone?"),
+    # another detail of the same one, or a condition added
+    ("What is the phone number of the Parking Services team?", "And their email?",
+     "What is the email of the Parking Services team?"),
+    ("What is Gareth Lewis's email?", "And his phone number?", "What is Gareth Lewis's phone number?"),
+    ("How much is a large cappuccino?", "What about including VAT?", "How much is a large cappuccino including VAT?"),
+    # a name has a subject of its own; a place the question was asked in is no subject
     ("What is the hotel limit in London?", "And the Meal Allowance?", "And the Meal Allowance?"),
+    ("How much is adult membership at the leisure centre?", "And the joining fee?",
+     "And the joining fee? (leisure centre)"),
 ])
 def test_and_the_carrot_cake_asks_the_last_question_of_another_thing(last, follow_up, asked):
     from bot.conversation import Turn
@@ -290,7 +299,7 @@ def test_a_follow_up_after_one_about_another_thing_is_about_that_thing():
 
     chain = [Turn("How much is the student annual membership?", "£249"), Turn("And the family one?", "£825")]
     assert resolve("How many children does it cover?", chain).reader_question \
-        == "How many children does the family membership cover?"
+        == "How many children does the family annual membership cover?"
     zones = [Turn("What are the permit hours in Zone A?", "08:00 to 18:30")]
     assert resolve("And in Zone D?", zones).reader_question == "What are the permit hours in Zone D?"
     ferries = [Turn("When does the last ferry leave on weekdays?", "19:05")]
