@@ -359,7 +359,7 @@ def _thing_in_its_place(question: str, last: str, subject: str) -> tuple[str, st
     # a name keeps its describing words before it: "a large Americano"
     described = "" if subject[:1].islower() else r"(?:[a-z][\w'’-]*\s+){0,3}?"
     said = re.search(rf"\b(?:the|an|a)\s+{described}{spaced}\b", last, re.I if not described else 0)
-    if said is None or re.search(rf"\b(?:{'|'.join(_PREPOSITIONS)})\s+$", last[:said.start()], re.I):
+    if said is None or re.search(r"\b(?:at|in|on|near|from|within|inside|outside)\s+$", last[:said.start()], re.I):
         return "", ""  # "at the leisure centre": a place the question was asked in, not its subject
     if one:
         # the new words in place of the first ones: "the family one" of "the student annual

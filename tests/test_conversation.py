@@ -276,6 +276,7 @@ def test_when_or_where_alone_asks_the_last_time_or_place_question_again_with_tha
     ("When does the spring term end?", "And the summer term?", "When does the summer term end?"),  # "end" stays
     ("How much is a regular cappuccino?", "And a large one?", "How much is a large cappuccino?"),
     ("How much is a large Americano?", "What about a regular one?", "How much is a regular Americano?"),
+    ("What is the price of a large Americano?", "And a regular one?", "What is the price of a regular Americano?"),
     ("What does a pot of tea cost?", "And a croissant?", "What does a croissant cost?"),
     ("How much is a cup of hot chocolate?", "And a scone?", "How much is a scone?"),
     # another detail of the same one, or a condition added

@@ -198,6 +198,10 @@ def test_a_column_of_days_holds_the_asked_day_and_a_numbered_series_is_counted()
                "Last — Monday to Friday: 19:05; Saturday: 18:15; Sunday: 17:50.")
     p = passage(ferries, section="Departures")
     assert answer_of("When does the last ferry leave on a Tuesday?", [span_of(p, "18:15")], [p])[0].text == "19:05"
+    assert answer_of("When does the last ferry leave on weekdays?", [span_of(p, "18:15")], [p])[0].text == "19:05"
+    zones = passage("Zones\nA — Days: Monday to Saturday; Hours: 08:00 to 18:30.\nB — Days: Every day; Hours: 09:00 to 17:00.")
+    assert answer_of("What are the permit hours in Zone B?", [span_of(zones, "Monday to Saturday")], [zones])[0].text \
+        == "09:00 to 17:00"
     buses = ("Weekday departures\nTown Centre — Bus 1: 06:40; Bus 2: 08:15; Bus 3: 11:30.\n"
              "Hillside Hospital — Bus 1: 07:10; Bus 2: 08:55; Bus 3: 12:00.")
     q = passage(buses, section="Weekday departures")

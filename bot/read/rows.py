@@ -128,10 +128,20 @@ def _named_line(question: str, lines: Lines, group: range) -> int | None:
     alike."""
     asked = content_words(question)
     named = sorted(((len(words), len(content_words(lines[i]) & asked), i) for i in group
-                    if (words := label_words(_label(lines[i])[0])) and words <= asked), reverse=True)
+                    if (words := _label_named(_label(lines[i])[0], question, asked))), reverse=True)
     if not named or (len(named) > 1 and named[0][:2] == named[1][:2]):
         return None
     return named[0][2]
+
+
+def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
+    """The words by which the question names a row's label (all of them), or none: a label of one
+    capital letter is named by that letter standing alone ("Zone A" for the row "A")."""
+    words = label_words(label)
+    if words:
+        return words if words <= asked else set()
+    letter = label.strip()
+    return {letter.lower()} if re.fullmatch(r"[A-Z]", letter) and re.search(rf"\b{letter}\b", question) else set()
 
 
 def _named_row_value(question: str, start: int, end: int, lines: Lines) -> tuple[int, int] | None:
@@ -353,11 +363,14 @@ _SERIES_COLUMN = re.compile(r"(?P<series>[A-Za-z][\w ]*?)\s+(?P<number>\d{1,2})"
 def _day_column(said: set[str], columns: list[str]) -> str | None:
     """The one column whose range of days ("Monday to Friday") holds a weekday the question says."""
     days = [d for d in WEEKDAYS if d in said or f"{d}s" in said]
-    if len(days) != 1:
+    ranges = [(name, WEEKDAYS.index(m.group(1).lower()), WEEKDAYS.index(m.group(2).lower())) for name in columns
+              if len(name) <= _MAX_COLUMN_CHARS and (m := _DAY_RANGE.fullmatch(name.strip()))]
+    if not days and {"weekday", "weekdays"} & said:  # "on weekdays": Monday to Friday
+        holding = [name for name, first, last in ranges if (first, last) == (0, 4)]
+    elif len(days) == 1:
+        holding = [name for name, first, last in ranges if first <= WEEKDAYS.index(days[0]) <= last]
+    else:
         return None
-    asked = WEEKDAYS.index(days[0])
-    holding = [name for name in columns if len(name) <= _MAX_COLUMN_CHARS and (m := _DAY_RANGE.fullmatch(name.strip()))
-               and WEEKDAYS.index(m.group(1).lower()) <= asked <= WEEKDAYS.index(m.group(2).lower())]
     return holding[0] if len(holding) == 1 else None
 
 
@@ -448,5 +461,5 @@ def in_named_line(question: str, start: int, end: int, lines: Lines) -> bool:
     labelled = _label(lines[i]) if lines.index(max(start, end - 1)) == i else None
     if labelled is None:
         return False
-    words = label_words(labelled[0])
-    return bool(words) and words <= content_words(question) and start >= lines.bounds[i][0] + labelled[1]
+    words = _label_named(labelled[0], question, content_words(question))
+    return bool(words) and start >= lines.bounds[i][0] + labelled[1]
