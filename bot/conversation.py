@@ -450,7 +450,8 @@ def _with_time(question: str, when: str) -> str:
     if _same_kind(when).search(question):
         return ""
     body = question.rstrip().rstrip("?!.")
-    return f"{body} {'in' if when.lower() in MONTHS or _ANY_YEAR.fullmatch(when) else 'on'} {when}{question.rstrip()[len(body):]}"
+    preposition = "in" if when.lower() in MONTHS or _ANY_YEAR.fullmatch(when) else "on"  # "on Sundays"
+    return f"{body} {preposition} {when}{question.rstrip()[len(body):]}"
 
 
 def _asked_again(last: str, subject: str, other: str) -> str:

@@ -42,7 +42,8 @@ def _content(lines: list[TextLine]) -> bytes:
     for line in lines:
         y = line.at if line.at is not None else y - line.gap - line.size * LEADING
         font = "F2" if line.bold else "F1"
-        raised = f" /{font} {line.size * 0.6:g} Tf {line.size * 0.4:g} Ts ({_escape(line.mark)}) Tj 0 Ts" if line.mark else ""
+        raised = (f" /{font} {line.size * 0.6:g} Tf {line.size * 0.4:g} Ts ({_escape(line.mark)}) Tj 0 Ts"
+                  if line.mark else "")
         ops.append(f"BT /{font} {line.size:g} Tf {line.x:g} {y:.2f} Td ({_escape(line.text)}) Tj{raised} ET")
     return "\n".join(ops).translate(LIGATURE_CODES).encode("cp1252")
 

@@ -24,8 +24,8 @@ _ASKS_DEFINITION = re.compile(
     r"|^\s*what\s+(?:is|are)\s+(?P<what>(?:an?\s+)?[\w'’ -]+?)\W*$", re.I)
 # The verb of a definition, between the term and what defines it (at the end of the words before
 # the span, their spaces stripped). "What is X?" takes only a verb that says what X is.
-_DEFINING = re.compile(r"(?<!\S)(?:(?P<says>means|mean|is defined as|are defined as|refers to|refer to)|counts as|covers|"
-                       r"includes|(?P<plain>is|are))$", re.I)
+_DEFINING = re.compile(r"(?<!\S)(?:(?P<says>means|mean|is defined as|are defined as|refers to|refer to)"
+                       r"|counts as|covers|includes|(?P<plain>is|are))$", re.I)
 _ARTICLE = re.compile(r"^(?:an?|the)\s+", re.I)
 _MAX_TERM_WORDS = 6
 _MAX_QUESTION_CHARS = 200
