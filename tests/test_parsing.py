@@ -168,6 +168,11 @@ def test_a_tab_table_with_an_empty_corner_is_a_table():
     assert "Gym — Monday: 06:00; Tuesday: 06:30; Wednesday: 07:00." in parsed.text.split("\n")
 
 
+def test_a_long_list_of_aligned_fields_is_kept_as_written_and_read_once():
+    fields = "\n".join(f"Item {i}      value {i}" for i in range(2000))  # each run looked at once, not per line
+    assert parse_plain(fields).text == fields
+
+
 def test_plain_text_that_only_looks_like_a_table_is_kept_as_written():
     text = ("Phone:      0300 123 7788\nEmail:      parking@example.org\nOpen:       Monday to Friday\n\n"
             "The hall opens at 9.  Doors close at 5.\nBring a coat.  It gets cold in the evening.\n"

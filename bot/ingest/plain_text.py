@@ -246,7 +246,7 @@ def plain_tables(lines: list[str]) -> dict[int, PlainRow | None]:
         header = ruled or (bool(texts) and reads_as_header(dict(enumerate(header_cells)),
                                                             [dict(enumerate(row)) for row in texts]))
         if len(rows) + 1 < _TABLE_MIN_LINES or (len(first) < 3 and not header):
-            i += 1
+            i = max(j, i + 1)  # its rows start no table of their own: they line up with this one
             continue
         if header:
             found[i] = None
