@@ -206,6 +206,7 @@ def test_a_column_of_days_holds_the_asked_day_and_a_numbered_series_is_counted()
              "Hillside Hospital — Bus 1: 07:10; Bus 2: 08:55; Bus 3: 12:00.")
     q = passage(buses, section="Weekday departures")
     assert answer_of("When does the first bus leave Town Centre?", [span_of(q, "11:30")], [q])[0].text == "06:40"
+    assert answer_of("When does the first Route 7 bus leave Town Centre?", [span_of(q, "11:30")], [q])[0].text == "06:40"
     assert answer_of("When does the last bus reach Hillside Hospital?", [span_of(q, "07:10")], [q])[0].text == "12:00"
 
 

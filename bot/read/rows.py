@@ -384,8 +384,8 @@ def _counted_column(question: str, said: set[str], columns: list[str]) -> str | 
             or len({series for series, _, _ in numbered}) != 1:
         return None
     series = numbered[0][0]
-    if not re.search(rf"\b{counts[0]}\s+{re.escape(series)}", question.lower()):
-        return None  # "the first bus" counts buses; "the first meeting" does not count rooms
+    if not re.search(rf"\b{counts[0]}\s+(?:[\w-]+\s+){{0,2}}{re.escape(series)}", question.lower()):
+        return None  # "the first (Route 7) bus" counts buses; "the first meeting" does not count rooms
     by_number = sorted(numbered, key=lambda entry: entry[1])
     if counts[0] == "last":
         return by_number[-1][2]
