@@ -69,6 +69,8 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)*")  # a number or a version, as part of a na
 _TIME_PREPOSITION = r"(?:in|on|during|for)"
 # "in London in 2024?": London still ends the question
 _TIME_AFTER = rf"\s+{_TIME_PREPOSITION}\s+(?:{YEAR.pattern}|(?:{'|'.join(MONTHS + WEEKDAYS)})s?\b)"
+# How a follow-up opens ("And ...", "What about ..."): one pattern for the follow-up shapes below.
+_OPENER = r"(?i:and what about|and how about|what about|how about|and)"
 _FOLLOW_UP_START = re.compile(r"^\s*(and what about|and how about|what about|how about|and|also)\b", re.I)
 # A name alone, asked as a question: "Zurich?", "New York?" — the last question asked of it; not
 # a word that answers the bot ("Thanks?", as a chat turn "Thanks!" is read) or a phrase in lower
@@ -335,7 +337,7 @@ def _object_in_its_place(question: str, last: str) -> str:
 
 
 # "And the carrot cake?", "What about a large one?": a thing of common words, with its article.
-_NEW_THING = re.compile(r"^\s*(?i:and what about|and how about|what about|how about|and)\s+(?P<article>the|an|a)\s+"
+_NEW_THING = re.compile(rf"^\s*{_OPENER}\s+(?P<article>the|an|a)\s+"
                         r"(?P<phrase>[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,3})[?!.\s]*$")
 
 
@@ -385,15 +387,16 @@ def _thing_in_its_place(question: str, last: str, subject: str) -> tuple[str, st
 
 
 # "And their email?": another detail of the one the last question asked about.
-_OTHER_DETAIL = re.compile(r"^\s*(?i:and|and what about|what about|how about)\s+(?i:his|her|its|their)\s+"
+_OTHER_DETAIL = re.compile(rf"^\s*{_OPENER}\s+(?i:his|her|its|their)\s+"
                            r"(?P<detail>[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,3})[?!.\s]*$")
 # "What is the phone number of the Parking Services team?", "What is Gareth Lewis's email?"
-_DETAIL_OF = re.compile(r"^(?P<lead>\s*what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?)"
+_WHAT_IS = r"\s*what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+"
+_DETAIL_OF = re.compile(rf"^(?P<lead>{_WHAT_IS}(?:the\s+)?)"
                         r"(?P<detail>[a-z][\w'’ -]*?)\s+of\s+(?P<owner>.+?)(?P<end>[?!.]*\s*)$", re.I)
-_DETAIL_OF_OWNER = re.compile(r"^(?P<lead>\s*what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+)(?P<owner>.+?['’]s?)\s+"
+_DETAIL_OF_OWNER = re.compile(rf"^(?P<lead>{_WHAT_IS})(?P<owner>.+?['’]s?)\s+"
                               r"(?P<detail>[a-z][\w'’ -]*?)(?P<end>[?!.]*\s*)$", re.I)
 # "What about including VAT?", "And with oat milk?": the last question with that condition.
-_CONDITION = re.compile(r"^\s*(?i:and|and what about|what about|how about)\s+"
+_CONDITION = re.compile(rf"^\s*{_OPENER}\s+"
                         r"(?P<condition>(?i:including|excluding|with|without|inc|ex)\s+[^?!]{1,40}?)[?!.\s]*$")
 
 
@@ -474,8 +477,8 @@ def _asked_again(last: str, subject: str, other: str) -> str:
 
 
 # "Week 14", "RX-300", "R-11": a name that is one of a numbered series.
-_SERIES_MEMBER = re.compile(r"(?P<series>[A-Za-z][A-Za-z]*(?:[ -]|(?=\d)))(?P<number>\d+(?:\.\d+)*|[A-Z])")
 _MEMBER_NUMBER = r"(?:\d+(?:\.\d+)*|[A-Z])"  # "Week 10", "R-09", "Zone A"
+_SERIES_MEMBER = re.compile(rf"(?P<series>[A-Za-z][A-Za-z]*(?:[ -]|(?=\d)))(?P<number>{_MEMBER_NUMBER})")
 
 
 def _other_of_series(question: str, last: str) -> tuple[str, str]:
@@ -511,15 +514,7 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         asked = resolve(f"And {question.strip()}", history)
         return asked if not asked.reader_question.startswith("And ") else ResolvedQuestion(question, question)
     bare = _BARE_WHEN_OR_WHERE.fullmatch(question)
-    if previous and bare:
-        asked = previous[-1].question
-        if len(previous) > 1 and is_follow_up(asked):
-            asked = resolve(asked, previous[:-1]).reader_question
-        place = _ASKED_WHEN_OR_WHERE.match(asked)
-        if place is not None:
-            again = f"{bare.group(1).capitalize()} {asked[place.end():]}"
-            return ResolvedQuestion(again, again, subject_of(asked))
-    if not previous or not is_follow_up(question):
+    if not previous or not (bare or is_follow_up(question)):
         return ResolvedQuestion(question, question)
     last_turn = previous[-1]
     last = last_turn.question
@@ -527,6 +522,10 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     if len(previous) > 1 and is_follow_up(last):  # "When was it automated?" after "When was it built?"
         chained = resolve(last, previous[:-1])
         last, carried = chained.reader_question, chained.subject
+    if bare:  # "When?" after "Where is the AGM held?"
+        place = _ASKED_WHEN_OR_WHERE.match(last)
+        again = f"{bare.group(1).capitalize()} {last[place.end():]}" if place else question
+        return ResolvedQuestion(again, again, subject_of(last) if place else "")
     again = _attribute_in_its_place(question, last) or _with_condition(question, last)
     if again:  # "And their email?", "What about including VAT?"
         return ResolvedQuestion(again, again, subject_of(last))

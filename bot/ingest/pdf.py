@@ -258,14 +258,15 @@ def _page_blocks(layout, page: int) -> list[PdfBlock]:
         lines = _left_to_right([line for line in box if isinstance(line, LTTextLine)])
         justified = _justified(lines)
         for line in lines:
-            text = clean_pdf_line(_text_without_marks(line))
+            marks = _footnote_marks(line)
+            text = clean_pdf_line("".join(item.get_text() for k, item in enumerate(line) if k not in marks))
             if not text:
                 continue
             number += 1
             chars = [c for c in line if isinstance(c, LTChar) and not c.get_text().isspace()]
             bold = bool(chars) and all(_BOLD_FONT.search(c.fontname or "") for c in chars)
             laid = LaidLine(number, text, line.x0, line.x1, line.y0, line.y1, bold)
-            entries.append(_LineChars(laid, chars, [laid] if justified else _cut_at_wide_gaps(line, laid)))
+            entries.append(_LineChars(laid, chars, [laid] if justified else _cut_at_wide_gaps(line, laid, marks)))
         boxes += _split_at_style_changes(entries)
     boxes = _in_reading_order(boxes)
     chars_of = {entry.line.index: entry.chars for entries in boxes for entry in entries}
@@ -418,19 +419,13 @@ def _footnote_marks(line) -> set[int]:
     return marks
 
 
-def _text_without_marks(line) -> str:
-    marks = _footnote_marks(line)
-    return "".join(item.get_text() for k, item in enumerate(line) if k not in marks)
-
-
-def _cut_at_wide_gaps(line, laid: LaidLine) -> list[LaidLine]:
+def _cut_at_wide_gaps(line, laid: LaidLine, marks: set[int]) -> list[LaidLine]:
     """The line in the pieces that wide gaps separate, each where it sits (one piece for most)."""
     from pdfminer.layout import LTChar
 
     pieces: list[tuple[list[str], float, float]] = []
     previous = None
-    marks = _footnote_marks(line)
-    for k, item in enumerate(line):
+    for k, item in enumerate(line):  # footnote marks (`_footnote_marks`) left out
         if k in marks:
             continue
         if isinstance(item, LTChar):

@@ -235,13 +235,14 @@ def plain_tables(lines: list[str]) -> dict[int, PlainRow | None]:
         ruled = i + 1 < len(lines) and _RULE_LINE.match(lines[i + 1]) is not None
         j = i + 2 if ruled else i + 1
         rows: list[int] = []
+        texts: list[list[str]] = []
         while j < len(lines):
             cells = _cells(lines[j])
             if len(cells) != len(first) or ("\t" in lines[j]) != tabbed or (not tabbed and not _lined_up(first, cells)):
                 break
             rows.append(j)
+            texts.append([text for _, _, text in cells])
             j += 1
-        texts = [[text for _, _, text in _cells(lines[k])] for k in rows]
         header_cells = [text for _, _, text in first]
         header = ruled or (bool(texts) and reads_as_header(dict(enumerate(header_cells)),
                                                             [dict(enumerate(row)) for row in texts]))

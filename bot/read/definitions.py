@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 
-from bot.read.rows import content_words
+from bot.read.rows import content_stems
 from bot.types import Passage, Span
-from bot.words import stem
 
 # What a question asking for a term's definition looks like, and the term it asks about.
 _ASKS_DEFINITION = re.compile(
@@ -31,10 +30,6 @@ _MAX_TERM_WORDS = 6
 _MAX_QUESTION_CHARS = 200
 
 
-def _stems(text: str) -> set[str]:
-    return {stem(w) for w in content_words(text)}
-
-
 def defines_asked_term(question: str, span: Span, passage: Passage) -> bool:
     """Whether the span's sentence is "<the asked term> means <span>..." (or "is defined as",
     "refers to", "counts as", "covers", "includes"; "is" where the question is "What is X?" and the
@@ -44,7 +39,7 @@ def defines_asked_term(question: str, span: Span, passage: Passage) -> bool:
         return False
     kind = asked.lastgroup
     term = _ARTICLE.sub("", asked.group(kind))
-    term_stems = _stems(term)
+    term_stems = content_stems(term)
     if not term_stems or len(term.split()) > _MAX_TERM_WORDS:
         return False
     chunk = passage.chunk
@@ -59,7 +54,7 @@ def defines_asked_term(question: str, span: Span, passage: Passage) -> bool:
             or (kind != "what" and verb.group("plain")):
         return False
     subject = _ARTICLE.sub("", lead[:verb.start()].strip(" \t:,\"“”'‘’"))
-    subject_stems = _stems(subject)
+    subject_stems = content_stems(subject)
     if not term_stems <= subject_stems:
         return False
     # "A close family member means" names the term, a word more at most ("A close family member of

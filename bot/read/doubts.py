@@ -20,11 +20,10 @@ from bot.ingest.chunking import sentence_spans
 from bot.read.extent import not_of_the_asked_type
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
-from bot.read.rows import cell_named_in, content_words, fills_a_named_cell, named_cell, row_contradicts
+from bot.read.rows import cell_named_in, content_stems, fills_a_named_cell, named_cell, row_contradicts
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
-from bot.words import stem
 
 # How far down the reader's choices an answer naming what the best one lacks is looked for.
 _NEXT_CHOICES = 4
@@ -84,10 +83,10 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
     if kind == "detail":
         # What the best span's sentence says of the question, the other must say too: "Tern 3.2" in
         # "publish the Tern 3.2 release notes by 5 March" does not make that the end of its support.
-        said = _stems(question) & _stems(_sentence_of(best, passages)[0])
+        said = content_stems(question) & content_stems(_sentence_of(best, passages)[0])
 
         def names_it(span: Span) -> bool:
-            return (bool(said) and said <= _stems(_sentence_of(span, passages)[0])
+            return (bool(said) and said <= content_stems(_sentence_of(span, passages)[0])
                     and names_asked_detail(question, span, passages, facts))
     elif kind == "event":
         def names_it(span: Span) -> bool:
@@ -149,10 +148,6 @@ def _doubt(question: str, span: Span, passages: list[Passage], facts: DocumentFa
     if why:
         return "type", why
     return "", ""
-
-
-def _stems(text: str) -> set[str]:
-    return {stem(w) for w in content_words(text)}
 
 
 def _first_held(result: ReaderResult, held: Callable[[Span], bool]) -> ReaderResult | None:

@@ -48,7 +48,8 @@ import re
 from typing import NamedTuple
 
 from bot.ingest.chunking import LIST_MARK
-from bot.read.rows import LABELLED, WORD, Lines, content_words, in_named_line, named_cell, respan, row_cells
+from bot.read.rows import (
+    LABELLED, WORD, Lines, content_stems, in_named_line, named_cell, respan, row_cells)
 from bot.types import Chunk, Passage, Span
 from bot.words import MONTHS, STOP_WORDS, WEEKDAYS, stem
 
@@ -184,8 +185,8 @@ def _heading_asked(question: str, lines: Lines, list_start: int, heading: int) -
         above -= 1
     if above < 0 or not lines.ends_heading(above, heading):
         return False
-    named = {stem(w) for w in content_words(lines[above])}
-    return stem(done.group(1)) in named and named <= {stem(w) for w in content_words(question)}
+    named = content_stems(lines[above])
+    return stem(done.group(1)) in named and named <= content_stems(question)
 
 
 def asks_for_description(question: str) -> bool:
@@ -334,9 +335,10 @@ _TYPES = (
 )
 
 
-# Questions that ask for nothing but an address or number ("What is Jane Roe's email address?"; not
-# "Which email system do we use?"), of the kinds of `_TYPES`, in its order.
-_ASKS_ONLY = (  # "What is Jane's email?"; not "What should I do with a suspicious email?"
+# Questions that ask for nothing but an address or number ("What is Jane Roe's email?"; not "Which
+# email system do we use?", "What should I do with a suspicious email?"), of the kinds of `_TYPES`,
+# in its order.
+_ASKS_ONLY = (
     re.compile(r"\be-?mail address\b|^\W*what(?:['’]s|\s+is|\s+was)\b.*\be-?mail\W*$", re.I),
     re.compile(r"\b(?:web address|url)\b|^\W*what(?:['’]s|\s+is|\s+was)\b.*\bweb ?site\W*$", re.I),
     re.compile(r"\b(?:(?:tele)?phone|mobile|fax) (?:number|no)\b", re.I),
@@ -571,8 +573,8 @@ def _under_same_question(question: str, start: int, lines: Lines, heading: int) 
     question_word = (asks.split() or [""])[0]
     if question_word not in _WH_WORDS:
         return False
-    asked = {stem(w) for w in content_words(question)}
-    named = {stem(w) for w in content_words(asks)}
+    asked = content_stems(question)
+    named = content_stems(asks)
     shared = len(asked & named)
     same_word = question.strip().lower().startswith(question_word)
     return shared >= 2 or (shared >= 1 and same_word) or (bool(named) and shared >= 0.5 * len(named))
@@ -651,10 +653,10 @@ _SERIES_LEAD = re.compile(r".*\b(?:for|to|in|of|on|by|with|from|including|such a
 _COUNT_ASKED = re.compile(r"\b(?:two|three|four|five|six|\d)\b", re.I)  # "Which two...", "Name 3..."; not a year
 _MAX_SERIES_ITEM_WORDS = 6
 _MAX_SHORT_SERIES_WORDS = 3  # "red, white and blue": a series of three written with one comma is of short items
-# A part that starts like this is a clause or an example, not the series' next item.
 # A sentence that opens with a phrase set off by a comma ("In 1850, ...", "According to the census, ...").
 _OPENING_PHRASE = re.compile(r"\s*(?:in|on|at|by|for|from|after|before|during|since|according|under|as|when|while|"
                              r"although|if|because|in addition|however|today|now)\b[^,.;]*,", re.I)
+# A part that starts like this is a clause or an example, not the series' next item.
 _NO_ITEM_START = re.compile(r"\s*(?:such as|including|e\.g\.|for example|where|which|who|whom|whose|that|when|while|"
                             r"whereas|although|because|if|as|so|but|also|then|later|[a-z]+ing\s+\w+\s+\w+)",
                             re.I)  # "relying on strategy"
@@ -733,7 +735,7 @@ def _words_of_span_and_question(question: str, text: str, start: int, end: int) 
     """The span's content words in order, and the stems of the question's: what tells a span that
     only repeats or names what is asked."""
     words = [w for w in WORD.findall(text[start:end].lower()) if w not in STOP_WORDS]
-    return words, {stem(w) for w in content_words(question)}
+    return words, content_stems(question)
 
 
 # Words before "to the ..." that are verbs, not the noun it completes: "sent", "escalated", "going".

@@ -62,9 +62,8 @@ def opposite_event(question: str, sentence: str, answer: tuple[int, int] | None 
         if not found & side and found & opposite:
             return f"the passage says {_first(sentence, opposite)}, not {_first(question, side)}"
     for when, thing in _TIMED.findall(question):
-        other = _TIMED_AGAINST.get(when.lower(), "")
-        said = re.search(rf"\b({other})\s+{_OWNER}{re.escape(thing)}\b", sentence, re.I)
-        if said and not re.search(rf"\b{when}\s+{_OWNER}{re.escape(thing)}\b", sentence, re.I):
+        said = _timed(sentence, _TIMED_AGAINST[when.lower()], thing)
+        if said and not _timed(sentence, when, thing):
             return f"the passage says {said.group(1).lower()} {thing}, not {when.lower()} {thing}"
     return ""
 
@@ -75,14 +74,18 @@ _TIMED = re.compile(rf"\b(before|during|after)\s+{_OWNER}([a-z]{{4,}})\b", re.I)
 _TIMED_AGAINST = {"before": "during|after", "during": "before|after", "after": "before|during"}
 
 
+def _timed(sentence: str, when: str, thing: str) -> re.Match[str] | None:
+    """Where `sentence` says `when` (a word, or words joined by "|") of `thing`: "During probation"."""
+    return re.search(rf"\b({when})\s+{_OWNER}{re.escape(thing)}\b", sentence, re.I)
+
+
 def names_asked_event(question: str, sentence: str, answer: tuple[int, int]) -> bool:
     """Whether the answer's own phrase or clause in `sentence` names the event the question asks
     about, of one of the pairs: "6 June 2024" in "The Ropewalk reopened on 6 June 2024" for "When
     did the Ropewalk reopen?"; or the sentence the time asked ("After probation, it is one month")."""
     if any(_said(sentence, answer, side | opposite) & side for side, opposite in _asked_sides(question)):
         return True
-    return any(re.search(rf"\b{when}\s+{_OWNER}{re.escape(thing)}\b", sentence, re.I)
-               for when, thing in _TIMED.findall(question))
+    return any(_timed(sentence, when, thing) for when, thing in _TIMED.findall(question))
 
 
 def _asked_sides(question: str) -> list[tuple[frozenset[str], frozenset[str]]]:

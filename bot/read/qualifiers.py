@@ -306,9 +306,9 @@ def _label_decides(q: Qualifier, question: str, passage: Passage, title: str,
     section is headed by one (a changelog's "2.3.1 — 2026-01-19 › Fixed": the version of every
     line under it), or it is an academic year and the document's name or the section gives one
     ("the deadline in 2026/27" of the "Handbook 2025/26", or under "Term dates 2025/26": a document
-    or section of an academic year is its edition), or it is
-    a year and the document one of several editions (`DocumentFacts.editions`: "How many days did
-    staff get in 2024?" of the 2025 holiday policy, beside the 2026 one)."""
+    or section of an academic year is its edition), or it is a year and the document one of several
+    editions (`DocumentFacts.editions`: "How many days did staff get in 2024?" of the 2025 holiday
+    policy, beside the 2026 one)."""
     name = document_name(passage, title)
     return _about_document(q, question, name) or (
         q.kind == "version" and _version_headed(passage.chunk.section)) or (

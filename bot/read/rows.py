@@ -24,6 +24,11 @@ def content_words(text: str) -> set[str]:
     return {w for w in WORD.findall(text.lower()) if w not in STOP_WORDS}
 
 
+def content_stems(text: str) -> set[str]:
+    """`content_words` as stems: what a question and a passage compare by in other word forms."""
+    return {stem(w) for w in content_words(text)}
+
+
 _ASIDE = re.compile(r"[(\[][^()\[\]]*[)\]]")
 
 
@@ -73,13 +78,12 @@ class Lines:
         return len(self.bounds) - 1
 
 
-
-
 # "Blue - heating", "Flashing red – the thermostat has lost its connection", "Moving house: 2 days":
 # a label, a dash or a colon, a value. The value holds no second dash and no second sentence: "The
 # Leeds office – later moved to York – opened in 1990." is prose with an aside.
 LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)(?:[ \t]+[-–—]|[ \t]*:)[ \t]+"
                        r"(?P<value>(?![^\n]*\s[-–—]\s)(?![^\n]*[.!?]\s+[A-Z])\S[^\n]{0,120})$")
+
 
 def row_cells(line: str) -> tuple[str, list[tuple[int, int, str]]] | None:
     """A table row as the readers write one ("Jury service — Approved by: HR Business Partner; Paid:
@@ -233,10 +237,10 @@ def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
 def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | None:
     """The one cell, among all the passages' tables and labelled lists, that the question names by
     its row (its label, or another of its cells) and, where the row has several cells, its column:
-    "the last ferry ... on Sundays" is the Sunday cell of the "Last" row. Where rows of several tables are named alike
-    (the "Last" rows under "Departures from Oban" and "from Craignure"), the one whose table's
-    lead line shares the most words with the question, if one does. `like` lends the span its
-    score. None when no cell, or no one cell, is named."""
+    "the last ferry ... on Sundays" is the Sunday cell of the "Last" row. Where rows of several
+    tables are named alike (the "Last" rows under "Departures from Oban" and "from Craignure"), the
+    one whose table's lead line shares the most words with the question, if one does. `like` lends
+    the span its score. None when no cell, or no one cell, is named."""
     asked = content_words(question)
     found: list[tuple[int, int, int, int]] = []  # (lead words asked, passage index, start, end)
     for k, passage in enumerate(passages):
@@ -284,11 +288,12 @@ _MAX_CELL_WORDS = 3  # a cell the question names by its words: a size, a day, a 
 
 
 def row_contradicts(question: str, span: Span, passage: Passage) -> str:
-    """Why the table row a span lies in is not the one asked about ('' when nothing shows it): the
-    question says a short cell of another row of the table, and this row has another in that
-    column ("How much is a large flat white?" of "Flat white — Size: Regular; ...", where the
-    Americano has a Large row), or it counts to a row the table's counted rows do not have ("the
-    sixth sailing" of the First to the Fourth and the Last)."""
+    """Why the table row a span lies in is not the one asked about ('' when nothing shows it): it
+    counts to a row the table's counted rows do not have ("the sixth sailing" of the First to the
+    Fourth and the Last), it answers from a year's column the question does not ask, or the
+    question says a short cell of another row of the table and this row has another in that column
+    ("How much is a large flat white?" of "Flat white — Size: Regular; ...", where the Americano
+    has a Large row)."""
     chunk = passage.chunk
     lines = Lines(chunk.text)
     start, end = span.start - chunk.start, span.end - chunk.start
@@ -298,25 +303,43 @@ def row_contradicts(question: str, span: Span, passage: Passage) -> str:
     if group is None:
         return ""
     asked = content_words(question)
-    # "the sixth sailing" of a table whose rows are the First to the Fourth and the Last
+    at = lines.bounds[i][0]
+    column = next((name for s, e, name in row[1] if at + s <= start and end <= at + e), None)
+    return (_counted_past_its_rows(asked, lines, group) or _other_year_column(question, column)
+            or _other_cell_said(asked, lines, group, i))
+
+
+def _counted_past_its_rows(asked: set[str], lines: Lines, group: range) -> str:
+    """"the sixth sailing" of a table whose rows are the First to the Fourth and the Last, and no
+    row counts on ("Additional children")."""
     counted = [w for w in ORDINALS if w in asked]
     firsts = [(_label(lines[j])[0].lower().split() or [""])[0] for j in group]
     if (len(counted) == 1 and sum(w in ORDINALS or w in ("last", "final") for w in firsts) >= 2
             and counted[0] not in firsts and not _COUNTS_ON & set(firsts)):
         return f"no row of the table is the {counted[0]}"
-    own = {name: lines[i][s:e] for s, e, name in row[1]}
-    # "the first permit in 2026/27" answered from the 2023/24 column of a table with none for it
-    column = next((name for s, e, name in row[1] if s <= start - lines.bounds[i][0] and end - lines.bounds[i][0] <= e),
-                  None)
-    if column is not None and (column_year := _year_of(column)) is not None:
-        academic = [m for m in ACADEMIC_YEAR.finditer(question)]
-        # years of the column's kind: "in 2025" is of both 2024/25 and 2025/26
-        asked_years = ({academic_year(m.group()) for m in academic} if "/" in column_year else
-                       {m.group() for m in YEAR.finditer(question) if not any(a.start() <= m.start() < a.end()
-                                                                             for a in academic)})
-        asked_years.discard(None)
-        if asked_years and column_year not in asked_years:
-            return f"the answer's column is {column}, not {', '.join(sorted(asked_years))}"
+    return ""
+
+
+def _other_year_column(question: str, column: str | None) -> str:
+    """"the first permit in 2026/27" answered from the 2023/24 column of a table with none for it;
+    years compare with the column's kind ("in 2025" is of both 2024/25 and 2025/26)."""
+    column_year = _year_of(column) if column is not None else None
+    if column_year is None:
+        return ""
+    academic = list(ACADEMIC_YEAR.finditer(question))
+    asked_years = ({academic_year(m.group()) for m in academic} if "/" in column_year else
+                   {m.group() for m in YEAR.finditer(question)
+                    if not any(a.start() <= m.start() < a.end() for a in academic)})
+    asked_years.discard(None)
+    if asked_years and column_year not in asked_years:
+        return f"the answer's column is {column}, not {', '.join(sorted(asked_years))}"
+    return ""
+
+
+def _other_cell_said(asked: set[str], lines: Lines, group: range, i: int) -> str:
+    """The short cell of another row of the table that the question says, where row i has another
+    in that column ("Large" of the large Americano's row, for a flat white whose size is Regular)."""
+    own = {name: lines[i][s:e] for s, e, name in row_cells(lines[i])[1]}
     for j in group:
         other = row_cells(lines[j]) if j != i else None
         for s, e, name in other[1] if other else ():
@@ -342,7 +365,7 @@ def _named_column(question: str, columns: list[str]) -> str | None:
     that holds the asked one ("Monday to Friday" for "on a Tuesday"), or of a numbered series the
     question counts into ("the first bus" for "Bus 1", "the last bus" for "Bus 5"). None when it
     names none, or two alike."""
-    asked = {stem(w) for w in content_words(question)}
+    asked = content_stems(question)
     said = set(WORD.findall(question.lower()))
     named = sorted(((len(words), name) for name in columns
                     if (words := label_words(name))
