@@ -20,6 +20,7 @@ from bot.read.answerability import (
     CALIBRATION_FILE, READER_ONLY_FILE, SENTENCE_FILE, Calibration, decide, default_calibration, refuses,
 )
 from bot.read.definitions import defines_asked_term
+from bot.read.document_names import document_penalty
 from bot.read.doubts import check, check_in_text
 from bot.read.extent import widen
 from bot.read.passage_prior import rank_with_retrieval
@@ -304,11 +305,14 @@ class Bot:
             first, n = (info["first_chunk"], info["n_chunks"]) if info else (0, 0)
             return "\n".join(c.text for c in index.chunks[first: first + n])
 
+        def saying(word_stem: str) -> frozenset[str]:
+            return frozenset(index.chunks[i].doc_id for i in retriever.bm25.texts_saying(word_stem))
+
         # Swap all at once so concurrent questions see either the old or the new index.
         vocabulary = CorpusVocabulary(retriever.bm25.vocab, retriever.bm25.left_out, file_names=documents,
                                       texts=lambda: [*titles.values(), *(c.text for c in index.chunks)])
-        self._index, self._retriever, self._facts, self._vocabulary = (index, retriever, DocumentFacts(titles, text_of),
-                                                                       vocabulary)
+        facts = DocumentFacts(titles, text_of, saying)
+        self._index, self._retriever, self._facts, self._vocabulary = index, retriever, facts, vocabulary
         self._signature = signature
 
     def _current_signature(self):
@@ -699,7 +703,8 @@ class Bot:
         if self.reader.kind != "neural":
             return results
         facts = self._facts
-        return [rank_with_retrieval(result, passages, penalty=detail_penalty(question, passages, facts))
+        return [rank_with_retrieval(result, passages, penalty=_summed(detail_penalty(question, passages, facts),
+                                                                   document_penalty(question, passages, facts)))
                 for result, (question, passages) in zip(results, requests, strict=True)]
 
     def _prepare(self, question: str, history) -> _Prepared:
@@ -774,6 +779,14 @@ class Bot:
             spans, passages, supports=lambda span: not mismatch(p.reader_question, span, passages, self._facts))
         response.reason = "; ".join(notices)
         return response
+
+
+def _summed(*penalties: Callable[[Span], float] | None) -> Callable[[Span], float] | None:
+    """One penalty that adds up the given ones (None where none is given)."""
+    given = [p for p in penalties if p is not None]
+    if len(given) <= 1:
+        return given[0] if given else None
+    return lambda span: sum(p(span) for p in given)
 
 
 def read_item(chunk: Chunk, passage_index: int) -> ReadItem:

@@ -615,3 +615,90 @@ def test_a_numbered_list_goes_on_past_an_item_s_code_block():
 def test_two_numbered_lists_a_blank_line_apart_stay_two():
     p = passage("Before you start\n1. Charge the battery.\n2. Find the manual.\n\n1. Open the lid.\n2. Press start.")
     assert answer_of("What are the steps?", [span_of(p, "Open the lid")], [p])[0].text == "1. Open the lid.\n2. Press start"
+
+
+@pytest.mark.parametrize("label, question", [
+    ("2 - 4 years", "What is the dose for a 2 year old?"),
+    ("6 - 24 months", "What is the dose for an 8 month old baby?"),
+    ("60–80 kg", "What is the dose for a 70kg adult?"),
+    ("under 60 kg", "What is the dose for someone of 55 kg?"),
+    ("£500 – £999", "What is the dose for a £600 budget?"),
+])
+def test_a_row_labelled_with_a_range_is_named_by_a_figure_in_it(label, question):
+    p = passage(f"Doses\nFirst — Dose: 2.5 ml.\n{label} — Dose: 7.5 ml.\nLast — Dose: 10 ml.", section="Doses")
+    assert answer_of(question, [span_of(p, "2.5 ml")], [p])[0].text == "7.5 ml"
+
+
+def test_a_range_is_named_only_by_a_figure_in_its_own_unit():
+    from bot.read.rows import range_holds
+
+    assert not range_holds("2 - 4 years", "a baby of 3 months")  # months are no years
+    assert not range_holds("18–22", "water of 20 dH")  # no unit written: the figure may count anything
+    assert not range_holds("60–80 kg", "a 90 kg rider")
+    assert range_holds("65+ years", "a rider aged 70 years")
+
+
+def test_a_label_of_alternatives_is_named_by_either():
+    p = passage("Storing leftovers\nCooked chicken — Fridge: 2 days; Freezer: 3 months.\n"
+                "Chicken curry or casserole — Fridge: 3 days; Freezer: 6 months.", section="Storing leftovers")
+    assert answer_of("How long can I freeze chicken curry?", [span_of(p, "3 days")], [p])[0].text == "6 months"
+    assert answer_of("How long does casserole keep in the fridge?", [span_of(p, "6 months")], [p])[0].text == "3 days"
+
+
+@pytest.mark.parametrize("question, columns, named", [
+    ("How much is the main hall on a Saturday?", ["Monday to Friday", "Saturday and Sunday"], "Saturday and Sunday"),
+    ("How much is it at the weekend?", ["Weekdays", "Weekends"], "Weekends"),
+    ("How much is it on a Tuesday?", ["Mon–Fri", "Sat–Sun"], "Mon–Fri"),
+    ("Which dog won best in show?", ["Owner", "Winner"], "Winner"),
+    ("How long does the eco programme take?", ["Temperature", "Duration"], "Duration"),
+    ("What should I do about error E7?", ["Cause", "Remedy"], "Remedy"),
+    ("How much Calmol for a 2 year old?", ["Weight", "Dose"], "Dose"),
+])
+def test_a_column_is_named_in_everyday_words(question, columns, named):
+    from bot.read.rows import _named_column
+
+    assert _named_column(question, columns) == named
+
+
+def test_a_list_stops_at_the_lead_in_of_the_next():
+    text = ("Side effects\nUncommon (up to 1 in 100 people):\nheadache;\nskin rashes.\n"
+            "Rare (up to 1 in 1,000 people):\nvomiting.")
+    p = passage(text, section="Side effects")
+    answer = answer_of("What are the uncommon side effects?", [span_of(p, "headache")], [p])[0]
+    assert answer.text == "headache;\nskin rashes"
+
+
+def test_a_how_to_question_answered_with_a_purpose_takes_what_follows_it():
+    p = passage("Reset\nTo restore the factory settings, press and hold Reset for 6 seconds. The LED blinks.")
+    purpose = span_of(p, "To restore the factory settings")
+    assert answer_of("How do I reset the router?", [purpose], [p])[0].text == "press and hold Reset for 6 seconds"
+    assert answer_of("What does the Reset button do?", [purpose], [p])[0] == purpose  # no "how do I"
+
+
+def test_a_figure_in_a_unit_of_another_quantity_cannot_answer():
+    from bot.read.extent import not_of_the_asked_type
+
+    p = passage("Consumption\nEach Eco cycle uses 9.5 litres of water and 0.85 kWh.")
+    water = span_of(p, "9.5 litres")
+    assert not_of_the_asked_type("What is the energy use per cycle in kWh?", water, p) == \
+        "the answer is in litres, not kWh"
+    assert not_of_the_asked_type("How many litres does a cycle use?", water, p) == ""
+    assert not_of_the_asked_type("What is the energy use per cycle in kWh?", span_of(p, "0.85 kWh"), p) == ""
+
+
+def test_a_contact_line_gives_the_part_the_question_asks_for():
+    p = passage("Contacts\nBookings manager: Lorraine Hughes, 01632 960 418, bookings@hall.example.org\n"
+                "Caretaker: Tom Reed, 01632 960 555", section="Contacts")
+    other = span_of(p, "Tom Reed")
+    assert answer_of("Who is the bookings manager?", [other], [p])[0].text == "Lorraine Hughes"
+    assert answer_of("What is the bookings manager's phone number?", [other], [p])[0].text == "01632 960 418"
+    assert answer_of("What is the bookings manager's email address?", [other], [p])[0].text == \
+        "bookings@hall.example.org"
+
+
+def test_a_span_in_a_tally_takes_the_count_of_the_item_asked_about():
+    p = passage("Fees\nThe motion was carried. Vote: 38 for, 4 against, 2 abstentions.")
+    cut = span_of(p, "38 for, 4")
+    assert answer_of("How many voted against the fee rise?", [cut], [p])[0].text == "4"
+    assert answer_of("How many abstentions were there?", [cut], [p])[0].text == "2"
+    assert answer_of("What was the result of the vote?", [cut], [p])[0] == cut

@@ -81,7 +81,7 @@ def test_core_title_and_merged_cells(tmp_path):
     table.cell(0, 2).text = "1901"
     doc = read_back(document, tmp_path, "fleet.docx")
     assert doc.title == "Fleet Register"
-    assert doc.text == "Aurora; 1901."  # the merged cell once, not once per column it spans
+    assert doc.text == "Aurora: 1901."  # the merged cell once, not once per column it spans
 
 
 def test_a_docx_is_answerable_and_cited_by_section(small_settings, fake_embedder):
@@ -213,7 +213,7 @@ def test_tracked_insertions_count_and_deletions_do_not(tmp_path):
     ))
     assert doc.text == ("The pier opens at seven o'clock.\nTickets cost four euros.\n"
                         "Fees\tmonthly\non the first.\nBoats dock at the east quay.\n"
-                        "Ship; Berth.\nAurora; B4.")
+                        "Ship; Berth.\nAurora: B4.")
     words = ("seven", "Tickets", "euros", "first", "Boats", "Aurora")
     assert [doc.line_at(doc.text.index(w)) for w in words] == [1, 2, 2, 3, 4, 6]
 
@@ -464,7 +464,7 @@ def test_a_numbered_cell_merged_down_rows_counts_once_and_a_list_may_redefine_a_
         paragraph.paragraph_format.element.get_or_add_pPr()._add_numPr().get_or_add_numId().val = 77
     doc = read_back(document, tmp_path, "steps.docx")
     lines = doc.text.split("\n")
-    assert lines[:4] == ["1. alpha", "A; 2. do it.", "B; 2. do it.", "3. omega"]
+    assert lines[:4] == ["1. alpha", "A: 2. do it.", "B: 2. do it.", "3. omega"]
     assert lines[4:] == ["I) first", "II) second"]
 
 

@@ -168,6 +168,20 @@ def test_a_tab_table_with_an_empty_corner_is_a_table():
     assert "Gym — Monday: 06:00; Tuesday: 06:30; Wednesday: 07:00." in parsed.text.split("\n")
 
 
+def test_a_header_may_hold_figures_in_brackets_and_one_name_counting_in_words():
+    parsed = parse_plain("Leftovers\n\nFood              Fridge (0-5 °C)   Freezer (-18 °C)\n"
+                         "Cooked chicken    2 days            3 months\n"
+                         "Chicken curry     3 days            6 months\n\n"
+                         "Age              Dose      How often in 24 hours\n"
+                         "3 - 6 months     2.5 ml    3 times\n6 - 12 months    5 ml      4 times\n")
+    lines = parsed.text.split("\n")
+    assert "Chicken curry — Fridge (0-5 °C): 3 days; Freezer (-18 °C): 6 months." in lines
+    assert "6 - 12 months — Dose: 5 ml; How often in 24 hours: 4 times." in lines
+    # two names counting in words are more likely a row of values than a header
+    rows = parse_plain("Paracetamol   Every 4 to 6 hours   Up to 4 doses a day\nIbuprofen     6 hours   3 doses\n")
+    assert "Every 4 to 6 hours:" not in rows.text
+
+
 def test_a_long_list_of_aligned_fields_is_kept_as_written_and_read_once():
     fields = "\n".join(f"Item {i}      value {i}" for i in range(2000))  # each run looked at once, not per line
     assert parse_plain(fields).text == fields
@@ -189,7 +203,7 @@ def test_html_table_rows_keep_their_cells_together():
 
 
 def test_html_tables_left_open_at_the_end_keep_their_last_row():
-    assert parse_html("<table><tr><td>Ann<td>31<tr><td>Bob<td>45").text.split("\n") == ["Ann; 31.", "Bob; 45."]
+    assert parse_html("<table><tr><td>Ann<td>31<tr><td>Bob<td>45").text.split("\n") == ["Ann: 31.", "Bob: 45."]
     # Nested tables left open read as if closed: the innermost first
     closed = "<p>Ages</p><table><tr><td>Ann<td><table><tr><td>31<td>years</table></table>"
     assert parse_html(closed.removesuffix("</table></table>")).text == parse_html(closed).text

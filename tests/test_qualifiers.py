@@ -396,3 +396,36 @@ def test_the_row_the_question_names_answers_for_the_best_span_of_another_row():
     # a name of the question no row gives: the row is not named by a cell it happens to share
     autumn = ReaderResult([_span(passages, 0, "DSC7003", 9.0)])
     assert not check("Who convenes Robotics in Data Management?", autumn, passages, DocumentFacts(), None).replaced
+
+
+def test_a_word_naming_one_document_rules_out_answers_from_documents_that_never_say_it():
+    from bot.read.document_names import document_penalty, unnamed_word
+
+    texts = {"calmol_leaflet.txt": "Calmol. Rare side effects: low blood pressure.",
+             "fevrolen_leaflet.docx": "Fevrolen. Rare side effects: vomiting. Store the leaflet.",
+             "router_guide.md": "Press Reset for 6 seconds, as the leaflet in the box shows."}
+    facts = DocumentFacts({doc: "" for doc in texts}, texts.get)
+    question = "What are the rare side effects of calmol?"
+    assert unnamed_word(question, "fevrolen_leaflet.docx", facts) == "calmol"
+    assert unnamed_word(question, "calmol_leaflet.txt", facts) == ""
+    # a word of names that another document says too names no document
+    assert unnamed_word("What do the leaflets say about storing?", "router_guide.md", facts) == ""
+    passages = [_passage(0, texts["fevrolen_leaflet.docx"], "fevrolen_leaflet.docx", score=1.0),
+                _passage(1, texts["calmol_leaflet.txt"], "calmol_leaflet.txt", score=0.5)]
+    result = ReaderResult([_span(passages, 0, "vomiting", 9.0), _span(passages, 1, "low blood pressure", 8.0)])
+    penalty = document_penalty(question, passages, facts)
+    assert rank_with_retrieval(result, passages, penalty=penalty).spans[0].text == "low blood pressure"
+    assert document_penalty("What are the rare side effects?", passages, facts) is None
+    # one document alone: nothing to tell apart
+    assert unnamed_word(question, "x.md", DocumentFacts({"x.md": ""}, lambda doc: "")) == ""
+
+
+def test_a_date_of_another_year_cannot_answer_when_something_happened_in_a_year():
+    passages = [_passage(0, "The lights were switched on on Friday 3 December 2021 at 6pm.", "news.md")]
+    span = _span(passages, 0, "Friday 3 December 2021", 9.0)
+    assert "not 2022" in mismatch("When was the lights switch-on in 2022?", span, passages, DocumentFacts())
+    assert mismatch("When was the lights switch-on in 2021?", span, passages, DocumentFacts()) == ""
+    # a year before the asked thing is the thing's, not the date's
+    report = [_passage(0, "The 2022 report was published on 4 March 2023.", "news.md")]
+    assert mismatch("When was the 2022 report published?", _span(report, 0, "4 March 2023", 9.0), report,
+                    DocumentFacts()) == ""

@@ -21,7 +21,8 @@ _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "e.g", "i.e", "cf", "al",
     "inc", "ltd", "co", "corp", "gen", "gov", "sen", "rep", "lt", "col", "sgt", "capt", "no", "nos",
     "fig", "vol", "pp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-    "dec", "u.s", "u.k", "u.n", "a.m", "p.m", "approx", "dept", "est", "ca",
+    "dec", "u.s", "u.k", "u.n", "a.m", "p.m", "approx", "dept", "est", "ca", "rev", "revd", "hon", "cllr",
+    "fr", "supt", "insp",
 }
 # (Tried only where a run of marks starts: from every dot of "......" it would be quadratic.)
 _BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")

@@ -161,13 +161,23 @@ def blank_around(lines: list[str], i: int) -> tuple[bool, bool]:
 
 def table_row(cells: Sequence[Sequence[Piece]], header: Sequence[str] | None) -> list[Piece]:
     """One table row as a sentence a reader can answer from: the first cell names the row and
-    each other cell follows its column's header ("Plus — Monthly fee: £40; Joining fee: none.").
+    each other cell follows its column's header ("Plus — Monthly fee: £40; Joining fee: none."),
+    or, in a table of two columns without one, the first cell's colon before a short figure ("Nest
+    swing: £2,350.").
     Cells one per line, or joined by pipes, lose which value belongs to which row and column."""
     texts = ["".join(p.text for p in cell).strip() for cell in cells]
     filled = [k for k, text in enumerate(texts) if text]
+    # Two cells and no header, a name and a short figure: a field and its value, as a labelled line
+    # ("Nest swing: £2,350."). A longer value is written as it stands: a labelled line answers a
+    # question naming its label whatever the reader made of it, and a name such as "Extension" or
+    # "Rejected" over a sentence is named by too many questions about other things.
+    field = (header is None and filled == [0, 1] and len(cells) == 2 and len(texts[0]) <= _LABEL_MAX_CHARS
+             and not re.search(r"[.:;!?]$", texts[0]) and len(texts[1]) <= _LABEL_MAX_CHARS
+             and bool(re.search(r"\d", texts[1])))
     pieces: list[Piece] = []
     for n, k in enumerate(filled):
-        lead = "" if n == 0 else " — " if n == 1 and filled[0] == 0 and header is not None else "; "
+        lead = ("" if n == 0 else ": " if field
+                else " — " if n == 1 and filled[0] == 0 and header is not None else "; ")
         if n and lead == "; " and texts[filled[n - 1]].endswith(":"):
             lead = " "  # a label cell and its value: "Policy number: A-1234"
         name = header[k].strip() if header is not None and 0 < k < len(header) else ""
@@ -183,13 +193,16 @@ def table_row(cells: Sequence[Sequence[Piece]], header: Sequence[str] | None) ->
 _LABEL_MAX_CHARS = 40  # a column name is short
 # A year naming a column: "2024", "FY2024", "2023/24", "2023–2024".
 _YEAR_LABEL = re.compile(r"(?:FY\s?)?(?:19|20)\d\d(?:\s?[/–-]\s?(?:19|20)?\d\d)?")
+# A column name's aside in brackets, which may hold figures: "Fridge (0-5 °C)", "How often (in 24 hours)".
+_BRACKETED = re.compile(r"\s*\([^()]*\)")
 
 
 def reads_as_header(first: Mapping[int, str], below: Sequence[Mapping[int, str]]) -> bool:
     """Whether a table's first row, unmarked, plainly holds column names (cells by column): three
     or more short labels (the corner may be empty), none with a digit or a full stop but for
-    years ("Measure | 2023 | 2024"), over a column whose other cells hold figures, two thirds of
-    them at least ("Period | Monthly rent | Due date" over "$2,150.00", "$2,250.00"; a spec sheet's
+    years ("Measure | 2023 | 2024"), asides in brackets ("Freezer (-18 °C)") and one name that
+    counts in words ("How often in 24 hours"), over a column whose other cells hold figures, two
+    thirds of them at least ("Period | Monthly rent | Due date" over "$2,150.00", "$2,250.00"; a spec sheet's
     "Weight: 1.3 kg; 1.7 kg" over "Hammer function: No; Yes"). A table of names whose last column
     has a room number in one row is not enough, and two columns are left alone: "Name | Ada" over
     "Age | 36" is a list of fields, not a header; nor is a row of years apart over four-digit
@@ -204,14 +217,26 @@ def reads_as_header(first: Mapping[int, str], below: Sequence[Mapping[int, str]]
     in_sequence = len(years) == len(year_columns) >= 2 and steps in ({1}, {-1})  # "2023 | 2024", "2024 | 2023"
     dated = not in_sequence and any(all(re.fullmatch(r"\d{4}", row.get(column, "").strip()) for row in below)
                                     for column in year_columns)
-    if len(names) < 3 or len({first[c].strip() for c in year_columns}) < len(year_columns) or dated or not all(
-            _YEAR_LABEL.fullmatch(name) or (0 < len(name) <= _LABEL_MAX_CHARS and not re.search(r"[\d.]", name))
-            for name in labels):
+    plain = [name for name in labels if _YEAR_LABEL.fullmatch(name) or _reads_as_name(name)]
+    # One name may count something in words ("How often in 24 hours") where the others are plain.
+    counting = [name for name in labels if name not in plain and _COUNTING_NAME.fullmatch(name)]
+    if len(names) < 3 or len({first[c].strip() for c in year_columns}) < len(year_columns) or dated or \
+            len(plain) + len(counting[:1]) < len(labels) or len(plain) < 2:
         return False
     # A spec sheet's "Hammer function: No; No; Yes" row among its figures still leaves them most cells.
     return bool(below) and any(
         sum(bool(re.search(r"\d", row.get(column, ""))) for row in below) >= max(1, -(-2 * len(below) // 3))
         for column in first)
+
+
+def _reads_as_name(name: str) -> bool:
+    """Short, with no digit and no full stop but in an aside in brackets."""
+    bare = _BRACKETED.sub("", name)
+    return 0 < len(name) <= _LABEL_MAX_CHARS and bool(bare) and not re.search(r"[\d.]", bare)
+
+
+# A column's name that counts in words: three words or more, a word first ("How often in 24 hours").
+_COUNTING_NAME = re.compile(r"[A-Za-z][a-z]*(?: [a-z]+)+ \d{1,3}(?: [a-z]+)*")
 
 
 def column_names(header: dict[int, str], columns: range) -> str:

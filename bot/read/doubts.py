@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from bot.ingest.chunking import sentence_spans
+from bot.read.document_names import unnamed_word
 from bot.read.extent import not_of_the_asked_type
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
@@ -91,7 +92,7 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
     elif kind == "event":
         def names_it(span: Span) -> bool:
             return names_asked_event(question, *_sentence_of(span, passages))
-    else:  # "type": any lower choice that is of the asked type (`not_held` rules out the others)
+    else:  # "type", "document": any lower choice that `not_held` does not rule out
         def names_it(span: Span) -> bool:
             return True
     instead = _first_held(result, lambda span: span.passage_index < len(passages) and names_it(span)
@@ -129,11 +130,15 @@ def not_held(question: str, span: Span, passages: list[Passage], facts: Document
 
 def _doubt(question: str, span: Span, passages: list[Passage], facts: DocumentFacts,
            vocabulary: CorpusVocabulary | None) -> tuple[str, str]:
-    """(which check, why) for `not_held`: "detail", "event", "name", "row" or "type"; ("", "") when none
-    speaks."""
+    """(which check, why) for `not_held`: "detail", "document", "event", "name", "row" or "type"; ("", "")
+    when none speaks."""
     why = mismatch(question, span, passages, facts)
     if why:
         return "detail", why
+    doc_id = passages[span.passage_index].chunk.doc_id
+    word = unnamed_word(question, doc_id, facts)
+    if word:
+        return "document", f"the passage found is from {doc_id}, which never mentions {word}"
     why = opposite_event(question, *_sentence_of(span, passages))
     if why:
         return "event", why

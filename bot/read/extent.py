@@ -25,6 +25,10 @@ reading:
 - **series**: a question for several things ("Which systems require MFA?") answered with some
   items of a series written in a sentence ("mandatory for email, the HR portal, Expensa and every
   system that can be reached from outside...") takes the whole series;
+- **tally**: a span in a tally ("38 for, 4 against, 2 abstentions") takes the count of the one item
+  the question says ("4" for "How many voted against?");
+- **purpose**: "How do I reset the router?" answered with the purpose that opens a sentence ("To
+  restore the factory settings") takes what follows it instead ("press and hold Reset for 6 seconds");
 - **complement**: an answer that only names what the question asks for ("mutual expertise" for
   "What expertise...?") takes what the sentence says it is ("...in the areas of crisis management,
   border security, and terrorism investigations"); one that only repeats the question's words
@@ -50,6 +54,7 @@ from typing import NamedTuple
 from bot.ingest.chunking import LIST_MARK
 from bot.read.rows import (
     LABELLED, WORD, Lines, content_stems, in_named_line, named_cell, respan, row_cells)
+from bot.read.units import in_another_unit
 from bot.types import Chunk, Passage, Span
 from bot.words import MONTHS, STOP_WORDS, WEEKDAYS, stem
 
@@ -210,7 +215,8 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     start, end = best.start - chunk.start, best.end - chunk.start
     moved = named_cell(question, best, passage)
     if moved is not None:
-        return Extent([moved, best, *rest], "row")
+        part = _contact_part(question, chunk.text, moved.start - chunk.start, moved.end - chunk.start)
+        return Extent([respan(moved, passage, *part) if part else moved, best, *rest], "row")
     if not in_named_line(question, start, end, lines):
         # A lower span of the same passage in the row the question names answers it, where the best
         # one lies in no row it names ("Who approves jury service leave?" answered from the
@@ -291,6 +297,26 @@ def _first_figure(question: str, text: str, start: int, end: int) -> tuple[int, 
     return start, figure.end(1)
 
 
+# A tally: counts, each with its word, in a row ("38 for, 4 against, 2 abstentions").
+_TALLY = re.compile(r"\d[\d,]*[ \t]+[A-Za-z]+(?:(?:,[ \t]*|,?[ \t]+and[ \t]+)\d[\d,]*[ \t]+[A-Za-z]+)+")
+_TALLY_ITEM = re.compile(r"(\d[\d,]*)[ \t]+([A-Za-z]+)")
+
+
+def _count_of_the_tally(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The count of the one item of a tally that the question says: "4" of "38 for, 4 against, 2
+    abstentions" for "How many voted against?", where the reader took "38 for, 4"."""
+    if not re.search(r"\bhow\s+many\b", question, re.I):
+        return None
+    line_start, line_end = text.rfind("\n", 0, start) + 1, text.find("\n", end)
+    said = {stem(w) for w in re.findall(r"[a-z]+", question.lower())}
+    for tally in _TALLY.finditer(text, line_start, len(text) if line_end < 0 else line_end):
+        if tally.start() < end and start < tally.end():
+            items = [m for m in _TALLY_ITEM.finditer(tally.group()) if stem(m.group(2).lower()) in said]
+            if len(items) == 1 and (tally.start() + items[0].start(1), tally.start() + items[0].end(1)) != (start, end):
+                return tally.start() + items[0].start(1), tally.start() + items[0].end(1)
+    return None
+
+
 _ASKS_TWO = re.compile(r"\b(?:and|compared?|versus|vs|both)\b", re.I)  # "income and expenditure", "2023 and 2024"
 # An amount, then another clause with a verb of its own: "£1,420,000 and total expenditure was
 # £1,370,000". The reader takes both; a question for one value wants the first.
@@ -349,7 +375,11 @@ _KINDS = ("e-mail address", "web address", "phone number")
 def not_of_the_asked_type(question: str, span: Span, passage: Passage) -> str:
     """Why a span cannot answer a question asking only for an e-mail address, a web address or a
     phone number ('' when nothing shows it): the span is none, and its sentence holds none either
-    ("01632 960 102" for "What is her email address?")."""
+    ("01632 960 102" for "What is her email address?"); or asking for a figure in a unit, the
+    span's figures are in units of another quantity ("9.5 litres" for "in kWh", `units.py`)."""
+    why = in_another_unit(question, span.text)
+    if why:
+        return why
     chunk = passage.chunk
     for asks, (_, looks), kind in zip(_ASKS_ONLY, _TYPES, _KINDS):
         if asks.search(question) and not looks.search(span.text):
@@ -357,6 +387,29 @@ def not_of_the_asked_type(question: str, span: Span, passage: Passage) -> str:
             if not looks.search(chunk.text, s - chunk.start, e - chunk.start):
                 return f"the passage found gives no {kind} there"
     return ""
+
+
+_WHO = re.compile(r"^\W*who\b", re.I)
+
+
+def _contact_part(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The part of a contact line's value that the question asks for: "Lorraine Hughes, 01632 960
+    418, bookings@hall.org" gives its phone number to "What is the bookings manager's phone
+    number?" and its name to "Who is the bookings manager?". None where the value holds no
+    address or number, or the question asks for neither."""
+    value = text[start:end]
+    parts = [(m.start(), m.end()) for m in re.finditer(r"[^,;]+", value) if m.group().strip()]
+    typed = [(s, e) for s, e in parts if any(looks.fullmatch(value[s:e].strip()) for _, looks in _TYPES)]
+    if len(parts) < 2 or not typed:
+        return None
+    for asks, looks in _TYPES:
+        if asks.search(question):
+            found = looks.search(text, start, end)
+            return (found.start(), found.end()) if found else None
+    if _WHO.match(question) and parts[0] not in typed:
+        s, e = parts[0]
+        return start + s + len(value[s:e]) - len(value[s:e].lstrip()), start + e
+    return None
 
 
 def _of_the_asked_type(question: str, chunk: Chunk, start: int, end: int) -> tuple[int, int] | None:
@@ -548,6 +601,8 @@ def _unmarked_list(lines: Lines, first: int, heading: int) -> tuple[int, int] | 
     hi = first
     while hi + 1 < len(lines) and lines[hi + 1].strip() and _reads_as_item(lines[hi + 1]) and hi - lo < _MAX_ITEMS:
         following = lines[hi + 1].strip()
+        if following.endswith(":"):
+            break  # the lead-in of the next list ("Rare (may affect up to 1 in 1,000 people):")
         lower_case_items = all(item[:1].islower() for item in items)
         if bare and following.endswith(".") and (len(following) > 2 * longest
                                                  or (lower_case_items and following[:1].isupper())):
@@ -789,7 +844,28 @@ def _complement_end(question: str, text: str, start: int, end: int) -> int | Non
 
 # The rules that reshape the answer within its own phrase, in the order they are tried: (the rule's
 # name for `Extent.rule`, a function of (question, text, start, end) giving the new offsets or None).
+# "How do I reset it?", "How can we ...", "How to ...": a question for the steps.
+_HOW_TO = re.compile(r"^\s*how\s+(?:(?:do|can|could|should|would|shall|must)\s+(?:i|we|you|one|they)\b|to\b)", re.I)
+_PURPOSE = re.compile(r"(?:in\s+order\s+)?to\s+[a-z]", re.I)
+_CLAUSE_MAX_CHARS = 300
+
+
+def _after_its_purpose(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """"How do I reset the router?" answered by the purpose that opens a sentence ("To restore the
+    factory settings, press and hold Reset for 6 seconds."): what follows it, to the sentence's end."""
+    if not _HOW_TO.match(question) or not _PURPOSE.match(text, start):
+        return None
+    comma = re.compile(r"\s*,\s*").match(text, end)
+    if comma is None or (start > 0 and not re.search(r"(?:^|[.!?:]\s|\n)\s*$", text[max(0, start - 3):start])):
+        return None  # no purpose clause opening its sentence
+    stop = re.compile(r"[.!?](?=\s|$)|\n").search(text, comma.end())
+    main_end = stop.start() if stop else len(text)
+    return (comma.end(), main_end) if 0 < main_end - comma.end() <= _CLAUSE_MAX_CHARS else None
+
+
 _PHRASE_RULES = (
+    ("purpose", _after_its_purpose),
+    ("tally", _count_of_the_tally),
     ("figure", _figure_in_words_and_digits),
     ("complement", _with_its_head),
     ("complement", _with_its_complement),

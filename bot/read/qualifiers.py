@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Callable
 
+from bot.read.document_names import name_stems, naming_words
 from bot.read.windows import ROW_JOINT, line_bounds
 from bot.types import SECTION_SEPARATOR, Chunk, Passage, Span
 from bot.words import ACADEMIC_YEAR, MONTHS, ORDINALS, STOP_WORDS, WEEKDAYS, YEAR, academic_year, stem
@@ -102,13 +103,39 @@ EDITION_REACH = 1  # the content word on each side of a detail that can tie it t
 
 
 class DocumentFacts:
-    """What the check knows of the indexed documents: each one's title, and every form of detail
-    its whole text names (worked out when first asked for, for the last 1,024 documents asked)."""
+    """What the check knows of the indexed documents: each one's title, every form of detail its
+    whole text names (worked out when first asked for, for the last 1,024 documents asked), and
+    which documents say a word (`saying`: a word's stem -> their ids; by default read from
+    `terms`, which a large folder would read whole)."""
 
-    def __init__(self, titles: dict[str, str] | None = None, text_of: Callable[[str], str] | None = None) -> None:
+    def __init__(self, titles: dict[str, str] | None = None, text_of: Callable[[str], str] | None = None,
+                 saying: Callable[[str], frozenset[str]] | None = None) -> None:
         self.titles = titles or {}
         self._text_of = text_of
+        self._saying = saying
         self.terms = lru_cache(maxsize=1024)(self._terms)
+        self.documents_saying = lru_cache(maxsize=1024)(self._documents_saying)
+        # The question's words that name a document (`document_names.naming_words`), per question.
+        self.naming_words = lru_cache(maxsize=256)(lambda question: naming_words(question, self))
+
+    @cached_property
+    def named_by_document(self) -> dict[str, frozenset[str]]:
+        """Each document's name (title and file name) as stems."""
+        return {doc_id: name_stems(doc_id, title) for doc_id, title in self.titles.items()}
+
+    @cached_property
+    def named_by(self) -> dict[str, frozenset[str]]:
+        """A stem -> the documents whose name holds it."""
+        found: dict[str, set[str]] = {}
+        for doc_id, stems in self.named_by_document.items():
+            for s in stems:
+                found.setdefault(s, set()).add(doc_id)
+        return {s: frozenset(docs) for s, docs in found.items()}
+
+    def _documents_saying(self, word_stem: str) -> frozenset[str]:
+        if self._saying is not None:
+            return self._saying(word_stem)
+        return frozenset(doc_id for doc_id in self.titles if word_stem in self.terms(doc_id))
 
     def title(self, doc_id: str) -> str:
         return self.titles.get(doc_id, "")
@@ -500,6 +527,25 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
         if wanted and named and not any(q.text in named for q in wanted) \
                 and not any(q.term in sentence_terms or q.text in _values(label, kind) for q in wanted):
             return _unlike("the answer's sentence", named, wanted)
+    return _dated_otherwise(question, span, asked)
+
+
+# "When ... in 2022?": the year the asked event took place, ending the question.
+_WHEN_IN_YEAR = re.compile(r"^\s*(?:when|what\s+(?:date|day|time)|which\s+(?:date|day))\b.*\b(?:in|during)\s+"
+                           r"((?:19|20)\d\d)\s*\??\s*$", re.I | re.S)
+
+
+def _dated_otherwise(question: str, span: Span, asked: list[Qualifier]) -> str:
+    """Why a date cannot answer "When ... in 2022?": it is of another year ("Friday 3 December
+    2021" for "When was the lights switch-on in 2022?"). A year before the asked thing ("When was
+    the 2022 report published?") may be another than the date's, and says nothing here."""
+    m = _WHEN_IN_YEAR.match(question)
+    if m is None:
+        return ""
+    dated = _values(span.text, "year")
+    wanted = [q for q in asked if q.kind == "year" and q.text == m.group(1)]
+    if wanted and dated and m.group(1) not in dated:
+        return _unlike("the answer", dated, wanted)
     return ""
 
 

@@ -138,14 +138,83 @@ def _named_line(question: str, lines: Lines, group: range) -> int | None:
     return named[0][2]
 
 
+_ALTERNATIVES = re.compile(r"\s+or\s+|\s*/\s*", re.I)
+
+
 def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
     """The words by which the question names a row's label (all of them), or none: a label of one
-    capital letter is named by that letter standing alone ("Zone A" for the row "A")."""
+    capital letter is named by that letter standing alone ("Zone A" for the row "A"), and a range
+    by a figure in it ("2 - 4 years" for "a 2 year old", "60–80 kg" for "a 70kg rider"); a label of
+    alternatives by one of them ("Curry or casserole")."""
     words = label_words(label)
+    if words and range_holds(label, question):
+        return {_RANGE_NAMED}
     if words:
-        return words if words <= asked else set()
+        if words <= asked:
+            return words
+        # "Chicken curry or casserole" is named by either: "chicken curry" or "casserole".
+        either = [label_words(part) for part in _ALTERNATIVES.split(_ASIDE.sub("", label)) if part.strip()]
+        return next((part for part in either if part and part <= asked), set()) if len(either) > 1 else set()
     letter = label.strip()
     return {letter.lower()} if re.fullmatch(r"[A-Z]", letter) and re.search(rf"\b{letter}\b", question) else set()
+
+
+# A range of figures with its unit, as tables band ages, weights, heights and prices: "2 - 4
+# years", "60–80 kg", "£50 – £149.99", "under 60 kg", "over 100 kg", "65+". The unit is one word,
+# written after the figures or as a currency sign before them.
+_FIGURE = r"(?P<{0}>\d+(?:[.,]\d+)*)"
+_CURRENCY = r"[£$€¥]"
+_RANGE = re.compile(
+    rf"(?P<currency>{_CURRENCY})?{_FIGURE.format('low')}\s*(?:{_CURRENCY}?\s*[a-zA-Z°]*\s*)?"
+    rf"(?:-|–|—|to)\s*{_CURRENCY}?{_FIGURE.format('high')}\s*(?P<unit>[a-zA-Z°]+)?\.?")
+_OPEN_RANGE = re.compile(
+    rf"(?P<side>under|below|less than|up to|over|above|more than|from)\s+(?P<currency>{_CURRENCY})?"
+    rf"{_FIGURE.format('low')}\s*(?P<unit>[a-zA-Z°]+)?(?P<and>\s+(?:and|or)\s+(?:over|above|more|under|below|less))?"
+    rf"|(?P<currency2>{_CURRENCY})?{_FIGURE.format('plus')}\s*"
+    rf"(?:(?P<unit2>[a-zA-Z°]+)\s*\+|\+\s*(?P<unit3>[a-zA-Z°]+)?)", re.I)
+_QUESTION_FIGURE = re.compile(rf"(?P<currency>{_CURRENCY})?(?<![\d.,])(?P<figure>\d+(?:[.,]\d+)*)(?![\d.,]*\d)"
+                              r"(?:\s*(?:-\s*)?(?P<unit>[a-zA-Z°]+))?")
+_RANGE_NAMED = "<range>"  # what a row named by a figure in its range is named by
+
+
+def _figure(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _bounds(cell: str) -> tuple[float, float, str] | None:
+    """(lowest, highest, unit) of a cell that is a range of figures, the unit a currency sign or
+    one word's stem ("" where none is written); None for another cell."""
+    cell = _ASIDE.sub("", cell).strip()
+    if m := _RANGE.fullmatch(cell):
+        unit = m.group("currency") or stem(m.group("unit") or "")
+        low, high = _figure(m.group("low")), _figure(m.group("high"))
+        return (low, high, unit) if low < high else None
+    if m := _OPEN_RANGE.fullmatch(cell):
+        if m.group("plus"):
+            unit = m.group("currency2") or stem(m.group("unit2") or m.group("unit3") or "")
+            return _figure(m.group("plus")), float("inf"), unit
+        unit = m.group("currency") or stem(m.group("unit") or "")
+        figure = _figure(m.group("low"))
+        below = m.group("side").lower() in ("under", "below", "less than", "up to") or (
+            m.group("and") and m.group("and").split()[-1].lower() in ("under", "below", "less"))
+        return (float("-inf"), figure, unit) if below else (figure, float("inf"), unit)
+    return None
+
+
+def range_holds(cell: str, question: str) -> bool:
+    """Whether a cell is a range of figures with a unit (a currency sign or a word) and the
+    question says a figure in that unit inside it: "a 2 year old" is in "2 - 4 years", "a £600 TV"
+    in "£500 – £999", "70kg" in "60–80 kg". A range without a unit is named by no figure: the
+    question's figure may count anything."""
+    bounds = _bounds(cell)
+    if bounds is None or not bounds[2]:
+        return False
+    low, high, unit = bounds
+    for m in _QUESTION_FIGURE.finditer(question):
+        said = m.group("currency") or stem(m.group("unit") or "")
+        if said == unit and low <= _figure(m.group("figure")) <= high:
+            return True
+    return False
 
 
 def _named_row_value(question: str, start: int, end: int, lines: Lines) -> tuple[int, int] | None:
@@ -214,7 +283,7 @@ def _cell_named_by_row_and_column(question: str, line: str) -> tuple[int, int] |
     named = _named_column(question, [name for _, _, name in row[1]])
     cell = next(((s, e) for s, e, name in row[1] if name == named), None)
     asked = content_words(question)
-    if cell is None or not any((words := label_words(line[s:e])) and words <= asked
+    if cell is None or not any((words := label_words(line[s:e])) and words <= asked or range_holds(line[s:e], question)
                                for s, e, name in row[1] if name != named):
         return None
     given = content_words(" ".join(re.findall(r"\b[A-Z][\w'’-]*", question.strip().partition(" ")[2])))
@@ -378,18 +447,28 @@ def _named_column(question: str, columns: list[str]) -> str | None:
     return named[0][1]
 
 
-_DAY_RANGE = re.compile(rf"({'|'.join(WEEKDAYS)})s?\s+(?:to|-|–|until)\s+({'|'.join(WEEKDAYS)})s?", re.I)
+# A weekday in full or shortened ("Mon", "Tues", "Thurs"), and a range of them ("Mon–Fri").
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
+_DAY_RANGE = re.compile(rf"{_DAY}\s*(?:to|-|–|until|and|&)\s*{_DAY}", re.I)
+_WEEKEND = re.compile(r"weekends?", re.I)
+_WEEKDAYS = re.compile(r"weekdays?", re.I)
+_DAY_PREFIXES = [day[:3] for day in WEEKDAYS]
 _MAX_COLUMN_CHARS = 40
 _SERIES_COLUMN = re.compile(r"(?P<series>[A-Za-z][\w ]*?)\s+(?P<number>\d{1,2})")
 
 
 def _day_column(said: set[str], columns: list[str]) -> str | None:
-    """The one column whose range of days ("Monday to Friday") holds a weekday the question says."""
+    """The one column whose range of days ("Monday to Friday", "Saturday and Sunday", "Weekends")
+    holds a weekday the question says, or that is the weekdays or the weekend it says."""
     days = [d for d in WEEKDAYS if d in said or f"{d}s" in said]
-    ranges = [(name, WEEKDAYS.index(m.group(1).lower()), WEEKDAYS.index(m.group(2).lower())) for name in columns
-              if len(name) <= _MAX_COLUMN_CHARS and (m := _DAY_RANGE.fullmatch(name.strip()))]
+    ranges = [(name, _DAY_PREFIXES.index(m.group(1).lower()), _DAY_PREFIXES.index(m.group(2).lower()))
+              for name in columns if len(name) <= _MAX_COLUMN_CHARS and (m := _DAY_RANGE.fullmatch(name.strip()))]
+    ranges += [(name, 5, 6) for name in columns if _WEEKEND.fullmatch(name.strip())]  # "Weekends"
+    ranges += [(name, 0, 4) for name in columns if _WEEKDAYS.fullmatch(name.strip())]  # "Weekdays"
     if not days and {"weekday", "weekdays"} & said:  # "on weekdays": Monday to Friday
         holding = [name for name, first, last in ranges if (first, last) == (0, 4)]
+    elif not days and {"weekend", "weekends"} & said:  # "at the weekend": Saturday and Sunday
+        holding = [name for name, first, last in ranges if (first, last) == (5, 6)]
     elif len(days) == 1:
         holding = [name for name, first, last in ranges if first <= WEEKDAYS.index(days[0]) <= last]
     else:
@@ -416,20 +495,26 @@ def _counted_column(question: str, said: set[str], columns: list[str]) -> str | 
     return next((name for _, number, name in by_number if number == wanted), None)
 
 
-# A column's word, and the words a question says it in: price lists' "ex VAT" and "inc VAT", and
-# the price a question asks for with "how much".
+# A column's word, and the words a question says it in: price lists' "ex VAT" and "inc VAT", the
+# price or dose a question asks for with "how much", the duration with "how long", the remedy of
+# a fault list with "what do I do".
 _EXCLUDING = {"excluding", "before", "without", "exclusive", "net"}
 _INCLUDING = {"including", "inclusive", "incl", "inc"}
 _COLUMN_WORDS_SAID = {"ex": _EXCLUDING, "exc": _EXCLUDING, "excl": _EXCLUDING, "excluding": _EXCLUDING,
                       "inc": _INCLUDING, "incl": _INCLUDING, "including": _INCLUDING,
-                      "price": {"much", "cost", "costs", "pay", "charge"}, "cost": {"much", "price", "pay", "charge"}}
+                      "price": {"much", "cost", "costs", "pay", "charge"}, "cost": {"much", "price", "pay", "charge"},
+                      "dose": {"much", "dosage"}, "dosage": {"much", "dose"},
+                      "duration": {"long"}, "length": {"long"}, "temperature": {"temp", "hot", "warm"},
+                      "remedy": {"do", "fix", "solve"}, "solution": {"do", "fix", "solve"}, "action": {"do"},
+                      "cause": {"why", "causes"}}
 
 # The past of verbs whose doer names a column, where the stem does not show the verb: "Who lent
 # the seal?" asks for the "Lender".
 _IRREGULAR_PAST = {"lent": "lend", "wrote": "write", "written": "write", "led": "lead", "built": "build",
                    "made": "make", "paid": "pay", "sold": "sell", "bought": "buy", "taught": "teach",
                    "sent": "send", "gave": "give", "given": "give", "held": "hold", "kept": "keep",
-                   "drove": "drive", "driven": "drive", "spoke": "speak", "spoken": "speak", "ran": "run"}
+                   "drove": "drive", "driven": "drive", "spoke": "speak", "spoken": "speak", "ran": "run",
+                   "won": "win", "chose": "choose", "chosen": "choose"}
 
 
 def _column_word_asked(word: str, asked: set[str]) -> bool:
@@ -440,6 +525,8 @@ def _column_word_asked(word: str, asked: set[str]) -> bool:
     if len(word) <= 4 or not word.lower().endswith(("er", "or")):
         return False
     verbs = {stem(word[:-2]), stem(word[:-1])}  # "Owner": "own"; "Writer": "write"
+    if len(word) > 5 and word[-3] == word[-4]:
+        verbs.add(stem(word[:-3]))  # "Winner": "win"; "Runner": "run"
     return bool(verbs & asked) or any(stem(base) in verbs for past, base in _IRREGULAR_PAST.items() if past in asked)
 
 

