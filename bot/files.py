@@ -37,18 +37,31 @@ def staging_path(path: Path, kind: str = "tmp") -> Path:
     return path.with_name(f".{name}.{tag}")
 
 
-def atomic_write(path: Path, write: Callable[[Path], None], durable: bool = False) -> None:
+def atomic_write(path: Path, write: Callable[[Path], None], durable: bool = False,
+                 exclusive: bool = False) -> None:
     """Write `path` whole or not at all: `write` fills a temporary file, which is then renamed
     over `path`. Readers see the old file or the new one; a failed write (a full disk, an
     interruption) leaves the old file and no temporary one. `durable` also flushes the new bytes,
-    then the rename, to disk, for files a crash must not leave empty or lose."""
+    then the rename, to disk, for files a crash must not leave empty or lose. `exclusive`: never
+    over a file that is there, even one put there while `write` ran (FileExistsError): the
+    temporary file is linked to `path`, which fails where something has that name."""
     tmp = staging_path(path)
     try:
         write(tmp)
         if durable:
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if exclusive:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: checked, then renamed
+                if os.path.lexists(path):
+                    raise FileExistsError(path) from None
+                os.replace(tmp, path)
+        else:
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     if durable:
@@ -97,8 +110,8 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, durable: bool = False) -> None:
-    atomic_write(path, lambda tmp: tmp.write_bytes(data), durable)
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = False, exclusive: bool = False) -> None:
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), durable, exclusive)
 
 
 def atomic_write_text(path: Path, text: str, durable: bool = False) -> None:

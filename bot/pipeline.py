@@ -29,7 +29,7 @@ from bot.read.rows import fills_a_named_cell
 from bot.read.unknown_names import CorpusVocabulary
 from bot.config import Settings, load_settings
 from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
-from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, load_document
+from bot.ingest.corpus import ALLOWED_TYPES, SUPPORTED_SUFFIXES, editor_leftover, load_document
 from bot.ingest.corpus_watch import Signature, corpus_signature
 from bot.search.embedding import QueryCachingEmbedder, make_embedder
 from bot.errors import CorpusError, IndexBusyError, IndexStoreError, UsageError, first_line
@@ -475,7 +475,12 @@ class Bot:
         # upload itself, and this report would then show nothing added.
         with self._sync_lock:
             previous = _FolderEntry.of(target)
-            atomic_write_bytes(target, data)
+            try:
+                # Without `replace`, a file of that name saved (or uploaded) since the check above
+                # is kept: the upload is then refused, never written over it.
+                atomic_write_bytes(target, data, exclusive=not replace)
+            except FileExistsError:
+                raise UsageError(f"{name} is already in the documents; replace it explicitly to change it") from None
             try:
                 report = self._sync_holding_lock(progress=progress)
             except BaseException:  # the folder goes back as it was, whatever stopped the indexing
@@ -491,7 +496,9 @@ class Bot:
     def _upload_name(self, filename: str, data: bytes) -> str:
         name = Path(filename.replace("\\", "/")).name
         suffix = Path(name).suffix.lower()
-        if not name or name.startswith(".") or suffix not in SUPPORTED_SUFFIXES:
+        if name.startswith(".") or editor_leftover(name):
+            raise UsageError(f"{name}: a hidden or temporary file's name (one starting with '.' or '~$'); rename it")
+        if not name or suffix not in SUPPORTED_SUFFIXES:
             raise UsageError(f"{name or 'file'}: unsupported type (allowed: {ALLOWED_TYPES})")
         limit = int(self.settings.max_file_mb * 1024 * 1024)
         if len(data) > limit:

@@ -10,7 +10,7 @@ from bot.ingest.corpus import load_document
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 SETS = [BENCH / "lookalike", BENCH / "long_answers" / "dev", BENCH / "long_answers" / "heldout", BENCH / "tables",
-        BENCH / "policies"]
+        BENCH / "policies", BENCH / "manuals", BENCH / "records"]
 
 
 def _flat(text: str) -> str:

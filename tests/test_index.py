@@ -278,7 +278,9 @@ def test_the_index_removes_only_the_files_it_wrote(setup):
     settings, corpus, emb = setup
     settings.index_dir.mkdir()
     mine = ["chunks-of-bread.md", "vectors-notes.txt", "faiss-intro.txt", "bm25-notes.json", ".draft.tmp",
-            "chunks-2024.jsonl", "vectors-2023.npy", "faiss-1.index"]  # hex-like, but no generation's name
+            "chunks-2024.jsonl", "vectors-2023.npy", "faiss-1.index",  # hex-like, but no generation's name
+            "chunks-20240101120000.jsonl", "faiss-deadbeefcafe.index",  # a date and time, a word in hex
+            "vectors-fffffffffff.npy"]  # a generation's shape, of a time to come
     for name in mine:
         (settings.index_dir / name).write_text("the user's own file")
     folder = settings.index_dir / "faiss-cafe.index"  # a folder named like the index's files

@@ -143,6 +143,12 @@ def test_a_docx_that_unpacks_to_too_much_is_refused_before_parsing(tmp_path, mon
         load_document(tmp_path / "big.docx", "big.docx", raw=harbour_report())
 
 
+def test_a_docx_whose_text_is_too_long_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(word, "MAX_TEXT_MB", 0.0001)  # about 100 characters
+    with pytest.raises(ValueError, match=r"its text is over 0.0001 MB"):
+        load_document(tmp_path / "big.docx", "big.docx", raw=harbour_report())
+
+
 def test_the_index_reports_a_skipped_docx_and_answers_from_the_rest(small_settings, fake_embedder):
     write_corpus(small_settings.corpus_dir, {"locked.docx": ENCRYPTED})
     bot = fake_sentence_bot(small_settings, fake_embedder)

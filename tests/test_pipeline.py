@@ -129,6 +129,8 @@ def test_upload_is_indexed_and_answerable_at_once(bot, small_settings):
 
 @pytest.mark.parametrize("name,data,match", [
     ("evil.exe", b"MZ", "unsupported type"),
+    ("~$notes.txt", b"Word's lock file", "hidden or temporary"),
+    (".secret.txt", b"A hidden file.", "hidden or temporary"),
     ("empty.txt", b"", "empty"),
     ("bin.txt", bytes(range(256)) * 8, "binary"),
 ])
@@ -163,6 +165,23 @@ def test_an_upload_replaces_a_document_only_when_asked(bot, small_settings):
     assert report.changed == ["bridges.txt"]
     assert (small_settings.corpus_dir / "bridges.txt").read_bytes() == new
     assert "1995" in bot.ask("When was the Golden Gate Bridge repainted?").answer
+
+
+def test_a_file_saved_while_an_upload_is_read_is_kept(bot, small_settings, monkeypatch):
+    import bot.pipeline as pipeline
+
+    bot.ask("warm up")
+    target = small_settings.corpus_dir / "report.txt"
+    real_load = pipeline.load_document
+
+    def load_while_the_user_saves(path, doc_id, raw=None):
+        target.write_text("The user's own report, saved a moment ago.")  # the name was free when checked
+        return real_load(path, doc_id, raw=raw)
+
+    monkeypatch.setattr(pipeline, "load_document", load_while_the_user_saves)
+    with pytest.raises(UsageError, match="already in the documents"):
+        bot.add_document("report.txt", b"The upload's text about rivers.\n")
+    assert target.read_text() == "The user's own report, saved a moment ago."
 
 
 def test_an_upload_repeating_a_document_is_refused_and_the_original_stays_indexed(bot, small_settings):

@@ -263,6 +263,17 @@ def test_refused_uploads_get_a_friendly_message(page, tmp_path, name, data, expe
     assert not (page.settings.corpus_dir / path.name).exists()
 
 
+def test_an_upload_into_a_folder_that_cannot_be_written_says_so(page, tmp_path, monkeypatch):
+    def read_only(name, data, replace=False, progress=False):
+        raise PermissionError(13, "Permission denied", str(page.settings.corpus_dir / f".{name}.tmp"))
+
+    monkeypatch.setattr(page.bot, "add_document", read_only)
+    path = tmp_path / "rivers.txt"
+    path.write_bytes(b"The Danube flows through ten countries.\n")
+    status, _ = page.upload([str(path)])
+    assert "the documents folder could not be written to (Permission denied)" in html.unescape(status)
+
+
 def test_upload_over_the_size_limit_is_refused_before_reading(small_settings, fake_embedder, tmp_path):
     settings = replace(small_settings, max_file_mb=0.001)
     page = ChatPage(fake_sentence_bot(settings, fake_embedder))

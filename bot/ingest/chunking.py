@@ -207,24 +207,29 @@ def _sections(doc: Document) -> list[tuple[int, int]]:
     heading_starts = {off for off, _ in doc.headings}
     boundaries = sorted({0, *heading_starts, len(doc.text)})
     starts = [boundaries[0]]
-    for boundary in boundaries[1:-1]:
+    # What the text from the last section's start to the last boundary holds, so that each
+    # boundary reads only its own stretch (a run of 40,000 headings must not be read over and over).
+    lines_so_far, headings_only = 0, True
+    for before, boundary in zip(boundaries, boundaries[1:-1]):
+        lines, all_headings = _lines_with_text(doc.text, before, boundary, heading_starts)
+        lines_so_far, headings_only = lines_so_far + lines, headings_only and all_headings
         # One line so far ("ACME Corp" above "1. Introduction"), or a run of headings with nothing
         # under them ("Changelog", "2.3.1"): it joins the section below.
-        if not _only_headings(doc.text, starts[-1], boundary, heading_starts):
+        if lines_so_far > 1 and not headings_only:
             starts.append(boundary)
+            lines_so_far, headings_only = 0, True
     return list(zip(starts, starts[1:] + [len(doc.text)]))
 
 
-def _only_headings(text: str, start: int, end: int, heading_starts: set[int]) -> bool:
-    """Whether text[start:end] is one line, or lines that each start a heading."""
-    if "\n" not in text[start:end].strip():
-        return True
-    at = start
+def _lines_with_text(text: str, start: int, end: int, heading_starts: set[int]) -> tuple[int, bool]:
+    """How many lines of text[start:end] hold text, and whether each of them starts a heading."""
+    count, all_headings, at = 0, True, start
     for line in text[start:end].split("\n"):
-        if line.strip() and at not in heading_starts:
-            return False
+        if line.strip():
+            count += 1
+            all_headings = all_headings and at in heading_starts
         at += len(line) + 1
-    return True
+    return count, all_headings
 
 
 def pack_units(units: list[tuple[int, int]], chunk_size: int, chunk_overlap: int) -> list[tuple[int, int]]:

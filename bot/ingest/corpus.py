@@ -223,6 +223,11 @@ def check_corpus_folder(root: Path) -> None:
 _EDITOR_LEFTOVER = re.compile(r"^~\$|~$|\.sw[a-p]$")
 
 
+def editor_leftover(name: str) -> bool:
+    """Whether a file name is an editor's lock, backup or swap file, which the scan passes over."""
+    return _EDITOR_LEFTOVER.search(name) is not None
+
+
 def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = None,
                 leave_out: frozenset[str] = frozenset()) -> list[CorpusFile]:
     """Every file under root (sorted, hidden ones ignored) with its hash or the reason it is refused.
@@ -267,7 +272,7 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = Non
                 continue
         if not path.is_file():
             continue
-        if _EDITOR_LEFTOVER.search(path.name):
+        if editor_leftover(path.name):
             continue  # Word's lock file (~$report.docx), an editor's backup (notes.txt~) or swap file
         suffix = path.suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:

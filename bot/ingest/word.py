@@ -45,8 +45,11 @@ if TYPE_CHECKING:
 # in one; an encrypted one holds a stream of this name.
 _COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-# A .docx is a zip: a small file may unpack to gigabytes of XML, so its unpacked size is capped.
+# A .docx is a zip: a small file may unpack to gigabytes of XML, so its unpacked size is capped,
+# and so is the text read out of it (500 KB of zip can hold 200 MB of text: hours of indexing).
+# 20 MB of text is the default largest document of any type (BOT_MAX_FILE_MB).
 MAX_UNPACKED_MB = 200
+MAX_TEXT_MB = 20
 T = TypeVar("T")
 _HEADING_STYLE = re.compile(r"heading\s*([1-9])", re.IGNORECASE)
 _TITLE_STYLE = re.compile(r"title", re.IGNORECASE)
@@ -59,9 +62,13 @@ def parse_docx(raw: bytes) -> ParsedText:
     b = TextBuilder()
     style_title = ""
     number = 0
+    size = 0
     for block in docx_blocks(document):
         number += block.counted
         text, style = block.text, block.style
+        size += len(text)
+        if size > MAX_TEXT_MB * 1024 * 1024:
+            raise ValueError(f"its text is over {MAX_TEXT_MB} MB (split the document)")
         heading = bool(text) and is_heading_style(style)
         if heading and not style_title and _TITLE_STYLE.fullmatch(style.strip()):
             style_title = text

@@ -53,13 +53,24 @@ FORMAT_VERSION = 2  # 2: rows in shards; version 1 (one set of files) is still r
 DEFAULT_SHARD_SIZE = 1_000_000  # chunks; a one-machine corpus stays in one shard
 # The files a generation is made of, and their staging copies: the only files the index removes,
 # so that a folder shared with other files (even the corpus itself) keeps them.
-# A generation is named by the time in milliseconds in hex (`_new_generation`): 11 digits and more
-# since 2004, so a user's "chunks-2024.jsonl" is not taken for one (and deleted as stale).
-_GENERATION = r"[0-9a-f]{10,}"
+# A generation is named by the time in milliseconds in hex (`_new_generation`): 11 digits from
+# 2004 to 2527, so a user's "chunks-2024.jsonl" or "chunks-20240101120000.jsonl" (a date and time)
+# is not taken for one, and deleted as stale; nor is a name of 11 digits whose time is to come
+# (`_generated`).
+_GENERATION = r"[0-9a-f]{11}"
 _GENERATED = re.compile(rf"(?:chunks-{_GENERATION}(?:-\d{{4}})?\.jsonl|vectors-{_GENERATION}(?:-\d{{4}})?\.npy"
                         rf"|faiss-{_GENERATION}(?:-\d{{4}})?\.index"
                         rf"|bm25-{_GENERATION}-(?:" + "|".join(re.escape(suffix) for suffix in PARTS.values()) + "))")
 _STAGING = re.compile(r"\.(?:manifest\.json|" + _GENERATED.pattern + r")\.\d+(?:\.\d+)?\.tmp")  # files.staging_path
+_A_DAY_MS = 86_400_000
+
+
+def _generated(name: str) -> bool:
+    """Whether a file name is one the index writes: a generation's, of a time already past."""
+    if not _GENERATED.fullmatch(name):
+        return False
+    generation = re.search(rf"-({_GENERATION})", name).group(1)
+    return int(generation, 16) <= time.time() * 1000 + _A_DAY_MS
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
 CHUNKER_VERSION = 15
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
@@ -248,7 +259,7 @@ class IndexStore:
         except (OSError, UnicodeDecodeError, ValueError):
             pass
         try:
-            return any(_GENERATED.fullmatch(p.name) for p in self.dir.iterdir())
+            return any(_generated(p.name) for p in self.dir.iterdir())
         except OSError:
             return False
 
@@ -414,7 +425,7 @@ class IndexStore:
         import shutil
 
         for path in self.dir.iterdir():
-            if (_GENERATED.fullmatch(path.name) and path.name not in keep) or _STAGING.fullmatch(path.name):
+            if (_generated(path.name) and path.name not in keep) or _STAGING.fullmatch(path.name):
                 if path.is_dir() and not path.is_symlink():
                     if _STAGING.fullmatch(path.name):  # files.atomic_write_files's staging folder
                         shutil.rmtree(path, ignore_errors=True)

@@ -6,6 +6,7 @@ can make the server fetch a URL (`PageBlocks`)."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,13 @@ EXAMPLE_MIN_SCORE = 0.5  # the confidence an example's answer must have
 # Gradio shows an event's tqdm bars (the embedding of an upload) on the page when its handler
 # takes one of these as a default argument.
 _EMBEDDING_PROGRESS = gr.Progress(track_tqdm=True)
+
+
+def _inside(path: str | os.PathLike, folder: Path) -> bool:
+    try:
+        return Path(path).resolve().is_relative_to(folder.resolve())
+    except (OSError, ValueError):
+        return False
 
 
 def _failure(name: str, verb: str, exc: Exception, file_problem: str) -> str:
@@ -169,6 +177,13 @@ class ChatPage:
             lines.append(f'<p class="{"qa-ok" if ok else "qa-error"}">{esc(message)}</p>')
         return "".join(lines), self.documents_html()
 
+    def _upload_problem(self, exc: Exception) -> str:
+        """What an OSError of an upload says went wrong: writing into the documents folder (read-only,
+        full) or reading the upload itself."""
+        if isinstance(exc, OSError) and exc.filename and _inside(exc.filename, self.settings.corpus_dir):
+            return "the documents folder could not be written to"
+        return "the upload could not be read"
+
     def _add(self, path: Path, replace: bool = False) -> tuple[bool, str]:
         name = path.name
         limit_mb = self.settings.max_file_mb
@@ -184,7 +199,7 @@ class ChatPage:
                 pass  # no usable documents yet: this upload may be the first
             report = self.bot.add_document(name, path.read_bytes(), replace=replace, progress=True)
         except Exception as exc:  # every failure becomes one friendly line
-            return False, _failure(name, "added", exc, "the upload could not be read")
+            return False, _failure(name, "added", exc, self._upload_problem(exc))
         docs = report.added + report.changed
         if not docs:
             return True, f"{name} is already in the documents, unchanged."
