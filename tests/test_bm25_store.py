@@ -211,3 +211,12 @@ def test_a_replica_that_cannot_read_the_files_says_so_in_words(setup, monkeypatc
     monkeypatch.setattr(IndexStore, "load_chunks", unreadable)
     with pytest.raises(IndexStoreError, match="cannot read the index in .*No such file"):
         load_published(settings, emb)
+
+
+def test_the_texts_saying_a_word_are_found_by_its_stem():
+    from bot.words import stem
+
+    bm25 = BM25Index(["Calmol is a syrup for children.", "Fevrolen tablets.", "Give Calmol's syringe back."])
+    assert bm25.texts_saying(stem("calmol")) == [0, 2]
+    assert bm25.texts_saying(stem("syrups")) == [0]
+    assert bm25.texts_saying("unheard") == []

@@ -630,7 +630,7 @@ def test_a_row_labelled_with_a_range_is_named_by_a_figure_in_it(label, question)
 
 
 def test_a_range_is_named_only_by_a_figure_in_its_own_unit():
-    from bot.read.rows import range_holds
+    from bot.read.units import range_holds
 
     assert not range_holds("2 - 4 years", "a baby of 3 months")  # months are no years
     assert not range_holds("18–22", "water of 20 dH")  # no unit written: the figure may count anything

@@ -219,7 +219,8 @@ def reads_as_header(first: Mapping[int, str], below: Sequence[Mapping[int, str]]
                                     for column in year_columns)
     plain = [name for name in labels if _YEAR_LABEL.fullmatch(name) or _reads_as_name(name)]
     # One name may count something in words ("How often in 24 hours") where the others are plain.
-    counting = [name for name in labels if name not in plain and _COUNTING_NAME.fullmatch(name)]
+    counting = [name for name in labels
+                if name not in plain and len(name) <= _LABEL_MAX_CHARS and _COUNTING_NAME.fullmatch(name)]
     if len(names) < 3 or len({first[c].strip() for c in year_columns}) < len(year_columns) or dated or \
             len(plain) + len(counting[:1]) < len(labels) or len(plain) < 2:
         return False

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.read.units import range_holds
 from bot.read.windows import ROW_JOINT
 from bot.types import Passage, Span
 from bot.words import ACADEMIC_YEAR, ORDINALS, STOP_WORDS, WEEKDAYS, YEAR, academic_year, stem
@@ -139,6 +140,7 @@ def _named_line(question: str, lines: Lines, group: range) -> int | None:
 
 
 _ALTERNATIVES = re.compile(r"\s+or\s+|\s*/\s*", re.I)
+_RANGE_NAMED = "<range>"  # what a row named by a figure in its range is named by
 
 
 def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
@@ -157,64 +159,6 @@ def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
         return next((part for part in either if part and part <= asked), set()) if len(either) > 1 else set()
     letter = label.strip()
     return {letter.lower()} if re.fullmatch(r"[A-Z]", letter) and re.search(rf"\b{letter}\b", question) else set()
-
-
-# A range of figures with its unit, as tables band ages, weights, heights and prices: "2 - 4
-# years", "60–80 kg", "£50 – £149.99", "under 60 kg", "over 100 kg", "65+". The unit is one word,
-# written after the figures or as a currency sign before them.
-_FIGURE = r"(?P<{0}>\d+(?:[.,]\d+)*)"
-_CURRENCY = r"[£$€¥]"
-_RANGE = re.compile(
-    rf"(?P<currency>{_CURRENCY})?{_FIGURE.format('low')}\s*(?:{_CURRENCY}?\s*[a-zA-Z°]*\s*)?"
-    rf"(?:-|–|—|to)\s*{_CURRENCY}?{_FIGURE.format('high')}\s*(?P<unit>[a-zA-Z°]+)?\.?")
-_OPEN_RANGE = re.compile(
-    rf"(?P<side>under|below|less than|up to|over|above|more than|from)\s+(?P<currency>{_CURRENCY})?"
-    rf"{_FIGURE.format('low')}\s*(?P<unit>[a-zA-Z°]+)?(?P<and>\s+(?:and|or)\s+(?:over|above|more|under|below|less))?"
-    rf"|(?P<currency2>{_CURRENCY})?{_FIGURE.format('plus')}\s*"
-    rf"(?:(?P<unit2>[a-zA-Z°]+)\s*\+|\+\s*(?P<unit3>[a-zA-Z°]+)?)", re.I)
-_QUESTION_FIGURE = re.compile(rf"(?P<currency>{_CURRENCY})?(?<![\d.,])(?P<figure>\d+(?:[.,]\d+)*)(?![\d.,]*\d)"
-                              r"(?:\s*(?:-\s*)?(?P<unit>[a-zA-Z°]+))?")
-_RANGE_NAMED = "<range>"  # what a row named by a figure in its range is named by
-
-
-def _figure(text: str) -> float:
-    return float(text.replace(",", ""))
-
-
-def _bounds(cell: str) -> tuple[float, float, str] | None:
-    """(lowest, highest, unit) of a cell that is a range of figures, the unit a currency sign or
-    one word's stem ("" where none is written); None for another cell."""
-    cell = _ASIDE.sub("", cell).strip()
-    if m := _RANGE.fullmatch(cell):
-        unit = m.group("currency") or stem(m.group("unit") or "")
-        low, high = _figure(m.group("low")), _figure(m.group("high"))
-        return (low, high, unit) if low < high else None
-    if m := _OPEN_RANGE.fullmatch(cell):
-        if m.group("plus"):
-            unit = m.group("currency2") or stem(m.group("unit2") or m.group("unit3") or "")
-            return _figure(m.group("plus")), float("inf"), unit
-        unit = m.group("currency") or stem(m.group("unit") or "")
-        figure = _figure(m.group("low"))
-        below = m.group("side").lower() in ("under", "below", "less than", "up to") or (
-            m.group("and") and m.group("and").split()[-1].lower() in ("under", "below", "less"))
-        return (float("-inf"), figure, unit) if below else (figure, float("inf"), unit)
-    return None
-
-
-def range_holds(cell: str, question: str) -> bool:
-    """Whether a cell is a range of figures with a unit (a currency sign or a word) and the
-    question says a figure in that unit inside it: "a 2 year old" is in "2 - 4 years", "a £600 TV"
-    in "£500 – £999", "70kg" in "60–80 kg". A range without a unit is named by no figure: the
-    question's figure may count anything."""
-    bounds = _bounds(cell)
-    if bounds is None or not bounds[2]:
-        return False
-    low, high, unit = bounds
-    for m in _QUESTION_FIGURE.finditer(question):
-        said = m.group("currency") or stem(m.group("unit") or "")
-        if said == unit and low <= _figure(m.group("figure")) <= high:
-            return True
-    return False
 
 
 def _named_row_value(question: str, start: int, end: int, lines: Lines) -> tuple[int, int] | None:

@@ -1,13 +1,17 @@
-"""Units of measure a question asks in, and the unit a figure of an answer is given in.
+"""Figures and their units: the unit a question asks in, the unit an answer's figure is given in,
+and ranges of figures that a question's figure falls in.
 
 "What is the energy use per cycle in kWh?" cannot be answered "9.5 litres": a figure in a unit of
 another quantity (volume, not energy) answers another question, however alike the sentences
 read. Units compare by the quantity they measure, so "kWh" and "Wh" agree, and "kg" and "lb".
+A table's row "2 - 4 years" is the one "a 2 year old" asks about (`range_holds`).
 """
 
 from __future__ import annotations
 
 import re
+
+from bot.words import stem
 
 # Units by the quantity they measure, as written after a figure (compared in lower case).
 _QUANTITIES = {
@@ -63,3 +67,64 @@ def in_another_unit(question: str, answer: str) -> str:
     if asked is None or not given or asked[1] in given:
         return ""
     return f"the answer is in {next(iter(given.values()))}, not {asked[0]}"
+
+
+# A range of figures with its unit, as tables band ages, weights, heights and prices: "2 - 4
+# years", "60–80 kg", "£50 – £149.99", "under 60 kg", "over 100 kg", "65+". The unit is one word,
+# written after the figures or as a currency sign before them.
+_FIGURE = r"(?P<{0}>\d+(?:[.,]\d+)*)"
+_ASIDE = re.compile(r"[(\[][^()\[\]]*[)\]]")  # "5–15 (children)": an aside in brackets, left out
+_CURRENCY = r"[£$€¥]"
+_RANGE_MAX_CHARS = 40  # a band of a table, not a sentence with figures
+_RANGE = re.compile(
+    rf"(?P<currency>{_CURRENCY})?{_FIGURE.format('low')}\s*(?:{_CURRENCY}?\s*[a-zA-Z°]*\s*)?"
+    rf"(?:-|–|—|to)\s*{_CURRENCY}?{_FIGURE.format('high')}\s*(?P<unit>[a-zA-Z°]+)?\.?")
+_OPEN_RANGE = re.compile(
+    rf"(?P<side>under|below|less than|up to|over|above|more than|from)\s+(?P<currency>{_CURRENCY})?"
+    rf"{_FIGURE.format('low')}\s*(?P<unit>[a-zA-Z°]+)?(?P<and>\s+(?:and|or)\s+(?:over|above|more|under|below|less))?"
+    rf"|(?P<currency2>{_CURRENCY})?{_FIGURE.format('plus')}\s*"
+    rf"(?:(?P<unit2>[a-zA-Z°]+)\s*\+|\+\s*(?P<unit3>[a-zA-Z°]+)?)", re.I)
+_QUESTION_FIGURE = re.compile(rf"(?P<currency>{_CURRENCY})?(?<![\d.,])(?P<figure>\d+(?:[.,]\d+)*)(?![\d.,]*\d)"
+                              r"(?:\s*(?:-\s*)?(?P<unit>[a-zA-Z°]+))?")
+
+
+def _figure(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _bounds(cell: str) -> tuple[float, float, str] | None:
+    """(lowest, highest, unit) of a cell that is a range of figures, the unit a currency sign or
+    one word's stem ("" where none is written); None for another cell."""
+    cell = _ASIDE.sub("", cell).strip()
+    if len(cell) > _RANGE_MAX_CHARS:
+        return None
+    if m := _RANGE.fullmatch(cell):
+        unit = m.group("currency") or stem(m.group("unit") or "")
+        low, high = _figure(m.group("low")), _figure(m.group("high"))
+        return (low, high, unit) if low < high else None
+    if m := _OPEN_RANGE.fullmatch(cell):
+        if m.group("plus"):
+            unit = m.group("currency2") or stem(m.group("unit2") or m.group("unit3") or "")
+            return _figure(m.group("plus")), float("inf"), unit
+        unit = m.group("currency") or stem(m.group("unit") or "")
+        figure = _figure(m.group("low"))
+        below = m.group("side").lower() in ("under", "below", "less than", "up to") or (
+            m.group("and") and m.group("and").split()[-1].lower() in ("under", "below", "less"))
+        return (float("-inf"), figure, unit) if below else (figure, float("inf"), unit)
+    return None
+
+
+def range_holds(cell: str, question: str) -> bool:
+    """Whether a cell is a range of figures with a unit (a currency sign or a word) and the
+    question says a figure in that unit inside it: "a 2 year old" is in "2 - 4 years", "a £600 TV"
+    in "£500 – £999", "70kg" in "60–80 kg". A range without a unit is named by no figure: the
+    question's figure may count anything."""
+    bounds = _bounds(cell)
+    if bounds is None or not bounds[2]:
+        return False
+    low, high, unit = bounds
+    for m in _QUESTION_FIGURE.finditer(question):
+        said = m.group("currency") or stem(m.group("unit") or "")
+        if said == unit and low <= _figure(m.group("figure")) <= high:
+            return True
+    return False
