@@ -85,7 +85,9 @@ _ASKED_WHEN_OR_WHERE = re.compile(r"^\s*(?:and\s+)?(?:when|where|what\s+time)\s+
 _NOT_NAMES = frozenset({"thanks", "thank", "thx", "hello", "hi", "hey", "yes", "no", "ok", "okay", "really", "help",
                         "great", "cool", "sorry", "please", "bye", "goodbye", "good", "nice", "right", "sure", "wow"})
 # Besides the common stop words: words that never name what a follow-up refers to.
-_STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened", "tell"}
+# The asker ("I'm 90 kg"): no name, even before a figure.
+_ASKER = frozenset({"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d", "i'll", "i’ll"})
+_STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened", "tell"} | _ASKER
 # Words that end a noun phrase when taking the subject from a question.
 _VERBS_AFTER = {"established", "founded", "created", "formed", "signed", "built", "located", "start",
                 "started", "begin", "began", "join", "joined", "do", "does", "did", "mean", "happen"}
@@ -181,7 +183,7 @@ def _names(question: str) -> list[str]:
         numbered = i + 1 < len(words) and (_NUMBER.fullmatch(words[i + 1]) or re.fullmatch(r"[A-Z]", words[i + 1]))
         # "March 2024", "the March meeting" say when, not what; "April Ryan" is a name
         calendar = _calendar_word(w) and not (i + 1 < len(words) and words[i + 1][:1].isupper())
-        titled = w[:1].isupper() and i > 0 and (w.lower() not in _STOP or numbered)
+        titled = w[:1].isupper() and i > 0 and (w.lower() not in _STOP or numbered) and w.lower() not in _ASKER
         capitalised = ((w.isupper() and len(w) >= 2) or titled) and not calendar
         if current and (_NUMBER.fullmatch(w) or re.fullmatch(r"[A-Z]", w)):  # "Zone A": the letter names it
             current.append(w)
@@ -208,11 +210,12 @@ def subject_of(question: str) -> str:
         owned = [n for n in names if re.search(rf"\b(?:of|for)\s+(?:the\s+)?{re.escape(n)}\b", question, re.I)]
         acronyms = [n for n in names if n.isupper() and n not in _GENERIC_ACRONYMS]
         return (owned or acronyms or [max(names, key=len)])[0]
-    # Otherwise the noun phrase after the first article ("how tall is the old lighthouse"),
+    # Otherwise the noun phrase after the first article or "my" ("how tall is the old lighthouse",
+    # "how often should I test my smoke alarm"),
     # or failing that the first run of content words.
     words = re.findall(r"[\w'’-]+", question)
     lowered = [w.lower() for w in words]
-    starts = [i + 1 for i, w in enumerate(lowered) if w in {"the", "a", "an"}] or [0]
+    starts = [i + 1 for i, w in enumerate(lowered) if w in {"the", "a", "an", "my", "your", "our"}] or [0]
     phrase: list[str] = []
     for w in words[starts[0]:]:
         lw = w.lower()
@@ -502,7 +505,23 @@ def _other_of_series(question: str, last: str) -> tuple[str, str]:
 
 
 def is_follow_up(question: str) -> bool:
-    return bool(_pronouns_of(question).search(question) or _FOLLOW_UP_START.search(question))
+    return bool(_pronouns_of(question).search(question) or _FOLLOW_UP_START.search(question)
+                or _asks_nothing_of_its_own(question))
+
+
+# The words of a short question that ask how, not about what: "How often?", "Who won?", "What
+# time?", "Why so many?", "What should I do?".
+_ASKING_WORDS = frozenset({"often", "long", "far", "old", "time", "times", "won", "win", "wins", "so", "happen",
+                           "happened", "cost", "costs", "pay", "then", "exactly", "else"})
+_MAX_BARE_WORDS = 4
+
+
+def _asks_nothing_of_its_own(question: str) -> bool:
+    """Whether a question, a question word first, names nothing it asks about ("How often?", "Who
+    won?"): it asks about what the last question did."""
+    words = [w.lower() for w in re.findall(r"[\w'’-]+", question)]
+    return (0 < len(words) <= _MAX_BARE_WORDS and words[0] in QUESTION_WORDS - _AUXILIARY
+            and all(w in _STOP or w in _ASKING_WORDS or w in QUESTION_WORDS for w in words))
 
 
 def resolve(question: str, history=None) -> ResolvedQuestion:
@@ -518,6 +537,8 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         return ResolvedQuestion(question, question)
     last_turn = previous[-1]
     last = last_turn.question
+    if len(previous) > 1 and _asks_nothing_of_its_own(last) and not bare and not _asks_nothing_of_its_own(question):
+        return resolve(question, previous[:-1])  # "Why?" in between names nothing: the turn before it does
     carried = ""  # the subject a follow-up before this one was resolved to
     if len(previous) > 1 and is_follow_up(last):  # "When was it automated?" after "When was it built?"
         chained = resolve(last, previous[:-1])
@@ -527,8 +548,8 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         again = f"{bare.group(1).capitalize()} {last[place.end():]}" if place else question
         return ResolvedQuestion(again, again, subject_of(last) if place else "")
     again = _attribute_in_its_place(question, last) or _with_condition(question, last)
-    if again:  # "And their email?", "What about including VAT?"
-        return ResolvedQuestion(again, again, subject_of(last))
+    if again:  # "And their email?", "What about including VAT?": of the same thing, so found by its words too
+        return ResolvedQuestion(again, f"{again} {key_words(last)}".strip(), subject_of(last))
     name, stands_for = answered_name(Turn(last, last_turn.answer))  # "And in 2024/25?" asked a "who" again
     pronouns = {w.lower() for w in _pronouns_of(question).findall(question)} & stands_for
     subject = name if pronouns else (carried or subject_of(last))

@@ -243,10 +243,11 @@ def test_it_in_capitals_is_an_acronym_and_a_turn_that_names_nothing_is_passed_ov
     office = Turn("Which office opened in 2018?", "The Madrid office")
     assert resolve("Who manages it?", [office]).reader_question == "Who manages the Madrid office?"
     assert resolve("What is its budget?", [office]).reader_question == "What is the Madrid office's budget?"
-    # a name alone asks the last question of it; a question word alone is no name
+    # a name alone asks the last question of it; a question word alone is no name, and asks of the
+    # last question's subject
     limit = Turn("What is the hotel limit in London?", "EUR 200")
     assert resolve("Zurich?", [limit]).reader_question == "What is the hotel limit in Zurich?"
-    assert resolve("Why?", [limit]).reader_question == "Why?"
+    assert resolve("Why?", [limit]).retrieval_query.endswith("hotel limit London")  # why of the last question
     assert resolve("Thanks?", [limit]).reader_question == "Thanks?"  # "Thanks!" as a chat turn reads it
     assert resolve("Parental leave?", [limit]).reader_question == "Parental leave?"
     # a question all in capitals still has its pronouns
@@ -308,3 +309,17 @@ def test_a_follow_up_after_one_about_another_thing_is_about_that_thing():
     email = [Turn("What is Gareth Lewis's email?", "g.lewis@school.uk")]
     assert resolve("What is his phone number?", email).reader_question == "What is Gareth Lewis's phone number?"
 
+
+
+def test_a_short_question_that_names_nothing_asks_about_the_last_one():
+    from bot.conversation import Turn
+
+    race = [Turn("When was the duck race?", "Sunday 12 June")]
+    resolved = resolve("Who won?", race)
+    assert resolved.subject == "duck race" and "duck race" in resolved.retrieval_query
+    assert resolve("How often?", [Turn("How often should I test my smoke alarm?", "once a week")]).subject == \
+        "smoke alarm"  # the noun after "my"
+    assert resolve("Who is the chair?", race).reader_question == "Who is the chair?"  # it names its own
+    # "I'm" is the asker, no name to swap
+    weight = [Turn("What tyre pressure on the Trail 29 if I weigh 75 kg?", "1.8 bar")]
+    assert "I'm" not in resolve("And if I'm 90 kg?", weight).subject

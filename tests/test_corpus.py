@@ -226,3 +226,18 @@ def test_a_corpus_folder_that_cannot_be_listed_is_named_as_such(tmp_path, monkey
     monkeypatch.setattr(os, "scandir", refuse)
     with pytest.raises(CorpusError, match="cannot read the corpus folder .*: permission denied"):
         check_corpus_folder(tmp_path)
+
+
+def test_of_two_copies_of_one_file_the_one_named_for_its_type_is_kept(tmp_path):
+    from bot.ingest.corpus import scan_corpus
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    pdf = b"%PDF-1.4\n% a report\n" + bytes(range(256))
+    (corpus / "a-copy.txt").write_bytes(pdf)  # sorts first
+    (corpus / "report.pdf").write_bytes(pdf)
+    (corpus / "notes.md").write_text("Plain notes.")
+    (corpus / "notes.txt").write_text("Plain notes.")
+    found = {f.rel: f.skip_reason for f in scan_corpus(corpus)}
+    assert found["report.pdf"] == "" and found["a-copy.txt"] == "duplicate of report.pdf"
+    assert found["notes.md"] == "" and found["notes.txt"] == "duplicate of notes.md"  # both text: the first

@@ -1,5 +1,7 @@
 """The answer's extent (bot/read/extent.py): lists, named rows and sentences under a matching question."""
 
+from dataclasses import replace
+
 import pytest
 
 from bot.ingest.chunking import sentence_spans
@@ -702,3 +704,38 @@ def test_a_span_in_a_tally_takes_the_count_of_the_item_asked_about():
     assert answer_of("How many voted against the fee rise?", [cut], [p])[0].text == "4"
     assert answer_of("How many abstentions were there?", [cut], [p])[0].text == "2"
     assert answer_of("What was the result of the vote?", [cut], [p])[0] == cut
+
+
+def test_a_figure_after_between_takes_the_word_and_the_other_end():
+    p = passage("Deliveries\nParcels arrive between 3:00 and 5:00 pm on weekdays. Cover costs between £50 and £99 a year.")
+    assert answer_of("When do parcels arrive?", [span_of(p, "3:00")], [p])[0].text == "between 3:00 and 5:00 pm"
+    assert answer_of("When do parcels arrive?", [span_of(p, "3:00 and 5:00")], [p])[0].text == "between 3:00 and 5:00"
+    assert answer_of("How much is cover?", [span_of(p, "£50")], [p])[0].text == "between £50 and £99"
+
+
+def test_a_figure_takes_the_open_end_after_it():
+    p = passage("Requirements\nThe app needs Android 9.0 or later. Riders must be aged 12 or over.")
+    assert answer_of("Which Android version does the app need?", [span_of(p, "Android 9.0")], [p])[0].text == \
+        "Android 9.0 or later"
+    assert answer_of("How old must riders be?", [span_of(p, "12")], [p])[0].text == "12 or over"
+    assert answer_of("What is the minimum age for riders?", [span_of(p, "12")], [p])[0].text == "12"
+
+
+def test_a_column_is_named_by_its_year_or_in_full_where_it_is_shortened():
+    from bot.read.rows import _named_column
+
+    assert _named_column("What was leakage in 2023?", ["Actual 2023", "Target 2024"]) == "Actual 2023"
+    assert _named_column("What was leakage in 2023?", ["Actual 2023", "Budget 2023"]) is None  # two alike
+    assert _named_column("What is the maximum downlink speed?", ["Max. downlink", "Weight"]) == "Max. downlink"
+
+
+def test_a_cell_of_another_document_must_be_of_the_names_the_question_says():
+    from bot.read.rows import cell_named_in
+
+    coaches = passage("Ashbourne Coaches depot\nThe depot is open on Saturday from 08:00 to 13:00.")
+    library = passage("Opening hours\nSaturday: 09:30 to 12:30\nSunday: closed", section="Opening hours")
+    library = Passage(chunk=replace(library.chunk, doc_id="library.md"), score=1.0, rank=2)
+    best = span_of(coaches, "08:00 to 13:00")
+    question = "What are Ashbourne Coaches' depot opening hours on Saturday?"
+    assert cell_named_in(question, [coaches, library], best) is None
+    assert cell_named_in("What are the opening hours on Saturday?", [coaches, library], best).text == "09:30 to 12:30"

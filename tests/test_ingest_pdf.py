@@ -221,10 +221,12 @@ def test_footnote_marks_are_not_glued_to_the_word_before_them(tmp_path):
     path = tmp_path / "terms.pdf"
     make_pdf(path, [[TextLine("Charities receive a 25% discount on weekday rates.", mark="1"),
                      TextLine("The hall measures 120 m", mark="2", gap=12),
-                     TextLine("Bookings are confirmed by the Venue Manager", mark="12", gap=12)]])
+                     TextLine("Bookings are confirmed by the Venue Manager", mark="12", gap=12),
+                     TextLine("Call the office on extension 4410.", mark="3", gap=12)]])
     text = load_document(path, "terms.pdf").text
     assert "weekday rates." in text and "rates.1" not in text
-    assert text.endswith("by the Venue Manager")  # two figures
+    assert text.endswith("extension 4410.")  # a mark after a figure's full stop
+    assert "by the Venue Manager\n" in text  # two figures
     assert "120 m2" in text  # a unit's power after a short word stays
 
 

@@ -429,3 +429,13 @@ def test_a_date_of_another_year_cannot_answer_when_something_happened_in_a_year(
     report = [_passage(0, "The 2022 report was published on 4 March 2023.", "news.md")]
     assert mismatch("When was the 2022 report published?", _span(report, 0, "4 March 2023", 9.0), report,
                     DocumentFacts()) == ""
+
+
+def test_a_clause_for_another_year_cannot_answer_where_another_clause_names_the_asked_one():
+    text = "The 2021 fete on the green raised £2,780; the 2022 fete raised £3,412."
+    passages = [_passage(0, text, "newsletter.md")]
+    first = _span(passages, 0, "£2,780", 9.0)
+    assert "not 2022" in mismatch("How much did the fete raise in 2022?", first, passages, DocumentFacts())
+    assert mismatch("How much did the fete raise in 2022?", _span(passages, 0, "£3,412", 8.0), passages,
+                    DocumentFacts()) == ""
+    assert mismatch("How much did the fete raise in 2021?", first, passages, DocumentFacts()) == ""

@@ -240,7 +240,7 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = Non
     check_corpus_folder(root)
     resolved_root = root.resolve()
     limit = int(max_file_mb * 1024 * 1024)
-    seen: dict[str, str] = {}
+    seen: dict[str, int] = {}  # a file's digest -> where in `found` the copy kept is
     found: list[CorpusFile] = []
     paths, unreadable_folders = _walk(root, ignore)
     for folder, reason in unreadable_folders:
@@ -291,11 +291,37 @@ def scan_corpus(root: Path, max_file_mb: float = 20.0, ignore: Path | None = Non
             found.append(CorpusFile(rel, path, skip_reason=f"{READ_FAILED}{exc.strerror or first_line(exc)}"))
             continue
         if digest in seen:
-            found.append(CorpusFile(rel, path, digest, skip_reason=f"duplicate of {seen[digest]}"))
+            k = seen[digest]
+            kept = found[k]
+            if _type_fits(path) and not _type_fits(kept.path):
+                # "report.docx" copied to "report.txt" sorts first: the copy would be read as text
+                # (and refused as binary) in the real document's place.
+                found[k] = CorpusFile(kept.rel, kept.path, digest, skip_reason=f"duplicate of {rel}")
+                seen[digest] = len(found)
+                found.append(CorpusFile(rel, path, digest, size=size))
+                continue
+            found.append(CorpusFile(rel, path, digest, skip_reason=f"duplicate of {kept.rel}"))
             continue
-        seen[digest] = rel
+        seen[digest] = len(found)
         found.append(CorpusFile(rel, path, digest, size=size))
     return found
+
+
+# The first bytes of a PDF and of a zip (a .docx); any other file is read as text.
+_SIGNATURES = {b"%PDF": ".pdf", b"PK\x03\x04": ".docx"}
+
+
+def _type_fits(path: Path) -> bool:
+    """Whether a file's name says the type its first bytes show (a PDF named .pdf, a text file
+    named .txt), so that of two copies of one file the one read as what it is is kept."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return False
+    shown = next((suffix for signature, suffix in _SIGNATURES.items() if head.lstrip().startswith(signature)), None)
+    suffix = path.suffix.lower()
+    return suffix == shown if shown else suffix not in _SIGNATURES.values()
 
 
 def _walk(root: Path, ignore: Path | None = None) -> tuple[list[Path], list[tuple[Path, str]]]:

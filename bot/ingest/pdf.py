@@ -415,7 +415,8 @@ def _footnote_marks(line) -> set[int]:
                 and (len(word) >= 3 or (word and word[-1] in ".,;:)"))):  # not "km²" after a short unit, nor "10⁶"
             marks.add(k)
             continue
-        word = word + text if text.isalpha() or (word and text in ".,;:)") else ""
+        # A sentence's end counts after a figure too: "extension 4410.²" (but not "10⁶").
+        word = word + text if text.isalpha() or text in ".,;:)" else ""
     return marks
 
 

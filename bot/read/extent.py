@@ -25,6 +25,9 @@ reading:
 - **series**: a question for several things ("Which systems require MFA?") answered with some
   items of a series written in a sentence ("mandatory for email, the HR portal, Expensa and every
   system that can be reached from outside...") takes the whole series;
+- **between**: a figure after "between" takes the word and the range's other end ("between 3:00
+  and 5:00");
+- **open end**: a figure followed by "or later", "or more"... takes them ("Android 9.0 or later");
 - **tally**: a span in a tally ("38 for, 4 against, 2 abstentions") takes the count of the one item
   the question says ("4" for "How many voted against?");
 - **purpose**: "How do I reset the router?" answered with the purpose that opens a sentence ("To
@@ -54,7 +57,7 @@ from typing import NamedTuple
 from bot.ingest.chunking import LIST_MARK
 from bot.read.rows import (
     LABELLED, WORD, Lines, content_stems, in_named_line, named_cell, respan, row_cells)
-from bot.read.units import in_another_unit
+from bot.read.units import in_another_unit, is_unit
 from bot.types import Chunk, Passage, Span
 from bot.words import MONTHS, STOP_WORDS, WEEKDAYS, stem
 
@@ -844,6 +847,47 @@ def _complement_end(question: str, text: str, start: int, end: int) -> int | Non
 
 # The rules that reshape the answer within its own phrase, in the order they are tried: (the rule's
 # name for `Extent.rule`, a function of (question, text, start, end) giving the new offsets or None).
+# "between 3:00 and 5:00", "between £50 and £149.99": both ends of the range, with the word.
+_BETWEEN_BEFORE = re.compile(r"(?<![\w-])between[ \t]+$", re.I)
+_RANGE_END = re.compile(r"[ \t]+and[ \t]+[£$€]?\d[\d,.:]*\d|[ \t]+and[ \t]+\d")
+_UNIT_AFTER = re.compile(r"[ \t]?(%|[ap]\.?m\b\.?|°?[A-Za-z]{1,10}\b)")
+
+
+def _whole_between(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """A figure or range after "between" takes the word and the range's other end: "between 3:00
+    and 5:00", not "3:00 and 5:00" nor "3:00"."""
+    if not _FIGURE_START.match(text, start) and not _CLOCK_TIME_START.match(text, start):
+        return None
+    before = _BETWEEN_BEFORE.search(text, max(0, start - 12), start)
+    if before is None:
+        return None
+    if re.search(r"[ \t]and[ \t]", text[start:end]):
+        return before.start(), end
+    other_end = _RANGE_END.match(text, end)
+    if other_end is None:
+        return None
+    unit = _UNIT_AFTER.match(text, other_end.end())  # "5:00 pm", "20 kg"; not "£149.99 for"
+    measured = unit is not None and (re.fullmatch(r"%|[ap]\.?m\.?", unit.group(1), re.I) or is_unit(unit.group(1)))
+    return before.start(), unit.end() if measured else other_end.end()
+
+
+# "Android 9.0 or later", "aged 12 or over": the open end a figure's limit runs on to.
+_OPEN_END = re.compile(r"[ \t]+or[ \t]+(?:later|newer|higher|above|over|more|greater|older|younger|less|fewer|"
+                       r"below|under|earlier|lower)\b", re.I)
+
+
+def _with_its_open_end(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """A figure that ends the span, with the "or later" or "or more" after it: a requirement is
+    that figure or beyond, not it alone (none where the question says the limit: "What is the
+    minimum...?")."""
+    if not re.search(r"\d\s*[A-Za-z%°]{0,10}$", text[start:end]):
+        return None
+    m = _OPEN_END.match(text, end)
+    if m is None or re.search(r"\b(?:minimum|maximum|least|most|oldest|earliest|latest)\b", question, re.I):
+        return None
+    return start, m.end()
+
+
 # "How do I reset it?", "How can we ...", "How to ...": a question for the steps.
 _HOW_TO = re.compile(r"^\s*how\s+(?:(?:do|can|could|should|would|shall|must)\s+(?:i|we|you|one|they)\b|to\b)", re.I)
 _PURPOSE = re.compile(r"(?:in\s+order\s+)?to\s+[a-z]", re.I)
@@ -866,6 +910,8 @@ def _after_its_purpose(question: str, text: str, start: int, end: int) -> tuple[
 _PHRASE_RULES = (
     ("purpose", _after_its_purpose),
     ("tally", _count_of_the_tally),
+    ("between", _whole_between),
+    ("open end", _with_its_open_end),
     ("figure", _figure_in_words_and_digits),
     ("complement", _with_its_head),
     ("complement", _with_its_complement),

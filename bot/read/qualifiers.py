@@ -516,6 +516,13 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
             if wanted and named and not any(q.term in sentence_terms or q.term in label_terms for q in wanted) \
                     and any(_dated_things(sentence, shown) & things[q] for q in wanted for shown in named.values()):
                 return _unlike("the answer's sentence", named, wanted)
+            # A sentence of clauses for several years ("The 2021 fete raised £2,780; the 2022 fete
+            # raised £3,412"): the span's own clause names another year, another clause the asked one.
+            clause = _clause_around(span, chunk)
+            in_clause = _values(clause, kind) if clause != sentence else {}
+            if wanted and in_clause and kind == "year" and all(q.term in sentence_terms for q in wanted) \
+                    and not any(q.term in context_terms(clause) for q in wanted):
+                return _unlike("the answer's clause", in_clause, wanted)
             continue
         # Codes compare within one family: "P1" against "P4", not "SO2" against "CO2"; numbered
         # names within one series ("Bus 2" not against "Route 7").
@@ -580,6 +587,17 @@ def _sentence_around(span: Span, chunk: Chunk) -> str:
     start, end = chunk.sentences_around(span.start, span.end)
     return (chunk.text[start - chunk.start: span.start - chunk.start] + " "
             + chunk.text[span.end - chunk.start: end - chunk.start])
+
+
+def _clause_around(span: Span, chunk: Chunk) -> str:
+    """The clause of its sentence a span lies in, between semicolons, the span itself left out."""
+    start, end = chunk.sentences_around(span.start, span.end)
+    text, at = chunk.text, chunk.start
+    before = text.rfind(";", start - at, span.start - at)
+    after = text.find(";", span.end - at, end - at)
+    first = before + 1 if before >= 0 else start - at
+    last = after if after >= 0 else end - at
+    return text[first: span.start - at] + " " + text[span.end - at: last]
 
 
 def _dated_things(text: str, when: str) -> frozenset[str]:

@@ -143,6 +143,16 @@ _ALTERNATIVES = re.compile(r"\s+or\s+|\s*/\s*", re.I)
 _RANGE_NAMED = "<range>"  # what a row named by a figure in its range is named by
 
 
+# Short forms a table writes for a word a question says in full ("Max. downlink" for "maximum").
+_SHORT_FORMS = {"maximum": "max", "minimum": "min", "number": "no", "quantity": "qty", "temperature": "temp",
+                "average": "avg", "approximately": "approx", "department": "dept", "telephone": "tel",
+                "reference": "ref", "including": "incl", "excluding": "excl"}
+
+
+def _with_short_forms(asked: set[str]) -> set[str]:
+    return asked | {_SHORT_FORMS[w] for w in asked if w in _SHORT_FORMS}
+
+
 def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
     """The words by which the question names a row's label (all of them), or none: a label of one
     capital letter is named by that letter standing alone ("Zone A" for the row "A"), and a range
@@ -151,6 +161,7 @@ def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
     words = label_words(label)
     if words and range_holds(label, question):
         return {_RANGE_NAMED}
+    asked = _with_short_forms(asked)
     if words:
         if words <= asked:
             return words
@@ -273,6 +284,11 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
             lead = lines[group.start - 1] if group.start > 0 else passage.chunk.section
             found += [(len(content_words(lead) & asked), k, *cell) for cell in dict.fromkeys(cells) if cell is not None]
             i = group.stop
+    # A cell of another document than the reader's answer must be of what the question names:
+    # "the Saturday hours of Ashbourne Coaches' depot" are not the library's Saturday row.
+    names = _names_asked(question)
+    found = [(score, k, s, e) for score, k, s, e in found
+             if passages[k].chunk.doc_id == like.doc_id or _passage_names(passages[k], names)]
     # One cell of a document read twice (chunks overlap) is one cell.
     by_place = {(passages[k].chunk.doc_id, passages[k].chunk.start + s): (score, k, s, e) for score, k, s, e in found}
     found = sorted(by_place.values(), reverse=True)
@@ -280,6 +296,18 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
         return None
     _, k, start, end = found[0]
     return replace(respan(like, passages[k], start, end), passage_index=k, doc_id=passages[k].chunk.doc_id)
+
+
+def _names_asked(question: str) -> set[str]:
+    """The capitalised words of a question, its first word aside, in lower case."""
+    rest = question.strip().partition(" ")[2]
+    return {w.lower().removesuffix("'s").removesuffix("’s") for w in re.findall(r"\b[A-Z][\w'’-]*", rest)} - STOP_WORDS
+
+
+def _passage_names(passage: Passage, names: set[str]) -> bool:
+    """Whether a passage (its text, section and file name) says every one of `names`."""
+    said = set(WORD.findall(f"{passage.chunk.text} {passage.chunk.section} {passage.chunk.doc_id}".lower()))
+    return names <= said
 
 
 def _cell_of_named_line(question: str, lines: Lines, i: int) -> tuple[int, int] | None:
@@ -376,19 +404,27 @@ def _named_column(question: str, columns: list[str]) -> str | None:
     """The column whose name the question says (all its words, as stems, or in other words: "before
     VAT" for "ex VAT", "How much" for "Price"), the longest name winning; else the column of days
     that holds the asked one ("Monday to Friday" for "on a Tuesday"), or of a numbered series the
-    question counts into ("the first bus" for "Bus 1", "the last bus" for "Bus 5"). None when it
-    names none, or two alike."""
-    asked = content_stems(question)
+    question counts into ("the first bus" for "Bus 1", "the last bus" for "Bus 5"), or the one
+    column of a year it says ("Actual 2023"). None when it names none, or two alike. Short forms
+    count as the word ("Max. downlink" for "maximum downlink")."""
     said = set(WORD.findall(question.lower()))
+    asked = content_stems(question) | {stem(short) for short in _with_short_forms(said) - said}  # "max" of "maximum"
     named = sorted(((len(words), name) for name in columns
                     if (words := label_words(name))
                     and all(_column_word_asked(w, asked) or _COLUMN_WORDS_SAID.get(w, set()) & said for w in words)),
                    reverse=True)
     if not named:
-        return _day_column(said, columns) or _counted_column(question, said, columns)
+        return _day_column(said, columns) or _counted_column(question, said, columns) or _year_column(said, columns)
     if len(named) > 1 and named[0][0] == named[1][0]:
         return None
     return named[0][1]
+
+
+def _year_column(said: set[str], columns: list[str]) -> str | None:
+    """The one column whose name holds a year the question says ("Actual 2023" for "in 2023")."""
+    holding = [name for name in columns if len(name) <= _MAX_COLUMN_CHARS
+               and any(m.group() in said for m in YEAR.finditer(name))]
+    return holding[0] if len(holding) == 1 else None
 
 
 # A weekday in full or shortened ("Mon", "Tues", "Thurs"), and a range of them ("Mon–Fri").

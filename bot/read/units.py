@@ -40,6 +40,11 @@ _ASKED_IN = re.compile(rf"\b(?:in|how\s+many)\s+({_UNIT})", re.I)
 _GIVEN_IN = re.compile(rf"\d(?:[\d,]*\d)?(?:\.\d+)?\s*({_UNIT})", re.I)
 
 
+def is_unit(word: str) -> bool:
+    """Whether a word is a unit of measure this module knows ("kg", "litres", "°C")."""
+    return word.lower() in _QUANTITY_OF
+
+
 def asked_quantity(question: str) -> tuple[str, str] | None:
     """(the unit as written, its quantity) that the question asks its figure in, or None."""
     for m in _ASKED_IN.finditer(question):
