@@ -707,7 +707,8 @@ def test_a_span_in_a_tally_takes_the_count_of_the_item_asked_about():
 
 
 def test_a_figure_after_between_takes_the_word_and_the_other_end():
-    p = passage("Deliveries\nParcels arrive between 3:00 and 5:00 pm on weekdays. Cover costs between £50 and £99 a year.")
+    p = passage("Deliveries\nParcels arrive between 3:00 and 5:00 pm on weekdays. "
+                "Cover costs between £50 and £99 a year.")
     assert answer_of("When do parcels arrive?", [span_of(p, "3:00")], [p])[0].text == "between 3:00 and 5:00 pm"
     assert answer_of("When do parcels arrive?", [span_of(p, "3:00 and 5:00")], [p])[0].text == "between 3:00 and 5:00"
     assert answer_of("How much is cover?", [span_of(p, "£50")], [p])[0].text == "between £50 and £99"

@@ -301,7 +301,8 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
 def _names_asked(question: str) -> set[str]:
     """The capitalised words of a question, its first word aside, in lower case."""
     rest = question.strip().partition(" ")[2]
-    return {w.lower().removesuffix("'s").removesuffix("’s") for w in re.findall(r"\b[A-Z][\w'’-]*", rest)} - STOP_WORDS
+    names = {w.lower().removesuffix("'s").removesuffix("’s") for w in re.findall(r"\b[A-Z][\w'’-]*", rest)}
+    return names - STOP_WORDS
 
 
 def _passage_names(passage: Passage, names: set[str]) -> bool:
