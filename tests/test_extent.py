@@ -740,3 +740,15 @@ def test_a_cell_of_another_document_must_be_of_the_names_the_question_says():
     question = "What are Ashbourne Coaches' depot opening hours on Saturday?"
     assert cell_named_in(question, [coaches, library], best) is None
     assert cell_named_in("What are the opening hours on Saturday?", [coaches, library], best).text == "09:30 to 12:30"
+
+
+def test_a_span_inside_a_long_labelled_value_stands():
+    from bot.read.rows import cell_named_in
+
+    p = passage("Getting here\nBy train: a 12-minute walk along the harbour front.\n"
+                "By car: the nearest car park is Dockside Multi-storey; the museum has no car park of its own.")
+    best = span_of(p, "Dockside Multi-storey")
+    assert cell_named_in("What is the nearest car park for visitors by car?", [p], best) is None
+    short = passage("Getting here\nBy train: Portwick station\nBy car: Dockside car park")
+    assert cell_named_in("Where do I park if I come by car?", [short], span_of(short, "Portwick station")).text == \
+        "Dockside car park"

@@ -295,7 +295,11 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
     if not found or (len(found) > 1 and found[0][0] == found[1][0]):
         return None
     _, k, start, end = found[0]
-    return replace(respan(like, passages[k], start, end), passage_index=k, doc_id=passages[k].chunk.doc_id)
+    chunk = passages[k].chunk
+    inside = k == like.passage_index and chunk.start + start <= like.start and like.end <= chunk.start + end
+    if inside and not _part_of_short(like.start - chunk.start, like.end - chunk.start, start, end, chunk.text):
+        return None  # the reader's span is a part of a long value ("By car: the nearest car park is ..."): it stands
+    return replace(respan(like, passages[k], start, end), passage_index=k, doc_id=chunk.doc_id)
 
 
 def _names_asked(question: str) -> set[str]:
