@@ -728,6 +728,7 @@ def test_a_column_is_named_by_its_year_or_in_full_where_it_is_shortened():
     assert _named_column("What was leakage in 2023?", ["Actual 2023", "Target 2024"]) == "Actual 2023"
     assert _named_column("What was leakage in 2023?", ["Actual 2023", "Budget 2023"]) is None  # two alike
     assert _named_column("What is the maximum downlink speed?", ["Max. downlink", "Weight"]) == "Max. downlink"
+    assert _named_column("How much in 2021?", ["2021/22", "2022/23"]) is None  # a year of two, not 2021's
 
 
 def test_a_cell_of_another_document_must_be_of_the_names_the_question_says():
@@ -752,3 +753,12 @@ def test_a_span_inside_a_long_labelled_value_stands():
     short = passage("Getting here\nBy train: Portwick station\nBy car: Dockside car park")
     assert cell_named_in("Where do I park if I come by car?", [short], span_of(short, "Portwick station")).text == \
         "Dockside car park"
+
+
+def test_a_figure_cell_is_no_answer_to_who():
+    from bot.read.rows import cell_named_in
+
+    p = passage("Costs\nChristmas lights — Cost: 1,150.\nFete — Cost: 300.", section="Costs")
+    best = span_of(p, "300")
+    assert cell_named_in("Who paid for the Christmas lights cost?", [p], best) is None
+    assert cell_named_in("How much was the Christmas lights cost?", [p], best).text == "1,150"

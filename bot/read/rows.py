@@ -296,6 +296,8 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
         return None
     _, k, start, end = found[0]
     chunk = passages[k].chunk
+    if re.match(r"\W*(?:and\s+)?(?:who|whom)\b", question, re.I) and not re.search(r"[A-Za-z]", chunk.text[start:end]):
+        return None  # a figure is no answer to "Who...?"
     inside = k == like.passage_index and chunk.start + start <= like.start and like.end <= chunk.start + end
     if inside and not _part_of_short(like.start - chunk.start, like.end - chunk.start, start, end, chunk.text):
         return None  # the reader's span is a part of a long value ("By car: the nearest car park is ..."): it stands
@@ -427,8 +429,8 @@ def _named_column(question: str, columns: list[str]) -> str | None:
 
 def _year_column(said: set[str], columns: list[str]) -> str | None:
     """The one column whose name holds a year the question says ("Actual 2023" for "in 2023")."""
-    holding = [name for name in columns if len(name) <= _MAX_COLUMN_CHARS
-               and any(m.group() in said for m in YEAR.finditer(name))]
+    holding = [name for name in columns if len(name) <= _MAX_COLUMN_CHARS and not ACADEMIC_YEAR.search(name)
+               and any(m.group() in said for m in YEAR.finditer(name))]  # "2021/22" is no column of 2021
     return holding[0] if len(holding) == 1 else None
 
 
