@@ -762,3 +762,10 @@ def test_a_figure_cell_is_no_answer_to_who():
     best = span_of(p, "300")
     assert cell_named_in("Who paid for the Christmas lights cost?", [p], best) is None
     assert cell_named_in("How much was the Christmas lights cost?", [p], best).text == "1,150"
+
+
+def test_a_plural_question_naming_a_table_row_keeps_to_that_row():
+    p = passage("Fares\nDay Rider — Adult: £4.20; Child: £2.10.\nWeekly Rider — Adult: £18.50; Child: £9.25.\n"
+                "Monthly Rider — Adult: £62.00; Child: £31.00.", section="Fares", heading_end=5)
+    answer = answer_of("What are the fares for a Weekly Rider?", [span_of(p, "£18.50")], [p])[0].text
+    assert answer == "Adult: £18.50; Child: £9.25"

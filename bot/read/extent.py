@@ -56,7 +56,7 @@ from typing import NamedTuple
 
 from bot.ingest.chunking import LIST_MARK
 from bot.read.rows import (
-    LABELLED, WORD, Lines, content_stems, in_named_line, named_cell, respan, row_cells)
+    LABELLED, WORD, Lines, content_stems, in_named_line, named_cell, respan, row_cells, row_value)
 from bot.read.units import in_another_unit, is_unit
 from bot.types import Chunk, Passage, Span
 from bot.words import MONTHS, STOP_WORDS, WEEKDAYS, stem
@@ -138,8 +138,11 @@ def _picks_one_item(question: str, lines: Lines, items: tuple[int, int], start: 
     A name the passage gives above the list, or the file name ("the RX-300" of the RX-300's manual),
     says which document is asked about, not which item. So does the thing a plural question asks
     for, where it labels the answer's item alone ("Which buses stop outside?" of "By bus: the 7 and
-    7A stop at Quay Street" among "By train: …" and "By car: …")."""
+    7A stop at Quay Street" among "By train: …" and "By car: …"), and a table row the question
+    names by its label."""
     first, last = lines.index(items[0]), lines.index(items[1])
+    if row_cells(lines[lines.index(start)]) is not None and in_named_line(question, start, start + 1, lines):
+        return True  # a table row the question names by its label ("the fares for a Weekly Rider")
     plural = _plural_asked(question)
     if plural:
         labelled = [i for i in range(first, last + 1)
@@ -247,6 +250,10 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     if series is not None:  # (a "What kinds of...?" question takes the items of its kind, or the reader's)
         return Extent([respan(best, passage, *series), *rest], "series")
     several = asks_for_several(question)
+    named_row = several and in_named_line(question, start, end, lines)
+    whole_row = row_value(question, lines, lines.index(start)) if named_row else None
+    if whole_row is not None:  # "What are the fares for a Weekly Rider?": that row's cells, not the table
+        return Extent([respan(best, passage, *whole_row), *rest], "row")
     if several or chunk.heading_length:
         items = _list_in(lines, start, end, chunk.heading_length, sentences)
         if (items is not None and (several or _heading_asked(question, lines, items[0], chunk.heading_length))

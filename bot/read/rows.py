@@ -552,6 +552,18 @@ def fills_a_named_cell(question: str, span: Span, passage: Passage) -> bool:
     return 3 * (end - start) >= 2 * (cell[1] - cell[0])
 
 
+def row_value(question: str, lines: Lines, i: int) -> tuple[int, int] | None:
+    """Offsets of all the cells of table row i, without its label ("Monday to Friday: 15:05;
+    Saturday: 15:05" of "Fourth — Monday to Friday: 15:05; Saturday: 15:05."), where the question
+    names none of its columns; None otherwise, and for another line."""
+    row = row_cells(lines[i])
+    if row is None or _named_column(question, [name for _, _, name in row[1]]) is not None:
+        return None
+    _, value_start, value_end = _label(lines[i])
+    value_end -= len(lines[i][:value_end]) - len(lines[i][:value_end].rstrip(". "))
+    return lines.bounds[i][0] + value_start, lines.bounds[i][0] + value_end
+
+
 def in_named_line(question: str, start: int, end: int, lines: Lines) -> bool:
     """Whether start..end is the value of a labelled line whose label the question names."""
     i = lines.index(start)
