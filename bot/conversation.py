@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.questions import ASKS_WHO
 from bot.words import ACADEMIC_YEAR, MONTHS, QUESTION_WORDS, STOP_WORDS, WEEKDAYS, YEAR
 
 _PRONOUNS = r"\b(it|its|they|them|their|theirs|he|him|his|she|her|this|that|these|those|there)\b"
@@ -34,7 +35,6 @@ _PRONOUN = re.compile(r"(?!(?-i:[A-Z]{2,})\b)" + _PRONOUNS, re.I)
 _ANY_PRONOUN = re.compile(_PRONOUNS, re.I)
 _POSSESSIVE = {"its", "their", "his", "her"}
 _PERSONAL = {"he", "him", "his", "she", "her", "they", "them", "their", "theirs"}
-_ASKS_WHO = re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)
 # "Which company ...": a question for a thing of a kind, whose answer names it. ("What ..." is
 # left out: "What destroyed the lighthouse?" asks for a cause, not the thing "it" means next.)
 _ASKS_WHICH = re.compile(r"^\W*(?:and\s+)?which\s+[a-z]", re.I)
@@ -136,7 +136,7 @@ def answered_name(turn: Turn) -> tuple[str, frozenset[str]]:
         is_name(answer[: -len(kind.group(1)) - 1])
     if not is_name(answer) and not named_kind:
         return "", frozenset()
-    if _ASKS_WHO.search(turn.question):
+    if ASKS_WHO.search(turn.question):
         return answer, frozenset(_PERSONAL)
     if _ASKS_WHICH.search(turn.question):
         # "Which city is the Eiffel Tower in?" "Paris": "it" is still the tower; but "Which team is

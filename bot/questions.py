@@ -11,6 +11,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FINAL_MARKS = re.compile(r"[\s?!？！]+$")
 # A final full stop, unless it ends an initial or an abbreviation such as "U.S.".
 _SENTENCE_STOP = re.compile(r"(?<!\b[A-Z])\.$")
+# A question for a person ("Who...?", "And whom...?", "Whose...?").
+ASKS_WHO = re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)
 
 
 def clean_question(raw, max_chars: int) -> tuple[str, str]:

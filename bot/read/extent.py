@@ -55,6 +55,7 @@ import re
 from typing import NamedTuple
 
 from bot.ingest.chunking import LIST_MARK
+from bot.questions import ASKS_WHO
 from bot.read.rows import (
     LABELLED, WORD, Lines, content_stems, in_named_line, named_cell, respan, row_cells, row_value)
 from bot.read.units import in_another_unit, is_unit
@@ -399,9 +400,6 @@ def not_of_the_asked_type(question: str, span: Span, passage: Passage) -> str:
     return ""
 
 
-_WHO = re.compile(r"^\W*who\b", re.I)
-
-
 def _contact_part(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
     """The part of a contact line's value that the question asks for: "Lorraine Hughes, 01632 960
     418, bookings@hall.org" gives its phone number to "What is the bookings manager's phone
@@ -416,7 +414,7 @@ def _contact_part(question: str, text: str, start: int, end: int) -> tuple[int, 
         if asks.search(question):
             found = looks.search(text, start, end)
             return (found.start(), found.end()) if found else None
-    if _WHO.match(question) and parts[0] not in typed:
+    if ASKS_WHO.match(question) and parts[0] not in typed:
         s, e = parts[0]
         return start + s + len(value[s:e]) - len(value[s:e].lstrip()), start + e
     return None
@@ -899,6 +897,8 @@ def _with_its_open_end(question: str, text: str, start: int, end: int) -> tuple[
 _HOW_TO = re.compile(r"^\s*how\s+(?:(?:do|can|could|should|would|shall|must)\s+(?:i|we|you|one|they)\b|to\b)", re.I)
 _PURPOSE = re.compile(r"(?:in\s+order\s+)?to\s+[a-z]", re.I)
 _CLAUSE_MAX_CHARS = 300
+_AFTER_COMMA = re.compile(r"\s*,\s*")
+_CLAUSE_END = re.compile(r"[.!?](?=\s|$)|\n")
 
 
 def _after_its_purpose(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -906,10 +906,10 @@ def _after_its_purpose(question: str, text: str, start: int, end: int) -> tuple[
     factory settings, press and hold Reset for 6 seconds."): what follows it, to the sentence's end."""
     if not _HOW_TO.match(question) or not _PURPOSE.match(text, start):
         return None
-    comma = re.compile(r"\s*,\s*").match(text, end)
+    comma = _AFTER_COMMA.match(text, end)
     if comma is None or (start > 0 and not re.search(r"(?:^|[.!?:]\s|\n)\s*$", text[max(0, start - 3):start])):
         return None  # no purpose clause opening its sentence
-    stop = re.compile(r"[.!?](?=\s|$)|\n").search(text, comma.end())
+    stop = _CLAUSE_END.search(text, comma.end())
     main_end = stop.start() if stop else len(text)
     return (comma.end(), main_end) if 0 < main_end - comma.end() <= _CLAUSE_MAX_CHARS else None
 

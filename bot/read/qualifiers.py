@@ -518,7 +518,7 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
                 return _unlike("the answer's sentence", named, wanted)
             # A sentence of clauses for several years ("The 2021 fete raised £2,780; the 2022 fete
             # raised £3,412"): the span's own clause names another year, another clause the asked one.
-            clause = _clause_around(span, chunk)
+            clause = _sentence_around(span, chunk, clause=True)
             in_clause = _values(clause, kind) if clause != sentence else {}
             if wanted and in_clause and kind == "year" and all(q.term in sentence_terms for q in wanted) \
                     and not any(q.term in context_terms(clause) for q in wanted):
@@ -582,22 +582,15 @@ def names_asked_detail(question: str, span: Span, passages: list[Passage], facts
     return all(q.term in terms for q in asked)
 
 
-def _sentence_around(span: Span, chunk: Chunk) -> str:
-    """The sentence(s) of its chunk a span lies in, the span itself left out."""
-    start, end = chunk.sentences_around(span.start, span.end)
-    return (chunk.text[start - chunk.start: span.start - chunk.start] + " "
-            + chunk.text[span.end - chunk.start: end - chunk.start])
-
-
-def _clause_around(span: Span, chunk: Chunk) -> str:
-    """The clause of its sentence a span lies in, between semicolons, the span itself left out."""
-    start, end = chunk.sentences_around(span.start, span.end)
+def _sentence_around(span: Span, chunk: Chunk, clause: bool = False) -> str:
+    """The sentence(s) of its chunk a span lies in, or (`clause`) the part of it between semicolons,
+    the span itself left out."""
     text, at = chunk.text, chunk.start
-    before = text.rfind(";", start - at, span.start - at)
-    after = text.find(";", span.end - at, end - at)
-    first = before + 1 if before >= 0 else start - at
-    last = after if after >= 0 else end - at
-    return text[first: span.start - at] + " " + text[span.end - at: last]
+    start, end = (offset - at for offset in chunk.sentences_around(span.start, span.end))
+    if clause:
+        before, after = text.rfind(";", start, span.start - at), text.find(";", span.end - at, end)
+        start, end = (before + 1 if before >= 0 else start), (after if after >= 0 else end)
+    return text[start: span.start - at] + " " + text[span.end - at: end]
 
 
 def _dated_things(text: str, when: str) -> frozenset[str]:

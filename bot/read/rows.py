@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.questions import ASKS_WHO
 from bot.read.units import range_holds
 from bot.read.windows import ROW_JOINT
 from bot.types import Passage, Span
@@ -241,9 +242,8 @@ def _cell_named_by_row_and_column(question: str, line: str) -> tuple[int, int] |
     if cell is None or not any((words := label_words(line[s:e])) and words <= asked or range_holds(line[s:e], question)
                                for s, e, name in row[1] if name != named):
         return None
-    given = content_words(" ".join(re.findall(r"\b[A-Z][\w'’-]*", question.strip().partition(" ")[2])))
     known = set(WORD.findall(line.lower()))  # the row's words, its column names among them
-    return cell if given <= known else None
+    return cell if _names_asked(question) <= known else None
 
 
 def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
@@ -296,7 +296,7 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
         return None
     _, k, start, end = found[0]
     chunk = passages[k].chunk
-    if re.match(r"\W*(?:and\s+)?(?:who|whom)\b", question, re.I) and not re.search(r"[A-Za-z]", chunk.text[start:end]):
+    if ASKS_WHO.match(question) and not re.search(r"[A-Za-z]", chunk.text[start:end]):
         return None  # a figure is no answer to "Who...?"
     inside = k == like.passage_index and chunk.start + start <= like.start and like.end <= chunk.start + end
     if inside and not _part_of_short(like.start - chunk.start, like.end - chunk.start, start, end, chunk.text):
@@ -305,10 +305,10 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
 
 
 def _names_asked(question: str) -> set[str]:
-    """The capitalised words of a question, its first word aside, in lower case."""
-    rest = question.strip().partition(" ")[2]
-    names = {w.lower().removesuffix("'s").removesuffix("’s") for w in re.findall(r"\b[A-Z][\w'’-]*", rest)}
-    return names - STOP_WORDS
+    """The content words of the capitalised words of a question, its first word aside ("Ashbourne
+    Coaches' depot": ashbourne, coaches), a possessive's "s" left out."""
+    capitalised = re.findall(r"\b[A-Z][\w'’-]*", question.strip().partition(" ")[2])
+    return {w for w in content_words(" ".join(capitalised)) if len(w) > 1}
 
 
 def _passage_names(passage: Passage, names: set[str]) -> bool:
