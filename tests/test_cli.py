@@ -80,6 +80,12 @@ def test_empty_question_is_a_one_line_error_with_exit_2(dirs, capsys, argv):
     assert err.startswith("error:") and "\n" not in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("argv,flag", [(["--threshold", "2"], "--threshold"), (["--top-k", "0"], "--top-k")])
+def test_a_bad_flag_value_names_the_flag_typed(dirs, capsys, argv, flag):
+    assert main(["ask", *argv, "hi"]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: {flag} must be")
+
+
 def test_huge_question_is_capped_and_answered(dirs, capsys):
     assert main(["ask", "--json", "bridge " * 15_000]) == 0
     assert "longer than" in json.loads(capsys.readouterr().out)["reason"]

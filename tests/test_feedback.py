@@ -284,6 +284,9 @@ def test_the_page_has_thumbs_and_the_correction_box(panel):
 
 def test_bot_feedback_lists_and_summarises(tmp_path, bot, capsys):
     index = tmp_path / "index"
+    assert main(["feedback", "--index", str(tmp_path / "no-such-index")]) == 2
+    assert "no index folder at" in capsys.readouterr().err
+    index.mkdir(exist_ok=True)
     assert main(["feedback", "--index", str(index)]) == 0
     assert "no ratings yet" in capsys.readouterr().out
     answer, refusal = reply_to(bot, ANSWERED), reply_to(bot, REFUSED)

@@ -60,7 +60,10 @@ def run_feedback(args) -> int:
 
     if not args.all and args.last < 1:
         raise UsageError(f"--last must be >= 1 (got {args.last})")
-    store = FeedbackStore(settings_from(args).index_dir)
+    index_dir = settings_from(args).index_dir
+    if not index_dir.is_dir():  # a mistyped --index is not an index without ratings
+        raise UsageError(f"no index folder at {index_dir}: name the folder the chat page uses (--index)")
+    store = FeedbackStore(index_dir)
     ratings = store.read()
     if not ratings:
         print(f"no ratings yet in {store.path}: rate replies with the thumbs on the chat page")

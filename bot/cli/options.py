@@ -70,9 +70,18 @@ def settings_from(args: argparse.Namespace, **extra):
         "abstain_threshold": getattr(args, "abstain_threshold", None),
         **extra,
     }
-    settings = load_settings(overrides)
+    try:
+        settings = load_settings(overrides)
+    except UsageError as exc:  # name the flag the user typed, not the settings field behind it
+        field, _, rest = str(exc).partition(" ")
+        if overrides.get(field) is None:
+            raise
+        raise UsageError(f"{_FLAG_OF_FIELD.get(field, '--' + field.replace('_', '-'))} {rest}") from None
     check_index_path(settings.index_dir)
     return settings
+
+
+_FLAG_OF_FIELD = {"corpus_dir": "--corpus", "index_dir": "--index", "abstain_threshold": "--threshold"}
 
 
 def check_index_path(index_dir) -> None:

@@ -462,6 +462,8 @@ def _write_problem(exc: BaseException) -> str:
     """The reason a write failed, in words (faiss buries it in a C++ message)."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in str(exc):
         return "the disk is full"
+    if re.search(r"\d+ requested and \d+ written", str(exc)):  # numpy's short write carries no errno
+        return "the disk is full (a write stopped short)"
     if isinstance(exc, OSError):
         return (exc.strerror or str(exc)).lower()
     return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
