@@ -112,6 +112,42 @@ def test_the_named_row_of_a_table_answers_in_the_same_column():
     assert answer_of("Who approves special leave?", [wrong_row], [p])[0] == wrong_row
 
 
+def test_a_span_whose_clause_names_the_asked_version_is_not_moved_to_the_named_cell():
+    options = ("Options\njob_timeout — Type: duration; Default: 1h; Description: Longest run. In 1.x the default was 5m.\n"
+               "max_workers — Type: integer; Default: 8; Description: Jobs run at once.")
+    p = passage(options, section="Options")
+    old = span_of(p, "5m")
+    assert answer_of("What was the default job_timeout in 1.x?", [old], [p])[0] == old
+    # no version asked: the cell the question names answers
+    assert answer_of("What is the default job_timeout?", [old], [p])[0].text == "1h"
+
+
+def test_a_line_of_code_or_data_is_no_labelled_line():
+    from bot.read.rows import LABELLED
+
+    assert LABELLED.match("Phone: 01632 960 123") and LABELLED.match("Deposit – £500")
+    assert not LABELLED.match('  "status": 403,') and not LABELLED.match("{'code': 1}")
+
+
+def test_a_yes_no_question_takes_the_clause_its_span_lies_in():
+    rules = passage("4.5 Not to sublet the Property.\n4.6 Not to keep any pet at the Property without the "
+                    "Landlord's prior written consent; a further deposit applies.\nNo interest is payable on the Deposit.")
+    consent = span_of(rules, "prior written consent")
+    assert answer_of("can i keep a cat", [consent], [rules])[0].text == \
+        "Not to keep any pet at the Property without the Landlord's prior written consent"
+    interest = span_of(rules, "No interest")
+    assert answer_of("Do I get interest on my deposit?", [interest], [rules])[0].text == \
+        "No interest is payable on the Deposit"
+    # a question for a thing, even asked inside a yes/no one, keeps the span
+    assert answer_of("What is payable?", [interest], [rules])[0] == interest
+    assert answer_of("Can you tell me what is payable?", [interest], [rules])[0] == interest
+    # who says it is not what is said
+    quoted = passage('As the Department of State affirms, "Morocco was among the first states to condemn the attacks."')
+    first = span_of(quoted, "among the first states")
+    assert answer_of("Was Morocco quick to condemn the attacks?", [first], [quoted])[0].text == \
+        "Morocco was among the first states to condemn the attacks"
+
+
 def test_the_column_the_question_names_is_taken_in_the_named_row():
     fares = ("Fares\nSingle — Adult: £2.50; Student: £1.80; Child (5–15): £1.20.\n"
              "Day return — Adult: £4.20; Student: £3.00; Child (5–15): £2.00.")
@@ -421,6 +457,11 @@ def test_a_question_for_one_item_of_a_list_keeps_that_item():
     noted = passage(text + "\n\nOn Saturday parking is free.")
     saturday = span_of(noted, "10:00-14:00")
     assert answer_of("What are the opening hours on Saturday?", [saturday], [noted])[0] == saturday
+    # a name typed in lower case picks its item all the same
+    systems = passage("Supported systems:\n- Ubuntu 22.04 or later\n- macOS 12 (Monterey) or later\n- Windows 11")
+    mac = span_of(systems, "macOS 12 (Monterey) or later")
+    assert answer_of("which macos versions are supported", [mac], [systems])[0] == mac
+    assert answer_of("which systems are supported", [mac], [systems])[0].text.endswith("Windows 11")
 
 
 def test_a_plural_question_for_the_thing_one_item_is_labelled_with_keeps_that_item():

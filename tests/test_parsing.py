@@ -31,6 +31,12 @@ def test_plain_short_standalone_lines_are_headings():
     assert [h for _, h in parsed.headings] == ["Report Title", "Findings"]  # an address is no heading
 
 
+def test_a_plain_line_over_an_indented_block_heads_it():
+    parsed = parse_plain("Dates for parents.\n\nSpring Term 2025\n  Term starts: Monday 6 January 2025\n"
+                         "  Term ends: Friday 4 April 2025\n\n1. An item with a hanging\n   indent that goes on\n")
+    assert [h for _, h in parsed.headings] == ["Spring Term 2025"]  # the hanging indent continues its item
+
+
 def test_html_keeps_visible_text_drops_scripts_and_records_lines():
     html = ("<html><head><title>Doc T</title><style>p{}</style></head><body>\n"
             "<h1>Heading &amp; more</h1>\n<p>Para <a href='#'>one</a>.</p>\n"

@@ -418,6 +418,10 @@ def test_a_word_naming_one_document_rules_out_answers_from_documents_that_never_
     assert document_penalty("What are the rare side effects?", passages, facts) is None
     # one document alone: nothing to tell apart
     assert unnamed_word(question, "x.md", DocumentFacts({"x.md": ""}, lambda doc: "")) == ""
+    # a word of two letters names a document too ("gp" of gp_leaflet.md)
+    two = {"gp_leaflet.md": "Opening hours: 7:00am to 8:00pm.", "school_letter.txt": "Office hours: 8:15am to 4pm."}
+    two_facts = DocumentFacts({doc: "" for doc in two}, two.get)
+    assert unnamed_word("what time does the gp open", "school_letter.txt", two_facts) == "gp"
 
 
 def test_a_date_of_another_year_cannot_answer_when_something_happened_in_a_year():

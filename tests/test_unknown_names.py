@@ -119,3 +119,22 @@ def test_a_word_for_a_kind_of_organisation_does_not_make_a_name_known():
     assert unknown_name("Who is the chief executive of Hooli Robotics?", vocabulary) == "Hooli Robotics"
     assert unknown_name("Who founded Stark Industries?", vocabulary) == ""
     assert unknown_name("Where is Robotics based?", vocabulary) == ""  # the word alone is still the name
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("What is the default value of storage.pool_size?", "storage.pool_size"),
+    ("What's the default storage.max_pool?", ""),
+    ("what is server.keepalive_timeout", ""),       # the section given apart: "[server]"
+    ("What does --pid-file do?", ""),               # dashes and underscores do not count
+    ("What does --verbose do?", "--verbose"),
+    ("How do I set FERRULE_NO_COLOR?", ""),
+    ("Which env var is FERRULE_THEME?", "FERRULE_THEME"),
+    ("What does release_notes.md say?", ""),         # a document's file name
+    ("Was it built in the U.S., e.g. in Ohio?", ""),  # abbreviations are no identifiers
+])
+def test_an_identifier_no_document_writes_is_unknown(question, unknown):
+    texts = ["[server]\nkeepalive_timeout = 30\n", "Set storage.max_pool to 4, or pass --pidfile.",
+             "FERRULE_NO_COLOR=1 turns colours off."]
+    words = {stem(w) for t in texts for w in re.findall(r"\w\w+", t.lower())} | {"built", "ohio"}
+    vocabulary = CorpusVocabulary(words, file_names=["release_notes.md"], texts=lambda: texts)
+    assert unknown_name(question, vocabulary) == unknown

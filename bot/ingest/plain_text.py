@@ -58,6 +58,7 @@ def parse_plain(content: str) -> ParsedText:
                 b.add_pieces(table_row([[Piece(cell, i + 1, page)] for cell in row.cells], row.header), block=True)
             continue
         prev_blank, next_blank = blank_around(text_lines, k)
+        next_blank = next_blank or _heads_indented_block(text_lines, k)
         level = underlined.get(i) or (numbered_heading_level(text_lines, k) if prev_blank and next_blank else None)
         # A quoted line is the earlier message's ("> Nadia" signing it), never a heading of this one.
         heading = _QUOTE_MARKS.match(raw[i]) is None and (
@@ -70,6 +71,15 @@ def parse_plain(content: str) -> ParsedText:
     if subject.strip():  # an e-mail is called by its subject, not by a line of its body
         out.title = " ".join(_REPLY_PREFIXES.sub("", subject).split())
     return out
+
+
+def _heads_indented_block(lines: list[str], k: int) -> bool:
+    """Whether line k, not indented, stands above lines indented under it ("Spring Term 2025" over
+    "  Term starts: Monday 6 January 2025"): as a blank line after it, the indent sets it apart."""
+    line, following = lines[k], lines[k + 1] if k + 1 < len(lines) else ""
+    # A lower-case word goes on the line's sentence ("1. First item with a hanging\n   indent").
+    return (bool(line.strip()) and not line[:1].isspace() and bool(following.strip())
+            and following.startswith(("  ", "\t")) and not following.strip()[0].islower())
 
 
 # An e-mail's subject among its first lines, and the "Re: Fwd: " before it.

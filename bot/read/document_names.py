@@ -26,7 +26,7 @@ from bot.words import STOP_WORDS, stem
 if TYPE_CHECKING:
     from bot.read.qualifiers import DocumentFacts
 
-_NAME_WORD = re.compile(r"[^\W\d_]{3,}")
+_NAME_WORD = re.compile(r"[^\W\d_]{2,}")  # "gp" of gp_practice_leaflet.md counts
 # What a span loses, in the reader's logits, per naming word its document lacks (as a year its
 # passage does not name: `qualifiers.PASSAGE_PENALTY`).
 DOCUMENT_PENALTY = 4.0

@@ -13,6 +13,9 @@ reading:
   short value there ("20:00" of "Saturday: 09:00 to 20:00"), the whole value;
 - **type**: a question for an e-mail address, a web address or a phone number, answered with
   something else (the name beside it), takes the one in the answer's sentence;
+- **yes/no**: a question answered yes or no ("Can I keep a cat?", "Do I get interest on my
+  deposit?") takes the clause its span lies in: what the documents say of it ("Not to keep any pet
+  ... without the Landlord's prior written consent"), not a phrase of it ("prior written consent");
 - **sentence**: a why / how / what-is question answered under a line of the document that asks
   that question (an FAQ's "Q:", a heading "Why the carry-over rule changed") takes its sentence
   to the end. In running prose a short answer sits inside a longer sentence, so the rule waits
@@ -152,6 +155,12 @@ def _picks_one_item(question: str, lines: Lines, items: tuple[int, int], start: 
             return True
     after_first_word = question.strip().partition(" ")[2]
     specific = {w.lower() for w in re.findall(r"\b(?:[A-Z][\w'-]*|\d[\w.,:/-]*)", after_first_word)}
+    # A name typed in lower case is one still, where the list writes it with capitals ("macos" of
+    # "macOS"); a capital opening an item ("Clean the filter") makes no name.
+    item_names = {w.lower() for i in range(first, last + 1)
+                  for n, w in enumerate(re.findall(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*", lines[i]))
+                  if not w.islower() and (n > 0 or not w[1:].islower())}
+    specific |= {w for w in WORD.findall(after_first_word.lower()) if w in item_names and w not in STOP_WORDS}
     # What heads the list (the title, its heading, its lead-in) and the file name: not a note below it.
     heading = lines.text[:lines.bounds[first][0]] + "\n" + doc_id
     around = {w.replace("-", "") for w in WORD.findall(heading.lower().replace("_", " "))}
@@ -261,6 +270,9 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
                 and (asks_explicitly_for_several(question)
                      or not _picks_one_item(question, lines, items, start, chunk.doc_id))):
             return Extent([respan(best, passage, *items), *rest], "list")
+    clause = _yes_no_clause(question, chunk, start, end)
+    if clause is not None:
+        return Extent([respan(best, passage, *clause), *rest], "yes/no")
     if asks_for_description(question) and _under_same_question(question, start, lines, chunk.heading_length):
         sentence_end = _sentence_end(best, chunk, lines)
         if sentence_end is not None:
@@ -277,6 +289,54 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     return Extent([respan(best, passage, *reshaped), *rest], rule) if rule else Extent(spans)
 
 
+
+
+# A question answered yes or no: "Can I keep a cat?", "Is accidental damage covered?"; not one that
+# asks a wh-question inside ("Can you tell me when the office opens?") nor one offering a choice
+# ("Is it rising or falling?"), answered in its own words.
+_ASKS_YES_OR_NO = re.compile(r"^\W*(?:can|could|may|might|is|are|was|were|do|does|did|should|shall|will|must"
+                             r"|has|have|had|am)\b(?![^?]*\b(?:what|when|where|who|whom|whose|which|how|why|or)\b)",
+                             re.I)
+# A clause's number or an FAQ's answer mark: "4.6 ", "(b) ", "A: ".
+_CLAUSE_MARK = re.compile(r"[ \t]*(?:\(?(?:\d{1,3}(?:\.\d{1,3})*|[A-Za-z])[.)]|\d{1,3}(?:\.\d{1,3})+|A:)[ \t]+")
+# Who says it, before what is said: "As the Department of State affirms, \"".
+_ATTRIBUTION = re.compile(r"(?:As|According to)\b[^,;\n]{0,80},[ \t]*[\"“]?")
+_LONGEST_CLAUSE = 250  # characters: a longer sentence is shown by its span alone
+
+
+def _unopened_quote(clause: str) -> bool:
+    """Whether a clause ends with a quote mark it does not open."""
+    if clause.endswith('"'):
+        return clause.count('"') % 2 == 1
+    return clause.endswith("”") and clause.count("”") > clause.count("“")
+
+
+def _yes_no_clause(question: str, chunk, start: int, end: int) -> tuple[int, int] | None:
+    """The clause a span lies in, for a question answered yes or no: what the documents say of it
+    ("No interest is payable to the Tenant on the Deposit", not "No interest"), its sentence cut at
+    semicolons and line ends, without a clause's number. None for other questions, a span that is
+    the clause already, or a clause too long to show."""
+    if not _ASKS_YES_OR_NO.match(question):
+        return None
+    text = chunk.text
+    s, e = chunk.sentences_around(chunk.start + start, chunk.start + end)
+    s, e = max(s - chunk.start, text.rfind("\n", 0, start) + 1), e - chunk.start
+    line_end = text.find("\n", end)
+    e = min(e, len(text) if line_end < 0 else line_end)
+    semicolon = text.rfind(";", s, start)
+    s = s if semicolon < 0 else semicolon + 1
+    semicolon = text.find(";", end, e)
+    e = e if semicolon < 0 else semicolon
+    for lead in (_CLAUSE_MARK, _ATTRIBUTION):
+        m = lead.match(text, s)
+        s = m.end() if m and m.end() <= start else s
+    while s < start and text[s].isspace():
+        s += 1
+    while e > end and (text[e - 1] in " \t." or _unopened_quote(text[s:e])):
+        e -= 1  # a closing quote goes with the opening one the attribution took
+    if e - s > _LONGEST_CLAUSE or (s, e) == (start, end):
+        return None
+    return s, e
 
 
 def _figure_in_words_and_digits(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:

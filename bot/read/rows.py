@@ -83,7 +83,8 @@ class Lines:
 # "Blue - heating", "Flashing red – the thermostat has lost its connection", "Moving house: 2 days":
 # a label, a dash or a colon, a value. The value holds no second dash and no second sentence: "The
 # Leeds office – later moved to York – opened in 1990." is prose with an aside.
-LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:][^\-–—:\n]{0,40}?)(?:[ \t]+[-–—]|[ \t]*:)[ \t]+"
+# Not a line of code or data: a label opens with no quote or bracket ('"status": 403,').
+LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:\x22\x27`{\[<][^\-–—:\n]{0,40}?)(?:[ \t]+[-–—]|[ \t]*:)[ \t]+"
                        r"(?P<value>(?![^\n]*\s[-–—]\s)(?![^\n]*[.!?]\s+[A-Z])\S[^\n]{0,120})$")
 
 
@@ -255,7 +256,39 @@ def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
     lines = Lines(chunk.text)
     start, end = span.start - chunk.start, span.end - chunk.start
     moved = _named_row_value(question, start, end, lines) or _named_cell_of_row(question, start, end, lines)
+    if moved and states_asked_version(question, chunk.text, start, end, chunk.text, *moved):
+        return None
     return respan(span, passage, *moved) if moved else None
+
+
+# A dotted version or a series of them, as a question asks for one: "1.3", "2.x", "v1.4.2".
+_DOTTED = re.compile(r"(?<![\w.])[vV]?\d+\.(?:\d+|[xX])(?:\.\d+)*(?![.\w]*\w)")
+
+
+def states_asked_version(question: str, text: str, start: int, end: int,
+                         cell_text: str, cell_start: int, cell_end: int) -> bool:
+    """Whether the clause around text[start:end] names a version the question asks about ("In 1.x
+    the default was 5m" for "the default in 1.x") and the clause around the cell does not: the
+    cell's value is then that of another version (the table's "Default: 1h"), and the span stands."""
+    asked = {m.group().lower().lstrip("v") for m in _DOTTED.finditer(question)}
+    if not asked:
+        return False
+
+    def named(text: str, s: int, e: int) -> bool:
+        clause = text[_clause_start(text, s):_clause_end(text, e)]
+        return bool(asked & {m.group().lower().lstrip("v") for m in _DOTTED.finditer(clause)})
+
+    return named(text, start, end) and not named(cell_text, cell_start, cell_end)
+
+
+def _clause_start(text: str, at: int) -> int:
+    return max(text.rfind(sep, 0, at) + len(sep) if text.rfind(sep, 0, at) >= 0 else 0
+               for sep in ("; ", ". ", "\n"))
+
+
+def _clause_end(text: str, at: int) -> int:
+    ends = [text.find(sep, at) for sep in ("; ", ". ", "\n")]
+    return min([e for e in ends if e >= 0] or [len(text)])
 
 
 def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | None:
@@ -296,6 +329,11 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
         return None
     _, k, start, end = found[0]
     chunk = passages[k].chunk
+    if like.passage_index < len(passages):
+        own = passages[like.passage_index].chunk
+        if states_asked_version(question, own.text, like.start - own.start, like.end - own.start,
+                                chunk.text, start, end):
+            return None
     if ASKS_WHO.match(question) and not re.search(r"[A-Za-z]", chunk.text[start:end]):
         return None  # a figure is no answer to "Who...?"
     inside = k == like.passage_index and chunk.start + start <= like.start and like.end <= chunk.start + end

@@ -11,6 +11,11 @@ Industries" is not known to documents on "Stark Industries"); "Wi-Fi" is known t
 more letters also matches a corpus word one typing slip away ("Univeristy" is not refused for a
 misspelling of a word the documents do have, "Chemstry" finds "chemistry").
 
+An identifier of software ("storage.pool_size", "--pidfile", "FERRULE_NO_COLOR") must be written
+somewhere as such: "pool_size" is not known to documents that say "pool" and "size" apart, and
+documents on `server.timeout` do not answer for `server.keepalive_timeout`. Only the last part of a
+dotted key counts, since a configuration file may give the section apart ("[server]").
+
 A code or a numbered version ("the RX-250", "firmware 2.2", "week 13") must be named as such
 somewhere: documents on the RX-200 and the RX-300 have words of "RX-250", and a table of their
 specifications would answer for it.
@@ -44,6 +49,8 @@ _POSSESSIVE = re.compile(r"['’]s\b")
 _ACRONYM = re.compile(r"[A-Z]{2,}s?")
 # A number with the word before it: "week 13", "firmware 2.2".
 _NUMBERED = re.compile(r"([^\W\d_][\w-]*) (?:[vV])?\d[\d.]*$")
+# A word with underscores, dots or leading dashes inside: a setting, flag, variable or file name.
+_IDENTIFIER = re.compile(r"(?<![\w.-])(?:--?)?[A-Za-z][\w.-]*[A-Za-z0-9]")
 FUZZY_MIN_LETTERS = 5  # shorter words are too often one letter away from another word
 # Words that say what kind of organisation a name is, not which one.
 _KINDS_OF_ORGANISATION = frozenset(
@@ -82,6 +89,7 @@ class CorpusVocabulary:
         file_names = list(file_names)
         self._named = frozenset(stem(w) for name in file_names for w in _PART.findall(name) if not w.isdigit())
         self._file_name_parts = frozenset(p.lower() for name in file_names for p in _PART.findall(name))
+        self._file_names = file_names
         self._stop_words = frozenset(stop_words)
         self._texts = texts  # the documents' texts, read for their codes and versions when first asked
 
@@ -92,6 +100,18 @@ class CorpusVocabulary:
         found: set[str] = set(self._file_name_parts)
         for text in self._texts():
             found |= named_details(text)
+        return frozenset(found)
+
+    @cached_property
+    def identifiers(self) -> frozenset[str]:
+        """The identifiers the documents write (`identifier_key`), each dotted part on its own too."""
+        found: set[str] = set()
+        for text in (*self._file_names, *self._texts()):  # "what does notes_2024.txt say": its name
+            for m in _IDENTIFIER.finditer(text):
+                if is_identifier(m.group()):
+                    key = identifier_key(m.group())
+                    found.add(key)
+                    found.update(key.split("."))
         return frozenset(found)
 
     def _all(self) -> Iterable[str]:
@@ -133,6 +153,33 @@ class CorpusVocabulary:
                    for other in self._by_shape.get(key, ()))
 
 
+def is_identifier(token: str) -> bool:
+    """Whether a token is written as software names things: "pool_size", "--pidfile", "app.yaml"
+    (dotted parts of two or more characters: not "e.g." or "U.S.")."""
+    if token.startswith("-"):
+        return token.startswith("--") and len(token) > 3
+    if "_" in token:
+        return True
+    parts = token.split(".")
+    return len(parts) > 1 and all(len(p) > 1 and p[0].isalpha() for p in parts)
+
+
+def identifier_key(token: str) -> str:
+    """How an identifier compares: lower-case, without dashes and underscores ("--pid-file" is
+    "--pidfile")."""
+    return re.sub(r"[-_]", "", token.lower())
+
+
+def unknown_identifier(question: str, vocabulary: CorpusVocabulary) -> str:
+    """The first identifier of the question that no document writes (the last part of a dotted one),
+    "" when there is none."""
+    for m in _IDENTIFIER.finditer(question):
+        token = m.group()
+        if is_identifier(token) and identifier_key(token).rsplit(".", 1)[-1] not in vocabulary.identifiers:
+            return token
+    return ""
+
+
 # A line that answers for whatever it does not name: "Other cities — Limit: EUR 120".
 _FOR_THE_REST = re.compile(r"^\W*(?:(?:all|any)\s+)?(?:other|others|elsewhere|everywhere\s+else|rest\s+of)\b", re.I)
 
@@ -148,6 +195,9 @@ def unknown_name(question: str, vocabulary: CorpusVocabulary) -> str:
     """The first code or version in `question` that the corpus never names, else the first name
     (capitalised words in a row, as the details check finds them) it does not know (`_known`), as
     the question writes it; "" when there is none."""
+    identifier = unknown_identifier(question, vocabulary)
+    if identifier:
+        return identifier
     qualifiers = question_qualifiers(question)
     for q in qualifiers:
         if q.kind in ("code", "version") and q.term not in vocabulary.details:
