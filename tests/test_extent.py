@@ -207,6 +207,12 @@ def test_a_question_asking_only_for_an_address_or_number_is_not_answered_with_so
     assert not_of_the_asked_type("Which email system does the office use?", span_of(p, "Outlook"), p) == ""
     assert not_of_the_asked_type("What should I do with a suspicious email?", span_of(p, "Outlook"), p) == ""
     assert not_of_the_asked_type("Can I use my phone for work email?", span_of(p, "Outlook"), p) == ""
+    train = passage("Porto train — Departs: 08:39; Journey time: 2 hours 56 minutes. Sundays: closed.")
+    assert not_of_the_asked_type("what time does the train leave", span_of(train, "2 hours 56 minutes"), train) == \
+        "the passage found gives no time of day there"
+    assert not_of_the_asked_type("what time does the train leave", span_of(train, "08:39"), train) == ""
+    assert not_of_the_asked_type("What time is it open on Sundays?", span_of(train, "closed"), train) == ""
+    assert not_of_the_asked_type("What time zone is Porto in?", span_of(train, "2 hours 56 minutes"), train) == ""
 
 
 PRICES = ("Hot drinks\nAmericano — Size: Regular; Price ex VAT: £2.25; VAT: £0.45; Price inc VAT: £2.70.\n"
@@ -406,6 +412,36 @@ def test_nothing_to_widen_leaves_the_spans_as_they_are():
     best = span_of(p, "1902")
     assert answer_of("When did the museum open?", [best], [p]) == [best]
     assert answer_of("When did the museum open?", [], [p]) == []
+
+
+def test_a_hyphenated_label_is_named_by_its_words_as_one_or_two():
+    stay = passage("Your stay\nCheck-in: Monday 12 May 2025 from 15:00\nCheck-out: Wednesday 14 May 2025 by 11:00")
+    arrival = span_of(stay, "Monday 12 May 2025 from 15:00")
+    for asked in ("When do we check out?", "what is the checkout time", "When is check-out?"):
+        assert answer_of(asked, [arrival], [stay])[0].text == "Wednesday 14 May 2025 by 11:00"
+
+
+def test_a_cell_saying_only_what_the_question_says_is_not_its_answer():
+    from bot.read.rows import cell_named_in
+
+    sets = passage("Saturday\nAurora Vale — Stage: Main Stage; Start: 21:45.\nThe Kestrels — Stage: Garden; Start: 20:00.")
+    act = span_of(sets, "Aurora Vale")
+    assert cell_named_in("who is on the main stage at 21:45", [sets], act) is None
+    assert answer_of("who is on the main stage at 21:45", [act], [sets])[0] == act
+
+
+def test_a_cell_of_another_document_must_say_what_the_answer_s_passage_says_of_the_question():
+    from bot.read.rows import cell_named_in
+
+    minutes = passage("AGM 2023\nDavid Pemberton was elected chair for 2023, unopposed. The hall opens at 9.")
+    officers = passage("Officers elected\nChair: Margaret Okafor\nVice-Chair: David Pemberton", offset=900)
+    officers = replace(officers, chunk=replace(officers.chunk, doc_id="agm_2021.txt"))
+    best = span_of(minutes, "David Pemberton")
+    assert cell_named_in("who was elected chair in 2023", [minutes, officers], best) is None
+    # where the answer's passage says no more of the question, the named cell answers
+    hall = span_of(minutes, "9")
+    cell = cell_named_in("who is the vice-chair", [minutes, officers], hall)
+    assert cell is not None and cell.text == "David Pemberton" and cell.passage_index == 1
 
 
 def test_a_named_row_in_another_passage_does_not_replace_the_answer():

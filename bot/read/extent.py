@@ -443,14 +443,26 @@ _ASKS_ONLY = (
 _KINDS = ("e-mail address", "web address", "phone number")
 
 
+# "What time does the train leave?" asks for a time of day, not a journey time; not "what time zone"
+# nor "within what time".
+_ASKS_CLOCK_TIME = re.compile(r"(?<!within )(?<!in )\bwhat time\b(?!\s+(?:zone|of|frame|limit|period|slot|span|scale)s?\b)", re.I)
+# A time of day, or what stands for one ("closed", "all day").
+_CLOCK_TIME = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}(?:[:.]\d{2})?\s*[ap]\.?m\b|\b[0-2]\d[0-5]\d\b"
+                         r"|\b(?:noon|midday|midnight|dawn|dusk|sunrise|sunset|closed|all day|24 hours|o'?clock)\b",
+                         re.I)
+
+
 def not_of_the_asked_type(question: str, span: Span, passage: Passage) -> str:
     """Why a span cannot answer a question asking only for an e-mail address, a web address or a
     phone number ('' when nothing shows it): the span is none, and its sentence holds none either
-    ("01632 960 102" for "What is her email address?"); or asking for a figure in a unit, the
-    span's figures are in units of another quantity ("9.5 litres" for "in kWh", `units.py`)."""
+    ("01632 960 102" for "What is her email address?"); asking for a figure in a unit, the
+    span's figures are in units of another quantity ("9.5 litres" for "in kWh", `units.py`); or
+    asking "what time", the span gives no time of day ("2 hours 56 minutes")."""
     why = in_another_unit(question, span.text)
     if why:
         return why
+    if _ASKS_CLOCK_TIME.search(question) and not _CLOCK_TIME.search(span.text):
+        return "the passage found gives no time of day there"
     chunk = passage.chunk
     for asks, (_, looks), kind in zip(_ASKS_ONLY, _TYPES, _KINDS):
         if asks.search(question) and not looks.search(span.text):

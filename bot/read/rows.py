@@ -84,7 +84,7 @@ class Lines:
 # a label, a dash or a colon, a value. The value holds no second dash and no second sentence: "The
 # Leeds office – later moved to York – opened in 1990." is prose with an aside.
 # Not a line of code or data: a label opens with no quote or bracket ('"status": 403,').
-LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:\x22\x27`{\[<][^\-–—:\n]{0,40}?)(?:[ \t]+[-–—]|[ \t]*:)[ \t]+"
+LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:\x22\x27`{\[<](?:[^\-–—:\n]|(?<=\w)-(?=\w)){0,40}?)(?:[ \t]+[-–—]|[ \t]*:)[ \t]+"
                        r"(?P<value>(?![^\n]*\s[-–—]\s)(?![^\n]*[.!?]\s+[A-Z])\S[^\n]{0,120})$")
 
 
@@ -155,6 +155,18 @@ def _with_short_forms(asked: set[str]) -> set[str]:
     return asked | {_SHORT_FORMS[w] for w in asked if w in _SHORT_FORMS}
 
 
+def _unhyphenated(words: set[str]) -> set[str]:
+    return {w.replace("-", "") for w in words}
+
+
+def _named_with_hyphens(words: set[str], question: str, asked: set[str]) -> bool:
+    """Whether the question says a hyphenated label's words as one or two: "check out" and
+    "checkout" name "Check-out", "wifi" names "Wi-Fi"."""
+    said = WORD.findall(question.lower())
+    pairs = {a + b for a, b in zip(said, said[1:], strict=False)}
+    return _unhyphenated(words) <= _unhyphenated(asked) | pairs
+
+
 def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
     """The words by which the question names a row's label (all of them), or none: a label of one
     capital letter is named by that letter standing alone ("Zone A" for the row "A"), and a range
@@ -165,7 +177,7 @@ def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
         return {_RANGE_NAMED}
     asked = _with_short_forms(asked)
     if words:
-        if words <= asked:
+        if words <= asked or (any("-" in w for w in words) and _named_with_hyphens(words, question, asked)):
             return words
         # "Chicken curry or casserole" is named by either: "chicken curry" or "casserole".
         either = [label_words(part) for part in _ALTERNATIVES.split(_ASIDE.sub("", label)) if part.strip()]
@@ -256,9 +268,17 @@ def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
     lines = Lines(chunk.text)
     start, end = span.start - chunk.start, span.end - chunk.start
     moved = _named_row_value(question, start, end, lines) or _named_cell_of_row(question, start, end, lines)
-    if moved and states_asked_version(question, chunk.text, start, end, chunk.text, *moved):
+    if moved and (states_asked_version(question, chunk.text, start, end, chunk.text, *moved)
+                  or _only_repeats(question, chunk.text[moved[0]:moved[1]])):
         return None
     return respan(span, passage, *moved) if moved else None
+
+
+def _only_repeats(question: str, cell: str) -> bool:
+    """Whether a cell says nothing the question does not ("Main Stage" for "Who is on the main stage
+    on Saturday?"): the question named the row by it, and asks for another."""
+    words = content_words(cell)
+    return bool(words) and words <= content_words(question)
 
 
 # A dotted version or a series of them, as a question asks for one: "1.3", "2.x", "v1.4.2".
@@ -319,9 +339,14 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
             i = group.stop
     # A cell of another document than the reader's answer must be of what the question names:
     # "the Saturday hours of Ashbourne Coaches' depot" are not the library's Saturday row.
+    # Nor may it say less of the question than the answer's passage does: "the chair elected in 2023"
+    # is not the Chair row of the 2021 minutes, nor "online check-in" a hotel's Check-in line.
     names = _names_asked(question)
+    said = _question_stems_said(question, passages[like.passage_index]) if like.passage_index < len(passages) else set()
     found = [(score, k, s, e) for score, k, s, e in found
-             if passages[k].chunk.doc_id == like.doc_id or _passage_names(passages[k], names)]
+             if passages[k].chunk.doc_id == like.doc_id
+             or (_passage_names(passages[k], names) and said <= _question_stems_said(question, passages[k]))]
+    found = [(score, k, s, e) for score, k, s, e in found if not _only_repeats(question, passages[k].chunk.text[s:e])]
     # One cell of a document read twice (chunks overlap) is one cell.
     by_place = {(passages[k].chunk.doc_id, passages[k].chunk.start + s): (score, k, s, e) for score, k, s, e in found}
     found = sorted(by_place.values(), reverse=True)
@@ -347,6 +372,12 @@ def _names_asked(question: str) -> set[str]:
     Coaches' depot": ashbourne, coaches), a possessive's "s" left out."""
     capitalised = re.findall(r"\b[A-Z][\w'’-]*", question.strip().partition(" ")[2])
     return {w for w in content_words(" ".join(capitalised)) if len(w) > 1}
+
+
+def _question_stems_said(question: str, passage: Passage) -> set[str]:
+    """The stems of the question's content words that a passage (its text, section and file name) says."""
+    chunk = passage.chunk
+    return content_stems(question) & content_stems(f"{chunk.text} {chunk.section} {chunk.doc_id.replace('_', ' ')}")
 
 
 def _passage_names(passage: Passage, names: set[str]) -> bool:
