@@ -444,6 +444,18 @@ def test_a_cell_of_another_document_must_say_what_the_answer_s_passage_says_of_t
     assert cell is not None and cell.text == "David Pemberton" and cell.passage_index == 1
 
 
+def test_a_labelled_line_of_another_passage_does_not_replace_a_sentence_saying_more_of_the_question():
+    from bot.read.rows import cell_named_in
+
+    front = passage("Sleep and memory\nAuthors: Ann Okafor, Hal Lindqvist\nYear: 2024")
+    discussion = passage("We argue that the memory benefit comes from regular bedtimes.", offset=900)
+    best = span_of(discussion, "the memory benefit comes from regular bedtimes")
+    best = replace(best, passage_index=1)
+    assert cell_named_in("What do the authors argue about the memory benefit?", [front, discussion], best) is None
+    year = replace(span_of(discussion, "regular bedtimes"), passage_index=1)
+    assert cell_named_in("Who are the authors?", [front, discussion], year).text == "Ann Okafor, Hal Lindqvist"
+
+
 def test_a_named_row_in_another_passage_does_not_replace_the_answer():
     prose = passage("The hotel limit in Paris is 250 euros a night from 2024.")
     table = passage("Hotel limits\nParis — Limit: 180 euros.\nLondon — Limit: 200 euros.", section="Hotel limits",
@@ -763,6 +775,14 @@ def test_a_figure_in_a_unit_of_another_quantity_cannot_answer():
         "the answer is in litres, not kWh"
     assert not_of_the_asked_type("How many litres does a cycle use?", water, p) == ""
     assert not_of_the_asked_type("What is the energy use per cycle in kWh?", span_of(p, "0.85 kWh"), p) == ""
+    trial = passage("Of 148 students randomised (mean age 19.2 years), 131 (88.5%) finished; 2.1 million were invited.")
+    asked = "How many students were randomised?"
+    assert not_of_the_asked_type(asked, span_of(trial, "19.2 years"), trial) == \
+        "the answer gives 19.2 years, not a number of students"
+    assert not_of_the_asked_type(asked, span_of(trial, "88.5%"), trial) == "the answer gives 88.5%, not a number of students"
+    for count in ("148", "131 (88.5%)", "2.1 million"):
+        assert not_of_the_asked_type(asked, span_of(trial, count), trial) == ""
+    assert not_of_the_asked_type("How many years did it run?", span_of(trial, "19.2 years"), trial) == ""
 
 
 def test_a_contact_line_gives_the_part_the_question_asks_for():

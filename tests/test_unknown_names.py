@@ -138,3 +138,22 @@ def test_an_identifier_no_document_writes_is_unknown(question, unknown):
     words = {stem(w) for t in texts for w in re.findall(r"\w\w+", t.lower())} | {"built", "ohio"}
     vocabulary = CorpusVocabulary(words, file_names=["release_notes.md"], texts=lambda: texts)
     assert unknown_name(question, vocabulary) == unknown
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("How many died in the flood of 1886?", "1886"),
+    ("What was built in 1866?", ""),              # in "1865–67"
+    ("Who was vicar in 1850?", ""),                # in "1831 to 1874"
+    ("What opened in 1876?", ""),                  # in "the 1870s"
+    ("What did the 2021 minutes decide?", ""),     # a file name's year
+    ("What was revenue in FY2024?", ""),
+    ("What did it cost in 2024?", ""),             # "FY2024"
+    ("How many died of cholera in 1849?", ""),
+    ("Is it £1866?", ""),                           # an amount is no year
+])
+def test_a_year_no_document_reaches_is_unknown(question, unknown):
+    texts = ["The cholera of 1849 killed 46.", "The mill was built 1865–67; more mills opened in the 1870s.",
+             "He was vicar from 1831 to 1874.", "Revenue rose in FY2024."]
+    words = {stem(w) for t in texts for w in re.findall(r"\w\w+", t.lower())} | {"flood", "die", "cost", "decid"}
+    vocabulary = CorpusVocabulary(words, file_names=["minutes_2021.txt"], texts=lambda: texts)
+    assert unknown_name(question, vocabulary) == unknown

@@ -61,7 +61,7 @@ from bot.ingest.chunking import LIST_MARK
 from bot.questions import ASKS_WHO
 from bot.read.rows import (
     LABELLED, WORD, Lines, content_stems, in_named_line, named_cell, respan, row_cells, row_value)
-from bot.read.units import in_another_unit, is_unit
+from bot.read.units import in_another_unit, is_unit, not_a_count
 from bot.types import Chunk, Passage, Span
 from bot.words import MONTHS, STOP_WORDS, WEEKDAYS, stem
 
@@ -456,9 +456,10 @@ def not_of_the_asked_type(question: str, span: Span, passage: Passage) -> str:
     """Why a span cannot answer a question asking only for an e-mail address, a web address or a
     phone number ('' when nothing shows it): the span is none, and its sentence holds none either
     ("01632 960 102" for "What is her email address?"); asking for a figure in a unit, the
-    span's figures are in units of another quantity ("9.5 litres" for "in kWh", `units.py`); or
+    span's figures are in units of another quantity ("9.5 litres" for "in kWh", `units.py`) or,
+    asking how many things, all measure something ("19.2 years" for "How many students...?"); or
     asking "what time", the span gives no time of day ("2 hours 56 minutes")."""
-    why = in_another_unit(question, span.text)
+    why = in_another_unit(question, span.text) or not_a_count(question, span.text)
     if why:
         return why
     if _ASKS_CLOCK_TIME.search(question) and not _CLOCK_TIME.search(span.text):

@@ -354,6 +354,8 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
         return None
     _, k, start, end = found[0]
     chunk = passages[k].chunk
+    if k != like.passage_index and not _row_says_as_much(question, like, passages, passages[k], start):
+        return None
     if like.passage_index < len(passages):
         own = passages[like.passage_index].chunk
         if states_asked_version(question, own.text, like.start - own.start, like.end - own.start,
@@ -374,10 +376,30 @@ def _names_asked(question: str) -> set[str]:
     return {w for w in content_words(" ".join(capitalised)) if len(w) > 1}
 
 
+def _row_says_as_much(question: str, like: Span, passages: list[Passage], other: Passage, at: int) -> bool:
+    """Whether the row at offset `at` of another passage (its line and section) says as much of the
+    question as the sentence of the reader's span: "What do the authors argue about the memory
+    benefit?" answered from a sentence on the memory benefit is not the "Authors:" line, while
+    "the Semester 2 examinations in 2025/26" names its row as well as a sentence on resits does."""
+    if like.passage_index >= len(passages):
+        return True
+    own, chunk = passages[like.passage_index].chunk, other.chunk
+    start, end = own.sentences_around(like.start, like.end)
+    # The document's own words (its file name's: "Harrow Valley" of harrow_valley_report.pdf) tell
+    # neither apart.
+    asked = content_stems(question) - content_stems(re.sub(r"[-_.]", " ", chunk.doc_id))
+    sentence = asked & content_stems(own.text[start - own.start:end - own.start])
+    line_start = chunk.text.rfind("\n", 0, at) + 1
+    line_end = chunk.text.find("\n", at)
+    row = asked & content_stems(f"{chunk.text[line_start:None if line_end < 0 else line_end]} {chunk.section}")
+    return len(sentence) <= len(row)
+
+
 def _question_stems_said(question: str, passage: Passage) -> set[str]:
     """The stems of the question's content words that a passage (its text, section and file name) says."""
     chunk = passage.chunk
-    return content_stems(question) & content_stems(f"{chunk.text} {chunk.section} {chunk.doc_id.replace('_', ' ')}")
+    name = re.sub(r"[-_.]", " ", chunk.doc_id)
+    return content_stems(question) & content_stems(f"{chunk.text} {chunk.section} {name}")
 
 
 def _passage_names(passage: Passage, names: set[str]) -> bool:

@@ -74,6 +74,26 @@ def in_another_unit(question: str, answer: str) -> str:
     return f"the answer is in {next(iter(given.values()))}, not {asked[0]}"
 
 
+# "How many students...": a count of things that are no unit of measure.
+_ASKS_COUNT = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)
+# A figure, and a unit of measure or a percent sign after it where one follows.
+_FIGURE_AND_UNIT = re.compile(r"(?<![\w.,])\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*(%|per\s*cent\b|percent\b|°[cf]\b|[a-z]+\b))?",
+                              re.I)
+
+
+def not_a_count(question: str, answer: str) -> str:
+    """Why an answer cannot give the count a question asks for ('' when nothing shows it): every
+    figure in it measures something ("19.2 years", "14%" for "How many students took part?")."""
+    m = _ASKS_COUNT.search(question)
+    if m is None or is_unit(m.group(1)):
+        return ""  # "how many litres" asks in a unit: `in_another_unit`
+    figures = list(_FIGURE_AND_UNIT.finditer(answer))
+    measured = [f for f in figures if f.group(1) and (f.group(1).lower() in _QUANTITY_OF or not f.group(1)[0].isalpha())]
+    if not figures or len(measured) < len(figures):
+        return ""
+    return f"the answer gives {measured[0].group().strip()}, not a number of {m.group(1).lower()}"
+
+
 # A range of figures with its unit, as tables band ages, weights, heights and prices: "2 - 4
 # years", "60–80 kg", "£50 – £149.99", "under 60 kg", "over 100 kg", "65+". The unit is one word,
 # written after the figures or as a currency sign before them.

@@ -16,6 +16,10 @@ somewhere as such: "pool_size" is not known to documents that say "pool" and "si
 documents on `server.timeout` do not answer for `server.keepalive_timeout`. Only the last part of a
 dotted key counts, since a configuration file may give the section apart ("[server]").
 
+A year must be named, or fall in a span of years or a decade that is ("1866" of documents on
+"1865–67" or "the 1860s"): "How many died in the flood of 1866?" of documents that never reach
+1866 is not answered from the cholera of 1849.
+
 A code or a numbered version ("the RX-250", "firmware 2.2", "week 13") must be named as such
 somewhere: documents on the RX-200 and the RX-300 have words of "RX-250", and a table of their
 specifications would answer for it.
@@ -51,6 +55,12 @@ _ACRONYM = re.compile(r"[A-Z]{2,}s?")
 _NUMBERED = re.compile(r"([^\W\d_][\w-]*) (?:[vV])?\d[\d.]*$")
 # A word with underscores, dots or leading dashes inside: a setting, flag, variable or file name.
 _IDENTIFIER = re.compile(r"(?<![\w.-])(?:--?)?[A-Za-z][\w.-]*[A-Za-z0-9]")
+# A year, as a question pins one: "the flood of 1866"; not an amount or a part of a figure.
+_YEAR = re.compile(r"(?<![\d.,£$€¥/-])\b(?:1[5-9]|20)\d\d\b(?![.,]\d|\s?%|['’]?s\b)")
+_YEAR_SPAN = re.compile(r"\b((?:1[5-9]|20)\d\d)\s?(?:[–—/-]|to|until|and)\s?(\d\d(?:\d\d)?)\b")
+_FISCAL_YEAR = re.compile(r"(?<=FY)(?:19|20)\d\d\b")  # "FY2024"
+_DECADE = re.compile(r"\b((?:1[5-9]|20)\d0)['’]?s\b")
+_LONGEST_YEAR_SPAN = 60  # "1831–1874" holds the years between; "1066–2024" says nothing of them
 FUZZY_MIN_LETTERS = 5  # shorter words are too often one letter away from another word
 # Words that say what kind of organisation a name is, not which one.
 _KINDS_OF_ORGANISATION = frozenset(
@@ -112,6 +122,23 @@ class CorpusVocabulary:
                     key = identifier_key(m.group())
                     found.add(key)
                     found.update(key.split("."))
+        return frozenset(found)
+
+    @cached_property
+    def years(self) -> frozenset[int]:
+        """The years the documents and their file names name, the years inside a span of them
+        ("1865–67", "1840 to 1849") and a decade's ("the 1860s")."""
+        found: set[int] = set()
+        for text in (*(name.replace("_", " ") for name in self._file_names), *self._texts()):
+            found.update(int(m.group()) for m in _YEAR.finditer(text))
+            found.update(int(m.group()) for m in _FISCAL_YEAR.finditer(text))
+            for m in _YEAR_SPAN.finditer(text):
+                first = int(m.group(1))
+                last = int(m.group(2)) if len(m.group(2)) == 4 else first // 100 * 100 + int(m.group(2))
+                if first < last <= first + _LONGEST_YEAR_SPAN:
+                    found.update(range(first, last + 1))
+            for m in _DECADE.finditer(text):
+                found.update(range(int(m.group(1)), int(m.group(1)) + 10))
         return frozenset(found)
 
     def _all(self) -> Iterable[str]:
@@ -198,6 +225,9 @@ def unknown_name(question: str, vocabulary: CorpusVocabulary) -> str:
     identifier = unknown_identifier(question, vocabulary)
     if identifier:
         return identifier
+    year = next((m.group() for m in _YEAR.finditer(question) if int(m.group()) not in vocabulary.years), "")
+    if year:
+        return year
     qualifiers = question_qualifiers(question)
     for q in qualifiers:
         if q.kind in ("code", "version") and q.term not in vocabulary.details:
