@@ -10,7 +10,8 @@ from bot.ingest.corpus import load_document
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 SETS = [BENCH / "lookalike", BENCH / "long_answers" / "dev", BENCH / "long_answers" / "heldout", BENCH / "tables",
-        BENCH / "policies", BENCH / "manuals", BENCH / "records"]
+        BENCH / "policies", BENCH / "manuals", BENCH / "records", BENCH / "software", BENCH / "household",
+        BENCH / "travel", BENCH / "prose"]
 
 
 def _flat(text: str) -> str:
