@@ -456,6 +456,16 @@ def test_a_labelled_line_of_another_passage_does_not_replace_a_sentence_saying_m
     assert cell_named_in("Who are the authors?", [front, discussion], year).text == "Ann Okafor, Hal Lindqvist"
 
 
+def test_a_name_cell_is_no_answer_to_how_long():
+    from bot.read.rows import cell_named_in
+
+    officers = passage("Officers elected\n  Chair: Margaret Okafor (proposed by Keith Adams)\n  Vice-Chair: David Pemberton")
+    prose = passage("Margaret Okafor had been Chair for four years.", offset=900)
+    years = replace(span_of(prose, "four years"), passage_index=1)
+    assert cell_named_in("How long had Margaret Okafor been Chair?", [officers, prose], years) is None
+    assert cell_named_in("Who is the vice-chair?", [officers, prose], years).text == "David Pemberton"
+
+
 def test_a_named_row_in_another_passage_does_not_replace_the_answer():
     prose = passage("The hotel limit in Paris is 250 euros a night from 2024.")
     table = passage("Hotel limits\nParis — Limit: 180 euros.\nLondon — Limit: 200 euros.", section="Hotel limits",

@@ -274,6 +274,13 @@ def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
     return respan(span, passage, *moved) if moved else None
 
 
+# A question for an amount, and what a cell that gives one holds: a figure, a number in words, or
+# what stands for none ("free", "none").
+ASKS_AMOUNT = re.compile(r"\bhow\s+(?:long|many|much|old|far|big|high|heavy)\b", re.I)
+HOLDS_AMOUNT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty"
+                          r"|fifty|hundred|thousand|million|half|dozen|free|none|nil|no charge|included)\b", re.I)
+
+
 def _only_repeats(question: str, cell: str) -> bool:
     """Whether a cell says nothing the question does not ("Main Stage" for "Who is on the main stage
     on Saturday?"): the question named the row by it, and asks for another."""
@@ -363,6 +370,8 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
             return None
     if ASKS_WHO.match(question) and not re.search(r"[A-Za-z]", chunk.text[start:end]):
         return None  # a figure is no answer to "Who...?"
+    if ASKS_AMOUNT.search(question) and not HOLDS_AMOUNT.search(chunk.text[start:end]):
+        return None  # nor a name to "How long...?"
     inside = k == like.passage_index and chunk.start + start <= like.start and like.end <= chunk.start + end
     if inside and not _part_of_short(like.start - chunk.start, like.end - chunk.start, start, end, chunk.text):
         return None  # the reader's span is a part of a long value ("By car: the nearest car park is ..."): it stands
