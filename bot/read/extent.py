@@ -311,7 +311,7 @@ def _unopened_quote(clause: str) -> bool:
     return clause.endswith("”") and clause.count("”") > clause.count("“")
 
 
-def _yes_no_clause(question: str, chunk, start: int, end: int) -> tuple[int, int] | None:
+def _yes_no_clause(question: str, chunk: Chunk, start: int, end: int) -> tuple[int, int] | None:
     """The clause a span lies in, for a question answered yes or no: what the documents say of it
     ("No interest is payable to the Tenant on the Deposit", not "No interest"), its sentence cut at
     semicolons and line ends, without a clause's number. None for other questions, a span that is
@@ -445,7 +445,8 @@ _KINDS = ("e-mail address", "web address", "phone number")
 
 # "What time does the train leave?" asks for a time of day, not a journey time; not "what time zone"
 # nor "within what time".
-_ASKS_CLOCK_TIME = re.compile(r"(?<!within )(?<!in )\bwhat time\b(?!\s+(?:zone|of|frame|limit|period|slot|span|scale)s?\b)", re.I)
+_ASKS_CLOCK_TIME = re.compile(r"(?<!within )(?<!in )\bwhat time\b"
+                              r"(?!\s+(?:zone|of|frame|limit|period|slot|span|scale)s?\b)", re.I)
 # A time of day, or what stands for one ("closed", "all day").
 _CLOCK_TIME = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}(?:[:.]\d{2})?\s*[ap]\.?m\b|\b[0-2]\d[0-5]\d\b"
                          r"|\b(?:noon|midday|midnight|dawn|dusk|sunrise|sunset|closed|all day|24 hours|o'?clock)\b",

@@ -84,8 +84,10 @@ class Lines:
 # a label, a dash or a colon, a value. The value holds no second dash and no second sentence: "The
 # Leeds office – later moved to York – opened in 1990." is prose with an aside.
 # Not a line of code or data: a label opens with no quote or bracket ('"status": 403,').
-LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:\x22\x27`{\[<](?:[^\-–—:\n]|(?<=\w)-(?=\w)){0,40}?)(?:[ \t]+[-–—]|[ \t]*:)[ \t]+"
-                       r"(?P<value>(?![^\n]*\s[-–—]\s)(?![^\n]*[.!?]\s+[A-Z])\S[^\n]{0,120})$")
+# A hyphen inside a word stays in the label ("Check-out: by 11:00").
+LABELLED = re.compile(r"^[ \t]*(?P<label>[^\s\-–—:\x22\x27`{\[<](?:[^\-–—:\n]|(?<=\w)-(?=\w)){0,40}?)"
+                      r"(?:[ \t]+[-–—]|[ \t]*:)[ \t]+"
+                      r"(?P<value>(?![^\n]*\s[-–—]\s)(?![^\n]*[.!?]\s+[A-Z])\S[^\n]{0,120})$")
 
 
 def row_cells(line: str) -> tuple[str, list[tuple[int, int, str]]] | None:
@@ -276,9 +278,9 @@ def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
 
 # A question for an amount, and what a cell that gives one holds: a figure, a number in words, or
 # what stands for none ("free", "none").
-ASKS_AMOUNT = re.compile(r"\bhow\s+(?:long|many|much|old|far|big|high|heavy)\b", re.I)
-HOLDS_AMOUNT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty"
-                          r"|fifty|hundred|thousand|million|half|dozen|free|none|nil|no charge|included)\b", re.I)
+_ASKS_AMOUNT = re.compile(r"\bhow\s+(?:long|many|much|old|far|big|high|heavy)\b", re.I)
+_HOLDS_AMOUNT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
+                           r"|forty|fifty|hundred|thousand|million|half|dozen|free|none|nil|no charge|included)\b", re.I)
 
 
 def _only_repeats(question: str, cell: str) -> bool:
@@ -370,7 +372,7 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
             return None
     if ASKS_WHO.match(question) and not re.search(r"[A-Za-z]", chunk.text[start:end]):
         return None  # a figure is no answer to "Who...?"
-    if ASKS_AMOUNT.search(question) and not HOLDS_AMOUNT.search(chunk.text[start:end]):
+    if _ASKS_AMOUNT.search(question) and not _HOLDS_AMOUNT.search(chunk.text[start:end]):
         return None  # nor a name to "How long...?"
     inside = k == like.passage_index and chunk.start + start <= like.start and like.end <= chunk.start + end
     if inside and not _part_of_short(like.start - chunk.start, like.end - chunk.start, start, end, chunk.text):

@@ -81,6 +81,12 @@ _FIGURE_AND_UNIT = re.compile(r"(?<![\w.,])\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*(%|per
                               re.I)
 
 
+def _measures(unit: str) -> bool:
+    """Whether the word after a figure is a unit of measure or a percentage ("years", "%", "per cent")."""
+    unit = unit.lower()
+    return unit in _QUANTITY_OF or not unit[0].isalpha() or "".join(unit.split()) == "percent"
+
+
 def not_a_count(question: str, answer: str) -> str:
     """Why an answer cannot give the count a question asks for ('' when nothing shows it): every
     figure in it measures something ("19.2 years", "14%" for "How many students took part?")."""
@@ -88,7 +94,7 @@ def not_a_count(question: str, answer: str) -> str:
     if m is None or is_unit(m.group(1)):
         return ""  # "how many litres" asks in a unit: `in_another_unit`
     figures = list(_FIGURE_AND_UNIT.finditer(answer))
-    measured = [f for f in figures if f.group(1) and (f.group(1).lower() in _QUANTITY_OF or not f.group(1)[0].isalpha())]
+    measured = [f for f in figures if f.group(1) and _measures(f.group(1))]
     if not figures or len(measured) < len(figures):
         return ""
     return f"the answer gives {measured[0].group().strip()}, not a number of {m.group(1).lower()}"
