@@ -17,6 +17,10 @@ STOP_WORDS = QUESTION_WORDS | frozenset({
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# Numbers as words: "thirty (30) days", "four years".
+NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+                "hundred thousand million").split()
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 # A year of the last two centuries as documents write one: not a decade ("the 1990s"), an amount
 # ("$2000", "2000 EUR", "2000 euros", "2000 km", "2000%") or part of a longer number ("2,000",

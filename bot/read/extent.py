@@ -63,7 +63,7 @@ from bot.read.rows import (
     LABELLED, WORD, Lines, content_stems, in_named_line, named_cell, respan, row_cells, row_value)
 from bot.read.units import in_another_unit, is_unit, not_a_count
 from bot.types import Chunk, Passage, Span
-from bot.words import MONTHS, STOP_WORDS, WEEKDAYS, stem
+from bot.words import MONTHS, NUMBER_WORDS, STOP_WORDS, WEEKDAYS, stem
 
 _MARKED_LINE = re.compile(rf"[ \t]*({LIST_MARK})[ \t]+\S")
 _SENTENCE_BREAK = re.compile(r"[.!?][\"”’)]?\s+[A-Z]")
@@ -536,10 +536,7 @@ def _days_and_times_end(question: str, text: str, start: int, end: int) -> int |
 
 # A figure written in words, then in digits in brackets, then what it counts, as contracts write
 # them: "thirty (30) days", "twenty-four (24) hours' notice". The reader takes the word alone.
-_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-                 "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
-                 "hundred thousand million").split()
-_NUMBER_WORD_END = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})$", re.I)
+_NUMBER_WORD_END = re.compile(rf"\b(?:{'|'.join(NUMBER_WORDS)})$", re.I)
 _BRACKETED_FIGURE = re.compile(r"[ \t]*\(\d[\d,.]*%?\)(?:[ \t\n]+(?:(?:working|business|calendar|clear)[ \t\n]+)?"
                                r"(?:days?|weeks?|months?|years?|hours?|minutes?|per[ \t]cent|percent)\b)?")
 
@@ -547,7 +544,7 @@ _BRACKETED_FIGURE = re.compile(r"[ \t]*\(\d[\d,.]*%?\)(?:[ \t\n]+(?:(?:working|b
 # A figure's limit, before it: "up to", "at least", "no more than", "a maximum of"; a clock time's
 # ("before 9:30", "no later than 17:00"). Without it the answer says another thing: "more than
 # fifteen" for "no more than fifteen", "14 characters" for "at least 14 characters".
-_FIGURE_START = re.compile(rf"[£$€]?\d|(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
+_FIGURE_START = re.compile(rf"[£$€]?\d|(?:{'|'.join(NUMBER_WORDS)})\b", re.I)
 _COMPARISON_START = re.compile(r"(?:more|less|fewer|later)[ \t]+than\b", re.I)
 # "9:30", "5 pm", "9.30 am"; not "12.75 per cent", nor "12 ambassadors"
 _CLOCK_TIME_START = re.compile(r"\d{1,2}(?::\d\d\b|(?:\.\d\d)?[ \t]?(?:am|pm|a\.m\.|p\.m\.)(?![a-z]))", re.I)

@@ -14,10 +14,10 @@ import re
 from dataclasses import replace
 
 from bot.questions import ASKS_WHO
-from bot.read.units import range_holds
+from bot.read.units import ASIDE, range_holds
 from bot.read.windows import ROW_JOINT
 from bot.types import Passage, Span
-from bot.words import ACADEMIC_YEAR, ORDINALS, STOP_WORDS, WEEKDAYS, YEAR, academic_year, stem
+from bot.words import ACADEMIC_YEAR, NUMBER_WORDS, ORDINALS, STOP_WORDS, WEEKDAYS, YEAR, academic_year, stem
 
 WORD = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 
@@ -31,13 +31,10 @@ def content_stems(text: str) -> set[str]:
     return {stem(w) for w in content_words(text)}
 
 
-_ASIDE = re.compile(r"[(\[][^()\[\]]*[)\]]")
-
-
 def label_words(label: str) -> set[str]:
     """The content words that name a row or a column, an aside in brackets left out: "Child (5–15)"
     is named by "child", "Car (up to 6 m)" by "car"."""
-    return content_words(_ASIDE.sub("", label)) or content_words(label)
+    return content_words(ASIDE.sub("", label)) or content_words(label)
 
 
 def respan(span: Span, passage: Passage, start: int, end: int) -> Span:
@@ -182,7 +179,7 @@ def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
         if words <= asked or (any("-" in w for w in words) and _named_with_hyphens(words, question, asked)):
             return words
         # "Chicken curry or casserole" is named by either: "chicken curry" or "casserole".
-        either = [label_words(part) for part in _ALTERNATIVES.split(_ASIDE.sub("", label)) if part.strip()]
+        either = [label_words(part) for part in _ALTERNATIVES.split(ASIDE.sub("", label)) if part.strip()]
         return next((part for part in either if part and part <= asked), set()) if len(either) > 1 else set()
     letter = label.strip()
     return {letter.lower()} if re.fullmatch(r"[A-Z]", letter) and re.search(rf"\b{letter}\b", question) else set()
@@ -279,8 +276,7 @@ def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
 # A question for an amount, and what a cell that gives one holds: a figure, a number in words, or
 # what stands for none ("free", "none").
 _ASKS_AMOUNT = re.compile(r"\bhow\s+(?:long|many|much|old|far|big|high|heavy)\b", re.I)
-_HOLDS_AMOUNT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
-                           r"|forty|fifty|hundred|thousand|million|half|dozen|free|none|nil|no charge|included)\b", re.I)
+_HOLDS_AMOUNT = re.compile(rf"\d|\b(?:{'|'.join(NUMBER_WORDS)}|half|dozen|free|none|nil|no charge|included)\b", re.I)
 
 
 def _only_repeats(question: str, cell: str) -> bool:
@@ -310,14 +306,15 @@ def states_asked_version(question: str, text: str, start: int, end: int,
     return named(text, start, end) and not named(cell_text, cell_start, cell_end)
 
 
+_CLAUSE_BREAKS = ("; ", ". ", "\n")
+
+
 def _clause_start(text: str, at: int) -> int:
-    return max(text.rfind(sep, 0, at) + len(sep) if text.rfind(sep, 0, at) >= 0 else 0
-               for sep in ("; ", ". ", "\n"))
+    return max([0, *(i + len(sep) for sep in _CLAUSE_BREAKS if (i := text.rfind(sep, 0, at)) >= 0)])
 
 
 def _clause_end(text: str, at: int) -> int:
-    ends = [text.find(sep, at) for sep in ("; ", ". ", "\n")]
-    return min([e for e in ends if e >= 0] or [len(text)])
+    return min([len(text), *(i for sep in _CLAUSE_BREAKS if (i := text.find(sep, at)) >= 0)])
 
 
 def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | None:
@@ -398,7 +395,7 @@ def _row_says_as_much(question: str, like: Span, passages: list[Passage], other:
     start, end = own.sentences_around(like.start, like.end)
     # The document's own words (its file name's: "Harrow Valley" of harrow_valley_report.pdf) tell
     # neither apart.
-    asked = content_stems(question) - content_stems(re.sub(r"[-_.]", " ", chunk.doc_id))
+    asked = content_stems(question) - content_stems(_file_name_words(chunk.doc_id))
     sentence = asked & content_stems(own.text[start - own.start:end - own.start])
     line_start = chunk.text.rfind("\n", 0, at) + 1
     line_end = chunk.text.find("\n", at)
@@ -409,8 +406,12 @@ def _row_says_as_much(question: str, like: Span, passages: list[Passage], other:
 def _question_stems_said(question: str, passage: Passage) -> set[str]:
     """The stems of the question's content words that a passage (its text, section and file name) says."""
     chunk = passage.chunk
-    name = re.sub(r"[-_.]", " ", chunk.doc_id)
-    return content_stems(question) & content_stems(f"{chunk.text} {chunk.section} {name}")
+    return content_stems(question) & content_stems(f"{chunk.text} {chunk.section} {_file_name_words(chunk.doc_id)}")
+
+
+def _file_name_words(doc_id: str) -> str:
+    """A file name as words: "harrow_valley-report.pdf" -> "harrow valley report pdf"."""
+    return re.sub(r"[-_.]", " ", doc_id)
 
 
 def _passage_names(passage: Passage, names: set[str]) -> bool:

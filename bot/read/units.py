@@ -104,7 +104,7 @@ def not_a_count(question: str, answer: str) -> str:
 # years", "60–80 kg", "£50 – £149.99", "under 60 kg", "over 100 kg", "65+". The unit is one word,
 # written after the figures or as a currency sign before them.
 _FIGURE = r"(?P<{0}>\d+(?:[.,]\d+)*)"
-_ASIDE = re.compile(r"[(\[][^()\[\]]*[)\]]")  # "5–15 (children)": an aside in brackets, left out
+ASIDE = re.compile(r"[(\[][^()\[\]]*[)\]]")  # "5–15 (children)": an aside in brackets, left out
 _CURRENCY = r"[£$€¥]"
 _RANGE_MAX_CHARS = 40  # a band of a table, not a sentence with figures
 _RANGE = re.compile(
@@ -126,7 +126,7 @@ def _figure(text: str) -> float:
 def _bounds(cell: str) -> tuple[float, float, str] | None:
     """(lowest, highest, unit) of a cell that is a range of figures, the unit a currency sign or
     one word's stem ("" where none is written); None for another cell."""
-    cell = _ASIDE.sub("", cell).strip()
+    cell = ASIDE.sub("", cell).strip()
     if len(cell) > _RANGE_MAX_CHARS:
         return None
     if m := _RANGE.fullmatch(cell):
