@@ -420,6 +420,37 @@ def _attribute_in_its_place(question: str, last: str) -> str:
     return f"{asked.group('lead')}{asked.group('owner')} {detail}{asked.group('end')}"
 
 
+# "Who was elected Chair in 2023?", "Who is the CEO of Acme?": the office whose holder a "who"
+# question asks for, said after an article or a verb of choosing, up to a preposition or the end.
+_OFFICE_ASKED = re.compile(
+    r"^\W*(?:and\s+)?who\s+(?:is|was|are|were|will\s+be|has\s+been|had\s+been)\s+"
+    r"(?:(?:elected|re-elected|appointed|named|made|chosen|voted)\s+(?:as\s+)?(?:the\s+)?|(?:the|our|your|their)\s+)"
+    rf"(?P<office>[\w'’-]+(?:\s+[\w'’-]+){{0,2}}?)(?=\s+(?:{'|'.join(sorted(_PREPOSITIONS))})\b|[?!.\s]*$)", re.I)
+# "And the treasurer?", "What about the CFO?", "And Vice-Chair?": another office, alone.
+_OTHER_OFFICE = re.compile(rf"^\s*{_OPENER}\s+(?:(?i:the)\s+)?(?P<office>[\w'’-]+(?:\s+[\w'’-]+){{0,2}})[?!.\s]*$")
+
+
+def _office_in_its_place(question: str, last: str) -> tuple[str, str]:
+    """(the office, `last` asked of it) for a follow-up naming another office after a "who"
+    question for the holder of one: "And the treasurer?" after "Who was elected chair at the 2023
+    AGM?" asks "Who was elected treasurer at the 2023 AGM?", so the year and the meeting stay;
+    "And the CFO?" after "Who is the CEO of Acme?" asks "Who is the CFO of Acme?". ('', '')
+    otherwise."""
+    asked, other = _OFFICE_ASKED.match(last), _OTHER_OFFICE.match(question)
+    if asked is None or other is None:
+        return "", ""
+    office = other.group("office")
+    if any(w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or w.lower() in _PREPOSITIONS
+           or _ANY_PRONOUN.fullmatch(w) for w in office.split()):
+        return "", ""  # "And who else?", "And in 2024?": not an office
+    # An office is said as the last one was: "Treasurer" for "Chair", "CFO" or "treasurer" for
+    # "CEO"; "And Globex?" after "Who is the CEO of Acme?" names a company, not an office.
+    said_as = asked.group("office")
+    if not (office.islower() or office.isupper() or said_as[:1].isupper() and not said_as.isupper()):
+        return "", ""
+    return office, f"{last[:asked.start('office')]}{office}{last[asked.end('office'):]}"
+
+
 def _with_condition(question: str, last: str) -> str:
     """`last` with the condition a follow-up adds: "What about including VAT?" after "How much is a
     large cappuccino?" asks "How much is a large cappuccino including VAT?" ('' otherwise)."""
@@ -555,7 +586,8 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     subject = name if pronouns else (carried or subject_of(last))
     if not subject and len(previous) > 1:  # "Why?" in between, which names nothing: the turn before it
         return resolve(question, previous[:-1])
-    if not subject or subject.lower() in question.lower():
+    # the subject said again: no follow-up to resolve ("Vice-Chair" does not say "Chair" again)
+    if not subject or re.search(rf"(?<![\w-]){re.escape(subject)}(?![\w-])", question, re.I):
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
     member, in_series = ("", "") if pronouns else _other_of_series(question, last)
     if in_series:  # "And in Week 14?" after "... in Week 10?": not the subject's place
@@ -578,8 +610,11 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     new_thing = ""
     if not swapped and not pronouns and not when and not other:
         new_thing, swapped = _thing_in_its_place(question, last, subject)  # "And the carrot cake?", "And a large one?"
+    office = ""
+    if not swapped and not pronouns and not when:
+        office, swapped = _office_in_its_place(question, last)  # "And the treasurer?" after "Who was elected chair?"
     if swapped:
-        return ResolvedQuestion(swapped, swapped, other or when or new_thing)
+        return ResolvedQuestion(swapped, swapped, other or when or new_thing or office)
     if other and _swappable(other) and _swappable(subject):
         # The follow-up names a subject of its own ("And at Christmas?"): it keeps it, and the
         # last question lends it only its other words.

@@ -323,3 +323,29 @@ def test_a_short_question_that_names_nothing_asks_about_the_last_one():
     # "I'm" is the asker, no name to swap
     weight = [Turn("What tyre pressure on the Trail 29 if I weigh 75 kg?", "1.8 bar")]
     assert "I'm" not in resolve("And if I'm 90 kg?", weight).subject
+
+
+@pytest.mark.parametrize("last, follow_up, asked", [
+    ("Who was elected chair at the 2023 AGM?", "And the treasurer?", "Who was elected treasurer at the 2023 AGM?"),
+    ("Who was elected Chair in 2023?", "and Vice-Chair?", "Who was elected Vice-Chair in 2023?"),
+    ("Who is the CEO of Acme?", "And the CFO?", "Who is the CFO of Acme?"),
+    ("Who is the head of IT?", "And the deputy head?", "Who is the deputy head of IT?"),
+])
+def test_another_office_after_a_who_question_keeps_the_rest_of_it(last, follow_up, asked):
+    from bot.conversation import Turn
+
+    assert resolve(follow_up, [Turn(last, "Margaret Okafor")]).reader_question == asked
+
+
+def test_an_office_follow_up_is_not_taken_for_a_name_or_a_new_question():
+    from bot.conversation import Turn
+
+    # a company, not an office; a new question; a year; a pronoun still means the holder
+    assert "Globex of" not in resolve("And Globex?", [Turn("Who is the CEO of Acme?", "Jo Bell")]).reader_question
+    assert resolve("And who else?", [Turn("Who is the CEO of Acme?", "Jo Bell")]).reader_question.startswith("And who")
+    assert resolve("And in 2024?", [Turn("Who was elected Chair in 2023?", "Jo Bell")]).reader_question \
+        == "Who was elected Chair in 2024?"
+    assert resolve("And his email?", [Turn("Who is the CEO of Acme?", "Jo Bell")]).reader_question == "And Jo Bell's email?"
+    # "responsible" is no office: no article or verb of choosing before it
+    assert "responsible" not in resolve("And first aid?", [Turn("Who is responsible for fire safety?", "Jo Bell")]
+                                        ).reader_question.split("?")[0]
