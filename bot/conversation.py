@@ -14,8 +14,9 @@ place of its subject, year or month ("And in the Paris office?": that phrase; "A
 both); a common noun phrase or a version does so for the words after the last question's last
 preposition ("What about the banana bread?", "And in 2.2.0?"); another thing of common words,
 said with an article, does so in place of the last question's subject ("And the carrot cake?",
-"And a large one?"); "And their email?" asks for another detail of the same one, and "What about
-including VAT?" adds a condition. "When?" or "Where?" alone asks
+"And a large one?"); "And their email?" asks for another detail of the same one, "And the
+treasurer?" after "Who was elected chair at the 2023 AGM?" asks for the holder of another office
+there, and "What about including VAT?" adds a condition. "When?" or "Where?" alone asks
 a question for a time or a place again with that word ("Where is the AGM held?" -> "When is the AGM
 held?"). A follow-up of a follow-up leans on the earlier question as it was resolved.
 """

@@ -24,6 +24,7 @@ from bot.read.document_names import document_penalty
 from bot.read.doubts import check, check_in_text
 from bot.read.extent import widen
 from bot.read.passage_prior import rank_with_retrieval
+from bot.read.reading_order import reading_order
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
 from bot.read.rows import fills_a_named_cell
 from bot.read.unknown_names import CorpusVocabulary
@@ -673,6 +674,9 @@ class Bot:
     def _read_and_decide(self, prepared: list[_Prepared], passages: list[list[Passage]],
                          timings: list[dict[str, float]], threshold: float | None) -> list[Response]:
         t0 = time.perf_counter()
+        # a passage naming the question's version or code is read, shown or not (bot/read/reading_order.py)
+        passages = [reading_order(p.reader_question, ps, self.settings.read_k, self._facts)
+                    for p, ps in zip(prepared, passages, strict=True)]
         results = self.read([(p.reader_question, ps) for p, ps in zip(prepared, passages, strict=True)])
         read_ms = (time.perf_counter() - t0) * 1000 / max(len(prepared), 1)
         threshold = self.threshold if threshold is None else threshold
