@@ -47,7 +47,7 @@ _GENERIC_ACRONYMS = {"URL", "PDF", "HTML", "HTTP", "HTTPS", "API", "FAQ", "ID", 
                      "JSON", "XML", "SQL", "UI", "OS", "PC", "IT", "HR", "ETA", "AM", "PM", "VAT", "GB", "MB"}
 _NAME_JOINERS = {"of", "de", "del", "la", "le", "van", "von", "der", "du", "al", "bin"}
 _MAX_NAME_WORDS = 8
-CHAIN_TURNS = 3  # how far back a chain of follow-ups is followed
+CHAIN_TURNS = 6  # how far back a chain of follow-ups is followed
 _WORDS = re.compile(rf"{ACADEMIC_YEAR.pattern}|\d+(?:\.\d+)+|[\w'’-]+")  # "3.1", "2025/26" one word
 # A year, or an academic year as one ("2025/26" is not 2025 followed by 26).
 _ANY_YEAR = re.compile(f"{ACADEMIC_YEAR.pattern}|{YEAR.pattern}")
@@ -88,10 +88,18 @@ _NOT_NAMES = frozenset({"thanks", "thank", "thx", "hello", "hi", "hey", "yes", "
 # Besides the common stop words: words that never name what a follow-up refers to.
 # The asker ("I'm 90 kg"): no name, even before a figure.
 _ASKER = frozenset({"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d", "i'll", "i’ll"})
-_STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened", "tell"} | _ASKER
+# A question word with its verb ("what's the price"): a question's opening, never its subject.
+_CONTRACTED = frozenset(f"{w}{apostrophe}s" for w in ("what", "who", "where", "when", "how", "which")
+                        for apostrophe in "'’")
+_STOP = STOP_WORDS | {"year", "kind", "type", "established", "happen", "happened", "tell"} | _ASKER | _CONTRACTED
+# "How long", "What time": what a question asks for, not what it is about ("How long is paternity
+# leave?" is about paternity leave).
+_ASKS_FOR = re.compile(r"^\W*(?:and\s+)?(?:how\s+(?:long|much|many|often|far|old|big|tall|heavy|soon)"
+                       r"|what\s+time)\b", re.I)
 # Words that end a noun phrase when taking the subject from a question.
 _VERBS_AFTER = {"established", "founded", "created", "formed", "signed", "built", "located", "start",
-                "started", "begin", "began", "join", "joined", "do", "does", "did", "mean", "happen"}
+                "started", "begin", "began", "join", "joined", "do", "does", "did", "mean", "happen",
+                "open", "opens", "close", "closes", "end", "ends", "finish", "finishes", "cost", "costs"}
 
 
 @dataclass(frozen=True)
@@ -214,7 +222,7 @@ def subject_of(question: str) -> str:
     # Otherwise the noun phrase after the first article or "my" ("how tall is the old lighthouse",
     # "how often should I test my smoke alarm"),
     # or failing that the first run of content words.
-    words = re.findall(r"[\w'’-]+", question)
+    words = re.findall(r"[\w'’-]+", _ASKS_FOR.sub("", question))
     lowered = [w.lower() for w in words]
     starts = [i + 1 for i, w in enumerate(lowered) if w in {"the", "a", "an", "my", "your", "our"}] or [0]
     phrase: list[str] = []
@@ -341,7 +349,7 @@ def _object_in_its_place(question: str, last: str) -> str:
 
 
 # "And the carrot cake?", "What about a large one?": a thing of common words, with its article.
-_NEW_THING = re.compile(rf"^\s*{_OPENER}\s+(?P<article>the|an|a)\s+"
+_NEW_THING = re.compile(rf"^\s*{_OPENER}\s+(?:(?P<article>the|an|a)\s+)?"
                         r"(?P<phrase>[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,3})[?!.\s]*$")
 
 
@@ -357,14 +365,21 @@ def _thing_in_its_place(question: str, last: str, subject: str) -> tuple[str, st
     if m is None or not words:
         return "", ""
     phrase = m.group("phrase").split()
+    article = m.group("article")
     one = phrase[-1].lower() == "one"  # "a large one": the same thing, described anew
     if (not subject[:1].islower() and not one) or any(
             w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or _ANY_PRONOUN.fullmatch(w) for w in phrase):
         return "", ""
+    if not article and (one or phrase[-1].lower() != words[-1].lower()):
+        # Said bare, a thing of the same kind ("maternity leave" for "paternity leave"); "And
+        # students?" after "How much is the adult ticket?" asks for their ticket, not a ticket-student.
+        return "", ""
     spaced = r"\s+".join(map(re.escape, words))
     # a name keeps its describing words before it: "a large Americano"
     described = "" if subject[:1].islower() else r"(?:[a-z][\w'’-]*\s+){0,3}?"
-    said = re.search(rf"\b(?:the|an|a)\s+{described}{spaced}\b", last, re.I if not described else 0)
+    # "And maternity leave?" after "How long is paternity leave?": said bare, where the subject was
+    said_article = r"(?P<said>the|an|a)\s+" if article else r"(?:(?P<said>the|an|a)\s+)?"
+    said = re.search(rf"\b{said_article}{described}{spaced}\b", last, re.I if not described else 0)
     if said is None or re.search(r"\b(?:at|in|on|near|from|within|inside|outside)\s+$", last[:said.start()], re.I):
         return "", ""  # "at the leisure centre": a place the question was asked in, not its subject
     if one:
@@ -386,7 +401,8 @@ def _thing_in_its_place(question: str, last: str, subject: str) -> tuple[str, st
                   re.match(r"\s+of\s+(?:[a-z][\w'’-]*\s+){0,2}[a-z][\w'’-]*(?=[?!.]*\s*$)", last[end:])) \
                 or re.match(r"\s+of\s+[a-z][\w'’-]*", last[end:])
             end += of.end() if of else 0
-    asked = f"{last[:said.start()]}{m.group('article')} {thing}{last[end:]}"
+    article = article or said.group("said")
+    asked = f"{last[:said.start()]}{f'{article} ' if article else ''}{thing}{last[end:]}"
     return thing, asked[:1].upper() + asked[1:]
 
 
@@ -482,6 +498,10 @@ def _same_kind(when: str) -> re.Pattern[str]:
     return re.compile(rf"\b(?:{'|'.join(_DAYS)})s?\b", re.I)  # "on Sundays"
 
 
+# "that year", "in the same year": the year the last question named.
+_THAT_YEAR = re.compile(r"\b(?:in\s+)?(?:that|the\s+same)\s+year\b", re.I)
+
+
 def _with_time(question: str, when: str) -> str:
     """`question` with a year or month added at its end, when it names none of that kind ('' when it
     does: that one is swapped instead)."""
@@ -538,7 +558,7 @@ def _other_of_series(question: str, last: str) -> tuple[str, str]:
 
 def is_follow_up(question: str) -> bool:
     return bool(_pronouns_of(question).search(question) or _FOLLOW_UP_START.search(question)
-                or _asks_nothing_of_its_own(question))
+                or _asks_nothing_of_its_own(question) or _THAT_YEAR.search(question))
 
 
 # The words of a short question that ask how, not about what: "How often?", "Who won?", "What
@@ -556,6 +576,26 @@ def _asks_nothing_of_its_own(question: str) -> bool:
             and all(w in _STOP or w in _ASKING_WORDS or w in QUESTION_WORDS for w in words))
 
 
+# Words after which "her" is no owner: "Who took over from her?", "Did they thank her for it?"
+_NOT_OWNED = _PREPOSITIONS | {"and", "or", "but", "as", "than", "when", "if", "because", "so", "again", "too"}
+
+
+def _owns_next(question: str, at: int) -> bool:
+    """Whether the word after `at` is owned by the possessive that ends there: "her email", not
+    "from her?" nor "her as chair"."""
+    following = re.match(r"\s*([\w'’-]+)", question[at:])
+    return following is not None and following.group(1).lower() not in _NOT_OWNED
+
+
+def _asks_on_its_own(question: str) -> bool:
+    """Whether a follow-up, past its "and", is a question of its own: a question word and a word
+    of what it asks about ("and who was captain in 2022?"), not "And who else?" or "And why?"."""
+    opener = _FOLLOW_UP_START.match(question)
+    words = [w.lower() for w in re.findall(r"[\w'’-]+", question[opener.end():] if opener else question)]
+    return bool(words) and words[0] in QUESTION_WORDS and any(
+        w not in _STOP and w not in _ASKING_WORDS and w not in _FILLERS and w not in QUESTION_WORDS for w in words[1:])
+
+
 def resolve(question: str, history=None) -> ResolvedQuestion:
     """`question` rewritten to stand alone, given the conversation before it (see `previous_turns`)."""
     previous = previous_turns(history)[-CHAIN_TURNS:]
@@ -569,12 +609,20 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         return ResolvedQuestion(question, question)
     last_turn = previous[-1]
     last = last_turn.question
-    if len(previous) > 1 and _asks_nothing_of_its_own(last) and not bare and not _asks_nothing_of_its_own(question):
+    if (len(previous) > 1 and _asks_nothing_of_its_own(last) and not _pronouns_of(last).search(last)
+            and not bare and not _asks_nothing_of_its_own(question)):
         return resolve(question, previous[:-1])  # "Why?" in between names nothing: the turn before it does
     carried = ""  # the subject a follow-up before this one was resolved to
     if len(previous) > 1 and is_follow_up(last):  # "When was it automated?" after "When was it built?"
         chained = resolve(last, previous[:-1])
         last, carried = chained.reader_question, chained.subject
+        if _is_time(carried):  # "And in 2024?" swapped the year; the question is still about its subject
+            carried = ""
+    that_year = _THAT_YEAR.search(question)
+    # the year the last question named, or its answer ("When did Ann join?" "In 2019")
+    years = set(_ANY_YEAR.findall(last)) or set(_ANY_YEAR.findall(last_turn.answer))
+    if that_year and len(years) == 1:  # "Where was the AGM held that year?" after "... in 2022?"
+        return resolve(f"{question[:that_year.start()]}in {years.pop()}{question[that_year.end():]}", history)
     if bare:  # "When?" after "Where is the AGM held?"
         place = _ASKED_WHEN_OR_WHERE.match(last)
         again = f"{bare.group(1).capitalize()} {last[place.end():]}" if place else question
@@ -627,6 +675,12 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     def substitute(m: re.Match) -> str:
         nonlocal replaced
         word = m.group(1)
+        if word.lower() == "there" and not replaced:
+            # "And the meal allowance there?" after "... in Zurich?": there is in Zurich
+            place = re.search(rf"\b(in|at)\s+(?:the\s+)?{re.escape(subject)}\b", last, re.I)
+            if place and re.fullmatch(r"[?!.\s]*", question[m.end():]):
+                replaced = True
+                return f"{place.group(1)} {subject}"
         if replaced or word.lower() in {"there", "this", "that", "these", "those"} or \
                 (pronouns and word.lower() not in stands_for) or \
                 (word.lower() in _PERSONAL and _is_time(subject)):  # "it" is not the person named, nor "she" 2024
@@ -638,9 +692,10 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         common = subject.split()[-1][:1].islower()  # "the Madrid office", as a name with its kind is said
         named = subject if (subject[:1].isupper() or subject[:1].isdigit()) and not with_article and not common \
             else f"the {subject}"
-        return f"{named}'s" if word.lower() in _POSSESSIVE else named
+        return f"{named}'s" if word.lower() in _POSSESSIVE and (
+            word.lower() != "her" or _owns_next(question, m.end())) else named  # "from her?": no owner
 
     reader_question = _pronouns_of(question).sub(substitute, question)
-    if not replaced:
+    if not replaced and not _asks_on_its_own(question):
         reader_question = f"{question} ({subject})"
     return ResolvedQuestion(reader_question, f"{reader_question} {key_words(last)}".strip(), subject)

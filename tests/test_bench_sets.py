@@ -27,3 +27,16 @@ def test_every_answerable_question_has_its_gold_answer_in_the_parsed_documents(f
     missing = [item.id for item in answerable
                if not any(_flat(gold) in text for gold in item.answers for text in texts)]
     assert not missing
+
+
+def test_every_answerable_turn_of_the_conversations_has_its_gold_answer_in_the_parsed_documents():
+    import json
+
+    folder = BENCH / "conversations"
+    texts = [_flat(load_document(path, path.name).text) for path in sorted((folder / "corpus").iterdir())]
+    conversations = [json.loads(line) for line in (folder / "conversations.jsonl").read_text().splitlines() if line]
+    turns = [(c["id"], n, turn) for c in conversations for n, turn in enumerate(c["turns"], start=1)]
+    assert any(turn["answers"] for *_, turn in turns) and any(not turn["answers"] for *_, turn in turns)
+    missing = [(cid, n) for cid, n, turn in turns
+               if turn["answers"] and not any(_flat(gold) in text for gold in turn["answers"] for text in texts)]
+    assert not missing

@@ -349,3 +349,47 @@ def test_an_office_follow_up_is_not_taken_for_a_name_or_a_new_question():
     # "responsible" is no office: no article or verb of choosing before it
     assert "responsible" not in resolve("And first aid?", [Turn("Who is responsible for fire safety?", "Jo Bell")]
                                         ).reader_question.split("?")[0]
+
+
+def test_what_a_question_asks_for_is_not_its_subject():
+    assert subject_of("How long is paternity leave?") == "paternity leave"
+    assert subject_of("What time does breakfast club open?") == "breakfast club"
+    assert subject_of("what's his extension") == "extension"
+
+
+@pytest.mark.parametrize("history, follow_up, asked", [
+    # a thing of the same kind said bare, where the last question said its subject bare
+    (["How long is paternity leave?"], "And maternity leave?", "How long is maternity leave?"),
+    # "How much is it?" in between is a question of its own, resolved: the next one leans on it
+    (["What time does breakfast club open?", "How much is it?"], "And after-school club?",
+     "How much is the after-school club?"),
+    # a year swapped in by a follow-up is no subject: "it" is still the shop
+    (["When is the shop open on Sundays?", "And on Saturdays?"], "Where is it?", "Where is the shop?"),
+    # "that year": the one year the last question named
+    (["Who was elected captain in 2022?"], "Where was the AGM held that year?", "Where was the AGM held in 2022?"),
+    (["Who was elected captain in 2022?", "Where was the AGM held that year?"], "And in 2024?",
+     "Where was the AGM held in 2024?"),
+    # "there": in the place the last question asked about
+    (["What is the office phone number in Bristol?"], "What is the address there?", "What is the address in Bristol?"),
+])
+def test_follow_ups_lean_on_the_question_as_it_was_resolved(history, follow_up, asked):
+    assert resolve(follow_up, history).reader_question == asked
+
+
+def test_her_as_an_object_and_a_question_of_its_own_after_and():
+    from bot.conversation import Turn
+
+    secretary = [Turn("Who was secretary of the club in 2022?", "Priya Natarajan")]
+    assert resolve("Who took over from her?", secretary).reader_question == "Who took over from Priya Natarajan?"
+    assert resolve("What is her email?", secretary).reader_question == "What is Priya Natarajan's email?"
+    # a whole question after "and" is read as it is, with no subject added in brackets
+    assert resolve("and who was captain in 2021?", secretary).reader_question == "and who was captain in 2021?"
+    assert resolve("And who else?", secretary).reader_question != "And who else?"
+
+
+def test_a_chain_of_follow_ups_reaches_back_past_three_turns():
+    from bot.conversation import Turn
+
+    chain = [Turn("Who was the head coach in 2022?", "Lionel Batty"), Turn("When did he retire?", "in July"),
+             Turn("Who replaced him?", "Carla Mendes"), Turn("What is her email?", "")]
+    assert resolve("When did she start?", chain).reader_question == "When did Carla Mendes start?"
