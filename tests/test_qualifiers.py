@@ -443,3 +443,23 @@ def test_a_clause_for_another_year_cannot_answer_where_another_clause_names_the_
     assert mismatch("How much did the fete raise in 2022?", _span(passages, 0, "£3,412", 8.0), passages,
                     DocumentFacts()) == ""
     assert mismatch("How much did the fete raise in 2021?", first, passages, DocumentFacts()) == ""
+
+
+def test_the_named_line_of_the_asked_years_minutes_answers_where_the_best_span_is_of_another_year():
+    from bot.read.doubts import check
+
+    def minutes(n: int, year: int, text: str) -> Passage:
+        return Passage(Chunk(n, f"club_agm_{year}.md", text, 0, len(text), "Election of officers", 1, None,
+                             ((0, len(text)),)), score=1.0 - n, rank=n + 1)
+
+    passages = [minutes(0, 2023, "Ann Lee stood down as Treasurer after four years. The following were elected:\n"
+                                 "Chair: Margaret Okafor\nTreasurer: Gareth Hughes"),
+                minutes(1, 2022, "The following officers were elected unopposed.\n"
+                                 "Chair: Margaret Okafor\nSecretary: Priya Natarajan\nTreasurer: Ann Lee")]
+    facts = DocumentFacts({"club_agm_2023.md": "Minutes of the AGM 2023", "club_agm_2022.md": "Minutes of the AGM 2022"})
+    result = ReaderResult([_span(passages, 0, "Ann Lee", 9.0), _span(passages, 1, "Priya Natarajan", 5.0)])
+    checked = check("Who was elected treasurer at the 2022 AGM?", result, passages, facts, None)
+    best = checked.result.spans[0]
+    assert checked.replaced and best.text == "Ann Lee" and best.passage_index == 1
+    # no minutes of the asked year read: nothing answers instead
+    assert not check("Who was elected treasurer at the 2021 AGM?", result, passages, facts, None).replaced

@@ -206,3 +206,20 @@ def test_a_model_path_that_does_not_exist_is_named_as_a_missing_folder(name):
     with pytest.raises(ModelError, match=f"reader model folder {name} does not exist"):
         resolve_model(name, "reader")
     assert resolve_model("someone/qa-model", "reader") == "someone/qa-model"  # a hub name goes to the hub loader
+
+
+def test_every_passage_read_gives_its_best_span_past_the_best_five():
+    from bot.read.windows import WindowReader, WindowScores
+
+    items = [ReadItem("Ann Lee stood down. Hamid Qureshi, Tom Brennan, Sunita Rao, Jo Bell.", "agm_2024.md", 0, 0),
+             ReadItem("Treasurer: Ann Lee", "agm_2022.md", 0, 1)]
+    names = ["Ann Lee", "Hamid Qureshi", "Tom Brennan", "Sunita Rao", "Jo Bell"]
+    candidates = [(9.0 - n, 0.0, items[0], items[0].text.index(name), items[0].text.index(name) + len(name))
+                  for n, name in enumerate(names)]
+    candidates += [(2.0, 0.0, items[1], 11, 18), (1.0, 0.0, items[1], 0, 9)]
+    scores = WindowScores()
+    scores.add(0.0, 0.0, 0.0, 0.0, 0.0)
+    spans = WindowReader(top_k=5)._collect(candidates, scores).spans
+    # the five best, then the other passage's best (not its second): the ranking with retrieval
+    # and the question's details may choose it
+    assert [s.text for s in spans] == [*names, "Ann Lee"] and spans[-1].passage_index == 1

@@ -81,6 +81,10 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
         return Checked(_put_first(result, cell), why, replaced=True)
     if kind == "row":  # another row than the one asked about: no other row answers either
         return Checked(result, why)
+    if kind == "detail" and (held := _cell_named_elsewhere(question, best, passages, facts, vocabulary)):
+        # "Who was elected treasurer at the 2022 AGM?": the 2022 minutes' "Treasurer:" line, where
+        # the reader liked the 2023 minutes' sentence on the treasurer better
+        return Checked(_put_first(result, held), why, replaced=True)
     if kind == "detail":
         # What the best span's sentence says of the question, the other must say too: "Tern 3.2" in
         # "publish the Tern 3.2 release notes by 5 March" does not make that the end of its support.
@@ -98,6 +102,24 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
     instead = _first_held(result, lambda span: span.passage_index < len(passages) and names_it(span)
                           and not not_held(question, span, passages, facts, vocabulary))
     return Checked(instead or result, why, replaced=instead is not None)
+
+
+def _cell_named_elsewhere(question: str, best: Span, passages: list[Passage], facts: DocumentFacts,
+                          vocabulary: CorpusVocabulary | None) -> Span | None:
+    """The cell the question names in another passage read than the best span's, of the asked
+    year, version... (nothing rules it out), where the best span's passage is of another: the one
+    such cell, taken in each passage on its own, since look-alike documents name the same rows."""
+    found = []
+    for k, passage in enumerate(passages):
+        if k == best.passage_index:
+            continue
+        like = replace(best, doc_id=passage.chunk.doc_id, passage_index=0)  # lends the cell its score
+        cell = cell_named_in(question, [passage], like)
+        if cell is not None:
+            cell = replace(cell, passage_index=k)
+            if not not_held(question, cell, passages, facts, vocabulary):
+                found.append(cell)
+    return found[0] if len(found) == 1 else None
 
 
 def _named_cell_for(question: str, best: Span, passages: list[Passage]) -> Span | None:

@@ -441,8 +441,13 @@ class WindowReader:
             # Overlapping spans of the same place are one answer; keep the best-scored reading.
             if any(k.doc_id == span.doc_id and k.start < span.end and span.start < k.end for k in kept):
                 continue
+            # Past the best top_k, a passage not yet heard from still gives its best span: ranked
+            # with its retrieval score and the question's details (a year, a version), it may win.
+            if len(kept) >= self.top_k and any(k.passage_index == span.passage_index for k in kept):
+                continue
             kept.append(span)
-            if len(kept) == self.top_k:
+            if len(kept) >= self.top_k and len({k.passage_index for k in kept}) == len(
+                    {s.passage_index for s in ranked}):
                 break
         best_null = kept[0].no_answer_score if kept else (min(nulls) if nulls else 0.0)
         return ReaderResult(spans=kept, best_null=best_null, min_null=min(nulls) if nulls else 0.0,
