@@ -441,10 +441,10 @@ def _attribute_in_its_place(question: str, last: str) -> str:
 # question asks for, said after an article or a verb of choosing, up to a preposition or the end.
 _OFFICE_ASKED = re.compile(
     r"^\W*(?:and\s+)?who\s+(?:is|was|are|were|will\s+be|has\s+been|had\s+been)\s+"
-    r"(?:(?:elected|re-elected|appointed|named|made|chosen|voted)\s+(?:as\s+)?(?:the\s+)?|(?:the|our|your|their)\s+)"
+    r"(?P<said>(?:elected|re-elected|appointed|named|made|chosen|voted)\s+(?:as\s+)?(?:the\s+)?|(?:the|our|your|their)\s+)?"
     rf"(?P<office>[\w'’-]+(?:\s+[\w'’-]+){{0,2}}?)(?=\s+(?:{'|'.join(sorted(_PREPOSITIONS))})\b|[?!.\s]*$)", re.I)
 # "And the treasurer?", "What about the CFO?", "And Vice-Chair?": another office, alone.
-_OTHER_OFFICE = re.compile(rf"^\s*{_OPENER}\s+(?:(?i:the)\s+)?(?P<office>[\w'’-]+(?:\s+[\w'’-]+){{0,2}})[?!.\s]*$")
+_OTHER_OFFICE = re.compile(rf"^\s*{_OPENER}\s+(?P<article>(?i:the)\s+)?(?P<office>[\w'’-]+(?:\s+[\w'’-]+){{0,2}})[?!.\s]*$")
 
 
 def _office_in_its_place(question: str, last: str) -> tuple[str, str]:
@@ -457,6 +457,8 @@ def _office_in_its_place(question: str, last: str) -> tuple[str, str]:
     if asked is None or other is None:
         return "", ""
     office = other.group("office")
+    if not asked.group("said") and not other.group("article"):
+        return "", ""  # "Who is responsible for fire safety?" "And first aid?": no office said either way
     if any(w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or w.lower() in _PREPOSITIONS
            or _ANY_PRONOUN.fullmatch(w) for w in office.split()):
         return "", ""  # "And who else?", "And in 2024?": not an office
@@ -548,6 +550,10 @@ def _other_of_series(question: str, last: str) -> tuple[str, str]:
     rest = re.sub(rf"^(?:(?:{'|'.join(sorted(_PREPOSITIONS))})\s+)?(?:the\s+)?", "", rest, flags=re.I)
     member = _SERIES_MEMBER.fullmatch(rest)
     if member is None:
+        # "And in 3.0?" after "What is the hydrostatic head of version 2.0?": the one version it names
+        versions = list(re.finditer(r"(?<![\w.])\d+(?:\.\d+)+(?![\w.])", last))
+        if re.fullmatch(r"\d+(?:\.\d+)+", rest) and len(versions) == 1:
+            return rest, f"{last[:versions[0].start()]}{rest}{last[versions[0].end():]}"
         return "", ""
     series = member.group("series")
     same = list(re.finditer(rf"(?<![\w-])(?i:{re.escape(series)}){_MEMBER_NUMBER}(?![\w-])", last))
@@ -613,7 +619,8 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
             and not bare and not _asks_nothing_of_its_own(question)):
         return resolve(question, previous[:-1])  # "Why?" in between names nothing: the turn before it does
     carried = ""  # the subject a follow-up before this one was resolved to
-    if len(previous) > 1 and is_follow_up(last):  # "When was it automated?" after "When was it built?"
+    # "When was it automated?" after "When was it built?"; also "Zurich?" or "When?" alone
+    if len(previous) > 1 and (is_follow_up(last) or _BARE_NAME.fullmatch(last) or _BARE_WHEN_OR_WHERE.fullmatch(last)):
         chained = resolve(last, previous[:-1])
         last, carried = chained.reader_question, chained.subject
         if _is_time(carried):  # "And in 2024?" swapped the year; the question is still about its subject
@@ -623,10 +630,11 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     years = set(_ANY_YEAR.findall(last)) or set(_ANY_YEAR.findall(last_turn.answer))
     if that_year and len(years) == 1:  # "Where was the AGM held that year?" after "... in 2022?"
         return resolve(f"{question[:that_year.start()]}in {years.pop()}{question[that_year.end():]}", history)
-    if bare:  # "When?" after "Where is the AGM held?"
-        place = _ASKED_WHEN_OR_WHERE.match(last)
-        again = f"{bare.group(1).capitalize()} {last[place.end():]}" if place else question
-        return ResolvedQuestion(again, again, subject_of(last) if place else "")
+    place = _ASKED_WHEN_OR_WHERE.match(last) if bare else None
+    if place:  # "When?" after "Where is the AGM held?"
+        again = f"{bare.group(1).capitalize()} {last[place.end():]}"
+        return ResolvedQuestion(again, again, subject_of(last))
+    # "When?" after "How much does the Year 3 trip cost?": of the same thing, as any follow-up
     again = _attribute_in_its_place(question, last) or _with_condition(question, last)
     if again:  # "And their email?", "What about including VAT?": of the same thing, so found by its words too
         return ResolvedQuestion(again, f"{again} {key_words(last)}".strip(), subject_of(last))
@@ -642,6 +650,14 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     if in_series:  # "And in Week 14?" after "... in Week 10?": not the subject's place
         return ResolvedQuestion(in_series, in_series, member)
     other, when = _others(question, pronouns)
+    if when and not other and not pronouns:
+        # "and the secretary in 2024?" after "Who was welfare officer in 2023?": both swapped
+        untimed = re.sub(rf"\s+{_TIME_PREPOSITION}\s+{re.escape(when)}(?=[?!.\s]*$)", "", question)
+        office, in_office = _office_in_its_place(untimed, last) if untimed != question else ("", "")
+        if in_office:
+            again = _asked_again(in_office, subject, when) or _with_time(in_office, when)
+            if again:
+                return ResolvedQuestion(again, again, office)
     # "And on Sundays?" after "What time does the pool open?": that time added, where none was said
     swapped = (_asked_again(last, subject, when) or _with_time(last, when)) if when and not other else ""
     if other:

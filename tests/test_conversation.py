@@ -265,9 +265,10 @@ def test_when_or_where_alone_asks_the_last_time_or_place_question_again_with_tha
     # through a follow-up resolved before it
     chain = [Turn("Where was Ada Lovelace born?", "London"), Turn("When did she die?", "1852")]
     assert resolve("Where?", chain).reader_question == "Where did Ada Lovelace die?"
-    # another kind of question has no such place: "where" may ask where to buy the pass
-    assert resolve("Where?", [Turn("How much is the day pass?", "£8")]).reader_question == "Where?"
-    assert resolve("When?", [Turn("Who founded the museum?", "Ann Reid")]).reader_question == "When?"
+    # another kind of question has no such place: "where" may ask where to buy the pass, so it is
+    # asked of the same thing, as any follow-up
+    assert resolve("Where?", [Turn("How much is the day pass?", "£8")]).reader_question == "Where? (day pass)"
+    assert resolve("When?", [Turn("Who founded the museum?", "Ann Reid")]).reader_question == "When? (museum)"
 
 
 @pytest.mark.parametrize("last, follow_up, asked", [
@@ -393,3 +394,23 @@ def test_a_chain_of_follow_ups_reaches_back_past_three_turns():
     chain = [Turn("Who was the head coach in 2022?", "Lionel Batty"), Turn("When did he retire?", "in July"),
              Turn("Who replaced him?", "Carla Mendes"), Turn("What is her email?", "")]
     assert resolve("When did she start?", chain).reader_question == "When did Carla Mendes start?"
+
+
+@pytest.mark.parametrize("history, follow_up, asked", [
+    # another office and another year at once
+    (["Who was welfare officer in 2023?"], "and the secretary in 2024?", "Who was secretary in 2024?"),
+    # a bare version in place of the one version the last question named
+    (["What is the hydrostatic head of version 2.0?"], "And in 3.0?", "What is the hydrostatic head of version 3.0?"),
+    # "Zurich?" alone was a follow-up too: "there" is Zurich
+    (["What is the hotel limit in London?", "Zurich?"], "And the meal allowance there?",
+     "And the meal allowance in Zurich?"),
+])
+def test_offices_with_years_versions_alone_and_there_after_a_bare_name(history, follow_up, asked):
+    assert resolve(follow_up, history).reader_question == asked
+
+
+def test_an_office_said_bare_is_swapped_only_for_one_said_with_its_article():
+    assert resolve("And the caretaker?", ["Who is head teacher at Oakfield?"]).reader_question \
+        == "Who is caretaker at Oakfield?"
+    assert resolve("And first aid?", ["Who is responsible for fire safety?"]).reader_question \
+        == "And first aid? (responsible)"
