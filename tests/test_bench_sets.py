@@ -29,10 +29,11 @@ def test_every_answerable_question_has_its_gold_answer_in_the_parsed_documents(f
     assert not missing
 
 
-def test_every_answerable_turn_of_the_conversations_has_its_gold_answer_in_the_parsed_documents():
+@pytest.mark.parametrize("folder", [BENCH / "conversations", BENCH / "conversations_heldout"],
+                         ids=lambda p: p.name)
+def test_every_answerable_turn_of_the_conversations_has_its_gold_answer_in_the_parsed_documents(folder):
     import json
 
-    folder = BENCH / "conversations"
     texts = [_flat(load_document(path, path.name).text) for path in sorted((folder / "corpus").iterdir())]
     conversations = [json.loads(line) for line in (folder / "conversations.jsonl").read_text().splitlines() if line]
     turns = [(c["id"], n, turn) for c in conversations for n, turn in enumerate(c["turns"], start=1)]
