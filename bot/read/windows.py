@@ -436,6 +436,8 @@ class WindowReader:
                 merged[key] = Span(text=item.text[s:e], doc_id=item.doc_id, start=key[1], end=key[2],
                                    score=score, passage_index=item.passage_index, no_answer_score=null)
         ranked = sorted(merged.values(), key=lambda s: -s.score)
+        with_spans = {s.passage_index for s in ranked}
+        heard: set[int] = set()
         kept: list[Span] = []
         for span in ranked:
             # Overlapping spans of the same place are one answer; keep the best-scored reading.
@@ -443,11 +445,11 @@ class WindowReader:
                 continue
             # Past the best top_k, a passage not yet heard from still gives its best span: ranked
             # with its retrieval score and the question's details (a year, a version), it may win.
-            if len(kept) >= self.top_k and any(k.passage_index == span.passage_index for k in kept):
+            if len(kept) >= self.top_k and span.passage_index in heard:
                 continue
             kept.append(span)
-            if len(kept) >= self.top_k and len({k.passage_index for k in kept}) == len(
-                    {s.passage_index for s in ranked}):
+            heard.add(span.passage_index)
+            if len(kept) >= self.top_k and heard == with_spans:
                 break
         best_null = kept[0].no_answer_score if kept else (min(nulls) if nulls else 0.0)
         return ReaderResult(spans=kept, best_null=best_null, min_null=min(nulls) if nulls else 0.0,
