@@ -876,3 +876,14 @@ def test_a_plural_question_naming_a_table_row_keeps_to_that_row():
                 "Monthly Rider — Adult: £62.00; Child: £31.00.", section="Fares", heading_end=5)
     answer = answer_of("What are the fares for a Weekly Rider?", [span_of(p, "£18.50")], [p])[0].text
     assert answer == "Adult: £18.50; Child: £9.25"
+
+
+def test_a_question_for_the_opening_or_closing_time_takes_that_end_of_the_hours():
+    p = passage("Offices\nLeeds: 7:30 am to 7:00 pm. The Manchester office opens 8am-6.30pm.")
+    leeds = span_of(p, "7:30 am to 7:00 pm")
+    assert answer_of("What time does the Leeds office open?", [leeds], [p])[0].text == "7:30 am"
+    assert answer_of("when does the leeds office close", [leeds], [p])[0].text == "7:00 pm"
+    assert answer_of("What time does the Manchester office open?", [span_of(p, "8am-6.30pm")], [p])[0].text == "8am"
+    # the hours asked for, or both ends: the whole range
+    assert answer_of("When is the Leeds office open?", [leeds], [p])[0] == leeds
+    assert answer_of("What time does it open and close?", [leeds], [p])[0] == leeds

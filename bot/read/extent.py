@@ -46,6 +46,8 @@ reading:
   Bosun's Call", not "Bosun");
 - **figure** (shortened): an amount that runs on into a second clause ("£1,420,000 and total
   expenditure was £1,370,000") ends with its figure, where the question asks for one;
+- **hours**: "What time does the office open?" (or "close", "finish"...) answered with its hours
+  ("7:30 am to 7:00 pm") takes that end of them ("7:30 am"); "When is the shop open?" keeps both;
 - **bound**: a figure or a clock time, however shaped, takes the limit before it ("at least 14
   characters", "up to 20", "before 9:30"), and "more than fifteen" its "no".
 
@@ -985,7 +987,31 @@ def _after_its_purpose(question: str, text: str, start: int, end: int) -> tuple[
     return (comma.end(), main_end) if 0 < main_end - comma.end() <= _CLAUSE_MAX_CHARS else None
 
 
+# "What time does the Leeds office open?" asks for one end of its hours: the opening time of
+# "7:30 am to 7:00 pm", and "... close?" the closing time. "open and close" asks for both, and
+# "When is the shop open?" for its hours.
+_ASKS_OPENING = re.compile(r"\b(?:what time|when)\b.*\b(?:open|opens|start|starts|begin|begins)\b", re.I)
+_ASKS_CLOSING = re.compile(r"\b(?:what time|when)\b.*\b(?:close|closes|shut|shuts|finish|finishes|end|ends)\b", re.I)
+_ASKS_HOURS = re.compile(r"\b(?:is|are|was|were|be)\b[^?]*\b(?:open|shut)\b", re.I)
+_TIME_OF_DAY = r"\d{1,2}(?:[:.]\d{2})?(?:\s*[ap]\.?m\b\.?)?"
+_HOURS = re.compile(rf"(?P<first>{_TIME_OF_DAY})\s*(?:to|until|till|–|-)\s*(?P<last>{_TIME_OF_DAY})", re.I)
+
+
+def _end_of_the_hours(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The opening or the closing time of the one range of hours in the span ("7:30 am" of "7:30
+    am to 7:00 pm" for "What time does it open?"), where the question asks for only one of them."""
+    opening, closing = bool(_ASKS_OPENING.search(question)), bool(_ASKS_CLOSING.search(question))
+    if opening == closing or _ASKS_HOURS.search(question):
+        return None
+    ranges = [m for m in _HOURS.finditer(text, start, end)
+              if _CLOCK_TIME.search(m.group("first")) and _CLOCK_TIME.search(m.group("last"))]
+    if len(ranges) != 1:
+        return None
+    return ranges[0].span("first" if opening else "last")
+
+
 _PHRASE_RULES = (
+    ("hours", _end_of_the_hours),
     ("purpose", _after_its_purpose),
     ("tally", _count_of_the_tally),
     ("between", _whole_between),
