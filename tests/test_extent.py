@@ -887,3 +887,17 @@ def test_a_question_for_the_opening_or_closing_time_takes_that_end_of_the_hours(
     # the hours asked for, or both ends: the whole range
     assert answer_of("When is the Leeds office open?", [leeds], [p])[0] == leeds
     assert answer_of("What time does it open and close?", [leeds], [p])[0] == leeds
+
+
+def test_a_value_of_several_figures_gives_the_one_of_the_asked_quantity():
+    p = passage("Tents\nRidgeback 3: sleeps 3, packed weight 2.6 kg, price £319\nPitching takes 10 minutes, 2 people.\n"
+                "Summit 2: weight 1.5 kg, 1.9 kg with the footprint")
+    line = span_of(p, "sleeps 3, packed weight 2.6 kg, price £319")
+    assert answer_of("How heavy is the Ridgeback 3?", [line], [p])[0].text == "2.6 kg"
+    assert answer_of("How much is the Ridgeback 3?", [line], [p])[0].text == "£319"
+    assert answer_of("How much does it weigh?", [line], [p])[0].text == "2.6 kg"
+    assert answer_of("How long does pitching take?", [span_of(p, "10 minutes, 2 people")], [p])[0].text == "10 minutes"
+    # no quantity asked, or several of it given: the value stands
+    assert answer_of("What is the Ridgeback 3?", [line], [p])[0] == line
+    summit = span_of(p, "weight 1.5 kg, 1.9 kg with the footprint")
+    assert answer_of("How heavy is the Summit 2?", [summit], [p])[0] == summit

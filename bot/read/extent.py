@@ -48,6 +48,8 @@ reading:
   expenditure was £1,370,000") ends with its figure, where the question asks for one;
 - **hours**: "What time does the office open?" (or "close", "finish"...) answered with its hours
   ("7:30 am to 7:00 pm") takes that end of them ("7:30 am"); "When is the shop open?" keeps both;
+- **quantity**: "How heavy is it?" (or "How much is...", "How tall...") answered with a value of
+  several figures ("sleeps 3, packed weight 2.6 kg, price £319") takes the one of that quantity;
 - **bound**: a figure or a clock time, however shaped, takes the limit before it ("at least 14
   characters", "up to 20", "before 9:30"), and "more than fifteen" its "no".
 
@@ -63,7 +65,7 @@ from bot.ingest.chunking import LIST_MARK
 from bot.questions import ASKS_WHO
 from bot.read.rows import (
     LABELLED, WORD, Lines, content_stems, in_named_line, named_cell, respan, row_cells, row_value)
-from bot.read.units import in_another_unit, is_unit, not_a_count
+from bot.read.units import asked_quantities, figures_measuring, in_another_unit, is_unit, not_a_count
 from bot.types import Chunk, Passage, Span
 from bot.words import MONTHS, NUMBER_WORDS, STOP_WORDS, WEEKDAYS, stem
 
@@ -1010,8 +1012,20 @@ def _end_of_the_hours(question: str, text: str, start: int, end: int) -> tuple[i
     return ranges[0].span("first" if opening else "last")
 
 
+def _figure_of_the_asked_quantity(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """"How heavy is the Ridgeback 3?" answered with a value of several figures ("sleeps 3,
+    packed weight 2.6 kg, price £319"): the one figure of the quantity asked ("2.6 kg")."""
+    quantities = asked_quantities(question)
+    span = text[start:end]
+    if not quantities or len([part for part in re.split(r"[,;]\s+", span) if re.search(r"\d", part)]) < 2:
+        return None
+    found = figures_measuring(span, quantities)
+    return (start + found[0][0], start + found[0][1]) if len(found) == 1 else None
+
+
 _PHRASE_RULES = (
     ("hours", _end_of_the_hours),
+    ("quantity", _figure_of_the_asked_quantity),
     ("purpose", _after_its_purpose),
     ("tally", _count_of_the_tally),
     ("between", _whole_between),

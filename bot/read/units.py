@@ -38,6 +38,7 @@ _UNIT = r"(?:°[cf]\b|km/h|[a-z]+\b)"
 _ASKED_IN = re.compile(rf"\b(?:in|how\s+many)\s+({_UNIT})", re.I)
 # A figure and the unit after it: "9.5 litres", "1.02 kWh", "25 °C", "30kg".
 _GIVEN_IN = re.compile(rf"\d(?:[\d,]*\d)?(?:\.\d+)?\s*({_UNIT})", re.I)
+_CURRENCY = r"[£$€¥]"
 
 
 def is_unit(word: str) -> bool:
@@ -74,6 +75,36 @@ def in_another_unit(question: str, answer: str) -> str:
     return f"the answer is in {next(iter(given.values()))}, not {asked[0]}"
 
 
+# The quantity an everyday "how ...?" question asks for without naming a unit: "How heavy is it?"
+# a mass, "How much is the Ridgeback 3?" an amount of money.
+_HOW_ADJECTIVES = {"heavy": ("mass",), "tall": ("length",), "high": ("length",), "wide": ("length",),
+                   "deep": ("length",), "far": ("length",), "long": ("length", "duration"), "hot": ("temperature",)}
+_ASKS_HOW = re.compile(rf"\bhow\s+({'|'.join(_HOW_ADJECTIVES)})\b", re.I)
+_ASKS_MONEY = re.compile(r"\bhow\s+much\s+(?:is|are|was|were|does|do|did|will|would)\b(?![^?]*\bweigh)"
+                         r"|\b(?:cost|costs|price|prices|fee|fees|charge|charges)\b", re.I)
+_MONEY = re.compile(rf"{_CURRENCY}\s?\d(?:[\d,]*\d)?(?:\.\d+)?|\b\d(?:[\d,]*\d)?(?:\.\d+)?\s?(?:p|pence|gbp|eur|usd|chf)\b",
+                    re.I)
+
+
+def asked_quantities(question: str) -> tuple[str, ...]:
+    """The quantities ("mass", "money"...) an everyday question asks for with no unit named: "How
+    heavy", "How long", "How much is..."; () for any other question."""
+    m = _ASKS_HOW.search(question)
+    if m:
+        return _HOW_ADJECTIVES[m.group(1).lower()]
+    if re.search(r"\bweigh(?:s)?\b", question, re.I):
+        return ("mass",)
+    return ("money",) if _ASKS_MONEY.search(question) else ()
+
+
+def figures_measuring(text: str, quantities: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where `text` gives a figure of one of `quantities`, with its unit or currency ("2.6 kg",
+    "£319"), as (start, end) offsets."""
+    found = [m.span() for m in _MONEY.finditer(text)] if "money" in quantities else []
+    found += [m.span() for m in _GIVEN_IN.finditer(text) if _QUANTITY_OF.get(m.group(1).lower()) in quantities]
+    return sorted(found)
+
+
 # "How many students...": a count of things that are no unit of measure.
 _ASKS_COUNT = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)
 # A figure, and a unit of measure or a percent sign after it where one follows.
@@ -105,7 +136,6 @@ def not_a_count(question: str, answer: str) -> str:
 # written after the figures or as a currency sign before them.
 _FIGURE = r"(?P<{0}>\d+(?:[.,]\d+)*)"
 ASIDE = re.compile(r"[(\[][^()\[\]]*[)\]]")  # "5–15 (children)": an aside in brackets, left out
-_CURRENCY = r"[£$€¥]"
 _RANGE_MAX_CHARS = 40  # a band of a table, not a sentence with figures
 _RANGE = re.compile(
     rf"(?P<currency>{_CURRENCY})?{_FIGURE.format('low')}\s*(?:{_CURRENCY}?\s*[a-zA-Z°]*\s*)?"
