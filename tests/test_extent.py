@@ -901,3 +901,15 @@ def test_a_value_of_several_figures_gives_the_one_of_the_asked_quantity():
     assert answer_of("What is the Ridgeback 3?", [line], [p])[0] == line
     summit = span_of(p, "weight 1.5 kg, 1.9 kg with the footprint")
     assert answer_of("How heavy is the Summit 2?", [summit], [p])[0] == summit
+
+
+def test_a_year_the_documents_file_name_gives_is_no_column_year():
+    from dataclasses import replace
+
+    from bot.read.rows import row_contradicts
+
+    accounts = passage("Treasurer's report\nTotal income — 2021: £38,450.\nTotal expenditure — 2021: £35,120.")
+    minutes = replace(accounts, chunk=replace(accounts.chunk, doc_id="club_agm_2022.md"))
+    question = "What total income did the treasurer report at the 2022 AGM?"
+    assert row_contradicts(question, span_of(minutes, "£38,450"), minutes) == ""  # the meeting's year
+    assert row_contradicts(question, span_of(accounts, "£38,450"), accounts) == "the answer's column is 2021, not 2022"

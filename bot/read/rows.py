@@ -456,7 +456,7 @@ def row_contradicts(question: str, span: Span, passage: Passage) -> str:
     asked = content_words(question)
     at = lines.bounds[i][0]
     column = next((name for s, e, name in row[1] if at + s <= start and end <= at + e), None)
-    return (_counted_past_its_rows(asked, lines, group) or _other_year_column(question, column)
+    return (_counted_past_its_rows(asked, lines, group) or _other_year_column(question, column, chunk.doc_id)
             or _other_cell_said(asked, lines, group, i))
 
 
@@ -471,9 +471,11 @@ def _counted_past_its_rows(asked: set[str], lines: Lines, group: range) -> str:
     return ""
 
 
-def _other_year_column(question: str, column: str | None) -> str:
+def _other_year_column(question: str, column: str | None, doc_id: str) -> str:
     """"the first permit in 2026/27" answered from the 2023/24 column of a table with none for it;
-    years compare with the column's kind ("in 2025" is of both 2024/25 and 2025/26)."""
+    years compare with the column's kind ("in 2025" is of both 2024/25 and 2025/26). A year the
+    document's file name gives is the document's, not a column's: "the 2022 AGM" of
+    agm_2022.md, whose accounts table has a 2021 column."""
     column_year = _year_of(column) if column is not None else None
     if column_year is None:
         return ""
@@ -482,6 +484,8 @@ def _other_year_column(question: str, column: str | None) -> str:
                    {m.group() for m in YEAR.finditer(question)
                     if not any(a.start() <= m.start() < a.end() for a in academic)})
     asked_years.discard(None)
+    name = doc_id.replace("_", " ")  # "agm_2022.md": the year a word of its own
+    asked_years -= set(YEAR.findall(name)) | {academic_year(m.group()) for m in ACADEMIC_YEAR.finditer(name)}
     if asked_years and column_year not in asked_years:
         return f"the answer's column is {column}, not {', '.join(sorted(asked_years))}"
     return ""
