@@ -470,6 +470,34 @@ def _office_in_its_place(question: str, last: str) -> tuple[str, str]:
     return office, f"{last[:asked.start('office')]}{office}{last[asked.end('office'):]}"
 
 
+# "What total income did Ann Lee report...?": the thing a "what ...?" question asks for, up to its verb.
+_WHAT_THING = re.compile(r"^\W*(?i:and\s+)?(?i:what|which)\s+(?P<thing>(?:[a-z][\w'’-]*\s+){0,2}?[a-z][\w'’-]*)\s+"
+                         r"(?:is|are|was|were|did|does|do|has|have|had|will|can|should|must)\b")
+# Words that describe how a figure is taken, kept for another figure: "total income", "total expenditure".
+_MEASURE_WORDS = frozenset({"total", "annual", "monthly", "weekly", "daily", "net", "gross", "average", "overall",
+                            "maximum", "minimum", "current", "yearly"})
+# "And expenditure?", "What about the bank balance?": a thing of common words alone.
+_BARE_THING = re.compile(rf"^\s*{_OPENER}\s+(?:(?i:the)\s+)?(?P<thing>[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){{0,2}})[?!.\s]*$")
+
+
+def _asked_thing_in_its_place(question: str, last: str) -> tuple[str, str]:
+    """(the thing, `last` asked for it) for a follow-up naming another thing of common words after a
+    "what ...?" question for one: "And expenditure?" after "What total income did Ann Lee report at
+    the 2022 AGM?" asks "What total expenditure did Ann Lee report at the 2022 AGM?". ('', '')
+    otherwise."""
+    asked, other = _WHAT_THING.match(last), _BARE_THING.match(question)
+    if asked is None or other is None:
+        return "", ""
+    thing, said = other.group("thing").split(), asked.group("thing").lower().split()
+    if any(w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or w.lower() in _PREPOSITIONS or w in _STOP
+           or _ANY_PRONOUN.fullmatch(w) for w in thing) or any(w in _ASKING_WORDS or w in _STOP for w in said):
+        return "", ""  # "And in 2024?", "What time ...": not a thing asked for
+    # "total" of "total income" describes the expenditure too; "phone" of "phone number" not the email
+    kept = [w for w in said[:-1] if w in _MEASURE_WORDS] if len(thing) == 1 else []
+    new = " ".join([*kept, *thing])
+    return new, f"{last[:asked.start('thing')]}{new}{last[asked.end('thing'):]}"
+
+
 def _with_condition(question: str, last: str) -> str:
     """`last` with the condition a follow-up adds: "What about including VAT?" after "How much is a
     large cappuccino?" asks "How much is a large cappuccino including VAT?" ('' otherwise)."""
@@ -678,6 +706,10 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     office = ""
     if not swapped and not pronouns and not when:
         office, swapped = _office_in_its_place(question, last)  # "And the treasurer?" after "Who was elected chair?"
+    if not swapped and not pronouns and not when and not other and subject[:1].isupper():
+        # "And expenditure?" after "What total income did Ann Lee report at the 2022 AGM?": the
+        # question is about a name, so a thing of common words is another thing asked of it
+        new_thing, swapped = _asked_thing_in_its_place(question, last)
     if swapped:
         return ResolvedQuestion(swapped, swapped, other or when or new_thing or office)
     if other and _swappable(other) and _swappable(subject):

@@ -414,3 +414,13 @@ def test_an_office_said_bare_is_swapped_only_for_one_said_with_its_article():
         == "Who is caretaker at Oakfield?"
     assert resolve("And first aid?", ["Who is responsible for fire safety?"]).reader_question \
         == "And first aid? (responsible)"
+
+
+def test_another_thing_asked_of_the_same_name():
+    assert resolve("And expenditure?", ["What total income did Ann Lee report at the 2022 AGM?"]).reader_question \
+        == "What total expenditure did Ann Lee report at the 2022 AGM?"
+    assert resolve("and email?", ["What phone number does Acme list?"]).reader_question == "What email does Acme list?"
+    # a question about a thing of common words: "students" may be who gets it, not what
+    assert resolve("And students?", ["What discount do members get?"]).reader_question == "And students? (discount)"
+    assert resolve("And in 2024?", ["What total income was reported in 2023?"]).reader_question \
+        == "What total income was reported in 2024?"
