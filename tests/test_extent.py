@@ -913,3 +913,10 @@ def test_a_year_the_documents_file_name_gives_is_no_column_year():
     question = "What total income did the treasurer report at the 2022 AGM?"
     assert row_contradicts(question, span_of(minutes, "£38,450"), minutes) == ""  # the meeting's year
     assert row_contradicts(question, span_of(accounts, "£38,450"), accounts) == "the answer's column is 2021, not 2022"
+
+
+def test_a_label_that_says_what_is_asked_gives_its_lines_value():
+    p = passage("Contacts\nHR Manager: Clare Whitfield\nPhone extension: 214\n")
+    assert answer_of("What is Clare Whitfield's extension?", [span_of(p, "Phone extension")], [p])[0].text == "214"
+    # a label the question does not say is the answer itself
+    assert answer_of("What is Clare Whitfield's role?", [span_of(p, "HR Manager")], [p])[0].text == "HR Manager"

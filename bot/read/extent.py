@@ -35,6 +35,8 @@ reading:
   the question says ("4" for "How many voted against?");
 - **purpose**: "How do I reset the router?" answered with the purpose that opens a sentence ("To
   restore the factory settings") takes what follows it instead ("press and hold Reset for 6 seconds");
+- **label**: a span that is the whole label of a labelled line and only says what the question
+  asks for ("Phone extension" of "Phone extension: 214") takes the line's value;
 - **complement**: an answer that only names what the question asks for ("mutual expertise" for
   "What expertise...?") takes what the sentence says it is ("...in the areas of crisis management,
   border security, and terrorism investigations"); one that only repeats the question's words
@@ -352,6 +354,24 @@ def _figure_in_words_and_digits(question: str, text: str, start: int, end: int) 
 def _with_its_head(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
     head = _head_start(question, text, start, end)
     return None if head is None else (head, end)
+
+
+# The rest of a labelled line after its label: ": 214" of "Phone extension: 214".
+_LABELLED_VALUE = re.compile(r"[ \t]*:[ \t]*(?P<value>[^\n]{1,60}?)[ \t.]*(?:\n|$)")
+
+
+def _value_of_its_label(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """"Phone extension" of the line "Phone extension: 214" for "What is Clare Whitfield's
+    extension?": a span that is a line's whole label and only says what the question asks for
+    takes the line's value instead. ("HR Manager" of "HR Manager: Clare Whitfield" answers "What
+    is her role?": its words are not the question's.)"""
+    line_start = text.rfind("\n", 0, start) + 1
+    value = _LABELLED_VALUE.match(text, end)
+    words, asked = _words_of_span_and_question(question, text, start, end)
+    if (value is None or text[line_start:start].strip(" \t-*•") or not words or stem(words[-1]) not in asked
+            or sum(stem(w) not in asked for w in words) > 1):
+        return None
+    return value.span("value")
 
 
 def _with_its_complement(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -1032,6 +1052,7 @@ _PHRASE_RULES = (
     ("open end", _with_its_open_end),
     ("figure", _figure_in_words_and_digits),
     ("complement", _with_its_head),
+    ("label", _value_of_its_label),
     ("complement", _with_its_complement),
     ("when", _with_days_and_times),
     ("name", _whole_name),
