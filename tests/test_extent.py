@@ -920,3 +920,12 @@ def test_a_label_that_says_what_is_asked_gives_its_lines_value():
     assert answer_of("What is Clare Whitfield's extension?", [span_of(p, "Phone extension")], [p])[0].text == "214"
     # a label the question does not say is the answer itself
     assert answer_of("What is Clare Whitfield's role?", [span_of(p, "HR Manager")], [p])[0].text == "HR Manager"
+
+
+def test_a_label_of_several_words_is_named_in_other_forms_of_them():
+    from bot.read.rows import cell_named_in
+
+    p = passage("Term dates\nSpring term starts: Monday 6 January 2025\nSpring term ends: Friday 4 April 2025\n"
+                "Summer term ends: Tuesday 22 July 2025")
+    cell = cell_named_in("When does the spring term end?", [p], span_of(p, "2025"))
+    assert cell is not None and cell.text == "Friday 4 April 2025"

@@ -176,7 +176,10 @@ def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
         return {_RANGE_NAMED}
     asked = _with_short_forms(asked)
     if words:
-        if words <= asked or (any("-" in w for w in words) and _named_with_hyphens(words, question, asked)):
+        # "ends" of "Spring term ends" is named by "When does the spring term end?"; a label of one
+        # word only as it is written ("files" does not name the row "file")
+        if (words <= asked or len(words) > 1 and {stem(w) for w in words} <= {stem(w) for w in asked}
+                or (any("-" in w for w in words) and _named_with_hyphens(words, question, asked))):
             return words
         # "Chicken curry or casserole" is named by either: "chicken curry" or "casserole".
         either = [label_words(part) for part in _ALTERNATIVES.split(ASIDE.sub("", label)) if part.strip()]
