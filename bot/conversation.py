@@ -447,6 +447,13 @@ _OFFICE_ASKED = re.compile(
 _OTHER_OFFICE = re.compile(rf"^\s*{_OPENER}\s+(?P<article>(?i:the)\s+)?(?P<office>[\w'’-]+(?:\s+[\w'’-]+){{0,2}})[?!.\s]*$")
 
 
+def _asks_otherwise(words: list[str]) -> bool:
+    """Whether the words of a short follow-up ask something else than another office or thing: a
+    question word, a filler, a preposition or a pronoun among them ("And who else?", "And in 2024?")."""
+    return any(w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or w.lower() in _PREPOSITIONS
+               or _ANY_PRONOUN.fullmatch(w) for w in words)
+
+
 def _office_in_its_place(question: str, last: str) -> tuple[str, str]:
     """(the office, `last` asked of it) for a follow-up naming another office after a "who"
     question for the holder of one: "And the treasurer?" after "Who was elected chair at the 2023
@@ -459,8 +466,7 @@ def _office_in_its_place(question: str, last: str) -> tuple[str, str]:
     office = other.group("office")
     if not asked.group("said") and not other.group("article"):
         return "", ""  # "Who is responsible for fire safety?" "And first aid?": no office said either way
-    if any(w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or w.lower() in _PREPOSITIONS
-           or _ANY_PRONOUN.fullmatch(w) for w in office.split()):
+    if _asks_otherwise(office.split()):
         return "", ""  # "And who else?", "And in 2024?": not an office
     # An office is said as the last one was: "Treasurer" for "Chair", "CFO" or "treasurer" for
     # "CEO"; "And Globex?" after "Who is the CEO of Acme?" names a company, not an office.
@@ -489,8 +495,7 @@ def _asked_thing_in_its_place(question: str, last: str) -> tuple[str, str]:
     if asked is None or other is None:
         return "", ""
     thing, said = other.group("thing").split(), asked.group("thing").lower().split()
-    if any(w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or w.lower() in _PREPOSITIONS or w in _STOP
-           or _ANY_PRONOUN.fullmatch(w) for w in thing) or any(w in _ASKING_WORDS or w in _STOP for w in said):
+    if _asks_otherwise(thing) or any(w in _STOP for w in thing) or any(w in _ASKING_WORDS or w in _STOP for w in said):
         return "", ""  # "And in 2024?", "What time ...": not a thing asked for
     # "total" of "total income" describes the expenditure too; "phone" of "phone number" not the email
     kept = [w for w in said[:-1] if w in _MEASURE_WORDS] if len(thing) == 1 else []
@@ -706,10 +711,10 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     office = ""
     if not swapped and not pronouns and not when:
         office, swapped = _office_in_its_place(question, last)  # "And the treasurer?" after "Who was elected chair?"
-    if not swapped and not pronouns and not when and not other and subject[:1].isupper():
-        # "And expenditure?" after "What total income did Ann Lee report at the 2022 AGM?": the
-        # question is about a name, so a thing of common words is another thing asked of it
-        new_thing, swapped = _asked_thing_in_its_place(question, last)
+        if not swapped and not other and subject[:1].isupper():
+            # "And expenditure?" after "What total income did Ann Lee report at the 2022 AGM?": the
+            # question is about a name, so a thing of common words is another thing asked of it
+            new_thing, swapped = _asked_thing_in_its_place(question, last)
     if swapped:
         return ResolvedQuestion(swapped, swapped, other or when or new_thing or office)
     if other and _swappable(other) and _swappable(subject):

@@ -24,8 +24,8 @@ from bot.read.document_names import document_penalty
 from bot.read.doubts import check, check_in_text
 from bot.read.extent import widen
 from bot.read.passage_prior import rank_with_retrieval
-from bot.read.reading_order import reading_order
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
+from bot.read.reading_order import reading_order
 from bot.read.rows import fills_a_named_cell
 from bot.read.unknown_names import CorpusVocabulary
 from bot.config import Settings, load_settings

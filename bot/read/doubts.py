@@ -81,11 +81,12 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
         return Checked(_put_first(result, cell), why, replaced=True)
     if kind == "row":  # another row than the one asked about: no other row answers either
         return Checked(result, why)
-    if kind == "detail" and (held := _cell_named_elsewhere(question, best, passages, facts, vocabulary)):
-        # "Who was elected treasurer at the 2022 AGM?": the 2022 minutes' "Treasurer:" line, where
-        # the reader liked the 2023 minutes' sentence on the treasurer better
-        return Checked(_put_first(result, held), why, replaced=True)
     if kind == "detail":
+        held = _cell_named_elsewhere(question, best, passages, facts, vocabulary)
+        if held is not None:
+            # "Who was elected treasurer at the 2022 AGM?": the 2022 minutes' "Treasurer:" line, where
+            # the reader liked the 2023 minutes' sentence on the treasurer better
+            return Checked(_put_first(result, held), why, replaced=True)
         # What the best span's sentence says of the question, the other must say too: "Tern 3.2" in
         # "publish the Tern 3.2 release notes by 5 March" does not make that the end of its support.
         said = content_stems(question) & content_stems(_sentence_of(best, passages)[0])

@@ -367,9 +367,8 @@ def _value_of_its_label(question: str, text: str, start: int, end: int) -> tuple
     is her role?": its words are not the question's.)"""
     line_start = text.rfind("\n", 0, start) + 1
     value = _LABELLED_VALUE.match(text, end)
-    words, asked = _words_of_span_and_question(question, text, start, end)
-    if (value is None or text[line_start:start].strip(" \t-*•") or not words or stem(words[-1]) not in asked
-            or sum(stem(w) not in asked for w in words) > 1):
+    if value is None or text[line_start:start].strip(" \t-*•") or not _names_what_is_asked(
+            *_words_of_span_and_question(question, text, start, end)):
         return None
     return value.span("value")
 
@@ -903,6 +902,13 @@ _LIKE_A_VERB = re.compile(r"(?:ed|ing|en)$|^(?:sent|made|put|kept|held|paid|set|
 _COMPLETED_NOUN = re.compile(r"(?<![\w'-])([A-Za-z][\w-]*)[ \t]+(?:to|of|for|on)[ \t]+(?:(?:the|an?)[ \t]+)?$")
 
 
+def _names_what_is_asked(words: list[str], asked: set[str]) -> bool:
+    """Whether a span's words (`_words_of_span_and_question`) only name what the question asks
+    for: they add at most one word to the question's and end with one of them ("mutual expertise"
+    for "What expertise...?", "Phone extension" for "What is her extension?")."""
+    return bool(words) and stem(words[-1]) in asked and sum(stem(w) not in asked for w in words) <= 1
+
+
 def _head_start(question: str, text: str, start: int, end: int) -> int | None:
     """Where the noun that a span only repeating the question's words completes starts ("the
     criminal code" of "Which criminal code changes...?" in "enacted amendments to the criminal
@@ -932,7 +938,7 @@ def _complement_end(question: str, text: str, start: int, end: int) -> int | Non
     management, border security, and terrorism investigations"), when the span adds at most one
     word to the question's and ends with one of them; None otherwise."""
     words, asked = _words_of_span_and_question(question, text, start, end)
-    if not words or len(words) > 4 or stem(words[-1]) not in asked or sum(stem(w) not in asked for w in words) > 1:
+    if len(words) > 4 or not _names_what_is_asked(words, asked):
         return None
     lead = _COMPLEMENT_LEAD.match(text, end)
     if lead is None:

@@ -380,7 +380,7 @@ def _stems(name: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=256)
-def _passage_terms(label: str, text: str) -> frozenset[str]:
+def passage_terms(label: str, text: str) -> frozenset[str]:
     """`context_terms` of a passage with its label: the ranking and `mismatch` both read them."""
     return frozenset(context_terms(f"{label}\n{text}"))
 
@@ -417,7 +417,7 @@ def _named_in_rows(qualifiers: tuple[Qualifier, ...], passages: list[Passage]) -
 
 def _named_terms(passage: Passage, label: str, facts: DocumentFacts) -> frozenset[str]:
     """The details a passage counts as naming: its label's, its own and its whole document's."""
-    return _passage_terms(label, passage.chunk.text) | facts.terms(passage.chunk.doc_id)
+    return passage_terms(label, passage.chunk.text) | facts.terms(passage.chunk.doc_id)
 
 
 def detail_penalty(question: str, passages: list[Passage], facts: DocumentFacts) -> Callable[[Span], float] | None:
@@ -481,7 +481,7 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
     label = passage_label(passage, title)
     # The passage itself, not its whole document: the March minutes' "next meeting: 18 April"
     # does not make them the April minutes.
-    terms = _passage_terms(label, chunk.text)
+    terms = passage_terms(label, chunk.text)
     for kind in CHECKED_KINDS:
         named = _values(label, kind)
         # A code in the document's name is the product or form it is about ("the RX-300 manual"):

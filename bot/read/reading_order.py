@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.read.qualifiers import DocumentFacts, context_terms, passage_label, question_qualifiers
+from bot.read.qualifiers import DocumentFacts, passage_label, passage_terms, question_qualifiers
 from bot.types import Passage
 
 _DISTINCT_KINDS = ("version", "code")
@@ -28,7 +28,7 @@ def reading_order(question: str, passages: list[Passage], read_k: int, facts: Do
         return passages
 
     def names_all(passage: Passage) -> bool:
-        terms = context_terms(f"{passage_label(passage, facts.title(passage.chunk.doc_id))}\n{passage.chunk.text}")
+        terms = passage_terms(passage_label(passage, facts.title(passage.chunk.doc_id)), passage.chunk.text)
         return all(term in terms for term in details)
 
     naming = [names_all(p) for p in passages]
