@@ -479,6 +479,14 @@ def _office_in_its_place(question: str, last: str) -> tuple[str, str]:
 # "What total income did Ann Lee report...?": the thing a "what ...?" question asks for, up to its verb.
 _WHAT_THING = re.compile(r"^\W*(?i:and\s+)?(?i:what|which)\s+(?P<thing>(?:[a-z][\w'’-]*\s+){0,2}?[a-z][\w'’-]*)\s+"
                          r"(?:is|are|was|were|did|does|do|has|have|had|will|can|should|must)\b")
+# "How much is a private white filling at Riverside Dental?": the thing priced, before the name it is of.
+_PRICED_THING = re.compile(r"^\W*(?i:and\s+)?(?i:how\s+much\s+(?:is|are|was|were|does|do|will))\s+"
+                           r"(?:(?P<article>(?i:a|an|the))\s+)?(?P<thing>(?:[A-Za-z][\w'’-]*\s+){0,3}?[A-Za-z][\w'’-]*)"
+                           r"(?=\s+(?:(?i:at|for|in|from|with|cost|costs)\b))")
+# Who a price or a rule is for: "And children?" asks the same for them, not for a thing called so.
+_PEOPLE = frozenset({"children", "child", "kids", "students", "student", "adults", "adult", "seniors", "pensioners",
+                     "members", "juniors", "teenagers", "families", "couples", "residents", "staff", "under-16s",
+                     "under-18s", "over-60s", "over-65s", "visitors", "guests", "groups", "concessions"})
 # Words that describe how a figure is taken, kept for another figure: "total income", "total expenditure".
 _MEASURE_WORDS = frozenset({"total", "annual", "monthly", "weekly", "daily", "net", "gross", "average", "overall",
                             "maximum", "minimum", "current", "yearly"})
@@ -488,15 +496,21 @@ _BARE_THING = re.compile(rf"^\s*{_OPENER}\s+(?:(?i:the)\s+)?(?P<thing>[a-z][\w'�
 
 def _asked_thing_in_its_place(question: str, last: str) -> tuple[str, str]:
     """(the thing, `last` asked for it) for a follow-up naming another thing of common words after a
-    "what ...?" question for one: "And expenditure?" after "What total income did Ann Lee report at
-    the 2022 AGM?" asks "What total expenditure did Ann Lee report at the 2022 AGM?". ('', '')
-    otherwise."""
-    asked, other = _WHAT_THING.match(last), _BARE_THING.match(question)
-    if asked is None or other is None:
-        return "", ""
+    "what ...?" or "how much is ...?" question for one: "And expenditure?" after "What total income
+    did Ann Lee report at the 2022 AGM?" asks "What total expenditure did Ann Lee report at the 2022
+    AGM?"; "And root canal?" after "How much is a white filling at Riverside Dental?" asks "How much
+    is root canal at Riverside Dental?". ('', '') otherwise."""
+    asked, other = _WHAT_THING.match(last) or _PRICED_THING.match(last), _BARE_THING.match(question)
+    if asked is None or other is None or (not asked.groupdict().get("article") and asked.group("thing") != asked.group("thing").lower()):
+        return "", ""  # a name with no article is the subject ("How much is Netflix Premium in the UK?")
     thing, said = other.group("thing").split(), asked.group("thing").lower().split()
     if _asks_otherwise(thing) or any(w in _STOP for w in thing) or any(w in _ASKING_WORDS or w in _STOP for w in said):
         return "", ""  # "And in 2024?", "What time ...": not a thing asked for
+    if thing[-1].lower() in _PEOPLE:
+        # "And children?" after "How much is a routine examination at Riverside Dental?": the same
+        # thing for them
+        body = last.rstrip().rstrip("?!.")
+        return " ".join(thing), f"{body} for {' '.join(thing)}{last.rstrip()[len(body):] or '?'}"
     # "total" of "total income" describes the expenditure too; "phone" of "phone number" not the email
     kept = [w for w in said[:-1] if w in _MEASURE_WORDS] if len(thing) == 1 else []
     new = " ".join([*kept, *thing])
@@ -534,7 +548,23 @@ def _same_kind(when: str) -> re.Pattern[str]:
 
 
 # "that year", "in the same year": the year the last question named.
-_THAT_YEAR = re.compile(r"\b(?:in\s+)?(?:that|the\s+same)\s+year\b", re.I)
+_THAT_YEAR = re.compile(r"\b(?:in\s+)?(?:that|the\s+same)\s+year\b|\bthen(?=[?!.\s]*$)", re.I)
+# "And the year before?", "the following season": a year counted from the one the last question named
+_NEXT_YEAR = re.compile(r"\b(?:in\s+)?(?:the\s+(?:year|season)\s+(?P<way>before|after)|"
+                        r"the\s+(?P<other>previous|preceding|following|next)\s+(?:year|season))\b", re.I)
+
+
+def _year_moved(year: str, by: int) -> str:
+    """A year, or an academic year as it is written ("2023-24", "2023/2024"), `by` years on."""
+    first = int(year[:4])
+    moved = str(first + by)
+    rest = year[4:]
+    if not rest:
+        return moved
+    second = re.search(r"\d+$", rest).group()
+    joint = rest[: len(rest) - len(second)]
+    later = str(first + by + 1)
+    return f"{moved}{joint}{later[-len(second):]}"
 
 
 def _with_time(question: str, when: str) -> str:
@@ -597,7 +627,7 @@ def _other_of_series(question: str, last: str) -> tuple[str, str]:
 
 def is_follow_up(question: str) -> bool:
     return bool(_pronouns_of(question).search(question) or _FOLLOW_UP_START.search(question)
-                or _asks_nothing_of_its_own(question) or _THAT_YEAR.search(question))
+                or _asks_nothing_of_its_own(question) or _THAT_YEAR.search(question) or _NEXT_YEAR.search(question))
 
 
 # The words of a short question that ask how, not about what: "How often?", "Who won?", "What
@@ -609,8 +639,11 @@ _MAX_BARE_WORDS = 4
 
 def _asks_nothing_of_its_own(question: str) -> bool:
     """Whether a question, a question word first, names nothing it asks about ("How often?", "Who
-    won?"): it asks about what the last question did."""
-    words = [w.lower() for w in re.findall(r"[\w'’-]+", question)]
+    won?", "Which room?"): it asks about what the last question did."""
+    said = re.findall(r"[\w'’-]+", question)
+    words = [w.lower() for w in said]
+    if len(words) == 2 and words[0] in ("which", "what") and said[1].islower() and said[1] not in _STOP:
+        return True  # "Which room?", "what floor": the kind of answer, of what the last question asked
     return (0 < len(words) <= _MAX_BARE_WORDS and words[0] in QUESTION_WORDS - _AUXILIARY
             and all(w in _STOP or w in _ASKING_WORDS or w in QUESTION_WORDS for w in words))
 
@@ -631,7 +664,7 @@ def _asks_on_its_own(question: str) -> bool:
     of what it asks about ("and who was captain in 2022?"), not "And who else?" or "And why?"."""
     opener = _FOLLOW_UP_START.match(question)
     words = [w.lower() for w in re.findall(r"[\w'’-]+", question[opener.end():] if opener else question)]
-    return bool(words) and words[0] in QUESTION_WORDS and any(
+    return bool(words) and words[0] in QUESTION_WORDS and not _asks_nothing_of_its_own(question) and any(
         w not in _STOP and w not in _ASKING_WORDS and w not in _FILLERS and w not in QUESTION_WORDS for w in words[1:])
 
 
@@ -658,11 +691,16 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         last, carried = chained.reader_question, chained.subject
         if _is_time(carried):  # "And in 2024?" swapped the year; the question is still about its subject
             carried = ""
-    that_year = _THAT_YEAR.search(question)
+    that_year, next_year = _THAT_YEAR.search(question), _NEXT_YEAR.search(question)
     # the year the last question named, or its answer ("When did Ann join?" "In 2019")
     years = set(_ANY_YEAR.findall(last)) or set(_ANY_YEAR.findall(last_turn.answer))
     if that_year and len(years) == 1:  # "Where was the AGM held that year?" after "... in 2022?"
         return resolve(f"{question[:that_year.start()]}in {years.pop()}{question[that_year.end():]}", history)
+    if next_year and len(years) == 1:  # "And the year before?" after "... in 2023-24?": in 2022-23
+        back = (next_year.group("way") or "").lower() == "before" or \
+            (next_year.group("other") or "").lower() in ("previous", "preceding")
+        year = _year_moved(years.pop(), -1 if back else 1)
+        return resolve(f"{question[:next_year.start()]}in {year}{question[next_year.end():]}", history)
     place = _ASKED_WHEN_OR_WHERE.match(last) if bare else None
     if place:  # "When?" after "Where is the AGM held?"
         again = f"{bare.group(1).capitalize()} {last[place.end():]}"

@@ -306,13 +306,18 @@ class Bot:
             first, n = (info["first_chunk"], info["n_chunks"]) if info else (0, 0)
             return "\n".join(c.text for c in index.chunks[first: first + n])
 
+        def sections_of(doc_id: str) -> set[str]:
+            info = documents.get(doc_id)
+            first, n = (info["first_chunk"], info["n_chunks"]) if info else (0, 0)
+            return {c.section for c in index.chunks[first: first + n]}
+
         def saying(word_stem: str) -> frozenset[str]:
             return frozenset(index.chunks[i].doc_id for i in retriever.bm25.texts_saying(word_stem))
 
         # Swap all at once so concurrent questions see either the old or the new index.
         vocabulary = CorpusVocabulary(retriever.bm25.vocab, retriever.bm25.left_out, file_names=documents,
                                       texts=lambda: [*titles.values(), *(c.text for c in index.chunks)])
-        facts = DocumentFacts(titles, text_of, saying)
+        facts = DocumentFacts(titles, text_of, saying, sections_of)
         self._index, self._retriever, self._facts, self._vocabulary = index, retriever, facts, vocabulary
         self._signature = signature
 

@@ -29,8 +29,10 @@ def test_every_answerable_question_has_its_gold_answer_in_the_parsed_documents(f
     assert not missing
 
 
-@pytest.mark.parametrize("folder", [BENCH / "conversations", BENCH / "conversations_heldout"],
-                         ids=lambda p: p.name)
+CONVERSATION_SETS = ("conversations", "conversations_dev2", "conversations_heldout")
+
+
+@pytest.mark.parametrize("folder", [BENCH / name for name in CONVERSATION_SETS], ids=lambda p: p.name)
 def test_every_answerable_turn_of_the_conversations_has_its_gold_answer_in_the_parsed_documents(folder):
     import json
 

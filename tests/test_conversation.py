@@ -424,3 +424,36 @@ def test_another_thing_asked_of_the_same_name():
     assert resolve("And students?", ["What discount do members get?"]).reader_question == "And students? (discount)"
     assert resolve("And in 2024?", ["What total income was reported in 2023?"]).reader_question \
         == "What total income was reported in 2024?"
+
+
+def test_another_thing_priced_at_the_same_name_and_the_same_thing_for_other_people():
+    last = ["How much is a private white filling at Riverside Dental?"]
+    assert resolve("And root canal?", last).reader_question == "How much is a root canal at Riverside Dental?"
+    assert resolve("And children?", last).reader_question == "How much is a private white filling at Riverside Dental for children?"
+    assert resolve("And the kitchen?", ["How much does the Committee Room at Ashcombe Hall cost on a Sunday?"]) \
+        .reader_question == "How much does the kitchen at Ashcombe Hall cost on a Sunday?"
+    # a name with no article is the subject itself, not a thing priced at it
+    assert resolve("And basic?", ["How much is Netflix Premium in the UK?"]).reader_question != \
+        "How much is basic in the UK?"
+
+
+def test_which_and_a_kind_alone_asks_it_of_the_last_questions_subject():
+    assert resolve("Which room?", ["When is the summer concert?"]).reader_question == "Which room? (summer concert)"
+    assert resolve("and who was captain in 2022?", ["Who was captain in 2021?"]).reader_question \
+        == "and who was captain in 2022?"
+
+
+@pytest.mark.parametrize("history, follow_up, asked", [
+    (["How many parcels were given out in 2023-24?"], "And the year before?", "How many parcels were given out in 2022-23?"),
+    (["Who chaired the choir in 2023–24?"], "and the year after?", "Who chaired the choir in 2024–25?"),
+    (["Who was treasurer in 2022?"], "And the following year?", "Who was treasurer in 2023?"),
+    # "then" at the end is the year the last question asked about
+    (["How many households were members in 2023?", "And in 2024?"], "How much was the subscription then?",
+     "How much was the subscription in 2024?"),
+])
+def test_a_year_counted_from_the_last_questions_and_then_for_its_year(history, follow_up, asked):
+    assert resolve(follow_up, history).reader_question == asked
+
+
+def test_then_with_no_year_before_is_left_as_it_is():
+    assert "then" in resolve("what is it then?", ["How much is a latte?"]).reader_question

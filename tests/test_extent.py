@@ -929,3 +929,100 @@ def test_a_label_of_several_words_is_named_in_other_forms_of_them():
                 "Summer term ends: Tuesday 22 July 2025")
     cell = cell_named_in("When does the spring term end?", [p], span_of(p, "2025"))
     assert cell is not None and cell.text == "Friday 4 April 2025"
+
+
+def test_a_weekday_said_in_the_plural_names_its_line_and_that_line_answers_not_the_list():
+    p = passage("Opening hours\nMonday: 8:30am to 5:30pm\nTuesday: 8:30am to 7:00pm\nSunday: Closed\n\n"
+                "The practice is closed on bank holidays.", section="Opening hours")
+    question = "What are the practice's opening hours on Tuesdays?"
+    assert answer_of(question, [span_of(p, "5:30pm")], [p])[0].text == "8:30am to 7:00pm"
+    assert answer_of(question, [span_of(p, "8:30am to 7:00pm")], [p])[0].text == "8:30am to 7:00pm"
+    # no day named: the whole list
+    assert answer_of("What are the practice's opening hours?", [span_of(p, "5:30pm")], [p])[0].text.count("\n") == 2
+
+
+def test_a_name_answering_who_leaves_out_the_aside_in_brackets_after_it():
+    p = passage("Contact\nCoordinator: Sian Roberts (07700 900 562)\nSoloist: Anna Price (soprano)\n"
+                "Treasurer: Funmi Adeyemi (treasurer@example.org)")
+    assert answer_of("Who is the coordinator?", [span_of(p, "Sian Roberts (07700 900 562)")], [p])[0].text == \
+        "Sian Roberts"
+    assert answer_of("Who was the treasurer?", [span_of(p, "Funmi Adeyemi (treasurer@example.org)")], [p])[0].text \
+        == "Funmi Adeyemi"  # the words of an address say nothing asked
+    # the aside says what the question asks, or the question is no "who"
+    assert answer_of("Who sang soprano?", [span_of(p, "Anna Price (soprano)")], [p])[0].text == "Anna Price (soprano)"
+    assert answer_of("What is the soloist's name and voice?", [span_of(p, "Anna Price (soprano)")], [p])[0].text == \
+        "Anna Price (soprano)"
+
+
+def test_of_rows_named_alike_the_one_holding_the_asked_column_answers():
+    from bot.read.rows import cell_named_in
+
+    rates = passage("Hourly rates\nMain Hall — Weekday: £22; Saturday: £35; Sunday: £30.\n"
+                    "Committee Room — Weekday: £10; Saturday: £15; Sunday: £15.")
+    deposits = passage("Deposits\nMain Hall: £150 refundable deposit.\nCommittee Room: no deposit.")
+    question = "How much is the Main Hall per hour on a Saturday?"
+    cell = cell_named_in(question, [rates, deposits], span_of(rates, "Hourly rates"))
+    assert cell is not None and cell.text == "£35"
+    # the reader's span in the named row's other column moves to the asked one
+    assert answer_of(question, [span_of(rates, "Hourly rates"), span_of(rates, "£22")], [rates])[0].text == "£35"
+
+
+def test_a_labelled_line_opening_each_block_of_a_team_page_is_named_by_its_label():
+    from bot.read.rows import cell_named_in
+
+    p = passage("Our team\n\nPrincipal Dentist: Dr Helen Marsh\nDr Marsh qualified at Cardiff University.\n\n"
+                "Associate Dentist: Dr Samir Qureshi\nDr Qureshi does our implant work.\n")
+    cell = cell_named_in("Who is the principal dentist?", [p], span_of(p, "Cardiff University"))
+    assert cell is not None and cell.text == "Dr Helen Marsh"
+    # one labelled line over a paragraph is no list of fields
+    alone = passage("Note: bring your own towel\nThe pool is heated to 29 degrees.")
+    assert cell_named_in("What should I bring to the pool as a note?", [alone], span_of(alone, "29 degrees")) is None
+
+
+def test_a_label_is_named_without_its_last_word_where_that_only_says_it_is_priced_and_with_a_possessive():
+    from bot.read.rows import cell_named_in
+
+    p = passage("Private fees\nRoutine examination: £55\nChildren's private examination: £30\n"
+                "Root canal treatment: from £350\nWhite filling: from £120")
+    assert cell_named_in("How much is a root canal?", [p], span_of(p, "Private fees")).text == "from £350"
+    assert cell_named_in("How much is a routine private examination for children?", [p],
+                         span_of(p, "Private fees")).text == "£30"
+
+
+def test_a_part_of_a_labelled_value_takes_the_value_up_to_its_closing_aside():
+    p = passage("Opening hours\nFriday: 8:30am to 4:00pm\nSaturday: 9:00am to 1:00pm (first and third Saturday "
+                "of each month only)\nSunday: Closed")
+    assert answer_of("When is it open on Saturday?", [span_of(p, "1:00pm")], [p])[0].text == "9:00am to 1:00pm"
+    # the reader's span in the aside: the value stands as the reader gave it
+    inside = span_of(p, "first and third Saturday")
+    assert answer_of("When is it open on Saturday?", [inside], [p])[0] == inside
+
+
+def test_a_block_labelled_with_a_price_answers_what_it_costs_not_what_it_includes():
+    from bot.read.rows import cell_named_in
+
+    p = passage("Service menu\n\nSafety Check: £35\nBrakes and gears adjusted.\n\nFull Service: £140\n"
+                "The bike is stripped down and new cables are fitted.\n")
+    best = span_of(p, "new cables are fitted")
+    assert cell_named_in("How much is a full service?", [p], best).text == "£140"
+    assert cell_named_in("What does a full service include?", [p], best) is None
+
+
+def test_who_and_a_verb_in_the_past_names_the_line_of_that_role():
+    from bot.read.rows import cell_named_in
+
+    p = passage("Season 2024–25\nMusical Director: Naomi Fischer\nChair: Rhys Morgan\nHost: Elmford Town Hall")
+    assert cell_named_in("Who chaired the choir?", [p], span_of(p, "Naomi Fischer")).text == "Rhys Morgan"
+    assert cell_named_in("Who hosted the concert?", [p], span_of(p, "Naomi Fischer")).text == "Elmford Town Hall"
+    # not a question for a person: the word as written only
+    assert cell_named_in("When was the hall chaired?", [p], span_of(p, "Naomi Fischer")) is None
+
+
+def test_where_names_the_venue_or_address_line():
+    from bot.read.rows import cell_named_in
+
+    p = passage("AGM 2024\nDate: Monday 11 March 2024, 7:30pm\nVenue: Hollybrook Library community room\n"
+                "Present: 53 members")
+    assert cell_named_in("Where was the AGM held?", [p], span_of(p, "53 members")).text == \
+        "Hollybrook Library community room"
+    assert cell_named_in("How many were at the AGM?", [p], span_of(p, "53 members")) is None

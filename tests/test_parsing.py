@@ -500,3 +500,17 @@ def test_a_text_of_headings_alone_answers_from_them():
     # with text under them, headings hold no answer but a figure
     under = text + "\nAsk at the desk for a permit."
     assert not answerable_span(ReadItem(under, "guide.txt", 0, 0, (), len(text)), at, at + len("car park C"))
+
+
+def test_a_plain_table_whose_header_leaves_the_labels_column_empty_names_its_columns():
+    parsed = parse_plain("Key figures\n\n"
+                         "                          2022-23     2023-24\n"
+                         "Food parcels distributed   6,480       8,215\n"
+                         "Households helped          1,120       1,394\n\n"
+                         "Reserves at year end       £22,600     £21,150\n\n"
+                         "Urgent treatment: £26.80\n\n"
+                         "Grants rose in 2023-24.\n")
+    lines = parsed.text.split("\n")
+    assert "Food parcels distributed — 2022-23: 6,480; 2023-24: 8,215." in lines
+    # lines of figures, however alone, head nothing
+    assert not any("Reserves" in h or "Urgent" in h for _, h in parsed.headings)

@@ -1,5 +1,6 @@
 import pytest
 
+from bot.ingest.chunking import sentence_spans
 from bot.read.passage_prior import rank_with_retrieval
 from bot.read.qualifiers import DocumentFacts, context_terms, detail_penalty, mismatch, question_qualifiers
 from bot.types import Chunk, Passage, ReaderResult, Span
@@ -463,3 +464,73 @@ def test_the_named_line_of_the_asked_years_minutes_answers_where_the_best_span_i
     assert checked.replaced and best.text == "Ann Lee" and best.passage_index == 1
     # no minutes of the asked year read: nothing answers instead
     assert not check("Who was elected treasurer at the 2021 AGM?", result, passages, facts, None).replaced
+
+
+def test_in_one_document_of_parts_headed_by_years_the_heading_over_the_answer_decides_its_year():
+    from bot.read.doubts import check
+
+    doc = "minutes_2022-2024.md"
+    sections = ["Minutes 2022 to 2024", "AGM 2022 › Officers", "AGM 2023 › Officers", "AGM 2023 › Treasurer's report",
+                "Contacts (from March 2024)"]
+
+    def part(n: int, section: str, text: str) -> Passage:
+        return Passage(Chunk(n, doc, text, 0, len(text), section, 1, None, tuple(sentence_spans(text))),
+                       score=1.0 - n / 10, rank=n + 1)
+
+    passages = [part(0, "Contacts (from March 2024)", "Contacts\nChair: Declan Hughes\nSecretary: Priya Nandakumar"),
+                part(1, "AGM 2022 › Officers", "Officers\nChair: Margaret Okafor\nSecretary: Ravi Shah"),
+                part(2, "AGM 2023 › Treasurer's report",
+                     "The balance at the end of 2022 was £2,315. Membership stood at 238 households.")]
+    facts = DocumentFacts({doc: "Minutes 2022 to 2024"}, sections_of=lambda d: sections)
+    result = ReaderResult([_span(passages, 0, "Priya Nandakumar", 9.0), _span(passages, 1, "Margaret Okafor", 5.0)])
+    question = "Who was secretary in 2022?"
+    assert "about 2024, not 2022" in mismatch(question, result.spans[0], passages, facts)
+    checked = check(question, result, passages, facts, None)
+    assert checked.replaced and checked.result.spans[0].text == "Ravi Shah"
+    # the answer's own sentence names the asked year: the heading does not rule it out
+    assert mismatch("What was the balance at the end of 2022?", _span(passages, 2, "£2,315", 5.0), passages,
+                    facts) == ""
+    assert "not 2022" in mismatch("How many households were members in 2022?", _span(passages, 2, "238", 5.0),
+                                  passages, facts)
+    # a document whose parts give one year between them, or facts that know no sections: no part decides
+    one_year = DocumentFacts({doc: "Minutes"}, sections_of=lambda d: ["AGM 2024 › Officers", "Contacts (from 2024)"])
+    assert mismatch(question, result.spans[0], passages, one_year) == ""
+    assert mismatch(question, result.spans[0], passages, DocumentFacts({doc: "Minutes 2022 to 2024"})) == ""
+
+
+def test_an_academic_year_heading_holds_both_its_years_and_not_the_next_season():
+    doc = "programme.md"
+    sections = ["Season 2023–24", "Season 2023–24 › Spring Concert 2024", "Season 2024–25"]
+    facts = DocumentFacts({doc: "Programme 2023–24 and 2024–25"}, sections_of=lambda d: sections)
+
+    def part(section: str, text: str) -> list[Passage]:
+        return [Passage(Chunk(0, doc, text, 0, len(text), section, 1, None, ((0, len(text)),)), score=1.0, rank=1)]
+
+    spring = part("Season 2023–24 › Spring Concert 2024", "Spring Concert 2024\nSoloist: David Oyelaran")
+    later = part("Season 2024–25", "Season 2024–25\nMusical Director: Naomi Fischer")
+    assert mismatch("Who was the soloist in 2023–24?", _span(spring, 0, "David Oyelaran", 5.0), spring, facts) == ""
+    assert "not 2023" in mismatch("Who was the soloist in 2023?", _span(spring, 0, "David Oyelaran", 5.0), spring,
+                                  facts)
+    assert "not 2023–24" in mismatch("Who was musical director in 2023–24?", _span(later, 0, "Naomi Fischer", 5.0),
+                                     later, facts)
+
+
+def test_the_named_line_beside_the_best_span_of_another_years_part_gives_way_to_the_asked_years():
+    from bot.read.doubts import check
+
+    doc = "programme.md"
+    facts = DocumentFacts({doc: "Programme"}, sections_of=lambda d: ["Season 2023–24", "Season 2024–25"])
+
+    def part(n: int, section: str, text: str) -> Passage:
+        return Passage(Chunk(n, doc, text, 0, len(text), section, 1, None, tuple(sentence_spans(text))),
+                       score=1.0 - n / 10, rank=n + 1)
+
+    passages = [part(0, "Season 2024–25", "Season 2024–25\n\nMusical Director: Naomi Fischer\nChair: Rhys Morgan\n\n"
+                                          "Susan Pike stood down as Chair after the 2023–24 season."),
+                part(1, "Season 2023–24", "Season 2023–24\n\nMusical Director: Gareth Lloyd\nChair: Susan Pike")]
+    result = ReaderResult([_span(passages, 0, "Susan Pike", 9.0)])
+    checked = check("Who was the musical director in 2023–24?", result, passages, facts, None)
+    assert checked.replaced and checked.result.spans[0].text == "Gareth Lloyd"
+    # no part of the asked year read: nothing answers
+    checked = check("Who was the musical director in 2023–24?", result, passages[:1], facts, None)
+    assert not checked.replaced and "not 2023–24" in checked.why

@@ -147,6 +147,10 @@ def looks_like_heading(line: str, prev_blank: bool, next_blank: bool, last: bool
         return False
     if "@" in s or "://" in s:  # "Corresponding author: H. Petersen, hjp@example.org" is no heading
         return False
+    # A price after a label, or several amounts: a line of figures ("Urgent treatment: £26.80",
+    # "Reserves at year end   £22,600   £21,150"), not a heading
+    if re.search(r":\s*[£$€]\s?\d", s) or len(re.findall(r"[£$€]\s?\d", s)) > 1:
+        return False
     return s[0].isupper() or s[0].isdigit()
 
 

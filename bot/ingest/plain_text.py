@@ -227,17 +227,32 @@ def _lined_up(first: list[tuple[int, int, str]], other: list[tuple[int, int, str
     return all(abs(a[0] - b[0]) <= _ALIGN_SLACK or abs(a[1] - b[1]) <= _ALIGN_SLACK for a, b in zip(first, other))
 
 
+def _blank_corner(lines: list[str], i: int) -> list[tuple[int, int, str]] | None:
+    """The cells of line i, an empty top-left one first, where it heads the columns of the line
+    below but for its first, the rows' labels ("          2022-23   2023-24" over "Grants   £21,000
+    £29,500"); None otherwise."""
+    if i + 1 >= len(lines) or "\t" in lines[i] or not lines[i].startswith("    "):
+        return None
+    above, below = _cells(lines[i]), _cells(lines[i + 1])
+    if not above or len(below) != len(above) + 1 or above[0][0] <= below[0][1] or not _lined_up(below[1:], above):
+        return None
+    return [(below[0][0], below[0][0], ""), *above]
+
+
 def plain_tables(lines: list[str]) -> dict[int, PlainRow | None]:
     """The lines of the text's tables, by index: each row with its cells and its table's column
     names (None for the header line and a rule under it). A table is three lines or more, each of
     the same number of cells, two at least; cells cut by spaces must line up in columns, and a
     table of two columns needs a header (two aligned columns without one are a list of fields,
-    kept as written). The first line is the header when a rule underlines it or it reads as one
-    (`reads_as_header`)."""
+    kept as written). The first line is the header when a rule underlines it, it leaves the rows'
+    labels' column empty (`_blank_corner`), or it reads as one (`reads_as_header`)."""
     found: dict[int, PlainRow | None] = {}
     i = 0
     while i < len(lines):
         first = _cells(lines[i]) if "\t" in lines[i] or "  " in lines[i].strip() else []
+        corner = _blank_corner(lines, i)
+        if corner is not None:
+            first = corner
         if len(first) < 2:
             i += 1
             continue
@@ -254,7 +269,7 @@ def plain_tables(lines: list[str]) -> dict[int, PlainRow | None]:
             texts.append([text for _, _, text in cells])
             j += 1
         header_cells = [text for _, _, text in first]
-        header = ruled or (bool(texts) and reads_as_header(dict(enumerate(header_cells)),
+        header = ruled or corner is not None or (bool(texts) and reads_as_header(dict(enumerate(header_cells)),
                                                             [dict(enumerate(row)) for row in texts]))
         if len(rows) + 1 < _TABLE_MIN_LINES or (len(first) < 3 and not header):
             i = max(j, i + 1)  # its rows start no table of their own: they line up with this one

@@ -21,7 +21,8 @@ from bot.read.document_names import unnamed_word
 from bot.read.extent import not_of_the_asked_type
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
-from bot.read.rows import cell_named_in, content_stems, fills_a_named_cell, named_cell, row_contradicts
+from bot.read.rows import (
+    cell_named_in, content_stems, fills_a_named_cell, named_cell, row_contradicts, row_words_asked)
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
@@ -65,6 +66,14 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
         return Checked(result, why)
     cell = _named_cell_for(question, best, passages)
     if not kind:  # nothing against it; but where the question names a cell of a table, that answers
+        beside = _cell_named_beside(question, best, passages)
+        against, why_not = _doubt(question, beside, passages, facts, vocabulary) if beside else ("", "")
+        if against == "detail":
+            # the line the question names beside the best span is of another year ("Musical Director:
+            # Naomi Fischer" under "Season 2024–25", beside "Susan Pike stood down after the 2023–24
+            # season"): that line where the asked year heads it answers, or nothing does
+            held = _cell_named_elsewhere(question, best, passages, facts, vocabulary)
+            return Checked(_put_first(result, held), why_not, replaced=True) if held else Checked(result, why_not)
         if cell is not None and cell.passage_index == best.passage_index \
                 and (contradicted := row_contradicts(question, cell, passages[cell.passage_index])):
             # the row the question names in the best span's table has another size, day... than
@@ -123,6 +132,13 @@ def _cell_named_elsewhere(question: str, best: Span, passages: list[Passage], fa
     return found[0] if len(found) == 1 else None
 
 
+def _cell_named_beside(question: str, best: Span, passages: list[Passage]) -> Span | None:
+    """The one cell the question names in the best span's own passage."""
+    k = best.passage_index
+    cell = cell_named_in(question, [passages[k]], replace(best, passage_index=0))
+    return None if cell is None else replace(cell, passage_index=k)
+
+
 def _named_cell_for(question: str, best: Span, passages: list[Passage]) -> Span | None:
     """The cell the question names, in the best span's table (`named_cell`), or, where the best
     span fills no named cell, in any table read (`cell_named_in`): "When does the last ferry leave
@@ -130,7 +146,14 @@ def _named_cell_for(question: str, best: Span, passages: list[Passage]) -> Span 
     passage = passages[best.passage_index]
     cell = named_cell(question, best, passage)
     if cell is None and not fills_a_named_cell(question, best, passage):
-        cell = cell_named_in(question, passages, best)
+        return cell_named_in(question, passages, best)
+    if cell is not None and cell.passage_index < len(passages):
+        # a row elsewhere that says more of the question: "Committee Room — …; Sunday: £15" for "the
+        # Committee Room on a Sunday", not "Committee Room: no deposit" beside the reader's span
+        other = cell_named_in(question, passages, best)
+        if other is not None and row_words_asked(question, other, passages[other.passage_index]) > \
+                row_words_asked(question, cell, passages[cell.passage_index]):
+            return other
     return cell
 
 

@@ -52,6 +52,8 @@ reading:
   ("7:30 am to 7:00 pm") takes that end of them ("7:30 am"); "When is the shop open?" keeps both;
 - **quantity**: "How heavy is it?" (or "How much is...", "How tall...") answered with a value of
   several figures ("sleeps 3, packed weight 2.6 kg, price £319") takes the one of that quantity;
+- **person**: "Who...?" answered with a name and a bracketed aside ("Sian Roberts (07700 900 562)")
+  takes the name alone;
 - **bound**: a figure or a clock time, however shaped, takes the limit before it ("at least 14
   characters", "up to 20", "before 9:30"), and "more than fifteen" its "no".
 
@@ -66,7 +68,7 @@ from typing import NamedTuple
 from bot.ingest.chunking import LIST_MARK
 from bot.questions import ASKS_WHO
 from bot.read.rows import (
-    LABELLED, WORD, Lines, content_stems, in_named_line, named_cell, respan, row_cells, row_value)
+    LABELLED, WORD, Lines, content_stems, content_words, in_named_line, named_cell, respan, row_cells, row_value)
 from bot.read.units import asked_quantities, figures_measuring, in_another_unit, is_unit, not_a_count
 from bot.types import Chunk, Passage, Span
 from bot.words import MONTHS, NUMBER_WORDS, STOP_WORDS, WEEKDAYS, stem
@@ -148,11 +150,11 @@ def _picks_one_item(question: str, lines: Lines, items: tuple[int, int], start: 
     A name the passage gives above the list, or the file name ("the RX-300" of the RX-300's manual),
     says which document is asked about, not which item. So does the thing a plural question asks
     for, where it labels the answer's item alone ("Which buses stop outside?" of "By bus: the 7 and
-    7A stop at Quay Street" among "By train: …" and "By car: …"), and a table row the question
-    names by its label."""
+    7A stop at Quay Street" among "By train: …" and "By car: …"), and a table row or labelled line
+    the question names by its label."""
     first, last = lines.index(items[0]), lines.index(items[1])
-    if row_cells(lines[lines.index(start)]) is not None and in_named_line(question, start, start + 1, lines):
-        return True  # a table row the question names by its label ("the fares for a Weekly Rider")
+    if in_named_line(question, start, start + 1, lines):
+        return True  # a row or line the question names by its label ("the fares for a Weekly Rider", "on Tuesdays")
     plural = _plural_asked(question)
     if plural:
         labelled = [i for i in range(first, last + 1)
@@ -237,7 +239,8 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     start, end = best.start - chunk.start, best.end - chunk.start
     moved = named_cell(question, best, passage)
     if moved is not None:
-        part = _contact_part(question, chunk.text, moved.start - chunk.start, moved.end - chunk.start)
+        at = (question, chunk.text, moved.start - chunk.start, moved.end - chunk.start)
+        part = _contact_part(*at) or _name_without_its_aside(*at)
         return Extent([respan(moved, passage, *part) if part else moved, best, *rest], "row")
     if not in_named_line(question, start, end, lines):
         # A lower span of the same passage in the row the question names answers it, where the best
@@ -251,7 +254,9 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
             if own is not None and (own is chunk or in_heading and own.doc_id == chunk.doc_id) and in_named_line(
                     question, other.start - own.start, other.end - own.start,
                     lines if own is chunk else Lines(own.text)):
-                return Extent([other, best, *rest[:k], *rest[k + 1:]], "row")
+                # in the column the question names, where the reader's span there is in another
+                column = named_cell(question, other, passages[other.passage_index])
+                return Extent([column or other, best, *rest[:k], *rest[k + 1:]], "row")
     typed = _of_the_asked_type(question, chunk, start, end)
     if typed is not None:
         return Extent([respan(best, passage, *typed), *rest], "type")
@@ -1049,7 +1054,25 @@ def _figure_of_the_asked_quantity(question: str, text: str, start: int, end: int
     return (start + found[0][0], start + found[0][1]) if len(found) == 1 else None
 
 
+# A name and a bracketed aside after it: "Sian Roberts (07700 900 562)", "Anna Price (soprano)".
+_NAME_WITH_ASIDE = re.compile(r"((?:[A-Z][\w'’.-]*\s+){0,4}[A-Z][\w'’.-]*)\s*\(([^()]*)\)\s*$")
+
+
+def _name_without_its_aside(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """"Who is the coordinator?" answered with a name and a bracketed aside ("Sian Roberts (07700
+    900 562)", "Funmi Adeyemi (treasurer@…)"): the name alone, unless the question asks for what the
+    aside says ("Who sang tenor?" keeps "(tenor)")."""
+    m = _NAME_WITH_ASIDE.fullmatch(text, start, end)
+    if not ASKS_WHO.match(question) or m is None:
+        return None
+    words = re.sub(r"\S*[@/]\S*", " ", m.group(2))  # an address says nothing asked ("treasurer@...")
+    if content_words(words) & content_words(question):
+        return None
+    return m.span(1)
+
+
 _PHRASE_RULES = (
+    ("person", _name_without_its_aside),
     ("hours", _end_of_the_hours),
     ("quantity", _figure_of_the_asked_quantity),
     ("purpose", _after_its_purpose),

@@ -28,7 +28,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Callable
+from typing import Callable, Iterable
 
 from bot.read.document_names import name_stems, naming_words
 from bot.read.windows import ROW_JOINT, line_bounds
@@ -100,6 +100,7 @@ ROW_PENALTY = 3.0
 _EDITION_YEARS = re.compile(r"(?<!\d)(?:19|20)\d\d(?:[-_/](?:(?:19|20)?\d\d))?(?!\d)")
 CHECKED_KINDS = ("year", "month", "version", "code")  # the kinds a passage must agree on
 EDITION_REACH = 1  # the content word on each side of a detail that can tie it to a document's name
+_HEADING_WORDS = 8  # the most words of a heading that dates the part under it ("AGM 2022")
 
 
 class DocumentFacts:
@@ -109,10 +110,13 @@ class DocumentFacts:
     `terms`, which a large folder would read whole)."""
 
     def __init__(self, titles: dict[str, str] | None = None, text_of: Callable[[str], str] | None = None,
-                 saying: Callable[[str], frozenset[str]] | None = None) -> None:
+                 saying: Callable[[str], frozenset[str]] | None = None,
+                 sections_of: Callable[[str], Iterable[str]] | None = None) -> None:
         self.titles = titles or {}
         self._text_of = text_of
         self._saying = saying
+        self._sections_of = sections_of
+        self.year_headings = lru_cache(maxsize=1024)(self._year_headings)
         self.terms = lru_cache(maxsize=1024)(self._terms)
         self.documents_saying = lru_cache(maxsize=1024)(self._documents_saying)
         # The question's words that name a document (`document_names.naming_words`), per question.
@@ -152,6 +156,20 @@ class DocumentFacts:
                 keys[doc_id] = _EDITION_YEARS.sub("#", doc_id.lower())
                 years_of.setdefault(keys[doc_id], set()).add(years)
         return frozenset(doc_id for doc_id, key in keys.items() if len(years_of[key]) > 1)
+
+    def _year_headings(self, doc_id: str) -> frozenset[str]:
+        """The headings of a document's parts that give a year, where they give two years or more
+        between them ("AGM 2022", "AGM 2023" and "Contacts (from March 2024)" of one file of
+        minutes; "Season 2023–24" and "Season 2024–25" of a programme): each part is then an
+        edition of its own. The title aside, which spans them all. None where fewer years are given."""
+        if self._sections_of is None:
+            return frozenset()
+        title = " ".join(self.title(doc_id).split())
+        headings = {part.strip() for section in self._sections_of(doc_id) for part in section.split(SECTION_SEPARATOR)}
+        dated = {h: frozenset(_values(h, "year")) for h in headings
+                 if h and " ".join(h.split()) != title and len(h.split()) <= _HEADING_WORDS}
+        dated = {h: years for h, years in dated.items() if years}
+        return frozenset(dated) if len(set(dated.values())) > 1 else frozenset()
 
     def _terms(self, doc_id: str) -> frozenset[str]:
         return frozenset(context_terms(self._text_of(doc_id))) if self._text_of else frozenset()
@@ -395,6 +413,35 @@ def document_name(passage: Passage, title: str) -> str:
     return f"{title} {passage.chunk.doc_id.replace('_', ' ')}"
 
 
+def _headed_otherwise(q: Qualifier, span: Span, passage: Passage, facts: DocumentFacts) -> dict[str, str]:
+    """The years a heading over the span gives, where its document's parts are headed by years
+    (`DocumentFacts.year_headings`), that heading gives another than the asked year `q`, and the
+    span's sentence does not name it: "Secretary: Priya Nandakumar" under "AGM 2023" does not
+    answer for 2022, nor "Chair: Rhys Morgan" under "Season 2024–25" for 2023–24. {} otherwise.
+    The sentence, not the passage: the 2024 minutes recall the balance "at the end of 2023"."""
+    if q.kind != "year":
+        return {}
+    headed = facts.year_headings(passage.chunk.doc_id)
+    if not headed:
+        return {}
+    for part in passage.chunk.section.split(SECTION_SEPARATOR):
+        if part.strip() in headed and not _heading_covers(part, q):
+            said = context_terms(_sentence_around(span, passage.chunk))
+            return {} if q.term in said else _values(part, "year")
+    return {}
+
+
+def _heading_covers(heading: str, q: Qualifier) -> bool:
+    """Whether a heading's years hold the asked year: "Season 2023–24" holds 2023 and 2023/24, not
+    2024/25; "Spring Concert 2024" holds 2023/24, not 2023."""
+    named = _values(heading, "year")
+    if _academic(q) and any("/" in key for key in named):
+        return q.text in named
+    years = {t for t in context_terms(heading) if len(t) == 4 and t.isdigit()}
+    asked = {q.text[:4], str(int(q.text[:4]) + 1)} if _academic(q) else {q.text}
+    return not years.isdisjoint(asked)
+
+
 def _row_misses(qualifiers: tuple[Qualifier, ...], span: Span, passage: Passage,
                 in_rows: Callable[[], frozenset[str]]) -> int:
     """Details the span's table row does not name while another row does, of any passage read
@@ -435,7 +482,8 @@ def detail_penalty(question: str, passages: list[Passage], facts: DocumentFacts)
         passage = passages[span.passage_index]
         if span.passage_index not in missing:
             missing[span.passage_index] = _unnamed(checked, question, passage, facts)
-        return (PASSAGE_PENALTY * missing[span.passage_index]
+        return (PASSAGE_PENALTY * (missing[span.passage_index] + sum(bool(_headed_otherwise(q, span, passage, facts))
+                                                                     for q in checked))
                 + ROW_PENALTY * _row_misses(qualifiers, span, passage, in_rows))
 
     return penalty
@@ -482,6 +530,10 @@ def mismatch(question: str, span: Span, passages: list[Passage], facts: Document
     # The passage itself, not its whole document: the March minutes' "next meeting: 18 April"
     # does not make them the April minutes.
     terms = passage_terms(label, chunk.text)
+    for q in asked:
+        headed = _headed_otherwise(q, span, passage, facts)
+        if headed:
+            return _unlike("the passage found", headed, [q])
     for kind in CHECKED_KINDS:
         named = _values(label, kind)
         # A code in the document's name is the product or form it is about ("the RX-300 manual"):

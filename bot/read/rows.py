@@ -23,7 +23,11 @@ WORD = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 
 
 def content_words(text: str) -> set[str]:
-    return {w for w in WORD.findall(text.lower()) if w not in STOP_WORDS}
+    """A text's words other than stop words, a possessive's "s" left out ("Children's", "what's")."""
+    return {w for w in WORD.findall(_POSSESSIVE_S.sub("", text.lower())) if w not in STOP_WORDS}
+
+
+_POSSESSIVE_S = re.compile(r"(?<=\w)['’]s\b")
 
 
 def content_stems(text: str) -> set[str]:
@@ -48,6 +52,7 @@ class Lines:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.block_labels: frozenset[int] | None = None  # `_block_labels`, worked out when first asked
         self.bounds: list[tuple[int, int]] = []
         at = 0
         for line in text.split("\n"):
@@ -116,7 +121,9 @@ def _label(line: str) -> tuple[str, int, int] | None:
 
 
 def _labelled_group(lines: Lines, i: int) -> range | None:
-    """The labelled lines (two or more in a row) around line i."""
+    """The labelled lines (two or more in a row) around line i; or line i alone where it opens a
+    block, as two lines or more of the passage do, each with text under it: a team page's
+    "Principal Dentist: Dr Helen Marsh" above a paragraph on her, beside "Associate Dentist: …"."""
     if _label(lines[i]) is None:
         return None
     lo, hi = i, i
@@ -124,7 +131,21 @@ def _labelled_group(lines: Lines, i: int) -> range | None:
         lo -= 1
     while hi + 1 < len(lines) and _label(lines[hi + 1]) is not None:
         hi += 1
-    return range(lo, hi + 1) if hi > lo else None
+    if hi > lo:
+        return range(lo, hi + 1)
+    return range(i, i + 1) if i in _block_labels(lines) else None
+
+
+def _block_labels(lines: Lines) -> frozenset[int]:
+    """The labelled lines that each open a block of text (a blank line or the start above, a line
+    of text below), where the passage has two or more of them."""
+    if lines.block_labels is None:
+        opening = frozenset(
+            i for i in range(len(lines) - 1)
+            if (i == 0 or not lines[i - 1].strip()) and lines[i + 1].strip() and _label(lines[i]) is not None
+            and _label(lines[i + 1]) is None and row_cells(lines[i]) is None)
+        lines.block_labels = opening if len(opening) > 1 else frozenset()
+    return lines.block_labels
 
 
 def _named_line(question: str, lines: Lines, group: range) -> int | None:
@@ -133,6 +154,10 @@ def _named_line(question: str, lines: Lines, group: range) -> int | None:
     large cappuccino": the Cappuccino row whose size is Large); None when it names none, or two
     alike."""
     asked = content_words(question)
+    if len(group) == 1 and not _ASKS_FIGURE.search(question):
+        _, value_start, _ = _label(lines[group.start])
+        if re.match(r"[£$€]?\d", lines[group.start][value_start:]):
+            return None  # "Full Service: £140" over what it includes: "What does it include?" asks that
     named = sorted(((len(words), len(content_words(lines[i]) & asked), i) for i in group
                     if (words := _label_named(_label(lines[i])[0], question, asked))), reverse=True)
     if not named or (len(named) > 1 and named[0][:2] == named[1][:2]):
@@ -140,6 +165,9 @@ def _named_line(question: str, lines: Lines, group: range) -> int | None:
     return named[0][2]
 
 
+# A question a figure answers: an amount, a price, a time, a number.
+_ASKS_FIGURE = re.compile(r"\bhow\s+(?:much|many|long|old|far|big|often)\b|\b(?:cost|costs|price|prices|fee|fees|charge|"
+                          r"charges|rate|rates|pay|when|time|number|phone|telephone|date|year)\b", re.I)
 _ALTERNATIVES = re.compile(r"\s+or\s+|\s*/\s*", re.I)
 _RANGE_NAMED = "<range>"  # what a row named by a figure in its range is named by
 
@@ -166,6 +194,13 @@ def _named_with_hyphens(words: set[str], question: str, asked: set[str]) -> bool
     return _unhyphenated(words) <= _unhyphenated(asked) | pairs
 
 
+_ASKS_WHERE = re.compile(r"^\W*(?:and\s+)?where\b", re.I)
+_PLACE_LABELS = frozenset({"venue", "location", "place", "address", "where"})
+# The last word of a label that names what is priced or done, not what it is of: "Root canal treatment".
+_GENERIC_HEADS = frozenset({"treatment", "fee", "fees", "charge", "charges", "price", "prices", "cost", "costs",
+                            "rate", "rates", "service"})
+
+
 def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
     """The words by which the question names a row's label (all of them), or none: a label of one
     capital letter is named by that letter standing alone ("Zone A" for the row "A"), and a range
@@ -174,13 +209,23 @@ def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
     words = label_words(label)
     if words and range_holds(label, question):
         return {_RANGE_NAMED}
-    asked = _with_short_forms(asked)
+    # "on Tuesdays" names the "Tuesday" row: a weekday said in the plural is every one of it; "Who
+    # chaired it?" names the "Chair" line
+    asked = _with_short_forms(asked) | {w[:-1] for w in asked if w[:-1] in WEEKDAYS}
+    if ASKS_WHO.match(question):
+        asked |= {w[:-2] for w in asked if w.endswith("ed")} | {w[:-1] for w in asked if w.endswith("ed")}
+    if _ASKS_WHERE.match(question):  # "Where was the AGM held?" names the "Venue" line
+        asked |= _PLACE_LABELS
     if words:
         # "ends" of "Spring term ends" is named by "When does the spring term end?"; a label of one
         # word only as it is written ("files" does not name the row "file")
         if (words <= asked or len(words) > 1 and {stem(w) for w in words} <= {stem(w) for w in asked}
                 or (any("-" in w for w in words) and _named_with_hyphens(words, question, asked))):
             return words
+        # "Root canal treatment" is named by "a root canal": its last word only says it is priced or done
+        head = WORD.findall(ASIDE.sub("", label).lower())
+        if len(head) > 1 and head[-1] in _GENERIC_HEADS and set(head[:-1]) - STOP_WORDS <= asked:
+            return set(head[:-1]) - STOP_WORDS
         # "Chicken curry or casserole" is named by either: "chicken curry" or "casserole".
         either = [label_words(part) for part in _ALTERNATIVES.split(ASIDE.sub("", label)) if part.strip()]
         return next((part for part in either if part and part <= asked), set()) if len(either) > 1 else set()
@@ -217,6 +262,11 @@ def _named_row_value(question: str, start: int, end: int, lines: Lines) -> tuple
     _, value_start, value_end = _label(lines[target])
     value = (line_start + value_start, line_start + value_end)
     if first == last == target:
+        # a part of the value before its closing aside: the value up to it ("9:00am to 1:00pm" of
+        # "Saturday: 9:00am to 1:00pm (first and third Saturday of each month only)")
+        aside = re.search(r"\s*\([^()]*\)$", lines.text[value[0]:value[1]])
+        if aside and aside.start() > 0 and end <= value[0] + aside.start():
+            value = (value[0], value[0] + aside.start())
         return value if _part_of_short(start, end, *value, lines.text) else None
     return value
 
@@ -328,7 +378,10 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
     one whose table's lead line shares the most words with the question, if one does. `like` lends
     the span its score. None when no cell, or no one cell, is named."""
     asked = content_words(question)
-    found: list[tuple[int, int, int, int]] = []  # (lead words asked, passage index, start, end)
+    # (lead words asked, the row's words asked, passage index, start, end): of two rows named alike,
+    # the one that also holds the column asked ("Main Hall — …; Saturday: £35" for "the Main Hall on
+    # a Saturday", not "Main Hall: £150 deposit")
+    found: list[tuple[int, int, int, int, int]] = []
     for k, passage in enumerate(passages):
         lines = Lines(passage.chunk.text)
         i = 0
@@ -343,8 +396,9 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
                 by_cell = _cell_named_by_row_and_column(question, lines[j])
                 at = lines.bounds[j][0]
                 cells.append(None if by_cell is None else (at + by_cell[0], at + by_cell[1]))
-            lead = lines[group.start - 1] if group.start > 0 else passage.chunk.section
-            found += [(len(content_words(lead) & asked), k, *cell) for cell in dict.fromkeys(cells) if cell is not None]
+            lead = len(content_words(lines[group.start - 1] if group.start > 0 else passage.chunk.section) & asked)
+            found += [(lead, len(content_words(lines[lines.index(cell[0])]) & asked), k, *cell)
+                      for cell in dict.fromkeys(cells) if cell is not None]
             i = group.stop
     # A cell of another document than the reader's answer must be of what the question names:
     # "the Saturday hours of Ashbourne Coaches' depot" are not the library's Saturday row.
@@ -352,16 +406,18 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
     # is not the Chair row of the 2021 minutes, nor "online check-in" a hotel's Check-in line.
     names = _names_asked(question)
     said = _question_stems_said(question, passages[like.passage_index]) if like.passage_index < len(passages) else set()
-    found = [(score, k, s, e) for score, k, s, e in found
+    found = [(lead, row, k, s, e) for lead, row, k, s, e in found
              if passages[k].chunk.doc_id == like.doc_id
              or (_passage_names(passages[k], names) and said <= _question_stems_said(question, passages[k]))]
-    found = [(score, k, s, e) for score, k, s, e in found if not _only_repeats(question, passages[k].chunk.text[s:e])]
+    found = [(lead, row, k, s, e) for lead, row, k, s, e in found
+             if not _only_repeats(question, passages[k].chunk.text[s:e])]
     # One cell of a document read twice (chunks overlap) is one cell.
-    by_place = {(passages[k].chunk.doc_id, passages[k].chunk.start + s): (score, k, s, e) for score, k, s, e in found}
+    by_place = {(passages[k].chunk.doc_id, passages[k].chunk.start + s): (lead, row, k, s, e)
+                for lead, row, k, s, e in found}
     found = sorted(by_place.values(), reverse=True)
-    if not found or (len(found) > 1 and found[0][0] == found[1][0]):
+    if not found or (len(found) > 1 and found[0][:2] == found[1][:2]):
         return None
-    _, k, start, end = found[0]
+    *_, k, start, end = found[0]
     chunk = passages[k].chunk
     if k != like.passage_index and not _row_says_as_much(question, like, passages, passages[k], start):
         return None
@@ -378,6 +434,13 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
     if inside and not _part_of_short(like.start - chunk.start, like.end - chunk.start, start, end, chunk.text):
         return None  # the reader's span is a part of a long value ("By car: the nearest car park is ..."): it stands
     return replace(respan(like, passages[k], start, end), passage_index=k, doc_id=chunk.doc_id)
+
+
+def row_words_asked(question: str, span: Span, passage: Passage) -> int:
+    """How many of the question's words the line of `span` says (its row, or its labelled line)."""
+    chunk = passage.chunk
+    lines = Lines(chunk.text)
+    return len(content_words(lines[lines.index(span.start - chunk.start)]) & content_words(question))
 
 
 def _names_asked(question: str) -> set[str]:
