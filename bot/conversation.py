@@ -238,6 +238,26 @@ def subject_of(question: str) -> str:
     return " ".join(phrase)
 
 
+# "How much grant income did the association get?": the thing counted or measured.
+_COUNTED_THING = re.compile(r"^\W*(?i:and\s+)?(?i:how\s+(?:much|many))\s+(?P<thing>[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,2}?)"
+                            r"\s+(?i:did|does|do|was|were|is|are|has|have|had|will|can)\b")
+# "What does a full service at Spokes & Sprockets include?": a thing of common words at a named place.
+_THING_AT_NAME = re.compile(r"\b(?i:a|an|the)\s+(?P<thing>[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,2})"
+                            r"\s+(?i:at|from)\s+(?:the\s+)?[A-Z]")
+
+
+def _what_it_is(question: str, last: str) -> str:
+    """What "it" of a follow-up stands for, where the last question's name is not it: the thing it
+    counted ("Who gave it?" after "How much grant income did the association get?": the grant
+    income) or a thing of common words it asked about at a named place ("How much is it?" after
+    "What does a full service at Spokes & Sprockets include?"; not "the hotel limit in London",
+    which is still London's); '' otherwise."""
+    if not re.search(r"\b(?i:it|its)\b", question):
+        return ""
+    found = _COUNTED_THING.match(last) or _THING_AT_NAME.search(last)
+    return found.group("thing") if found else ""
+
+
 def key_words(question: str) -> str:
     return " ".join(w for w in _WORDS.findall(question) if w.lower() not in _STOP)
 
@@ -711,7 +731,7 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         return ResolvedQuestion(again, f"{again} {key_words(last)}".strip(), subject_of(last))
     name, stands_for = answered_name(Turn(last, last_turn.answer))  # "And in 2024/25?" asked a "who" again
     pronouns = {w.lower() for w in _pronouns_of(question).findall(question)} & stands_for
-    subject = name if pronouns else (carried or subject_of(last))
+    subject = name if pronouns else (carried or _what_it_is(question, last) or subject_of(last))
     if not subject and len(previous) > 1:  # "Why?" in between, which names nothing: the turn before it
         return resolve(question, previous[:-1])
     # the subject said again: no follow-up to resolve ("Vice-Chair" does not say "Chair" again)

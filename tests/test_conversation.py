@@ -457,3 +457,12 @@ def test_a_year_counted_from_the_last_questions_and_then_for_its_year(history, f
 
 def test_then_with_no_year_before_is_left_as_it_is():
     assert "then" in resolve("what is it then?", ["How much is a latte?"]).reader_question
+
+
+def test_it_is_the_thing_counted_or_the_thing_asked_about_at_a_named_place():
+    assert resolve("Who gave it?", ["How much grant income did the Residents' Association get in 2023?"]) \
+        .reader_question == "Who gave the grant income?"
+    assert resolve("How much is it?", ["What does a full service at Spokes & Sprockets include?"]) \
+        .reader_question == "How much is the full service?"
+    # a thing in a place is still asked of the place's name
+    assert "London" in resolve("And who approves it?", ["What is the hotel limit in London?"]).reader_question
