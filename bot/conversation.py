@@ -504,9 +504,44 @@ _PRICED_THING = re.compile(r"^\W*(?i:and\s+)?(?i:how\s+much\s+(?:is|are|was|were
                            r"(?:(?P<article>(?i:a|an|the))\s+)?(?P<thing>(?:[A-Za-z][\w'’-]*\s+){0,3}?[A-Za-z][\w'’-]*)"
                            r"(?=\s+(?:(?i:at|for|in|from|with|cost|costs)\b))")
 # Who a price or a rule is for: "And children?" asks the same for them, not for a thing called so.
-_PEOPLE = frozenset({"children", "child", "kids", "students", "student", "adults", "adult", "seniors", "pensioners",
-                     "members", "juniors", "teenagers", "families", "couples", "residents", "staff", "under-16s",
-                     "under-18s", "over-60s", "over-65s", "visitors", "guests", "groups", "concessions"})
+# Each word for people a price or a rule is for, and its form before a noun ("a junior subscription").
+_PERSON_FORM = {"children": "child", "child": "child", "kids": "child", "students": "student", "student": "student",
+                "adults": "adult", "adult": "adult", "seniors": "senior", "senior": "senior", "pensioners": "pensioner",
+                "members": "member", "member": "member", "juniors": "junior", "junior": "junior",
+                "teenagers": "teenager", "families": "family", "family": "family", "couples": "couple",
+                "residents": "resident", "staff": "staff", "under-16s": "under-16", "under-18s": "under-18",
+                "over-60s": "over-60", "over-65s": "over-65", "visitors": "visitor", "guests": "guest",
+                "groups": "group", "concessions": "concession"}
+_PEOPLE = frozenset(_PERSON_FORM)
+# "And for juniors?", "What about Ramblers members?": other people, alone.
+_OTHER_PEOPLE = re.compile(rf"^\s*{_OPENER}\s+(?:(?i:for)\s+)?(?:(?i:the)\s+)?(?P<people>(?:[A-Z][\w'’-]*\s+)?"
+                           r"(?P<word>[a-z][\w-]*))[?!.\s]*$")
+
+
+def _people_in_their_place(question: str, last: str) -> tuple[str, str]:
+    """(the people, `last` asked for them) for a follow-up naming other people than the last
+    question, which named some: "And for juniors?" after "How much was the adult subscription in
+    2024?" asks of "the junior subscription"; "And Ramblers members?" after "What discount do
+    students get?" asks what they get. ('', '') otherwise."""
+    other = _OTHER_PEOPLE.match(question)
+    if other is None or other.group("word").lower() not in _PERSON_FORM:
+        return "", ""
+    said = [m for m in re.finditer(r"[\w-]+", last) if m.group().lower() in _PERSON_FORM]
+    if len(said) != 1:
+        return "", ""
+    was = said[0]
+    people = other.group("people")
+    # said as before a noun ("an adult ticket"): the other people's form for it ("a child ticket");
+    # said in the plural ("do students get"), as the follow-up says them
+    describing = was.group().lower() == _PERSON_FORM[was.group().lower()] and people == other.group("word")
+    new = _PERSON_FORM[people.lower()] if describing else people
+    before = last[:was.start()]
+    article = re.search(r"\b(an?)\s+$", before, re.I)
+    if article:  # "an adult ticket" -> "a child ticket"
+        word = "an" if new[:1].lower() in "aeiou" else "a"
+        before = before[:article.start(1)] + (word.capitalize() if article.group(1)[0].isupper() else word) + \
+            before[article.end(1):]
+    return people, f"{before}{new}{last[was.end():]}"
 # Words that describe how a figure is taken, kept for another figure: "total income", "total expenditure".
 _MEASURE_WORDS = frozenset({"total", "annual", "monthly", "weekly", "daily", "net", "gross", "average", "overall",
                             "maximum", "minimum", "current", "yearly"})
@@ -726,6 +761,9 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         again = f"{bare.group(1).capitalize()} {last[place.end():]}"
         return ResolvedQuestion(again, again, subject_of(last))
     # "When?" after "How much does the Year 3 trip cost?": of the same thing, as any follow-up
+    people, again = _people_in_their_place(question, last)
+    if again:  # "And for juniors?" after "How much was the adult subscription?": the junior one
+        return ResolvedQuestion(again, again, people)
     again = _attribute_in_its_place(question, last) or _with_condition(question, last)
     if again:  # "And their email?", "What about including VAT?": of the same thing, so found by its words too
         return ResolvedQuestion(again, f"{again} {key_words(last)}".strip(), subject_of(last))

@@ -420,8 +420,9 @@ def test_another_thing_asked_of_the_same_name():
     assert resolve("And expenditure?", ["What total income did Ann Lee report at the 2022 AGM?"]).reader_question \
         == "What total expenditure did Ann Lee report at the 2022 AGM?"
     assert resolve("and email?", ["What phone number does Acme list?"]).reader_question == "What email does Acme list?"
-    # a question about a thing of common words: "students" may be who gets it, not what
-    assert resolve("And students?", ["What discount do members get?"]).reader_question == "And students? (discount)"
+    # other people in the place of those the last question named: who gets it, not what
+    assert resolve("And students?", ["What discount do members get?"]).reader_question == \
+        "What discount do students get?"
     assert resolve("And in 2024?", ["What total income was reported in 2023?"]).reader_question \
         == "What total income was reported in 2024?"
 
@@ -466,3 +467,17 @@ def test_it_is_the_thing_counted_or_the_thing_asked_about_at_a_named_place():
         .reader_question == "How much is the full service?"
     # a thing in a place is still asked of the place's name
     assert "London" in resolve("And who approves it?", ["What is the hotel limit in London?"]).reader_question
+
+
+@pytest.mark.parametrize("last, follow_up, asked", [
+    ("How much was the adult subscription in 2024?", "And for juniors?", "How much was the junior subscription in 2024?"),
+    ("What discount do students get?", "And Ramblers members?", "What discount do Ramblers members get?"),
+    ("How much is an adult ticket?", "and children?", "How much is a child ticket?"),
+    ("How much does it cost for children?", "and adults?", "How much does it cost for adults?"),
+])
+def test_other_people_take_the_place_of_those_the_last_question_named(last, follow_up, asked):
+    assert resolve(follow_up, [last]).reader_question == asked
+
+
+def test_other_people_after_a_question_naming_none_are_not_swapped_in():
+    assert resolve("And for students?", ["How much are subs?"]).reader_question == "And for students? (subs)"
