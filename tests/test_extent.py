@@ -1026,3 +1026,10 @@ def test_where_names_the_venue_or_address_line():
     assert cell_named_in("Where was the AGM held?", [p], span_of(p, "53 members")).text == \
         "Hollybrook Library community room"
     assert cell_named_in("How many were at the AGM?", [p], span_of(p, "53 members")) is None
+
+
+def test_a_line_for_a_range_of_weekdays_is_named_by_a_day_in_it():
+    p = passage("Opening hours\nMonday to Friday: 9:00am to 6:00pm\nSaturday: 9:00am to 5:00pm\n"
+                "Sunday: 10:00am to 2:00pm")
+    assert answer_of("When is the shop open on Tuesdays?", [span_of(p, "5:00pm")], [p])[0].text == "9:00am to 6:00pm"
+    assert answer_of("When is the shop open on Saturday?", [span_of(p, "6:00pm")], [p])[0].text == "9:00am to 5:00pm"

@@ -534,3 +534,16 @@ def test_the_named_line_beside_the_best_span_of_another_years_part_gives_way_to_
     # no part of the asked year read: nothing answers
     checked = check("Who was the musical director in 2023–24?", result, passages[:1], facts, None)
     assert not checked.replaced and "not 2023–24" in checked.why
+
+
+def test_of_two_lists_in_one_passage_the_one_whose_lead_names_the_asked_version_answers():
+    from bot.read.doubts import check
+
+    text = ("Warranty terms\n\nE-Trek 2.1 warranty\nFrame: 5 years\nMotor: 2 years\n\n"
+            "E-Trek 3.0 warranty\nFrame: lifetime for the original owner\nMotor: 3 years")
+    passages = [_passage(0, text, "warranty.txt", "Warranty terms")]
+    result = ReaderResult([_span(passages, 0, "2 years", 9.0)])
+    checked = check("How long is the frame warranty on the E-Trek 3.0?", result, passages, DocumentFacts(), None)
+    assert checked.result.spans[0].text == "lifetime for the original owner"
+    checked = check("How long is the frame warranty on the E-Trek 2.1?", result, passages, DocumentFacts(), None)
+    assert checked.result.spans[0].text == "5 years"

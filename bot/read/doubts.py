@@ -22,7 +22,7 @@ from bot.read.extent import not_of_the_asked_type
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
 from bot.read.rows import (
-    cell_named_in, content_stems, fills_a_named_cell, named_cell, row_contradicts, row_words_asked)
+    cell_named_in, content_stems, fills_a_named_cell, named_cell, row_contradicts, words_asked_around)
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
@@ -148,11 +148,13 @@ def _named_cell_for(question: str, best: Span, passages: list[Passage]) -> Span 
     if cell is None and not fills_a_named_cell(question, best, passage):
         return cell_named_in(question, passages, best)
     if cell is not None and cell.passage_index < len(passages):
-        # a row elsewhere that says more of the question: "Committee Room — …; Sunday: £15" for "the
-        # Committee Room on a Sunday", not "Committee Room: no deposit" beside the reader's span
+        # a row elsewhere under a lead that says more of the question, or that says more itself: "Frame:
+        # lifetime" under "E-Trek 3.0 warranty" for "the frame warranty on the E-Trek 3.0", not the
+        # 2.1's "Frame: 5 years" beside the reader's span; "Committee Room — …; Sunday: £15" for "the
+        # Committee Room on a Sunday", not "Committee Room: no deposit"
         other = cell_named_in(question, passages, best)
-        if other is not None and row_words_asked(question, other, passages[other.passage_index]) > \
-                row_words_asked(question, cell, passages[cell.passage_index]):
+        if other is not None and words_asked_around(question, other, passages[other.passage_index]) > \
+                words_asked_around(question, cell, passages[cell.passage_index]):
             return other
     return cell
 

@@ -196,6 +196,19 @@ def _named_with_hyphens(words: set[str], question: str, asked: set[str]) -> bool
 
 _ASKS_WHERE = re.compile(r"^\W*(?:and\s+)?where\b", re.I)
 _PLACE_LABELS = frozenset({"venue", "location", "place", "address", "where"})
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*"
+_WEEKDAY_RANGE = re.compile(rf"^\s*{_DAY}\s*(?:to|-|–|—|until|till)\s*{_DAY}\s*$", re.I)
+
+
+def _weekdays_of_range(label: str) -> set[str]:
+    """The weekdays a label of a range of them covers ("Monday to Friday", "Mon–Sat"); none else."""
+    m = _WEEKDAY_RANGE.match(label)
+    if m is None:
+        return set()
+    first, last = (next(i for i, day in enumerate(WEEKDAYS) if day.startswith(g.lower())) for g in m.groups())
+    return {WEEKDAYS[i % 7] for i in range(first, last + 1 if last >= first else last + 8)}
+
+
 # The last word of a label that names what is priced or done, not what it is of: "Root canal treatment".
 _GENERIC_HEADS = frozenset({"treatment", "fee", "fees", "charge", "charges", "price", "prices", "cost", "costs",
                             "rate", "rates", "service"})
@@ -209,6 +222,10 @@ def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
     words = label_words(label)
     if words and range_holds(label, question):
         return {_RANGE_NAMED}
+    days = _weekdays_of_range(label)
+    if days:  # "Monday to Friday" is named by "on Tuesdays"
+        asked_days = {w.rstrip("s") for w in asked} & days
+        return asked_days if len(asked_days) == 1 else set()
     # "on Tuesdays" names the "Tuesday" row: a weekday said in the plural is every one of it; "Who
     # chaired it?" names the "Chair" line
     asked = _with_short_forms(asked) | {w[:-1] for w in asked if w[:-1] in WEEKDAYS}
@@ -326,10 +343,11 @@ def named_cell(question: str, span: Span, passage: Passage) -> Span | None:
     return respan(span, passage, *moved) if moved else None
 
 
-# A question for an amount, and what a cell that gives one holds: a figure, a number in words, or
-# what stands for none ("free", "none").
+# A question for an amount, and what a cell that gives one holds: a figure, a number in words, a length
+# without end ("lifetime"), or what stands for none ("free", "none").
 _ASKS_AMOUNT = re.compile(r"\bhow\s+(?:long|many|much|old|far|big|high|heavy)\b", re.I)
-_HOLDS_AMOUNT = re.compile(rf"\d|\b(?:{'|'.join(NUMBER_WORDS)}|half|dozen|free|none|nil|no charge|included)\b", re.I)
+_HOLDS_AMOUNT = re.compile(rf"\d|\b(?:{'|'.join(NUMBER_WORDS)}|half|dozen|free|none|nil|no charge|included|lifetime|"
+                           r"unlimited|indefinitely|permanent|permanently)\b", re.I)
 
 
 def _only_repeats(question: str, cell: str) -> bool:
@@ -436,11 +454,18 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
     return replace(respan(like, passages[k], start, end), passage_index=k, doc_id=chunk.doc_id)
 
 
-def row_words_asked(question: str, span: Span, passage: Passage) -> int:
-    """How many of the question's words the line of `span` says (its row, or its labelled line)."""
+def words_asked_around(question: str, span: Span, passage: Passage) -> tuple[int, int]:
+    """How many of the question's words the lead line of `span`'s table or labelled list says (the
+    line above it, else the section's name), then how many its own line says: what `cell_named_in`
+    ranks cells by."""
     chunk = passage.chunk
     lines = Lines(chunk.text)
-    return len(content_words(lines[lines.index(span.start - chunk.start)]) & content_words(question))
+    i = lines.index(span.start - chunk.start)
+    group = _labelled_group(lines, i)
+    first = group.start if group is not None else i
+    asked = content_words(question)
+    lead = lines[first - 1] if first > 0 else chunk.section
+    return len(content_words(lead) & asked), len(content_words(lines[i]) & asked)
 
 
 def _names_asked(question: str) -> set[str]:
