@@ -547,3 +547,17 @@ def test_of_two_lists_in_one_passage_the_one_whose_lead_names_the_asked_version_
     assert checked.result.spans[0].text == "lifetime for the original owner"
     checked = check("How long is the frame warranty on the E-Trek 2.1?", result, passages, DocumentFacts(), None)
     assert checked.result.spans[0].text == "5 years"
+
+
+def test_a_proper_name_one_document_says_rules_out_answers_from_the_others():
+    from bot.read.document_names import unnamed_word
+
+    texts = {"bike_shop.txt": "Owner: Jim Harland. Workshop Manager: Kasia Nowak. Open on Saturday.",
+             "food_bank.txt": "Email: info@example.org. Coordinator: Sian Roberts. Open on Saturday.",
+             "hall.md": "Bookings: Janet Pryce. Closed on Sundays."}
+    facts = DocumentFacts({doc: "" for doc in texts}, texts.get)
+    assert unnamed_word("What's Jim Harland's email?", "food_bank.txt", facts) in ("Jim", "Harland")
+    assert unnamed_word("What's Jim Harland's email?", "bike_shop.txt", facts) == ""
+    # a weekday, a question's first word or an acronym names no one
+    assert unnamed_word("When is it open on Sunday?", "food_bank.txt", facts) == ""
+    assert unnamed_word("Closed when?", "bike_shop.txt", facts) == ""

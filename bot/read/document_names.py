@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from bot.types import Passage, Span
-from bot.words import STOP_WORDS, stem
+from bot.words import MONTHS, STOP_WORDS, WEEKDAYS, stem
 
 if TYPE_CHECKING:
     from bot.read.qualifiers import DocumentFacts
@@ -41,8 +41,8 @@ def name_stems(doc_id: str, title: str) -> frozenset[str]:
 
 
 def naming_words(question: str, facts: DocumentFacts) -> dict[str, str]:
-    """The question's words that name some documents of several and that only those say (stem ->
-    the word as written)."""
+    """The question's words that name some documents of several and that only those say, and the
+    words of a proper name that one document of several says (stem -> the word as written)."""
     named_by = facts.named_by
     if len(facts.titles) < 2:
         return {}
@@ -51,11 +51,24 @@ def naming_words(question: str, facts: DocumentFacts) -> dict[str, str]:
         word = m.group()
         key = stem(word.lower())
         docs = named_by.get(key)
-        if word.lower() in STOP_WORDS or not docs or len(docs) == len(facts.titles) or key in found:
+        if word.lower() in STOP_WORDS or key in found:
             continue
-        if facts.documents_saying(key) <= docs:
+        if docs and len(docs) < len(facts.titles) and facts.documents_saying(key) <= docs:
             found[key] = word
+        elif _proper_name(question, m) and len(facts.documents_saying(key)) == 1:
+            found[key] = word  # "Harland" of "What's Jim Harland's email?", which one document says
     return found
+
+
+def _proper_name(question: str, m: re.Match) -> bool:
+    """Whether a word of the question is part of a proper name: capitalised, not its first word
+    nor a weekday's or a month's name, nor an acronym."""
+    word = m.group()
+    return (word[:1].isupper() and not word.isupper() and question[:m.start()].strip() != ""
+            and word.lower() not in _CALENDAR)
+
+
+_CALENDAR = frozenset(MONTHS) | frozenset(WEEKDAYS) | {m[:3] for m in MONTHS} | {d[:3] for d in WEEKDAYS}
 
 
 def unnamed_word(question: str, doc_id: str, facts: DocumentFacts) -> str:
