@@ -239,7 +239,8 @@ def subject_of(question: str) -> str:
 
 
 # "How much grant income did the association get?": the thing counted or measured.
-_COUNTED_THING = re.compile(r"^\W*(?i:and\s+)?(?i:how\s+(?:much|many))\s+(?P<thing>[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,2}?)"
+_COUNTED_THING = re.compile(r"^\W*(?i:and\s+)?(?i:how\s+(?:much|many))\s+"
+                            r"(?P<thing>[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,2}?)"
                             r"\s+(?i:did|does|do|was|were|is|are|has|have|had|will|can)\b")
 # "What does a full service at Spokes & Sprockets include?": a thing of common words at a named place.
 _THING_AT_NAME = re.compile(r"\b(?i:a|an|the)\s+(?P<thing>[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){0,2})"
@@ -501,10 +502,11 @@ _WHAT_THING = re.compile(r"^\W*(?i:and\s+)?(?i:what|which)\s+(?P<thing>(?:[a-z][
                          r"(?:is|are|was|were|did|does|do|has|have|had|will|can|should|must)\b")
 # "How much is a private white filling at Riverside Dental?": the thing priced, before the name it is of.
 _PRICED_THING = re.compile(r"^\W*(?i:and\s+)?(?i:how\s+much\s+(?:is|are|was|were|does|do|will))\s+"
-                           r"(?:(?P<article>(?i:a|an|the))\s+)?(?P<thing>(?:[A-Za-z][\w'’-]*\s+){0,3}?[A-Za-z][\w'’-]*)"
+                           r"(?:(?P<article>(?i:a|an|the))\s+)?"
+                           r"(?P<thing>(?:[A-Za-z][\w'’-]*\s+){0,3}?[A-Za-z][\w'’-]*)"
                            r"(?=\s+(?:(?i:at|for|in|from|with|cost|costs)\b))")
-# Who a price or a rule is for: "And children?" asks the same for them, not for a thing called so.
-# Each word for people a price or a rule is for, and its form before a noun ("a junior subscription").
+# Who a price or a rule is for ("And children?" asks the same for them, not for a thing called so),
+# each word with its form before a noun ("a junior subscription").
 _PERSON_FORM = {"children": "child", "child": "child", "kids": "child", "students": "student", "student": "student",
                 "adults": "adult", "adult": "adult", "seniors": "senior", "senior": "senior", "pensioners": "pensioner",
                 "members": "member", "member": "member", "juniors": "junior", "junior": "junior",
@@ -542,6 +544,8 @@ def _people_in_their_place(question: str, last: str) -> tuple[str, str]:
         before = before[:article.start(1)] + (word.capitalize() if article.group(1)[0].isupper() else word) + \
             before[article.end(1):]
     return people, f"{before}{new}{last[was.end():]}"
+
+
 # Words that describe how a figure is taken, kept for another figure: "total income", "total expenditure".
 _MEASURE_WORDS = frozenset({"total", "annual", "monthly", "weekly", "daily", "net", "gross", "average", "overall",
                             "maximum", "minimum", "current", "yearly"})
@@ -556,7 +560,9 @@ def _asked_thing_in_its_place(question: str, last: str) -> tuple[str, str]:
     AGM?"; "And root canal?" after "How much is a white filling at Riverside Dental?" asks "How much
     is root canal at Riverside Dental?". ('', '') otherwise."""
     asked, other = _WHAT_THING.match(last) or _PRICED_THING.match(last), _BARE_THING.match(question)
-    if asked is None or other is None or (not asked.groupdict().get("article") and asked.group("thing") != asked.group("thing").lower()):
+    if asked is None or other is None:
+        return "", ""
+    if not asked.groupdict().get("article") and not asked.group("thing").islower():
         return "", ""  # a name with no article is the subject ("How much is Netflix Premium in the UK?")
     thing, said = other.group("thing").split(), asked.group("thing").lower().split()
     if _asks_otherwise(thing) or any(w in _STOP for w in thing) or any(w in _ASKING_WORDS or w in _STOP for w in said):

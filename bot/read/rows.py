@@ -166,8 +166,8 @@ def _named_line(question: str, lines: Lines, group: range) -> int | None:
 
 
 # A question a figure answers: an amount, a price, a time, a number.
-_ASKS_FIGURE = re.compile(r"\bhow\s+(?:much|many|long|old|far|big|often)\b|\b(?:cost|costs|price|prices|fee|fees|charge|"
-                          r"charges|rate|rates|pay|when|time|number|phone|telephone|date|year)\b", re.I)
+_ASKS_FIGURE = re.compile(r"\bhow\s+(?:much|many|long|old|far|big|often)\b|\b(?:cost|costs|price|prices|fee|fees|"
+                          r"charge|charges|rate|rates|pay|when|time|number|phone|telephone|date|year)\b", re.I)
 _ALTERNATIVES = re.compile(r"\s+or\s+|\s*/\s*", re.I)
 _RANGE_NAMED = "<range>"  # what a row named by a figure in its range is named by
 
@@ -194,8 +194,10 @@ def _named_with_hyphens(words: set[str], question: str, asked: set[str]) -> bool
     return _unhyphenated(words) <= _unhyphenated(asked) | pairs
 
 
+# "Where was the AGM held?": the words of a line that gives a place.
 _ASKS_WHERE = re.compile(r"^\W*(?:and\s+)?where\b", re.I)
 _PLACE_LABELS = frozenset({"venue", "location", "place", "address", "where"})
+# "Monday to Friday", "Mon–Sat": a label for a range of weekdays.
 _DAY = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*"
 _WEEKDAY_RANGE = re.compile(rf"^\s*{_DAY}\s*(?:to|-|–|—|until|till)\s*{_DAY}\s*$", re.I)
 
