@@ -1033,3 +1033,20 @@ def test_a_line_for_a_range_of_weekdays_is_named_by_a_day_in_it():
                 "Sunday: 10:00am to 2:00pm")
     assert answer_of("When is the shop open on Tuesdays?", [span_of(p, "5:00pm")], [p])[0].text == "9:00am to 6:00pm"
     assert answer_of("When is the shop open on Saturday?", [span_of(p, "6:00pm")], [p])[0].text == "9:00am to 5:00pm"
+
+
+def test_what_a_priced_block_includes_is_the_sentence_under_its_label_and_its_price_says_no_length():
+    from bot.read.rows import block_described, cell_named_in
+
+    p = passage("Service menu\n\nSafety Check: £35\nBrakes and gears adjusted. About 30 minutes.\n\n"
+                "Full Service: £140\nThe bike is stripped down and new cables are fitted. Turnaround is 3 days.\n")
+    best = span_of(p, "Service menu")
+    described = block_described("What does a full service include?", [p], best)
+    assert described is not None and described.text == "The bike is stripped down and new cables are fitted."
+    # a question for a figure, or one naming no block, is none of this
+    assert block_described("How much is a full service?", [p], best) is None
+    assert block_described("What does the warranty include?", [p], best) is None
+    # a price is no length of time
+    assert cell_named_in("How long does a full service take?", [p], best) is None
+    assert answer_of("How long does a full service take?", [span_of(p, "3 days"), span_of(p, "£140")], [p])[0].text \
+        == "3 days"

@@ -22,7 +22,8 @@ from bot.read.extent import not_of_the_asked_type
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
 from bot.read.rows import (
-    cell_named_in, content_stems, fills_a_named_cell, named_cell, row_contradicts, words_asked_around)
+    block_described, cell_named_in, content_stems, fills_a_named_cell, named_cell, row_contradicts,
+    words_asked_around)
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
@@ -83,6 +84,12 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
         if cell is not None and fills_a_named_cell(question, cell, passages[cell.passage_index]) \
                 and not not_held(question, cell, passages, facts, vocabulary):
             return Checked(_put_first(result, cell), why, replaced=True)
+        described = block_described(question, passages, best) if cell is None else None
+        if described is not None and not (described.doc_id == best.doc_id and described.start <= best.start
+                                          and best.end <= described.end) \
+                and not not_held(question, described, passages, facts, vocabulary):
+            # "What does a full service include?": the sentence under "Full Service: £140"
+            return Checked(_put_first(result, described), why, replaced=True)
         return Checked(result, why)
     # Something stands against the best span: the cell the question names answers instead, if
     # nothing stands against it; else a lower choice, as each check allows.

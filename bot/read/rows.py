@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 
 from bot.questions import ASKS_WHO
-from bot.read.units import ASIDE, range_holds
+from bot.read.units import ASIDE, asked_quantities, figures_measuring, range_holds
 from bot.read.windows import ROW_JOINT
 from bot.types import Passage, Span
 from bot.words import ACADEMIC_YEAR, NUMBER_WORDS, ORDINALS, STOP_WORDS, WEEKDAYS, YEAR, academic_year, stem
@@ -154,10 +154,13 @@ def _named_line(question: str, lines: Lines, group: range) -> int | None:
     large cappuccino": the Cappuccino row whose size is Large); None when it names none, or two
     alike."""
     asked = content_words(question)
-    if len(group) == 1 and not _ASKS_FIGURE.search(question):
+    if len(group) == 1:
         _, value_start, _ = _label(lines[group.start])
-        if re.match(r"[£$€]?\d", lines[group.start][value_start:]):
+        value = lines[group.start][value_start:]
+        if re.match(r"[£$€]?\d", value) and not _ASKS_FIGURE.search(question):
             return None  # "Full Service: £140" over what it includes: "What does it include?" asks that
+        if _price_for_another_quantity(question, value):
+            return None  # nor does its price say how long it takes
     named = sorted(((len(words), len(content_words(lines[i]) & asked), i) for i in group
                     if (words := _label_named(_label(lines[i])[0], question, asked))), reverse=True)
     if not named or (len(named) > 1 and named[0][:2] == named[1][:2]):
@@ -454,6 +457,31 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
     if inside and not _part_of_short(like.start - chunk.start, like.end - chunk.start, start, end, chunk.text):
         return None  # the reader's span is a part of a long value ("By car: the nearest car park is ..."): it stands
     return replace(respan(like, passages[k], start, end), passage_index=k, doc_id=chunk.doc_id)
+
+
+def block_described(question: str, passages: list[Passage], like: Span) -> Span | None:
+    """The first sentence under the one block label the question names, of all the passages, where
+    the label's value is a figure and the question asks for none: "The bike is stripped down, …" under
+    "Full Service: £140" for "What does a full service include?" (`like` lends its score). None
+    otherwise."""
+    if _ASKS_FIGURE.search(question):
+        return None
+    asked = content_words(question)
+    found = []
+    for k, passage in enumerate(passages):
+        lines = Lines(passage.chunk.text)
+        for i in _block_labels(lines):
+            label, value_start, _ = _label(lines[i])
+            if re.match(r"[£$€]?\d", lines[i][value_start:]) and _label_named(label, question, asked):
+                below = lines[i + 1]
+                indent = len(below) - len(below.lstrip())
+                end = next((m.start() + 1 for m in re.finditer(r"[.!?](?=\s)", below)), len(below.rstrip()))
+                start = lines.bounds[i + 1][0] + indent
+                found.append((passage.chunk.doc_id, passage.chunk.start + start, k, start, lines.bounds[i + 1][0] + end))
+    if len({(doc, at) for doc, at, *_ in found}) != 1:
+        return None
+    _, _, k, start, end = found[0]
+    return replace(respan(like, passages[k], start, end), passage_index=k, doc_id=passages[k].chunk.doc_id)
 
 
 def words_asked_around(question: str, span: Span, passage: Passage) -> tuple[int, int]:
@@ -764,11 +792,19 @@ def row_value(question: str, lines: Lines, i: int) -> tuple[int, int] | None:
     return lines.bounds[i][0] + value_start, lines.bounds[i][0] + value_end
 
 
+def _price_for_another_quantity(question: str, value: str) -> bool:
+    """Whether a labelled line's value is a price where the question asks for another quantity: "Full
+    Service: £140" does not say "How long does the full service take?"."""
+    quantities = asked_quantities(question)
+    return bool(quantities) and "money" not in quantities and bool(figures_measuring(value, ("money",)))
+
+
 def in_named_line(question: str, start: int, end: int, lines: Lines) -> bool:
-    """Whether start..end is the value of a labelled line whose label the question names."""
+    """Whether start..end is the value of a labelled line whose label the question names (and, a
+    price, the question asks for no other quantity)."""
     i = lines.index(start)
     labelled = _label(lines[i]) if lines.index(max(start, end - 1)) == i else None
-    if labelled is None:
+    if labelled is None or _price_for_another_quantity(question, lines[i][labelled[1]:labelled[2]]):
         return False
     words = _label_named(labelled[0], question, content_words(question))
     return bool(words) and start >= lines.bounds[i][0] + labelled[1]
