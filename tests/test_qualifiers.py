@@ -561,3 +561,16 @@ def test_a_proper_name_one_document_says_rules_out_answers_from_the_others():
     # a weekday, a question's first word or an acronym names no one
     assert unnamed_word("When is it open on Sunday?", "food_bank.txt", facts) == ""
     assert unnamed_word("Closed when?", "bike_shop.txt", facts) == ""
+
+
+def test_a_lower_choice_under_a_section_naming_what_is_asked_answers_for_another_years_group():
+    from bot.read.doubts import check
+
+    text = ("Trips\n\nYear 6 will go on their residential trip to Arthog Outdoor Centre in June. "
+            "Year 5 will visit the Roman city of Wroxeter on 13 March. Year 3 will travel on the railway.")
+    passages = [Passage(Chunk(0, "newsletter.md", text, 0, len(text), "TRIPS", 1, None, tuple(sentence_spans(text))),
+                        score=1.0, rank=1)]
+    result = ReaderResult([_span(passages, 0, "Arthog Outdoor Centre", 9.0),
+                           _span(passages, 0, "the Roman city of Wroxeter", 8.0)])
+    checked = check("Where are Year 5 going on their trip?", result, passages, DocumentFacts(), None)
+    assert checked.replaced and checked.result.spans[0].text == "the Roman city of Wroxeter"

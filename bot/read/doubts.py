@@ -27,7 +27,12 @@ from bot.read.rows import (
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
+from bot.words import stem
 
+# Verbs that say little of what is asked, and that another sentence says in other words ("Year 6
+# will go on their trip" against "Year 5 will visit Wroxeter"), as stems.
+_LIGHT_VERBS = frozenset(stem(w) for w in "go goes going went get gets got make makes made do does did have has had "
+                         "take takes took come comes came give gives gave given put puts see sees saw".split())
 # How far down the reader's choices an answer naming what the best one lacks is looked for.
 _NEXT_CHOICES = 4
 
@@ -105,11 +110,12 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
             return Checked(_put_first(result, held), why, replaced=True)
         # What the best span's sentence says of the question, the other must say too: "Tern 3.2" in
         # "publish the Tern 3.2 release notes by 5 March" does not make that the end of its support.
-        said = content_stems(question) & content_stems(_sentence_of(best, passages)[0])
+        said = (content_stems(question) & content_stems(_sentence_of(best, passages)[0])) - _LIGHT_VERBS
 
         def names_it(span: Span) -> bool:
-            return (bool(said) and said <= content_stems(_sentence_of(span, passages)[0])
-                    and names_asked_detail(question, span, passages, facts))
+            # its sentence, or the section it stands under ("TRIPS" over "Year 5 will visit ...")
+            own = f"{_sentence_of(span, passages)[0]} {passages[span.passage_index].chunk.section}"
+            return bool(said) and said <= content_stems(own) and names_asked_detail(question, span, passages, facts)
     elif kind == "event":
         def names_it(span: Span) -> bool:
             return names_asked_event(question, *_sentence_of(span, passages))
