@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import cached_property
 
 from bot.questions import ASKS_WHO
 from bot.read.units import ASIDE, asked_quantities, figures_measuring, range_holds
@@ -52,7 +53,6 @@ class Lines:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.block_labels: frozenset[int] | None = None  # `_block_labels`, worked out when first asked
         self.bounds: list[tuple[int, int]] = []
         at = 0
         for line in text.split("\n"):
@@ -61,6 +61,17 @@ class Lines:
 
     def __len__(self) -> int:
         return len(self.bounds)
+
+    @cached_property
+    def block_labels(self) -> frozenset[int]:
+        """The labelled lines that each open a block of text (a blank line or the start above, a line
+        of text below), where the passage has two or more of them: a team page's "Principal Dentist:
+        Dr Helen Marsh" over a paragraph on her, beside "Associate Dentist: …"."""
+        opening = frozenset(
+            i for i in range(len(self) - 1)
+            if (i == 0 or not self[i - 1].strip()) and self[i + 1].strip() and _label(self[i]) is not None
+            and _label(self[i + 1]) is None and row_cells(self[i]) is None)
+        return opening if len(opening) > 1 else frozenset()
 
     def __getitem__(self, i: int) -> str:
         start, end = self.bounds[i]
@@ -122,8 +133,7 @@ def _label(line: str) -> tuple[str, int, int] | None:
 
 def _labelled_group(lines: Lines, i: int) -> range | None:
     """The labelled lines (two or more in a row) around line i; or line i alone where it opens a
-    block, as two lines or more of the passage do, each with text under it: a team page's
-    "Principal Dentist: Dr Helen Marsh" above a paragraph on her, beside "Associate Dentist: …"."""
+    block of text, as others of the passage do (`Lines.block_labels`)."""
     if _label(lines[i]) is None:
         return None
     lo, hi = i, i
@@ -133,19 +143,7 @@ def _labelled_group(lines: Lines, i: int) -> range | None:
         hi += 1
     if hi > lo:
         return range(lo, hi + 1)
-    return range(i, i + 1) if i in _block_labels(lines) else None
-
-
-def _block_labels(lines: Lines) -> frozenset[int]:
-    """The labelled lines that each open a block of text (a blank line or the start above, a line
-    of text below), where the passage has two or more of them."""
-    if lines.block_labels is None:
-        opening = frozenset(
-            i for i in range(len(lines) - 1)
-            if (i == 0 or not lines[i - 1].strip()) and lines[i + 1].strip() and _label(lines[i]) is not None
-            and _label(lines[i + 1]) is None and row_cells(lines[i]) is None)
-        lines.block_labels = opening if len(opening) > 1 else frozenset()
-    return lines.block_labels
+    return range(i, i + 1) if i in lines.block_labels else None
 
 
 def _named_line(question: str, lines: Lines, group: range) -> int | None:
@@ -157,7 +155,7 @@ def _named_line(question: str, lines: Lines, group: range) -> int | None:
     if len(group) == 1:
         _, value_start, _ = _label(lines[group.start])
         value = lines[group.start][value_start:]
-        if re.match(r"[£$€]?\d", value) and not _ASKS_FIGURE.search(question):
+        if _FIGURE_VALUE.match(value) and not _ASKS_FIGURE.search(question):
             return None  # "Full Service: £140" over what it includes: "What does it include?" asks that
         if _price_for_another_quantity(question, value):
             return None  # nor does its price say how long it takes
@@ -168,6 +166,7 @@ def _named_line(question: str, lines: Lines, group: range) -> int | None:
     return named[0][2]
 
 
+_FIGURE_VALUE = re.compile(r"[£$€]?\d")  # a value that is a figure or a price: "£140", "12"
 # A question a figure answers: an amount, a price, a time, a number.
 _ASKS_FIGURE = re.compile(r"\bhow\s+(?:much|many|long|old|far|big|often)\b|\b(?:cost|costs|price|prices|fee|fees|"
                           r"charge|charges|rate|rates|pay|when|time|number|phone|telephone|date|year)\b", re.I)
@@ -419,7 +418,7 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
                 by_cell = _cell_named_by_row_and_column(question, lines[j])
                 at = lines.bounds[j][0]
                 cells.append(None if by_cell is None else (at + by_cell[0], at + by_cell[1]))
-            lead = len(content_words(lines[group.start - 1] if group.start > 0 else passage.chunk.section) & asked)
+            lead = len(content_words(_lead(lines, group.start, passage.chunk.section)) & asked)
             found += [(lead, len(content_words(lines[lines.index(cell[0])]) & asked), k, *cell)
                       for cell in dict.fromkeys(cells) if cell is not None]
             i = group.stop
@@ -470,14 +469,13 @@ def block_described(question: str, passages: list[Passage], like: Span) -> Span 
     found = []
     for k, passage in enumerate(passages):
         lines = Lines(passage.chunk.text)
-        for i in _block_labels(lines):
+        for i in lines.block_labels:
             label, value_start, _ = _label(lines[i])
-            if re.match(r"[£$€]?\d", lines[i][value_start:]) and _label_named(label, question, asked):
-                below = lines[i + 1]
-                indent = len(below) - len(below.lstrip())
+            if _FIGURE_VALUE.match(lines[i], value_start) and _label_named(label, question, asked):
+                below, at = lines[i + 1], lines.bounds[i + 1][0]
                 end = next((m.start() + 1 for m in re.finditer(r"[.!?](?=\s)", below)), len(below.rstrip()))
-                start = lines.bounds[i + 1][0] + indent
-                found.append((passage.chunk.doc_id, passage.chunk.start + start, k, start, lines.bounds[i + 1][0] + end))
+                start = at + len(below) - len(below.lstrip())
+                found.append((passage.chunk.doc_id, passage.chunk.start + start, k, start, at + end))
     if len({(doc, at) for doc, at, *_ in found}) != 1:
         return None
     _, _, k, start, end = found[0]
@@ -492,10 +490,15 @@ def words_asked_around(question: str, span: Span, passage: Passage) -> tuple[int
     lines = Lines(chunk.text)
     i = lines.index(span.start - chunk.start)
     group = _labelled_group(lines, i)
-    first = group.start if group is not None else i
     asked = content_words(question)
-    lead = lines[first - 1] if first > 0 else chunk.section
+    lead = _lead(lines, group.start if group is not None else i, chunk.section)
     return len(content_words(lead) & asked), len(content_words(lines[i]) & asked)
+
+
+def _lead(lines: Lines, first: int, section: str) -> str:
+    """What leads a table or labelled list starting at line `first`: the line above it, else the
+    section's name."""
+    return lines[first - 1] if first > 0 else section
 
 
 def _names_asked(question: str) -> set[str]:
