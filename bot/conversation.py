@@ -273,7 +273,9 @@ def _others(question: str, pronouns: set[str]) -> tuple[str, str]:
     rest = _WORDS.findall(question[opener.end():])
     if not 1 <= len(rest) <= _MAX_NAME_WORDS or rest[0].lower() in QUESTION_WORDS:
         return "", ""
-    times = [w for w in rest if _is_time(w)]  # "2023", "2024/25", "June"
+    # "2023", "2024/25", "June"; "weekday evenings" as one
+    times = [f"{w} {rest[k + 1]}" if k + 1 < len(rest) and _is_time(f"{w} {rest[k + 1]}") else w
+             for k, w in enumerate(rest) if _is_time(w)]
     names = _names(" ".join(["x", *rest]))  # the first word of a question is never taken as a name
     if len(names) > 1 or len(times) > 1:
         return "", ""
@@ -366,7 +368,45 @@ def _object_in_its_place(question: str, last: str) -> str:
         return ""
     if not said and (YEAR.search(ending.group("object")) or _NUMBER.fullmatch(ending.group("object"))):
         return ""  # a phrase for a year or a figure: not the same kind of thing
+    if any(_is_time(w) for w in _WORDS.findall(ending.group("object"))) and not any(_is_time(w) for w in words):
+        return ""  # "the small hall" is no day: not in place of "on a Saturday"
     return f"{last[:ending.start('object')]}{phrase}{last[ending.end('object'):]}"
+
+
+def _head(words: list[str]) -> str:
+    """The word of a name that says what kind of thing it names: its last ("Main Hall"), or the one
+    before a number or a letter ("Room B", "Gate 3")."""
+    if len(words) > 1 and (_NUMBER.fullmatch(words[-1]) or re.fullmatch(r"[A-Z]", words[-1])):
+        return words[-2].lower()
+    return words[-1].lower() if words else ""
+
+
+def _same_kind_in_its_place(question: str, other: str, last: str) -> tuple[str, str]:
+    """(the new thing, `last` asked of it) for a follow-up naming another thing of the kind a name
+    of the last question is: "What about the small hall?" or "Room B?" after "How much is the Main
+    Hall at Ashcombe Village Hall on a Saturday?" asks of the small hall (or Room B) at Ashcombe
+    Village Hall, not on the small hall nor at Room B. A name after "at", "in" or "near" is the place
+    asked in, and stays. ('', '') where no name of the last question is of that kind."""
+    m = _OBJECT_FOLLOW_UP.match(question)
+    if m is None or m.group("said"):
+        return "", ""
+    phrase = other or re.sub(r"^(?i:the|a|an)\s+", "", m.group("phrase").strip())
+    words = phrase.split()
+    if not 1 <= len(words) <= _MAX_PHRASE_WORDS or any(
+            w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or _ANY_PRONOUN.fullmatch(w) for w in words):
+        return "", ""
+    head = _head(words)
+    for name in _names(last):
+        if _head(name.split()) != head or name.lower() == phrase.lower():
+            continue
+        at = re.search(rf"(?P<article>\b(?i:the|a|an)\s+)?{re.escape(name)}\b", last)
+        if at is None or re.search(r"\b(?:at|in|near|from)\s+$", last[:at.start()], re.I):
+            continue
+        article = re.match(r"(?i:the|a|an)\s+", m.group("phrase").strip())
+        said = article.group(0) if article else ("" if is_name(phrase) else "the ")
+        asked = f"{last[:at.start()]}{said}{phrase}{last[at.end():]}"
+        return phrase, asked[:1].upper() + asked[1:]
+    return "", ""
 
 
 # "And the carrot cake?", "What about a large one?": a thing of common words, with its article.
@@ -562,8 +602,11 @@ def _asked_thing_in_its_place(question: str, last: str) -> tuple[str, str]:
     asked, other = _WHAT_THING.match(last) or _PRICED_THING.match(last), _BARE_THING.match(question)
     if asked is None or other is None:
         return "", ""
-    if not asked.groupdict().get("article") and not asked.group("thing").islower():
-        return "", ""  # a name with no article is the subject ("How much is Netflix Premium in the UK?")
+    numbered = _head(asked.group("thing").split()) != asked.group("thing").split()[-1].lower()
+    if not asked.groupdict().get("article") and not asked.group("thing").islower() and not numbered:
+        # a name with no article is the subject ("How much is Netflix Premium in the UK?"), unless
+        # it numbers one of a kind ("Room B")
+        return "", ""
     thing, said = other.group("thing").split(), asked.group("thing").lower().split()
     if _asks_otherwise(thing) or any(w in _STOP for w in thing) or any(w in _ASKING_WORDS or w in _STOP for w in said):
         return "", ""  # "And in 2024?", "What time ...": not a thing asked for
@@ -575,7 +618,10 @@ def _asked_thing_in_its_place(question: str, last: str) -> tuple[str, str]:
     # "total" of "total income" describes the expenditure too; "phone" of "phone number" not the email
     kept = [w for w in said[:-1] if w in _MEASURE_WORDS] if len(thing) == 1 else []
     new = " ".join([*kept, *thing])
-    return new, f"{last[:asked.start('thing')]}{new}{last[asked.end('thing'):]}"
+    # "the kitchen" in place of "Room B", which had no article of its own
+    said_the = "the " if numbered and not asked.groupdict().get("article") and re.match(
+        rf"{_OPENER}\s+the\s", question.strip()) else ""
+    return new, f"{last[:asked.start('thing')]}{said_the}{new}{last[asked.end('thing'):]}"
 
 
 def _with_condition(question: str, last: str) -> str:
@@ -594,13 +640,24 @@ def _pronouns_of(question: str) -> re.Pattern[str]:
     return _ANY_PRONOUN if question.isupper() else _PRONOUN
 
 
+# A part of a day said after the day: "weekday evenings", "Saturday morning".
+_PART_OF_DAY = re.compile(r"(?:morning|afternoon|evening|night)s?", re.I)
+
+
 def _is_time(words: str) -> bool:
-    """Whether `words` are a year, an academic year, a month or a weekday."""
+    """Whether `words` are a year, an academic year, a month or a weekday, a day with a part of it
+    ("weekday evenings")."""
+    said = words.split()
+    if len(said) == 2 and _PART_OF_DAY.fullmatch(said[1]):
+        return said[0].lower().removesuffix("s") in _DAYS
     return _ANY_YEAR.fullmatch(words) is not None or _calendar_word(words)
 
 
 def _same_kind(when: str) -> re.Pattern[str]:
-    """What finds a time of the kind of `when` (a year, a month or a weekday) in a question."""
+    """What finds a time of the kind of `when` (a year, a month or a weekday) in a question; with the
+    part of the day said after it, where `when` says one."""
+    if len(when.split()) == 2:
+        return re.compile(rf"\b(?:{'|'.join(_DAYS)})s?(?:\s+{_PART_OF_DAY.pattern})?\b", re.I)
     if _ANY_YEAR.fullmatch(when):
         return _ANY_YEAR
     if when.lower() in MONTHS:
@@ -650,6 +707,9 @@ def _asked_again(last: str, subject: str, other: str) -> str:
         if other.lower() in MONTHS:  # "And in May?" after "... on 1 April 2024?": May 2024, not 1 May
             times = re.compile(rf"(?:\b\d{{1,2}}(?:st|nd|rd|th)?\s+)?{times.pattern}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b,?)?",
                                re.I)
+        if other.lower().endswith("s") and not _ANY_YEAR.fullmatch(other) and other.lower() not in MONTHS:
+            # "on Sundays", "on weekday evenings" in place of "on a Saturday": no article
+            times = re.compile(rf"(?:\b(?:a|an)\s+)?{times.pattern}", re.I)
         return times.sub(other, last)
     place = re.compile(rf"\b{re.escape(subject)}(?!\w)")
     if _swappable(subject) and _swappable(other) and place.search(last):
@@ -785,6 +845,10 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     if in_series:  # "And in Week 14?" after "... in Week 10?": not the subject's place
         return ResolvedQuestion(in_series, in_series, member)
     other, when = _others(question, pronouns)
+    if not pronouns and not when:
+        kind, again = _same_kind_in_its_place(question, other, last)
+        if again:
+            return ResolvedQuestion(again, again, kind)
     if when and not other and not pronouns:
         # "and the secretary in 2024?" after "Who was welfare officer in 2023?": both swapped
         untimed = re.sub(rf"\s+{_TIME_PREPOSITION}\s+{re.escape(when)}(?=[?!.\s]*$)", "", question)

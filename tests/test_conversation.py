@@ -481,3 +481,25 @@ def test_other_people_take_the_place_of_those_the_last_question_named(last, foll
 
 def test_other_people_after_a_question_naming_none_are_not_swapped_in():
     assert resolve("And for students?", ["How much are subs?"]).reader_question == "And for students? (subs)"
+
+
+@pytest.mark.parametrize("history, follow_up, asked", [
+    # a thing of the kind a name of the last question is takes that name's place, not the place's
+    (["How much is the Main Hall at Ashcombe Village Hall per hour on a Saturday?"], "What about the small hall?",
+     "How much is the small hall at Ashcombe Village Hall per hour on a Saturday?"),
+    (["How much does the Committee Room at Ashcombe Village Hall cost on a Sunday?"], "Room B?",
+     "How much does Room B at Ashcombe Village Hall cost on a Sunday?"),
+    (["How much does the Committee Room at Ashcombe Village Hall cost on a Sunday?", "Room B?"], "And the kitchen?",
+     "How much does the kitchen at Ashcombe Village Hall cost on a Sunday?"),
+    # a day with the part of it said, in place of the day
+    (["How much is the Main Hall per hour on a Saturday?"], "And on weekday evenings?",
+     "How much is the Main Hall per hour on weekday evenings?"),
+    (["How much is the Main Hall per hour on a Saturday?"], "And on Sundays?", "How much is the Main Hall per hour on Sundays?"),
+])
+def test_a_thing_of_the_same_kind_and_a_part_of_a_day_take_their_place(history, follow_up, asked):
+    assert resolve(follow_up, history).reader_question == asked
+
+
+def test_a_thing_is_not_put_in_the_place_of_a_day():
+    asked = resolve("What about the lounge?", ["How much is the bar on a Saturday?"]).reader_question
+    assert "on the lounge" not in asked

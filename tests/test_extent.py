@@ -565,6 +565,11 @@ def test_a_plural_question_for_the_thing_one_item_is_labelled_with_keeps_that_it
     ("When was it built?", "It was built in 1791, 12.30 metres tall.", "1791", "1791"),
     ("When did it happen?", "In 1945, 6.30 million people moved.", "1945", "1945"),
     ("When is it open?", "It opens in May, Sundays excepted.", "May", "May"),
+    # a day the question names inside the range the reader's day opens: that range's hours
+    ("When is the shop open on Saturdays?", "The shop is open Monday to Saturday, 9:30 am to 5:30 pm, and on "
+     "Sundays from 10:00 am to 4:00 pm.", "Monday", "9:30 am to 5:30 pm"),
+    ("When is the shop open on Sundays?", "The shop is open Monday to Saturday, 9:30 am to 5:30 pm.", "Monday",
+     "Monday to Saturday, 9:30 am to 5:30 pm"),  # not the asked day's hours: the days stay
 ])
 def test_a_when_question_takes_the_days_and_times_after_its_date(question, text, span, answer):
     p = passage(text)
@@ -790,6 +795,10 @@ def test_a_figure_in_a_unit_of_another_quantity_cannot_answer():
     assert not_of_the_asked_type(asked, span_of(trial, "19.2 years"), trial) == \
         "the answer gives 19.2 years, not a number of students"
     assert not_of_the_asked_type(asked, span_of(trial, "88.5%"), trial) == "the answer gives 88.5%, not a number of students"
+    deposits = passage("Deposits\nSmall Hall: £75.\nCapacity: 40 people.")
+    assert not_of_the_asked_type("How many people does the small hall hold?", span_of(deposits, "£75"), deposits) \
+        == "the answer gives £75, not a number of people"
+    assert not_of_the_asked_type("How many people does the small hall hold?", span_of(deposits, "40"), deposits) == ""
     for count in ("148", "131 (88.5%)", "2.1 million"):
         assert not_of_the_asked_type(asked, span_of(trial, count), trial) == ""
     assert not_of_the_asked_type("How many years did it run?", span_of(trial, "19.2 years"), trial) == ""

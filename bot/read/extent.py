@@ -384,8 +384,31 @@ def _with_its_complement(question: str, text: str, start: int, end: int) -> tupl
 
 
 def _with_days_and_times(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
-    reach = _days_and_times_end(question, text, start, end)
-    return None if reach is None else (start, reach)
+    range_end = _RANGE_OF_DAYS_GOES_ON.match(text, end)  # "Monday" of "Monday to Saturday"
+    days_end = range_end.end() if range_end else end
+    reach = _days_and_times_end(question, text, start, days_end)
+    if reach is None:
+        return None
+    times = re.compile(rf"[ \t,]*({_TIMES})", re.I).match(text, days_end, reach)
+    if times is not None and _days_cover(text[start:days_end], _days_named(question)):
+        # "When is the shop open on Saturdays?": the hours of "Monday to Saturday, 9:30 am to 5:30 pm"
+        return times.start(1), reach
+    return start, reach
+
+
+def _days_named(question: str) -> set[int]:
+    """The weekdays a question names, as their places in the week."""
+    return {WEEKDAYS.index(d.lower().removesuffix("s")) for d in re.findall(rf"\b{_DAY}\b", question, re.I)}
+
+
+def _days_cover(days: str, asked: set[int]) -> bool:
+    """Whether a day or a range of days ("Monday to Saturday") holds every asked weekday, and some."""
+    said = [WEEKDAYS.index(d.lower().removesuffix("s")) for d in re.findall(rf"\b{_DAY}\b", days, re.I)]
+    if not asked or not 1 <= len(said) <= 2 or re.search(r"\d", days):
+        return False
+    first, last = said[0], said[-1]
+    held = set(range(first, last + 1)) if first <= last else set(range(first, 7)) | set(range(last + 1))
+    return asked <= held
 
 
 def _first_figure(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -546,6 +569,8 @@ _TIMES = rf"(?:at[ \t]+|from[ \t]+)?(?:{_TIME})(?:[ \t]*(?:to|until|–|-)[ \t]*
 _DAYS_OR_TIMES = re.compile(
     rf",?[ \t]+(?:only,?[ \t]+)?(?:(?:from[ \t]+)?{_DAY}[ \t]*(?:to|until|–|-)[ \t]*{_DAY}"
     rf"|{_DAY},?[ \t]+{_TIMES}|{_TIMES})(?![\w:])", re.I)
+# The rest of a range of days after its first day: " to Saturday".
+_RANGE_OF_DAYS_GOES_ON = re.compile(rf"[ \t]*(?:to|until|–|-)[ \t]*{_DAY}\b", re.I)
 # What a date or a day ends with: a figure, a month, a day, "p.m.", "of each month", "every weekend".
 _DATE_END = re.compile(rf"(?:\d|\b(?:{'|'.join(MONTHS)}|{_DAY}|[ap]\.?m|month|week|weekend|morning|afternoon|evening"
                        rf"|night)s?)\.?$", re.I)

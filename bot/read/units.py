@@ -108,7 +108,8 @@ def figures_measuring(text: str, quantities: tuple[str, ...]) -> list[tuple[int,
 # "How many students...": a count of things that are no unit of measure.
 _ASKS_COUNT = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)
 # A figure, and a unit of measure or a percent sign after it where one follows.
-_FIGURE_AND_UNIT = re.compile(r"(?<![\w.,])\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*(%|per\s*cent\b|percent\b|°[cf]\b|[a-z]+\b))?",
+_FIGURE_AND_UNIT = re.compile(rf"(?P<currency>{_CURRENCY})?(?<![\w.,])\d(?:[\d,]*\d)?(?:\.\d+)?"
+                              r"(?:\s*(%|per\s*cent\b|percent\b|°[cf]\b|[a-z]+\b))?",
                               re.I)
 
 
@@ -125,7 +126,8 @@ def not_a_count(question: str, answer: str) -> str:
     if m is None or is_unit(m.group(1)):
         return ""  # "how many litres" asks in a unit: `in_another_unit`
     figures = list(_FIGURE_AND_UNIT.finditer(answer))
-    measured = [f for f in figures if f.group(1) and _measures(f.group(1))]
+    # a sum of money ("£75") is no count either, where the question counts no money ("how many pounds")
+    measured = [f for f in figures if f.group("currency") or f.group(2) and _measures(f.group(2))]
     if not figures or len(measured) < len(figures):
         return ""
     return f"the answer gives {measured[0].group().strip()}, not a number of {m.group(1).lower()}"
