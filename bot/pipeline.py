@@ -27,6 +27,7 @@ from bot.read.passage_prior import rank_with_retrieval
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
 from bot.read.reading_order import reading_order
 from bot.read.rows import fills_a_named_cell
+from bot.read.succession import successor
 from bot.read.unknown_names import CorpusVocabulary
 from bot.config import Settings, load_settings
 from bot.conversation import CHAIN_TURNS, Turn, previous_turns, resolve
@@ -750,9 +751,13 @@ class Bot:
         return turns
 
     def _respond(self, p: _Prepared, passages: list[Passage], result: ReaderResult, threshold: float) -> Response:
+        after = successor(p.reader_question, passages, self._facts, result.spans[0]) if result.spans else None
+        if after is not None:  # who came after someone: the next year's list says it, no sentence does
+            result = replace(result, spans=[after, *result.spans], best_null=after.no_answer_score)
         decision = decide(result, passages, self.calibration, threshold)
         # The documents hold something like the answer, not the answer (bot/read/doubts.py).
-        checked = check(p.reader_question, result, passages, self._facts, self._vocabulary) if decision.best else None
+        checked = check(p.reader_question, result, passages, self._facts, self._vocabulary) \
+            if decision.best and after is None else None
         unlike = checked.why if checked else ""  # why the reader's own best span does not answer
         set_aside = ""
         if checked and checked.replaced:  # the named row, or a lower choice, answers for what it lacks
@@ -760,7 +765,7 @@ class Bot:
             decision = decide(result, passages, self.calibration, threshold)
         if unlike:
             decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
-        elif decision.best and (fills_a_named_cell(p.reader_question, decision.best,
+        elif decision.best and (decision.best is after or fills_a_named_cell(p.reader_question, decision.best,
                                                    passages[decision.best.passage_index])
                                 or defines_asked_term(p.reader_question, decision.best,
                                                       passages[decision.best.passage_index])):

@@ -493,3 +493,27 @@ def test_a_low_scored_span_filling_the_named_cell_of_a_table_is_answered(tmp_pat
     assert not answered.abstained and answered.answer == "3,200 mAh lithium-ion" and answered.score == asked.threshold
     monkeypatch.setattr(bot.pipeline, "decide", reader_scores_it_low("62 dB"))  # a row the question does not name
     assert asked.ask("What is the battery capacity of the RX-200?").abstained
+
+
+def test_who_came_after_someone_is_answered_from_the_next_years_list(tmp_path, fake_embedder, monkeypatch):
+    import bot.pipeline
+    from bot.config import load_settings
+    from bot.read.answerability import Decision
+    from bot.types import ReaderResult
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", {
+        "club_agm_2022.md": "# Club AGM 2022\n\nOfficers elected:\n\nChair: Ann Lee\nSecretary: Ravi Shah\n",
+        "club_agm_2023.md": "# Club AGM 2023\n\nOfficers elected:\n\nChair: Ann Lee\nSecretary: Priya Nair\n"})
+    settings = load_settings({"corpus_dir": corpus, "index_dir": tmp_path / "index", "reader": "none"})
+    asked = fake_sentence_bot(settings, fake_embedder)
+    chunk = next(c for c in asked.index.chunks if "Ravi Shah" in c.text)
+    at = chunk.start + chunk.text.index("Ann Lee")
+    wrong = Span("Ann Lee", chunk.doc_id, at, at + len("Ann Lee"), 1.0, passage_index=0)
+    monkeypatch.setattr(asked, "read", lambda requests: [ReaderResult([wrong]) for _ in requests])
+    monkeypatch.setattr(bot.pipeline, "decide", lambda result, passages, calibration, threshold: Decision(
+        result.spans[0], 0.01, {}, 0.01 < threshold))  # the reader's own choice scored low
+    answered = asked.ask("Who took over from Ravi Shah?")
+    assert not answered.abstained and answered.answer == "Priya Nair"
+    assert answered.citations[0].doc == "club_agm_2023.md"
+    assert asked.ask("Who took over from Priya Nair?").abstained  # nobody yet

@@ -98,6 +98,7 @@ PASSAGE_PENALTY = 4.0
 ROW_PENALTY = 3.0
 # The years, or academic years, in a file name, as `DocumentFacts.editions` takes them out.
 _EDITION_YEARS = re.compile(r"(?<!\d)(?:19|20)\d\d(?:[-_/](?:(?:19|20)?\d\d))?(?!\d)")
+_FIRST_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 CHECKED_KINDS = ("year", "month", "version", "code")  # the kinds a passage must agree on
 EDITION_REACH = 1  # the content word on each side of a detail that can tie it to a document's name
 _HEADING_WORDS = 8  # the most words of a heading that dates the part under it ("AGM 2022")
@@ -170,6 +171,23 @@ class DocumentFacts:
                  if h and " ".join(h.split()) != title and len(h.split()) <= _HEADING_WORDS}
         dated = {h: years for h, years in dated.items() if years}
         return frozenset(dated) if len(set(dated.values())) > 1 else frozenset()
+
+    def year_of_part(self, doc_id: str, section: str) -> int | None:
+        """The year a part of a document is of: the first year of the heading over it, where the
+        document's parts are headed by years ("AGM 2023 › Officers elected"), else the one year its
+        title and file name give ("riverside_rowing_agm_2023.txt"); None where neither says one."""
+        headed = self.year_headings(doc_id)
+        for part in section.split(SECTION_SEPARATOR):
+            if part.strip() in headed:
+                return int(_FIRST_YEAR.search(part).group())
+        years = {int(y) for y in _FIRST_YEAR.findall(f"{self.title(doc_id)} {doc_id.replace('_', ' ')}")}
+        return years.pop() if len(years) == 1 else None
+
+    @staticmethod
+    def series_of(doc_id: str) -> str:
+        """What the editions of one series of documents share: the file name, its years and type
+        aside ("riverside_rowing_agm_#" of "riverside_rowing_agm_2023.txt" and "..._2024.md")."""
+        return _EDITION_YEARS.sub("#", doc_id.lower().rsplit(".", 1)[0])
 
     def _terms(self, doc_id: str) -> frozenset[str]:
         return frozenset(context_terms(self._text_of(doc_id))) if self._text_of else frozenset()
