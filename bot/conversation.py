@@ -36,6 +36,7 @@ _PRONOUN = re.compile(r"(?!(?-i:[A-Z]{2,})\b)" + _PRONOUNS, re.I)
 _ANY_PRONOUN = re.compile(_PRONOUNS, re.I)
 _POSSESSIVE = {"its", "their", "his", "her"}
 _PERSONAL = {"he", "him", "his", "she", "her", "they", "them", "their", "theirs"}
+_GENDERED = {"he": "he", "him": "he", "his": "he", "she": "she", "her": "she"}
 # "Which company ...": a question for a thing of a kind, whose answer names it. ("What ..." is
 # left out: "What destroyed the lighthouse?" asks for a cause, not the thing "it" means next.)
 _ASKS_WHICH = re.compile(r"^\W*(?:and\s+)?which\s+[a-z]", re.I)
@@ -99,7 +100,8 @@ _ASKS_FOR = re.compile(r"^\W*(?:and\s+)?(?:how\s+(?:long|much|many|often|far|old
 # Words that end a noun phrase when taking the subject from a question.
 _VERBS_AFTER = {"established", "founded", "created", "formed", "signed", "built", "located", "start",
                 "started", "begin", "began", "join", "joined", "do", "does", "did", "mean", "happen",
-                "open", "opens", "close", "closes", "end", "ends", "finish", "finishes", "cost", "costs"}
+                "open", "opens", "close", "closes", "end", "ends", "finish", "finishes", "cost", "costs",
+                "retire", "retired", "resign", "resigned", "stood", "died"}  # not "leave": paternity leave
 
 
 @dataclass(frozen=True)
@@ -634,6 +636,13 @@ def _with_condition(question: str, last: str) -> str:
     return f"{body} {m.group('condition').strip()}{last.rstrip()[len(body):] or '?'}"
 
 
+def _gender_said(question: str) -> str:
+    """"he" or "she" where a question speaks of someone so (its "him", "his", "her" alike); ''
+    where it says neither, or both."""
+    said = {_GENDERED.get(w.lower(), "") for w in _pronouns_of(question).findall(question)} - {""}
+    return said.pop() if len(said) == 1 else ""
+
+
 def _pronouns_of(question: str) -> re.Pattern[str]:
     """What finds the pronouns of `question`: written in capitals, a pronoun is an acronym ("IT")
     unless the whole question is in capitals."""
@@ -834,6 +843,16 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     if again:  # "And their email?", "What about including VAT?": of the same thing, so found by its words too
         return ResolvedQuestion(again, f"{again} {key_words(last)}".strip(), subject_of(last))
     name, stands_for = answered_name(Turn(last, last_turn.answer))  # "And in 2024/25?" asked a "who" again
+    # The person the last question called "he" or "she": the same word again is still that person,
+    # not the one it was answered with ("Who proposed her?" "Tom Bellamy" "What's her email?"), and
+    # the other word is not that person ("Why did he retire?" … "What is her email?").
+    gender = _gender_said(question)
+    called = _gender_said(last_turn.question) if carried and is_name(carried) else ""
+    if gender and called == gender:
+        name, stands_for = "", frozenset()
+    elif gender and (called and not name or _gender_said(last) == gender):
+        # nobody it can stand for; nor where the last question's "her" stood for nobody either
+        return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
     pronouns = {w.lower() for w in _pronouns_of(question).findall(question)} & stands_for
     subject = name if pronouns else (carried or _what_it_is(question, last) or subject_of(last))
     if not subject and len(previous) > 1:  # "Why?" in between, which names nothing: the turn before it

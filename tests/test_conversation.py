@@ -503,3 +503,30 @@ def test_a_thing_of_the_same_kind_and_a_part_of_a_day_take_their_place(history, 
 def test_a_thing_is_not_put_in_the_place_of_a_day():
     asked = resolve("What about the lounge?", ["How much is the bar on a Saturday?"]).reader_question
     assert "on the lounge" not in asked
+
+
+def _turns(*pairs):
+    return [{"question": q, "answer": a} for q, a in pairs]
+
+
+def test_he_or_she_again_is_the_person_the_last_question_called_so():
+    # the same word again: still the treasurer, not the person who proposed her
+    history = _turns(("Who was treasurer in 2024?", "Funmi Adeyemi"), ("Who proposed her?", "Declan Hughes"))
+    assert resolve("What's her email?", history).reader_question == "What's Funmi Adeyemi's email?"
+    # the other word: the one the last question was answered with
+    history = _turns(("Who was the head coach in 2022?", "Lionel Batty"), ("When did he retire?", "in 2023"),
+                     ("Who replaced him?", "Carla Mendes"))
+    assert resolve("When did she start?", history).reader_question == "When did Carla Mendes start?"
+
+
+def test_she_never_stands_for_the_man_called_he_nor_for_a_thing():
+    history = _turns(("Who was the head coach in 2022?", "Lionel Batty"), ("When did he retire?", "in 2023"),
+                     ("Who replaced him?", "the committee"))
+    assert resolve("What is her email?", history).reader_question == "What is her email?"
+    history.append({"question": "What is her email?", "answer": ""})
+    assert resolve("When did she start?", history).reader_question == "When did she start?"  # not "the email"
+
+
+def test_verbs_of_leaving_end_the_subject_taken_from_a_question():
+    history = _turns(("When did the head coach retire?", "2023"))
+    assert resolve("Why did he leave?", history).reader_question == "Why did the head coach leave?"
