@@ -636,6 +636,18 @@ def _with_condition(question: str, last: str) -> str:
     return f"{body} {m.group('condition').strip()}{last.rstrip()[len(body):] or '?'}"
 
 
+# A person's names as an answer gives them: "Rajesh Mehta", "Dr Aoife Brennan".
+_PERSON_NAME = re.compile(r"[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’-]+){1,3}")
+# Words that stand for something the conversation said: "Is there one in Ashcombe?", "the same in 2024".
+_PRO_FORM = re.compile(r"\b(?:one|ones|same|else|too|also|either)\b", re.I)
+
+
+def _said_as_a_role(subject: str, said: str) -> bool:
+    """Whether the last question spoke of its subject with "the", as of an office or a thing ("the
+    Finance Manager"), not as of a person by name."""
+    return bool(subject) and re.search(rf"\bthe\s+{re.escape(subject)}\b", said, re.I) is not None
+
+
 def _gender_said(question: str) -> str:
     """"he" or "she" where a question speaks of someone so (its "him", "his", "her" alike); ''
     where it says neither, or both."""
@@ -850,6 +862,11 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     called = _gender_said(last_turn.question) if carried and is_name(carried) else ""
     if gender and called == gender:
         name, stands_for = "", frozenset()
+    elif gender and not name and _PERSON_NAME.fullmatch(last_turn.answer.strip()) \
+            and _said_as_a_role(carried or subject_of(last), f"{last_turn.question} {last}"):
+        # "And the Finance Manager?" "Rajesh Mehta" "What's his extension?": the person who holds it
+        # (not after "Which film did Spielberg direct?" "Jurassic Park": "he" is still Spielberg)
+        name, stands_for = last_turn.answer.strip(), frozenset(_PERSONAL)
     elif gender and (called and not name or _gender_said(last) == gender):
         # nobody it can stand for; nor where the last question's "her" stood for nobody either
         return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
@@ -936,4 +953,8 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     reader_question = _pronouns_of(question).sub(substitute, question)
     if not replaced and not _asks_on_its_own(question):
         reader_question = f"{question} ({subject})"
+    elif not replaced and (_ANY_YEAR.search(question) or _names(question)) and not _PRO_FORM.search(question):
+        # "and who was captain in 2022?": a question of its own, naming what it asks about, which
+        # the last one's words ("Who took over from Priya Natarajan?") would lead retrieval away from
+        return ResolvedQuestion(question, question, "")
     return ResolvedQuestion(reader_question, f"{reader_question} {key_words(last)}".strip(), subject)

@@ -530,3 +530,20 @@ def test_she_never_stands_for_the_man_called_he_nor_for_a_thing():
 def test_verbs_of_leaving_end_the_subject_taken_from_a_question():
     history = _turns(("When did the head coach retire?", "2023"))
     assert resolve("Why did he leave?", history).reader_question == "Why did the head coach leave?"
+
+
+def test_he_after_a_person_named_for_an_office_is_that_person():
+    history = _turns(("What is the HR Manager's extension?", "214"), ("And the Finance Manager?", "Rajesh Mehta"))
+    assert resolve("What's his extension?", history).reader_question == "What's Rajesh Mehta's extension?"
+    # a title answered about a person by name: "he" is still the person
+    history = _turns(("Which film did Steven Spielberg direct in 1993?", "Jurassic Park"))
+    assert "Steven Spielberg" in resolve("How old was he then?", history).reader_question
+
+
+def test_a_follow_up_naming_its_own_year_or_name_is_searched_for_alone():
+    history = _turns(("Who was secretary in 2022?", "Priya Natarajan"), ("Who took over from her?", "Hamid Qureshi"))
+    asked = resolve("and who was captain in 2022?", history)
+    assert asked.reader_question == asked.retrieval_query == "and who was captain in 2022?"
+    # but "one" stands for what the last question asked about
+    assert "food bank" in resolve("Is there one in Ashcombe?", _turns(("Where is the food bank?", "Elmford"))) \
+        .retrieval_query

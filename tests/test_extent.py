@@ -1059,3 +1059,10 @@ def test_what_a_priced_block_includes_is_the_sentence_under_its_label_and_its_pr
     assert cell_named_in("How long does a full service take?", [p], best) is None
     assert answer_of("How long does a full service take?", [span_of(p, "3 days"), span_of(p, "£140")], [p])[0].text \
         == "3 days"
+
+
+def test_a_span_of_the_asked_type_is_not_moved_to_the_named_line_of_another():
+    p = passage("Finance Manager: Rajesh Mehta\nEmail: rajesh@example.org\nPhone extension: 231")
+    email = span_of(p, "rajesh@example.org")
+    assert answer_of("What is the Finance Manager's email?", [email], [p])[0].text == "rajesh@example.org"
+    assert answer_of("Who is the Finance Manager?", [email], [p])[0].text == "Rajesh Mehta"

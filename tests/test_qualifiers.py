@@ -549,6 +549,19 @@ def test_of_two_lists_in_one_passage_the_one_whose_lead_names_the_asked_version_
     assert checked.result.spans[0].text == "5 years"
 
 
+def test_of_contact_blocks_the_one_opened_by_the_named_person_answers():
+    from bot.read.doubts import check
+
+    text = ("Who to contact\n\nHR Manager: Clare Whitfield\nEmail: clare@example.org\nPhone extension: 214\n\n"
+            "Finance Manager: Rajesh Mehta\nEmail: rajesh@example.org\nPhone extension: 231")
+    passages = [_passage(0, text, "handbook.md", "Who to contact")]
+    result = ReaderResult([_span(passages, 0, "214", 9.0)])
+    checked = check("What is Rajesh Mehta's phone extension?", result, passages, DocumentFacts(), None)
+    assert checked.replaced and checked.result.spans[0].text == "231"
+    checked = check("What is Clare Whitfield's phone extension?", result, passages, DocumentFacts(), None)
+    assert checked.result.spans[0].text == "214"
+
+
 def test_a_proper_name_one_document_says_rules_out_answers_from_the_others():
     from bot.read.document_names import unnamed_word
 

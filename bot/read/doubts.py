@@ -160,7 +160,14 @@ def _named_cell_for(question: str, best: Span, passages: list[Passage]) -> Span 
     cell = named_cell(question, best, passage)
     if cell is None and not fills_a_named_cell(question, best, passage):
         return cell_named_in(question, passages, best)
-    if cell is not None and cell.passage_index < len(passages):
+    if cell is None:
+        # the best span fills a named cell; one under a lead that says more of the question wins:
+        # "Phone extension: 231" under "Finance Manager: Rajesh Mehta" for "Rajesh Mehta's
+        # extension", not the 214 of the HR Manager's lines above it
+        other = cell_named_in(question, passages, best)
+        return other if other is not None and words_asked_around(question, other, passages[other.passage_index]) > \
+            words_asked_around(question, best, passage) else None
+    if cell.passage_index < len(passages):
         # a row elsewhere under a lead that says more of the question, or that says more itself: "Frame:
         # lifetime" under "E-Trek 3.0 warranty" for "the frame warranty on the E-Trek 3.0", not the
         # 2.1's "Frame: 5 years" beside the reader's span; "Committee Room — …; Sunday: £15" for "the

@@ -238,6 +238,9 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
     lines = Lines(chunk.text)
     start, end = best.start - chunk.start, best.end - chunk.start
     moved = named_cell(question, best, passage)
+    if moved is not None and not_of_the_asked_type(question, moved, passage) \
+            and not not_of_the_asked_type(question, best, passage):
+        moved = None  # "the Finance Manager's email" is on the line under "Finance Manager: Rajesh Mehta"
     if moved is not None:
         at = (question, chunk.text, moved.start - chunk.start, moved.end - chunk.start)
         part = _contact_part(*at) or _name_without_its_aside(*at)

@@ -418,7 +418,7 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
                 by_cell = _cell_named_by_row_and_column(question, lines[j])
                 at = lines.bounds[j][0]
                 cells.append(None if by_cell is None else (at + by_cell[0], at + by_cell[1]))
-            lead = len(content_words(_lead(lines, group.start, passage.chunk.section)) & asked)
+            lead = len(content_words(_group_lead(lines, group, passage.chunk.section)) & asked)
             found += [(lead, len(content_words(lines[lines.index(cell[0])]) & asked), k, *cell)
                       for cell in dict.fromkeys(cells) if cell is not None]
             i = group.stop
@@ -491,7 +491,7 @@ def words_asked_around(question: str, span: Span, passage: Passage) -> tuple[int
     i = lines.index(span.start - chunk.start)
     group = _labelled_group(lines, i)
     asked = content_words(question)
-    lead = _lead(lines, group.start if group is not None else i, chunk.section)
+    lead = _group_lead(lines, group, chunk.section) if group is not None else _lead(lines, i, chunk.section)
     return len(content_words(lead) & asked), len(content_words(lines[i]) & asked)
 
 
@@ -499,6 +499,21 @@ def _lead(lines: Lines, first: int, section: str) -> str:
     """What leads a table or labelled list starting at line `first`: the line above it, else the
     section's name."""
     return lines[first - 1] if first > 0 else section
+
+
+# A labelled line's value that names someone: "Rajesh Mehta", "Dr Aoife Brennan".
+_NAMED_VALUE = re.compile(r"[A-Z][\w'’.-]*(?:[ \t]+[A-Z][\w'’-]*){1,3}")
+
+
+def _group_lead(lines: Lines, group: range, section: str) -> str:
+    """What leads a labelled list: its lead line (`_lead`), and its own first line where that names
+    whom the lines under it are of, as a block of contact details does ("Finance Manager: Rajesh
+    Mehta" over "Email: …" and "Phone extension: 231")."""
+    lead = _lead(lines, group.start, section)
+    labelled = _label(lines[group.start]) if len(group) > 1 else None
+    if labelled is not None and _NAMED_VALUE.fullmatch(lines[group.start][labelled[1]:labelled[2]]):
+        return f"{lead} {lines[group.start]}"
+    return lead
 
 
 def _names_asked(question: str) -> set[str]:
