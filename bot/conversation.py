@@ -275,10 +275,14 @@ def _others(question: str, pronouns: set[str]) -> tuple[str, str]:
     rest = _WORDS.findall(question[opener.end():])
     if not 1 <= len(rest) <= _MAX_NAME_WORDS or rest[0].lower() in QUESTION_WORDS:
         return "", ""
-    # "2023", "2024/25", "June"; "weekday evenings" as one
+    # "2023", "2024/25", "June"; "weekday evenings", "Easter Monday" as one
+    named_day = next((k for k in range(len(rest) - 1) if _is_time(f"{rest[k]} {rest[k + 1]}")
+                      and not _is_time(rest[k])), None)
+    if named_day is not None:
+        rest = [*rest[:named_day], f"{rest[named_day]} {rest[named_day + 1]}", *rest[named_day + 2:]]
     times = [f"{w} {rest[k + 1]}" if k + 1 < len(rest) and _is_time(f"{w} {rest[k + 1]}") else w
              for k, w in enumerate(rest) if _is_time(w)]
-    names = _names(" ".join(["x", *rest]))  # the first word of a question is never taken as a name
+    names = _names(" ".join(["x", *(w for w in rest if not _is_time(w))]))  # a question's first word is no name
     if len(names) > 1 or len(times) > 1:
         return "", ""
     return (names or [""])[0], (times or [""])[0]
@@ -661,6 +665,8 @@ def _pronouns_of(question: str) -> re.Pattern[str]:
     return _ANY_PRONOUN if question.isupper() else _PRONOUN
 
 
+# The first words of days with names of their own: "Easter Monday", "Good Friday", "Whit Monday".
+_NAMED_DAY_FIRST = frozenset({"easter", "good", "whit", "holy", "maundy", "ash", "palm", "shrove", "black", "cyber"})
 # A part of a day said after the day: "weekday evenings", "Saturday morning".
 _PART_OF_DAY = re.compile(r"(?:morning|afternoon|evening|night)s?", re.I)
 
@@ -671,19 +677,22 @@ def _is_time(words: str) -> bool:
     said = words.split()
     if len(said) == 2 and _PART_OF_DAY.fullmatch(said[1]):
         return said[0].lower().removesuffix("s") in _DAYS
+    if len(said) == 2 and said[1].lower() in WEEKDAYS:  # a day of its own name: "Easter Monday", "Good Friday"
+        return said[0].lower() in _NAMED_DAY_FIRST
     return _ANY_YEAR.fullmatch(words) is not None or _calendar_word(words)
 
 
 def _same_kind(when: str) -> re.Pattern[str]:
     """What finds a time of the kind of `when` (a year, a month or a weekday) in a question; with the
     part of the day said after it, where `when` says one."""
+    named = rf"(?:(?:{'|'.join(_NAMED_DAY_FIRST)})\s+)?"  # "Easter Monday" is swapped whole
     if len(when.split()) == 2:
-        return re.compile(rf"\b(?:{'|'.join(_DAYS)})s?(?:\s+{_PART_OF_DAY.pattern})?\b", re.I)
+        return re.compile(rf"\b{named}(?:{'|'.join(_DAYS)})s?(?:\s+{_PART_OF_DAY.pattern})?\b", re.I)
     if _ANY_YEAR.fullmatch(when):
         return _ANY_YEAR
     if when.lower() in MONTHS:
         return re.compile(rf"\b(?:{'|'.join(MONTHS)})\b", re.I)
-    return re.compile(rf"\b(?:{'|'.join(_DAYS)})s?\b", re.I)  # "on Sundays"
+    return re.compile(rf"\b{named}(?:{'|'.join(_DAYS)})s?\b", re.I)  # "on Sundays"
 
 
 # "that year", "in the same year": the year the last question named.

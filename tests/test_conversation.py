@@ -495,6 +495,11 @@ def test_other_people_after_a_question_naming_none_are_not_swapped_in():
     (["How much is the Main Hall per hour on a Saturday?"], "And on weekday evenings?",
      "How much is the Main Hall per hour on weekday evenings?"),
     (["How much is the Main Hall per hour on a Saturday?"], "And on Sundays?", "How much is the Main Hall per hour on Sundays?"),
+    # a day of its own name is one day, swapped whole both ways
+    (["What are Riverside Dental's opening hours on Saturdays?"], "What about Easter Monday?",
+     "What are Riverside Dental's opening hours on Easter Monday?"),
+    (["What are Riverside Dental's opening hours on Saturdays?", "What about Easter Monday?"], "Sunday?",
+     "What are Riverside Dental's opening hours on Sunday?"),
 ])
 def test_a_thing_of_the_same_kind_and_a_part_of_a_day_take_their_place(history, follow_up, asked):
     assert resolve(follow_up, history).reader_question == asked
