@@ -776,8 +776,12 @@ def _other_of_series(question: str, last: str) -> tuple[str, str]:
     return rest, f"{last[:same[0].start()]}{rest}{last[same[0].end():]}"
 
 
+# "Why not the church hall?": asked against the last answer ("Hollybrook Library community room").
+_WHY_NOT = re.compile(r"^\W*(?:and\s+)?why\s+not\b", re.I)
+
+
 def is_follow_up(question: str) -> bool:
-    return bool(_pronouns_of(question).search(question) or _FOLLOW_UP_START.search(question)
+    return bool(_pronouns_of(question).search(question) or _FOLLOW_UP_START.search(question) or _WHY_NOT.match(question)
                 or _asks_nothing_of_its_own(question) or _THAT_YEAR.search(question) or _NEXT_YEAR.search(question))
 
 
@@ -835,6 +839,12 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     if (len(previous) > 1 and _asks_nothing_of_its_own(last) and not _pronouns_of(last).search(last)
             and not bare and not _asks_nothing_of_its_own(question)):
         return resolve(question, previous[:-1])  # "Why?" in between names nothing: the turn before it does
+    if len(previous) > 1 and re.match(r"\W*(?:and\s+)?why\b", last, re.I):
+        # "And in 2022?" after "Why not the church hall?" after "Where was the AGM held in 2024?":
+        # the year is the where-question's; the why-question asked about its answer
+        other, when = _others(question, set())
+        if when and not other and not _same_kind(when).search(last):
+            return resolve(question, previous[:-1])
     carried = ""  # the subject a follow-up before this one was resolved to
     # "When was it automated?" after "When was it built?"; also "Zurich?" or "When?" alone
     if len(previous) > 1 and (is_follow_up(last) or _BARE_NAME.fullmatch(last) or _BARE_WHEN_OR_WHERE.fullmatch(last)):

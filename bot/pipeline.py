@@ -21,7 +21,7 @@ from bot.read.answerability import (
 )
 from bot.read.definitions import defines_asked_term
 from bot.read.document_names import document_penalty
-from bot.read.doubts import check, check_in_text
+from bot.read.doubts import check, check_in_text, not_held
 from bot.read.extent import widen
 from bot.read.passage_prior import rank_with_retrieval
 from bot.read.qualifiers import DocumentFacts, detail_penalty, mismatch
@@ -791,7 +791,9 @@ class Bot:
             response.reason = "; ".join(notices + [f"the documents do not appear to contain the answer: {why}"])
             return response
         # The answer as long as the question asks: a whole list, the named row, a sentence's end.
-        spans, rule = widen(p.reader_question, result.spans, passages)
+        spans, rule = widen(p.reader_question, result.spans, passages,
+                            held=lambda span: not not_held(p.reader_question, span, passages, self._facts,
+                                                           self._vocabulary))
         response.answer, response.alternatives = spans[0].text, spans[1:]
         if rule == "list":
             response.answer_items = [item.strip() for item in response.answer.splitlines() if item.strip()]

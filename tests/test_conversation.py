@@ -552,3 +552,12 @@ def test_a_follow_up_naming_its_own_year_or_name_is_searched_for_alone():
     # but "one" stands for what the last question asked about
     assert "food bank" in resolve("Is there one in Ashcombe?", _turns(("Where is the food bank?", "Elmford"))) \
         .retrieval_query
+
+
+def test_why_not_asks_against_the_last_answer_and_a_year_after_it_is_the_last_but_ones():
+    history = _turns(("Where was the residents' association AGM held in 2024?", "Hollybrook Library"))
+    asked = resolve("Why not the church hall?", history)
+    assert asked.reader_question == "Why not the church hall?" and "AGM" in asked.retrieval_query
+    history.append({"question": "Why not the church hall?", "answer": "roof repairs"})
+    assert resolve("And in 2022?", history).reader_question == \
+        "Where was the residents' association AGM held in 2022?"

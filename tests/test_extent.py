@@ -485,6 +485,9 @@ def test_a_figure_of_a_heading_gives_way_to_the_named_row_in_another_passage_of_
     other = span_of(table, "£55", 5.0)
     other = Span(other.text, other.doc_id, other.start, other.end, other.score, passage_index=1)
     assert answer_of("How much does Joint membership cost?", [best, other], [intro, table])[0] == other
+    # not to a lower span the checks rule out (another year's row, say)
+    kept = widen("How much does Joint membership cost?", [best, other], [intro, table], held=lambda span: False)
+    assert kept.spans[0] == best
 
 
 def test_prose_with_dashes_is_no_labelled_list():

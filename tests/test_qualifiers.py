@@ -562,6 +562,33 @@ def test_of_contact_blocks_the_one_opened_by_the_named_person_answers():
     assert checked.result.spans[0].text == "214"
 
 
+def test_a_documents_title_answers_nothing_but_a_lower_choice_on_the_named_line_may():
+    from bot.read.doubts import check
+
+    title = "Residents' Association: AGM Minutes 2022 to 2024"
+    intro = _passage(0, f"{title}\n\nThese are the approved minutes.", "minutes.md", title)
+    agm = _passage(1, "AGM 2024\n\nDate: Monday 11 March 2024\nVenue: Hollybrook Library", "minutes.md", "AGM 2024")
+    passages = [intro, agm]
+    facts = DocumentFacts({"minutes.md": title})
+    asked = "Where was the AGM held in 2024?"
+    in_title = _span(passages, 0, "Residents' Association: AGM Minutes 2022 to 2024", 6.0)
+    checked = check(asked, ReaderResult([in_title]), [intro], facts, None)
+    assert not checked.replaced and checked.why == "the span found is the title of its document"
+    # the named line's cell answers, and so does a lower choice on it
+    assert check(asked, ReaderResult([in_title]), passages, facts, None).result.spans[0].text == "Hollybrook Library"
+    # two lines named alike ("Venue", "Address") name no one cell: the reader's lower choice on one answers
+    contacts = _passage(2, "AGM 2024 contacts\n\nSecretary: Priya Nair\nAddress: 1 Mill Lane", "minutes.md",
+                        "AGM 2024 contacts")
+    passages = [intro, agm, contacts]
+    venue = _span(passages, 1, "Hollybrook Library", 1.0)
+    checked = check(asked, ReaderResult([in_title, venue]), passages, facts, None)
+    assert checked.replaced and checked.result.spans[0].text == "Hollybrook Library"
+    assert checked.result.spans[0].score == 6.0  # the title's score, as a named cell takes it
+    assert len(checked.result.spans) == 2
+    # what the document is called, its title says
+    assert not check("What are the minutes called?", ReaderResult([in_title]), passages, facts, None).why
+
+
 def test_a_proper_name_one_document_says_rules_out_answers_from_the_others():
     from bot.read.document_names import unnamed_word
 

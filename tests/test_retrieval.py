@@ -85,3 +85,15 @@ def test_a_grouped_number_is_also_found_by_its_parts():
     bm25 = BM25Index(["the rent is $2,150.00 a month", "the lease was signed on 12.05.2024", "the deposit is one month"])
     assert bm25.search("Is the rent $2,150?", 3)[0][0] == 0
     assert bm25.search("What was signed in 2024?", 3)[0][0] == 1
+
+
+def test_a_where_question_finds_the_line_labelled_with_a_place():
+    from bot.search.retrieval import with_label_words
+
+    bm25 = BM25Index(["AGM 2022. Venue: St Luke's Church Hall.",
+                      "AGM 2022. Treasurer's report: the balance held at the end of the year was £1,942.",
+                      "AGM 2023. Chair: Ann Lee. Secretary: Ravi Shah.", "Membership stood at 238 households."])
+    asked = "Where was the AGM held in 2022?"
+    assert bm25.search(asked, 2)[0][0] == 1  # the words of the question alone find the report
+    assert bm25.search(with_label_words(asked), 2)[0][0] == 0
+    assert with_label_words("When was the AGM held?") == "When was the AGM held?"

@@ -18,12 +18,12 @@ from typing import NamedTuple
 
 from bot.ingest.chunking import sentence_spans
 from bot.read.document_names import unnamed_word
-from bot.read.extent import not_of_the_asked_type
+from bot.read.extent import asks_what_it_is_called, not_of_the_asked_type
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
 from bot.read.rows import (
-    block_described, cell_named_in, content_stems, fills_a_named_cell, named_cell, row_contradicts,
-    words_asked_around)
+    Lines, block_described, cell_named_in, content_stems, fills_a_named_cell, in_named_line, named_cell,
+    row_contradicts, words_asked_around)
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
@@ -119,6 +119,20 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
     elif kind == "event":
         def names_it(span: Span) -> bool:
             return names_asked_event(question, *_sentence_of(span, passages))
+    elif kind == "title":
+        # a lower choice on the line the question names ("Venue: …"), as that line's cell would,
+        # with the scores of the title the reader liked best
+        def on_named_line(span: Span) -> bool:
+            chunk = passages[span.passage_index].chunk
+            return in_named_line(question, span.start - chunk.start, span.end - chunk.start, Lines(chunk.text))
+
+        named = next((span for span in result.spans[1:1 + _NEXT_CHOICES] if span.passage_index < len(passages)
+                      and on_named_line(span) and not not_held(question, span, passages, facts, vocabulary)), None)
+        if named is None:
+            return Checked(result, why)
+        lent = replace(named, score=best.score, no_answer_score=best.no_answer_score)
+        return Checked(replace(result, spans=[lent, *(s for s in result.spans if s is not named)],
+                               best_null=lent.no_answer_score), why, replaced=True)
     else:  # "type", "document": any lower choice that `not_held` does not rule out
         def names_it(span: Span) -> bool:
             return True
@@ -198,7 +212,7 @@ def not_held(question: str, span: Span, passages: list[Passage], facts: Document
 
 def _doubt(question: str, span: Span, passages: list[Passage], facts: DocumentFacts,
            vocabulary: CorpusVocabulary | None) -> tuple[str, str]:
-    """(which check, why) for `not_held`: "detail", "document", "event", "name", "row" or "type"; ("", "")
+    """(which check, why) for `not_held`: "detail", "document", "event", "name", "row", "type" or "title"; ("", "")
     when none speaks."""
     why = mismatch(question, span, passages, facts)
     if why:
@@ -220,7 +234,18 @@ def _doubt(question: str, span: Span, passages: list[Passage], facts: DocumentFa
     why = not_of_the_asked_type(question, span, passages[span.passage_index])
     if why:
         return "type", why
+    if _is_the_title(span, passages[span.passage_index], facts) and not asks_what_it_is_called(question):
+        return "title", "the span found is the title of its document"
     return "", ""
+
+
+def _is_the_title(span: Span, passage: Passage, facts: DocumentFacts) -> bool:
+    """Whether a span lies in its document's title, as the first passage's heading gives it: the title
+    names what the document is about ("Hollybrook Residents' Association: AGM Minutes 2022 to 2024")
+    and answers no question of it, but what it is called."""
+    chunk = passage.chunk
+    title = " ".join(facts.title(chunk.doc_id).split())
+    return bool(title) and " ".join(chunk.section.split()) == title and span.end - chunk.start <= chunk.heading_length
 
 
 def _first_held(result: ReaderResult, held: Callable[[Span], bool]) -> ReaderResult | None:

@@ -63,7 +63,7 @@ Whether to answer at all is decided on the reader's own span; widening only shap
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from bot.ingest.chunking import LIST_MARK
 from bot.questions import ASKS_WHO
@@ -227,9 +227,11 @@ class Extent(NamedTuple):
     rule: str = ""  # which rule of the module's docstring shaped the answer ("list", "row", "when"...); '' for none
 
 
-def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
+def widen(question: str, spans: list[Span], passages: list[Passage],
+          held: Callable[[Span], bool] | None = None) -> Extent:
     """The reader's ranked spans, the first (the answer) widened or moved as the rules above say;
-    the others as they were."""
+    the others as they were. `held`: whether a lower span may answer at all (the checks of
+    `doubts.py`), where the answer moves to one ("AGM 2024"'s venue does not answer for 2022)."""
     if not spans or spans[0].passage_index >= len(passages):
         return Extent(spans)
     best, rest = spans[0], spans[1:]
@@ -256,7 +258,7 @@ def widen(question: str, spans: list[Span], passages: list[Passage]) -> Extent:
             own = passages[other.passage_index].chunk if other.passage_index < len(passages) else None
             if own is not None and (own is chunk or in_heading and own.doc_id == chunk.doc_id) and in_named_line(
                     question, other.start - own.start, other.end - own.start,
-                    lines if own is chunk else Lines(own.text)):
+                    lines if own is chunk else Lines(own.text)) and (held is None or held(other)):
                 # in the column the question names, where the reader's span there is in another
                 column = named_cell(question, other, passages[other.passage_index])
                 return Extent([column or other, best, *rest[:k], *rest[k + 1:]], "row")
@@ -459,6 +461,11 @@ _CALENDAR_NAMES = "|".join(m.capitalize() for m in (*MONTHS, *WEEKDAYS))
 _NAME_GOES_ON = re.compile(rf"(?:[ \t]+(?:of|the)){{0,2}}[ \t]+(?!(?:{_CALENDAR_NAMES})\b)[A-Z][\w'’-]*")
 _POSSESSIVE_NAME = re.compile(rf"['’]s[ \t]+(?!(?:{_CALENDAR_NAMES})\b)[A-Z][a-z][\w'’-]*")  # "The Bosun's Call"
 _ARTICLE_BEFORE = re.compile(r"(?:^|(?<=[ \t\n]))(?:The|A|An)[ \t]+$")
+
+
+def asks_what_it_is_called(question: str) -> bool:
+    """Whether a question asks what something is called ("What is the newsletter called?")."""
+    return _ASKS_NAME.search(question) is not None
 
 
 def _whole_name(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -531,6 +531,8 @@ def _row_says_as_much(question: str, like: Span, passages: list[Passage], other:
     if like.passage_index >= len(passages):
         return True
     own, chunk = passages[like.passage_index].chunk, other.chunk
+    if like.end - own.start <= own.heading_length:
+        return True  # a heading names what its section is about, and answers nothing of it
     start, end = own.sentences_around(like.start, like.end)
     # The document's own words (its file name's: "Harrow Valley" of harrow_valley_report.pdf) tell
     # neither apart.

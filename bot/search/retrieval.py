@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import numpy as np
@@ -50,6 +51,17 @@ def standard_score_fusion(candidates: list[int], dense: dict[int, float], lexica
     return [(candidates[j], float(fused[j])) for j in order]
 
 
+# "Where was the AGM held?": the lines that answer it are labelled, not worded like it ("Venue: St
+# Luke's Church Hall", "Place: The Boathouse").
+_ASKS_WHERE = re.compile(r"^\W*(?:and\s+)?where\b", re.I)
+_PLACE_LABELS = "venue place location address"
+
+
+def with_label_words(query: str) -> str:
+    """The query BM25 searches: a where-question with the words that label a place."""
+    return f"{query} {_PLACE_LABELS}" if _ASKS_WHERE.match(query) else query
+
+
 class Retriever:
     def __init__(self, chunks: list[Chunk], vectors, faiss_index, embedder: QueryCachingEmbedder,
                  titles: dict[str, str] | None = None, bm25: BM25Index | None = None) -> None:
@@ -78,7 +90,8 @@ class Retriever:
         deep = min(n + len(excluded), len(self.chunks))  # still n candidates each once excluded are gone
         _, dense_ids = self.faiss_index.search(q[None, :], deep)
         dense_ids = [int(i) for i in dense_ids[0] if i >= 0 and int(i) not in excluded][:n]
-        lexical = dict([(i, score) for i, score in self.bm25.search(query, deep) if i not in excluded][:n])
+        lexical = dict([(i, score) for i, score in self.bm25.search(with_label_words(query), deep)
+                        if i not in excluded][:n])
         pool = list(dict.fromkeys(dense_ids + list(lexical)))
         # Exact cosines (an approximate index such as IVF-PQ only ranks); shown with each passage
         # and read by the answerability rule, for BM25's finds as well.
