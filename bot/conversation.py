@@ -117,6 +117,7 @@ class ResolvedQuestion:
     reader_question: str  # what the reader reads
     retrieval_query: str  # what retrieval searches for
     subject: str = ""  # what the pronoun was taken to mean ('' when not a follow-up)
+    unclear: str = ""  # why the question cannot be read as the conversation stands ('' when it can)
 
 
 def previous_turns(history) -> list[Turn]:
@@ -887,8 +888,11 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
         # (not after "Which film did Spielberg direct?" "Jurassic Park": "he" is still Spielberg)
         name, stands_for = last_turn.answer.strip(), frozenset(_PERSONAL)
     elif gender and (called and not name or _gender_said(last) == gender):
-        # nobody it can stand for; nor where the last question's "her" stood for nobody either
-        return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "")
+        # nobody it can stand for; nor where the last question's "her" stood for nobody either:
+        # asked back, rather than answered for whoever the documents say most of
+        said = next(w for w in _pronouns_of(question).findall(question) if w.lower() in _GENDERED)
+        return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "",
+                                unclear=f"it is not clear who “{said}” is: please ask again with the name")
     pronouns = {w.lower() for w in _pronouns_of(question).findall(question)} & stands_for
     subject = name if pronouns else (carried or _what_it_is(question, last) or subject_of(last))
     if not subject and len(previous) > 1:  # "Why?" in between, which names nothing: the turn before it

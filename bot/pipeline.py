@@ -138,6 +138,7 @@ class _Prepared:
     retrieval_query: str
     notice: str
     follow_up: bool = False  # read with the conversation before it
+    unclear: str = ""  # why the question cannot be read as the conversation stands
 
 
 @dataclass(frozen=True)
@@ -729,7 +730,7 @@ class Bot:
         asked = as_question(text)
         resolved = resolve(asked, self._earlier_turns(history))
         return _Prepared(text, resolved.reader_question, resolved.retrieval_query, notice,
-                         follow_up=resolved.retrieval_query != asked)
+                         follow_up=resolved.retrieval_query != asked, unclear=resolved.unclear)
 
     def _earlier_turns(self, history) -> list[Turn]:
         """The turns a follow-up leans on (the last few), their questions and answers cleaned and
@@ -758,9 +759,9 @@ class Bot:
         # The documents hold something like the answer, not the answer (bot/read/doubts.py).
         checked = check(p.reader_question, result, passages, self._facts, self._vocabulary) \
             if decision.best and after is None else None
-        unlike = checked.why if checked else ""  # why the reader's own best span does not answer
+        unlike = p.unclear or (checked.why if checked else "")  # why the reader's own best span does not answer
         set_aside = ""
-        if checked and checked.replaced:  # the named row, or a lower choice, answers for what it lacks
+        if checked and checked.replaced and not p.unclear:  # the named row, or a lower choice, answers instead
             result, set_aside, unlike = checked.result, unlike, ""
             decision = decide(result, passages, self.calibration, threshold)
         if unlike:
@@ -788,7 +789,7 @@ class Bot:
             why = ("no passage matched the question" if not passages else unlike or
                    f"confidence {decision.score:.2f} is below the threshold {threshold:.2f}"
                    + (f" (the reader's first choice: {set_aside})" if set_aside else ""))
-            response.reason = "; ".join(notices + [f"the documents do not appear to contain the answer: {why}"])
+            response.reason = "; ".join(notices + [p.unclear or f"the documents do not appear to contain the answer: {why}"])
             return response
         # The answer as long as the question asks: a whole list, the named row, a sentence's end.
         spans, rule = widen(p.reader_question, result.spans, passages,

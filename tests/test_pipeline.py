@@ -208,6 +208,14 @@ def test_follow_up_uses_the_conversation(bot):
     assert "1,280" in follow.passages[0].chunk.text
 
 
+def test_a_pronoun_that_stands_for_nobody_is_asked_back(bot):
+    history = [{"question": "Who designed the Golden Gate Bridge?", "answer": "Joseph Strauss"},
+               {"question": "When did he die?", "answer": "1938"}]
+    asked = bot.ask("What is her email?", history=history)
+    assert asked.abstained and asked.reason == "it is not clear who “her” is: please ask again with the name"
+    assert not bot.ask("When did he retire?", history=history).reason.startswith("it is not clear")
+
+
 def test_edits_made_on_disk_are_answered_from_at_once(bot, small_settings):
     corpus = small_settings.corpus_dir
     assert "1937" in bot.ask("When did the Golden Gate Bridge open?").answer
