@@ -647,6 +647,24 @@ _PERSON_NAME = re.compile(r"[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’-]+){1,3}")
 _PRO_FORM = re.compile(r"\b(?:one|ones|same|else|too|also|either)\b", re.I)
 
 
+# "What is", "How much was": how a question opens, up to its verb.
+# Only "what is" and "how much is" fit any thing ("When was it built?" does not fit "And its height?").
+_FRAME = re.compile(r"^\W*(?:and\s+)?(?P<frame>(?:what|how\s+much)\s+(?:is|are|was|were)\b)", re.I)
+
+
+def _in_the_last_frame(asked: str, last: str) -> str:
+    """A follow-up that names its thing but asks nothing, asked as the last question asked: "And
+    the meal allowance in Zurich?" (from "And the meal allowance there?") after "What is the
+    hotel limit per night in Zurich?" is "What is the meal allowance in Zurich?"."""
+    opener = _FOLLOW_UP_START.match(asked)
+    frame = _FRAME.match(last)
+    rest = asked[opener.end():].strip() if opener else ""
+    if opener is None or frame is None or not rest or any(
+            w.lower() in QUESTION_WORDS for w in re.findall(r"[\w'’-]+", rest)):
+        return asked
+    return f"{frame.group('frame')[:1].upper()}{frame.group('frame')[1:]} {rest}"
+
+
 def _said_as_a_role(subject: str, said: str) -> bool:
     """Whether the last question spoke of its subject with "the", as of an office or a thing ("the
     Finance Manager"), not as of a person by name."""
@@ -974,6 +992,8 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
             word.lower() != "her" or _owns_next(question, m.end())) else named  # "from her?": no owner
 
     reader_question = _pronouns_of(question).sub(substitute, question)
+    if replaced:
+        reader_question = _in_the_last_frame(reader_question, last)
     if not replaced and not _asks_on_its_own(question):
         reader_question = f"{question} ({subject})"
     elif not replaced and (_ANY_YEAR.search(question) or _names(question)) and not _PRO_FORM.search(question):

@@ -402,8 +402,9 @@ def test_a_chain_of_follow_ups_reaches_back_past_three_turns():
     # a bare version in place of the one version the last question named
     (["What is the hydrostatic head of version 2.0?"], "And in 3.0?", "What is the hydrostatic head of version 3.0?"),
     # "Zurich?" alone was a follow-up too: "there" is Zurich
+    # ... and the follow-up, which asks nothing of its own, is asked as the last question was
     (["What is the hotel limit in London?", "Zurich?"], "And the meal allowance there?",
-     "And the meal allowance in Zurich?"),
+     "What is the meal allowance in Zurich?"),
 ])
 def test_offices_with_years_versions_alone_and_there_after_a_bare_name(history, follow_up, asked):
     assert resolve(follow_up, history).reader_question == asked
@@ -562,3 +563,8 @@ def test_why_not_asks_against_the_last_answer_and_a_year_after_it_is_the_last_bu
     history.append({"question": "Why not the church hall?", "answer": "roof repairs"})
     assert resolve("And in 2022?", history).reader_question == \
         "Where was the residents' association AGM held in 2022?"
+
+
+def test_only_a_what_is_question_lends_its_frame_to_a_follow_up_that_asks_nothing():
+    history = _turns(("Who is the HR manager?", "Tom Lee"))
+    assert resolve("And his email?", history).reader_question == "And Tom Lee's email?"

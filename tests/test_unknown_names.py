@@ -107,6 +107,8 @@ def test_a_code_or_version_no_document_names_is_unknown(question, unknown):
     ("Other cities — Limit: EUR 120", True), ("All other countries: 30 days", True),
     ("Elsewhere — 2 hours", True), ("Paris — Limit: EUR 180", False),
     ("The Leeds lease ends in 2027; other offices rent monthly.", False),
+    ("For any city not in the table, the limit is £120 a night.", True), ("Any office not listed: contact HR", True),
+    ("For any city in the table, book through the portal.", False),
 ])
 def test_a_line_for_everything_it_does_not_name(line, for_the_rest):
     assert answers_for_the_rest(line) is for_the_rest

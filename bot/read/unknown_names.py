@@ -207,8 +207,11 @@ def unknown_identifier(question: str, vocabulary: CorpusVocabulary) -> str:
     return ""
 
 
-# A line that answers for whatever it does not name: "Other cities — Limit: EUR 120".
-_FOR_THE_REST = re.compile(r"^\W*(?:(?:all|any)\s+)?(?:other|others|elsewhere|everywhere\s+else|rest\s+of)\b", re.I)
+# A line that answers for whatever it does not name: "Other cities — Limit: EUR 120", "For any city
+# not in the table, the limit is £120 a night".
+_FOR_THE_REST = re.compile(r"^\W*(?:(?:all|any)\s+)?(?:other|others|elsewhere|everywhere\s+else|rest\s+of)\b"
+                           r"|^\W*(?:for|in|at)?\s*(?:any|every|each)\s+\w+(?:\s+\w+)?\s+(?:not|that\s+is\s+not)\s+"
+                           r"(?:in\s+the\s+(?:table|list)|listed|shown|named|above|below)\b", re.I)
 
 
 def answers_for_the_rest(line: str) -> bool:
