@@ -541,7 +541,13 @@ def _office_in_its_place(question: str, last: str) -> tuple[str, str]:
     said_as = asked.group("office")
     if not (office.islower() or office.isupper() or said_as[:1].isupper() and not said_as.isupper()):
         return "", ""
+    if office.lower() in _SECOND_RANKS:  # "And the deputy?" after "Who is the headteacher?": the deputy headteacher
+        office = f"{office} {said_as}"
     return office, f"{last[:asked.start('office')]}{office}{last[asked.end('office'):]}"
+
+
+# Words that make an office of another said alone: "the deputy" of the headteacher.
+_SECOND_RANKS = frozenset({"deputy", "assistant", "acting", "associate", "joint", "vice"})
 
 
 # "What total income did Ann Lee report...?": the thing a "what ...?" question asks for, up to its verb.

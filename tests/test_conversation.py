@@ -568,3 +568,8 @@ def test_why_not_asks_against_the_last_answer_and_a_year_after_it_is_the_last_bu
 def test_only_a_what_is_question_lends_its_frame_to_a_follow_up_that_asks_nothing():
     history = _turns(("Who is the HR manager?", "Tom Lee"))
     assert resolve("And his email?", history).reader_question == "And Tom Lee's email?"
+
+
+def test_a_second_rank_said_alone_is_of_the_last_office():
+    assert resolve("And the deputy?", ["Who is the headteacher at Oakfield?"]).reader_question == \
+        "Who is the deputy headteacher at Oakfield?"
