@@ -536,30 +536,26 @@ def test_the_named_line_beside_the_best_span_of_another_years_part_gives_way_to_
     assert not checked.replaced and "not 2023–24" in checked.why
 
 
-def test_of_two_lists_in_one_passage_the_one_whose_lead_names_the_asked_version_answers():
+_WARRANTIES = ("Warranty terms\n\nE-Trek 2.1 warranty\nFrame: 5 years\nMotor: 2 years\n\n"
+               "E-Trek 3.0 warranty\nFrame: lifetime for the original owner\nMotor: 3 years")
+_CONTACTS = ("Who to contact\n\nHR Manager: Clare Whitfield\nEmail: clare@example.org\nPhone extension: 214\n\n"
+             "Finance Manager: Rajesh Mehta\nEmail: rajesh@example.org\nPhone extension: 231")
+
+
+@pytest.mark.parametrize("text, best, question, answer", [
+    # the list whose lead names the asked version
+    (_WARRANTIES, "2 years", "How long is the frame warranty on the E-Trek 3.0?", "lifetime for the original owner"),
+    (_WARRANTIES, "2 years", "How long is the frame warranty on the E-Trek 2.1?", "5 years"),
+    # the contact block opened by the person the question names
+    (_CONTACTS, "214", "What is Rajesh Mehta's phone extension?", "231"),
+    (_CONTACTS, "214", "What is Clare Whitfield's phone extension?", "214"),
+])
+def test_of_two_lists_in_one_passage_the_one_whose_lead_names_what_is_asked_answers(text, best, question, answer):
     from bot.read.doubts import check
 
-    text = ("Warranty terms\n\nE-Trek 2.1 warranty\nFrame: 5 years\nMotor: 2 years\n\n"
-            "E-Trek 3.0 warranty\nFrame: lifetime for the original owner\nMotor: 3 years")
-    passages = [_passage(0, text, "warranty.txt", "Warranty terms")]
-    result = ReaderResult([_span(passages, 0, "2 years", 9.0)])
-    checked = check("How long is the frame warranty on the E-Trek 3.0?", result, passages, DocumentFacts(), None)
-    assert checked.result.spans[0].text == "lifetime for the original owner"
-    checked = check("How long is the frame warranty on the E-Trek 2.1?", result, passages, DocumentFacts(), None)
-    assert checked.result.spans[0].text == "5 years"
-
-
-def test_of_contact_blocks_the_one_opened_by_the_named_person_answers():
-    from bot.read.doubts import check
-
-    text = ("Who to contact\n\nHR Manager: Clare Whitfield\nEmail: clare@example.org\nPhone extension: 214\n\n"
-            "Finance Manager: Rajesh Mehta\nEmail: rajesh@example.org\nPhone extension: 231")
-    passages = [_passage(0, text, "handbook.md", "Who to contact")]
-    result = ReaderResult([_span(passages, 0, "214", 9.0)])
-    checked = check("What is Rajesh Mehta's phone extension?", result, passages, DocumentFacts(), None)
-    assert checked.replaced and checked.result.spans[0].text == "231"
-    checked = check("What is Clare Whitfield's phone extension?", result, passages, DocumentFacts(), None)
-    assert checked.result.spans[0].text == "214"
+    passages = [_passage(0, text, "doc.txt", text.split("\n", 1)[0])]
+    result = ReaderResult([_span(passages, 0, best, 9.0)])
+    assert check(question, result, passages, DocumentFacts(), None).result.spans[0].text == answer
 
 
 def test_a_documents_title_answers_nothing_but_a_lower_choice_on_the_named_line_may():
