@@ -766,8 +766,9 @@ class Bot:
             decision = decide(result, passages, self.calibration, threshold)
         if unlike:
             decision = replace(decision, score=0.0, refused=decision.refused or threshold > 0)
-        elif decision.best and (decision.best is after or fills_a_named_cell(p.reader_question, decision.best,
-                                                   passages[decision.best.passage_index])
+        elif decision.best and (decision.best is after
+                                or fills_a_named_cell(p.reader_question, decision.best,
+                                                      passages[decision.best.passage_index])
                                 or defines_asked_term(p.reader_question, decision.best,
                                                       passages[decision.best.passage_index])):
             # The table, or the definition's sentence, says what the span answers, whatever the reader

@@ -3,8 +3,9 @@
 The reader finds the span most like an answer; it cannot tell that the documents speak of another
 year or version than the one asked about (`qualifiers.py`), of the opposite event
 (`opposite_events.py`), never name what the question asks about (`unknown_names.py`), that the
-table row it answers from has another size or day than the one asked (`rows.row_contradicts`), or
-that it is no e-mail address or phone number where one is asked (`extent.not_of_the_asked_type`).
+table row it answers from has another size or day than the one asked (`rows.row_contradicts`),
+that it is no e-mail address or phone number where one is asked (`extent.not_of_the_asked_type`), or
+that it is its document's title, which names what the document is about and answers nothing of it.
 Each check looks at the span's sentence or line in its passage; the first that finds a reason decides,
 and the bot then refuses with that reason, unless the row the question names, or a lower choice of
 the reader, plainly answers for the asked year, code or event instead (`check`).
