@@ -29,7 +29,7 @@ def test_every_answerable_question_has_its_gold_answer_in_the_parsed_documents(f
     assert not missing
 
 
-CONVERSATION_SETS = ("conversations", "conversations_dev2", "conversations_heldout")
+CONVERSATION_SETS = ("conversations", "conversations_dev2", "conversations_heldout", "conversations_heldout2")
 
 
 @pytest.mark.parametrize("folder", [BENCH / name for name in CONVERSATION_SETS], ids=lambda p: p.name)
