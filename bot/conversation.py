@@ -276,13 +276,11 @@ def _others(question: str, pronouns: set[str]) -> tuple[str, str]:
     rest = _WORDS.findall(question[opener.end():])
     if not 1 <= len(rest) <= _MAX_NAME_WORDS or rest[0].lower() in QUESTION_WORDS:
         return "", ""
-    # "2023", "2024/25", "June"; "weekday evenings", "Easter Monday" as one
-    named_day = next((k for k in range(len(rest) - 1) if _is_time(f"{rest[k]} {rest[k + 1]}")
-                      and not _is_time(rest[k])), None)
-    if named_day is not None:
-        rest = [*rest[:named_day], f"{rest[named_day]} {rest[named_day + 1]}", *rest[named_day + 2:]]
-    times = [f"{w} {rest[k + 1]}" if k + 1 < len(rest) and _is_time(f"{w} {rest[k + 1]}") else w
-             for k, w in enumerate(rest) if _is_time(w)]
+    # "2023", "2024/25", "June"; "weekday evenings", "Easter Monday" as one time
+    paired = next((k for k in range(len(rest) - 1) if _is_time(f"{rest[k]} {rest[k + 1]}")), None)
+    if paired is not None:
+        rest = [*rest[:paired], f"{rest[paired]} {rest[paired + 1]}", *rest[paired + 2:]]
+    times = [w for w in rest if _is_time(w)]
     names = _names(" ".join(["x", *(w for w in rest if not _is_time(w))]))  # a question's first word is no name
     if len(names) > 1 or len(times) > 1:
         return "", ""
@@ -653,8 +651,8 @@ _PERSON_NAME = re.compile(r"[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’-]+){1,3}")
 _PRO_FORM = re.compile(r"\b(?:one|ones|same|else|too|also|either)\b", re.I)
 
 
-# "What is", "How much was": how a question opens, up to its verb.
-# Only "what is" and "how much is" fit any thing ("When was it built?" does not fit "And its height?").
+# "What is", "How much was": how a question opens, up to its verb; only these fit any thing ("When
+# was it built?" does not fit "And its height?").
 _FRAME = re.compile(r"^\W*(?:and\s+)?(?P<frame>(?:what|how\s+much)\s+(?:is|are|was|were)\b)", re.I)
 
 

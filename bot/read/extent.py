@@ -68,7 +68,8 @@ from typing import Callable, NamedTuple
 from bot.ingest.chunking import LIST_MARK
 from bot.questions import ASKS_WHO
 from bot.read.rows import (
-    LABELLED, WORD, Lines, content_stems, content_words, in_named_line, named_cell, respan, row_cells, row_value)
+    LABELLED, WORD, Lines, content_stems, content_words, in_named_line, named_cell, respan, row_cells, row_value,
+    weekdays_of_range)
 from bot.read.units import asked_quantities, figures_measuring, in_another_unit, is_unit, not_a_count
 from bot.types import Chunk, Passage, Span
 from bot.words import MONTHS, NUMBER_WORDS, STOP_WORDS, WEEKDAYS, stem
@@ -401,19 +402,16 @@ def _with_days_and_times(question: str, text: str, start: int, end: int) -> tupl
     return start, reach
 
 
-def _days_named(question: str) -> set[int]:
-    """The weekdays a question names, as their places in the week."""
-    return {WEEKDAYS.index(d.lower().removesuffix("s")) for d in re.findall(rf"\b{_DAY}\b", question, re.I)}
+def _days_named(text: str) -> set[str]:
+    """The weekdays a text names ("on Saturdays": saturday)."""
+    return {d.lower().removesuffix("s") for d in re.findall(rf"\b{_DAY}\b", text, re.I)}
 
 
-def _days_cover(days: str, asked: set[int]) -> bool:
+def _days_cover(days: str, asked: set[str]) -> bool:
     """Whether a day or a range of days ("Monday to Saturday") holds every asked weekday, and some."""
-    said = [WEEKDAYS.index(d.lower().removesuffix("s")) for d in re.findall(rf"\b{_DAY}\b", days, re.I)]
-    if not asked or not 1 <= len(said) <= 2 or re.search(r"\d", days):
-        return False
-    first, last = said[0], said[-1]
-    held = set(range(first, last + 1)) if first <= last else set(range(first, 7)) | set(range(last + 1))
-    return asked <= held
+    said = _days_named(days)
+    held = weekdays_of_range(days) or (said if len(said) == 1 and not re.search(r"\d", days) else set())
+    return bool(asked) and asked <= held
 
 
 def _first_figure(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:

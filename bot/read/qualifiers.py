@@ -98,7 +98,6 @@ PASSAGE_PENALTY = 4.0
 ROW_PENALTY = 3.0
 # The years, or academic years, in a file name, as `DocumentFacts.editions` takes them out.
 _EDITION_YEARS = re.compile(r"(?<!\d)(?:19|20)\d\d(?:[-_/](?:(?:19|20)?\d\d))?(?!\d)")
-_FIRST_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 CHECKED_KINDS = ("year", "month", "version", "code")  # the kinds a passage must agree on
 EDITION_REACH = 1  # the content word on each side of a detail that can tie it to a document's name
 _HEADING_WORDS = 8  # the most words of a heading that dates the part under it ("AGM 2022")
@@ -179,8 +178,8 @@ class DocumentFacts:
         headed = self.year_headings(doc_id)
         for part in section.split(SECTION_SEPARATOR):
             if part.strip() in headed:
-                return int(_FIRST_YEAR.search(part).group())
-        years = {int(y) for y in _FIRST_YEAR.findall(f"{self.title(doc_id)} {doc_id.replace('_', ' ')}")}
+                return int(YEAR.search(part).group())
+        years = {int(y) for y in YEAR.findall(f"{self.title(doc_id)} {doc_id.replace('_', ' ')}")}
         return years.pop() if len(years) == 1 else None
 
     @staticmethod

@@ -204,7 +204,7 @@ _DAY = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*"
 _WEEKDAY_RANGE = re.compile(rf"^\s*{_DAY}\s*(?:to|-|–|—|until|till)\s*{_DAY}\s*$", re.I)
 
 
-def _weekdays_of_range(label: str) -> set[str]:
+def weekdays_of_range(label: str) -> set[str]:
     """The weekdays a label of a range of them covers ("Monday to Friday", "Mon–Sat"); none else."""
     m = _WEEKDAY_RANGE.match(label)
     if m is None:
@@ -226,7 +226,7 @@ def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
     words = label_words(label)
     if words and range_holds(label, question):
         return {_RANGE_NAMED}
-    days = _weekdays_of_range(label)
+    days = weekdays_of_range(label)
     if days:  # "Monday to Friday" is named by "on Tuesdays"
         asked_days = {w.rstrip("s") for w in asked} & days
         return asked_days if len(asked_days) == 1 else set()
