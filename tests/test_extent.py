@@ -758,6 +758,8 @@ def test_a_label_of_alternatives_is_named_by_either():
     ("How much is the main hall on a Saturday?", ["Monday to Friday", "Saturday and Sunday"], "Saturday and Sunday"),
     ("How much is it at the weekend?", ["Weekdays", "Weekends"], "Weekends"),
     ("How much is it on a Tuesday?", ["Mon–Fri", "Sat–Sun"], "Mon–Fri"),
+    ("When is the last bus on Sundays?", ["Tue–Fri", "Sat–Mon"], "Sat–Mon"),  # a range may wrap the week
+    ("Is it open on a Wednesday?", ["Tuesday and Thursday", "Mon–Fri"], "Mon–Fri"),  # two days, no range
     ("Which dog won best in show?", ["Owner", "Winner"], "Winner"),
     ("How long does the eco programme take?", ["Temperature", "Duration"], "Duration"),
     ("What should I do about error E7?", ["Cause", "Remedy"], "Remedy"),
@@ -767,6 +769,21 @@ def test_a_column_is_named_in_everyday_words(question, columns, named):
     from bot.read.rows import _named_column
 
     assert _named_column(question, columns) == named
+
+
+@pytest.mark.parametrize("label, days", [
+    ("Monday to Friday", "monday tuesday wednesday thursday friday"),
+    ("Thurs. – Sun.", "thursday friday saturday sunday"),
+    ("Fri–Mon", "friday saturday sunday monday"),
+    ("Saturday and Sunday", "saturday sunday"),
+    ("Tuesday & Thursday", "tuesday thursday"),
+    ("Monitors and Sunshades", ""),  # words that start as days do are none
+    ("Weekends", ""),
+])
+def test_a_label_for_weekdays_covers_its_range(label, days):
+    from bot.read.rows import weekdays_of_range
+
+    assert weekdays_of_range(label) == set(days.split())
 
 
 def test_a_list_stops_at_the_lead_in_of_the_next():

@@ -367,6 +367,23 @@ def test_a_row_named_by_another_of_its_cells_in_another_passage_answers():
     assert checked.replaced and checked.result.spans[0].text == "g.lewis@school.uk"
 
 
+def test_the_line_a_question_names_beside_a_span_of_prose_answers_where_it_says_more_of_the_question():
+    from bot.ingest.chunking import sentence_spans
+    from bot.read.doubts import check
+
+    text = ("Election of officers\n\nAnn Lee stood down as Treasurer after four years. The following were "
+            "elected:\n\nChair: Margaret Okafor\nTreasurer: Gareth Hughes\nCaptain: Elena Ferreira")
+    earlier = "Officers last year\n\nChair: Margaret Okafor\nTreasurer: Ann Lee"  # a second list names the line too
+    passages = [Passage(Chunk(n, "agm.md", body, at, at + len(body), "", 1, None,
+                              tuple((at + s, at + e) for s, e in sentence_spans(body))), score=1.0, rank=n + 1)
+                for n, (at, body) in enumerate(((0, text), (len(text) + 2, earlier)))]
+    result = ReaderResult([_span(passages, 0, "Ann Lee", 9.0)])
+    checked = check("Who was elected treasurer?", result, passages, DocumentFacts(), None)
+    assert checked.replaced and checked.result.spans[0].text == "Gareth Hughes"
+    # the span's own sentence says what is asked: it stands
+    assert not check("Who stood down as treasurer?", result, passages, DocumentFacts(), None).replaced
+
+
 def test_a_named_row_with_another_size_than_asked_refuses_whichever_row_the_reader_chose():
     from bot.read.doubts import check
 

@@ -23,8 +23,8 @@ from bot.read.extent import asks_what_it_is_called, not_of_the_asked_type
 from bot.read.opposite_events import names_asked_event, opposite_event
 from bot.read.qualifiers import DocumentFacts, mismatch, names_asked_detail
 from bot.read.rows import (
-    Lines, block_described, cell_named_in, content_stems, fills_a_named_cell, in_named_line, named_cell,
-    row_contradicts, words_asked_around)
+    Lines, block_described, cell_named_in, content_stems, fills_a_named_cell, in_named_line, is_labelled,
+    list_lead_sentence, named_cell, row_contradicts, words_asked_around)
 from bot.read.unknown_names import CorpusVocabulary, answers_for_the_rest, unknown_name
 from bot.read.windows import line_bounds
 from bot.types import Passage, ReaderResult, Span
@@ -81,6 +81,10 @@ def check(question: str, result: ReaderResult, passages: list[Passage], facts: D
             # season"): that line where the asked year heads it answers, or nothing does
             held = _cell_named_elsewhere(question, best, passages, facts, vocabulary)
             return Checked(_put_first(result, held), why_not, replaced=True) if held else Checked(result, why_not)
+        if cell is None and beside is not None and not against and _beside_says_more(question, best, beside, passages):
+            # "Who was elected treasurer?": "Treasurer: Gareth Hughes" under "The following officers were
+            # elected:", not "Ann Lee" of "Ann Lee stood down as Treasurer" above it
+            return Checked(_put_first(result, beside), why, replaced=True)
         if cell is not None and cell.passage_index == best.passage_index \
                 and (contradicted := row_contradicts(question, cell, passages[cell.passage_index])):
             # the row the question names in the best span's table has another size, day... than
@@ -157,7 +161,19 @@ def _cell_named_elsewhere(question: str, best: Span, passages: list[Passage], fa
             cell = replace(cell, passage_index=k)
             if not not_held(question, cell, passages, facts, vocabulary):
                 found.append(cell)
+    found = list({(cell.doc_id, cell.start): cell for cell in found}.values())  # one cell read twice is one
     return found[0] if len(found) == 1 else None
+
+
+def _beside_says_more(question: str, best: Span, cell: Span, passages: list[Passage]) -> bool:
+    """Whether the line the question names beside a best span of prose says more of the question,
+    with the sentence that leads its list, than the span's own sentence says."""
+    if is_labelled(_line_of(best, passages)):
+        return False  # the best span is a labelled line's, or a table's: `named_cell` weighs those
+    asked = content_stems(question)
+    says = len(asked & content_stems(_sentence_of(best, passages)[0]))
+    lead = list_lead_sentence(cell, passages[cell.passage_index])
+    return len(asked & (content_stems(lead) | content_stems(_line_of(cell, passages)))) > says
 
 
 def _cell_named_beside(question: str, best: Span, passages: list[Passage]) -> Span | None:

@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 from functools import cached_property
 
+from bot.ingest.chunking import sentence_spans
 from bot.questions import ASKS_WHO
 from bot.read.units import ASIDE, asked_quantities, figures_measuring, range_holds
 from bot.read.windows import ROW_JOINT
@@ -131,6 +132,11 @@ def _label(line: str) -> tuple[str, int, int] | None:
     return m.group("label").strip(), m.start("value"), value_end
 
 
+def is_labelled(line: str) -> bool:
+    """Whether a line is a table row or a labelled line ("Treasurer: Gareth Hughes")."""
+    return _label(line) is not None
+
+
 def _labelled_group(lines: Lines, i: int) -> range | None:
     """The labelled lines (two or more in a row) around line i; or line i alone where it opens a
     block of text, as others of the passage do (`Lines.block_labels`)."""
@@ -199,17 +205,21 @@ def _named_with_hyphens(words: set[str], question: str, asked: set[str]) -> bool
 # "Where was the AGM held?": the words of a line that gives a place.
 _ASKS_WHERE = re.compile(r"^\W*(?:and\s+)?where\b", re.I)
 _PLACE_LABELS = frozenset({"venue", "location", "place", "address", "where"})
-# "Monday to Friday", "Mon–Sat": a label for a range of weekdays.
-_DAY = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*"
-_WEEKDAY_RANGE = re.compile(rf"^\s*{_DAY}\s*(?:to|-|–|—|until|till)\s*{_DAY}\s*$", re.I)
+# A weekday in full or shortened ("Mon", "Tues", "Thurs."), and a range of them: "Monday to Friday",
+# "Mon–Sat", "Saturday and Sunday".
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday|s|rs|r)?\.?"  # not "Monitors"
+_WEEKDAY_RANGE = re.compile(rf"\s*{_DAY}\s*(?:to|-|–|—|until|till|(?P<both>and|&))\s*{_DAY}\s*", re.I)
 
 
 def weekdays_of_range(label: str) -> set[str]:
-    """The weekdays a label of a range of them covers ("Monday to Friday", "Mon–Sat"); none else."""
-    m = _WEEKDAY_RANGE.match(label)
+    """The weekdays a label of a range of them covers ("Monday to Friday", "Mon–Sat", "Fri–Mon"), or
+    of two ("Tuesday and Thursday"); none for another label."""
+    m = _WEEKDAY_RANGE.fullmatch(label)
     if m is None:
         return set()
-    first, last = (next(i for i, day in enumerate(WEEKDAYS) if day.startswith(g.lower())) for g in m.groups())
+    first, last = (next(i for i, day in enumerate(WEEKDAYS) if day.startswith(m.group(g).lower())) for g in (1, 3))
+    if m.group("both"):
+        return {WEEKDAYS[first], WEEKDAYS[last]}
     return {WEEKDAYS[i % 7] for i in range(first, last + 1 if last >= first else last + 8)}
 
 
@@ -227,9 +237,9 @@ def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
     if words and range_holds(label, question):
         return {_RANGE_NAMED}
     days = weekdays_of_range(label)
-    if days:  # "Monday to Friday" is named by "on Tuesdays"
+    if days:  # "Monday to Friday" is named by "on Tuesdays", "Saturday and Sunday" also by both days
         asked_days = {w.rstrip("s") for w in asked} & days
-        return asked_days if len(asked_days) == 1 else set()
+        return asked_days if len(asked_days) == 1 or asked_days == days else set()
     # "on Tuesdays" names the "Tuesday" row: a weekday said in the plural is every one of it; "Who
     # chaired it?" names the "Chair" line
     asked = _with_short_forms(asked) | {w[:-1] for w in asked if w[:-1] in WEEKDAYS}
@@ -458,6 +468,23 @@ def cell_named_in(question: str, passages: list[Passage], like: Span) -> Span | 
     return replace(respan(like, passages[k], start, end), passage_index=k, doc_id=chunk.doc_id)
 
 
+def list_lead_sentence(span: Span, passage: Passage) -> str:
+    """The last sentence of the text that leads the labelled list `span` lies in, a blank line apart
+    or not ("The following officers were elected:" above "Chair: …"); '' where a list or nothing
+    stands above it."""
+    chunk = passage.chunk
+    lines = Lines(chunk.text)
+    group = _labelled_group(lines, lines.index(span.start - chunk.start))
+    above = (group.start if group is not None else lines.index(span.start - chunk.start)) - 1
+    while above >= 0 and not lines[above].strip():
+        above -= 1
+    if above < 0 or _label(lines[above]) is not None:
+        return ""
+    lead = lines[above]
+    sentences = sentence_spans(lead)
+    return lead[sentences[-1][0]:sentences[-1][1]] if sentences else lead
+
+
 def block_described(question: str, passages: list[Passage], like: Span) -> Span | None:
     """The first sentence under the one block label the question names, of all the passages, where
     the label's value is a figure and the question asks for none: "The bike is stripped down, …" under
@@ -682,12 +709,10 @@ def _year_column(said: set[str], columns: list[str]) -> str | None:
     return holding[0] if len(holding) == 1 else None
 
 
-# A weekday in full or shortened ("Mon", "Tues", "Thurs"), and a range of them ("Mon–Fri").
-_DAY = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
-_DAY_RANGE = re.compile(rf"{_DAY}\s*(?:to|-|–|until|and|&)\s*{_DAY}", re.I)
-_WEEKEND = re.compile(r"weekends?", re.I)
-_WEEKDAYS = re.compile(r"weekdays?", re.I)
-_DAY_PREFIXES = [day[:3] for day in WEEKDAYS]
+_WEEKEND = re.compile(r"\s*weekends?\s*", re.I)
+_WEEKDAYS = re.compile(r"\s*weekdays?\s*", re.I)
+_WORKING_WEEK = frozenset(WEEKDAYS[:5])
+_WEEKEND_DAYS = frozenset(WEEKDAYS[5:])
 _MAX_COLUMN_CHARS = 40
 _SERIES_COLUMN = re.compile(r"(?P<series>[A-Za-z][\w ]*?)\s+(?P<number>\d{1,2})")
 
@@ -696,16 +721,15 @@ def _day_column(said: set[str], columns: list[str]) -> str | None:
     """The one column whose range of days ("Monday to Friday", "Saturday and Sunday", "Weekends")
     holds a weekday the question says, or that is the weekdays or the weekend it says."""
     days = [d for d in WEEKDAYS if d in said or f"{d}s" in said]
-    ranges = [(name, _DAY_PREFIXES.index(m.group(1).lower()), _DAY_PREFIXES.index(m.group(2).lower()))
-              for name in columns if len(name) <= _MAX_COLUMN_CHARS and (m := _DAY_RANGE.fullmatch(name.strip()))]
-    ranges += [(name, 5, 6) for name in columns if _WEEKEND.fullmatch(name.strip())]  # "Weekends"
-    ranges += [(name, 0, 4) for name in columns if _WEEKDAYS.fullmatch(name.strip())]  # "Weekdays"
+    ranges = [(name, weekdays_of_range(name)) for name in columns if len(name) <= _MAX_COLUMN_CHARS]
+    ranges += [(name, _WEEKEND_DAYS) for name in columns if _WEEKEND.fullmatch(name)]  # "Weekends"
+    ranges += [(name, _WORKING_WEEK) for name in columns if _WEEKDAYS.fullmatch(name)]  # "Weekdays"
     if not days and {"weekday", "weekdays"} & said:  # "on weekdays": Monday to Friday
-        holding = [name for name, first, last in ranges if (first, last) == (0, 4)]
+        holding = [name for name, covered in ranges if covered == _WORKING_WEEK]
     elif not days and {"weekend", "weekends"} & said:  # "at the weekend": Saturday and Sunday
-        holding = [name for name, first, last in ranges if (first, last) == (5, 6)]
+        holding = [name for name, covered in ranges if covered == _WEEKEND_DAYS]
     elif len(days) == 1:
-        holding = [name for name, first, last in ranges if first <= WEEKDAYS.index(days[0]) <= last]
+        holding = [name for name, covered in ranges if days[0] in covered]
     else:
         return None
     return holding[0] if len(holding) == 1 else None
