@@ -822,6 +822,26 @@ def test_a_figure_in_a_unit_of_another_quantity_cannot_answer():
     for count in ("148", "131 (88.5%)", "2.1 million"):
         assert not_of_the_asked_type(asked, span_of(trial, count), trial) == ""
     assert not_of_the_asked_type("How many years did it run?", span_of(trial, "19.2 years"), trial) == ""
+    meeting = passage("A special general meeting was held on 18 May 2023; 58 members attended, in March 2023 only 40.")
+    asked = "How many people attended the special general meeting?"
+    assert not_of_the_asked_type(asked, span_of(meeting, "18 May 2023"), meeting) == \
+        "the answer gives a date, 18 May 2023, not a number of people"
+    assert not_of_the_asked_type(asked, span_of(meeting, "March 2023"), meeting) != ""
+    assert not_of_the_asked_type(asked, span_of(meeting, "58"), meeting) == ""
+    assert not_of_the_asked_type(asked, span_of(meeting, "58 members attended, in March 2023"), meeting) == ""
+
+
+def test_a_question_for_a_version_is_not_answered_without_a_number():
+    from bot.read.extent import not_of_the_asked_type
+
+    p = passage("--version: Print the version and exit. Deprecated in 1.4; see the release notes.")
+    for asked in ("Which version deprecated the --version flag?", "In which release was it deprecated?",
+                  "What Python version do I need?"):
+        assert not_of_the_asked_type(asked, span_of(p, "Print the version and exit"), p) == \
+            "the passage found gives no version number there"
+        assert not_of_the_asked_type(asked, span_of(p, "1.4"), p) == ""
+    for asked in ("What is in the release notes?", "What is the release date?", "What does --version do?"):
+        assert not_of_the_asked_type(asked, span_of(p, "Print the version and exit"), p) == ""
 
 
 def test_a_contact_line_gives_the_part_the_question_asks_for():

@@ -512,18 +512,26 @@ _CLOCK_TIME = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}(?:[:.]\d{2})?\s*[ap]\
                          re.I)
 
 
+# "Which version added clustering?", "in which release was it removed": a version's number is asked
+# ("1.3"), not "Print the version and exit"; not "the release date", "the release notes".
+_ASKS_VERSION = re.compile(r"\b(?:which|what)\s+(?:[\w.-]+\s+)?(?:version|release)s?\b(?!\s+(?:date|notes?)\b)", re.I)
+
+
 def not_of_the_asked_type(question: str, span: Span, passage: Passage) -> str:
     """Why a span cannot answer a question asking only for an e-mail address, a web address or a
     phone number ('' when nothing shows it): the span is none, and its sentence holds none either
     ("01632 960 102" for "What is her email address?"); asking for a figure in a unit, the
     span's figures are in units of another quantity ("9.5 litres" for "in kWh", `units.py`) or,
     asking how many things, all measure something ("19.2 years" for "How many students...?"); or
-    asking "what time", the span gives no time of day ("2 hours 56 minutes")."""
+    asking "what time", the span gives no time of day ("2 hours 56 minutes"); or asking which
+    version, it gives no number ("Print the version and exit")."""
     why = in_another_unit(question, span.text) or not_a_count(question, span.text)
     if why:
         return why
     if _ASKS_CLOCK_TIME.search(question) and not _CLOCK_TIME.search(span.text):
         return "the passage found gives no time of day there"
+    if _ASKS_VERSION.search(question) and not re.search(r"\d", span.text):
+        return "the passage found gives no version number there"
     chunk = passage.chunk
     for asks, (_, looks), kind in zip(_ASKS_ONLY, _TYPES, _KINDS):
         if asks.search(question) and not looks.search(span.text):

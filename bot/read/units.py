@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from bot.words import stem
+from bot.words import MONTHS, stem
 
 # Units by the quantity they measure, as written after a figure (compared in lower case).
 _QUANTITIES = {
@@ -107,6 +107,11 @@ def figures_measuring(text: str, quantities: tuple[str, ...]) -> list[tuple[int,
 
 # "How many students...": a count of things that are no unit of measure.
 _ASKS_COUNT = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)
+# A date: "18 May 2023", "May 18th, 2023", "March 2024", "2023-05-18", "18/05/2023".
+_MONTH = rf"(?:{'|'.join(MONTHS)}|{'|'.join(m[:3] for m in MONTHS)})\.?"
+_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?(?!\w)"
+                   rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?(?!\w)|\b{_MONTH}\s+\d{{4}}\b"
+                   r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b", re.I)
 # A figure, and a unit of measure or a percent sign after it where one follows.
 _FIGURE_AND_UNIT = re.compile(rf"(?P<currency>{_CURRENCY})?(?<![\w.,])\d(?:[\d,]*\d)?(?:\.\d+)?"
                               r"(?:\s*(%|per\s*cent\b|percent\b|°[cf]\b|[a-z]+\b))?",
@@ -126,6 +131,10 @@ def not_a_count(question: str, answer: str) -> str:
     if m is None or is_unit(m.group(1)):
         return ""  # "how many litres" asks in a unit: `in_another_unit`
     figures = list(_FIGURE_AND_UNIT.finditer(answer))
+    dates = [d.span() for d in _DATE.finditer(answer)]
+    dated = [f for f in figures if any(s <= f.start() < e for s, e in dates)]
+    if figures and len(dated) == len(figures):  # "18 May 2023" is no count of the people there
+        return f"the answer gives a date, {answer[dates[0][0]:dates[0][1]]}, not a number of {m.group(1).lower()}"
     # a sum of money ("£75") is no count either, where the question counts no money ("how many pounds")
     measured = [f for f in figures if f.group("currency") or f.group(2) and _measures(f.group(2))]
     if not figures or len(measured) < len(figures):
