@@ -829,6 +829,8 @@ def test_a_figure_in_a_unit_of_another_quantity_cannot_answer():
     assert not_of_the_asked_type(asked, span_of(meeting, "March 2023"), meeting) != ""
     assert not_of_the_asked_type(asked, span_of(meeting, "58"), meeting) == ""
     assert not_of_the_asked_type(asked, span_of(meeting, "58 members attended, in March 2023"), meeting) == ""
+    hall = passage("The small hall holds 40 seated; up to 18 may attend a standing event.")
+    assert not_of_the_asked_type("How many people can attend?", span_of(hall, "18 may attend"), hall) == ""
 
 
 def test_a_question_for_a_version_is_not_answered_without_a_number():

@@ -107,8 +107,9 @@ def figures_measuring(text: str, quantities: tuple[str, ...]) -> list[tuple[int,
 
 # "How many students...": a count of things that are no unit of measure.
 _ASKS_COUNT = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)
-# A date: "18 May 2023", "May 18th, 2023", "March 2024", "2023-05-18", "18/05/2023".
-_MONTH = rf"(?:{'|'.join(MONTHS)}|{'|'.join(m[:3] for m in MONTHS)})\.?"
+# A date: "18 May 2023", "May 18th, 2023", "March 2024", "2023-05-18", "18/05/2023". A month's name
+# is capitalised, so that "18 may attend" is no date.
+_MONTH = rf"(?-i:{'|'.join(m.capitalize() for m in MONTHS)}|{'|'.join(m[:3].capitalize() for m in MONTHS)})\.?"
 _DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?(?!\w)"
                    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?(?!\w)|\b{_MONTH}\s+\d{{4}}\b"
                    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b", re.I)
