@@ -694,6 +694,24 @@ _NAMED_DAY_FIRST = frozenset({"easter", "good", "whit", "holy", "maundy", "ash",
 _PART_OF_DAY = re.compile(r"(?:morning|afternoon|evening|night)s?", re.I)
 
 
+def _asked_back(question: str, last: str) -> ResolvedQuestion:
+    """The question as asked, with who its "he" or "she" is asked back."""
+    said = next(w for w in _pronouns_of(question).findall(question) if w.lower() in _GENDERED)
+    return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "",
+                            unclear=f"it is not clear who “{said}” is: please ask again with the name")
+
+
+# Common nouns that name many people without a plural "s".
+_MANY_PEOPLE = frozenset({"children", "people", "staff", "men", "women", "folk", "police", "team", "committee"})
+
+
+def _are_many(words: str) -> bool:
+    """Whether `words` are a plural or collective common noun ("the children", "the coaches", "staff"),
+    which "he" or "she" cannot stand for."""
+    last = words.split()[-1]
+    return last.islower() and (last in _MANY_PEOPLE or last.endswith("s") and not last.endswith(("ss", "us", "is")))
+
+
 def _is_time(words: str) -> bool:
     """Whether `words` are a year, an academic year, a month or a weekday, a day with a part of it
     ("weekday evenings")."""
@@ -912,11 +930,13 @@ def resolve(question: str, history=None) -> ResolvedQuestion:
     elif gender and (called and not name or _gender_said(last) == gender):
         # nobody it can stand for; nor where the last question's "her" stood for nobody either:
         # asked back, rather than answered for whoever the documents say most of
-        said = next(w for w in _pronouns_of(question).findall(question) if w.lower() in _GENDERED)
-        return ResolvedQuestion(question, f"{question} {key_words(last)}".strip(), "",
-                                unclear=f"it is not clear who “{said}” is: please ask again with the name")
+        return _asked_back(question, last)
     pronouns = {w.lower() for w in _pronouns_of(question).findall(question)} & stands_for
     subject = name if pronouns else (carried or _what_it_is(question, last) or subject_of(last))
+    if gender and not pronouns and subject and _are_many(subject):
+        # "she" is none of "the children" ("Which dentist sees them?" refused, then "What days is she
+        # in?"): asked back, rather than read as "What days is the children in?"
+        return _asked_back(question, last)
     if not subject and len(previous) > 1:  # "Why?" in between, which names nothing: the turn before it
         return resolve(question, previous[:-1])
     # the subject said again: no follow-up to resolve ("Vice-Chair" does not say "Chair" again)

@@ -534,6 +534,17 @@ def test_she_never_stands_for_the_man_called_he_nor_for_a_thing():
     assert resolve("When did she start?", history).reader_question == "When did she start?"  # not "the email"
 
 
+def test_he_or_she_is_asked_back_where_it_could_stand_only_for_many():
+    history = _turns(("How much is a children's examination?", "£30"), ("Which dentist sees the children?", ""))
+    unclear = resolve("What days is she in?", history)
+    assert unclear.reader_question == "What days is she in?" and "“she”" in unclear.unclear
+    # one person of a role is "she"; many of them are "they"
+    history = _turns(("Who is the welfare officer?", ""))
+    assert not resolve("What is her phone number?", history).unclear
+    history = _turns(("What must the coaches do?", "renew their DBS checks"))
+    assert resolve("When must they do it?", history).unclear == ""
+
+
 def test_verbs_of_leaving_end_the_subject_taken_from_a_question():
     history = _turns(("When did the head coach retire?", "2023"))
     assert resolve("Why did he leave?", history).reader_question == "Why did the head coach leave?"
