@@ -397,8 +397,7 @@ def _same_kind_in_its_place(question: str, other: str, last: str) -> tuple[str, 
         return "", ""
     phrase = other or re.sub(r"^(?i:the|a|an)\s+", "", m.group("phrase").strip())
     words = phrase.split()
-    if not 1 <= len(words) <= _MAX_PHRASE_WORDS or any(
-            w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or _ANY_PRONOUN.fullmatch(w) for w in words):
+    if not 1 <= len(words) <= _MAX_PHRASE_WORDS or _asks_or_points(words):
         return "", ""
     head = _head(words)
     for name in _names(last):
@@ -433,8 +432,7 @@ def _thing_in_its_place(question: str, last: str, subject: str) -> tuple[str, st
     phrase = m.group("phrase").split()
     article = m.group("article")
     one = phrase[-1].lower() == "one"  # "a large one": the same thing, described anew
-    if (not subject[:1].islower() and not one) or any(
-            w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or _ANY_PRONOUN.fullmatch(w) for w in phrase):
+    if (not subject[:1].islower() and not one) or _asks_or_points(phrase):
         return "", ""
     if not article and (one or phrase[-1].lower() != words[-1].lower()):
         # Said bare, a thing of the same kind ("maternity leave" for "paternity leave"); "And
@@ -513,11 +511,16 @@ _OFFICE_ASKED = re.compile(
 _OTHER_OFFICE = re.compile(rf"^\s*{_OPENER}\s+(?P<article>(?i:the)\s+)?(?P<office>[\w'’-]+(?:\s+[\w'’-]+){{0,2}})[?!.\s]*$")
 
 
+def _asks_or_points(words: list[str]) -> bool:
+    """Whether the words of a short follow-up ask or point rather than name a thing: a question
+    word, a filler or a pronoun among them ("And who else?", "And that one?")."""
+    return any(w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or _ANY_PRONOUN.fullmatch(w) for w in words)
+
+
 def _asks_otherwise(words: list[str]) -> bool:
-    """Whether the words of a short follow-up ask something else than another office or thing: a
-    question word, a filler, a preposition or a pronoun among them ("And who else?", "And in 2024?")."""
-    return any(w.lower() in QUESTION_WORDS or w.lower() in _FILLERS or w.lower() in _PREPOSITIONS
-               or _ANY_PRONOUN.fullmatch(w) for w in words)
+    """Whether the words of a short follow-up ask something else than another office or thing:
+    they ask or point (`_asks_or_points`), or hold a preposition ("And in 2024?")."""
+    return _asks_or_points(words) or any(w.lower() in _PREPOSITIONS for w in words)
 
 
 def _office_in_its_place(question: str, last: str) -> tuple[str, str]:

@@ -13,6 +13,10 @@ _FINAL_MARKS = re.compile(r"[\s?!？！]+$")
 _SENTENCE_STOP = re.compile(r"(?<!\b[A-Z])\.$")
 # A question for a person ("Who...?", "And whom...?", "Whose...?").
 ASKS_WHO = re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)
+# A question for a place ("Where was the AGM held?"), and the labels of the lines that give one, which
+# are not worded like it ("Venue: St Luke's Church Hall", "Place: The Boathouse").
+ASKS_WHERE = re.compile(r"^\W*(?:and\s+)?where\b", re.I)
+PLACE_LABELS = ("venue", "place", "location", "address")
 
 
 def clean_question(raw, max_chars: int) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from functools import cached_property
 
 from bot.ingest.chunking import sentence_spans
-from bot.questions import ASKS_WHO
+from bot.questions import ASKS_WHERE, ASKS_WHO, PLACE_LABELS
 from bot.read.units import ASIDE, asked_quantities, figures_measuring, range_holds
 from bot.read.windows import ROW_JOINT
 from bot.types import Passage, Span
@@ -203,8 +203,7 @@ def _named_with_hyphens(words: set[str], question: str, asked: set[str]) -> bool
 
 
 # "Where was the AGM held?": the words of a line that gives a place.
-_ASKS_WHERE = re.compile(r"^\W*(?:and\s+)?where\b", re.I)
-_PLACE_LABELS = frozenset({"venue", "location", "place", "address", "where"})
+_PLACE_WORDS = frozenset(PLACE_LABELS) | {"where"}
 # A weekday in full or shortened ("Mon", "Tues", "Thurs."), and a range of them: "Monday to Friday",
 # "Mon–Sat", "Saturday and Sunday".
 _DAY = r"(mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday|s|rs|r)?\.?"  # not "Monitors"
@@ -245,8 +244,8 @@ def _label_named(label: str, question: str, asked: set[str]) -> set[str]:
     asked = _with_short_forms(asked) | {w[:-1] for w in asked if w[:-1] in WEEKDAYS}
     if ASKS_WHO.match(question):
         asked |= {w[:-2] for w in asked if w.endswith("ed")} | {w[:-1] for w in asked if w.endswith("ed")}
-    if _ASKS_WHERE.match(question):  # "Where was the AGM held?" names the "Venue" line
-        asked |= _PLACE_LABELS
+    if ASKS_WHERE.match(question):  # "Where was the AGM held?" names the "Venue" line
+        asked |= _PLACE_WORDS
     if words:
         # "ends" of "Spring term ends" is named by "When does the spring term end?"; a label of one
         # word only as it is written ("files" does not name the row "file")

@@ -34,10 +34,6 @@ class _Holder(NamedTuple):
     end: int
 
 
-def asks_successor(question: str) -> bool:
-    return _ASKS_SUCCESSOR.match(question) is not None
-
-
 def successor(question: str, passages: list[Passage], facts: DocumentFacts, like: Span) -> Span | None:
     """The line naming who held the office after the person a question names, among the passages
     read: the same label's line in the first later year of the same document or series of editions

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 import numpy as np
 
+from bot.questions import ASKS_WHERE, PLACE_LABELS
 from bot.search.embedding import QueryCachingEmbedder
 from bot.search.lexical import BM25Index, lexical_texts
 from bot.types import Chunk, Passage
@@ -51,15 +51,10 @@ def standard_score_fusion(candidates: list[int], dense: dict[int, float], lexica
     return [(candidates[j], float(fused[j])) for j in order]
 
 
-# "Where was the AGM held?": the lines that answer it are labelled, not worded like it ("Venue: St
-# Luke's Church Hall", "Place: The Boathouse").
-_ASKS_WHERE = re.compile(r"^\W*(?:and\s+)?where\b", re.I)
-_PLACE_LABELS = "venue place location address"
-
-
 def with_label_words(query: str) -> str:
-    """The query BM25 searches: a where-question with the words that label a place."""
-    return f"{query} {_PLACE_LABELS}" if _ASKS_WHERE.match(query) else query
+    """The query BM25 searches: a where-question with the words that label a place, since the lines
+    that answer it are labelled, not worded like it."""
+    return f"{query} {' '.join(PLACE_LABELS)}" if ASKS_WHERE.match(query) else query
 
 
 class Retriever:
